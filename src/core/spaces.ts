@@ -1,0 +1,287 @@
+/**
+ * Gymnasium-style spaces: `Discrete`, `Box` and `MultiDiscrete`.
+ *
+ * Values: a `Discrete` element is a number; a `Box` element is a Float32Array (dtype float32) or a
+ * Float64Array (dtype float64) of `size` entries, row-major for multi-dimensional shapes; a
+ * `MultiDiscrete` element is an Int32Array. `contains()` also accepts plain number arrays.
+ * Each space has its own generator for `sample()`, seeded with `seed()` as in Gymnasium.
+ */
+import { ConfigError } from "./errors.js";
+import { Rng } from "./rng.js";
+
+export type BoxDtype = "float32" | "float64";
+export type BoxValue = Float32Array | Float64Array;
+
+export type SpaceJSON =
+  | { type: "Discrete"; n: number; start: number }
+  | { type: "Box"; low: number[]; high: number[]; shape: number[]; dtype: BoxDtype }
+  | { type: "MultiDiscrete"; nvec: number[] };
+
+export interface Space<T> {
+  readonly type: SpaceJSON["type"];
+  /** Shape of one element (`[]` for Discrete). */
+  readonly shape: readonly number[];
+  sample(): T;
+  contains(x: unknown): boolean;
+  /** Seeds the space's own sampler; without a seed, picks one from the clock-free default 0. */
+  seed(seed?: number): void;
+  toJSON(): SpaceJSON;
+  toString(): string;
+}
+
+function isNumericArray(x: unknown): x is ArrayLike<number> {
+  return (
+    Array.isArray(x) ||
+    x instanceof Float32Array ||
+    x instanceof Float64Array ||
+    x instanceof Int32Array ||
+    x instanceof Uint8Array ||
+    x instanceof Int8Array ||
+    x instanceof Uint32Array ||
+    x instanceof Int16Array ||
+    x instanceof Uint16Array
+  );
+}
+
+function product(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+export class Discrete implements Space<number> {
+  readonly type = "Discrete" as const;
+  readonly shape: readonly number[] = [];
+  readonly n: number;
+  readonly start: number;
+  private rng = new Rng(0);
+
+  constructor(n: number, opts: { start?: number; seed?: number } = {}) {
+    if (!Number.isInteger(n) || n < 1) throw new ConfigError("Discrete.n", `must be an integer >= 1, got ${n}`);
+    const start = opts.start ?? 0;
+    if (!Number.isInteger(start)) throw new ConfigError("Discrete.start", `must be an integer, got ${start}`);
+    this.n = n;
+    this.start = start;
+    if (opts.seed !== undefined) this.seed(opts.seed);
+  }
+
+  sample(): number {
+    return this.start + this.rng.integer(this.n);
+  }
+
+  contains(x: unknown): boolean {
+    return typeof x === "number" && Number.isInteger(x) && x >= this.start && x < this.start + this.n;
+  }
+
+  seed(seed = 0): void {
+    this.rng.reseed(seed);
+  }
+
+  toJSON(): SpaceJSON {
+    return { type: "Discrete", n: this.n, start: this.start };
+  }
+
+  toString(): string {
+    return this.start === 0 ? `Discrete(${this.n})` : `Discrete(${this.n}, start=${this.start})`;
+  }
+}
+
+export class Box implements Space<BoxValue> {
+  readonly type = "Box" as const;
+  readonly shape: readonly number[];
+  readonly dtype: BoxDtype;
+  readonly low: BoxValue;
+  readonly high: BoxValue;
+  /** Number of scalar entries in one element. */
+  readonly size: number;
+  private rng = new Rng(0);
+
+  /**
+   * `low` and `high` are scalars (broadcast to `shape`) or arrays of `size` entries.
+   * `shape` defaults to the length of `low` or `high` when one of them is an array.
+   */
+  constructor(
+    low: number | ArrayLike<number>,
+    high: number | ArrayLike<number>,
+    opts: { shape?: readonly number[]; dtype?: BoxDtype; seed?: number } = {},
+  ) {
+    const inferred = typeof low !== "number" ? [low.length] : typeof high !== "number" ? [high.length] : undefined;
+    const shape = opts.shape ?? inferred;
+    if (!shape) throw new ConfigError("Box.shape", "required when low and high are both scalars");
+    if (!shape.every((d) => Number.isInteger(d) && d >= 1)) {
+      throw new ConfigError("Box.shape", `must be positive integers, got [${shape.join(", ")}]`);
+    }
+    this.shape = [...shape];
+    this.size = product(shape);
+    this.dtype = opts.dtype ?? "float32";
+    if (this.dtype !== "float32" && this.dtype !== "float64") {
+      throw new ConfigError("Box.dtype", `allowed: float32, float64; got ${String(this.dtype)}`);
+    }
+    this.low = this.alloc();
+    this.high = this.alloc();
+    for (const [name, src, dst] of [
+      ["low", low, this.low],
+      ["high", high, this.high],
+    ] as const) {
+      if (typeof src === "number") dst.fill(src);
+      else {
+        if (src.length !== this.size) {
+          throw new ConfigError(`Box.${name}`, `has ${src.length} entries, shape [${shape.join(", ")}] needs ${this.size}`);
+        }
+        for (let i = 0; i < this.size; i++) dst[i] = src[i]!;
+      }
+    }
+    for (let i = 0; i < this.size; i++) {
+      if (Number.isNaN(this.low[i]!) || Number.isNaN(this.high[i]!) || this.low[i]! > this.high[i]!) {
+        throw new ConfigError("Box.low", `entry ${i}: low ${this.low[i]} must be <= high ${this.high[i]}`);
+      }
+    }
+    if (opts.seed !== undefined) this.seed(opts.seed);
+  }
+
+  /** A zero-filled array of this space's dtype and size. */
+  alloc(): BoxValue {
+    return this.dtype === "float32" ? new Float32Array(this.size) : new Float64Array(this.size);
+  }
+
+  isBounded(): boolean {
+    for (let i = 0; i < this.size; i++) {
+      if (!Number.isFinite(this.low[i]!) || !Number.isFinite(this.high[i]!)) return false;
+    }
+    return true;
+  }
+
+  /** As Gymnasium: uniform where bounded, shifted exponential where half-bounded, normal where unbounded. */
+  sample(): BoxValue {
+    const out = this.alloc();
+    for (let i = 0; i < this.size; i++) {
+      const lo = this.low[i]!;
+      const hi = this.high[i]!;
+      const loF = Number.isFinite(lo);
+      const hiF = Number.isFinite(hi);
+      let v: number;
+      if (loF && hiF) v = this.rng.uniform(lo, hi);
+      else if (loF) v = lo - Math.log(1 - this.rng.random());
+      else if (hiF) v = hi + Math.log(1 - this.rng.random());
+      else v = this.rng.normal();
+      out[i] = v;
+    }
+    if (this.dtype === "float32") {
+      // Rounding to float32 may land just outside a bound; clamp so sample() is always contained.
+      for (let i = 0; i < this.size; i++) out[i] = Math.min(Math.max(out[i]!, this.low[i]!), this.high[i]!);
+    }
+    return out;
+  }
+
+  contains(x: unknown): boolean {
+    if (!isNumericArray(x) || x.length !== this.size) return false;
+    for (let i = 0; i < this.size; i++) {
+      const v = x[i]!;
+      if (typeof v !== "number" || Number.isNaN(v)) return false;
+      const c = this.dtype === "float32" ? Math.fround(v) : v;
+      if (c < this.low[i]! || c > this.high[i]!) return false;
+    }
+    return true;
+  }
+
+  seed(seed = 0): void {
+    this.rng.reseed(seed);
+  }
+
+  toJSON(): SpaceJSON {
+    return {
+      type: "Box",
+      low: Array.from(this.low),
+      high: Array.from(this.high),
+      shape: [...this.shape],
+      dtype: this.dtype,
+    };
+  }
+
+  toString(): string {
+    const fmt = (a: BoxValue): string => {
+      const first = a[0]!;
+      if (a.every((v) => v === first)) return String(first);
+      return `[${Array.from(a, (v) => Number(v.toPrecision(6))).join(" ")}]`;
+    };
+    return `Box(${fmt(this.low)}, ${fmt(this.high)}, (${this.shape.join(", ")}${this.shape.length === 1 ? "," : ""}), ${this.dtype})`;
+  }
+}
+
+export class MultiDiscrete implements Space<Int32Array> {
+  readonly type = "MultiDiscrete" as const;
+  readonly shape: readonly number[];
+  readonly nvec: Int32Array;
+  private rng = new Rng(0);
+
+  constructor(nvec: ArrayLike<number>, opts: { seed?: number } = {}) {
+    if (nvec.length < 1) throw new ConfigError("MultiDiscrete.nvec", "must have at least one entry");
+    for (let i = 0; i < nvec.length; i++) {
+      const n = nvec[i]!;
+      if (!Number.isInteger(n) || n < 1) {
+        throw new ConfigError("MultiDiscrete.nvec", `entry ${i} must be an integer >= 1, got ${n}`);
+      }
+    }
+    this.nvec = Int32Array.from(nvec);
+    this.shape = [nvec.length];
+    if (opts.seed !== undefined) this.seed(opts.seed);
+  }
+
+  sample(): Int32Array {
+    const out = new Int32Array(this.nvec.length);
+    for (let i = 0; i < out.length; i++) out[i] = this.rng.integer(this.nvec[i]!);
+    return out;
+  }
+
+  contains(x: unknown): boolean {
+    if (!isNumericArray(x) || x.length !== this.nvec.length) return false;
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i]!;
+      if (!Number.isInteger(v) || v < 0 || v >= this.nvec[i]!) return false;
+    }
+    return true;
+  }
+
+  seed(seed = 0): void {
+    this.rng.reseed(seed);
+  }
+
+  toJSON(): SpaceJSON {
+    return { type: "MultiDiscrete", nvec: Array.from(this.nvec) };
+  }
+
+  toString(): string {
+    return `MultiDiscrete([${Array.from(this.nvec).join(" ")}])`;
+  }
+}
+
+export type AnySpace = Discrete | Box | MultiDiscrete;
+
+/** Rebuilds a space from `toJSON()` output (used by checkpoints). */
+export function spaceFromJSON(json: SpaceJSON): AnySpace {
+  switch (json.type) {
+    case "Discrete":
+      return new Discrete(json.n, { start: json.start });
+    case "Box":
+      return new Box(
+        // JSON has no Infinity: JSON.stringify writes unbounded entries as null.
+        json.low.map((v) => (v === null ? Number.NEGATIVE_INFINITY : v)),
+        json.high.map((v) => (v === null ? Number.POSITIVE_INFINITY : v)),
+        { shape: json.shape, dtype: json.dtype },
+      );
+    case "MultiDiscrete":
+      return new MultiDiscrete(json.nvec);
+    default:
+      throw new ConfigError("space.type", `allowed: Discrete, Box, MultiDiscrete; got ${(json as { type: string }).type}`);
+  }
+}
+
+/** Number of scalars a flat encoding of one element takes (Discrete counts as 1 index). */
+export function flatSize(space: Space<unknown>): number {
+  return product(space.shape);
+}
+
+/** Structural equality of two spaces (bounds compared as float32 for float32 boxes). */
+export function spacesEqual(a: Space<unknown>, b: Space<unknown>): boolean {
+  return JSON.stringify(a.toJSON()) === JSON.stringify(b.toJSON());
+}

@@ -1,0 +1,81 @@
+/**
+ * The env registry: `register()` an id with a factory, `make()` an env by id as in Gymnasium.
+ *
+ * `make(id, kwargs)` builds the raw env from kwargs (physical parameters, e.g.
+ * `make("CartPole-v1", { length: 0.75 })`), then wraps it: `TimeLimit` (from the spec, or
+ * `opts.maxEpisodeSteps`) and `OrderEnforcing` (reset before step, no step after the end, actions
+ * checked against the action space).
+ */
+import type { Env, EnvSpec } from "../core/env.js";
+import { ConfigError } from "../core/errors.js";
+import { registerBuiltinEnvs } from "./builtin.js";
+import { OrderEnforcing } from "./wrappers/order-enforcing.js";
+import { TimeLimit } from "./wrappers/time-limit.js";
+
+export interface EnvRegistration {
+  id: string;
+  /** Builds the raw (unwrapped) env; must reject unknown kwargs with a ConfigError. */
+  create: (kwargs: Record<string, unknown>) => Env<unknown, unknown>;
+  maxEpisodeSteps?: number;
+  rewardThreshold?: number;
+  /** One line for `rldistill envs`. */
+  description?: string;
+}
+
+export interface MakeOptions {
+  /** Overrides the registered step limit; `null` removes the TimeLimit. */
+  maxEpisodeSteps?: number | null;
+  /** Skip action validation in `OrderEnforcing` (the protocol checks stay). Default false. */
+  disableActionCheck?: boolean;
+}
+
+const registry = new Map<string, EnvRegistration>();
+
+export function register(entry: EnvRegistration): void {
+  if (!/^[A-Za-z0-9_/:-]+-v\d+$/.test(entry.id)) {
+    throw new ConfigError("id", `"${entry.id}" must look like Name-vN (letters, digits, _ / : -)`);
+  }
+  if (registry.has(entry.id)) throw new ConfigError("id", `"${entry.id}" is already registered`);
+  registry.set(entry.id, entry);
+}
+
+/** Ids of every registered env, sorted. */
+export function listEnvs(): string[] {
+  return [...registry.keys()].sort();
+}
+
+export function getRegistration(id: string): EnvRegistration {
+  const entry = registry.get(id);
+  if (!entry) {
+    const known = listEnvs();
+    const base = id.replace(/-v\d+$/, "");
+    const sameName = known.filter((k) => k.replace(/-v\d+$/, "") === base);
+    const hint = sameName.length ? ` (did you mean ${sameName.join(" or ")}?)` : "";
+    throw new ConfigError("env", `unknown env id "${id}"${hint}; known: ${known.join(", ")}`);
+  }
+  return entry;
+}
+
+export function make<O = unknown, A = unknown>(
+  id: string,
+  kwargs: Record<string, unknown> = {},
+  opts: MakeOptions = {},
+): Env<O, A> {
+  const entry = getRegistration(id);
+  const raw = entry.create({ ...kwargs });
+  const maxSteps = opts.maxEpisodeSteps === undefined ? entry.maxEpisodeSteps : opts.maxEpisodeSteps;
+  const spec: EnvSpec = {
+    id,
+    maxEpisodeSteps: maxSteps ?? undefined,
+    rewardThreshold: entry.rewardThreshold,
+    kwargs: { ...kwargs },
+  };
+  raw.spec = spec;
+  let env: Env<unknown, unknown> = raw;
+  if (maxSteps != null) env = new TimeLimit(env, maxSteps);
+  env = new OrderEnforcing(env, { checkActions: !opts.disableActionCheck });
+  env.spec = spec;
+  return env as Env<O, A>;
+}
+
+registerBuiltinEnvs(register);
