@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+/**
+ * The `rldistill` command: a thin shell over the library. Each command lives in its own file
+ * and is loaded only when used, so `rldistill envs` does not pay for loading tfjs.
+ */
+import { readFileSync, realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { RlDistillError } from "../core/errors.js";
+import type { Command } from "./args.js";
+
+type Loader = () => Promise<Command>;
+
+/** Command name -> loader. Order is the order of `--help`. */
+export const commands: Record<string, { summary: string; load: Loader }> = {
+  envs: { summary: "list the registered environments with their spaces", load: async () => (await import("./envs.js")).envsCommand },
+};
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  return pkg.version;
+}
+
+export function mainHelp(): string {
+  const width = Math.max(...Object.keys(commands).map((c) => c.length)) + 4;
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}${c.summary}`);
+  return [
+    "rldistill: distill reinforcement-learning policies into small, fast students.",
+    "",
+    "Usage: rldistill <command> [flags]",
+    "",
+    "Commands:",
+    ...lines,
+    "",
+    "Run `rldistill <command> --help` for the flags of one command.",
+  ].join("\n");
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    console.log(mainHelp());
+    return name === undefined ? 1 : 0;
+  }
+  if (name === "--version" || name === "-v") {
+    console.log(version());
+    return 0;
+  }
+  const entry = commands[name];
+  if (!entry) {
+    console.error(`rldistill: unknown command "${name}"; known: ${Object.keys(commands).join(", ")}`);
+    return 2;
+  }
+  try {
+    const command = await entry.load();
+    return await command.run(rest);
+  } catch (err) {
+    if (err instanceof RlDistillError) {
+      console.error(`rldistill ${name}: ${err.message}`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+// Run when executed directly (not when imported by tests).
+function invokedDirectly(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+if (invokedDirectly()) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      console.error(err);
+      process.exitCode = 1;
+    },
+  );
+}
