@@ -8,3 +8,4 @@ export * from "./core/spaces.js";
 export { getRegistration, listEnvs, make, register } from "./envs/registry.js";
 export type { EnvRegistration, MakeOptions } from "./envs/registry.js";
 export * from "./nn/spec.js";
+export * from "./core/policy.js";
