@@ -13,7 +13,7 @@ const EPS = 1e-12;
 const LN2 = Math.LN2;
 
 function safeLog(p: number): number {
-  return Math.log(p > EPS ? p : EPS);
+  return Math.log(Math.max(p, EPS));
 }
 
 function sameLength(a: ArrayLike<number>, b: ArrayLike<number>, what: string): void {

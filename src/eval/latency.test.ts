@@ -1,0 +1,111 @@
+import { describe, expect, it } from "vitest";
+import type { DenseLayerSpec, LayerSpec, PolicySpec } from "../nn/spec.js";
+import { efficiencyOf, measureLatency, measureLatencyAsync } from "./latency.js";
+
+function dense(
+  inSize: number,
+  outSize: number,
+  activation: DenseLayerSpec["activation"] = "tanh",
+): DenseLayerSpec {
+  return {
+    kind: "dense",
+    inSize,
+    outSize,
+    weight: new Float32Array(inSize * outSize),
+    bias: new Float32Array(outSize),
+    activation,
+  };
+}
+
+const mlp: PolicySpec = {
+  obsShape: [4],
+  output: "logits",
+  actionSize: 2,
+  layers: [dense(4, 64), dense(64, 64), dense(64, 2, "linear")],
+  valueLayers: [dense(4, 64), dense(64, 1, "linear")],
+};
+
+describe("efficiencyOf", () => {
+  it("counts a 4-64-64-2 MLP by hand", () => {
+    // params: (4*64 + 64) + (64*64 + 64) + (64*2 + 2) = 320 + 4160 + 130
+    // FLOPs:  2 * (4*64 + 64*64 + 64*2) = 2 * 4480
+    // int8:   4480 weight bytes + 3 scales * 4 + 130 float32 biases * 4
+    const e = efficiencyOf(mlp, { int8: true });
+    expect(e).toEqual({
+      params: 4610,
+      valueParams: 4 * 64 + 64 + 64 + 1,
+      flopsPerAction: 8960,
+      bytesFloat32: 4 * 4610,
+      bytesInt8: 4480 + 12 + 520,
+    });
+    expect(efficiencyOf(mlp).bytesInt8).toBeNull();
+    expect(efficiencyOf(mlp, { int8: 1234 }).bytesInt8).toBe(1234);
+  });
+
+  it("counts a conv policy and the Gaussian log std", () => {
+    const layers: LayerSpec[] = [
+      {
+        kind: "conv2d",
+        inShape: [10, 10, 4],
+        outChannels: 16,
+        kernelSize: 3,
+        stride: 1,
+        padding: "valid",
+        weight: new Float32Array(3 * 3 * 4 * 16),
+        bias: new Float32Array(16),
+        activation: "relu",
+      },
+      { kind: "flatten" },
+      dense(8 * 8 * 16, 6, "linear"),
+    ];
+    const spec: PolicySpec = {
+      obsShape: [10, 10, 4],
+      output: "mean",
+      actionSize: 6,
+      layers,
+      logStd: new Float32Array(6),
+    };
+    // conv: 576 weights + 16 biases, 8*8 outputs * 576 MACs; dense 1024 -> 6
+    const e = efficiencyOf(spec);
+    expect(e.params).toBe(576 + 16 + 6144 + 6 + 6);
+    expect(e.flopsPerAction).toBe(2 * (64 * 576 + 6144));
+    expect(e.valueParams).toBe(0);
+  });
+
+  it("names the layer whose input size does not fit", () => {
+    const bad: PolicySpec = { ...mlp, layers: [dense(4, 8), dense(9, 2)] };
+    expect(() => efficiencyOf(bad)).toThrow(/layers\[1\]\.inSize/);
+  });
+});
+
+describe("measureLatency", () => {
+  it("calls warmup + iterations times and reports ordered percentiles", () => {
+    let calls = 0;
+    const lat = measureLatency(
+      () => {
+        calls++;
+      },
+      { warmup: 5, iterations: 50, batch: 4 },
+    );
+    expect(calls).toBe(55);
+    expect(lat.iterations).toBe(50);
+    expect(lat.batch).toBe(4);
+    expect(lat.p50Us).toBeGreaterThanOrEqual(0);
+    expect(lat.p99Us).toBeGreaterThanOrEqual(lat.p50Us);
+    expect(lat.perSampleUs).toBeCloseTo(lat.meanUs / 4, 12);
+  });
+
+  it("awaits the async variant and validates options", async () => {
+    let done = 0;
+    const lat = await measureLatencyAsync(
+      async () => {
+        await Promise.resolve();
+        done++;
+      },
+      { warmup: 2, iterations: 10 },
+    );
+    expect(done).toBe(12);
+    expect(lat.iterations).toBe(10);
+    expect(() => measureLatency(() => 0, { iterations: 0 })).toThrow(/iterations/);
+  });
+});
