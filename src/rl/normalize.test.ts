@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import { Rng } from "../core/rng.js";
+import { RunningMeanStd, VecNormalize } from "./normalize.js";
+
+describe("RunningMeanStd", () => {
+  it("merging batches gives the mean and variance of all data", () => {
+    const rng = new Rng(0);
+    const data = Array.from({ length: 300 }, () => [rng.normal(3, 2), rng.uniform(-1, 5)]);
+    const rms = new RunningMeanStd(2);
+    for (let s = 0; s < 300; s += 37) {
+      const chunk = data.slice(s, s + 37);
+      rms.update(chunk.flat(), chunk.length);
+    }
+    for (let j = 0; j < 2; j++) {
+      const col = data.map((r) => r[j]!);
+      const m = col.reduce((a, b) => a + b, 0) / col.length;
+      const v = col.reduce((a, b) => a + (b - m) ** 2, 0) / col.length;
+      expect(rms.mean[j]).toBeCloseTo(m, 4);
+      expect(rms.var[j]).toBeCloseTo(v, 3);
+    }
+    expect(rms.count).toBeCloseTo(300, 2);
+  });
+});
+
+describe("VecNormalize", () => {
+  it("normalises and clips observations, and freezes statistics when not training", () => {
+    const vn = new VecNormalize(2, 1, {
+      normalizeObs: true,
+      normalizeReward: false,
+      gamma: 0.99,
+      clipObs: 1.5,
+    });
+    const out = new Float32Array(2);
+    vn.observe([1, 3], 2, out); // mean ~2, var ~1
+    expect(out[0]).toBeCloseTo(-1, 3);
+    expect(out[1]).toBeCloseTo(1, 3);
+    vn.normalizeObs([100, 2], 2, out);
+    expect(out[0]).toBe(1.5);
+    expect(out[1]).toBeCloseTo(0, 3);
+    vn.training = false;
+    const before = vn.obsRms.count;
+    vn.observe([50, 60], 2, out);
+    expect(vn.obsRms.count).toBe(before);
+    expect(vn.obsNormSpec()!.clip).toBe(1.5);
+  });
+
+  it("scales rewards by the std of the discounted return and resets the return on done", () => {
+    const vn = new VecNormalize(1, 1, { normalizeObs: false, normalizeReward: true, gamma: 0.5 });
+    const r = new Float32Array([2]);
+    vn.reward(r, [false]); // G = 2; rms over {2} with tiny prior -> var ~ tiny -> clipped at 10
+    expect(r[0]).toBe(10);
+    const r2 = new Float32Array([2]);
+    vn.reward(r2, [true]); // G = 3; var of {2, 3} = 0.25 -> 2 / 0.5 = 4
+    expect(r2[0]).toBeCloseTo(4, 2);
+    const r3 = new Float32Array([1]);
+    vn.reward(r3, [false]); // G restarted: 1; var of {2,3,1} = 2/3
+    expect(r3[0]).toBeCloseTo(1 / Math.sqrt(2 / 3), 2);
+    expect(vn.obsNormSpec()).toBeUndefined();
+  });
+});

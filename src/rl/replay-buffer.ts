@@ -1,0 +1,110 @@
+/**
+ * Off-policy storage for DQN: a ring buffer of transitions (obs, action, reward, nextObs,
+ * terminated) in flat Float32Arrays, sampled uniformly with the caller's `Rng`.
+ *
+ * `nextObs` must be the real next observation: for a step that ended the episode, the env's
+ * `finalObs`, not the auto-reset observation. Only `terminated` is stored: a truncated step
+ * bootstraps from `nextObs` like any other (Stable-Baselines3's `handle_timeout_termination`).
+ */
+import type { Rng } from "../core/rng.js";
+
+export interface ReplayBatch {
+  size: number;
+  obs: Float32Array;
+  actions: Float32Array;
+  rewards: Float32Array;
+  nextObs: Float32Array;
+  /** 1 where the transition ended by termination, else 0. */
+  terminated: Float32Array;
+}
+
+export class ReplayBuffer {
+  readonly capacity: number;
+  readonly obsSize: number;
+  readonly actionSize: number;
+  readonly obs: Float32Array;
+  readonly nextObs: Float32Array;
+  readonly actions: Float32Array;
+  readonly rewards: Float32Array;
+  readonly terminated: Float32Array;
+  private pos = 0;
+  private count = 0;
+
+  constructor(capacity: number, obsSize: number, actionSize = 1) {
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new RangeError(`ReplayBuffer capacity must be >= 1, got ${capacity}`);
+    this.capacity = capacity;
+    this.obsSize = obsSize;
+    this.actionSize = actionSize;
+    this.obs = new Float32Array(capacity * obsSize);
+    this.nextObs = new Float32Array(capacity * obsSize);
+    this.actions = new Float32Array(capacity * actionSize);
+    this.rewards = new Float32Array(capacity);
+    this.terminated = new Float32Array(capacity);
+  }
+
+  /** Transitions stored (at most `capacity`). */
+  get size(): number {
+    return this.count;
+  }
+
+  /** Adds one transition; `obs`/`nextObs` hold `obsSize` floats, `action` `actionSize`. */
+  add(
+    obs: ArrayLike<number>,
+    action: number | ArrayLike<number>,
+    reward: number,
+    nextObs: ArrayLike<number>,
+    terminated: boolean,
+  ): void {
+    const O = this.obsSize;
+    const A = this.actionSize;
+    const p = this.pos;
+    this.obs.set(obs, p * O);
+    this.nextObs.set(nextObs, p * O);
+    if (typeof action === "number") this.actions[p * A] = action;
+    else this.actions.set(action, p * A);
+    this.rewards[p] = reward;
+    this.terminated[p] = terminated ? 1 : 0;
+    this.pos = (p + 1) % this.capacity;
+    this.count = Math.min(this.count + 1, this.capacity);
+  }
+
+  /** `batchSize` transitions drawn uniformly with replacement. */
+  sample(batchSize: number, rng: Rng): ReplayBatch {
+    if (this.count === 0) throw new RangeError("ReplayBuffer.sample: the buffer is empty");
+    const O = this.obsSize;
+    const A = this.actionSize;
+    const batch: ReplayBatch = {
+      size: batchSize,
+      obs: new Float32Array(batchSize * O),
+      actions: new Float32Array(batchSize * A),
+      rewards: new Float32Array(batchSize),
+      nextObs: new Float32Array(batchSize * O),
+      terminated: new Float32Array(batchSize),
+    };
+    for (let b = 0; b < batchSize; b++) {
+      const k = rng.integer(this.count);
+      batch.obs.set(this.obs.subarray(k * O, k * O + O), b * O);
+      batch.nextObs.set(this.nextObs.subarray(k * O, k * O + O), b * O);
+      batch.actions.set(this.actions.subarray(k * A, k * A + A), b * A);
+      batch.rewards[b] = this.rewards[k]!;
+      batch.terminated[b] = this.terminated[k]!;
+    }
+    return batch;
+  }
+
+  /** Position and fill, to save with the arrays in a checkpoint. */
+  getState(): { pos: number; count: number } {
+    return { pos: this.pos, count: this.count };
+  }
+
+  setState(state: { pos: number; count: number }): void {
+    if (!(state.pos >= 0 && state.pos < this.capacity && state.count >= 0 && state.count <= this.capacity)) {
+      throw new RangeError(
+        `ReplayBuffer.setState: bad state ${JSON.stringify(state)} for capacity ${this.capacity}`,
+      );
+    }
+    this.pos = state.pos;
+    this.count = state.count;
+  }
+}
