@@ -59,14 +59,14 @@ export class CallbackList extends BaseCallback {
   }
   override onStep(ctx: CallbackContext): MaybePromise<boolean> {
     // Synchronous fast path: most steps trigger nothing, and awaiting costs a microtask each.
-    let pending: Promise<boolean>[] | undefined;
+    const pending: Promise<boolean>[] = [];
     let go = true;
     for (const c of this.callbacks) {
       const r = c.onStep(ctx);
-      if (r instanceof Promise) (pending ??= []).push(r);
+      if (r instanceof Promise) pending.push(r);
       else if (r === false) go = false;
     }
-    if (!pending) return go;
+    if (pending.length === 0) return go;
     return Promise.all(pending).then((rs) => go && rs.every((r) => r !== false));
   }
   override async onRolloutEnd(ctx: CallbackContext): Promise<void> {
