@@ -1,0 +1,115 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { ConfigError } from "../core/errors.js";
+import type { PolicySpec } from "../nn/spec.js";
+import { exportOnnx } from "./onnx-export.js";
+import { decodeModel } from "./onnx-proto.js";
+import { OnnxPolicy } from "./onnx-runtime.js";
+import {
+  onnxChecker,
+  randomCnnSpec,
+  randomMlpSpec,
+  randomObservations,
+  referenceForward,
+  requireOrWarn,
+} from "./test-util.js";
+
+const dir = mkdtempSync(join(tmpdir(), "rldistill-onnx-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Runs `count` random observations through onnxruntime and the reference; returns the max error. */
+async function maxError(spec: PolicySpec, bytes: Uint8Array, count = 64, withValue = false): Promise<number> {
+  const size = spec.obsShape.reduce((a, b) => a * b, 1);
+  const obs = randomObservations(7, count, size);
+  const policy = await OnnxPolicy.create(bytes);
+  const out = await policy.run(obs, count);
+  const main = out[policy.outputNames[0]!]!;
+  expect(main.dims).toEqual([count, spec.actionSize]);
+  let worst = 0;
+  for (let b = 0; b < count; b++) {
+    const ref = referenceForward(spec, obs.subarray(b * size, (b + 1) * size));
+    for (let i = 0; i < spec.actionSize; i++)
+      worst = Math.max(worst, Math.abs(main.data[b * spec.actionSize + i]! - ref.out[i]!));
+    if (withValue) worst = Math.max(worst, Math.abs(out["value"]!.data[b]! - ref.value!));
+  }
+  await policy.release();
+  return worst;
+}
+
+function check(bytes: Uint8Array, name: string): void {
+  const path = join(dir, name);
+  writeFileSync(path, bytes);
+  const r = onnxChecker(path);
+  if (!requireOrWarn("python3-onnx (onnx.checker)", r.ok !== "unavailable")) return;
+  expect(r).toEqual({ ok: true });
+}
+
+describe("exportOnnx", () => {
+  it("MLP with normalisation and value head matches the reference within 1e-5", async () => {
+    const spec = randomMlpSpec({
+      obsSize: 6,
+      hidden: [32, 32],
+      actionSize: 3,
+      obsNorm: true,
+      value: true,
+      seed: 1,
+    });
+    const bytes = exportOnnx(spec, { includeValue: true });
+    const model = decodeModel(bytes);
+    expect(model.graph.inputs[0]!.shape).toEqual(["batch", 6]);
+    expect(model.graph.outputs.map((o) => o.name)).toEqual(["logits", "value"]);
+    expect(await maxError(spec, bytes, 64, true)).toBeLessThan(1e-5);
+    check(bytes, "mlp.onnx");
+  });
+
+  it("clips normalised observations exactly (far-out observations saturate)", async () => {
+    const spec = randomMlpSpec({
+      obsSize: 4,
+      hidden: [8],
+      actionSize: 2,
+      obsNorm: true,
+      seed: 2,
+      activation: "relu",
+    });
+    const bytes = exportOnnx(spec);
+    const policy = await OnnxPolicy.create(bytes, { intermediates: ["obs_norm"] });
+    const out = await policy.run(Float32Array.of(1e6, -1e6, 0.1, -0.2));
+    expect(Array.from(out["obs_norm"]!.data.subarray(0, 2))).toEqual([2.5, -2.5]);
+    await policy.release();
+  });
+
+  it("continuous and Q outputs are named action_mean and q_values", async () => {
+    const mean = randomMlpSpec({ obsSize: 3, hidden: [16], actionSize: 2, output: "mean", seed: 3 });
+    const q = randomMlpSpec({
+      obsSize: 3,
+      hidden: [16],
+      actionSize: 2,
+      output: "q",
+      activation: "relu",
+      seed: 4,
+    });
+    expect(decodeModel(exportOnnx(mean)).graph.outputs[0]!.name).toBe("action_mean");
+    expect(decodeModel(exportOnnx(q)).graph.outputs[0]!.name).toBe("q_values");
+    expect(await maxError(mean, exportOnnx(mean))).toBeLessThan(1e-5);
+    expect(await maxError(q, exportOnnx(q))).toBeLessThan(1e-5);
+  });
+
+  it("CNN (NHWC in, same and valid padding, stride 2, flatten order) matches the reference", async () => {
+    const spec = randomCnnSpec(5);
+    const bytes = exportOnnx(spec, { includeValue: true });
+    expect(decodeModel(bytes).graph.inputs[0]!.shape).toEqual(["batch", 7, 6, 3]);
+    expect(await maxError(spec, bytes, 32, true)).toBeLessThan(1e-5);
+    check(bytes, "cnn.onnx");
+  });
+
+  it("rejects bad options and malformed specs, naming the field", () => {
+    const spec = randomMlpSpec({ obsSize: 3, hidden: [4], actionSize: 2 });
+    expect(() => exportOnnx(spec, { opset: 9 })).toThrow(/opset: 9 is not allowed; allowed: 13/);
+    expect(() => exportOnnx(spec, { includeValue: true })).toThrow(ConfigError);
+    expect(() => exportOnnx(spec, { bogus: 1 } as never)).toThrow(/bogus: unknown option/);
+    const bad = { ...spec, layers: [{ ...spec.layers[0]!, inSize: 5 }, spec.layers[1]!] } as PolicySpec;
+    expect(() => exportOnnx(bad)).toThrow(/layers\[0\]\.inSize/);
+  });
+});
