@@ -1,0 +1,85 @@
+/**
+ * Small Float32Array numerics shared by teachers, the replay buffer and collectors: temperature
+ * softmax, entropy, argmax and the Q-gap, row by row over [n, k] row-major batches.
+ *
+ * These run outside tfjs (labelling and prioritising data, not training), so they are plain loops.
+ * The softmax subtracts the row maximum first: exp never overflows, and a tiny temperature
+ * (Rusu et al. 2016 use tau = 0.01 on Q-values) gives a one-hot, not NaN.
+ */
+
+/** softmax(x[row] / tau) for every row of an [n, k] batch. */
+export function softmaxRows(x: ArrayLike<number>, n: number, k: number, tau = 1): Float32Array {
+  if (!(tau > 0)) throw new RangeError(`softmax temperature must be > 0, got ${tau}`);
+  const out = new Float32Array(n * k);
+  for (let r = 0; r < n; r++) {
+    const o = r * k;
+    let max = Number.NEGATIVE_INFINITY;
+    for (let j = 0; j < k; j++) max = Math.max(max, x[o + j]!);
+    let sum = 0;
+    for (let j = 0; j < k; j++) {
+      const e = Math.exp((x[o + j]! - max) / tau);
+      out[o + j] = e;
+      sum += e;
+    }
+    for (let j = 0; j < k; j++) out[o + j] = out[o + j]! / sum;
+  }
+  return out;
+}
+
+/** log(p) with p clamped away from 0, for logits built from averaged probabilities. */
+export function safeLog(p: number): number {
+  return Math.log(Math.max(p, 1e-12));
+}
+
+/** Shannon entropy (nats) of each row of an [n, k] batch of probabilities. */
+export function entropyRows(p: ArrayLike<number>, n: number, k: number): Float32Array {
+  const out = new Float32Array(n);
+  for (let r = 0; r < n; r++) {
+    let h = 0;
+    for (let j = 0; j < k; j++) {
+      const v = p[r * k + j]!;
+      if (v > 0) h -= v * Math.log(v);
+    }
+    out[r] = h;
+  }
+  return out;
+}
+
+/** Index of the largest entry of each row (first one on ties). */
+export function argmaxRows(x: ArrayLike<number>, n: number, k: number): Int32Array {
+  const out = new Int32Array(n);
+  for (let r = 0; r < n; r++) {
+    let best = 0;
+    for (let j = 1; j < k; j++) if (x[r * k + j]! > x[r * k + best]!) best = j;
+    out[r] = best;
+  }
+  return out;
+}
+
+/** Largest minus second-largest entry of each row: how sure a Q-teacher is of its greedy action. */
+export function qGapRows(q: ArrayLike<number>, n: number, k: number): Float32Array {
+  const out = new Float32Array(n);
+  for (let r = 0; r < n; r++) {
+    let a = Number.NEGATIVE_INFINITY;
+    let b = Number.NEGATIVE_INFINITY;
+    for (let j = 0; j < k; j++) {
+      const v = q[r * k + j]!;
+      if (v > a) {
+        b = a;
+        a = v;
+      } else if (v > b) b = v;
+    }
+    out[r] = k > 1 ? a - b : 0;
+  }
+  return out;
+}
+
+/** Draws an index from one row of probabilities with a uniform number u in [0, 1). */
+export function sampleRow(p: ArrayLike<number>, offset: number, k: number, u: number): number {
+  let acc = 0;
+  for (let j = 0; j < k; j++) {
+    acc += p[offset + j]!;
+    if (u < acc) return j;
+  }
+  return k - 1;
+}
