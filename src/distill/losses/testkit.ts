@@ -5,7 +5,7 @@
  */
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
-import "@tensorflow/tfjs-core/dist/register_all_gradients";
+import "@tensorflow/tfjs-core/dist/register_all_gradients.js";
 import * as tf from "@tensorflow/tfjs-core";
 
 /** Backends every loss test runs on; wasm is where the gradient traps of STACK.md live. */
