@@ -1,0 +1,122 @@
+import { describe, expect, it } from "vitest";
+import { Rng } from "../core/rng.js";
+import { DistillBuffer } from "./buffer.js";
+import { SumTree } from "./sum-tree.js";
+import type { TeacherBatch } from "./teacher.js";
+
+const labels = (outputs: number[], k = 2): TeacherBatch => ({
+  kind: "logits",
+  n: outputs.length / k,
+  actionSize: k,
+  outputs: Float32Array.from(outputs),
+  features: {},
+});
+
+describe("SumTree", () => {
+  it("finds leaves by cumulative mass and keeps the total", () => {
+    const t = new SumTree(5);
+    [1, 0, 2, 3, 4].forEach((p, i) => {
+      t.set(i, p);
+    });
+    expect(t.total).toBe(10);
+    expect([0, 0.99, 1, 2.99, 3, 5.99, 6, 9.99].map((m) => t.find(m))).toEqual([0, 0, 2, 2, 3, 3, 4, 4]);
+    t.set(4, 0);
+    expect(t.total).toBe(6);
+    expect(() => t.set(5, 1)).toThrow(RangeError);
+    expect(() => t.set(0, -1)).toThrow(RangeError);
+  });
+});
+
+describe("DistillBuffer", () => {
+  it("is a ring: keeps the newest `capacity` entries with their labels", () => {
+    const b = new DistillBuffer({ capacity: 3, obsSize: 1, actionSize: 2 });
+    b.add({ obs: Float32Array.of(1, 2), teacher: labels([1, 0, 2, 0]) });
+    b.add({ obs: Float32Array.of(3, 4), teacher: labels([3, 0, 4, 0]) });
+    expect(b.size).toBe(3);
+    expect(b.totalAdded).toBe(4);
+    const all = b.gather(Int32Array.of(0, 1, 2));
+    expect(Array.from(all.obs)).toEqual([4, 2, 3]);
+    expect(Array.from(all.teacherOut)).toEqual([4, 0, 2, 0, 3, 0]);
+  });
+
+  it("uniform sampling: weights 1, every entry reachable, deterministic for a seed", () => {
+    const b = new DistillBuffer({ capacity: 4, obsSize: 1, actionSize: 2 });
+    b.add({ obs: Float32Array.of(0, 1, 2, 3), teacher: labels([0, 0, 0, 0, 0, 0, 0, 0]) });
+    const s = b.sample(400, new Rng(1));
+    expect(s.weights.every((w) => w === 1)).toBe(true);
+    expect(new Set(s.obs).size).toBe(4);
+    expect(Array.from(b.sample(8, new Rng(7)).indices)).toEqual(Array.from(b.sample(8, new Rng(7)).indices));
+  });
+
+  it("entropy prioritisation draws confident states more, with importance weights (known answer)", () => {
+    const b = new DistillBuffer({
+      capacity: 2,
+      obsSize: 1,
+      actionSize: 2,
+      prioritisation: "entropy",
+      priorityAlpha: 1,
+    });
+    // Row 0: uniform teacher (confidence 0); row 1: certain teacher (confidence ~ log 2).
+    b.add({ obs: Float32Array.of(0, 1), teacher: labels([0, 0, 30, 0]) });
+    const p0 = 0.01 / (0.01 + Math.log(2) + 0.01);
+    expect(b.probability(0)).toBeCloseTo(p0, 5);
+    const s = b.sample(2000, new Rng(2), 1);
+    const frac1 = s.obs.reduce((a, v) => a + v, 0) / 2000;
+    expect(frac1).toBeCloseTo(1 - p0, 2);
+    // w_i = (N P(i))^-1 normalised by the largest: the rare state gets weight 1.
+    const w0 = s.weights[s.obs.indexOf(0)]!;
+    const w1 = s.weights[s.obs.indexOf(1)]!;
+    expect(w0).toBeCloseTo(1, 5);
+    expect(w1).toBeCloseTo(p0 / (1 - p0), 4);
+  });
+
+  it("Q-gap prioritisation and transitions", () => {
+    const b = new DistillBuffer({
+      capacity: 4,
+      obsSize: 1,
+      actionSize: 2,
+      prioritisation: "qgap",
+      priorityAlpha: 1,
+      priorityEps: 0,
+      transitions: true,
+    });
+    const q: TeacherBatch = { ...labels([1, 1, 5, 1]), kind: "q" };
+    expect(() => b.add({ obs: Float32Array.of(0, 1), teacher: q })).toThrow(/transitions/);
+    b.add({
+      obs: Float32Array.of(0, 1),
+      teacher: q,
+      actions: Float32Array.of(1, 0),
+      rewards: Float32Array.of(0.5, 1),
+      nextObs: Float32Array.of(1, 2),
+      terminated: Uint8Array.of(0, 1),
+    });
+    expect(b.probability(0)).toBe(0);
+    const s = b.sample(16, new Rng(3));
+    expect(s.obs.every((v) => v === 1)).toBe(true);
+    expect(Array.from(s.rewards!.subarray(0, 1))).toEqual([1]);
+    expect(s.terminated![0]).toBe(1);
+  });
+
+  it("stores named features and values, and names missing ones", () => {
+    const b = new DistillBuffer({
+      capacity: 2,
+      obsSize: 1,
+      actionSize: 2,
+      features: [{ name: "hidden0", size: 3 }],
+    });
+    const t = {
+      ...labels([0, 1]),
+      values: Float32Array.of(7),
+      features: { hidden0: Float32Array.of(1, 2, 3) },
+    };
+    b.add({ obs: Float32Array.of(0), teacher: t });
+    const s = b.gather(Int32Array.of(0));
+    expect(Array.from(s.features.hidden0!)).toEqual([1, 2, 3]);
+    expect(Array.from(s.teacherValue!)).toEqual([7]);
+    expect(() => b.add({ obs: Float32Array.of(0), teacher: labels([0, 1]) })).toThrow(/no feature "hidden0"/);
+    expect(() => new DistillBuffer({ capacity: 0, obsSize: 1, actionSize: 1 })).toThrow(/bufferSize/);
+    expect(
+      () => new DistillBuffer({ capacity: 1, obsSize: 1, actionSize: 1, prioritisation: "td" as "none" }),
+    ).toThrow(/allowed: none, entropy, qgap/);
+  });
+});
