@@ -1,0 +1,35 @@
+/**
+ * rldistill's neural core: backend set-up, layers, models, optimizer, fast inference and
+ * checkpoints. Import tf from here (never from @tensorflow/tfjs-core directly).
+ */
+
+export type { Scalar, Tensor, Tensor1D, Tensor2D, Tensor4D, Variable } from "./backend.js";
+export { activeBackend, BACKENDS, type BackendName, defaultBackend, initBackend, tf } from "./backend.js";
+export { DIFFERENTIABLE_KERNELS, registerGradients } from "./gradients.js";
+export { GAIN_HIDDEN, GAIN_POLICY, GAIN_VALUE, orthogonal, orthogonalConv, orthogonalDense } from "./init.js";
+export {
+  activate,
+  conv2d,
+  convOutSize,
+  dense,
+  huber,
+  mse,
+  normalizeObs,
+  oneHotMask,
+  pickActions,
+  samePadding,
+} from "./ops.js";
+export { type FloatArray, Params } from "./params.js";
+export {
+  Cnn,
+  type CnnConfig,
+  type ConvConfig,
+  cnnLayers,
+  type ForwardResult,
+  layerShapes,
+  Mlp,
+  type MlpConfig,
+  mlpLayers,
+  Sequential,
+} from "./sequential.js";
+export * from "./spec.js";

@@ -1,0 +1,157 @@
+/**
+ * The layer and loss ops models are built from. Each is written so that its backward pass runs
+ * on the wasm backend at full speed (see /work/shared/docs/STACK.md): plain matMuls only,
+ * convolution as im2col, one-hot masks instead of gather.
+ */
+
+import { type Tensor, type Tensor2D, tf } from "./backend.js";
+import type { Activation, ObsNormSpec } from "./spec.js";
+
+type Saved = (tensors: Tensor[]) => void;
+
+/**
+ * y = x W + b with its own gradient: dx = dy W^T and dW = x^T dy computed by an explicit
+ * transpose followed by a plain matMul (tfjs's stock matMul gradient uses transpose flags,
+ * 13-20x slower on wasm).
+ */
+const denseOp = tf.customGrad(((x: Tensor2D, w: Tensor2D, b: Tensor, save: Saved) => {
+  save([x, w]);
+  const value = tf.add(tf.matMul(x, w), b);
+  const gradFunc = (dy: Tensor2D, saved: Tensor[]) => {
+    const [sx, sw] = saved as [Tensor2D, Tensor2D];
+    return [tf.matMul(dy, tf.transpose(sw)), tf.matMul(tf.transpose(sx), dy), tf.sum(dy, 0)];
+  };
+  return { value, gradFunc };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: Tensor, w: Tensor, b: Tensor) => Tensor2D;
+
+export function activate(x: Tensor, activation: Activation): Tensor {
+  switch (activation) {
+    case "linear":
+      return x;
+    case "relu":
+      return tf.relu(x);
+    case "tanh":
+      return tf.tanh(x);
+  }
+}
+
+/** Fully connected layer on [batch, in] inputs with weight [in, out] and bias [out]. */
+export function dense(x: Tensor, w: Tensor, b: Tensor, activation: Activation = "linear"): Tensor2D {
+  return activate(denseOp(x, w, b), activation) as Tensor2D;
+}
+
+/** Output size of a convolution along one axis, with TensorFlow's "same"/"valid" rules. */
+export function convOutSize(
+  inSize: number,
+  kernel: number,
+  stride: number,
+  padding: "valid" | "same",
+): number {
+  return padding === "same" ? Math.ceil(inSize / stride) : Math.floor((inSize - kernel) / stride) + 1;
+}
+
+/** Zero padding before/after along one axis for "same" (TensorFlow puts the extra one after). */
+export function samePadding(inSize: number, kernel: number, stride: number): [number, number] {
+  const out = Math.ceil(inSize / stride);
+  const total = Math.max((out - 1) * stride + kernel - inSize, 0);
+  return [Math.floor(total / 2), total - Math.floor(total / 2)];
+}
+
+/**
+ * 2-D convolution, NHWC input [batch, h, w, c], HWIO weight [k, k, c, out], written as im2col:
+ * the k*k shifted views of the input are concatenated along channels (order dy, dx, c, which is
+ * the row order of the HWIO weight reshaped to [k*k*c, out]) and multiplied by the weight.
+ * Conv2DBackpropFilter is missing on wasm; this form trains there and matches tf.conv2d.
+ */
+export function conv2d(
+  x: Tensor,
+  w: Tensor,
+  b: Tensor,
+  stride: number,
+  padding: "valid" | "same",
+  activation: Activation = "linear",
+): Tensor {
+  const [batch, h, wd, c] = x.shape as [number, number, number, number];
+  const [k, , , outC] = w.shape as [number, number, number, number];
+  let input = x;
+  if (padding === "same") {
+    const ph = samePadding(h, k, stride);
+    const pw = samePadding(wd, k, stride);
+    if (ph[0] + ph[1] + pw[0] + pw[1] > 0) input = tf.pad(x, [[0, 0], ph, pw, [0, 0]]);
+  }
+  const oh = convOutSize(h, k, stride, padding);
+  const ow = convOutSize(wd, k, stride, padding);
+  const patches: Tensor[] = [];
+  for (let dy = 0; dy < k; dy++) {
+    for (let dx = 0; dx < k; dx++) {
+      patches.push(
+        stride === 1
+          ? tf.slice(input, [0, dy, dx, 0], [batch, oh, ow, c])
+          : stridedView(input, dy, dx, oh, ow, stride),
+      );
+    }
+  }
+  const cols = patches.length === 1 ? patches[0]! : tf.concat(patches, 3);
+  const flat = tf.reshape(cols, [batch * oh * ow, k * k * c]);
+  const y = denseOp(flat, tf.reshape(w, [k * k * c, outC]), b);
+  return activate(tf.reshape(y, [batch, oh, ow, outC]), activation);
+}
+
+/**
+ * Every `stride`-th row and column starting at (dy, dx), built from a plain slice plus reshapes
+ * (whose gradients are plain pads), so no StridedSlice gradient is needed.
+ */
+function stridedView(x: Tensor, dy: number, dx: number, oh: number, ow: number, stride: number): Tensor {
+  const [batch, h, w, c] = x.shape as [number, number, number, number];
+  // Pad so that oh*stride rows and ow*stride columns exist from (dy, dx), then keep index 0 of
+  // each stride-sized group.
+  const needH = dy + oh * stride;
+  const needW = dx + ow * stride;
+  let t = x;
+  if (needH > h || needW > w) {
+    t = tf.pad(t, [
+      [0, 0],
+      [0, Math.max(0, needH - h)],
+      [0, Math.max(0, needW - w)],
+      [0, 0],
+    ]);
+  }
+  t = tf.slice(t, [0, dy, dx, 0], [batch, oh * stride, ow * stride, c]);
+  t = tf.reshape(t, [batch, oh, stride, ow, stride, c]);
+  t = tf.slice(t, [0, 0, 0, 0, 0, 0], [batch, oh, 1, ow, 1, c]);
+  return tf.reshape(t, [batch, oh, ow, c]);
+}
+
+/** clip((x - mean) / sqrt(var + eps), -clip, clip) over the last axis, as ObsNormSpec defines. */
+export function normalizeObs(x: Tensor, norm: ObsNormSpec): Tensor {
+  const std = tf.sqrt(tf.add(tf.tensor1d(norm.var), norm.epsilon));
+  const z = tf.div(tf.sub(x, tf.tensor1d(norm.mean)), std);
+  return tf.clipByValue(z, -norm.clip, norm.clip);
+}
+
+/** Mean squared error. */
+export function mse(pred: Tensor, target: Tensor): Tensor {
+  return tf.mean(tf.square(tf.sub(pred, target)));
+}
+
+/**
+ * Mean Huber loss (equal to PyTorch's smooth_l1_loss for delta = 1, as SB3's DQN uses):
+ * 0.5 d^2 for |d| <= delta, delta (|d| - delta / 2) beyond. Written with minimum, not where.
+ */
+export function huber(pred: Tensor, target: Tensor, delta = 1): Tensor {
+  const a = tf.abs(tf.sub(pred, target));
+  const q = tf.minimum(a, delta);
+  return tf.mean(tf.add(tf.mul(0.5, tf.square(q)), tf.mul(delta, tf.sub(a, q))));
+}
+
+/** One-hot float mask [batch, n] of int actions, the gather-free way to pick per-action values. */
+export function oneHotMask(actions: Tensor, n: number): Tensor2D {
+  const idx = actions.dtype === "int32" ? actions : tf.cast(actions, "int32");
+  return tf.cast(tf.oneHot(tf.reshape(idx, [-1]) as tf.Tensor1D, n), "float32") as Tensor2D;
+}
+
+/** Picks values[i, actions[i]] for each row: the Q(s, a) of DQN. */
+export function pickActions(values: Tensor, actions: Tensor): Tensor {
+  const n = values.shape[values.rank - 1]!;
+  return tf.sum(tf.mul(values, oneHotMask(actions, n)), -1);
+}
