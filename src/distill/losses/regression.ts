@@ -1,0 +1,147 @@
+/**
+ * Regression losses: MSE on logits or Q-values, value MSE (V or Q) and Huber.
+ *
+ * Rusu et al. 2016 found MSE on a DQN teacher's Q-values the worst of their distillation losses
+ * (KL on softmax(Q / 0.01) the best): regressing every action's value spends capacity on actions
+ * the policy never takes. Value regression is still the right tool for distilling a critic.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { ConfigError, checkNumber } from "../../core/errors.js";
+import {
+  argmaxAgreement,
+  checkBatch,
+  checkRank,
+  checkSameShape,
+  type LossResult,
+  type SampleWeightArgs,
+  shapeText,
+  weightedMean,
+} from "./common.js";
+
+export interface ValueArgs extends SampleWeightArgs {
+  /**
+   * Taken actions [B] (int32) for Q-values [B, A]: regress only Q(s, a_taken), as a one-hot mask
+   * (no `tf.gather`, which has no gradient on wasm). Default: all actions.
+   */
+  actions?: tf.Tensor;
+  /**
+   * Explicit mask [B, A] (0/1 or fractional) for Q-values; per sample, the loss is
+   * sum_a m_a e_a / sum_a m_a (a row of zeros contributes 0). Exclusive with `actions`.
+   */
+  mask?: tf.Tensor;
+}
+
+export interface HuberArgs extends ValueArgs {
+  /** Where the loss turns from quadratic to linear, > 0. Default 1 (as DQN's smooth L1). */
+  delta?: number;
+}
+
+/**
+ * Huber per element without `tf.where` (whose gradient fails inside tfjs gradients):
+ * with d = |x| and c = min(d, delta), huber = c^2 / 2 + delta (d - c). For d <= delta that is
+ * d^2 / 2; above, delta d - delta^2 / 2.
+ */
+export function huberElementwise(x: tf.Tensor, delta: number): tf.Tensor {
+  const d = tf.abs(x);
+  const c = tf.minimum(d, delta);
+  return tf.add(tf.mul(tf.square(c), 0.5), tf.mul(tf.sub(d, c), delta));
+}
+
+/** Per-sample mean of elementwise errors [B, ...] over all trailing axes, or masked over actions. */
+function perSample(elem: tf.Tensor, names: [string, string], args: ValueArgs): tf.Tensor {
+  const b = elem.shape[0]!;
+  const flat = tf.reshape(elem, [b, -1]);
+  const { actions, mask } = args;
+  if (actions !== undefined && mask !== undefined) {
+    throw new ConfigError("actions", "give either actions or mask, not both");
+  }
+  if (actions === undefined && mask === undefined) return tf.mean(flat, -1);
+  if (elem.rank !== 2) {
+    throw new ConfigError(
+      actions ? "actions" : "mask",
+      `needs Q-values [batch, actions]; ${names[0]} is ${shapeText(elem)}`,
+    );
+  }
+  let m: tf.Tensor;
+  if (actions !== undefined) {
+    if (actions.rank !== 1 || actions.shape[0] !== b) {
+      throw new ConfigError(
+        "actions",
+        `expected shape [${b}] (one action per sample of ${names[0]}), got ${shapeText(actions)}`,
+      );
+    }
+    m = tf.oneHot(tf.cast(actions, "int32"), elem.shape[1]!);
+  } else {
+    checkSameShape(names[0], elem, "mask", mask!);
+    m = mask!;
+  }
+  const count = tf.maximum(tf.sum(m, -1), 1e-8);
+  return tf.div(tf.sum(tf.mul(m, flat), -1), count);
+}
+
+function elementwiseLoss(
+  student: tf.Tensor,
+  teacher: tf.Tensor,
+  names: [string, string],
+  args: ValueArgs,
+  elementwise: (diff: tf.Tensor) => tf.Tensor,
+): tf.Scalar {
+  checkBatch(names[0], student);
+  checkSameShape(names[0], student, names[1], teacher);
+  return weightedMean(perSample(elementwise(tf.sub(student, teacher)), names, args), args, names[0]);
+}
+
+/**
+ * MSE between student and teacher logits (or Q-values) [B, A]: per sample
+ * 1/A sum_a (s_a - t_a)^2, then the (weighted) batch mean.
+ */
+export function mseLoss(
+  studentLogits: tf.Tensor,
+  teacherLogits: tf.Tensor,
+  args: SampleWeightArgs = {},
+): LossResult {
+  checkRank("studentLogits", studentLogits, 2, "[batch, actions]");
+  const mse = elementwiseLoss(
+    studentLogits,
+    teacherLogits,
+    ["studentLogits", "teacherLogits"],
+    args,
+    tf.square,
+  );
+  return { loss: mse, metrics: { mse, agreement: argmaxAgreement(studentLogits, teacherLogits) } };
+}
+
+/**
+ * Value regression: V as [B] or [B, 1], or Q as [B, A] (all actions, or the taken ones via
+ * `actions` / `mask`): per sample the mean of (v_s - v_t)^2, then the (weighted) batch mean.
+ */
+export function valueMseLoss(
+  studentValues: tf.Tensor,
+  teacherValues: tf.Tensor,
+  args: ValueArgs = {},
+): LossResult {
+  const valueMse = elementwiseLoss(
+    studentValues,
+    teacherValues,
+    ["studentValues", "teacherValues"],
+    args,
+    tf.square,
+  );
+  return { loss: valueMse, metrics: { valueMse } };
+}
+
+/**
+ * Huber loss between student and teacher values (V or Q, same masking as `valueMseLoss`):
+ * quadratic within `delta`, linear beyond, so outlier targets give bounded gradients.
+ */
+export function huberLoss(
+  studentValues: tf.Tensor,
+  teacherValues: tf.Tensor,
+  args: HuberArgs = {},
+): LossResult {
+  const delta = checkNumber("delta", args.delta ?? 1, { positive: true });
+  const huber = elementwiseLoss(studentValues, teacherValues, ["studentValues", "teacherValues"], args, (d) =>
+    huberElementwise(d, delta),
+  );
+  return { loss: huber, metrics: { huber } };
+}
