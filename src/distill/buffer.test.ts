@@ -102,18 +102,18 @@ describe("DistillBuffer", () => {
       capacity: 2,
       obsSize: 1,
       actionSize: 2,
-      features: [{ name: "hidden0", size: 3 }],
+      features: [{ name: "fc0", size: 3 }],
     });
     const t = {
       ...labels([0, 1]),
       values: Float32Array.of(7),
-      features: { hidden0: Float32Array.of(1, 2, 3) },
+      features: { fc0: Float32Array.of(1, 2, 3) },
     };
     b.add({ obs: Float32Array.of(0), teacher: t });
     const s = b.gather(Int32Array.of(0));
-    expect(Array.from(s.features.hidden0!)).toEqual([1, 2, 3]);
+    expect(Array.from(s.features.fc0!)).toEqual([1, 2, 3]);
     expect(Array.from(s.teacherValue!)).toEqual([7]);
-    expect(() => b.add({ obs: Float32Array.of(0), teacher: labels([0, 1]) })).toThrow(/no feature "hidden0"/);
+    expect(() => b.add({ obs: Float32Array.of(0), teacher: labels([0, 1]) })).toThrow(/no feature "fc0"/);
     expect(() => new DistillBuffer({ capacity: 0, obsSize: 1, actionSize: 1 })).toThrow(/bufferSize/);
     expect(
       () => new DistillBuffer({ capacity: 1, obsSize: 1, actionSize: 1, prioritisation: "td" as "none" }),

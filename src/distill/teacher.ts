@@ -5,7 +5,7 @@
  *   checkCompatible(teacher, env);
  *   const out = await teacher.predict(obsBatch, n, { features: "all" });
  *   // out.outputs: [n, actionSize] logits | Q-values | Gaussian means; out.values: V(s);
- *   // out.features["hidden0"]: [n, width] activations of the first hidden layer.
+ *   // out.features["fc0"]: [n, width] activations of the first hidden layer.
  *
  * Teachers answer for a batch of observations at once (a collector labels all its environments in
  * one call). `predict` is asynchronous because an ONNX teacher runs in onnxruntime, whose `run` is

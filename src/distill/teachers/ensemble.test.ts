@@ -38,7 +38,7 @@ describe("EnsembleTeacher", () => {
     const out = await e.predict(obs, 2, { taskIds: Int32Array.of(1, 0), features: "all" });
     expect(out.outputs[0]).toBeCloseTo(b.predictSync(obs.subarray(0, 2), 1).outputs[0]!, 6);
     expect(out.outputs[2]).toBeCloseTo(a.predictSync(obs.subarray(2, 4), 1).outputs[0]!, 6);
-    expect(out.features.hidden0!.length).toBe(8);
+    expect(out.features.fc0!.length).toBe(8);
     await expect(e.predict(obs, 2)).rejects.toThrow(/task id/);
     expect(() => e.predictSync(obs, 2, { taskIds: Int32Array.of(0, 2) })).toThrow(/task id 2/);
   });

@@ -103,19 +103,27 @@ export function forwardLayers(layers: readonly LayerSpec[], x: Float32Array, n: 
   return { output: cur, hidden };
 }
 
-/** Widths of the hidden activations `forwardLayers` returns, in order. */
-export function hiddenSizes(layers: readonly LayerSpec[]): number[] {
-  const sizes: number[] = [];
+/**
+ * Name and width of each hidden activation `forwardLayers` returns, in order, named as src/nn's
+ * `Sequential.forward` names them (fc0, fc1, ... for dense layers, conv0, ... for convolutions),
+ * so a teacher's and a student's layers can be paired by name.
+ */
+export function hiddenInfo(layers: readonly LayerSpec[]): Array<{ name: string; size: number }> {
+  const out: Array<{ name: string; size: number }> = [];
+  let nDense = 0;
+  let nConv = 0;
   layers.forEach((l, i) => {
-    if (l.kind === "flatten" || i === layers.length - 1) return;
-    if (l.kind === "dense") sizes.push(l.outSize);
+    if (l.kind === "flatten") return;
+    const name = l.kind === "dense" ? `fc${nDense++}` : `conv${nConv++}`;
+    if (i === layers.length - 1) return;
+    if (l.kind === "dense") out.push({ name, size: l.outSize });
     else {
       const [oh] = convGeometry(l.inShape[0], l.kernelSize, l.stride, l.padding);
       const [ow] = convGeometry(l.inShape[1], l.kernelSize, l.stride, l.padding);
-      sizes.push(oh * ow * l.outChannels);
+      out.push({ name, size: oh * ow * l.outChannels });
     }
   });
-  return sizes;
+  return out;
 }
 
 /** Number of weights and biases in a layer stack. */

@@ -3,7 +3,7 @@ import { ConfigError } from "../../core/errors.js";
 import { Box, Discrete } from "../../core/spaces.js";
 import type { PolicySpec } from "../../nn/spec.js";
 import { lineGaussianTeacher, lineTeacher, lineTeacherSpec } from "../testing/fakes.js";
-import { forwardLayers, hiddenSizes } from "./spec-forward.js";
+import { forwardLayers, hiddenInfo } from "./spec-forward.js";
 import { SpecTeacher } from "./spec-teacher.js";
 
 describe("spec forward", () => {
@@ -42,7 +42,7 @@ describe("spec forward", () => {
     // same, 3x3 kernel: each output is the sum of the in-bounds 3x3 neighbourhood.
     expect(Array.from(conv("same", 3))).toEqual([12, 21, 16, 27, 45, 33, 24, 39, 28]);
     expect(
-      hiddenSizes([
+      hiddenInfo([
         {
           kind: "dense",
           inSize: 2,
@@ -60,7 +60,7 @@ describe("spec forward", () => {
           activation: "linear",
         },
       ]),
-    ).toEqual([7]);
+    ).toEqual([{ name: "fc0", size: 7 }]);
   });
 });
 
@@ -68,20 +68,18 @@ describe("SpecTeacher", () => {
   it("returns logits, features by name, values, and counts parameters", () => {
     const t = lineTeacher({ value: true });
     expect(t.params).toBe(2 * 4 + 4 + 4 * 2 + 2);
-    expect(t.features).toEqual([{ name: "hidden0", size: 4 }]);
-    const out = t.predictSync(Float32Array.of(0.5, 1, -0.5, 1), 2, { features: ["hidden0"] });
+    expect(t.features).toEqual([{ name: "fc0", size: 4 }]);
+    const out = t.predictSync(Float32Array.of(0.5, 1, -0.5, 1), 2, { features: ["fc0"] });
     expect(out.kind).toBe("logits");
     expect(out.outputs[0]).toBeGreaterThan(out.outputs[1]!); // x > 0: push left (action 0)
     expect(out.outputs[2]).toBeLessThan(out.outputs[3]!);
-    expect(out.features.hidden0!.length).toBe(8);
+    expect(out.features.fc0!.length).toBe(8);
     expect(Array.from(out.values!)).toEqual([0, 2]);
   });
 
   it("names an unknown feature and lists the available ones", () => {
     const t = lineTeacher();
-    expect(() => t.predictSync(Float32Array.of(0, 1), 1, { features: ["hidden7"] })).toThrow(
-      /hidden7.*hidden0/,
-    );
+    expect(() => t.predictSync(Float32Array.of(0, 1), 1, { features: ["fc7"] })).toThrow(/fc7.*fc0/);
   });
 
   it("repeats the state-independent log std for Gaussian teachers", () => {

@@ -2,8 +2,8 @@
  * A teacher over a `PolicySpec`: the project's own checkpoints (PPO, DQN, SAC-style Gaussian
  * actors) and anything imported into a spec. Synchronous, so it can also act as a `Policy`.
  *
- * Feature names are `hidden0`, `hidden1`, ... (each hidden layer's output after its activation,
- * input to output), which is what `--set featureLayers=hidden1` refers to.
+ * Feature names are those of src/nn's `Sequential`: `fc0`, `fc1`, ... (each hidden dense layer's
+ * output after its activation; `conv0`, ... for convolutions), which `--set featureLayers=fc1` names.
  */
 import { ConfigError } from "../../core/errors.js";
 import { type AnySpace, flatSize } from "../../core/spaces.js";
@@ -17,7 +17,7 @@ import {
   type TeacherBatch,
   type TeacherKind,
 } from "../teacher.js";
-import { countLayerParams, forwardLayers, hiddenSizes, normaliseObs } from "./spec-forward.js";
+import { countLayerParams, forwardLayers, hiddenInfo, normaliseObs } from "./spec-forward.js";
 
 export interface SpecTeacherOptions {
   name: string;
@@ -86,7 +86,7 @@ export class SpecTeacher implements Teacher {
     }
     this.params = countLayerParams(spec.layers) + (spec.logStd?.length ?? 0);
     this.hasValue = spec.valueLayers !== undefined && spec.valueLayers.length > 0;
-    this.features = hiddenSizes(spec.layers).map((size, i) => ({ name: `hidden${i}`, size }));
+    this.features = hiddenInfo(spec.layers);
   }
 
   predictSync(obs: Float32Array, n: number, opts: PredictOptions = {}): TeacherBatch {
