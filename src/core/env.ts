@@ -11,6 +11,8 @@
  * Randomness only through `reset({ seed })` (reseeds the env's generator; later resets without a
  * seed continue that stream) and `actionSpace.seed()` / `observationSpace.seed()`.
  */
+import { ConfigError, checkKnownKeys, describeValue } from "./errors.js";
+import type { Rng } from "./rng.js";
 import type { Space } from "./spaces.js";
 
 export type Info = Record<string, unknown>;
@@ -42,7 +44,7 @@ export interface EnvSpec {
   maxEpisodeSteps?: number;
   /** Mean return at which the task counts as solved; undefined where Gymnasium gives none. */
   rewardThreshold?: number;
-  /** The kwargs `make()` was called with (after defaults were merged). */
+  /** The kwargs `make()` was called with (the env fills in its own defaults for missing ones). */
   kwargs: Record<string, unknown>;
 }
 
@@ -108,4 +110,104 @@ export class Wrapper<O = unknown, A = unknown, InnerO = O, InnerA = A> implement
     if (!inner) throw new TypeError(`${this.unwrapped.constructor.name} has no internal state to return`);
     return inner.call(this.env);
   }
+}
+
+/*
+ * Reset helpers for envs with a physical state. They check what users type by hand (seeds, start
+ * states, bounds) and name the bad field, because a silently ignored typo in `options` would start
+ * every episode from the default distribution.
+ */
+
+/** Reseeds `rng` from `reset({ seed })` when a seed is given. */
+export function applyResetSeed(env: string, rng: Rng, seed: unknown): void {
+  if (seed === undefined) return;
+  if (typeof seed !== "number" || !Number.isInteger(seed)) {
+    throw new ConfigError(`${env}.reset.seed`, `expected an integer, got ${describeValue(seed)}`);
+  }
+  rng.reseed(seed);
+}
+
+/** Rejects option keys the env does not know (`state` plus the env's own, e.g. `low`/`high`). */
+export function checkResetOptions(
+  env: string,
+  options: Record<string, unknown> | undefined,
+  allowed: readonly string[],
+): Record<string, unknown> {
+  if (options === undefined) return {};
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new ConfigError(`${env}.reset.options`, `expected an object, got ${describeValue(options)}`);
+  }
+  checkKnownKeys(`${env}.reset.options`, options, allowed);
+  return options;
+}
+
+/**
+ * `options.state`: a start state in Gymnasium's `env.unwrapped.state` layout, one finite number per
+ * entry of `names`. Undefined when not given (the env draws a random start).
+ */
+export function readStartState(
+  env: string,
+  options: Record<string, unknown>,
+  names: readonly string[],
+): number[] | undefined {
+  const state = options["state"];
+  if (state === undefined) return undefined;
+  const field = `${env}.reset.options.state`;
+  const layout = `[${names.join(", ")}]`;
+  if (!Array.isArray(state) && !(state instanceof Float64Array) && !(state instanceof Float32Array)) {
+    throw new ConfigError(field, `expected an array ${layout}, got ${describeValue(state)}`);
+  }
+  if (state.length !== names.length) {
+    throw new ConfigError(field, `expected ${names.length} numbers ${layout}, got ${state.length}`);
+  }
+  const out: number[] = [];
+  for (let i = 0; i < names.length; i++) {
+    const v: unknown = state[i];
+    if (typeof v !== "number" || !Number.isFinite(v)) {
+      throw new ConfigError(
+        field,
+        `${names[i]} (entry ${i}) must be a finite number, got ${describeValue(v)}`,
+      );
+    }
+    out.push(v);
+  }
+  for (const key of Object.keys(options)) {
+    if (key !== "state") throw new ConfigError(field, `cannot be combined with options.${key}`);
+  }
+  return out;
+}
+
+/** A numeric reset option, or `fallback` when absent. */
+export function readResetNumber(
+  env: string,
+  options: Record<string, unknown>,
+  key: string,
+  fallback: number,
+): number {
+  const v = options[key];
+  if (v === undefined) return fallback;
+  if (typeof v !== "number" || !Number.isFinite(v)) {
+    throw new ConfigError(`${env}.reset.options.${key}`, `expected a finite number, got ${describeValue(v)}`);
+  }
+  return v;
+}
+
+/**
+ * Bounds of the uniform random start as Gymnasium's `maybe_parse_reset_bounds`: `options[lowKey]`
+ * and `options[highKey]` override the defaults, and low must not exceed high.
+ */
+export function readResetBounds(
+  env: string,
+  options: Record<string, unknown>,
+  defaultLow: number,
+  defaultHigh: number,
+  lowKey = "low",
+  highKey = "high",
+): { low: number; high: number } {
+  const low = readResetNumber(env, options, lowKey, defaultLow);
+  const high = readResetNumber(env, options, highKey, defaultHigh);
+  if (low > high) {
+    throw new ConfigError(`${env}.reset.options.${lowKey}`, `${low} must be <= ${highKey} (${high})`);
+  }
+  return { low, high };
 }

@@ -72,8 +72,17 @@ export function checkNumber(
     throw new ConfigError(field, `expected an integer, got ${value}`);
   }
   if (opts.positive && !(value > 0)) throw new ConfigError(field, `must be > 0, got ${value}`);
-  if (opts.min !== undefined && value < opts.min) throw new ConfigError(field, `must be >= ${opts.min}, got ${value}`);
-  if (opts.max !== undefined && value > opts.max) throw new ConfigError(field, `must be <= ${opts.max}, got ${value}`);
+  if (opts.min !== undefined && value < opts.min)
+    throw new ConfigError(field, `must be >= ${opts.min}, got ${value}`);
+  if (opts.max !== undefined && value > opts.max)
+    throw new ConfigError(field, `must be <= ${opts.max}, got ${value}`);
+  return value;
+}
+
+/** Checks a boolean kwarg (no truthy/falsy coercion: `"false"` must not mean true). Returns the value. */
+export function checkBoolean(field: string, value: unknown): boolean {
+  if (typeof value !== "boolean")
+    throw new ConfigError(field, `expected true or false, got ${describeValue(value)}`);
   return value;
 }
 

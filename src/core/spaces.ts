@@ -14,7 +14,8 @@ export type BoxValue = Float32Array | Float64Array;
 
 export type SpaceJSON =
   | { type: "Discrete"; n: number; start: number }
-  | { type: "Box"; low: number[]; high: number[]; shape: number[]; dtype: BoxDtype }
+  // Unbounded entries are ±Infinity in memory and null after a JSON round trip (JSON has no Infinity).
+  | { type: "Box"; low: Array<number | null>; high: Array<number | null>; shape: number[]; dtype: BoxDtype }
   | { type: "MultiDiscrete"; nvec: number[] };
 
 export interface Space<T> {
@@ -57,7 +58,8 @@ export class Discrete implements Space<number> {
   private rng = new Rng(0);
 
   constructor(n: number, opts: { start?: number; seed?: number } = {}) {
-    if (!Number.isInteger(n) || n < 1) throw new ConfigError("Discrete.n", `must be an integer >= 1, got ${n}`);
+    if (!Number.isInteger(n) || n < 1)
+      throw new ConfigError("Discrete.n", `must be an integer >= 1, got ${n}`);
     const start = opts.start ?? 0;
     if (!Number.isInteger(start)) throw new ConfigError("Discrete.start", `must be an integer, got ${start}`);
     this.n = n;
@@ -86,12 +88,16 @@ export class Discrete implements Space<number> {
   }
 }
 
-export class Box implements Space<BoxValue> {
+/**
+ * `V` names the element type for callers that know the dtype (`Box<Float32Array>` for float32), so an
+ * env's observation space can be typed `Space<Float32Array>`; it defaults to either.
+ */
+export class Box<V extends BoxValue = BoxValue> implements Space<V> {
   readonly type = "Box" as const;
   readonly shape: readonly number[];
   readonly dtype: BoxDtype;
-  readonly low: BoxValue;
-  readonly high: BoxValue;
+  readonly low: V;
+  readonly high: V;
   /** Number of scalar entries in one element. */
   readonly size: number;
   private rng = new Rng(0);
@@ -105,7 +111,8 @@ export class Box implements Space<BoxValue> {
     high: number | ArrayLike<number>,
     opts: { shape?: readonly number[]; dtype?: BoxDtype; seed?: number } = {},
   ) {
-    const inferred = typeof low !== "number" ? [low.length] : typeof high !== "number" ? [high.length] : undefined;
+    const inferred =
+      typeof low !== "number" ? [low.length] : typeof high !== "number" ? [high.length] : undefined;
     const shape = opts.shape ?? inferred;
     if (!shape) throw new ConfigError("Box.shape", "required when low and high are both scalars");
     if (!shape.every((d) => Number.isInteger(d) && d >= 1)) {
@@ -126,7 +133,10 @@ export class Box implements Space<BoxValue> {
       if (typeof src === "number") dst.fill(src);
       else {
         if (src.length !== this.size) {
-          throw new ConfigError(`Box.${name}`, `has ${src.length} entries, shape [${shape.join(", ")}] needs ${this.size}`);
+          throw new ConfigError(
+            `Box.${name}`,
+            `has ${src.length} entries, shape [${shape.join(", ")}] needs ${this.size}`,
+          );
         }
         for (let i = 0; i < this.size; i++) dst[i] = src[i]!;
       }
@@ -140,8 +150,8 @@ export class Box implements Space<BoxValue> {
   }
 
   /** A zero-filled array of this space's dtype and size. */
-  alloc(): BoxValue {
-    return this.dtype === "float32" ? new Float32Array(this.size) : new Float64Array(this.size);
+  alloc(): V {
+    return (this.dtype === "float32" ? new Float32Array(this.size) : new Float64Array(this.size)) as V;
   }
 
   isBounded(): boolean {
@@ -152,7 +162,7 @@ export class Box implements Space<BoxValue> {
   }
 
   /** As Gymnasium: uniform where bounded, shifted exponential where half-bounded, normal where unbounded. */
-  sample(): BoxValue {
+  sample(): V {
     const out = this.alloc();
     for (let i = 0; i < this.size; i++) {
       const lo = this.low[i]!;
@@ -272,7 +282,10 @@ export function spaceFromJSON(json: SpaceJSON): AnySpace {
     case "MultiDiscrete":
       return new MultiDiscrete(json.nvec);
     default:
-      throw new ConfigError("space.type", `allowed: Discrete, Box, MultiDiscrete; got ${(json as { type: string }).type}`);
+      throw new ConfigError(
+        "space.type",
+        `allowed: Discrete, Box, MultiDiscrete; got ${(json as { type: string }).type}`,
+      );
   }
 }
 
