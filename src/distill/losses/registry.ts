@@ -1,0 +1,227 @@
+/**
+ * Names for the distillation losses, so configs and the CLI can choose one by string. Every entry
+ * takes one bag of tensors (`LossInputs`) and a plain options object, checks that the tensors it
+ * needs are there and that every option is one it knows, then calls the typed loss function.
+ */
+import type * as tf from "@tensorflow/tfjs-core";
+import { ConfigError, checkKnownKeys } from "../../core/errors.js";
+import { attentionTransferLayers } from "./attention.js";
+import { jsLoss, klLoss, nllLoss, reverseKlLoss } from "./categorical.js";
+import type { LossResult } from "./common.js";
+import { type FeatureProjector, featureL2Loss } from "./features.js";
+import { gaussianKlLoss } from "./gaussian.js";
+import { huberLoss, mseLoss, valueMseLoss } from "./regression.js";
+
+/** Every tensor a loss may read; each loss names the ones it requires in `LossSpec.inputs`. */
+export interface LossInputs {
+  /** Student logits [B, A]. */
+  studentLogits?: tf.Tensor;
+  /** Teacher logits or Q-values [B, A]. */
+  teacherLogits?: tf.Tensor;
+  /** Gaussian policy means and log-stds [B, D]. */
+  studentMean?: tf.Tensor;
+  studentLogStd?: tf.Tensor;
+  teacherMean?: tf.Tensor;
+  teacherLogStd?: tf.Tensor;
+  /** State values [B] / [B, 1] or Q-values [B, A]. */
+  studentValues?: tf.Tensor;
+  teacherValues?: tf.Tensor;
+  /** Named hidden activations ([B, W] or [B, H, W, C]). */
+  studentFeatures?: Record<string, tf.Tensor>;
+  teacherFeatures?: Record<string, tf.Tensor>;
+  /** Per-sample weights [B] (optional for every loss). */
+  weights?: tf.Tensor;
+  /** Taken actions [B] (int32), for value losses on Q restricted to them (optional). */
+  actions?: tf.Tensor;
+  /** Mask [B, A] for value losses on Q (optional). */
+  mask?: tf.Tensor;
+}
+
+export type LossInputName = Exclude<keyof LossInputs, "weights" | "actions" | "mask">;
+
+export type LossName =
+  | "kl"
+  | "reverse-kl"
+  | "js"
+  | "nll"
+  | "mse"
+  | "gaussian-kl"
+  | "value-mse"
+  | "huber"
+  | "feature-l2"
+  | "attention";
+
+export interface LossSpec {
+  name: LossName;
+  description: string;
+  /** Tensors of `LossInputs` this loss requires. */
+  inputs: readonly LossInputName[];
+  /** Option keys it accepts (besides none). */
+  options: readonly string[];
+  /** Only meaningful for discrete action spaces (categorical policies). */
+  discreteOnly: boolean;
+  /** Only meaningful for continuous action spaces (Gaussian policies). */
+  continuousOnly: boolean;
+  fn(inputs: LossInputs, options?: Record<string, unknown>): LossResult;
+}
+
+const TEMPERED_OPTIONS = ["tau", "scaleByTauSquared", "weightNormalization"] as const;
+const VALUE_OPTIONS = ["weightNormalization"] as const;
+
+type Impl = (inputs: Required<LossInputs>, options: Record<string, unknown>) => LossResult;
+// Options arrive untyped from configs; each loss function validates the values it reads.
+type Opts = Record<string, never>;
+
+function entry(
+  name: LossName,
+  description: string,
+  inputs: readonly LossInputName[],
+  options: readonly string[],
+  kind: "discrete" | "continuous" | "any",
+  impl: Impl,
+): LossSpec {
+  return {
+    name,
+    description,
+    inputs,
+    options,
+    discreteOnly: kind === "discrete",
+    continuousOnly: kind === "continuous",
+    fn(given, opts = {}) {
+      checkKnownKeys(`loss.${name}`, opts, options);
+      for (const input of inputs) {
+        if (given[input] === undefined) {
+          throw new ConfigError(`inputs.${input}`, `required by loss "${name}" (needs ${inputs.join(", ")})`);
+        }
+      }
+      return impl(given as Required<LossInputs>, opts);
+    },
+  };
+}
+
+const entries: LossSpec[] = [
+  entry(
+    "kl",
+    "KL(teacher || student) of softmax(logits / tau), tau on both; the teacher may give Q-values (Rusu et al. 2016: tau = 0.01 best)",
+    ["studentLogits", "teacherLogits"],
+    TEMPERED_OPTIONS,
+    "discrete",
+    (i, o) => klLoss(i.studentLogits, i.teacherLogits, { ...(o as Opts), weights: i.weights }),
+  ),
+  entry(
+    "reverse-kl",
+    "KL(student || teacher) of softmax(logits / tau): mode-seeking",
+    ["studentLogits", "teacherLogits"],
+    TEMPERED_OPTIONS,
+    "discrete",
+    (i, o) => reverseKlLoss(i.studentLogits, i.teacherLogits, { ...(o as Opts), weights: i.weights }),
+  ),
+  entry(
+    "js",
+    "Jensen-Shannon divergence of softmax(logits / tau): symmetric, bounded by log 2",
+    ["studentLogits", "teacherLogits"],
+    TEMPERED_OPTIONS,
+    "discrete",
+    (i, o) => jsLoss(i.studentLogits, i.teacherLogits, { ...(o as Opts), weights: i.weights }),
+  ),
+  entry(
+    "nll",
+    "cross-entropy of the teacher's argmax action (behaviour cloning of greedy actions)",
+    ["studentLogits", "teacherLogits"],
+    VALUE_OPTIONS,
+    "discrete",
+    (i, o) => nllLoss(i.studentLogits, i.teacherLogits, { ...(o as Opts), weights: i.weights }),
+  ),
+  entry(
+    "mse",
+    "mean squared error on logits or Q-values (Rusu et al. 2016: worst on Q-values)",
+    ["studentLogits", "teacherLogits"],
+    VALUE_OPTIONS,
+    "discrete",
+    (i, o) => mseLoss(i.studentLogits, i.teacherLogits, { ...(o as Opts), weights: i.weights }),
+  ),
+  entry(
+    "gaussian-kl",
+    "KL between diagonal Gaussian policies (mean, logStd); direction forward (teacher || student) or reverse",
+    ["studentMean", "studentLogStd", "teacherMean", "teacherLogStd"],
+    ["direction", "weightNormalization"],
+    "continuous",
+    (i, o) =>
+      gaussianKlLoss(
+        { mean: i.studentMean, logStd: i.studentLogStd },
+        { mean: i.teacherMean, logStd: i.teacherLogStd },
+        { ...(o as Opts), weights: i.weights },
+      ),
+  ),
+  entry(
+    "value-mse",
+    "mean squared error on V [B] or Q [B, A] (all actions, or the taken ones via inputs.actions / inputs.mask)",
+    ["studentValues", "teacherValues"],
+    VALUE_OPTIONS,
+    "any",
+    (i, o) =>
+      valueMseLoss(i.studentValues, i.teacherValues, {
+        ...(o as Opts),
+        weights: i.weights,
+        actions: i.actions,
+        mask: i.mask,
+      }),
+  ),
+  entry(
+    "huber",
+    "Huber loss on V or Q (quadratic within delta, linear beyond; bounded gradients)",
+    ["studentValues", "teacherValues"],
+    ["delta", "weightNormalization"],
+    "any",
+    (i, o) =>
+      huberLoss(i.studentValues, i.teacherValues, {
+        ...(o as Opts),
+        weights: i.weights,
+        actions: i.actions,
+        mask: i.mask,
+      }),
+  ),
+  entry(
+    "feature-l2",
+    "L2 between named hidden activations, with a learned projection where widths differ (FitNets); needs options.projector",
+    ["studentFeatures", "teacherFeatures"],
+    ["projector", "weightNormalization"],
+    "any",
+    (i, o) => {
+      const { projector, ...rest } = o as { projector?: FeatureProjector };
+      if (!projector || typeof projector.project !== "function") {
+        throw new ConfigError(
+          "loss.feature-l2.projector",
+          "required: create one with createFeatureProjector(pairs, rng)",
+        );
+      }
+      return featureL2Loss(i.studentFeatures, i.teacherFeatures, projector, {
+        ...(rest as Opts),
+        weights: i.weights,
+      });
+    },
+  ),
+  entry(
+    "attention",
+    "attention transfer on conv feature maps [B, H, W, C] (Zagoruyko and Komodakis 2017)",
+    ["studentFeatures", "teacherFeatures"],
+    ["p", "layerWeights", "weightNormalization"],
+    "any",
+    (i, o) =>
+      attentionTransferLayers(i.studentFeatures, i.teacherFeatures, { ...(o as Opts), weights: i.weights }),
+  ),
+];
+
+export const lossRegistry: Readonly<Record<LossName, LossSpec>> = Object.freeze(
+  Object.fromEntries(entries.map((e) => [e.name, e])) as Record<LossName, LossSpec>,
+);
+
+export const lossNames: readonly LossName[] = entries.map((e) => e.name);
+
+/** The loss called `name`; throws a ConfigError listing the allowed names otherwise. */
+export function getLoss(name: string, field = "loss"): LossSpec {
+  if (!Object.hasOwn(lossRegistry, name)) {
+    throw new ConfigError(field, `unknown loss ${JSON.stringify(name)}; allowed: ${lossNames.join(", ")}`);
+  }
+  return lossRegistry[name as LossName];
+}
