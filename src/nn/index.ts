@@ -5,8 +5,29 @@
 
 export type { Scalar, Tensor, Tensor1D, Tensor2D, Tensor4D, Variable } from "./backend.js";
 export { activeBackend, BACKENDS, type BackendName, defaultBackend, initBackend, tf } from "./backend.js";
+export {
+  argmax,
+  categoricalEntropy,
+  categoricalLogProb,
+  categoricalLogProbs,
+  gaussianEntropy,
+  gaussianLogProb,
+  sampleCategorical,
+  sampleGaussian,
+  softmaxProbs,
+} from "./distributions.js";
 export { DIFFERENTIABLE_KERNELS, registerGradients } from "./gradients.js";
 export { GAIN_HIDDEN, GAIN_POLICY, GAIN_VALUE, orthogonal, orthogonalConv, orthogonalDense } from "./init.js";
+export {
+  type ActionConfig,
+  ActorCritic,
+  type ActorCriticConfig,
+  actionConfigFromSpace,
+  type BodyConfig,
+  type EvaluateResult,
+  QNetwork,
+  type QNetworkConfig,
+} from "./models.js";
 export {
   activate,
   conv2d,
@@ -19,6 +40,16 @@ export {
   pickActions,
   samePadding,
 } from "./ops.js";
+export {
+  Adam,
+  type AdamConfig,
+  type AdamState,
+  clipByGlobalNorm,
+  type LossOutput,
+  type TrainStepOptions,
+  type TrainStepResult,
+  trainStep,
+} from "./optim.js";
 export { type FloatArray, Params } from "./params.js";
 export {
   Cnn,

@@ -146,6 +146,11 @@ export class Sequential {
     return { out: h as Tensor2D, hidden };
   }
 
+  /** Names of the layers with weights, in order ("conv0", ..., "fc0", ...). */
+  layerNames(): string[] {
+    return this.layers.filter((l) => l.spec.kind !== "flatten").map((l) => l.name);
+  }
+
   /** Shape of one sample of each named hidden activation (as `forward` returns them). */
   hiddenShapes(): Record<string, number[]> {
     const out: Record<string, number[]> = {};

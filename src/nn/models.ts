@@ -1,0 +1,460 @@
+/**
+ * The two teacher models: `ActorCritic` for PPO (actor and a separate critic, as CleanRL) and
+ * `QNetwork` for DQN (optionally dueling). Both export to a PolicySpec for fast acting,
+ * checkpoints and ONNX, and read/write their weights as plain arrays.
+ */
+import { ConfigError } from "../core/errors.js";
+import type { Rng } from "../core/rng.js";
+import type { Box, Discrete } from "../core/spaces.js";
+import { type Tensor, type Tensor2D, tf, type Variable } from "./backend.js";
+import { categoricalEntropy, categoricalLogProb, gaussianEntropy, gaussianLogProb } from "./distributions.js";
+import { GAIN_HIDDEN, GAIN_POLICY, GAIN_VALUE } from "./init.js";
+import { type FloatArray, Params } from "./params.js";
+import { Cnn, type ConvConfig, type ForwardResult, Mlp, Sequential } from "./sequential.js";
+import type { Activation, DenseLayerSpec, ObsNormSpec, PolicySpec } from "./spec.js";
+
+export type BodyConfig =
+  | { kind: "mlp"; hidden?: number[]; activation?: Activation }
+  | { kind: "cnn"; convs: ConvConfig[]; hidden?: number[]; activation?: Activation };
+
+export type ActionConfig =
+  | { kind: "discrete"; n: number }
+  | { kind: "continuous"; size: number; low?: ArrayLike<number>; high?: ArrayLike<number> };
+
+/** The action config of a Discrete or (flat) Box action space. */
+export function actionConfigFromSpace(space: Discrete | Box): ActionConfig {
+  if (space.type === "Discrete") return { kind: "discrete", n: space.n };
+  return { kind: "continuous", size: space.size, low: space.low, high: space.high };
+}
+
+function product(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** A body plus an output layer (or, with outSize undefined, ending at the last hidden layer). */
+function buildNet(
+  obsShape: number[],
+  body: BodyConfig,
+  outSize: number | undefined,
+  outGain: number,
+  name: string,
+  rng: Rng,
+  defaultHidden: number[],
+  defaultActivation: Activation,
+): Sequential {
+  if (body.kind === "cnn") {
+    if (obsShape.length !== 3)
+      throw new ConfigError("obsShape", `a cnn body needs [h, w, c], got [${obsShape}]`);
+    return new Cnn(
+      {
+        inShape: obsShape as [number, number, number],
+        convs: body.convs,
+        hidden: body.hidden ?? [128],
+        outSize,
+        activation: body.activation ?? "relu",
+        outGain,
+        name,
+      },
+      rng,
+    );
+  }
+  if (body.kind !== "mlp")
+    throw new ConfigError("body.kind", `unknown body ${JSON.stringify(body)}; allowed: mlp, cnn`);
+  const hidden = body.hidden ?? defaultHidden;
+  const activation = body.activation ?? defaultActivation;
+  if (outSize === undefined) {
+    if (hidden.length === 0)
+      throw new ConfigError("body.hidden", "a dueling MLP needs at least one hidden layer");
+    return new Mlp(
+      {
+        inSize: product(obsShape),
+        hidden: hidden.slice(0, -1),
+        outSize: hidden[hidden.length - 1]!,
+        activation,
+        outActivation: activation,
+        outGain: GAIN_HIDDEN,
+        name,
+      },
+      rng,
+    );
+  }
+  return new Mlp({ inSize: product(obsShape), hidden, outSize, activation, outGain, name }, rng);
+}
+
+function checkCount(field: string, n: unknown): number {
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 1) {
+    throw new ConfigError(field, `expected a positive integer, got ${JSON.stringify(n)}`);
+  }
+  return n;
+}
+
+export interface ActorCriticConfig {
+  /** One observation, e.g. [4] or [10, 10, 4]. */
+  obsShape: number[];
+  action: ActionConfig;
+  /** Default { kind: "mlp", hidden: [64, 64], activation: "tanh" } (CleanRL's PPO). */
+  actor?: BodyConfig;
+  /** Default: the actor's body (a separate network with the same shape). */
+  critic?: BodyConfig;
+  /** Continuous actions: initial log standard deviation. Default 0. */
+  logStdInit?: number;
+  /** Prefix of the variable names. Default "ac". */
+  name?: string;
+}
+
+export interface EvaluateResult {
+  logProb: Tensor;
+  entropy: Tensor;
+  value: Tensor;
+}
+
+export class ActorCritic {
+  readonly config: ActorCriticConfig;
+  readonly actor: Sequential;
+  readonly critic: Sequential;
+  /** Continuous actions only: state-independent log std, a trainable [size] variable. */
+  readonly logStd?: Variable;
+
+  /** Builds fresh networks (orthogonal init: policy head gain 0.01, value head 1). */
+  constructor(config: ActorCriticConfig, rng: Rng);
+  /** Wraps existing networks (used by fromSpec). */
+  constructor(
+    config: ActorCriticConfig,
+    nets: { actor: Sequential; critic: Sequential; logStd?: Float32Array },
+  );
+  constructor(
+    config: ActorCriticConfig,
+    src: Rng | { actor: Sequential; critic: Sequential; logStd?: Float32Array },
+  ) {
+    this.config = config;
+    const name = config.name ?? "ac";
+    const outSize =
+      config.action.kind === "discrete"
+        ? checkCount("action.n", config.action.n)
+        : checkCount("action.size", config.action.size);
+    if (config.action.kind !== "discrete" && config.action.kind !== "continuous") {
+      throw new ConfigError("action.kind", "allowed: discrete, continuous");
+    }
+    let logStd: Float32Array | undefined;
+    if ("actor" in src) {
+      this.actor = src.actor;
+      this.critic = src.critic;
+      logStd = src.logStd;
+    } else {
+      const actorBody = config.actor ?? { kind: "mlp" };
+      this.actor = buildNet(
+        config.obsShape,
+        actorBody,
+        outSize,
+        GAIN_POLICY,
+        `${name}/actor`,
+        src,
+        [64, 64],
+        "tanh",
+      );
+      this.critic = buildNet(
+        config.obsShape,
+        config.critic ?? actorBody,
+        1,
+        GAIN_VALUE,
+        `${name}/critic`,
+        src,
+        [64, 64],
+        "tanh",
+      );
+    }
+    if (config.action.kind === "continuous") {
+      const init = logStd ?? new Float32Array(outSize).fill(config.logStdInit ?? 0);
+      this.logStd = new Params(`${name}/policy`).add("logStd", init, [outSize]);
+    }
+  }
+
+  /** Rebuilds an actor-critic from a spec with `valueLayers` (logits or mean output). */
+  static fromSpec(spec: PolicySpec, name?: string): ActorCritic {
+    if (!spec.valueLayers)
+      throw new ConfigError("spec.valueLayers", "an actor-critic needs the critic's layers");
+    if (spec.output === "q")
+      throw new ConfigError("spec.output", "is q; allowed for an actor-critic: logits, mean");
+    const action: ActionConfig =
+      spec.output === "logits"
+        ? { kind: "discrete", n: spec.actionSize }
+        : { kind: "continuous", size: spec.actionSize, low: spec.actionLow, high: spec.actionHigh };
+    const prefix = name ?? "ac";
+    return new ActorCritic(
+      { obsShape: spec.obsShape, action, name },
+      {
+        actor: new Sequential(spec.layers, `${prefix}/actor`),
+        critic: new Sequential(spec.valueLayers, `${prefix}/critic`),
+        logStd: spec.logStd,
+      },
+    );
+  }
+
+  get variables(): Variable[] {
+    return [...this.actor.variables, ...(this.logStd ? [this.logStd] : []), ...this.critic.variables];
+  }
+
+  /** Actor forward: logits (discrete) or action means (continuous), with hidden activations. */
+  actorForward(obs: Tensor): ForwardResult {
+    return this.actor.forward(obs);
+  }
+
+  /** Critic's V(s), [batch]. */
+  value(obs: Tensor): Tensor {
+    return tf.reshape(this.critic.forward(obs).out, [-1]);
+  }
+
+  /** What PPO's loss needs for stored actions: log pi(a|s), entropy and V(s), each [batch]. */
+  evaluate(obs: Tensor, actions: Tensor): EvaluateResult {
+    const out = this.actor.forward(obs).out;
+    const value = this.value(obs);
+    if (this.logStd) {
+      const batch = out.shape[0];
+      return {
+        logProb: gaussianLogProb(out, this.logStd, actions),
+        entropy: tf.mul(gaussianEntropy(this.logStd), tf.ones([batch])),
+        value,
+      };
+    }
+    return { logProb: categoricalLogProb(out, actions), entropy: categoricalEntropy(out), value };
+  }
+
+  paramCount(): number {
+    return this.variables.reduce((n, v) => n + v.size, 0);
+  }
+
+  toSpec(opts: { obsNorm?: ObsNormSpec } = {}): PolicySpec {
+    const a = this.config.action;
+    const spec: PolicySpec = {
+      obsShape: this.config.obsShape.slice(),
+      output: a.kind === "discrete" ? "logits" : "mean",
+      actionSize: a.kind === "discrete" ? a.n : a.size,
+      layers: this.actor.toSpec(),
+      valueLayers: this.critic.toSpec(),
+    };
+    if (opts.obsNorm) spec.obsNorm = opts.obsNorm;
+    if (this.logStd) spec.logStd = Float32Array.from(this.logStd.dataSync());
+    if (a.kind === "continuous") {
+      if (a.low) spec.actionLow = Float32Array.from(a.low);
+      if (a.high) spec.actionHigh = Float32Array.from(a.high);
+    }
+    return spec;
+  }
+
+  /** Loads actor, critic and log std from a spec of the same architecture. */
+  loadSpec(spec: PolicySpec): void {
+    this.actor.loadWeights(spec.layers);
+    if (!spec.valueLayers) throw new ConfigError("spec.valueLayers", "missing: cannot load the critic");
+    this.critic.loadWeights(spec.valueLayers);
+    if (this.logStd) {
+      if (!spec.logStd || spec.logStd.length !== this.logStd.size) {
+        throw new ConfigError("spec.logStd", `expected ${this.logStd.size} values`);
+      }
+      this.logStd.assign(tf.tensor1d(spec.logStd));
+    }
+  }
+
+  /** All weights as plain arrays: "actor/fc0.weight", ..., "critic/...", "logStd". */
+  getWeights(): Record<string, FloatArray> {
+    const out: Record<string, FloatArray> = {};
+    for (const [k, v] of Object.entries(this.actor.params.read())) out[`actor/${k}`] = v;
+    for (const [k, v] of Object.entries(this.critic.params.read())) out[`critic/${k}`] = v;
+    if (this.logStd)
+      out.logStd = { data: Float32Array.from(this.logStd.dataSync()), shape: this.logStd.shape };
+    return out;
+  }
+
+  setWeights(weights: Record<string, FloatArray>): void {
+    this.actor.params.write(subset(weights, "actor/"), "weights.actor");
+    this.critic.params.write(subset(weights, "critic/"), "weights.critic");
+    if (this.logStd) {
+      const ls = weights.logStd;
+      if (!ls || ls.data.length !== this.logStd.size) {
+        throw new ConfigError("weights.logStd", `expected ${this.logStd.size} values`);
+      }
+      this.logStd.assign(tf.tensor1d(ls.data));
+    }
+  }
+
+  dispose(): void {
+    this.actor.dispose();
+    this.critic.dispose();
+    this.logStd?.dispose();
+  }
+}
+
+function subset(weights: Record<string, FloatArray>, prefix: string): Record<string, FloatArray> {
+  const out: Record<string, FloatArray> = {};
+  for (const [k, v] of Object.entries(weights)) if (k.startsWith(prefix)) out[k.slice(prefix.length)] = v;
+  return out;
+}
+
+export interface QNetworkConfig {
+  obsShape: number[];
+  numActions: number;
+  /** Default { kind: "mlp", hidden: [120, 84], activation: "relu" } (CleanRL's DQN). */
+  body?: BodyConfig;
+  /**
+   * Dueling heads (Wang et al. 2016) as two linear layers on the last hidden layer:
+   * Q = V + A - mean(A). Being linear, they fold into one dense layer in `toSpec`.
+   */
+  dueling?: boolean;
+  name?: string;
+}
+
+export class QNetwork {
+  readonly config: QNetworkConfig;
+  /** Non-dueling: the whole network. Dueling: the trunk up to the last hidden layer. */
+  readonly net: Sequential;
+  private readonly valueHead?: Sequential;
+  private readonly advantageHead?: Sequential;
+
+  constructor(config: QNetworkConfig, rng: Rng);
+  constructor(config: QNetworkConfig, net: Sequential);
+  constructor(config: QNetworkConfig, src: Rng | Sequential) {
+    this.config = config;
+    const n = checkCount("numActions", config.numActions);
+    const name = config.name ?? "q";
+    const body = config.body ?? { kind: "mlp" };
+    if (src instanceof Sequential) {
+      if (config.dueling) throw new ConfigError("dueling", "a network built from a spec is already folded");
+      this.net = src;
+    } else if (config.dueling) {
+      this.net = buildNet(
+        config.obsShape,
+        body,
+        undefined,
+        GAIN_HIDDEN,
+        `${name}/trunk`,
+        src,
+        [120, 84],
+        "relu",
+      );
+      const h = this.net.outSize;
+      this.valueHead = new Mlp({ inSize: h, hidden: [], outSize: 1, name: `${name}/value` }, src);
+      this.advantageHead = new Mlp({ inSize: h, hidden: [], outSize: n, name: `${name}/advantage` }, src);
+    } else {
+      this.net = buildNet(config.obsShape, body, n, GAIN_VALUE, name, src, [120, 84], "relu");
+    }
+  }
+
+  /** Rebuilds a (folded, non-dueling) Q-network from a spec with output "q". */
+  static fromSpec(spec: PolicySpec, name?: string): QNetwork {
+    if (spec.output !== "q") throw new ConfigError("spec.output", `is ${spec.output}; a Q-network needs q`);
+    return new QNetwork(
+      { obsShape: spec.obsShape, numActions: spec.actionSize, name },
+      new Sequential(spec.layers, name ?? "q"),
+    );
+  }
+
+  get variables(): Variable[] {
+    return [
+      ...this.net.variables,
+      ...(this.valueHead?.variables ?? []),
+      ...(this.advantageHead?.variables ?? []),
+    ];
+  }
+
+  /** Q-values [batch, numActions] with the hidden activations (dueling: the trunk's, by layer name). */
+  forward(obs: Tensor): ForwardResult {
+    const res = this.net.forward(obs);
+    if (!this.valueHead || !this.advantageHead) return res;
+    const names = this.net.layerNames();
+    const hidden = { ...res.hidden, [names[names.length - 1]!]: res.out };
+    const v = this.valueHead.forward(res.out).out;
+    const a = this.advantageHead.forward(res.out).out;
+    const q = tf.add(v, tf.sub(a, tf.mean(a, -1, true))) as Tensor2D;
+    return { out: q, hidden };
+  }
+
+  q(obs: Tensor): Tensor2D {
+    return this.forward(obs).out;
+  }
+
+  /** Hard target update: this <- other (same config). */
+  copyWeightsFrom(other: QNetwork): void {
+    this.softUpdateFrom(other, 1);
+  }
+
+  /** Polyak target update: this <- tau * other + (1 - tau) * this. */
+  softUpdateFrom(other: QNetwork, tau: number): void {
+    this.net.params.blendFrom(other.net.params, tau);
+    if (this.valueHead && other.valueHead) this.valueHead.params.blendFrom(other.valueHead.params, tau);
+    if (this.advantageHead && other.advantageHead)
+      this.advantageHead.params.blendFrom(other.advantageHead.params, tau);
+    if (!this.valueHead !== !other.valueHead) throw new ConfigError("dueling", "both networks must agree");
+  }
+
+  paramCount(): number {
+    return this.variables.reduce((n, v) => n + v.size, 0);
+  }
+
+  /** Policy spec with output "q"; dueling heads folded (exactly, in float64) into one dense layer. */
+  toSpec(opts: { obsNorm?: ObsNormSpec } = {}): PolicySpec {
+    const layers = this.net.toSpec();
+    if (this.valueHead && this.advantageHead) {
+      layers.push(
+        foldDueling(
+          this.valueHead.toSpec()[0] as DenseLayerSpec,
+          this.advantageHead.toSpec()[0] as DenseLayerSpec,
+        ),
+      );
+    }
+    const spec: PolicySpec = {
+      obsShape: this.config.obsShape.slice(),
+      output: "q",
+      actionSize: this.config.numActions,
+      layers,
+    };
+    if (opts.obsNorm) spec.obsNorm = opts.obsNorm;
+    return spec;
+  }
+
+  /** Weights as plain arrays: "net/...", and for dueling "value/..." and "advantage/...". */
+  getWeights(): Record<string, FloatArray> {
+    const out: Record<string, FloatArray> = {};
+    const parts: [string, Sequential | undefined][] = [
+      ["net/", this.net],
+      ["value/", this.valueHead],
+      ["advantage/", this.advantageHead],
+    ];
+    for (const [prefix, s] of parts) {
+      if (s) for (const [k, v] of Object.entries(s.params.read())) out[prefix + k] = v;
+    }
+    return out;
+  }
+
+  setWeights(weights: Record<string, FloatArray>): void {
+    this.net.params.write(subset(weights, "net/"), "weights.net");
+    this.valueHead?.params.write(subset(weights, "value/"), "weights.value");
+    this.advantageHead?.params.write(subset(weights, "advantage/"), "weights.advantage");
+  }
+
+  dispose(): void {
+    this.net.dispose();
+    this.valueHead?.dispose();
+    this.advantageHead?.dispose();
+  }
+}
+
+/**
+ * Q_j = h.(w_v + w_aj - mean_k w_ak) + (b_v + b_aj - mean_k b_ak): the dueling combination is
+ * linear in h, so one dense layer computes it.
+ */
+function foldDueling(value: DenseLayerSpec, adv: DenseLayerSpec): DenseLayerSpec {
+  const h = adv.inSize;
+  const n = adv.outSize;
+  const weight = new Float32Array(h * n);
+  for (let i = 0; i < h; i++) {
+    let mean = 0;
+    for (let j = 0; j < n; j++) mean += adv.weight[i * n + j]!;
+    mean /= n;
+    for (let j = 0; j < n; j++) weight[i * n + j] = value.weight[i]! + adv.weight[i * n + j]! - mean;
+  }
+  let meanB = 0;
+  for (let j = 0; j < n; j++) meanB += adv.bias[j]!;
+  meanB /= n;
+  const bias = new Float32Array(n);
+  for (let j = 0; j < n; j++) bias[j] = value.bias[0]! + adv.bias[j]! - meanB;
+  return { kind: "dense", inSize: h, outSize: n, weight, bias, activation: "linear" };
+}
