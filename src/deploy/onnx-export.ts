@@ -44,6 +44,9 @@ export const META = {
   logStd: "rldistill.logStd",
   actionLow: "rldistill.actionLow",
   actionHigh: "rldistill.actionHigh",
+  /** The float64 epsilon and clip of obsNorm (the graph holds them as float32). */
+  normEpsilon: "rldistill.obsNorm.epsilon",
+  normClip: "rldistill.obsNorm.clip",
 } as const;
 
 type Layout = "vec" | "nhwc" | "nchw";
@@ -184,6 +187,10 @@ export function exportOnnx(
   }
 
   const metadata: Record<string, string> = { [META.output]: spec.output };
+  if (spec.obsNorm) {
+    metadata[META.normEpsilon] = String(spec.obsNorm.epsilon);
+    metadata[META.normClip] = String(spec.obsNorm.clip);
+  }
   if (spec.logStd) metadata[META.logStd] = floatList(spec.logStd);
   if (spec.actionLow) metadata[META.actionLow] = floatList(spec.actionLow);
   if (spec.actionHigh) metadata[META.actionHigh] = floatList(spec.actionHigh);

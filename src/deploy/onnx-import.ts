@@ -1,0 +1,547 @@
+/**
+ * ONNX -> PolicySpec for sequential policy networks as PyTorch (torch.onnx.export) and our own
+ * exporter write them: Gemm (any transB) or MatMul + Add, Relu, Tanh, Conv, Flatten/Reshape,
+ * Transpose, Identity/Dropout, and an observation normalisation prefix (Sub, Div, Clip).
+ * Each output is traced back to the input through the one non-constant input of every node; a
+ * node outside that vocabulary is reported by op type and name.
+ */
+import { ArtifactError, ConfigError, checkKnownKeys } from "../core/errors.js";
+import type { Activation, DenseLayerSpec, LayerSpec, ObsNormSpec, PolicySpec } from "../nn/spec.js";
+import { META } from "./onnx-export.js";
+import {
+  DataType,
+  decodeModel,
+  type OnnxAttribute,
+  type OnnxNode,
+  type OnnxTensor,
+  tensorFloats,
+  tensorInt8,
+  tensorInts,
+} from "./onnx-proto.js";
+import { describeInput } from "./onnx-runtime.js";
+import { convGeometry } from "./spec-shapes.js";
+
+export interface ImportOnnxOptions {
+  /** What the first output means when its name does not say (logits, q_values, action_mean). Default "logits". */
+  output?: PolicySpec["output"];
+  /**
+   * Accept image models whose input is NCHW (PyTorch's layout). The spec then takes
+   * channels-last observations [H, W, C]: callers must transpose observations. Default false.
+   */
+  allowNchwInput?: boolean;
+}
+
+const OPTION_KEYS = ["output", "allowNchwInput"] as const;
+const SUPPORTED =
+  "Gemm, MatMul, Add (bias), Relu, Tanh, Conv, Flatten, Reshape, Transpose, Identity, Dropout, Sub/Div/Clip (normalisation)";
+
+type Const = { data: Float32Array; dims: number[] };
+
+function attr(node: OnnxNode, name: string): OnnxAttribute | undefined {
+  return node.attributes?.find((a) => a.name === name);
+}
+function intAttr(node: OnnxNode, name: string, fallback: number): number {
+  const a = attr(node, name);
+  return a?.type === "int" ? a.i : fallback;
+}
+function floatAttr(node: OnnxNode, name: string, fallback: number): number {
+  const a = attr(node, name);
+  return a?.type === "float" ? a.f : fallback;
+}
+function intsAttr(node: OnnxNode, name: string): number[] | undefined {
+  const a = attr(node, name);
+  return a?.type === "ints" ? a.ints : undefined;
+}
+function label(node: OnnxNode): string {
+  return `${node.opType} node "${node.name || node.outputs[0]}"`;
+}
+
+/** Constant tensors: initializers, Constant nodes, and Identity/DequantizeLinear/Add/Sqrt of constants. */
+class Constants {
+  private cache = new Map<string, Const | null>();
+  constructor(
+    private readonly inits: Map<string, OnnxTensor>,
+    private readonly producer: Map<string, OnnxNode>,
+  ) {}
+
+  get(name: string): Const | undefined {
+    if (!this.cache.has(name)) this.cache.set(name, this.compute(name) ?? null);
+    return this.cache.get(name) ?? undefined;
+  }
+
+  ints(name: string): number[] | undefined {
+    const t = this.inits.get(name) ?? this.constantNodeTensor(name);
+    return t && (t.dataType === DataType.INT64 || t.dataType === DataType.INT32) ? tensorInts(t) : undefined;
+  }
+
+  private constantNodeTensor(name: string): OnnxTensor | undefined {
+    const n = this.producer.get(name);
+    const v = n?.opType === "Constant" ? attr(n, "value") : undefined;
+    return v?.type === "tensor" ? v.t : undefined;
+  }
+
+  private compute(name: string): Const | undefined {
+    const t = this.inits.get(name) ?? this.constantNodeTensor(name);
+    if (t) {
+      if (t.dataType === DataType.FLOAT || t.dataType === DataType.DOUBLE)
+        return { data: tensorFloats(t), dims: t.dims };
+      if (t.dataType === DataType.INT8) return { data: Float32Array.from(tensorInt8(t)), dims: t.dims };
+      if (t.dataType === DataType.UINT8 && t.rawData)
+        return { data: Float32Array.from(t.rawData), dims: t.dims };
+      return undefined;
+    }
+    const n = this.producer.get(name);
+    if (!n) return undefined;
+    if (n.opType === "Constant") {
+      const a = n.attributes?.[0];
+      if (a?.type === "float") return { data: Float32Array.of(a.f), dims: [] };
+      if (a?.type === "floats") return { data: Float32Array.from(a.floats), dims: [a.floats.length] };
+      return undefined;
+    }
+    const ins = n.inputs.filter((i) => i !== "").map((i) => this.get(i));
+    if (ins.some((c) => !c)) return undefined;
+    const [a, b, c] = ins as Const[];
+    if (n.opType === "Identity") return a;
+    if (n.opType === "Sqrt") return { data: a!.data.map(Math.sqrt), dims: a!.dims };
+    if (n.opType === "Add" && b) {
+      if (b.data.length === 1) return { data: a!.data.map((v) => v + b.data[0]!), dims: a!.dims };
+      if (a!.data.length === 1) return { data: b.data.map((v) => v + a!.data[0]!), dims: b.dims };
+      if (a!.data.length === b.data.length)
+        return { data: a!.data.map((v, i) => v + b.data[i]!), dims: a!.dims };
+    }
+    if (n.opType === "DequantizeLinear" && b) return dequantize(n, a!, b, c);
+    return undefined;
+  }
+}
+
+/** (q - zero_point) * scale in float32, per tensor or along `axis`, as ONNX DequantizeLinear. */
+function dequantize(node: OnnxNode, q: Const, scale: Const, zero?: Const): Const {
+  const rank = q.dims.length;
+  const axis = (intAttr(node, "axis", 1) + rank) % rank;
+  const inner = q.dims.slice(axis + 1).reduce((x, y) => x * y, 1);
+  const channels = scale.data.length === 1 ? 1 : q.dims[axis]!;
+  const out = new Float32Array(q.data.length);
+  for (let i = 0; i < out.length; i++) {
+    const c = channels === 1 ? 0 : Math.floor(i / inner) % channels;
+    out[i] = (q.data[i]! - (zero?.data[c] ?? 0)) * scale.data[c]!;
+  }
+  return { data: out, dims: q.dims };
+}
+
+/** Numpy-style broadcast of a constant to a per-sample shape (a leading batch dim of 1 allowed). */
+function broadcastTo(what: string, c: Const, target: number[]): Float32Array {
+  const dims = c.dims.slice();
+  while (dims.length > target.length && dims[0] === 1) dims.shift();
+  if (dims.length > target.length)
+    throw new ArtifactError(
+      `${what}: constant of shape [${c.dims.join(", ")}] does not broadcast to [${target.join(", ")}]`,
+    );
+  const padded = [...Array(target.length - dims.length).fill(1), ...dims];
+  if (padded.some((d, i) => d !== 1 && d !== target[i])) {
+    throw new ArtifactError(
+      `${what}: constant of shape [${c.dims.join(", ")}] does not broadcast to [${target.join(", ")}]`,
+    );
+  }
+  const n = target.reduce((x, y) => x * y, 1);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    let rem = i;
+    let src = 0;
+    let stride = 1;
+    for (let d = target.length - 1; d >= 0; d--) {
+      const idx = rem % target[d]!;
+      rem = Math.floor(rem / target[d]!);
+      if (padded[d] !== 1) src += idx * stride;
+      stride *= padded[d]!;
+    }
+    out[i] = c.data[src]!;
+  }
+  return out;
+}
+
+/** CHW-ordered array -> HWC order. */
+function chwToHwc(a: Float32Array, c: number, h: number, w: number, rowsOf = 1): Float32Array {
+  const out = new Float32Array(a.length);
+  for (let ci = 0; ci < c; ci++)
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) {
+        const from = ((ci * h + y) * w + x) * rowsOf;
+        const to = ((y * w + x) * c + ci) * rowsOf;
+        out.set(a.subarray(from, from + rowsOf), to);
+      }
+  return out;
+}
+
+interface StackResult {
+  layers: LayerSpec[];
+  norm?: ObsNormSpec;
+}
+
+interface Context {
+  consts: Constants;
+  producer: Map<string, OnnxNode>;
+  inputName: string;
+  /** Per-sample input dims as declared in the graph. */
+  inputDims: number[];
+  allowNchwInput: boolean;
+}
+
+/** The nodes from the input to `output`, in execution order. */
+function traceChain(ctx: Context, output: string): OnnxNode[] {
+  const chain: OnnxNode[] = [];
+  let t = output;
+  while (t !== ctx.inputName) {
+    const node = ctx.producer.get(t);
+    if (!node)
+      throw new ArtifactError(`tensor "${t}" is neither the input "${ctx.inputName}" nor computed by a node`);
+    const data = node.inputs.filter((i) => i !== "" && !ctx.consts.get(i) && !ctx.consts.ints(i));
+    if (data.length !== 1) {
+      throw new ArtifactError(
+        `${label(node)} combines ${data.length} computed tensors; only sequential stacks are supported`,
+      );
+    }
+    chain.unshift(node);
+    t = data[0]!;
+    if (chain.length > 100_000) throw new ArtifactError("graph has a cycle");
+  }
+  return chain;
+}
+
+function isNchwInput(ctx: Context, chain: OnnxNode[]): boolean {
+  if (ctx.inputDims.length !== 3) return false;
+  const first = chain.find((n) =>
+    ["Conv", "Transpose", "Flatten", "Reshape", "Gemm", "MatMul"].includes(n.opType),
+  );
+  return first?.opType === "Conv";
+}
+
+/** Recovers var and epsilon exactly from Div(x, Sqrt(Add(var, eps))), else var = std^2, eps = 0. */
+function normScale(
+  ctx: Context,
+  divisor: string,
+  shape: number[],
+): { variance: Float32Array; epsilon: number } {
+  const sqrt = ctx.producer.get(divisor);
+  const add = sqrt?.opType === "Sqrt" ? ctx.producer.get(sqrt.inputs[0]!) : undefined;
+  if (add?.opType === "Add") {
+    const [a, b] = add.inputs.map((i) => ctx.consts.get(i));
+    if (a && b && (a.data.length === 1 || b.data.length === 1)) {
+      const [v, e] = b.data.length === 1 ? [a, b] : [b, a];
+      return { variance: broadcastTo("normalisation variance", v, shape), epsilon: e.data[0]! };
+    }
+  }
+  const std = broadcastTo("normalisation divisor", ctx.consts.get(divisor)!, shape);
+  return { variance: std.map((s) => s * s), epsilon: 0 };
+}
+
+function parseStack(ctx: Context, chain: OnnxNode[], where: string): StackResult {
+  const nchwInput = isNchwInput(ctx, chain);
+  if (nchwInput && !ctx.allowNchwInput) {
+    throw new ArtifactError(
+      `input "${ctx.inputName}" [${ctx.inputDims.join(", ")}] feeds a Conv directly, so it is NCHW (PyTorch's layout); ` +
+        "PolicySpec convolutions take channels-last observations. Pass { allowNchwInput: true } to import it as [H, W, C] (observations must then be transposed)",
+    );
+  }
+  // Per-sample shape as our spec sees it, and whether the ONNX tensor is currently NCHW.
+  const [d0, d1, d2] = ctx.inputDims;
+  let shape = nchwInput ? [d1!, d2!, d0!] : ctx.inputDims.slice();
+  let nchw = nchwInput;
+  const layers: LayerSpec[] = [];
+  const norm: { mean?: Float32Array; variance?: Float32Array; epsilon?: number; clip?: number } = {};
+  let activatable: Exclude<LayerSpec, { kind: "flatten" }> | undefined;
+  let biasPending: DenseLayerSpec | undefined;
+  let rowPerm: [number, number, number] | undefined; // CHW flatten to undo in the next dense layer
+  /** A per-sample constant in our layout (NCHW constants are permuted to HWC). */
+  const perSample = (what: string, c: Const): Float32Array => {
+    if (!nchw) return broadcastTo(what, c, shape);
+    const [h, w, ch] = shape as [number, number, number];
+    return chwToHwc(broadcastTo(what, c, [ch, h, w]), ch, h, w);
+  };
+  const constIn = (node: OnnxNode, index: number, what: string): Const => {
+    const c = node.inputs[index] ? ctx.consts.get(node.inputs[index]) : undefined;
+    if (!c) throw new ArtifactError(`${label(node)}: ${what} (input ${index}) must be a constant`);
+    return c;
+  };
+
+  for (const node of chain) {
+    const op = node.opType;
+    const wasActivatable = activatable;
+    const wasBiasPending = biasPending;
+    activatable = undefined;
+    biasPending = undefined;
+    const normStage = layers.length === 0;
+    if (op === "Identity" || op === "Dropout") {
+      activatable = wasActivatable;
+      biasPending = wasBiasPending;
+    } else if (
+      op === "Sub" &&
+      normStage &&
+      norm.mean === undefined &&
+      norm.variance === undefined &&
+      norm.clip === undefined
+    ) {
+      if (ctx.consts.get(node.inputs[0]!))
+        throw new ArtifactError(`${label(node)}: only x - constant is supported`);
+      norm.mean = perSample("normalisation mean", constIn(node, 1, "mean"));
+    } else if (op === "Div" && normStage && norm.variance === undefined && norm.clip === undefined) {
+      constIn(node, 1, "divisor");
+      const shapeHere = nchw ? [shape[2]!, shape[0]!, shape[1]!] : shape;
+      const s = normScale(ctx, node.inputs[1]!, shapeHere);
+      const [h, w, ch] = shape as [number, number, number];
+      norm.variance = nchw ? chwToHwc(s.variance, ch, h, w) : s.variance;
+      norm.epsilon = s.epsilon;
+    } else if (op === "Clip" && normStage && norm.clip === undefined) {
+      const lo = node.inputs[1] ? constIn(node, 1, "min").data[0]! : floatAttr(node, "min", -Infinity);
+      const hi = node.inputs[2] ? constIn(node, 2, "max").data[0]! : floatAttr(node, "max", Infinity);
+      if (lo !== -hi)
+        throw new ArtifactError(
+          `${label(node)}: clip range [${lo}, ${hi}] is not symmetric; PolicySpec clips to [-c, c]`,
+        );
+      norm.clip = hi;
+    } else if (op === "Transpose") {
+      const perm = intsAttr(node, "perm")?.join(",");
+      if (shape.length === 3 && !nchw && perm === "0,3,1,2") nchw = true;
+      else if (shape.length === 3 && nchw && perm === "0,2,3,1") nchw = false;
+      else
+        throw new ArtifactError(
+          `${label(node)}: only NHWC<->NCHW transposes of images are supported, got perm [${perm}]`,
+        );
+    } else if (op === "Conv") {
+      if (!nchw || shape.length !== 3)
+        throw new ArtifactError(
+          `${label(node)}: Conv needs an NCHW image here, but the tensor is [${shape.join(", ")}]${nchw ? "" : " channels-last"}`,
+        );
+      const w = constIn(node, 1, "weight");
+      const [outC, inC, kh, kw] = w.dims as [number, number, number, number];
+      const [h, wd, c] = shape as [number, number, number];
+      const strides = intsAttr(node, "strides") ?? [1, 1];
+      const pads = intsAttr(node, "pads") ?? [0, 0, 0, 0];
+      const autoPad = attr(node, "auto_pad");
+      const dil = intsAttr(node, "dilations") ?? [1, 1];
+      if (
+        inC !== c ||
+        kh !== kw ||
+        strides[0] !== strides[1] ||
+        intAttr(node, "group", 1) !== 1 ||
+        dil.some((d) => d !== 1)
+      ) {
+        throw new ArtifactError(
+          `${label(node)}: needs square kernels, equal strides, group 1 and dilation 1 over ${c} channels (weight [${w.dims.join(", ")}], strides [${strides.join(", ")}])`,
+        );
+      }
+      const base = { inShape: [h, wd, c] as [number, number, number], kernelSize: kh, stride: strides[0]! };
+      const same = convGeometry({ ...base, padding: "same" });
+      const autoPadMode = autoPad?.type === "string" ? autoPad.s : "NOTSET";
+      let padding: "valid" | "same";
+      if (autoPadMode === "VALID" || (autoPadMode === "NOTSET" && pads.every((p) => p === 0)))
+        padding = "valid";
+      else if (
+        autoPadMode === "SAME_UPPER" ||
+        (autoPadMode === "NOTSET" &&
+          pads.join() === [same.padTop, same.padLeft, same.padBottom, same.padRight].join())
+      )
+        padding = "same";
+      else
+        throw new ArtifactError(
+          `${label(node)}: pads [${pads.join(", ")}] (auto_pad ${autoPadMode}) are neither "valid" nor TensorFlow "same" padding`,
+        );
+      // OIHW -> HWIO
+      const hwio = new Float32Array(w.data.length);
+      for (let o = 0; o < outC; o++)
+        for (let i = 0; i < inC; i++)
+          for (let y = 0; y < kh; y++)
+            for (let x = 0; x < kw; x++)
+              hwio[((y * kw + x) * inC + i) * outC + o] = w.data[((o * inC + i) * kh + y) * kw + x]!;
+      const bias = node.inputs[2]
+        ? broadcastTo("Conv bias", constIn(node, 2, "bias"), [outC])
+        : new Float32Array(outC);
+      const layer: LayerSpec = {
+        kind: "conv2d",
+        ...base,
+        outChannels: outC,
+        padding,
+        weight: hwio,
+        bias,
+        activation: "linear",
+      };
+      layers.push(layer);
+      const g = convGeometry(layer);
+      shape = [g.outH, g.outW, outC];
+      activatable = layer;
+    } else if (op === "Flatten" || op === "Reshape") {
+      if (op === "Flatten" && intAttr(node, "axis", 1) !== 1)
+        throw new ArtifactError(`${label(node)}: only axis=1 is supported`);
+      const size = shape.reduce((a, b) => a * b, 1);
+      if (op === "Reshape") {
+        const target = ctx.consts.ints(node.inputs[1] ?? "");
+        if (target?.length !== 2 || !(target[1] === size || target[1] === -1)) {
+          throw new ArtifactError(
+            `${label(node)}: only a reshape to [batch, ${size}] is supported, got [${target?.join(", ") ?? "non-constant"}]`,
+          );
+        }
+      }
+      if (nchw) rowPerm = [shape[2]!, shape[0]!, shape[1]!];
+      nchw = false;
+      layers.push({ kind: "flatten" });
+      shape = [size];
+    } else if (op === "Gemm" || op === "MatMul") {
+      if (shape.length !== 1)
+        throw new ArtifactError(
+          `${label(node)}: needs a vector input; flatten the [${shape.join(", ")}] tensor first`,
+        );
+      const b = constIn(node, 1, "weight");
+      if (b.dims.length !== 2)
+        throw new ArtifactError(`${label(node)}: weight must be 2-D, got [${b.dims.join(", ")}]`);
+      const transB = op === "Gemm" && intAttr(node, "transB", 0) === 1;
+      if (op === "Gemm" && intAttr(node, "transA", 0) !== 0)
+        throw new ArtifactError(`${label(node)}: transA=1 is not supported`);
+      const [inSize, outSize] = (transB ? [b.dims[1], b.dims[0]] : b.dims) as [number, number];
+      if (inSize !== shape[0])
+        throw new ArtifactError(
+          `${label(node)}: weight expects ${inSize} inputs, the tensor has ${shape[0]}`,
+        );
+      const alpha = op === "Gemm" ? floatAttr(node, "alpha", 1) : 1;
+      let weight: Float32Array = new Float32Array(inSize * outSize);
+      for (let i = 0; i < inSize; i++)
+        for (let o = 0; o < outSize; o++)
+          weight[i * outSize + o] = alpha * b.data[transB ? o * inSize + i : i * outSize + o]!;
+      if (rowPerm) {
+        const [c, h, w] = rowPerm;
+        weight = chwToHwc(weight, c, h, w, outSize);
+        rowPerm = undefined;
+      }
+      const beta = op === "Gemm" ? floatAttr(node, "beta", 1) : 1;
+      const bias = node.inputs[2]
+        ? broadcastTo("Gemm bias", constIn(node, 2, "bias"), [outSize]).map((v) => beta * v)
+        : new Float32Array(outSize);
+      const layer: DenseLayerSpec = { kind: "dense", inSize, outSize, weight, bias, activation: "linear" };
+      layers.push(layer);
+      shape = [outSize];
+      activatable = layer;
+      if (op === "MatMul") biasPending = layer;
+    } else if (op === "Add" && wasBiasPending) {
+      const idx = ctx.consts.get(node.inputs[1]!) ? 1 : 0;
+      wasBiasPending.bias = broadcastTo("MatMul bias", constIn(node, idx, "bias"), [wasBiasPending.outSize]);
+      activatable = wasActivatable;
+    } else if (op === "Relu" || op === "Tanh") {
+      if (!wasActivatable)
+        throw new ArtifactError(
+          `${label(node)}: an activation must directly follow Gemm, MatMul(+Add) or Conv`,
+        );
+      wasActivatable.activation = op.toLowerCase() as Activation;
+    } else {
+      throw new ArtifactError(
+        `${where}: unsupported ONNX op "${op}" (${label(node)}); supported: ${SUPPORTED}`,
+      );
+    }
+  }
+  if (shape.length !== 1)
+    throw new ArtifactError(`${where}: the output is not a vector per sample (shape [${shape.join(", ")}])`);
+  if (rowPerm)
+    throw new ArtifactError(`${where}: a flatten of an NCHW tensor must be followed by a dense layer`);
+  const result: StackResult = { layers };
+  if (norm.mean || norm.variance || norm.clip !== undefined) {
+    const n = ctx.inputDims.reduce((a, b) => a * b, 1);
+    result.norm = {
+      mean: norm.mean ?? new Float32Array(n),
+      var: norm.variance ?? new Float32Array(n).fill(1),
+      epsilon: norm.epsilon ?? 0,
+      clip: norm.clip ?? Infinity,
+    };
+  }
+  return result;
+}
+
+const OUTPUT_KINDS: Record<string, PolicySpec["output"]> = {
+  logits: "logits",
+  q_values: "q",
+  q: "q",
+  action_mean: "mean",
+  mean: "mean",
+  actions: "mean",
+};
+
+function floatsFromMeta(meta: Record<string, string>, key: string): Float32Array | undefined {
+  const v = meta[key];
+  if (v === undefined) return undefined;
+  try {
+    return Float32Array.from(JSON.parse(v) as number[]);
+  } catch {
+    throw new ArtifactError(`ONNX metadata ${key}: not a JSON list of numbers`);
+  }
+}
+
+/** Our exporter keeps epsilon and clip as float64 in metadata; use them when they match the graph. */
+function withExactScalars(norm: ObsNormSpec, meta: Record<string, string>): ObsNormSpec {
+  const out = { ...norm };
+  const eps = Number(meta[META.normEpsilon]);
+  const clip = Number(meta[META.normClip]);
+  if (meta[META.normEpsilon] !== undefined && Math.fround(eps) === norm.epsilon) out.epsilon = eps;
+  if (meta[META.normClip] !== undefined && Math.fround(clip) === norm.clip) out.clip = clip;
+  return out;
+}
+
+function sameNorm(a?: ObsNormSpec, b?: ObsNormSpec): boolean {
+  if (!a || !b) return a === b;
+  const eq = (x: Float32Array, y: Float32Array) => x.length === y.length && x.every((v, i) => v === y[i]);
+  return eq(a.mean, b.mean) && eq(a.var, b.var) && a.epsilon === b.epsilon && a.clip === b.clip;
+}
+
+/** Reads an ONNX policy network into a PolicySpec (float32; int8 weights are dequantized). */
+export function importOnnx(bytes: Uint8Array, options: ImportOnnxOptions = {}): PolicySpec {
+  checkKnownKeys("importOnnx options", options, OPTION_KEYS);
+  if (options.output !== undefined && !["logits", "q", "mean"].includes(options.output)) {
+    throw new ConfigError("output", `"${options.output}" is not allowed; allowed: logits, q, mean`);
+  }
+  const model = decodeModel(bytes);
+  const g = model.graph;
+  const inits = new Map(g.initializers.map((t) => [t.name, t]));
+  const producer = new Map<string, OnnxNode>();
+  for (const n of g.nodes) for (const o of n.outputs) producer.set(o, n);
+  const { inputName, obsShape: inputDims } = describeInput(model);
+  const ctx: Context = {
+    consts: new Constants(inits, producer),
+    producer,
+    inputName,
+    inputDims,
+    allowNchwInput: options.allowNchwInput ?? false,
+  };
+
+  const main = g.outputs.find((o) => o.name !== "value");
+  if (!main) throw new ArtifactError("ONNX model: no policy output (only a value output)");
+  const valueOut = g.outputs.find((o) => o.name === "value");
+  const meta = model.metadata ?? {};
+  const kind =
+    (meta[META.output] as PolicySpec["output"] | undefined) ??
+    OUTPUT_KINDS[main.name] ??
+    options.output ??
+    "logits";
+
+  const chain = traceChain(ctx, main.name);
+  const pi = parseStack(ctx, chain, `output "${main.name}"`);
+  const last = pi.layers[pi.layers.length - 1];
+  if (last?.kind !== "dense")
+    throw new ArtifactError(`output "${main.name}": the stack must end in a Gemm or MatMul layer`);
+  const spec: PolicySpec = {
+    obsShape: isNchwInput(ctx, chain) ? [inputDims[1]!, inputDims[2]!, inputDims[0]!] : inputDims,
+    output: kind,
+    actionSize: last.outSize,
+    layers: pi.layers,
+  };
+  if (pi.norm) spec.obsNorm = withExactScalars(pi.norm, meta);
+  if (valueOut) {
+    const v = parseStack(ctx, traceChain(ctx, valueOut.name), 'output "value"');
+    if (!sameNorm(pi.norm, v.norm))
+      throw new ArtifactError(
+        'output "value": its observation normalisation differs from the policy output\'s',
+      );
+    spec.valueLayers = v.layers;
+  }
+  const logStd = floatsFromMeta(meta, META.logStd);
+  const low = floatsFromMeta(meta, META.actionLow);
+  const high = floatsFromMeta(meta, META.actionHigh);
+  if (logStd) spec.logStd = logStd;
+  if (low) spec.actionLow = low;
+  if (high) spec.actionHigh = high;
+  return spec;
+}
