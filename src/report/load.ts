@@ -1,0 +1,127 @@
+/**
+ * Reads a run directory written by `train`, `distill` or `eval`:
+ *
+ *   summary.json    required: what the run was and how it ended
+ *   config.json     the resolved config
+ *   progress.jsonl  one object per logger dump: {"step": N, "rollout/ep_rew_mean": ..., ...}
+ *   eval.json       from `rldistill eval` (see `EvalFile` in src/eval/run.ts)
+ *
+ * Files are read tolerantly: a missing optional file, a non-numeric value in a progress line or a
+ * truncated last line (a run still writing) leaves that part out of the report instead of failing.
+ */
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
+import { ArtifactError, ConfigError } from "../core/errors.js";
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
+
+export type RunKind = "train" | "distill" | "eval" | "unknown";
+
+export interface RunData {
+  /** Absolute path of the run directory. */
+  dir: string;
+  /** Short display name (the directory name, made unique among the runs of one report). */
+  name: string;
+  kind: RunKind;
+  summary: JsonObject;
+  config: JsonObject | null;
+  /** Numeric entries of each progress line; lines without a numeric `step` are dropped. */
+  progress: Record<string, number>[];
+  evalFile: JsonObject | null;
+}
+
+export function isObject(v: unknown): v is JsonObject {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** A finite number, or undefined. */
+export function num(v: unknown): number | undefined {
+  return typeof v === "number" && Number.isFinite(v) ? v : undefined;
+}
+
+/** Follows a path of keys through nested objects; undefined where a step is missing. */
+export function at(v: unknown, ...path: string[]): unknown {
+  let cur = v;
+  for (const key of path) {
+    if (!isObject(cur)) return undefined;
+    cur = cur[key];
+  }
+  return cur;
+}
+
+function readJson(path: string, required: boolean): JsonObject | null {
+  if (!existsSync(path)) {
+    if (required)
+      throw new ConfigError("runDir", `${path} not found: every run directory needs a summary.json`);
+    return null;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, "utf8"));
+  } catch (err) {
+    throw new ArtifactError(`${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (!isObject(parsed)) throw new ArtifactError(`${path} must hold a JSON object`);
+  return parsed;
+}
+
+/** Parses progress.jsonl text: numeric fields only, lines in file order. */
+export function parseProgress(text: string): Record<string, number>[] {
+  const rows: Record<string, number>[] = [];
+  for (const line of text.split("\n")) {
+    if (!line.trim()) continue;
+    let obj: unknown;
+    try {
+      obj = JSON.parse(line);
+    } catch {
+      continue; // a line cut short by a run still writing
+    }
+    if (!isObject(obj) || num(obj["step"]) === undefined) continue;
+    const row: Record<string, number> = {};
+    for (const [k, v] of Object.entries(obj)) {
+      const n = num(v);
+      if (n !== undefined) row[k] = n;
+    }
+    rows.push(row);
+  }
+  return rows;
+}
+
+function kindOf(summary: JsonObject, evalFile: JsonObject | null): RunKind {
+  if (isObject(summary["teacher"]) && isObject(summary["student"])) return "distill";
+  if (typeof summary["algo"] === "string") return "train";
+  if (evalFile || isObject(summary["policies"])) return "eval";
+  return "unknown";
+}
+
+export function loadRun(dir: string, name?: string): RunData {
+  const abs = resolve(dir);
+  if (!existsSync(abs) || !statSync(abs).isDirectory())
+    throw new ConfigError("runDir", `${dir} is not a directory`);
+  const summary = readJson(join(abs, "summary.json"), true)!;
+  const progressPath = join(abs, "progress.jsonl");
+  const evalFile = readJson(join(abs, "eval.json"), false);
+  return {
+    dir: abs,
+    name: name ?? basename(abs),
+    kind: kindOf(summary, evalFile),
+    summary,
+    config: readJson(join(abs, "config.json"), false),
+    progress: existsSync(progressPath) ? parseProgress(readFileSync(progressPath, "utf8")) : [],
+    evalFile,
+  };
+}
+
+/** Loads several runs, naming each by its directory name, with the parent added where two clash. */
+export function loadRuns(dirs: readonly string[]): RunData[] {
+  if (dirs.length === 0) throw new ConfigError("runDirs", "give at least one run directory");
+  const abs = dirs.map((d) => resolve(d));
+  const names = abs.map((d) => basename(d));
+  const clash = (n: string): boolean => names.filter((m) => m === n).length > 1;
+  return abs.map((d, i) => {
+    const n = names[i]!;
+    const name = clash(n) ? `${basename(resolve(d, ".."))}/${n}` : n;
+    return loadRun(d, clash(name) ? `${name} (${i + 1})` : name);
+  });
+}

@@ -1,0 +1,293 @@
+/**
+ * The table sections of a report: runs overview, teacher vs student cost and quality, evaluation
+ * details, and the resolved config (keys that differ between runs highlighted).
+ */
+import { fmt, fmtBytes, fmtMeanStd, fmtPct, fmtSI, fmtValue, MISSING } from "./format.js";
+import { at, isObject, type JsonObject, num, type RunData } from "./load.js";
+import type { Block, Section, Table } from "./model.js";
+
+function str(v: unknown): string | undefined {
+  return typeof v === "string" ? v : undefined;
+}
+
+export function envOf(run: RunData): string | undefined {
+  return str(run.summary["env"]) ?? str(at(run.config, "env")) ?? str(at(run.evalFile, "env"));
+}
+
+/** Policies recorded in eval.json, in file order. */
+function evalPolicies(run: RunData): [string, JsonObject][] {
+  const p = at(run.evalFile, "policies");
+  return isObject(p) ? Object.entries(p).filter((e): e is [string, JsonObject] => isObject(e[1])) : [];
+}
+
+function headline(run: RunData): { mean?: number; std?: number; params?: number } {
+  const s = run.summary;
+  if (run.kind === "distill") {
+    return {
+      mean: num(at(s, "student", "eval", "mean_return")),
+      std: num(at(s, "student", "eval", "std_return")),
+      params: num(at(s, "student", "params")),
+    };
+  }
+  const first = evalPolicies(run)[0]?.[1];
+  return {
+    mean: num(at(s, "eval", "mean_return")) ?? num(at(first, "eval", "meanReturn")),
+    std: num(at(s, "eval", "std_return")) ?? num(at(first, "eval", "stdReturn")),
+    params: num(s["params"]) ?? num(at(first, "efficiency", "params")),
+  };
+}
+
+function table(columns: [string, boolean][], rows: string[][], caption?: string): Table {
+  return { caption, columns: columns.map((c) => c[0]), numeric: columns.map((c) => c[1]), rows };
+}
+
+export function overviewSection(runs: RunData[]): Section {
+  const rows = runs.map((run) => {
+    const s = run.summary;
+    const h = headline(run);
+    return [
+      run.name,
+      run.kind,
+      envOf(run) ?? MISSING,
+      str(s["algo"]) ?? str(at(run.config, "algo")) ?? (run.kind === "distill" ? "distill" : MISSING),
+      fmt(num(s["timesteps"]) ?? num(at(run.config, "timesteps"))),
+      fmt(num(s["seed"]) ?? num(at(run.config, "seed"))),
+      fmtMeanStd(h.mean, h.std),
+      fmt(h.params),
+      fmt(num(s["sps"])),
+      fmt(num(s["wall_s"])),
+    ];
+  });
+  const blocks: Block[] = [
+    {
+      kind: "table",
+      table: table(
+        [
+          ["Run", false],
+          ["Kind", false],
+          ["Env", false],
+          ["Algo", false],
+          ["Steps", true],
+          ["Seed", true],
+          ["Return", true],
+          ["Params", true],
+          ["SPS", true],
+          ["Wall (s)", true],
+        ],
+        rows,
+      ),
+    },
+  ];
+  const distill = runs.filter((r) => r.kind === "distill");
+  if (distill.length) {
+    const drows = distill.map((run) => {
+      const s = run.summary;
+      const tp = num(at(s, "teacher", "params"));
+      const sp = num(at(s, "student", "params"));
+      return [
+        run.name,
+        fmtMeanStd(num(at(s, "teacher", "eval", "mean_return")), num(at(s, "teacher", "eval", "std_return"))),
+        fmtMeanStd(num(at(s, "student", "eval", "mean_return")), num(at(s, "student", "eval", "std_return"))),
+        fmtPct(num(s["retention"])),
+        fmtPct(num(s["agreement"])),
+        fmt(num(s["js_divergence"])),
+        fmt(tp),
+        fmt(sp),
+        tp && sp !== undefined ? fmtPct(sp / tp) : MISSING,
+      ];
+    });
+    blocks.push({
+      kind: "table",
+      table: table(
+        [
+          ["Run", false],
+          ["Teacher return", true],
+          ["Student return", true],
+          ["Retention", true],
+          ["Agreement", true],
+          ["JS div.", true],
+          ["Teacher params", true],
+          ["Student params", true],
+          ["Student / teacher", true],
+        ],
+        drows,
+        "Distillation",
+      ),
+    });
+  }
+  return { id: "overview", title: "Runs", blocks };
+}
+
+interface PolicyRow {
+  params?: number;
+  flops?: number;
+  bytes32?: number;
+  bytes8?: number;
+  p50?: number;
+  p99?: number;
+  mean?: number;
+  std?: number;
+  agreement?: number;
+  js?: number;
+}
+
+/** Per policy of a run, merged from the distill summary and eval.json (eval.json wins). */
+function policyRows(run: RunData): Map<string, PolicyRow> {
+  const rows = new Map<string, PolicyRow>();
+  const put = (name: string, row: PolicyRow): void => {
+    const old = rows.get(name) ?? {};
+    const merged: PolicyRow = { ...old };
+    for (const [k, v] of Object.entries(row)) if (v !== undefined) merged[k as keyof PolicyRow] = v;
+    rows.set(name, merged);
+  };
+  if (run.kind === "distill") {
+    for (const role of ["teacher", "student"] as const) {
+      const s = run.summary[role];
+      put(role, {
+        params: num(at(s, "params")),
+        flops: num(at(s, "flops")),
+        mean: num(at(s, "eval", "mean_return")),
+        std: num(at(s, "eval", "std_return")),
+      });
+    }
+    put("student", { agreement: num(run.summary["agreement"]), js: num(run.summary["js_divergence"]) });
+  }
+  for (const [name, p] of evalPolicies(run)) {
+    put(name, {
+      params: num(at(p, "efficiency", "params")),
+      flops: num(at(p, "efficiency", "flopsPerAction")),
+      bytes32: num(at(p, "efficiency", "bytesFloat32")),
+      bytes8: num(at(p, "efficiency", "bytesInt8")),
+      p50: num(at(p, "latency", "p50Us")),
+      p99: num(at(p, "latency", "p99Us")),
+      mean: num(at(p, "eval", "meanReturn")),
+      std: num(at(p, "eval", "stdReturn")),
+    });
+  }
+  const sim = at(run.evalFile, "similarity");
+  if (isObject(sim)) {
+    put(str(sim["student"]) ?? "student", { agreement: num(sim["agreement"]), js: num(sim["jsDivergence"]) });
+  }
+  return rows;
+}
+
+export function policiesSection(runs: RunData[]): Section | null {
+  const rows: string[][] = [];
+  for (const run of runs) {
+    if (run.kind !== "distill" && !run.evalFile) continue;
+    for (const [name, p] of policyRows(run)) {
+      rows.push([
+        run.name,
+        name,
+        fmt(p.params),
+        fmtSI(p.flops),
+        fmtBytes(p.bytes32 ?? (p.params === undefined ? undefined : 4 * p.params)),
+        fmtBytes(p.bytes8),
+        fmt(p.p50),
+        fmt(p.p99),
+        fmtMeanStd(p.mean, p.std),
+        fmtPct(p.agreement),
+        fmt(p.js),
+      ]);
+    }
+  }
+  if (!rows.length) return null;
+  const cols: [string, boolean][] = [
+    ["Run", false],
+    ["Policy", false],
+    ["Params", true],
+    ["FLOPs / action", true],
+    ["Size (f32)", true],
+    ["Size (int8)", true],
+    ["Latency p50 (µs)", true],
+    ["p99 (µs)", true],
+    ["Return", true],
+    ["Agreement", true],
+    ["JS div.", true],
+  ];
+  return {
+    id: "policies",
+    title: "Teacher vs student",
+    blocks: [
+      { kind: "table", table: table(cols, rows) },
+      {
+        kind: "note",
+        text: "Agreement and JS divergence compare each student with its teacher on shared states (JS in nats, at most ln 2 = 0.693). FLOPs count 2 per multiply-accumulate.",
+      },
+    ],
+  };
+}
+
+export function evaluationSection(runs: RunData[]): Section | null {
+  const rows: string[][] = [];
+  const notes: string[] = [];
+  for (const run of runs) {
+    const entries: [string, unknown][] = evalPolicies(run).map(([n, p]) => [n, p["eval"]]);
+    const random = at(run.evalFile, "random");
+    if (isObject(random)) entries.push(["random", random]);
+    for (const [name, e] of entries) {
+      if (!isObject(e)) continue;
+      const ci = Array.isArray(e["ci95"]) ? e["ci95"].map(num) : [];
+      rows.push([
+        run.name,
+        name,
+        fmt(num(e["episodes"])),
+        fmtMeanStd(num(e["meanReturn"]), num(e["stdReturn"])),
+        fmt(num(e["iqm"])),
+        ci.length === 2 ? `[${fmt(ci[0])}, ${fmt(ci[1])}]` : MISSING,
+        fmtPct(num(e["successRate"])),
+        fmt(num(e["meanLength"])),
+      ]);
+    }
+    const retention = num(at(run.evalFile, "retention"));
+    if (retention !== undefined)
+      notes.push(`${run.name}: retention ${fmtPct(retention)} of the teacher's return over random.`);
+  }
+  if (!rows.length) return null;
+  const cols: [string, boolean][] = [
+    ["Run", false],
+    ["Policy", false],
+    ["Episodes", true],
+    ["Return", true],
+    ["IQM", true],
+    ["95% CI of mean", true],
+    ["Success", true],
+    ["Mean length", true],
+  ];
+  const blocks: Block[] = [{ kind: "table", table: table(cols, rows) }];
+  for (const text of notes) blocks.push({ kind: "note", text });
+  return { id: "evaluation", title: "Evaluation", blocks };
+}
+
+/** Nested keys joined with dots; arrays kept whole (they are values, e.g. layer sizes). */
+export function flatten(
+  obj: JsonObject,
+  prefix = "",
+  out: Map<string, unknown> = new Map(),
+): Map<string, unknown> {
+  for (const [k, v] of Object.entries(obj)) {
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (isObject(v) && Object.keys(v).length) flatten(v, key, out);
+    else out.set(key, v);
+  }
+  return out;
+}
+
+export function configSection(runs: RunData[]): Section | null {
+  const withConfig = runs.filter((r) => r.config);
+  if (!withConfig.length) return null;
+  const flats = runs.map((r) => (r.config ? flatten(r.config) : new Map<string, unknown>()));
+  const keys = [...new Set(flats.flatMap((f) => [...f.keys()]))].sort();
+  const rows = keys.map((k) => [k, ...flats.map((f) => fmtValue(f.get(k)))]);
+  const highlight = runs.length > 1 ? rows.map((r) => new Set(r.slice(1)).size > 1) : undefined;
+  const t: Table = {
+    columns: ["Key", ...(runs.length > 1 ? runs.map((r) => r.name) : ["Value"])],
+    numeric: [false, ...runs.map(() => false)],
+    rows,
+    highlight,
+  };
+  const blocks: Block[] = [{ kind: "table", table: t, collapsed: keys.length > 40 }];
+  if (highlight?.some(Boolean))
+    blocks.unshift({ kind: "note", text: "Highlighted keys differ between runs." });
+  return { id: "config", title: "Resolved config", blocks };
+}
