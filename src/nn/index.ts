@@ -16,6 +16,7 @@ export {
   sampleGaussian,
   softmaxProbs,
 } from "./distributions.js";
+export { type CompiledPolicy, type CompileOptions, compileSpec } from "./fast.js";
 export { DIFFERENTIABLE_KERNELS, registerGradients } from "./gradients.js";
 export { GAIN_HIDDEN, GAIN_POLICY, GAIN_VALUE, orthogonal, orthogonalConv, orthogonalDense } from "./init.js";
 export {
