@@ -25,9 +25,8 @@ export function fakeQuantize<T extends Tensor>(x: T, bits = 8, axis?: number): T
   const qmax = 2 ** (bits - 1) - 1;
   const keep = axis === undefined ? undefined : (axis + rank) % rank;
   const reduceAxes = keep === undefined ? undefined : [...Array(rank).keys()].filter((a) => a !== keep);
-  const op = tf.customGrad((input, save) => {
+  const op = tf.customGrad((input) => {
     const t = input as Tensor;
-    save([]);
     const value = tf.tidy(() => {
       const maxAbs = tf.max(tf.abs(t), reduceAxes, true);
       // All-zero slices: any positive scale gives q = 0, and avoids dividing by 0.
