@@ -79,6 +79,8 @@ export class Collector {
   readonly envs: readonly ActingEnv[];
   readonly obsSize: number;
   readonly actionDim: number;
+  /** The acting student; replace it with a fresh snapshot after each round of training. */
+  student: Policy | undefined;
   private readonly opts: CollectorOptions;
   private readonly current: Float32Array[];
   private readonly epReturn: Float64Array;
@@ -97,6 +99,7 @@ export class Collector {
       );
     }
     this.opts = opts;
+    this.student = opts.student;
     this.envs = opts.envs;
     this.obsSize = opts.teacher.obsSize;
     const space = opts.envs[0]!.actionSpace;
@@ -117,7 +120,8 @@ export class Collector {
     beta = 1,
     onStep?: (s: LabelledStep) => void,
   ): Promise<CollectStats> {
-    const { teacher, student, mode, rng } = this.opts;
+    const { teacher, mode, rng } = this.opts;
+    const student = this.student;
     const m = this.envs.length;
     const d = this.obsSize;
     const ad = this.actionDim;

@@ -28,7 +28,7 @@ describe("Student", () => {
     expect(hidden).toEqual(["fc0", "fc1"]);
     expect(value.length).toBe(2);
     const p = s.policy();
-    const sync = p.outputs(obs, 2);
+    const sync = p.forward(obs, 2);
     for (let i = 0; i < 4; i++) expect(sync[i]).toBeCloseTo(out[Math.floor(i / 2)]![i % 2]!, 5);
     expect(s.toSpec().valueLayers?.length).toBe(3);
     s.dispose();

@@ -10,16 +10,14 @@
  * same inputs. Continuous students have a state-independent log std (as CleanRL/SB3 PPO).
  */
 import { ConfigError } from "../core/errors.js";
-import type { Action, ActionDistribution, ActOptions, DistributionPolicy } from "../core/policy.js";
 import type { Rng } from "../core/rng.js";
 import { type AnySpace, Box, Discrete } from "../core/spaces.js";
 import { type Tensor, type Tensor2D, tf, type Variable } from "../nn/backend.js";
+import { type CompiledPolicy, compileSpec } from "../nn/fast.js";
 import { GAIN_POLICY, GAIN_VALUE } from "../nn/init.js";
 import { normalizeObs } from "../nn/ops.js";
 import { Mlp } from "../nn/sequential.js";
 import type { Activation, ObsNormSpec, PolicySpec } from "../nn/spec.js";
-import { argmaxRows, sampleRow, softmaxRows } from "./probs.js";
-import { forwardLayers, normaliseObs } from "./teachers/spec-forward.js";
 
 export type StudentOutput = PolicySpec["output"];
 
@@ -166,71 +164,19 @@ export class Student {
       spec.actionLow = Float32Array.from(box.low);
       spec.actionHigh = Float32Array.from(box.high);
     }
-    if (this.valueNet) spec.valueLayers = this.valueNet.toSpec();
+    // A PolicySpec's value head is V(s); a Q-shaped head (distilled Q(s, .)) is not exported.
+    if (this.valueNet && this.valueNet.outSize === 1) spec.valueLayers = this.valueNet.toSpec();
     return spec;
   }
 
-  /** A synchronous snapshot of the current weights, for acting and evaluation. */
-  policy(): SpecPolicy {
-    return new SpecPolicy(this.toSpec(), this.actionSpace);
+  /** A synchronous snapshot of the current weights (src/nn's compiled forward), for acting and evaluation. */
+  policy(): CompiledPolicy {
+    return compileSpec(this.toSpec());
   }
 
   dispose(): void {
     this.net.dispose();
     this.valueNet?.dispose();
     this.logStd?.dispose();
-  }
-}
-
-/**
- * A `DistributionPolicy` over a `PolicySpec` (plain Float32Array forward): logits and Q students
- * act by argmax (sampling softmax when not deterministic), Gaussian ones by their mean (sampling
- * with the log std), clipped to the action box.
- */
-export class SpecPolicy implements DistributionPolicy {
-  readonly spec: PolicySpec;
-  private readonly space: AnySpace;
-  private readonly k: number;
-
-  constructor(spec: PolicySpec, actionSpace: AnySpace) {
-    this.spec = spec;
-    this.space = actionSpace;
-    this.k = spec.actionSize;
-  }
-
-  /** Raw outputs (logits, Q-values or means) for a batch, [n, actionSize]. */
-  outputs(obs: Float32Array, n: number): Float32Array {
-    return forwardLayers(this.spec.layers, normaliseObs(this.spec, obs, n), n).output;
-  }
-
-  act(obs: Float32Array, opts: ActOptions = {}): Action {
-    const out = this.outputs(obs, 1);
-    const deterministic = opts.deterministic ?? true;
-    if (this.spec.output === "mean") {
-      const box = this.space as Box;
-      const a = new Float32Array(this.k);
-      for (let j = 0; j < this.k; j++) {
-        let v = out[j]!;
-        if (!deterministic) v += Math.exp(this.spec.logStd?.[j] ?? 0) * opts.rng!.normal();
-        a[j] = Math.min(Math.max(v, box.low[j]!), box.high[j]!);
-      }
-      return a;
-    }
-    const start = this.space instanceof Discrete ? this.space.start : 0;
-    if (deterministic) return argmaxRows(out, 1, this.k)[0]! + start;
-    if (!opts.rng) throw new ConfigError("rng", "stochastic actions need a generator");
-    return sampleRow(softmaxRows(out, 1, this.k), 0, this.k, opts.rng.random()) + start;
-  }
-
-  distribution(obs: Float32Array): ActionDistribution {
-    const out = this.outputs(obs, 1);
-    if (this.spec.output === "mean") {
-      return {
-        kind: "gaussian",
-        mean: Float64Array.from(out),
-        std: Float64Array.from({ length: this.k }, (_, j) => Math.exp(this.spec.logStd?.[j] ?? 0)),
-      };
-    }
-    return { kind: "categorical", probs: Float64Array.from(softmaxRows(out, 1, this.k)) };
   }
 }

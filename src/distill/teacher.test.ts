@@ -54,7 +54,12 @@ describe("teacher helpers", () => {
     expect(err).toBeInstanceOf(ConfigError);
     expect(err?.message).toContain("Discrete(2)");
     expect(err?.message).toContain("Box(-1, 1, (1,), float32)");
-    const wrongObs = { ...t, observationSpace: new Box(-1, 1, { shape: [4] }), name: "t" };
+    const wrongObs = {
+      ...t,
+      predict: t.predict.bind(t),
+      observationSpace: new Box(-1, 1, { shape: [4] }),
+      name: "t",
+    };
     expect(() => checkCompatible(wrongObs, new LineWorld())).toThrow(
       /Box\(-1, 1, \(4,\), float32\).*LineWorld gives Box/,
     );

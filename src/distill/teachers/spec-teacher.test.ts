@@ -77,6 +77,16 @@ describe("SpecTeacher", () => {
     expect(Array.from(out.values!)).toEqual([0, 2]);
   });
 
+  it("the compiled (outputs-only) path and the feature path agree", () => {
+    const t = lineTeacher({ value: true });
+    const obs = Float32Array.of(0.3, 1, -1.2, 1, 0, 1);
+    const fast = t.predictSync(obs, 3);
+    const slow = t.predictSync(obs, 3, { features: "all" });
+    for (let i = 0; i < 6; i++) expect(fast.outputs[i]).toBeCloseTo(slow.outputs[i]!, 6);
+    for (let i = 0; i < 3; i++) expect(fast.values![i]).toBeCloseTo(slow.values![i]!, 6);
+    expect(fast.features).toEqual({});
+  });
+
   it("names an unknown feature and lists the available ones", () => {
     const t = lineTeacher();
     expect(() => t.predictSync(Float32Array.of(0, 1), 1, { features: ["fc7"] })).toThrow(/fc7.*fc0/);

@@ -7,6 +7,7 @@
  */
 import { ConfigError } from "../../core/errors.js";
 import { type AnySpace, flatSize } from "../../core/spaces.js";
+import { type CompiledPolicy, compileSpec } from "../../nn/fast.js";
 import type { PolicySpec } from "../../nn/spec.js";
 import {
   actionSizeOf,
@@ -61,6 +62,7 @@ export class SpecTeacher implements Teacher {
   readonly hasValue: boolean;
   readonly features: readonly FeatureInfo[];
   readonly spec: PolicySpec;
+  private readonly compiled: CompiledPolicy;
 
   constructor(spec: PolicySpec, opts: SpecTeacherOptions) {
     this.spec = spec;
@@ -87,26 +89,42 @@ export class SpecTeacher implements Teacher {
     this.params = countLayerParams(spec.layers) + (spec.logStd?.length ?? 0);
     this.hasValue = spec.valueLayers !== undefined && spec.valueLayers.length > 0;
     this.features = hiddenInfo(spec.layers);
+    this.compiled = compileSpec(spec);
   }
 
   predictSync(obs: Float32Array, n: number, opts: PredictOptions = {}): TeacherBatch {
     checkBatch(this, obs, n);
-    const x = normaliseObs(this.spec, obs, n);
-    const { output, hidden } = forwardLayers(this.spec.layers, x, n);
-    const batch: TeacherBatch = {
-      kind: this.kind,
-      n,
-      actionSize: this.actionSize,
-      outputs: output,
-      features: selectFeatures(this.name, this.features, hidden, opts.features),
-    };
+    const wantsFeatures =
+      opts.features !== undefined && (opts.features === "all" || opts.features.length > 0);
+    let batch: TeacherBatch;
+    if (!wantsFeatures) {
+      // Outputs only: src/nn's compiled forward (preallocated buffers, float64 accumulation).
+      batch = {
+        kind: this.kind,
+        n,
+        actionSize: this.actionSize,
+        outputs: this.compiled.forward(obs, n, new Float32Array(n * this.actionSize)),
+        features: {},
+      };
+      if (this.compiled.value) batch.values = this.compiled.value(obs, n, new Float32Array(n));
+    } else {
+      const x = normaliseObs(this.spec, obs, n);
+      const { output, hidden } = forwardLayers(this.spec.layers, x, n);
+      batch = {
+        kind: this.kind,
+        n,
+        actionSize: this.actionSize,
+        outputs: output,
+        features: selectFeatures(this.name, this.features, hidden, opts.features),
+      };
+      if (this.hasValue) batch.values = forwardLayers(this.spec.valueLayers!, x, n).output;
+    }
     if (this.spec.logStd) {
       const k = this.actionSize;
       const ls = new Float32Array(n * k);
       for (let r = 0; r < n; r++) ls.set(this.spec.logStd, r * k);
       batch.logStd = ls;
     }
-    if (this.hasValue) batch.values = forwardLayers(this.spec.valueLayers!, x, n).output;
     return batch;
   }
 

@@ -1,0 +1,254 @@
+/**
+ * The one flat config of a distillation run (`rldistill distill`, `distill()`), defaults written
+ * once in `DISTILL_SCHEMA`, validated at the edge by `resolveDistillConfig` with errors that name
+ * the field and what is allowed. Per-env presets (presets/distill.json) sit between the defaults
+ * and the user's values: defaults < preset < --config file < flags and --set.
+ *
+ * Schedules (`tau`, `alpha`, `beta`) are strings: a constant ("0.7") or "start:end:shape"
+ * ("5:1:linear"), parsed by src/distill/schedules.ts, functions of training progress in [0, 1].
+ */
+import { ConfigError, describeValue } from "../core/errors.js";
+import { type ConfigOf, type ConfigSchema, parseAssignment, resolveConfig } from "../rl/config.js";
+import { loadPreset } from "../rl/presets.js";
+import { PRIORITISATIONS } from "./buffer.js";
+import { COLLECTOR_MODES } from "./collect.js";
+import { getLoss } from "./losses/registry.js";
+import { parseSchedule } from "./schedules.js";
+import { ENSEMBLE_MODES } from "./teachers/ensemble.js";
+
+export const DISTILL_METHODS = ["policy", "ppo", "dqn", "feature", "residual"] as const;
+export type DistillMethod = (typeof DISTILL_METHODS)[number];
+
+export const DISTILL_SCHEMA = {
+  env: { type: "string", default: "", help: "env id to distil on (see `rldistill envs`)" },
+  out: { type: "string", default: "", help: "run folder; default runs/distill-<env>-<method>-s<seed>" },
+  method: {
+    type: "string",
+    default: "policy",
+    choices: DISTILL_METHODS,
+    help: "policy (supervised on collected data), ppo (DistilledPPO), dqn (Q distillation), feature (hidden features, then outputs), residual (teacher-feature adapter, annealed away)",
+  },
+  student: {
+    type: "integer[]",
+    default: [32, 32],
+    min: 1,
+    minLength: 1,
+    help: "student hidden layer widths",
+  },
+  studentActivation: {
+    type: "string",
+    default: "tanh",
+    choices: ["tanh", "relu"],
+    help: "student hidden activation",
+  },
+  loss: {
+    type: "string",
+    default: "kl",
+    help: "distillation loss from the registry (kl, mse, nll, js, ...)",
+  },
+  tau: {
+    type: "string",
+    default: "1",
+    help: "temperature schedule on teacher and student logits, e.g. 5:1:linear",
+  },
+  alpha: {
+    type: "string",
+    default: "1",
+    help: "weight of the distillation loss against the student's own RL loss (ppo: PPO loss, dqn: TD loss); 1 = pure distillation",
+  },
+  steps: { type: "integer", default: 50_000, min: 1, help: "environment steps collected (the data budget)" },
+  seed: { type: "integer", default: 0, min: 0, help: "seed of every generator in the run" },
+  numEnvs: { type: "integer", default: 8, min: 1, help: "environments stepped side by side" },
+  rolloutSteps: { type: "integer", default: 64, min: 1, help: "steps per env per collection round" },
+  collector: {
+    type: "string",
+    default: "mixed",
+    choices: COLLECTOR_MODES,
+    help: "who acts while collecting: teacher, student (DAgger) or mixed (teacher with probability beta)",
+  },
+  beta: {
+    type: "string",
+    default: "1:0:linear",
+    help: "probability schedule that the teacher acts (collector=mixed)",
+  },
+  teacherDeterministic: {
+    type: "boolean",
+    default: false,
+    help: "teacher acts greedily when collecting (else sampled)",
+  },
+  ensemble: {
+    type: "string",
+    default: "mean",
+    choices: ENSEMBLE_MODES,
+    help: "how several --teacher combine",
+  },
+  learningRate: { type: "number", default: 1e-3, min: 0, exclusiveMin: true, help: "Adam learning rate" },
+  batchSize: { type: "integer", default: 256, min: 1, help: "samples per gradient step" },
+  trainRatio: {
+    type: "number",
+    default: 0.125,
+    min: 0,
+    exclusiveMin: true,
+    help: "gradient steps per collected transition (0.125 = one step per 8 transitions)",
+  },
+  maxGradNorm: {
+    type: "number",
+    default: 1,
+    min: 0,
+    exclusiveMin: true,
+    help: "global-norm gradient clipping",
+  },
+  bufferSize: { type: "integer", default: 100_000, min: 1, help: "replay buffer capacity (transitions)" },
+  prioritisation: {
+    type: "string",
+    default: "none",
+    choices: PRIORITISATIONS,
+    help: "teacher-prioritised sampling by confidence: none, entropy (log k - H) or qgap",
+  },
+  priorityAlpha: { type: "number", default: 0.6, min: 0, help: "priority exponent (0 = uniform)" },
+  priorityBeta: {
+    type: "number",
+    default: 0.4,
+    min: 0,
+    max: 1,
+    help: "importance-weight exponent (1 = unbiased)",
+  },
+  valueCoef: {
+    type: "number",
+    default: 0,
+    min: 0,
+    help: "value distillation: weight of the student value head's loss on the teacher's V(s) (or Q(s, .)); 0 = off",
+  },
+  evalEvery: {
+    type: "number",
+    default: 0.2,
+    min: 0,
+    max: 1,
+    exclusiveMin: true,
+    help: "evaluate (and checkpoint) at every this fraction of training",
+  },
+  evalEpisodes: { type: "integer", default: 10, min: 1, help: "episodes per intermediate evaluation" },
+  finalEpisodes: {
+    type: "integer",
+    default: 30,
+    min: 1,
+    help: "episodes of the final teacher/student/random evaluation",
+  },
+  similarityStates: {
+    type: "integer",
+    default: 2000,
+    min: 1,
+    help: "states (visited by the greedy student) on which agreement and JS divergence are measured",
+  },
+  // DistilledPPO (method=ppo)
+  ppoSteps: { type: "integer", default: 128, min: 1, help: "ppo: rollout length per env" },
+  ppoEpochs: { type: "integer", default: 4, min: 1, help: "ppo: epochs per rollout" },
+  ppoMinibatches: { type: "integer", default: 4, min: 1, help: "ppo: minibatches per epoch" },
+  clipRange: { type: "number", default: 0.2, min: 0, exclusiveMin: true, help: "ppo: ratio clip" },
+  entCoef: { type: "number", default: 0, min: 0, help: "ppo: entropy bonus" },
+  vfCoef: { type: "number", default: 0.5, min: 0, help: "ppo: critic loss weight" },
+  gamma: { type: "number", default: 0.99, min: 0, max: 1, help: "ppo/dqn: discount" },
+  gaeLambda: { type: "number", default: 0.95, min: 0, max: 1, help: "ppo: GAE lambda" },
+  // Q distillation (method=dqn)
+  advantageCoef: {
+    type: "number",
+    default: 0.5,
+    min: 0,
+    help: "dqn: weight of the dual target, MSE between student and teacher advantages Q - mean(Q)",
+  },
+  targetUpdate: {
+    type: "integer",
+    default: 500,
+    min: 1,
+    help: "dqn: gradient steps between target-network copies (TD mix)",
+  },
+  // Feature distillation (method=feature, residual)
+  featureLayers: {
+    type: "string",
+    default: "auto",
+    help: "feature/residual: teacher features to use (hidden0,hidden1 or auto = pair the last hidden layers)",
+  },
+  featureWeights: {
+    type: "string",
+    default: "",
+    help: "feature: per-layer weights, comma separated (default all 1)",
+  },
+  featureStage: {
+    type: "number",
+    default: 0.3,
+    min: 0,
+    max: 1,
+    help: "feature: fraction of training spent on features alone before the outputs are distilled",
+  },
+  adapterEnd: {
+    type: "number",
+    default: 0.6,
+    min: 0,
+    max: 1,
+    exclusiveMin: true,
+    help: "residual: progress by which the teacher-feature adapter has been annealed to zero",
+  },
+} as const satisfies ConfigSchema;
+
+export type DistillHyper = ConfigOf<typeof DISTILL_SCHEMA>;
+
+/** Everything a run needs: the teachers' paths plus the flat schema fields. */
+export interface DistillConfig extends DistillHyper {
+  teachers: string[];
+}
+
+/** Checks what the schema cannot: the loss name, schedules, the teacher list. */
+function checkCross(cfg: DistillConfig): void {
+  if (!Array.isArray(cfg.teachers) || cfg.teachers.length === 0) {
+    throw new ConfigError("teacher", "at least one teacher file is needed (--teacher PATH)");
+  }
+  for (const [i, t] of cfg.teachers.entries()) {
+    if (typeof t !== "string" || t === "")
+      throw new ConfigError(`teacher[${i}]`, `expected a file path, got ${describeValue(t)}`);
+  }
+  if (cfg.env === "") throw new ConfigError("env", "required: the env id to distil on (--env CartPole-v1)");
+  getLoss(cfg.loss, "loss");
+  for (const key of ["tau", "alpha", "beta"] as const) parseSchedule(cfg[key], key);
+  if (cfg.featureWeights !== "") {
+    for (const w of cfg.featureWeights.split(",")) {
+      const v = Number(w);
+      if (w.trim() === "" || !(v >= 0)) {
+        throw new ConfigError(
+          "featureWeights",
+          `expected non-negative numbers separated by commas, got "${cfg.featureWeights}"`,
+        );
+      }
+    }
+  }
+}
+
+/**
+ * Resolves a config from layers, later ones winning: schema defaults, then the env's preset
+ * (presets/distill.json, unless `preset: false`), then each given object. Unknown keys, bad values,
+ * unknown losses and malformed schedules throw a ConfigError naming the field.
+ */
+export function resolveDistillConfig(
+  ...layers: Array<Partial<DistillConfig> | Record<string, unknown>>
+): DistillConfig {
+  const merged: Record<string, unknown> = {};
+  for (const l of layers) for (const [k, v] of Object.entries(l)) if (v !== undefined) merged[k] = v;
+  const { teachers, ...rest } = merged as { teachers?: unknown } & Record<string, unknown>;
+  const env = typeof rest.env === "string" ? rest.env : "";
+  const preset = env ? loadPreset("distill", env, DISTILL_SCHEMA).config : {};
+  const hyper = resolveConfig(DISTILL_SCHEMA, { ...preset, ...rest }, "distill");
+  const cfg: DistillConfig = { ...hyper, teachers: (teachers as string[] | undefined) ?? [] };
+  if (cfg.out === "") cfg.out = `runs/distill-${cfg.env}-${cfg.method}-s${cfg.seed}`;
+  checkCross(cfg);
+  return cfg;
+}
+
+/** `--set key=value` for the distillation schema. */
+export function parseDistillAssignment(assignment: string): [string, unknown] {
+  return parseAssignment(DISTILL_SCHEMA, assignment, "distill");
+}
+
+/** Teacher features named in `featureLayers` ("auto" -> undefined, meaning the distiller picks). */
+export function featureLayerList(cfg: Pick<DistillConfig, "featureLayers">): string[] | undefined {
+  if (cfg.featureLayers === "auto" || cfg.featureLayers.trim() === "") return undefined;
+  return cfg.featureLayers.split(",").map((s) => s.trim());
+}
