@@ -72,13 +72,14 @@ describe("AcrobotEnv", () => {
     };
     const base = swing({});
     expect(base).toBeLessThan(0);
-    for (const kw of [
+    const variants: Array<Record<string, number>> = [
       { linkMass1: 2 },
       { linkMass2: 0.5 },
       { linkLength1: 1.5 },
       { linkComPos1: 0.8 },
       { linkMoi: 2 },
-    ]) {
+    ];
+    for (const kw of variants) {
       expect(swing(kw), JSON.stringify(kw)).not.toBeCloseTo(base, 6);
     }
   });
