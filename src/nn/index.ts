@@ -6,6 +6,29 @@
 export type { Scalar, Tensor, Tensor1D, Tensor2D, Tensor4D, Variable } from "./backend.js";
 export { activeBackend, BACKENDS, type BackendName, defaultBackend, initBackend, tf } from "./backend.js";
 export {
+  type Artifact,
+  adamStateFromTensors,
+  adamStateToTensors,
+  crc32,
+  decodeArtifact,
+  decodePolicySpec,
+  encodeArtifact,
+  encodePolicySpec,
+  FORMAT_VERSION,
+  type LoadedArtifact,
+  libraryVersion,
+  loadArtifact,
+  loadPolicy,
+  MAGIC,
+  POLICY_KIND,
+  type PolicyStructure,
+  type StoredArray,
+  type StoredDType,
+  type StoredTensor,
+  saveArtifact,
+  savePolicy,
+} from "./checkpoint.js";
+export {
   argmax,
   categoricalEntropy,
   categoricalLogProb,
