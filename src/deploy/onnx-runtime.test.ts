@@ -41,10 +41,10 @@ describe("OnnxPolicy", () => {
   it("works for image inputs and reads the observation shape from the graph", async () => {
     const cnn = randomCnnSpec(3);
     const policy = await OnnxPolicy.create(exportOnnx(cnn), { intermediates: ["pi.2"] });
-    expect(policy.obsShape).toEqual([7, 6, 3]);
-    const out = await policy.run(randomObservations(2, 3, 7 * 6 * 3));
+    expect(policy.obsShape).toEqual([8, 6, 3]);
+    const out = await policy.run(randomObservations(2, 3, 8 * 6 * 3));
     expect(out["q_values"]!.dims).toEqual([3, 4]);
-    expect(out["pi.2"]!.dims).toEqual([3, 3 * 3 * 4]); // the flattened features
+    expect(out["pi.2"]!.dims).toEqual([3, 4 * 3 * 4]); // the flattened features
     await policy.release();
   });
 

@@ -149,7 +149,7 @@ export function randomMlpSpec(o: RandomMlpOptions): PolicySpec {
 /** MinAtar-sized CNN: [h, w, c] -> conv (same) -> conv (valid, stride 2) -> flatten -> dense -> actions. */
 export function randomCnnSpec(
   seed = 0,
-  obsShape: [number, number, number] = [7, 6, 3],
+  obsShape: [number, number, number] = [8, 6, 3],
   actionSize = 4,
 ): PolicySpec {
   const rng = new Rng(seed);
