@@ -1,10 +1,10 @@
 /**
  * The one random generator of rldistill.
  *
- * Algorithm: xoshiro128** 1.0 (Blackman and Vigna, 2018), 128 bits of state, period 2^128 - 1,
- * all arithmetic in 32-bit integers so it is exact and fast in JavaScript. The state is filled
- * from the seed with splitmix32 (a 32-bit variant of Steele et al.'s SplitMix), so that nearby
- * seeds (0, 1, 2, ...) give unrelated streams.
+ * Algorithm: xoshiro128** 1.1 (Blackman and Vigna, 2018; the output scrambles s[1]), 128 bits of
+ * state, period 2^128 - 1, all arithmetic in 32-bit integers so it is exact and fast in JavaScript.
+ * The state is filled from the seed with splitmix32 (a 32-bit variant of Steele et al.'s SplitMix),
+ * so that nearby seeds (0, 1, 2, ...) give unrelated streams.
  *
  * Everything random in the library (env resets, space sampling, noise wrappers, weight init,
  * minibatch shuffles, exploration) draws from an `Rng` that was created from the user's seed.
@@ -159,8 +159,11 @@ export class Rng {
   }
 
   setState(state: readonly number[]): void {
-    if (state.length !== 4 || state.every((v) => v === 0)) {
-      throw new RangeError("Rng state must be four 32-bit words, not all zero");
+    const isWord = (v: number): boolean => Number.isInteger(v) && v >= 0 && v < 4294967296;
+    if (state.length !== 4 || !state.every(isWord) || state.every((v) => v === 0)) {
+      throw new RangeError(
+        `Rng state must be four unsigned 32-bit words, not all zero; got [${state.join(", ")}]`,
+      );
     }
     this.s0 = state[0]! | 0;
     this.s1 = state[1]! | 0;

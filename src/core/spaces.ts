@@ -209,10 +209,17 @@ export class Box<V extends BoxValue = BoxValue> implements Space<V> {
   }
 
   toString(): string {
+    // numpy's spelling of infinities, so the string reads like Gymnasium's.
+    const num = (v: number): string =>
+      v === Number.POSITIVE_INFINITY
+        ? "inf"
+        : v === Number.NEGATIVE_INFINITY
+          ? "-inf"
+          : String(Number(v.toPrecision(6)));
     const fmt = (a: BoxValue): string => {
       const first = a[0]!;
-      if (a.every((v) => v === first)) return String(first);
-      return `[${Array.from(a, (v) => Number(v.toPrecision(6))).join(" ")}]`;
+      if (a.every((v) => v === first)) return num(first);
+      return `[${Array.from(a, num).join(" ")}]`;
     };
     return `Box(${fmt(this.low)}, ${fmt(this.high)}, (${this.shape.join(", ")}${this.shape.length === 1 ? "," : ""}), ${this.dtype})`;
   }
