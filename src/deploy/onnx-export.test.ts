@@ -3,11 +3,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../core/errors.js";
+import { Rng } from "../core/rng.js";
 import type { PolicySpec } from "../nn/spec.js";
 import { exportOnnx } from "./onnx-export.js";
+import { importOnnx } from "./onnx-import.js";
 import { decodeModel } from "./onnx-proto.js";
 import { OnnxPolicy } from "./onnx-runtime.js";
 import {
+  denseLayer,
   onnxChecker,
   randomCnnSpec,
   randomMlpSpec,
@@ -102,6 +105,19 @@ describe("exportOnnx", () => {
     expect(decodeModel(bytes).graph.inputs[0]!.shape).toEqual(["batch", 8, 6, 3]);
     expect(await maxError(spec, bytes, 32, true)).toBeLessThan(1e-5);
     check(bytes, "cnn.onnx");
+  });
+
+  it("an MLP over a flattened image observation (flatten straight from NHWC) matches and round-trips", async () => {
+    const rng = new Rng(8);
+    const spec: PolicySpec = {
+      obsShape: [3, 4, 2],
+      output: "logits",
+      actionSize: 3,
+      layers: [{ kind: "flatten" }, denseLayer(rng, 24, 10, "relu"), denseLayer(rng, 10, 3, "linear")],
+    };
+    const bytes = exportOnnx(spec);
+    expect(await maxError(spec, bytes)).toBeLessThan(1e-5);
+    expect(importOnnx(bytes)).toEqual(spec);
   });
 
   it("rejects bad options and malformed specs, naming the field", () => {

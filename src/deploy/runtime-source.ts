@@ -4,8 +4,9 @@
  * library without extra files) and tested as real code: the tests write it out and import it in
  * Node and in Chromium. It must therefore stay plain modern JavaScript with no imports.
  *
- * Numerics: activations are float64 and each dot product sums in input order, exactly like the
- * float64 reference forward; int8 weights are expanded at load to fround(q * scale), the same
+ * Numerics: observation normalisation is float32 step by step (as tfjs, ONNX and nn/fast.ts do
+ * it); activations are float64 and each dot product sums in input order, exactly like
+ * `compileSpec` in nn/fast.ts, so actions and outputs match it to the last bit; int8 weights are expanded at load to fround(q * scale), the same
  * float32 values `dequantizeSpec` gives, so int8 policies act identically to their simulation.
  */
 
@@ -145,9 +146,18 @@ export function fromBytes(json, bin) {
   const layers = prepare(view, spec.layers, "layers");
   const valueLayers = spec.valueLayers ? prepare(view, spec.valueLayers, "valueLayers") : null;
   const opt = (ref, what) => (ref ? floats(view, ref, what) : null);
-  const norm = spec.obsNorm
-    ? { mean: floats(view, spec.obsNorm.mean, "obsNorm.mean"), var: floats(view, spec.obsNorm.var, "obsNorm.var"), eps: spec.obsNorm.epsilon, clip: spec.obsNorm.clip === null ? Infinity : spec.obsNorm.clip }
-    : null;
+  // Normalisation in float32 step by step, as tfjs (training), rldistill's fast forward and
+  // ONNX compute it: the clip can amplify a rounding difference into a different action.
+  const f = Math.fround;
+  let norm = null;
+  if (spec.obsNorm) {
+    const v = floats(view, spec.obsNorm.var, "obsNorm.var");
+    norm = {
+      mean: floats(view, spec.obsNorm.mean, "obsNorm.mean"),
+      sd: v.map((x) => Math.sqrt(f(x + f(spec.obsNorm.epsilon)))),
+      clip: spec.obsNorm.clip === null ? Infinity : f(spec.obsNorm.clip),
+    };
+  }
   const low = opt(spec.actionLow, "actionLow");
   const high = opt(spec.actionHigh, "actionHigh");
   const name = OUTPUT_NAMES[spec.output];
@@ -157,12 +167,8 @@ export function fromBytes(json, bin) {
     if (!observation || observation.length !== obsSize) fail("observation: expected " + obsSize + " numbers, got " + (observation ? observation.length : observation));
     const x = new Float64Array(obsSize);
     for (let i = 0; i < obsSize; i++) {
-      let v = observation[i];
-      if (norm) {
-        v = (v - norm.mean[i]) / Math.sqrt(norm.var[i] + norm.eps);
-        v = Math.min(norm.clip, Math.max(-norm.clip, v));
-      }
-      x[i] = v;
+      const v = observation[i];
+      x[i] = norm ? Math.min(Math.max(f(f(v - norm.mean[i]) / norm.sd[i]), -norm.clip), norm.clip) : v;
     }
     return x;
   }

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { compileSpec } from "../nn/fast.js";
 import type { PolicySpec } from "../nn/spec.js";
 import { dequantizeSpec, quantizeSpec } from "./quantize.js";
 import { exportRuntime, packRuntime, RUNTIME_FILES } from "./runtime-export.js";
@@ -69,6 +70,17 @@ describe("standalone runtime (Node)", () => {
           const out = policy.forward(o);
           expect(Array.from(out[key]!)).toEqual(Array.from(Float32Array.from(ref.out)));
           if (spec.valueLayers) expect(out["value"]![0]).toBe(Math.fround(ref.value!));
+        }
+        // ... and to the library's own fast forward (nn/fast.ts), which evaluation uses.
+        const fast = compileSpec(simulated);
+        for (let b = 0; b < 200; b++) {
+          const o = obs.subarray(b * size, (b + 1) * size);
+          expect(Array.from(policy.forward(o)[key]!)).toEqual(Array.from(fast.forward(o)));
+          const a = policy.act(o);
+          const fa = fast.act(o, { deterministic: true });
+          expect(typeof a === "number" ? a : Array.from(a)).toEqual(
+            typeof fa === "number" ? fa : Array.from(fa),
+          );
         }
       });
     }

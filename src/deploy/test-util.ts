@@ -61,9 +61,12 @@ export function referenceForward(spec: PolicySpec, obs: Float32Array): Reference
   const x = Float64Array.from(obs);
   const n = spec.obsNorm;
   if (n) {
+    // float32 at every step, as tfjs and ONNX (Sub, Add, Sqrt, Div, Clip on float tensors) do it.
+    const f = Math.fround;
+    const clip = f(n.clip);
     for (let i = 0; i < x.length; i++) {
-      const v = (x[i]! - n.mean[i]!) / Math.sqrt(n.var[i]! + n.epsilon);
-      x[i] = Math.min(n.clip, Math.max(-n.clip, v));
+      const sd = f(Math.sqrt(f(n.var[i]! + f(n.epsilon))));
+      x[i] = Math.min(clip, Math.max(-clip, f(f(x[i]! - n.mean[i]!) / sd)));
     }
   }
   const result: ReferenceOutput = { out: runLayers(spec.layers, x) };
@@ -204,8 +207,16 @@ export function randomCnnSpec(
       clip: 5,
     },
     valueLayers: [
+      {
+        ...conv2,
+        inShape: obsShape,
+        outChannels: 2,
+        weight: glorot(rng, 4 * c, 8, 4 * c * 2),
+        bias: new Float32Array(2),
+        activation: "relu",
+      },
       { kind: "flatten" },
-      denseLayer(rng, h * w * c, 8, "tanh"),
+      denseLayer(rng, g2.outH * g2.outW * 2, 8, "tanh"),
       denseLayer(rng, 8, 1, "linear"),
     ],
   };
