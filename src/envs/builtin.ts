@@ -2,12 +2,13 @@
  * The environments that ship with rldistill, with Gymnasium 1.4's registry values
  * (step limits and reward thresholds).
  */
-import type { EnvRegistration } from "./registry.js";
+
 import { AcrobotEnv } from "./acrobot.js";
 import { CartPoleEnv } from "./cartpole.js";
 import { MountainCarEnv } from "./mountain-car.js";
 import { MountainCarContinuousEnv } from "./mountain-car-continuous.js";
 import { PendulumEnv } from "./pendulum.js";
+import type { EnvRegistration } from "./registry.js";
 
 export function registerBuiltinEnvs(register: (entry: EnvRegistration) => void): void {
   register({

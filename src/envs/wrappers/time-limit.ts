@@ -1,6 +1,6 @@
 import type { Env, ResetOptions, ResetResult, StepResult } from "../../core/env.js";
-import { checkNumber } from "../../core/errors.js";
 import { Wrapper } from "../../core/env.js";
+import { checkNumber } from "../../core/errors.js";
 
 /** Truncates an episode after `maxEpisodeSteps` steps (sets `truncated`, leaves `terminated`). */
 export class TimeLimit<O, A> extends Wrapper<O, A> {
