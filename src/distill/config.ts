@@ -14,7 +14,6 @@ import { PRIORITISATIONS } from "./buffer.js";
 import { COLLECTOR_MODES } from "./collect.js";
 import { getLoss } from "./losses/registry.js";
 import { parseSchedule } from "./schedules.js";
-import { ENSEMBLE_MODES } from "./teachers/ensemble.js";
 
 export const DISTILL_METHODS = ["policy", "ppo", "dqn", "feature", "residual"] as const;
 export type DistillMethod = (typeof DISTILL_METHODS)[number];
@@ -54,7 +53,7 @@ export const DISTILL_SCHEMA = {
   alpha: {
     type: "string",
     default: "1",
-    help: "weight of the distillation loss against the student's own RL loss (ppo: PPO loss, dqn: TD loss); 1 = pure distillation",
+    help: "weight of the distillation loss against the student's own RL loss (ppo: PPO loss, dqn: TD loss); 1 = pure distillation; a schedule, or qdagger / dynamic (updated at each evaluation from return / agreement)",
   },
   steps: { type: "integer", default: 50_000, min: 1, help: "environment steps collected (the data budget)" },
   seed: { type: "integer", default: 0, min: 0, help: "seed of every generator in the run" },
@@ -79,8 +78,8 @@ export const DISTILL_SCHEMA = {
   ensemble: {
     type: "string",
     default: "mean",
-    choices: ENSEMBLE_MODES,
-    help: "how several --teacher combine",
+    choices: ["mean", "confidence"],
+    help: "how several --teacher combine: mean of probabilities, or confidence-weighted (inverse entropy); per-task routing is library-only (EnsembleTeacher)",
   },
   learningRate: { type: "number", default: 1e-3, min: 0, exclusiveMin: true, help: "Adam learning rate" },
   batchSize: { type: "integer", default: 256, min: 1, help: "samples per gradient step" },
@@ -190,6 +189,9 @@ export const DISTILL_SCHEMA = {
   },
 } as const satisfies ConfigSchema;
 
+/** alpha values that are not schedules: weights updated from evaluations (src/distill/weights.ts). */
+export const ADAPTIVE_ALPHAS: readonly string[] = ["qdagger", "dynamic"];
+
 export type DistillHyper = ConfigOf<typeof DISTILL_SCHEMA>;
 
 /** Everything a run needs: the teachers' paths plus the flat schema fields. */
@@ -208,7 +210,8 @@ function checkCross(cfg: DistillConfig): void {
   }
   if (cfg.env === "") throw new ConfigError("env", "required: the env id to distil on (--env CartPole-v1)");
   getLoss(cfg.loss, "loss");
-  for (const key of ["tau", "alpha", "beta"] as const) parseSchedule(cfg[key], key);
+  for (const key of ["tau", "beta"] as const) parseSchedule(cfg[key], key);
+  if (!ADAPTIVE_ALPHAS.includes(cfg.alpha)) parseSchedule(cfg.alpha, "alpha");
   if (cfg.featureWeights !== "") {
     for (const w of cfg.featureWeights.split(",")) {
       const v = Number(w);

@@ -1,0 +1,82 @@
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadPolicy } from "../nn/checkpoint.js";
+import type { DistillConfig } from "./config.js";
+import { distill } from "./distill.js";
+import { LineWorld, lineTeacher } from "./testing/fakes.js";
+
+const tmp = () => mkdtempSync(join(tmpdir(), "rldistill-distill-"));
+
+const small: Partial<DistillConfig> = {
+  env: "LineWorld-v0",
+  steps: 4000,
+  numEnvs: 4,
+  rolloutSteps: 25,
+  student: [8],
+  evalEpisodes: 4,
+  finalEpisodes: 8,
+  similarityStates: 400,
+  trainRatio: 0.25,
+  batchSize: 64,
+  learningRate: 3e-3,
+};
+
+describe("distill (policy method)", () => {
+  it("a tiny student learns the line-world teacher and the run folder is complete", async () => {
+    const out = tmp();
+    const lines: string[] = [];
+    const { summary } = await distill(
+      { ...small, out, seed: 1 },
+      { teacher: lineTeacher({ value: true }), makeEnv: () => new LineWorld(), print: (l) => lines.push(l) },
+    );
+    expect(summary.checkpoints.map((c) => c.progress)).toEqual([0.2, 0.4, 0.6, 0.8, 1]);
+    expect(summary.agreement).toBeGreaterThan(0.9);
+    expect(summary.retention).toBeGreaterThan(0.9);
+    expect(summary.student.params).toBeLessThan(summary.teacher.params * 3);
+    for (const f of ["config.json", "progress.jsonl", "summary.json", "student.rldm"])
+      expect(existsSync(join(out, f))).toBe(true);
+    const onDisk = JSON.parse(readFileSync(join(out, "summary.json"), "utf8"));
+    expect(onDisk.checkpoints.length).toBe(5);
+    expect(onDisk.teacher.eval.mean_return).toBeGreaterThan(40);
+    const { spec, meta } = loadPolicy(join(out, "student.rldm"));
+    expect(spec.layers.length).toBe(2);
+    expect(meta.env).toBe("LineWorld-v0");
+    const rows = readFileSync(join(out, "progress.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(rows.some((r) => "train/kl" in r)).toBe(true);
+    expect(rows.filter((r) => "eval/mean_return" in r).length).toBe(5);
+    expect(lines.some((l) => l.includes("retention"))).toBe(true);
+  });
+
+  it("is deterministic for a seed", async () => {
+    const run = async (seed: number) =>
+      (
+        await distill(
+          { ...small, steps: 1200, out: tmp(), seed },
+          { teacher: lineTeacher(), makeEnv: () => new LineWorld() },
+        )
+      ).summary;
+    const a = await run(3);
+    const b = await run(3);
+    const c = await run(4);
+    expect(a.checkpoints).toEqual(b.checkpoints);
+    expect(a.js_divergence).toBe(b.js_divergence);
+    expect(c.js_divergence).not.toBe(a.js_divergence);
+  });
+
+  it("stops early when asked and still writes a loadable student and summary", async () => {
+    const out = tmp();
+    let rounds = 0;
+    const { summary } = await distill(
+      { ...small, out, seed: 0 },
+      { teacher: lineTeacher(), makeEnv: () => new LineWorld(), shouldStop: () => rounds++ >= 3 },
+    );
+    expect(summary.interrupted).toBe(true);
+    expect(summary.steps).toBe(300);
+    expect(existsSync(join(out, "student.rldm"))).toBe(true);
+  });
+});
