@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Policy } from "../core/policy.js";
 import { CountingEnv } from "../envs/testing-fakes.js";
-import { evaluatePolicy, randomPolicyReturn, retention } from "./evaluate.js";
+import { evaluatePolicy, evaluatePolicyAsync, randomPolicyReturn, retention } from "./evaluate.js";
 import { cartPoleHeuristic, cartPoleSoftmax, constantPolicy } from "./testing-policies.js";
 
 describe("evaluatePolicy", () => {
@@ -69,6 +69,16 @@ describe("evaluatePolicy", () => {
     });
     expect(seen).toEqual([0, 1]);
     expect(r.env).toBe("CartPole-v1");
+  });
+
+  it("gives the same results for an asynchronous policy", async () => {
+    const sync = cartPoleSoftmax(3);
+    const opts = { episodes: 5, seed: 9, deterministic: false, numEnvs: 3 };
+    const expected = evaluatePolicy(sync, "CartPole-v1", opts);
+    const delayed = {
+      act: async (obs: Float32Array, o?: Parameters<typeof sync.act>[1]) => sync.act(obs, o),
+    };
+    expect(await evaluatePolicyAsync(delayed, "CartPole-v1", opts)).toEqual(expected);
   });
 
   it("names bad options", () => {

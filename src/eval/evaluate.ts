@@ -76,77 +76,157 @@ function openVector(source: EnvSource, numEnvs: number, opts: EvaluateOptions): 
   return new SyncVectorEnv(factory, numEnvs);
 }
 
-/** Runs `policy` for exactly `opts.episodes` episodes and summarises the returns. */
-export function evaluatePolicy(policy: Policy, source: EnvSource, opts: EvaluateOptions): EvalResult {
-  const episodes = checkEpisodes(opts.episodes);
-  const numEnvs = opts.numEnvs ?? 1;
-  if (!(Number.isInteger(numEnvs) && numEnvs >= 1))
-    throw new ConfigError("numEnvs", `must be an integer >= 1, got ${numEnvs}`);
-  const seed = opts.seed ?? 0;
-  const deterministic = opts.deterministic ?? true;
-  const venv = openVector(source, numEnvs, opts);
-  const root = new Rng(seed);
-  const actOpts: ActOptions[] = Array.from({ length: numEnvs }, (_, i) => ({
-    deterministic,
-    rng: root.spawn(i),
-  }));
-  const targets = Array.from({ length: numEnvs }, (_, i) => Math.floor((episodes + i) / numEnvs));
-  const counts = new Array<number>(numEnvs).fill(0);
-  const curReturn = new Array<number>(numEnvs).fill(0);
-  const curLength = new Array<number>(numEnvs).fill(0);
-  const returns: number[] = [];
-  const lengths: number[] = [];
-  const { obsSize, actSize } = venv;
-  const actions =
-    venv.singleActionSpace.type === "Box"
-      ? new Float32Array(numEnvs * actSize)
-      : new Int32Array(numEnvs * actSize);
-  try {
-    let obs = venv.reset({ seed }).obs;
-    while (counts.some((c, i) => c < targets[i]!)) {
-      for (let i = 0; i < numEnvs; i++) {
-        // A lane past its target keeps its last action: its results are discarded (SB3 steps it too).
-        if (counts[i]! >= targets[i]!) continue;
-        const a = policy.act(obs.subarray(i * obsSize, (i + 1) * obsSize), actOpts[i]);
-        if (typeof a === "number") actions[i * actSize] = a;
-        else actions.set(a, i * actSize);
-      }
-      const out = venv.step(actions);
-      obs = out.obs;
-      for (let i = 0; i < numEnvs; i++) {
-        curReturn[i]! += out.rewards[i]!;
-        curLength[i]!++;
-        if (out.terminated[i] || out.truncated[i]) {
-          if (counts[i]! < targets[i]!) {
-            returns.push(curReturn[i]!);
-            lengths.push(curLength[i]!);
-            counts[i]!++;
-          }
-          curReturn[i] = 0;
-          curLength[i] = 0;
+/**
+ * The bookkeeping of one evaluation, shared by the sync and async loops: the vector env, SB3's
+ * per-env episode targets, running returns, and the summary at the end.
+ */
+class EpisodeLoop {
+  readonly numEnvs: number;
+  readonly actOpts: ActOptions[];
+  private readonly venv: SyncVectorEnv;
+  private readonly targets: number[];
+  private readonly counts: number[];
+  private readonly curReturn: number[];
+  private readonly curLength: number[];
+  private readonly returns: number[] = [];
+  private readonly lengths: number[] = [];
+  private readonly actions: Float32Array | Int32Array;
+  private obs: Float32Array;
+
+  constructor(
+    private readonly source: EnvSource,
+    private readonly opts: EvaluateOptions,
+    readonly seed = opts.seed ?? 0,
+    readonly deterministic = opts.deterministic ?? true,
+  ) {
+    const episodes = checkEpisodes(opts.episodes);
+    const n = opts.numEnvs ?? 1;
+    if (!(Number.isInteger(n) && n >= 1))
+      throw new ConfigError("numEnvs", `must be an integer >= 1, got ${n}`);
+    this.numEnvs = n;
+    this.venv = openVector(source, n, opts);
+    const root = new Rng(this.seed);
+    this.actOpts = Array.from({ length: n }, (_, i) => ({
+      deterministic: this.deterministic,
+      rng: root.spawn(i),
+    }));
+    this.targets = Array.from({ length: n }, (_, i) => Math.floor((episodes + i) / n));
+    this.counts = new Array<number>(n).fill(0);
+    this.curReturn = new Array<number>(n).fill(0);
+    this.curLength = new Array<number>(n).fill(0);
+    const size = n * this.venv.actSize;
+    this.actions = this.venv.singleActionSpace.type === "Box" ? new Float32Array(size) : new Int32Array(size);
+    this.obs = this.venv.reset({ seed: this.seed }).obs;
+  }
+
+  done(): boolean {
+    return this.counts.every((c, i) => c >= this.targets[i]!);
+  }
+
+  /** Lanes that still need episodes. A lane past its target keeps its last action: SB3 steps it too, and discards its results. */
+  activeLanes(): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.numEnvs; i++) if (this.counts[i]! < this.targets[i]!) out.push(i);
+    return out;
+  }
+
+  /** Lane i's current observation (a view, valid until the next step). */
+  obsOf(i: number): Float32Array {
+    const d = this.venv.obsSize;
+    return this.obs.subarray(i * d, (i + 1) * d);
+  }
+
+  setAction(i: number, a: Action): void {
+    const d = this.venv.actSize;
+    if (typeof a === "number") this.actions[i * d] = a;
+    else this.actions.set(a, i * d);
+  }
+
+  step(): void {
+    const out = this.venv.step(this.actions);
+    this.obs = out.obs;
+    for (let i = 0; i < this.numEnvs; i++) {
+      this.curReturn[i]! += out.rewards[i]!;
+      this.curLength[i]!++;
+      if (out.terminated[i] || out.truncated[i]) {
+        if (this.counts[i]! < this.targets[i]!) {
+          this.returns.push(this.curReturn[i]!);
+          this.lengths.push(this.curLength[i]!);
+          this.counts[i]!++;
         }
+        this.curReturn[i] = 0;
+        this.curLength[i] = 0;
       }
     }
-  } finally {
-    venv.close();
   }
-  const threshold = venv.envs[0]!.spec?.rewardThreshold;
-  return {
-    env: typeof source === "string" ? source : null,
-    episodes,
-    returns,
-    lengths,
-    meanReturn: mean(returns),
-    stdReturn: std(returns),
-    iqm: iqm(returns),
-    ci95: bootstrapCI(returns, { seed, resamples: opts.bootstrapResamples }),
-    successRate:
-      threshold === undefined ? null : returns.filter((r) => r >= threshold).length / returns.length,
-    rewardThreshold: threshold ?? null,
-    meanLength: mean(lengths),
-    seed,
-    deterministic,
-  };
+
+  close(): void {
+    this.venv.close();
+  }
+
+  result(): EvalResult {
+    const { returns, lengths, seed } = this;
+    const threshold = this.venv.envs[0]!.spec?.rewardThreshold;
+    return {
+      env: typeof this.source === "string" ? this.source : null,
+      episodes: returns.length,
+      returns,
+      lengths,
+      meanReturn: mean(returns),
+      stdReturn: std(returns),
+      iqm: iqm(returns),
+      ci95: bootstrapCI(returns, { seed, resamples: this.opts.bootstrapResamples }),
+      successRate:
+        threshold === undefined ? null : returns.filter((r) => r >= threshold).length / returns.length,
+      rewardThreshold: threshold ?? null,
+      meanLength: mean(lengths),
+      seed,
+      deterministic: this.deterministic,
+    };
+  }
+}
+
+/** Runs `policy` for exactly `opts.episodes` episodes and summarises the returns. */
+export function evaluatePolicy(policy: Policy, source: EnvSource, opts: EvaluateOptions): EvalResult {
+  const loop = new EpisodeLoop(source, opts);
+  try {
+    while (!loop.done()) {
+      for (const i of loop.activeLanes()) loop.setAction(i, policy.act(loop.obsOf(i), loop.actOpts[i]));
+      loop.step();
+    }
+  } finally {
+    loop.close();
+  }
+  return loop.result();
+}
+
+/** A policy whose `act` may be asynchronous (an onnxruntime session, a remote model). */
+export interface AsyncPolicy {
+  act(obs: Float32Array, opts?: ActOptions): Action | Promise<Action>;
+}
+
+/**
+ * `evaluatePolicy` for an asynchronous policy, with the same semantics and results: the lanes of
+ * one step are asked together (`Promise.all`), then the envs step.
+ */
+export async function evaluatePolicyAsync(
+  policy: AsyncPolicy,
+  source: EnvSource,
+  opts: EvaluateOptions,
+): Promise<EvalResult> {
+  const loop = new EpisodeLoop(source, opts);
+  try {
+    while (!loop.done()) {
+      const lanes = loop.activeLanes();
+      // Copy the observations: the vector env's buffer is only valid until the next step.
+      const acts = await Promise.all(lanes.map((i) => policy.act(loop.obsOf(i).slice(), loop.actOpts[i])));
+      lanes.forEach((i, k) => loop.setAction(i, acts[k]!));
+      loop.step();
+    }
+  } finally {
+    loop.close();
+  }
+  return loop.result();
 }
 
 /** A policy that samples uniformly from an action space, from its own seeded generator. */

@@ -1,0 +1,69 @@
+/** Evaluation: returns, statistics, policy similarity, latency and size, robustness, `runEval`. */
+export {
+  categoricalJS,
+  categoricalKL,
+  distributionJS,
+  distributionKL,
+  gaussianJS,
+  gaussianKL,
+} from "./divergence.js";
+export {
+  type AsyncPolicy,
+  type EnvSource,
+  type EvalResult,
+  type EvaluateOptions,
+  evaluatePolicy,
+  evaluatePolicyAsync,
+  randomPolicy,
+  randomPolicyReturn,
+  retention,
+} from "./evaluate.js";
+export {
+  type Efficiency,
+  type EfficiencyOptions,
+  efficiencyOf,
+  type Latency,
+  type LatencyOptions,
+  measureLatency,
+  measureLatencyAsync,
+} from "./latency.js";
+export {
+  defaultPerturbations,
+  evaluateRobustness,
+  type Perturbation,
+  type PerturbationKind,
+  type PerturbationResult,
+  type RobustnessOptions,
+  type RobustnessPoint,
+  type RobustnessResult,
+} from "./robustness.js";
+export {
+  type EvalFile,
+  type PolicyInput,
+  type PolicyReport,
+  type RunEvalOptions,
+  runEval,
+  writeEvalFile,
+} from "./run.js";
+export {
+  type CollectOptions,
+  collectStates,
+  mixturePolicy,
+  policySimilarity,
+  type Similarity,
+  type SimilarityOptions,
+  type StateBatch,
+  stateBatch,
+} from "./similarity.js";
+export {
+  type BootstrapOptions,
+  bootstrapCI,
+  iqm,
+  mean,
+  median,
+  percentile,
+  percentiles,
+  type Summary,
+  std,
+  summarize,
+} from "./stats.js";
