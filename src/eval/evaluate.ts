@@ -220,7 +220,9 @@ export async function evaluatePolicyAsync(
       const lanes = loop.activeLanes();
       // Copy the observations: the vector env's buffer is only valid until the next step.
       const acts = await Promise.all(lanes.map((i) => policy.act(loop.obsOf(i).slice(), loop.actOpts[i])));
-      lanes.forEach((i, k) => loop.setAction(i, acts[k]!));
+      lanes.forEach((i, k) => {
+        loop.setAction(i, acts[k]!);
+      });
       loop.step();
     }
   } finally {
