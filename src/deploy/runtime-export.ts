@@ -15,7 +15,7 @@ import {
   type QuantizedPolicySpec,
   quantizeSpec,
 } from "./quantize.js";
-import { RUNTIME_FORMAT, RUNTIME_SOURCE, RUNTIME_VERSION } from "./runtime-source.js";
+import { RUNTIME_FORMAT, RUNTIME_SOURCE, RUNTIME_VERSION, type RuntimeModule } from "./runtime-source.js";
 import { checkSpec } from "./spec-shapes.js";
 
 export const RUNTIME_FILES = {
@@ -149,4 +149,17 @@ export async function exportRuntime(
     bytes[name] = typeof data === "string" ? Buffer.byteLength(data) : data.length;
   }
   return { files, bytes };
+}
+
+let runtimePromise: Promise<RuntimeModule> | undefined;
+
+/**
+ * The runtime module itself, evaluated in this process (from a data: URL, no files), for using
+ * an exported bundle from TypeScript: `(await runtimeModule()).fromBytes(json, bin)`.
+ */
+export function runtimeModule(): Promise<RuntimeModule> {
+  runtimePromise ??= import(
+    /* @vite-ignore */ `data:text/javascript;base64,${Buffer.from(RUNTIME_SOURCE).toString("base64")}`
+  ) as Promise<RuntimeModule>;
+  return runtimePromise;
 }

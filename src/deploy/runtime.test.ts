@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { compileSpec } from "../nn/fast.js";
 import type { PolicySpec } from "../nn/spec.js";
 import { dequantizeSpec, quantizeSpec } from "./quantize.js";
-import { exportRuntime, packRuntime, RUNTIME_FILES } from "./runtime-export.js";
+import { exportRuntime, packRuntime, RUNTIME_FILES, runtimeModule } from "./runtime-export.js";
 import type { RuntimeModule } from "./runtime-source.js";
 import {
   randomCnnSpec,
@@ -130,5 +130,19 @@ describe("standalone runtime (Node)", () => {
     expect(() => p.act(new Float32Array(3))).toThrow(/observation: expected 4 numbers, got 3/);
     expect(() => mod.fromBytes({ format: "other" }, b.bin)).toThrow(/format is not "rldistill-policy"/);
     expect(() => mod.fromBytes(b.json, b.bin.subarray(0, 16))).toThrow(/outside policy.bin/);
+  });
+});
+
+describe("runtimeModule", () => {
+  it("evaluates the runtime in-process; a packed bundle acts like the reference", async () => {
+    const spec = cases[2]![1];
+    const b = packRuntime(spec, { weights: "int8" });
+    const policy = (await runtimeModule()).fromBytes(b.json, b.bin);
+    const o = randomObservations(
+      30,
+      1,
+      spec.obsShape.reduce((a, c) => a * c, 1),
+    );
+    expect(policy.act(o)).toBe(referenceAction(dequantizeSpec(quantizeSpec(spec)), o));
   });
 });

@@ -1,0 +1,33 @@
+/**
+ * Deployment: ONNX export/import, onnxruntime inference (optional dependency), int8 weight
+ * quantization (post-training and fake-quant for quantization-aware distillation), and the
+ * standalone dependency-free runtime.
+ */
+
+export { fakeQuantize } from "./fake-quantize.js";
+export { type ExportOnnxOptions, exportOnnx } from "./onnx-export.js";
+export { type ImportOnnxOptions, importOnnx } from "./onnx-import.js";
+export { loadOnnxRuntime, type OnnxOutput, OnnxPolicy, type OnnxPolicyOptions } from "./onnx-runtime.js";
+export {
+  dequantizeSpec,
+  dequantizeWeights,
+  isQuantizedSpec,
+  type QuantizedConv2dSpec,
+  type QuantizedDenseSpec,
+  type QuantizedLayerSpec,
+  type QuantizedPolicySpec,
+  type QuantizedTensor,
+  quantizeSpec,
+  quantizeWeights,
+  type SpecSizes,
+  specSizes,
+} from "./quantize.js";
+export {
+  type ExportRuntimeOptions,
+  exportRuntime,
+  packRuntime,
+  RUNTIME_FILES,
+  type RuntimeBundle,
+  runtimeModule,
+} from "./runtime-export.js";
+export type { RuntimeModule, RuntimePolicy } from "./runtime-source.js";
