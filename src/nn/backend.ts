@@ -56,6 +56,9 @@ export async function initBackend(name?: BackendName): Promise<BackendName> {
   const ok = await tf.setBackend(wanted);
   if (!ok) throw new ConfigError("backend", `the ${wanted} backend failed to initialise`);
   await tf.ready();
+  // The cpu backend prints an advert for tfjs-node (which cannot be installed here) on its first
+  // tensor; it is the reference backend for checks, not a mistake worth a banner.
+  if (wanted === "cpu") (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
   current = wanted;
   return wanted;
 }

@@ -20,6 +20,15 @@ export const GAIN_VALUE = 1;
 export function orthogonal(rows: number, cols: number, gain: number, rng: Rng): Float64Array {
   const flat = new Float64Array(rows * cols);
   for (let i = 0; i < flat.length; i++) flat[i] = rng.normal();
+  return orthogonalize(flat, rows, cols, gain);
+}
+
+/**
+ * The orthogonal factor of a given row-major [rows][cols] matrix, as PyTorch's `orthogonal_`
+ * computes it from its normal draws: QR of the matrix (or of its transpose when rows < cols),
+ * columns of Q signed by diag(R), times `gain`.
+ */
+export function orthogonalize(flat: Float64Array, rows: number, cols: number, gain: number): Float64Array {
   const transposed = rows < cols;
   const m = transposed ? cols : rows;
   const n = transposed ? rows : cols;

@@ -250,7 +250,7 @@ export class ActorCritic {
       if (!spec.logStd || spec.logStd.length !== this.logStd.size) {
         throw new ConfigError("spec.logStd", `expected ${this.logStd.size} values`);
       }
-      this.logStd.assign(tf.tensor1d(spec.logStd));
+      tf.tidy(() => this.logStd!.assign(tf.tensor1d(spec.logStd!)));
     }
   }
 
@@ -272,7 +272,7 @@ export class ActorCritic {
       if (!ls || ls.data.length !== this.logStd.size) {
         throw new ConfigError("weights.logStd", `expected ${this.logStd.size} values`);
       }
-      this.logStd.assign(tf.tensor1d(ls.data));
+      tf.tidy(() => this.logStd!.assign(tf.tensor1d(ls.data)));
     }
   }
 

@@ -46,8 +46,9 @@ export class Adam {
     this.eps = checkNumber("eps", config.eps ?? 1e-8, { positive: true });
     if (variables.length === 0) throw new ConfigError("variables", "Adam needs at least one variable");
     this.variables = variables;
-    this.m = variables.map((p) => tf.variable(tf.zeros(p.shape), false));
-    this.v = variables.map((p) => tf.variable(tf.zeros(p.shape), false));
+    // tf.variable keeps its initial tensor alive as a separate object: build inside tidy.
+    this.m = tf.tidy(() => variables.map((p) => tf.variable(tf.zeros(p.shape), false)));
+    this.v = tf.tidy(() => variables.map((p) => tf.variable(tf.zeros(p.shape), false)));
   }
 
   /**

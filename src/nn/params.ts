@@ -28,7 +28,10 @@ export class Params {
 
   add(name: string, data: Float32Array, shape: number[], trainable = true): Variable {
     if (this.vars.has(name)) throw new ConfigError(name, "parameter name used twice in one module");
-    const v = tf.variable(tf.tensor(data, shape, "float32"), trainable, `${this.scope}/${name}`);
+    // Inside tidy, so the initial tensor (a separate object sharing the data) is released.
+    const v = tf.tidy(() =>
+      tf.variable(tf.tensor(data, shape, "float32"), trainable, `${this.scope}/${name}`),
+    );
     this.vars.set(name, v);
     return v;
   }
