@@ -45,17 +45,25 @@ export function overviewSection(runs: RunData[]): Section {
   const rows = runs.map((run) => {
     const s = run.summary;
     const h = headline(run);
+    // train writes algo/timesteps/wall_s, distill writes method/steps/wall_seconds.
+    const method = str(s["method"]) ?? str(at(run.config, "method"));
+    const algo = str(s["algo"]) ?? str(at(run.config, "algo"));
     return [
       run.name,
-      run.kind,
+      s["interrupted"] === true ? `${run.kind} (interrupted)` : run.kind,
       envOf(run) ?? MISSING,
-      str(s["algo"]) ?? str(at(run.config, "algo")) ?? (run.kind === "distill" ? "distill" : MISSING),
-      fmt(num(s["timesteps"]) ?? num(at(run.config, "timesteps"))),
+      algo ?? (run.kind === "distill" ? `distill${method ? ` (${method})` : ""}` : MISSING),
+      fmt(
+        num(s["timesteps"]) ??
+          num(s["steps"]) ??
+          num(at(run.config, "timesteps")) ??
+          num(at(run.config, "steps")),
+      ),
       fmt(num(s["seed"]) ?? num(at(run.config, "seed"))),
       fmtMeanStd(h.mean, h.std),
       fmt(h.params),
       fmt(num(s["sps"])),
-      fmt(num(s["wall_s"])),
+      fmt(num(s["wall_s"]) ?? num(s["wall_seconds"])),
     ];
   });
   const blocks: Block[] = [
@@ -88,6 +96,7 @@ export function overviewSection(runs: RunData[]): Section {
         run.name,
         fmtMeanStd(num(at(s, "teacher", "eval", "mean_return")), num(at(s, "teacher", "eval", "std_return"))),
         fmtMeanStd(num(at(s, "student", "eval", "mean_return")), num(at(s, "student", "eval", "std_return"))),
+        fmtMeanStd(num(at(s, "random", "eval", "mean_return")), num(at(s, "random", "eval", "std_return"))),
         fmtPct(num(s["retention"])),
         fmtPct(num(s["agreement"])),
         fmt(num(s["js_divergence"])),
@@ -103,6 +112,7 @@ export function overviewSection(runs: RunData[]): Section {
           ["Run", false],
           ["Teacher return", true],
           ["Student return", true],
+          ["Random return", true],
           ["Retention", true],
           ["Agreement", true],
           ["JS div.", true],

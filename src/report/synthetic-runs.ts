@@ -81,16 +81,35 @@ export function writeDistillRun(dir: string): string {
     collector: "student",
     note: "<script>alert('x')</script> & friends",
   });
+  // The DistillSummary layout of src/distill/run-dir.ts.
   write(dir, "summary.json", {
     env: "CartPole-v1",
-    teacher: { params: 4610, eval: { mean_return: 500, std_return: 0 } },
-    student: { params: 386, eval: { mean_return: 487.5, std_return: 21.3 } },
+    method: "student-driven",
+    seed: 1,
+    steps: 40000,
+    wall_seconds: 21.4,
+    interrupted: false,
+    teacher: {
+      name: "ppo-cartpole.rldm",
+      files: ["ppo-cartpole.rldm"],
+      params: 4610,
+      eval: { mean_return: 500, std_return: 0, iqm: 500, episodes: 10 },
+    },
+    student: {
+      params: 386,
+      hidden: [16, 16],
+      file: "student.rldm",
+      eval: { mean_return: 487.5, std_return: 21.3, iqm: 488.5, episodes: 10 },
+    },
+    random: { eval: { mean_return: 22.4, std_return: 11.9, iqm: 20.1, episodes: 10 } },
     agreement: 0.962,
     js_divergence: 0.0213,
     retention: 0.973,
     checkpoints: [0.2, 0.4, 0.6, 0.8, 1].map((p) => ({
       progress: p,
+      step: p * 40000,
       mean_return: 500 * (1 - Math.exp(-5 * p)) - 5,
+      std_return: 30 * (1 - p) + 5,
       agreement: 0.5 + 0.46 * (1 - Math.exp(-6 * p)),
       js_divergence: 0.3 * Math.exp(-5 * p) + 0.02,
     })),
