@@ -132,23 +132,21 @@ export async function exportRuntime(
   spec: PolicySpec | QuantizedPolicySpec,
   outDir: string,
   options: ExportRuntimeOptions = {},
-): Promise<{ files: string[]; bytes: Record<string, number> }> {
+): Promise<{ files: Array<{ name: string; path: string; bytes: number }> }> {
   const bundle = packRuntime(spec, options);
   await mkdir(outDir, { recursive: true });
-  const contents: Record<string, string | Uint8Array> = {
-    [RUNTIME_FILES.module]: bundle.module,
-    [RUNTIME_FILES.json]: bundle.json,
-    [RUNTIME_FILES.bin]: bundle.bin,
-  };
-  const bytes: Record<string, number> = {};
-  const files: string[] = [];
-  for (const [name, data] of Object.entries(contents)) {
+  const contents: Array<[string, string | Uint8Array]> = [
+    [RUNTIME_FILES.module, bundle.module],
+    [RUNTIME_FILES.json, bundle.json],
+    [RUNTIME_FILES.bin, bundle.bin],
+  ];
+  const files = [];
+  for (const [name, data] of contents) {
     const path = join(outDir, name);
     await writeFile(path, data);
-    files.push(path);
-    bytes[name] = typeof data === "string" ? Buffer.byteLength(data) : data.length;
+    files.push({ name, path, bytes: typeof data === "string" ? Buffer.byteLength(data) : data.length });
   }
-  return { files, bytes };
+  return { files };
 }
 
 let runtimePromise: Promise<RuntimeModule> | undefined;

@@ -109,9 +109,10 @@ describe("standalone runtime (Node)", () => {
     const spec = randomMlpSpec({ obsSize: 8, hidden: [256, 256], actionSize: 4, seed: 5 });
     const f = await exportRuntime(spec, join(tmp, "size-f"));
     const q = await exportRuntime(spec, join(tmp, "size-q"), { weights: "int8" });
-    const moduleBytes = statSync(f.files[0]!).size;
-    expect(moduleBytes).toBeLessThan(12_000);
-    expect(f.bytes[RUNTIME_FILES.bin]! / q.bytes[RUNTIME_FILES.bin]!).toBeGreaterThan(3.5);
+    const bytes = (r: typeof f, name: string) => r.files.find((x) => x.name === name)!.bytes;
+    expect(statSync(f.files[0]!.path).size).toBe(bytes(f, RUNTIME_FILES.module));
+    expect(bytes(f, RUNTIME_FILES.module)).toBeLessThan(12_000);
+    expect(bytes(f, RUNTIME_FILES.bin) / bytes(q, RUNTIME_FILES.bin)).toBeGreaterThan(3.5);
   });
 
   it("a QuantizedPolicySpec exports its own int8 weights; float32 of it is refused", () => {
