@@ -33,7 +33,7 @@ export interface CallbackContext {
 
 type MaybePromise<T> = T | Promise<T>;
 
-export abstract class BaseCallback {
+export class BaseCallback {
   onTrainingStart(_ctx: CallbackContext): MaybePromise<void> {}
   onRolloutStart(_ctx: CallbackContext): MaybePromise<void> {}
   /** After each vector step. Return false to stop training. */

@@ -1,0 +1,426 @@
+/**
+ * Deep Q-Network (Mnih et al. 2015, https://doi.org/10.1038/nature14236) as CleanRL's dqn.py:
+ * a replay buffer, a target network updated every `targetNetworkFrequency` steps with Polyak
+ * weight `tau` (1 = hard copy), a linear epsilon-greedy schedule, training every `trainFrequency`
+ * steps after `learningStarts`. Options beyond CleanRL: double DQN (van Hasselt et al. 2016),
+ * dueling heads (Wang et al. 2016), Huber loss (SB3's default), global-norm gradient clipping.
+ *
+ *   const model = new DQN({ env: "CartPole-v1", seed: 1 });
+ *   await model.learn({ totalTimesteps: 100_000 });
+ *
+ * Acting uses a synchronous Float32Array forward of the online network (refreshed after every
+ * gradient step); tfjs runs only the gradient steps.
+ */
+import { ArtifactError, ConfigError } from "../core/errors.js";
+import type { Action, ActionDistribution, ActOptions } from "../core/policy.js";
+import type { Rng } from "../core/rng.js";
+import {
+  adamStateFromTensors,
+  adamStateToTensors,
+  type LoadedArtifact,
+  type StoredTensor,
+} from "../nn/checkpoint.js";
+import { argmax } from "../nn/distributions.js";
+import { type CompiledPolicy, compileSpec } from "../nn/fast.js";
+import { huber, initBackend, mlpLayers, mse, pickActions, QNetwork, type Scalar, tf } from "../nn/index.js";
+import { Adam, type AdamState, trainStep } from "../nn/optim.js";
+import type { FloatArray } from "../nn/params.js";
+import type { DenseLayerSpec, PolicySpec } from "../nn/spec.js";
+import { Algorithm, type CommonOptions, type EnvSetup, type SaveOptions } from "./algorithm.js";
+import { type ConfigOf, type ConfigSchema, resolveConfig } from "./config.js";
+import { type ReplayBatch, ReplayBuffer } from "./replay-buffer.js";
+import { linearSchedule } from "./schedules.js";
+
+/** DQN's hyperparameters; defaults are CleanRL's dqn.py (classic control). */
+export const DQN_SCHEMA = {
+  learningRate: { type: "number", default: 2.5e-4, min: 0, exclusiveMin: true, help: "Adam learning rate" },
+  numEnvs: { type: "integer", default: 1, min: 1, help: "parallel envs" },
+  bufferSize: { type: "integer", default: 10_000, min: 1, help: "replay buffer capacity" },
+  gamma: { type: "number", default: 0.99, min: 0, max: 1, help: "discount factor" },
+  tau: { type: "number", default: 1, min: 0, max: 1, help: "target update weight (1 = hard copy)" },
+  targetNetworkFrequency: { type: "integer", default: 500, min: 1, help: "env steps between target updates" },
+  batchSize: { type: "integer", default: 128, min: 1, help: "transitions per gradient step" },
+  startE: { type: "number", default: 1, min: 0, max: 1, help: "initial exploration epsilon" },
+  endE: { type: "number", default: 0.05, min: 0, max: 1, help: "final exploration epsilon" },
+  explorationFraction: {
+    type: "number",
+    default: 0.5,
+    min: 0,
+    max: 1,
+    exclusiveMin: true,
+    help: "fraction of training to decay epsilon over",
+  },
+  learningStarts: { type: "integer", default: 10_000, min: 0, help: "env steps before learning starts" },
+  trainFrequency: { type: "integer", default: 10, min: 1, help: "env steps between gradient steps" },
+  gradientSteps: { type: "integer", default: 1, min: 1, help: "gradient steps each time training runs" },
+  doubleQ: { type: "boolean", default: false, help: "double DQN targets" },
+  dueling: { type: "boolean", default: false, help: "dueling value/advantage heads" },
+  loss: {
+    type: "string",
+    default: "mse",
+    choices: ["mse", "huber"],
+    help: "TD loss (CleanRL: mse, SB3: huber)",
+  },
+  maxGradNorm: {
+    type: "number",
+    default: null,
+    nullable: true,
+    min: 0,
+    exclusiveMin: true,
+    help: "global gradient-norm clip (SB3: 10)",
+  },
+  hiddenSizes: { type: "integer[]", default: [120, 84], min: 1, minLength: 1, help: "hidden widths" },
+  activation: { type: "string", default: "relu", choices: ["tanh", "relu"], help: "hidden activation" },
+  adamEps: { type: "number", default: 1e-8, min: 0, exclusiveMin: true, help: "Adam epsilon" },
+  normalizeObs: { type: "boolean", default: false, help: "running observation normalisation" },
+  logInterval: { type: "integer", default: 1000, min: 1, help: "env steps between log dumps" },
+} satisfies ConfigSchema;
+
+/** DQN's flat config (see `DQN_SCHEMA` for each field's default and bounds). */
+export type DqnConfig = ConfigOf<typeof DQN_SCHEMA>;
+export type DqnOptions = CommonOptions & Partial<DqnConfig>;
+
+export class DQN extends Algorithm<DqnConfig> {
+  readonly algo = "dqn";
+  /** Online network weights as plain arrays ("net/fc0.weight", ...; "value/..." and "advantage/..." when dueling). */
+  weights: Record<string, FloatArray>;
+  /** The acting copy compiled for synchronous Float32Array forwards (on normalised observations). */
+  private fast: CompiledPolicy;
+  private nets: { online: QNetwork; target: QNetwork; optimizer: Adam } | null = null;
+  private pendingAdam: AdamState | null = null;
+  private pendingTarget: Record<string, FloatArray> | null = null;
+  /** The replay buffer (created at the first `learn()`; saved in checkpoints on request). */
+  replay: ReplayBuffer | null = null;
+  private nUpdates = 0;
+
+  constructor(opts: DqnOptions) {
+    const { env, envKwargs, seed, verbose, ...rest } = opts;
+    super({ env, envKwargs, seed, verbose }, resolveConfig(DQN_SCHEMA, rest, "dqn"));
+    if (!this.spaces.discrete) {
+      throw new ConfigError(
+        "env",
+        `${this.envId}: DQN needs a Discrete action space; use PPO for continuous actions`,
+      );
+    }
+    // Plain arrays until learn(): the QNetwork's tf variables are created from them there.
+    this.weights = initialWeights(this.qConfig(), this.rng.spawn(0));
+    this.fast = compileSpec({ ...this.qSpec(), obsNorm: undefined });
+  }
+
+  private qConfig() {
+    const c = this.config;
+    return {
+      obsShape: this.spaces.obsShape,
+      numActions: this.spaces.actionSize,
+      body: { kind: "mlp" as const, hidden: c.hiddenSizes, activation: c.activation as "tanh" | "relu" },
+      dueling: c.dueling,
+    };
+  }
+
+  // ---- acting -------------------------------------------------------------------------------
+
+  /** Greedy action (epsilon-greedy with `epsilon` when not deterministic; SB3 uses 0 at predict). */
+  act(obs: Float32Array, opts: ActOptions & { epsilon?: number } = {}): Action {
+    const n = this.spaces.actionSize;
+    if (!(opts.deterministic ?? true) && opts.epsilon && (opts.rng ?? this.actRng).random() < opts.epsilon) {
+      return (opts.rng ?? this.actRng).integer(n);
+    }
+    return argmax(this.fast.forward(this.prepare(obs), 1), 0, n);
+  }
+
+  /** Q-values of one raw observation. */
+  qValues(obs: Float32Array): Float32Array {
+    return this.fast.forward(this.prepare(obs), 1).slice(0, this.spaces.actionSize);
+  }
+
+  /** The greedy policy as a distribution: all mass on argmax Q. */
+  distribution(obs: Float32Array): ActionDistribution {
+    const probs = new Float64Array(this.spaces.actionSize);
+    probs[this.act(obs) as number] = 1;
+    return { kind: "categorical", probs };
+  }
+
+  // ---- training -----------------------------------------------------------------------------
+
+  protected async trainLoop(): Promise<void> {
+    const c = this.config;
+    await initBackend();
+    this.setupEnv();
+    const nets = this.buildNets();
+    const { obsSize, actionSize } = this.spaces;
+    const N = c.numEnvs;
+    this.replay ??= new ReplayBuffer(c.bufferSize, obsSize, 1);
+    const replay = this.replay;
+    const epsilon = linearSchedule(c.startE, c.endE, c.explorationFraction);
+    const actions = new Int32Array(N);
+    const prevObs = new Float32Array(N * obsSize);
+    let vecSteps = 0;
+    let lastTarget = this.numTimesteps;
+    let lastLog = this.numTimesteps;
+    await this.rolloutStart();
+    while (this.numTimesteps < this.totalTimesteps) {
+      const eps = epsilon(this.progress());
+      const q = this.fast.forward(this.obs, N);
+      for (let i = 0; i < N; i++) {
+        actions[i] =
+          this.rng.random() < eps ? this.rng.integer(actionSize) : argmax(q, i * actionSize, actionSize);
+      }
+      prevObs.set(this.obs);
+      const step = this.vecEnv!.step(actions);
+      this.recordStep(step);
+      const go = this.advance(step);
+      for (let i = 0; i < N; i++) {
+        // The real next state: the final observation where the episode ended (auto-reset replaced it).
+        const fin = step.finalObs[i];
+        const next = fin ? this.normalizeOne(fin) : this.obs.subarray(i * obsSize, (i + 1) * obsSize);
+        replay.add(
+          prevObs.subarray(i * obsSize, (i + 1) * obsSize),
+          actions[i]!,
+          step.rewards[i]!,
+          next,
+          step.terminated[i] === 1,
+        );
+      }
+      vecSteps++;
+      if (
+        this.numTimesteps > c.learningStarts &&
+        replay.size >= c.batchSize &&
+        vecSteps % c.trainFrequency === 0
+      ) {
+        for (let g = 0; g < c.gradientSteps; g++)
+          this.gradientStep(nets, replay.sample(c.batchSize, this.rng));
+        this.syncFromNets();
+      }
+      if (
+        Math.floor(this.numTimesteps / c.targetNetworkFrequency) >
+        Math.floor(lastTarget / c.targetNetworkFrequency)
+      ) {
+        nets.target.softUpdateFrom(nets.online, c.tau);
+      }
+      lastTarget = this.numTimesteps;
+      if (Math.floor(this.numTimesteps / c.logInterval) > Math.floor(lastLog / c.logInterval)) {
+        this.logger.record("rollout/exploration_rate", eps);
+        this.dumpLogs({ "train/n_updates": this.nUpdates, "train/learning_rate": c.learningRate });
+      }
+      lastLog = this.numTimesteps;
+      if (go === false || (go instanceof Promise && !(await go))) break;
+    }
+    await this.rolloutEnd();
+  }
+
+  private gradientStep(nets: NonNullable<DQN["nets"]>, b: ReplayBatch): void {
+    const c = this.config;
+    const { obsSize } = this.spaces;
+    const B = b.size;
+    // The TD target carries no gradient: computed outside the differentiated function.
+    const target = tf.tidy(() => {
+      const next = tf.tensor2d(b.nextObs, [B, obsSize]);
+      const nextQ = nets.target.q(next);
+      const nextValue = c.doubleQ ? pickActions(nextQ, tf.argMax(nets.online.q(next), 1)) : tf.max(nextQ, 1);
+      const notDone = tf.sub(1, tf.tensor1d(b.terminated));
+      return tf.add(tf.tensor1d(b.rewards), tf.mul(c.gamma, tf.mul(nextValue, notDone)));
+    });
+    let res: ReturnType<typeof trainStep>;
+    try {
+      res = trainStep(
+        nets.optimizer,
+        () => {
+          const qTaken = pickActions(
+            nets.online.q(tf.tensor2d(b.obs, [B, obsSize])),
+            tf.tensor1d(b.actions, "int32"),
+          );
+          const loss = (c.loss === "huber" ? huber(qTaken, target) : mse(qTaken, target)) as Scalar;
+          return { loss, metrics: { q_values: tf.mean(qTaken) as Scalar } };
+        },
+        c.maxGradNorm === null ? {} : { maxGradNorm: c.maxGradNorm },
+      );
+    } finally {
+      target.dispose();
+    }
+    this.nUpdates++;
+    this.logger.recordMean("train/loss", res.loss);
+    this.logger.recordMean("train/q_values", res.metrics["q_values"]!);
+  }
+
+  private buildNets(): NonNullable<DQN["nets"]> {
+    if (this.nets) return this.nets;
+    const online = new QNetwork({ ...this.qConfig(), name: "dqn_q" }, this.rng.clone());
+    const target = new QNetwork({ ...this.qConfig(), name: "dqn_target" }, this.rng.clone());
+    online.setWeights(this.weights);
+    target.setWeights(this.pendingTarget ?? this.weights);
+    this.pendingTarget = null;
+    const optimizer = new Adam(online.variables, { lr: this.config.learningRate, eps: this.config.adamEps });
+    if (this.pendingAdam) optimizer.setState(this.pendingAdam);
+    this.pendingAdam = null;
+    this.nets = { online, target, optimizer };
+    return this.nets;
+  }
+
+  private syncFromNets(): void {
+    this.weights = this.nets!.online.getWeights();
+    this.fast = compileSpec({ ...this.qSpec(), obsNorm: undefined });
+  }
+
+  // ---- export, save, load -------------------------------------------------------------------
+
+  /** The online network as a spec with output "q" (dueling heads folded into one layer). */
+  private qSpec(): PolicySpec {
+    const c = this.qConfig();
+    const w = this.weights;
+    const hidden = this.config.hiddenSizes;
+    const widths = [this.spaces.obsSize, ...hidden];
+    const layers: DenseLayerSpec[] = [];
+    const nTrunk = c.dueling ? hidden.length : hidden.length + 1;
+    for (let k = 0; k < nTrunk; k++) {
+      const outSize = k < hidden.length ? widths[k + 1]! : c.numActions;
+      const activation = k < hidden.length ? c.body.activation : "linear";
+      layers.push({
+        kind: "dense",
+        inSize: widths[k]!,
+        outSize,
+        weight: w[`net/fc${k}.weight`]!.data,
+        bias: w[`net/fc${k}.bias`]!.data,
+        activation,
+      });
+    }
+    if (c.dueling) layers.push(foldDueling(w, widths[widths.length - 1]!, c.numActions));
+    return {
+      obsShape: [...this.spaces.obsShape],
+      obsNorm: this.normalizer?.obsNormSpec(),
+      output: "q",
+      actionSize: c.numActions,
+      layers,
+    };
+  }
+
+  toPolicySpec(): PolicySpec {
+    return this.qSpec();
+  }
+
+  paramCount(): number {
+    return Object.values(this.weights).reduce((n, v) => n + v.data.length, 0);
+  }
+
+  protected envSetup(): EnvSetup {
+    const c = this.config;
+    return { numEnvs: c.numEnvs, normalizeObs: c.normalizeObs, normalizeReward: false, gamma: c.gamma };
+  }
+
+  protected stateTensors(opts: SaveOptions): Record<string, StoredTensor> {
+    const out: Record<string, StoredTensor> = {};
+    // Raw (unfolded) weights, so a dueling network resumes exactly.
+    for (const [k, v] of Object.entries(this.weights)) out[`q/${k}`] = v;
+    const target = this.nets ? this.nets.target.getWeights() : (this.pendingTarget ?? this.weights);
+    for (const [k, v] of Object.entries(target)) out[`target/${k}`] = v;
+    const adam = this.nets ? this.nets.optimizer.getState() : this.pendingAdam;
+    if (adam) Object.assign(out, adamStateToTensors(adam));
+    const rb = this.replay;
+    if (opts.includeReplayBuffer && rb) {
+      const o = rb.obsSize;
+      out["replay/obs"] = { data: rb.obs, shape: [rb.capacity, o] };
+      out["replay/nextObs"] = { data: rb.nextObs, shape: [rb.capacity, o] };
+      out["replay/actions"] = { data: rb.actions, shape: [rb.capacity, rb.actionSize] };
+      out["replay/rewards"] = { data: rb.rewards, shape: [rb.capacity] };
+      out["replay/terminated"] = { data: rb.terminated, shape: [rb.capacity] };
+    }
+    return out;
+  }
+
+  protected stateMeta(): Record<string, unknown> {
+    return { nUpdates: this.nUpdates, replay: this.replay?.getState() };
+  }
+
+  protected restoreState(artifact: LoadedArtifact): void {
+    const t = artifact.tensors;
+    const read = (prefix: string) => {
+      const w: Record<string, FloatArray> = {};
+      for (const [k, v] of Object.entries(this.weights)) {
+        const stored = t[`${prefix}${k}`];
+        if (!stored || !(stored.data instanceof Float32Array) || stored.data.length !== v.data.length) {
+          throw new ArtifactError(`tensor ${prefix}${k}: missing or not ${v.data.length} float32 values`);
+        }
+        w[k] = { data: stored.data, shape: v.shape };
+      }
+      return w;
+    };
+    this.weights = read("q/");
+    this.pendingTarget = read("target/");
+    this.pendingAdam = t["optimizer/step"] ? adamStateFromTensors(t) : null;
+    const meta = artifact.meta ?? {};
+    this.nUpdates = Number(meta["nUpdates"] ?? 0);
+    if (t["replay/obs"] && meta["replay"]) {
+      const rb = new ReplayBuffer(this.config.bufferSize, this.spaces.obsSize, 1);
+      rb.obs.set(t["replay/obs"].data);
+      rb.nextObs.set(t["replay/nextObs"]!.data);
+      rb.actions.set(t["replay/actions"]!.data);
+      rb.rewards.set(t["replay/rewards"]!.data);
+      rb.terminated.set(t["replay/terminated"]!.data);
+      rb.setState(meta["replay"] as { pos: number; count: number });
+      this.replay = rb;
+    }
+    this.fast = compileSpec({ ...this.qSpec(), obsNorm: undefined });
+  }
+
+  /** Loads a model saved by `save` (config, weights, target network, optimizer, counters). */
+  static load(path: string): DQN {
+    const { artifact, options } = Algorithm.readAgent(path, "dqn");
+    const model = new DQN(options as unknown as DqnOptions);
+    model.restoreFrom(artifact);
+    return model;
+  }
+}
+
+/** Fresh weights in QNetwork's naming, from the same initialisation QNetwork uses. */
+function initialWeights(config: ConstructorParameters<typeof QNetwork>[0], rng: Rng) {
+  const hidden = config.body!.hidden!;
+  const act = config.body!.activation!;
+  const widths = [config.obsShape.reduce((a, b) => a * b, 1), ...hidden];
+  const w: Record<string, FloatArray> = {};
+  const layer = (prefix: string, l: DenseLayerSpec) => {
+    w[`${prefix}.weight`] = { data: l.weight, shape: [l.inSize, l.outSize] };
+    w[`${prefix}.bias`] = { data: l.bias, shape: [l.outSize] };
+  };
+  const trunk = config.dueling
+    ? mlpLayers(
+        {
+          inSize: widths[0]!,
+          hidden: hidden.slice(0, -1),
+          outSize: hidden[hidden.length - 1]!,
+          activation: act,
+          outActivation: act,
+          outGain: Math.SQRT2,
+        },
+        rng,
+      )
+    : mlpLayers({ inSize: widths[0]!, hidden, outSize: config.numActions, activation: act, outGain: 1 }, rng);
+  trunk.forEach((l, k) => {
+    layer(`net/fc${k}`, l);
+  });
+  if (config.dueling) {
+    const h = hidden[hidden.length - 1]!;
+    layer("value/fc0", mlpLayers({ inSize: h, hidden: [], outSize: 1 }, rng)[0]!);
+    layer("advantage/fc0", mlpLayers({ inSize: h, hidden: [], outSize: config.numActions }, rng)[0]!);
+  }
+  return w;
+}
+
+/** Q_j = h.(w_v + w_aj - mean_k w_ak) + (b_v + b_aj - mean_k b_ak): one dense layer. */
+function foldDueling(w: Record<string, FloatArray>, h: number, n: number): DenseLayerSpec {
+  const wv = w["value/fc0.weight"]!.data;
+  const bv = w["value/fc0.bias"]!.data;
+  const wa = w["advantage/fc0.weight"]!.data;
+  const ba = w["advantage/fc0.bias"]!.data;
+  const weight = new Float32Array(h * n);
+  for (let i = 0; i < h; i++) {
+    let m = 0;
+    for (let j = 0; j < n; j++) m += wa[i * n + j]!;
+    m /= n;
+    for (let j = 0; j < n; j++) weight[i * n + j] = wv[i]! + wa[i * n + j]! - m;
+  }
+  let mb = 0;
+  for (let j = 0; j < n; j++) mb += ba[j]!;
+  mb /= n;
+  const bias = new Float32Array(n);
+  for (let j = 0; j < n; j++) bias[j] = bv[0]! + ba[j]! - mb;
+  return { kind: "dense", inSize: h, outSize: n, weight, bias, activation: "linear" };
+}

@@ -1,0 +1,389 @@
+/**
+ * Proximal Policy Optimization (Schulman et al. 2017, https://arxiv.org/abs/1707.06347), as
+ * CleanRL's ppo.py / ppo_continuous_action.py: separate actor and critic MLPs with orthogonal
+ * init, GAE, clipped surrogate, optional clipped value loss, entropy bonus, per-minibatch
+ * advantage normalisation, global-norm gradient clipping, linear learning-rate annealing.
+ * One deliberate difference: time-limit truncations bootstrap from V(finalObs) as SB3 does
+ * (CleanRL treats them as terminations).
+ *
+ *   const model = new PPO({ env: "CartPole-v1", seed: 1 });
+ *   await model.learn({ totalTimesteps: 100_000 });
+ *   model.predict(obs, { deterministic: true });
+ *
+ * Acting uses a synchronous Float32Array forward over the N observations of the vector env;
+ * tfjs runs only the gradient steps.
+ */
+import type { Action, ActionDistribution, ActOptions } from "../core/policy.js";
+import {
+  adamStateFromTensors,
+  adamStateToTensors,
+  type LoadedArtifact,
+  type StoredTensor,
+} from "../nn/checkpoint.js";
+import { argmax, sampleCategorical, softmaxProbs } from "../nn/distributions.js";
+import { type CompiledPolicy, compileSpec } from "../nn/fast.js";
+import { ActorCritic, initBackend, mlpLayers, type Scalar, type Tensor, tf } from "../nn/index.js";
+import { Adam, type AdamState, trainStep } from "../nn/optim.js";
+import type { DenseLayerSpec, PolicySpec } from "../nn/spec.js";
+import { Algorithm, type CommonOptions, type EnvSetup } from "./algorithm.js";
+import { type ConfigOf, type ConfigSchema, resolveConfig } from "./config.js";
+import { categoricalLogProb, sampleGaussian } from "./distributions.js";
+import { RolloutBuffer } from "./rollout-buffer.js";
+
+/** PPO's hyperparameters; defaults are CleanRL's ppo.py (classic control). */
+export const PPO_SCHEMA = {
+  learningRate: { type: "number", default: 2.5e-4, min: 0, exclusiveMin: true, help: "Adam learning rate" },
+  numEnvs: { type: "integer", default: 4, min: 1, help: "parallel envs in the rollout" },
+  numSteps: { type: "integer", default: 128, min: 1, help: "steps per env per rollout" },
+  annealLr: { type: "boolean", default: true, help: "decay the learning rate linearly to 0" },
+  gamma: { type: "number", default: 0.99, min: 0, max: 1, help: "discount factor" },
+  gaeLambda: { type: "number", default: 0.95, min: 0, max: 1, help: "GAE lambda" },
+  numMinibatches: { type: "integer", default: 4, min: 1, help: "minibatches per epoch" },
+  updateEpochs: { type: "integer", default: 4, min: 1, help: "passes over each rollout" },
+  normAdv: { type: "boolean", default: true, help: "normalise advantages per minibatch" },
+  clipCoef: { type: "number", default: 0.2, min: 0, exclusiveMin: true, help: "surrogate clipping epsilon" },
+  clipVloss: { type: "boolean", default: true, help: "clip the value loss around the old values" },
+  entCoef: { type: "number", default: 0.01, min: 0, help: "entropy bonus coefficient" },
+  vfCoef: { type: "number", default: 0.5, min: 0, help: "value loss coefficient" },
+  maxGradNorm: {
+    type: "number",
+    default: 0.5,
+    min: 0,
+    exclusiveMin: true,
+    help: "global gradient-norm clip",
+  },
+  targetKl: {
+    type: "number",
+    default: null,
+    nullable: true,
+    min: 0,
+    help: "stop the epochs early above this KL",
+  },
+  hiddenSizes: {
+    type: "integer[]",
+    default: [64, 64],
+    min: 1,
+    minLength: 1,
+    help: "hidden widths of actor and critic",
+  },
+  activation: { type: "string", default: "tanh", choices: ["tanh", "relu"], help: "hidden activation" },
+  adamEps: {
+    type: "number",
+    default: 1e-5,
+    min: 0,
+    exclusiveMin: true,
+    help: "Adam epsilon (CleanRL: 1e-5)",
+  },
+  logStdInit: { type: "number", default: 0, help: "initial log std (continuous actions)" },
+  normalizeObs: { type: "boolean", default: false, help: "running observation normalisation" },
+  normalizeReward: { type: "boolean", default: false, help: "scale rewards by the return std" },
+  logInterval: { type: "integer", default: 1, min: 1, help: "iterations between log dumps" },
+} satisfies ConfigSchema;
+
+/** PPO's flat config (see `PPO_SCHEMA` for each field's default and bounds). */
+export type PpoConfig = ConfigOf<typeof PPO_SCHEMA>;
+export type PpoOptions = CommonOptions & Partial<PpoConfig>;
+
+export class PPO extends Algorithm<PpoConfig> {
+  readonly algo = "ppo";
+  /** Current weights as plain arrays (the acting copy; the tf variables exist only while training). */
+  actorLayers: DenseLayerSpec[];
+  criticLayers: DenseLayerSpec[];
+  logStd: Float32Array;
+  /** The acting copy compiled for synchronous Float32Array forwards (on normalised observations). */
+  private fast: CompiledPolicy;
+  private readonly oneValue = new Float32Array(1);
+  private nets: { ac: ActorCritic; optimizer: Adam } | null = null;
+  private pendingAdam: AdamState | null = null;
+  private buffer: RolloutBuffer | null = null;
+  private nUpdates = 0;
+
+  constructor(opts: PpoOptions) {
+    const { env, envKwargs, seed, verbose, ...rest } = opts;
+    super({ env, envKwargs, seed, verbose }, resolveConfig(PPO_SCHEMA, rest, "ppo"));
+    const c = this.config;
+    const { obsSize, actionSize } = this.spaces;
+    const initRng = this.rng.spawn(0);
+    const hidden = { inSize: obsSize, hidden: c.hiddenSizes, activation: c.activation as "tanh" | "relu" };
+    this.actorLayers = mlpLayers({ ...hidden, outSize: actionSize, outGain: 0.01 }, initRng);
+    this.criticLayers = mlpLayers({ ...hidden, outSize: 1, outGain: 1 }, initRng);
+    this.logStd = new Float32Array(this.spaces.discrete ? 0 : actionSize).fill(c.logStdInit);
+    this.fast = this.compile();
+  }
+
+  /** Compiles the current weights (without obs normalisation: callers pass normalised observations). */
+  private compile(): CompiledPolicy {
+    return compileSpec({ ...this.toPolicySpec(), obsNorm: undefined });
+  }
+
+  // ---- acting -------------------------------------------------------------------------------
+
+  act(obs: Float32Array, opts: ActOptions = {}): Action {
+    const out = this.fast.forward(this.prepare(obs), 1);
+    const n = this.spaces.actionSize;
+    if (this.spaces.discrete) {
+      if (opts.deterministic ?? true) return argmax(out, 0, n);
+      return sampleCategorical(out, opts.rng ?? this.actRng, 0, n);
+    }
+    const a = new Float32Array(n);
+    if (opts.deterministic ?? true) a.set(out.subarray(0, n));
+    else sampleGaussian(out, 0, this.logStd, n, opts.rng ?? this.actRng, a, 0);
+    return this.clipAction(a);
+  }
+
+  distribution(obs: Float32Array): ActionDistribution {
+    const out = this.fast.forward(this.prepare(obs), 1);
+    const n = this.spaces.actionSize;
+    if (this.spaces.discrete) return { kind: "categorical", probs: softmaxProbs(out, 0, n) };
+    return {
+      kind: "gaussian",
+      mean: Float64Array.from(out.subarray(0, n)),
+      std: Float64Array.from(this.logStd, Math.exp),
+    };
+  }
+
+  /** Clips one action, or a row-major batch of them, to the action bounds (as SB3 does). */
+  private clipAction(a: Float32Array): Float32Array {
+    const { actionLow: lo, actionHigh: hi, actionSize: d } = this.spaces;
+    for (let j = 0; j < a.length; j++) a[j] = Math.min(Math.max(a[j]!, lo![j % d]!), hi![j % d]!);
+    return a;
+  }
+
+  // ---- training -----------------------------------------------------------------------------
+
+  protected async trainLoop(): Promise<void> {
+    const c = this.config;
+    await initBackend();
+    this.setupEnv();
+    const nets = this.buildNets();
+    const { obsSize, actionSize, discrete } = this.spaces;
+    const N = c.numEnvs;
+    const actDim = discrete ? 1 : actionSize;
+    this.buffer ??= new RolloutBuffer(c.numSteps, N, obsSize, actDim);
+    const buffer = this.buffer;
+    const batchSize = N * c.numSteps;
+    const minibatchSize = Math.max(1, Math.floor(batchSize / c.numMinibatches));
+    const actions = new Float32Array(N * actDim);
+    const envActions = discrete ? new Int32Array(N) : new Float32Array(N * actDim);
+    const logProbs = new Float32Array(N);
+    let iteration = 0;
+    let stop = false;
+    while (!stop && this.numTimesteps < this.totalTimesteps) {
+      iteration++;
+      // CleanRL anneals with frac = 1 - (iteration - 1) / numIterations, i.e. by progress at the start.
+      nets.optimizer.lr = c.annealLr ? c.learningRate * (1 - this.progress()) : c.learningRate;
+      await this.rolloutStart();
+      buffer.reset();
+      for (let t = 0; t < c.numSteps; t++) {
+        const out = this.fast.forward(this.obs, N);
+        const values = this.fast.value!(this.obs, N);
+        for (let i = 0; i < N; i++) {
+          if (discrete) {
+            const a = sampleCategorical(out, this.rng, i * actionSize, actionSize);
+            actions[i] = a;
+            envActions[i] = a;
+            logProbs[i] = categoricalLogProb(out, i * actionSize, actionSize, a);
+          } else {
+            logProbs[i] = sampleGaussian(
+              out,
+              i * actionSize,
+              this.logStd,
+              actionSize,
+              this.rng,
+              actions,
+              i * actionSize,
+            );
+          }
+        }
+        if (!discrete) {
+          envActions.set(actions);
+          this.clipAction(envActions as Float32Array);
+        }
+        const step = this.vecEnv!.step(envActions);
+        this.recordStep(step);
+        buffer.add(this.obs, actions, logProbs, values, step.rewards, step.terminated, step.truncated);
+        for (let i = 0; i < N; i++) {
+          if (step.truncated[i] && !step.terminated[i])
+            buffer.setFinalValue(
+              i,
+              this.fast.value!(this.normalizeOne(step.finalObs[i]!), 1, this.oneValue)[0]!,
+            );
+        }
+        const go = this.advance(step);
+        if (go === false || (go instanceof Promise && !(await go))) stop = true;
+      }
+      await this.rolloutEnd();
+      buffer.computeReturnsAndAdvantages(this.fast.value!(this.obs, N), c.gamma, c.gaeLambda);
+      this.update(nets, buffer, minibatchSize);
+      if (iteration % c.logInterval === 0) this.dumpLogs({ "time/iterations": iteration });
+    }
+  }
+
+  /** The epochs of minibatch gradient steps on one rollout, then the acting copy is refreshed. */
+  private update(nets: NonNullable<PPO["nets"]>, buffer: RolloutBuffer, minibatchSize: number): void {
+    const c = this.config;
+    const log = this.logger;
+    for (let epoch = 0; epoch < c.updateEpochs; epoch++) {
+      let lastKl = 0;
+      for (const idx of buffer.minibatchIndices(minibatchSize, this.rng)) {
+        const mb = buffer.gather(idx);
+        if (c.normAdv && mb.size > 1) normalizeInPlace(mb.advantages);
+        const res = trainStep(nets.optimizer, () => this.loss(nets, mb), { maxGradNorm: c.maxGradNorm });
+        this.nUpdates++;
+        for (const [k, v] of Object.entries(res.metrics)) log.recordMean(`train/${k}`, v);
+        log.recordMean("train/loss", res.loss);
+        lastKl = res.metrics["approx_kl"]!;
+      }
+      if (c.targetKl !== null && lastKl > c.targetKl) break;
+    }
+    this.syncFromNets();
+    log.record("train/learning_rate", nets.optimizer.lr);
+    log.record("train/n_updates", this.nUpdates);
+    log.record("train/explained_variance", explainedVariance(buffer.values, buffer.returns));
+    if (!this.spaces.discrete)
+      log.record("train/std", Math.exp(this.logStd.reduce((a, b) => a + b, 0) / this.logStd.length));
+  }
+
+  private loss(nets: NonNullable<PPO["nets"]>, mb: ReturnType<RolloutBuffer["gather"]>) {
+    const c = this.config;
+    const B = mb.size;
+    const { obsSize, actionSize, discrete } = this.spaces;
+    const obs = tf.tensor2d(mb.obs, [B, obsSize]);
+    const actions = discrete ? tf.tensor1d(mb.actions, "int32") : tf.tensor2d(mb.actions, [B, actionSize]);
+    const ev = nets.ac.evaluate(obs, actions);
+    const newLogProb = ev.logProb;
+    const entropy = tf.mean(ev.entropy);
+    const logRatio = tf.sub(newLogProb, tf.tensor1d(mb.logProbs));
+    const ratio = tf.exp(logRatio);
+    const adv = tf.tensor1d(mb.advantages);
+    const pg1 = tf.mul(tf.neg(adv), ratio);
+    const pg2 = tf.mul(tf.neg(adv), tf.clipByValue(ratio, 1 - c.clipCoef, 1 + c.clipCoef));
+    const pgLoss = tf.mean(tf.maximum(pg1, pg2));
+    const value = ev.value;
+    const ret = tf.tensor1d(mb.returns);
+    let vLoss: Tensor;
+    if (c.clipVloss) {
+      const old = tf.tensor1d(mb.values);
+      const clipped = tf.add(old, tf.clipByValue(tf.sub(value, old), -c.clipCoef, c.clipCoef));
+      vLoss = tf.mul(
+        0.5,
+        tf.mean(tf.maximum(tf.square(tf.sub(value, ret)), tf.square(tf.sub(clipped, ret)))),
+      );
+    } else vLoss = tf.mul(0.5, tf.mean(tf.square(tf.sub(value, ret))));
+    const loss = tf.add(tf.sub(pgLoss, tf.mul(c.entCoef, entropy)), tf.mul(c.vfCoef, vLoss));
+    const metrics = {
+      policy_loss: pgLoss,
+      value_loss: vLoss,
+      entropy_loss: tf.neg(entropy),
+      approx_kl: tf.mean(tf.sub(tf.sub(ratio, 1), logRatio)),
+      clip_fraction: tf.mean(tf.cast(tf.greater(tf.abs(tf.sub(ratio, 1)), c.clipCoef), "float32")),
+    };
+    return { loss: loss as Scalar, metrics: metrics as Record<string, Scalar> };
+  }
+
+  /** tf variables for training, built from the plain weights at the first `learn()`. */
+  private buildNets(): NonNullable<PPO["nets"]> {
+    if (this.nets) return this.nets;
+    const ac = ActorCritic.fromSpec(this.toPolicySpec(), "ppo");
+    const optimizer = new Adam(ac.variables, { lr: this.config.learningRate, eps: this.config.adamEps });
+    if (this.pendingAdam) optimizer.setState(this.pendingAdam);
+    this.pendingAdam = null;
+    this.nets = { ac, optimizer };
+    return this.nets;
+  }
+
+  /** Copies the trained weights back to the plain arrays the fast forward acts with. */
+  private syncFromNets(): void {
+    const spec = this.nets!.ac.toSpec();
+    this.actorLayers = spec.layers as DenseLayerSpec[];
+    this.criticLayers = spec.valueLayers as DenseLayerSpec[];
+    if (spec.logStd) this.logStd = spec.logStd;
+    this.fast = this.compile();
+  }
+
+  // ---- export, save, load -------------------------------------------------------------------
+
+  toPolicySpec(): PolicySpec {
+    const { obsShape, discrete, actionSize, actionLow, actionHigh } = this.spaces;
+    return {
+      obsShape: [...obsShape],
+      obsNorm: this.normalizer?.obsNormSpec(),
+      output: discrete ? "logits" : "mean",
+      actionSize,
+      layers: this.actorLayers.map((l) => ({ ...l })),
+      ...(discrete ? {} : { logStd: Float32Array.from(this.logStd), actionLow, actionHigh }),
+      valueLayers: this.criticLayers.map((l) => ({ ...l })),
+    };
+  }
+
+  paramCount(): number {
+    const count = (ls: DenseLayerSpec[]) => ls.reduce((n, l) => n + l.weight.length + l.bias.length, 0);
+    return count(this.actorLayers) + count(this.criticLayers) + this.logStd.length;
+  }
+
+  protected envSetup(): EnvSetup {
+    const c = this.config;
+    return {
+      numEnvs: c.numEnvs,
+      normalizeObs: c.normalizeObs,
+      normalizeReward: c.normalizeReward,
+      gamma: c.gamma,
+    };
+  }
+
+  protected stateTensors(): Record<string, StoredTensor> {
+    const adam = this.nets ? this.nets.optimizer.getState() : this.pendingAdam;
+    return adam ? adamStateToTensors(adam) : {};
+  }
+
+  protected stateMeta(): Record<string, unknown> {
+    return { nUpdates: this.nUpdates };
+  }
+
+  protected restoreState(artifact: LoadedArtifact, policy: PolicySpec): void {
+    this.actorLayers = policy.layers as DenseLayerSpec[];
+    this.criticLayers = policy.valueLayers as DenseLayerSpec[];
+    if (policy.logStd) this.logStd = policy.logStd;
+    this.pendingAdam = artifact.tensors["optimizer/step"] ? adamStateFromTensors(artifact.tensors) : null;
+    this.nUpdates = Number(artifact.meta?.["nUpdates"] ?? 0);
+    this.fast = this.compile();
+  }
+
+  /** Loads a model saved by `save` (config, weights, optimizer, counters), ready to act or to `learn` on. */
+  static load(path: string): PPO {
+    const { artifact, options } = Algorithm.readAgent(path, "ppo");
+    const model = new PPO(options as unknown as PpoOptions);
+    model.restoreFrom(artifact);
+    return model;
+  }
+}
+
+function normalizeInPlace(x: Float32Array): void {
+  let m = 0;
+  for (let i = 0; i < x.length; i++) m += x[i]!;
+  m /= x.length;
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += (x[i]! - m) ** 2;
+  const std = Math.sqrt(s / (x.length - 1)); // unbiased, as torch.std
+  for (let i = 0; i < x.length; i++) x[i] = (x[i]! - m) / (std + 1e-8);
+}
+
+/** 1 - Var(returns - values) / Var(returns) (NaN when the returns are constant), as CleanRL logs. */
+export function explainedVariance(values: Float32Array, returns: Float32Array): number {
+  const n = values.length;
+  let mr = 0;
+  let md = 0;
+  for (let i = 0; i < n; i++) {
+    mr += returns[i]!;
+    md += returns[i]! - values[i]!;
+  }
+  mr /= n;
+  md /= n;
+  let vr = 0;
+  let vd = 0;
+  for (let i = 0; i < n; i++) {
+    vr += (returns[i]! - mr) ** 2;
+    vd += (returns[i]! - values[i]! - md) ** 2;
+  }
+  return vr === 0 ? Number.NaN : 1 - vd / vr;
+}
