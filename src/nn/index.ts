@@ -41,7 +41,15 @@ export {
 } from "./distributions.js";
 export { type CompiledPolicy, type CompileOptions, compileSpec } from "./fast.js";
 export { DIFFERENTIABLE_KERNELS, registerGradients } from "./gradients.js";
-export { GAIN_HIDDEN, GAIN_POLICY, GAIN_VALUE, orthogonal, orthogonalConv, orthogonalDense } from "./init.js";
+export {
+  GAIN_HIDDEN,
+  GAIN_POLICY,
+  GAIN_VALUE,
+  orthogonal,
+  orthogonalConv,
+  orthogonalDense,
+  orthogonalize,
+} from "./init.js";
 export {
   type ActionConfig,
   ActorCritic,
