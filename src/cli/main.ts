@@ -12,11 +12,40 @@ type Loader = () => Promise<Command>;
 
 /** Command name -> loader. Order is the order of `--help`. */
 export const commands: Record<string, { summary: string; load: Loader }> = {
-  envs: { summary: "list the registered environments with their spaces", load: async () => (await import("./envs.js")).envsCommand },
+  quickstart: {
+    summary: "distill the shipped CartPole-v1 teacher into a tiny student and show the numbers",
+    load: async () => (await import("./quickstart.js")).quickstartCommand,
+  },
+  envs: {
+    summary: "list the registered environments with their spaces",
+    load: async () => (await import("./envs.js")).envsCommand,
+  },
+  train: {
+    summary: "train a PPO or DQN teacher (per-env presets, checkpoints, resume)",
+    load: async () => (await import("./train.js")).trainCommand,
+  },
+  distill: {
+    summary: "distill one or more teachers into a small student policy",
+    load: async () => (await import("./distill.js")).distillCommand,
+  },
+  eval: {
+    summary: "evaluate a policy (and a teacher beside it): returns, agreement, latency, robustness",
+    load: async () => (await import("./eval.js")).evalCommand,
+  },
+  report: {
+    summary: "write an HTML report (with charts) and a Markdown summary of run folders",
+    load: async () => (await import("./report.js")).reportCommand,
+  },
+  export: {
+    summary: "export a policy to ONNX or a standalone JavaScript runtime (float32 or int8)",
+    load: async () => (await import("./export.js")).exportCommand,
+  },
 };
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
   return pkg.version;
 }
 
