@@ -249,9 +249,3 @@ export function resolveDistillConfig(
 export function parseDistillAssignment(assignment: string): [string, unknown] {
   return parseAssignment(DISTILL_SCHEMA, assignment, "distill");
 }
-
-/** Teacher features named in `featureLayers` ("auto" -> undefined, meaning the distiller picks). */
-export function featureLayerList(cfg: Pick<DistillConfig, "featureLayers">): string[] | undefined {
-  if (cfg.featureLayers === "auto" || cfg.featureLayers.trim() === "") return undefined;
-  return cfg.featureLayers.split(",").map((s) => s.trim());
-}

@@ -12,7 +12,6 @@
  * checkpoints at every `evalEvery`), evaluate the final student, write the run folder.
  */
 import type { Env } from "../core/env.js";
-import { ConfigError } from "../core/errors.js";
 import { Rng } from "../core/rng.js";
 import { spaceFromJSON } from "../core/spaces.js";
 import { make } from "../envs/registry.js";
@@ -30,7 +29,11 @@ import {
   measureSimilarity,
 } from "./evaluation.js";
 import { type DistillContext, type Distiller, type DistillerFactory, runLoop } from "./loop.js";
+import { dqnDistiller } from "./methods/dqn.js";
+import { featureDistiller } from "./methods/feature.js";
 import { policyDistiller } from "./methods/policy.js";
+import { ppoDistiller } from "./methods/ppo.js";
+import { residualDistiller } from "./methods/residual.js";
 import { policyObjective } from "./objectives.js";
 import { type DistillSummary, RunDir, retentionOf } from "./run-dir.js";
 import { parseSchedule } from "./schedules.js";
@@ -42,8 +45,12 @@ import { SpecTeacher } from "./teachers/spec-teacher.js";
 import { type DistillWeight, DynamicDistillWeight, QDaggerWeight } from "./weights.js";
 
 /** Distillers by `method`. */
-export const DISTILLERS: Partial<Record<DistillMethod, DistillerFactory>> = {
+export const DISTILLERS: Record<DistillMethod, DistillerFactory> = {
   policy: policyDistiller,
+  ppo: ppoDistiller,
+  dqn: dqnDistiller,
+  feature: featureDistiller,
+  residual: residualDistiller,
 };
 
 export interface DistillOptions {
@@ -102,7 +109,6 @@ export async function distill(
   const cfg = resolveDistillConfig(given);
   const print = opts.print ?? (() => {});
   const factory = DISTILLERS[cfg.method as DistillMethod];
-  if (!factory) throw new ConfigError("method", `"${cfg.method}" is not available yet`);
   await initBackend();
   const makeEnv: EnvFactory = opts.makeEnv ?? (() => make(cfg.env));
   const probe = makeEnv(0) as Env<unknown, unknown>;

@@ -83,3 +83,43 @@ export function sampleRow(p: ArrayLike<number>, offset: number, k: number, u: nu
   }
   return k - 1;
 }
+
+/** log softmax of x[offset .. offset + k) into out[0 .. k) (max-subtracted). */
+export function logSoftmaxRow(
+  x: ArrayLike<number>,
+  offset: number,
+  k: number,
+  out: Float64Array,
+): Float64Array {
+  let max = Number.NEGATIVE_INFINITY;
+  for (let j = 0; j < k; j++) max = Math.max(max, x[offset + j]!);
+  let sum = 0;
+  for (let j = 0; j < k; j++) sum += Math.exp(x[offset + j]! - max);
+  const lse = max + Math.log(sum);
+  for (let j = 0; j < k; j++) out[j] = x[offset + j]! - lse;
+  return out;
+}
+
+const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
+
+/**
+ * Samples mean + exp(logStd) * N(0, 1) for one row into out[outOffset ..] and returns its
+ * log-density (summed over dimensions).
+ */
+export function sampleGaussianRow(
+  mean: ArrayLike<number>,
+  offset: number,
+  logStd: ArrayLike<number>,
+  k: number,
+  u: () => number,
+  out: Float32Array,
+  outOffset: number,
+): number {
+  let lp = 0;
+  for (let j = 0; j < k; j++) {
+    const z = u();
+    out[outOffset + j] = mean[offset + j]! + Math.exp(logStd[j]!) * z;
+    lp += -0.5 * z * z - logStd[j]! - HALF_LOG_2PI;
+  }
+  return lp;
+}

@@ -131,6 +131,11 @@ export class Student {
     return this.net.paramCount() + (this.logStd?.size ?? 0);
   }
 
+  /** Names and widths of the hidden activations `forward` returns (fc0, fc1, ...). */
+  hiddenInfo(): Array<{ name: string; size: number }> {
+    return this.hidden.map((size, i) => ({ name: `fc${i}`, size }));
+  }
+
   /** Normalised input tensor for a raw observation batch. */
   input(obs: Tensor): Tensor {
     return this.obsNorm ? normalizeObs(obs, this.obsNorm) : obs;
@@ -147,7 +152,8 @@ export class Student {
   /** The log std broadcast to [batch, actionSize] (Gaussian students). */
   logStdRows(batch: number): Tensor {
     if (!this.logStd) throw new ConfigError("student", "has no log std (not a Gaussian student)");
-    return tf.tile(tf.reshape(this.logStd, [1, this.actionSize]), [batch, 1]);
+    // Broadcast by addition (Add's gradient sums over the batch; Tile has no registered gradient).
+    return tf.add(tf.zeros([batch, this.actionSize]), this.logStd);
   }
 
   toSpec(): PolicySpec {

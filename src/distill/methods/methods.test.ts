@@ -1,0 +1,141 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import type { DistillConfig } from "../config.js";
+import { distill } from "../distill.js";
+import { pairFeatures } from "../feature-pairs.js";
+import { evalPoints } from "../loop.js";
+import { LineWorld, lineGaussianTeacher, lineTeacher } from "../testing/fakes.js";
+import { adapterGate } from "./residual.js";
+
+const base: Partial<DistillConfig> = {
+  env: "LineWorld-v0",
+  steps: 3000,
+  numEnvs: 4,
+  rolloutSteps: 25,
+  student: [8],
+  evalEvery: 0.5,
+  evalEpisodes: 3,
+  finalEpisodes: 6,
+  similarityStates: 300,
+  trainRatio: 0.25,
+  batchSize: 64,
+  learningRate: 3e-3,
+};
+const out = () => mkdtempSync(join(tmpdir(), "rldistill-methods-"));
+const line = () => new LineWorld();
+
+describe("distillers learn the line-world teacher", () => {
+  it("dqn: Q distillation with the dual target, TD mix and Q-gap prioritised replay", async () => {
+    const { summary } = await distill(
+      {
+        ...base,
+        out: out(),
+        method: "dqn",
+        alpha: "0.8",
+        tau: "0.1",
+        valueCoef: 0.5,
+        prioritisation: "qgap",
+        targetUpdate: 50,
+      },
+      { teacher: lineTeacher({ output: "q" }), makeEnv: line },
+    );
+    expect(summary.agreement).toBeGreaterThan(0.9);
+    expect(summary.retention).toBeGreaterThan(0.85);
+  });
+
+  it("ppo: on-policy distillation (alpha 1) imitates; mixed with PPO (alpha 1 -> 0.5) keeps the return", async () => {
+    const run = (alpha: string) =>
+      distill(
+        { ...base, out: out(), method: "ppo", alpha, ppoSteps: 50, ppoEpochs: 4, ppoMinibatches: 4 },
+        { teacher: lineTeacher({ value: true }), makeEnv: line },
+      );
+    const pure = (await run("1")).summary;
+    expect(pure.agreement).toBeGreaterThan(0.9);
+    // With the PPO term the student optimises reward too: any policy that stays near 0 scores
+    // fully here, so agreement may drop while the return is kept.
+    const mixed = (await run("1:0.5:linear")).summary;
+    expect(mixed.retention).toBeGreaterThan(0.9);
+  });
+
+  it("ppo and policy with a Gaussian (continuous) teacher", async () => {
+    const makeEnv = () => new LineWorld({ continuous: true });
+    for (const method of ["policy", "ppo"] as const) {
+      const { summary } = await distill(
+        { ...base, out: out(), method, ppoSteps: 50 },
+        { teacher: lineGaussianTeacher(-1), makeEnv },
+      );
+      expect(summary.agreement).toBeNull();
+      expect(summary.js_divergence).toBeLessThan(0.1);
+      expect(summary.retention).toBeGreaterThan(0.8);
+    }
+  });
+
+  it("feature: hints first, then outputs", async () => {
+    const { summary } = await distill(
+      { ...base, out: out(), method: "feature", featureStage: 0.3 },
+      { teacher: lineTeacher(), makeEnv: line },
+    );
+    expect(summary.agreement).toBeGreaterThan(0.9);
+  });
+
+  it("residual: the deployed student works without the teacher", async () => {
+    const { summary, studentSpec } = await distill(
+      { ...base, out: out(), method: "residual", adapterEnd: 0.5 },
+      { teacher: lineTeacher(), makeEnv: line },
+    );
+    expect(summary.agreement).toBeGreaterThan(0.9);
+    expect(studentSpec.layers.length).toBe(2); // the plain student: no adapter in the artifact
+  });
+
+  it("rejects a method that does not fit the teacher", async () => {
+    await expect(
+      distill({ ...base, out: out(), method: "dqn" }, { teacher: lineTeacher(), makeEnv: line }),
+    ).rejects.toThrow(/dqn distils Q-values/);
+    await expect(
+      distill({ ...base, out: out(), valueCoef: 1 }, { teacher: lineTeacher(), makeEnv: line }),
+    ).rejects.toThrow(/valueCoef.*no value head/);
+  });
+});
+
+describe("known answers", () => {
+  it("evaluation points", () => {
+    expect(evalPoints(0.2)).toEqual([0.2, 0.4, 0.6, 0.8, 1]);
+    expect(evalPoints(0.3)).toEqual([0.3, 0.6, 0.9, 1]);
+    expect(evalPoints(1)).toEqual([1]);
+  });
+
+  it("adapter gate anneals to zero by adapterEnd", () => {
+    expect([0, 0.3, 0.6, 0.9].map((p) => adapterGate(p, 0.6))).toEqual([1, 0.5, 0, 0]);
+  });
+
+  it("feature pairs from the output end, with weights and clear errors", () => {
+    const teacher = [
+      { name: "fc0", size: 64 },
+      { name: "fc1", size: 64 },
+      { name: "fc2", size: 32 },
+    ];
+    const student = [
+      { name: "fc0", size: 16 },
+      { name: "fc1", size: 8 },
+    ];
+    const auto = pairFeatures(teacher, student, { featureLayers: "auto", featureWeights: "" });
+    expect(auto.pairs).toEqual([
+      { name: "fc1", studentWidth: 16, teacherWidth: 64, weight: 1 },
+      { name: "fc2", studentWidth: 8, teacherWidth: 32, weight: 1 },
+    ]);
+    expect([...auto.studentOf]).toEqual([
+      ["fc1", "fc0"],
+      ["fc2", "fc1"],
+    ]);
+    const one = pairFeatures(teacher, student, { featureLayers: "fc0", featureWeights: "2" });
+    expect(one.pairs).toEqual([{ name: "fc0", studentWidth: 8, teacherWidth: 64, weight: 2 }]);
+    expect(() => pairFeatures(teacher, student, { featureLayers: "fc9", featureWeights: "" })).toThrow(
+      /no feature "fc9"/,
+    );
+    expect(() => pairFeatures(teacher, student, { featureLayers: "auto", featureWeights: "1" })).toThrow(
+      /1 weights for 2/,
+    );
+  });
+});

@@ -1,0 +1,101 @@
+/**
+ * Teacher-feature residual student: during training the student's last hidden layer also
+ * receives a teacher feature through a learned linear adapter, gated by g(p) that anneals from 1
+ * to 0 by `adapterEnd` of training:
+ *
+ *   h_L = act(h_{L-1} W_L + b_L + g(p) (f_teacher A + c)),   g(p) = max(0, 1 - p / adapterEnd)
+ *
+ * trained with the policy loss on the output. After adapterEnd the gate is 0 and the rest of
+ * the budget trains the plain student, which is what is evaluated, saved and deployed: the
+ * teacher is not needed at inference.
+ *
+ * When it helps: when the student is small and the budget short. At the start the output layer
+ * gets the teacher's representation for free, so the action head is fitted at once; the student's
+ * own layers then learn, through the same output loss, to supply what the gate withdraws (a hint
+ * delivered through the forward pass instead of a separate loss, in the spirit of FitNets). It
+ * does not help when the student already fits the teacher easily (the adapter is a detour), and
+ * it hurts if the gate closes before the student's layers have caught up: keep adapterEnd well
+ * before 1 so the plain student has time to recover. bench/distill.ts measures it.
+ */
+import { ConfigError } from "../../core/errors.js";
+import { type Tensor, tf, type Variable } from "../../nn/backend.js";
+import { activate, dense } from "../../nn/ops.js";
+import type { LossOutput } from "../../nn/optim.js";
+import type { Activation } from "../../nn/spec.js";
+import { pairFeatures } from "../feature-pairs.js";
+import type { DistillContext, Distiller } from "../loop.js";
+import { type BatchTensors, ReplayDistiller, trainMetrics } from "../replay-distiller.js";
+
+/** The adapter gate at progress p: 1 at the start, 0 from adapterEnd on. */
+export function adapterGate(progress: number, adapterEnd: number): number {
+  return Math.max(0, 1 - progress / adapterEnd);
+}
+
+export class ResidualDistiller extends ReplayDistiller {
+  private readonly feature: string;
+  private readonly kernel: Variable;
+  private readonly bias: Variable;
+
+  constructor(ctx: DistillContext) {
+    const student = ctx.newStudent();
+    const hidden = student.hiddenInfo();
+    // The adapter feeds the student's last hidden layer from one teacher feature: the last chosen.
+    const pairing = pairFeatures(ctx.teacher.features, hidden.slice(-1), { ...ctx.cfg, featureWeights: "" });
+    const pair = pairing.pairs[pairing.pairs.length - 1];
+    if (!pair)
+      throw new ConfigError(
+        "method",
+        `residual needs a teacher with hidden features; ${ctx.teacher.name} has none`,
+      );
+    const rng = ctx.rng.spawn(11);
+    // Small initial adapter (Glorot limit / 10) so the student's own path is not swamped at start.
+    const limit = Math.sqrt(6 / (pair.teacherWidth + pair.studentWidth)) / 10;
+    const values = rng.fillUniform(new Float32Array(pair.teacherWidth * pair.studentWidth), -limit, limit);
+    const kernel = tf.variable(tf.tensor2d(values, [pair.teacherWidth, pair.studentWidth]), true);
+    const bias = tf.variable(tf.zeros([pair.studentWidth]), true);
+    super(ctx, student, { features: [pair.name], extraVariables: [kernel, bias] });
+    this.feature = pair.name;
+    this.kernel = kernel;
+    this.bias = bias;
+  }
+
+  /** The student's forward with the gated adapter on its last hidden layer. */
+  private forward(obs: Tensor, teacherFeature: Tensor, gate: number): Tensor {
+    const params = this.student.net.params;
+    const act = this.ctx.cfg.studentActivation as Activation;
+    const depth = this.student.hidden.length;
+    let h = this.student.input(obs);
+    for (let i = 0; i < depth; i++) {
+      const w = params.get(`fc${i}.weight`);
+      const b = params.get(`fc${i}.bias`);
+      if (i < depth - 1 || gate === 0) h = dense(h, w, b, act);
+      else {
+        const adapter = tf.add(tf.matMul(teacherFeature, this.kernel), this.bias);
+        h = activate(tf.add(dense(h, w, b, "linear"), tf.mul(adapter, gate)), act);
+      }
+    }
+    return dense(h, params.get(`fc${depth}.weight`), params.get(`fc${depth}.bias`), "linear");
+  }
+
+  protected loss(b: BatchTensors, progress: number): LossOutput {
+    const { cfg, objective, tau, logger } = this.ctx;
+    const gate = adapterGate(progress, cfg.adapterEnd);
+    const out = this.forward(b.obs, b.features[this.feature]!, gate) as BatchTensors["obs"];
+    const pol = objective(
+      this.student,
+      out,
+      { teacherOut: b.teacherOut, teacherLogStd: b.teacherLogStd, weights: b.weights },
+      tau(progress),
+    );
+    logger.record("train/adapter_gate", gate);
+    return { loss: pol.loss, metrics: trainMetrics(pol.metrics) };
+  }
+
+  override dispose(): void {
+    this.kernel.dispose();
+    this.bias.dispose();
+    super.dispose();
+  }
+}
+
+export const residualDistiller = (ctx: DistillContext): Distiller => new ResidualDistiller(ctx);
