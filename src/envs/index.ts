@@ -1,0 +1,54 @@
+/**
+ * The envs area's public API: the built-in environments, the registry, wrappers, vector envs and
+ * the env checker. (Test fakes live in testing-fakes.ts and are not part of the API.)
+ */
+export { AcrobotEnv, type AcrobotKwargs } from "./acrobot.js";
+export { CartPoleEnv, type CartPoleKwargs } from "./cartpole.js";
+export { type CheckEnvOptions, checkEnv } from "./checker.js";
+export {
+  MOUNTAIN_CAR_MAX_POSITION,
+  MOUNTAIN_CAR_MAX_SPEED,
+  MOUNTAIN_CAR_MIN_POSITION,
+  MountainCarEnv,
+  type MountainCarKwargs,
+} from "./mountain-car.js";
+export { MountainCarContinuousEnv, type MountainCarContinuousKwargs } from "./mountain-car-continuous.js";
+export { PendulumEnv, type PendulumKwargs } from "./pendulum.js";
+export {
+  type EnvRegistration,
+  getRegistration,
+  listEnvs,
+  type MakeOptions,
+  make,
+  register,
+} from "./registry.js";
+export { type MakeVecOptions, makeVec } from "./vector/make-vec.js";
+export { SyncVectorEnv, type SyncVectorEnvOptions } from "./vector/sync-vector-env.js";
+export type {
+  FinalInfo,
+  VectorActions,
+  VectorEnv,
+  VectorResetOptions,
+  VectorResetResult,
+  VectorStepResult,
+} from "./vector/vector-env.js";
+export { WorkerVectorEnv, type WorkerVectorEnvOptions } from "./vector/worker-vector-env.js";
+export { ActionNoise, type ActionNoiseArgs } from "./wrappers/action-noise.js";
+export { ClipAction } from "./wrappers/clip-action.js";
+export { FrameStackObservation, type FrameStackObservationArgs } from "./wrappers/frame-stack-observation.js";
+export { NormalizeObservation, type NormalizeObservationArgs } from "./wrappers/normalize-observation.js";
+export {
+  NormalizeReward,
+  type NormalizeRewardArgs,
+  type NormalizeRewardStats,
+} from "./wrappers/normalize-reward.js";
+export { ObservationNoise, type ObservationNoiseArgs } from "./wrappers/observation-noise.js";
+export { OrderEnforcing } from "./wrappers/order-enforcing.js";
+export {
+  type EpisodeStatistics,
+  RecordEpisodeStatistics,
+  type RecordEpisodeStatisticsArgs,
+} from "./wrappers/record-episode-statistics.js";
+export { RunningMeanStd, type RunningMeanStdState } from "./wrappers/running-mean-std.js";
+export { StickyAction, type StickyActionArgs } from "./wrappers/sticky-action.js";
+export { TimeLimit } from "./wrappers/time-limit.js";
