@@ -60,19 +60,31 @@ function weights(view, ref, channels, what) {
   return out;
 }
 
+// Each layer owns its output buffer: acting allocates nothing (calls are synchronous, so a
+// buffer is never in use twice at once; forward() copies results out).
 function prepare(view, spec, what) {
-  return spec.map((l, k) => {
-    const at = what + "[" + k + "]";
+  return spec.map((l, index) => {
+    const at = what + "[" + index + "]";
     if (l.kind === "flatten") return l;
     if (l.kind === "dense") {
       const w = weights(view, l.weight, l.outSize, at + ".weight");
       // Stored [in][out]; transposed to [out][in] so each dot product reads memory in order.
-      const wT = new Float32Array(w.length);
+      const wT = new Float64Array(w.length);
       for (let i = 0; i < l.inSize; i++) for (let o = 0; o < l.outSize; o++) wT[o * l.inSize + i] = w[i * l.outSize + o];
-      return { ...l, wT, b: floats(view, l.bias, at + ".bias") };
+      return { ...l, wT, b: floats(view, l.bias, at + ".bias"), y: new Float64Array(l.outSize) };
     }
-    if (l.kind === "conv2d") return { ...l, w: weights(view, l.weight, l.outChannels, at + ".weight"), b: floats(view, l.bias, at + ".bias") };
-    return fail(at + ".kind " + JSON.stringify(l.kind) + " is not allowed; allowed: dense, conv2d, flatten");
+    if (l.kind !== "conv2d") fail(at + ".kind " + JSON.stringify(l.kind) + " is not allowed; allowed: dense, conv2d, flatten");
+    const h = l.inShape[0], wd = l.inShape[1], k = l.kernelSize, st = l.stride;
+    const g = { outH: Math.floor((h - k) / st) + 1, outW: Math.floor((wd - k) / st) + 1, top: 0, left: 0 };
+    if (l.padding === "same") {
+      // TensorFlow's rule: the odd padding pixel goes after (bottom/right).
+      g.outH = Math.ceil(h / st);
+      g.outW = Math.ceil(wd / st);
+      g.top = Math.floor(Math.max((g.outH - 1) * st + k - h, 0) / 2);
+      g.left = Math.floor(Math.max((g.outW - 1) * st + k - wd, 0) / 2);
+    }
+    const w = Float64Array.from(weights(view, l.weight, l.outChannels, at + ".weight"));
+    return { ...l, ...g, w, b: floats(view, l.bias, at + ".bias"), y: new Float64Array(g.outH * g.outW * l.outChannels) };
   });
 }
 
@@ -82,9 +94,9 @@ function activate(kind, y) {
 }
 
 function dense(l, x) {
-  const n = l.inSize, w = l.wT, y = new Float64Array(l.outSize);
-  for (let o = 0; o < l.outSize; o++) {
-    let s = l.b[o];
+  const n = l.inSize, m = l.outSize, w = l.wT, b = l.b, y = l.y;
+  for (let o = 0; o < m; o++) {
+    let s = b[o];
     const row = o * n;
     for (let i = 0; i < n; i++) s += x[i] * w[row + i];
     y[o] = s;
@@ -94,32 +106,22 @@ function dense(l, x) {
 
 function conv(l, x) {
   const h = l.inShape[0], wd = l.inShape[1], c = l.inShape[2], k = l.kernelSize, st = l.stride, oc = l.outChannels;
-  let outH, outW, top = 0, left = 0;
-  if (l.padding === "same") {
-    outH = Math.ceil(h / st);
-    outW = Math.ceil(wd / st);
-    top = Math.floor(Math.max((outH - 1) * st + k - h, 0) / 2);
-    left = Math.floor(Math.max((outW - 1) * st + k - wd, 0) / 2);
-  } else {
-    outH = Math.floor((h - k) / st) + 1;
-    outW = Math.floor((wd - k) / st) + 1;
-  }
-  const y = new Float64Array(outH * outW * oc);
-  for (let oy = 0; oy < outH; oy++)
-    for (let ox = 0; ox < outW; ox++)
+  const y = l.y, w = l.w;
+  for (let oy = 0; oy < l.outH; oy++)
+    for (let ox = 0; ox < l.outW; ox++)
       for (let o = 0; o < oc; o++) {
         let s = l.b[o];
         for (let ky = 0; ky < k; ky++) {
-          const iy = oy * st + ky - top;
+          const iy = oy * st + ky - l.top;
           if (iy < 0 || iy >= h) continue;
           for (let kx = 0; kx < k; kx++) {
-            const ix = ox * st + kx - left;
+            const ix = ox * st + kx - l.left;
             if (ix < 0 || ix >= wd) continue;
             const xi = (iy * wd + ix) * c, wi = (ky * k + kx) * c;
-            for (let ci = 0; ci < c; ci++) s += x[xi + ci] * l.w[(wi + ci) * oc + o];
+            for (let ci = 0; ci < c; ci++) s += x[xi + ci] * w[(wi + ci) * oc + o];
           }
         }
-        y[(oy * outW + ox) * oc + o] = s;
+        y[(oy * l.outW + ox) * oc + o] = s;
       }
   return y;
 }
@@ -163,9 +165,10 @@ export function fromBytes(json, bin) {
   const name = OUTPUT_NAMES[spec.output];
   if (!name) fail("policy.json: output " + JSON.stringify(spec.output) + " is not allowed; allowed: logits, q, mean");
 
+  const xBuf = new Float64Array(obsSize);
   function input(observation) {
     if (!observation || observation.length !== obsSize) fail("observation: expected " + obsSize + " numbers, got " + (observation ? observation.length : observation));
-    const x = new Float64Array(obsSize);
+    const x = xBuf;
     for (let i = 0; i < obsSize; i++) {
       const v = observation[i];
       x[i] = norm ? Math.min(Math.max(f(f(v - norm.mean[i]) / norm.sd[i]), -norm.clip), norm.clip) : v;
