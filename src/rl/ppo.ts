@@ -163,60 +163,58 @@ export class PPO extends Algorithm<PpoConfig> {
     const buffer = this.buffer;
     const batchSize = N * c.numSteps;
     const minibatchSize = Math.max(1, Math.floor(batchSize / c.numMinibatches));
-    const actions = new Float32Array(N * actDim);
-    const envActions = discrete ? new Int32Array(N) : new Float32Array(N * actDim);
-    const logProbs = new Float32Array(N);
     let iteration = 0;
-    let stop = false;
-    while (!stop && this.numTimesteps < this.totalTimesteps) {
+    while (this.numTimesteps < this.totalTimesteps) {
       iteration++;
       // CleanRL anneals with frac = 1 - (iteration - 1) / numIterations, i.e. by progress at the start.
       nets.optimizer.lr = c.annealLr ? c.learningRate * (1 - this.progress()) : c.learningRate;
-      await this.rolloutStart();
-      buffer.reset();
-      for (let t = 0; t < c.numSteps; t++) {
-        const out = this.fast.forward(this.obs, N);
-        const values = this.fast.value!(this.obs, N);
-        for (let i = 0; i < N; i++) {
-          if (discrete) {
-            const a = sampleCategorical(out, this.rng, i * actionSize, actionSize);
-            actions[i] = a;
-            envActions[i] = a;
-            logProbs[i] = categoricalLogProb(out, i * actionSize, actionSize, a);
-          } else {
-            logProbs[i] = sampleGaussian(
-              out,
-              i * actionSize,
-              this.logStd,
-              actionSize,
-              this.rng,
-              actions,
-              i * actionSize,
-            );
-          }
-        }
-        if (!discrete) {
-          envActions.set(actions);
-          this.clipAction(envActions as Float32Array);
-        }
-        const step = this.vecEnv!.step(envActions);
-        this.recordStep(step);
-        buffer.add(this.obs, actions, logProbs, values, step.rewards, step.terminated, step.truncated);
-        for (let i = 0; i < N; i++) {
-          if (step.truncated[i] && !step.terminated[i])
-            buffer.setFinalValue(
-              i,
-              this.fast.value!(this.normalizeOne(step.finalObs[i]!), 1, this.oneValue)[0]!,
-            );
-        }
-        const go = this.advance(step);
-        if (go === false || (go instanceof Promise && !(await go))) stop = true;
-      }
-      await this.rolloutEnd();
+      // A callback that stops training mid-rollout skips the update of the partial rollout (as SB3).
+      if (!(await this.collectRollout(buffer))) break;
       buffer.computeReturnsAndAdvantages(this.fast.value!(this.obs, N), c.gamma, c.gaeLambda);
       this.update(nets, buffer, minibatchSize);
       if (iteration % c.logInterval === 0) this.dumpLogs({ "time/iterations": iteration });
     }
+  }
+
+  /** Fills the buffer with `numSteps` vector steps of the current policy; false if a callback said stop. */
+  private async collectRollout(buffer: RolloutBuffer): Promise<boolean> {
+    const { actionSize: n, discrete } = this.spaces;
+    const N = this.config.numEnvs;
+    const actions = new Float32Array(N * (discrete ? 1 : n));
+    const envActions = discrete ? new Int32Array(N) : new Float32Array(N * n);
+    const logProbs = new Float32Array(N);
+    await this.rolloutStart();
+    buffer.reset();
+    for (let t = 0; t < this.config.numSteps; t++) {
+      const out = this.fast.forward(this.obs, N);
+      const values = this.fast.value!(this.obs, N);
+      for (let i = 0; i < N; i++) {
+        if (discrete) {
+          const a = sampleCategorical(out, this.rng, i * n, n);
+          actions[i] = a;
+          envActions[i] = a;
+          logProbs[i] = categoricalLogProb(out, i * n, n, a);
+        } else logProbs[i] = sampleGaussian(out, i * n, this.logStd, n, this.rng, actions, i * n);
+      }
+      // The buffer keeps the sampled action; the env gets it clipped to the bounds.
+      if (!discrete) {
+        envActions.set(actions);
+        this.clipAction(envActions as Float32Array);
+      }
+      const step = this.vecEnv!.step(envActions);
+      this.recordStep(step);
+      buffer.add(this.obs, actions, logProbs, values, step.rewards, step.terminated, step.truncated);
+      for (let i = 0; i < N; i++) {
+        if (step.truncated[i] && !step.terminated[i]) {
+          const finalObs = this.normalizeOne(step.finalObs[i]!);
+          buffer.setFinalValue(i, this.fast.value!(finalObs, 1, this.oneValue)[0]!);
+        }
+      }
+      const go = this.advance(step);
+      if (go === false || (go instanceof Promise && !(await go))) return false;
+    }
+    await this.rolloutEnd();
+    return true;
   }
 
   /** The epochs of minibatch gradient steps on one rollout, then the acting copy is refreshed. */

@@ -1,0 +1,154 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { Rng } from "../core/rng.js";
+import { evaluatePolicy } from "../eval/evaluate.js";
+import { loadPolicy } from "../nn/checkpoint.js";
+import { compileSpec } from "../nn/fast.js";
+import { QNetwork, tf } from "../nn/index.js";
+import { DQN } from "./dqn.js";
+import { Logger, type LogRow } from "./logger.js";
+import { registerRlTestEnvs } from "./testing-fakes.js";
+
+registerRlTestEnvs();
+const dir = mkdtempSync(join(tmpdir(), "rldistill-dqn-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function memoryLogger(rows: LogRow[]): Logger {
+  return new Logger([{ write: (step, row) => rows.push({ step, ...row }), close() {} }]);
+}
+
+const quick = {
+  learningStarts: 200,
+  trainFrequency: 4,
+  batchSize: 32,
+  targetNetworkFrequency: 100,
+  logInterval: 200,
+};
+
+describe("DQN config", () => {
+  it("uses CleanRL's defaults and needs a discrete action space", () => {
+    const m = new DQN({ env: "CartPole-v1" });
+    expect(m.config).toMatchObject({
+      learningRate: 2.5e-4,
+      bufferSize: 10_000,
+      tau: 1,
+      targetNetworkFrequency: 500,
+      batchSize: 128,
+      startE: 1,
+      endE: 0.05,
+      explorationFraction: 0.5,
+      learningStarts: 10_000,
+      trainFrequency: 10,
+      hiddenSizes: [120, 84],
+      loss: "mse",
+    });
+    expect(() => new DQN({ env: "Pendulum-v1" })).toThrow(/DQN needs a Discrete action space/);
+    expect(() => new DQN({ env: "CartPole-v1", loss: "l1" })).toThrow(
+      /dqn\.loss: expected one of mse, huber/,
+    );
+  });
+});
+
+describe("DQN determinism", () => {
+  it("the same seed gives identical losses and Q-values; another seed does not", async () => {
+    const run = async (seed: number) => {
+      const rows: LogRow[] = [];
+      const model = new DQN({ env: "CartPole-v1", seed, ...quick, numEnvs: 2 });
+      await model.learn({ totalTimesteps: 800, logger: memoryLogger(rows) });
+      return {
+        loss: rows.map((r) => r["train/loss"]),
+        q: Array.from(model.qValues(Float32Array.of(0.1, 0, -0.1, 0.2))),
+      };
+    };
+    const a = await run(1);
+    const b = await run(1);
+    const c = await run(2);
+    expect(a.loss.length).toBe(4);
+    expect(a.loss[3]).toBeTypeOf("number");
+    expect(a).toEqual(b);
+    expect(c.q).not.toEqual(a.q);
+  });
+});
+
+describe("DQN learning", () => {
+  it("CartPole: greedy return >= 120 after 10k steps", async () => {
+    const model = new DQN({
+      env: "CartPole-v1",
+      seed: 1,
+      learningStarts: 1000,
+      explorationFraction: 0.3,
+      learningRate: 1e-3,
+      targetNetworkFrequency: 250,
+      trainFrequency: 4,
+      batchSize: 64,
+    });
+    await model.learn({ totalTimesteps: 10_000 });
+    expect(
+      evaluatePolicy(model, "CartPole-v1", { episodes: 10, seed: 100 }).meanReturn,
+    ).toBeGreaterThanOrEqual(120);
+  });
+
+  it("bootstraps time-limit truncations from finalObs (double, dueling, Huber): Q -> 1 / (1 - gamma)", async () => {
+    const model = new DQN({
+      env: "RlTest/Endless-v0",
+      seed: 0,
+      ...quick,
+      gamma: 0.8,
+      learningRate: 3e-3,
+      doubleQ: true,
+      dueling: true,
+      loss: "huber",
+    });
+    await model.learn({ totalTimesteps: 4000 });
+    // Treating truncation as termination would give mean_k (1 - 0.8^k) / 0.2 = 3.31 (k = 1..5).
+    for (const q of model.qValues(Float32Array.of(1))) {
+      expect(q).toBeGreaterThan(4.5);
+      expect(q).toBeLessThan(5.5);
+    }
+  });
+});
+
+describe("DQN export and save/load", () => {
+  it("folds dueling heads exactly: the spec's Q-values equal the network's", async () => {
+    const model = new DQN({ env: "Acrobot-v1", seed: 3, ...quick, dueling: true, hiddenSizes: [32, 16] });
+    await model.learn({ totalTimesteps: 400 });
+    const net = new QNetwork(
+      {
+        obsShape: [6],
+        numActions: 3,
+        dueling: true,
+        body: { kind: "mlp", hidden: [32, 16], activation: "relu" },
+      },
+      new Rng(0),
+    );
+    net.setWeights(model.weights);
+    const rng = new Rng(4);
+    const obs = Float32Array.from({ length: 6 * 5 }, () => rng.normal());
+    const expected = net.q(tf.tensor2d(obs, [5, 6])).dataSync();
+    const compiled = compileSpec(model.toPolicySpec());
+    const got = compiled.forward(obs, 5);
+    for (let k = 0; k < 15; k++) expect(got[k]).toBeCloseTo(expected[k]!, 4);
+    net.dispose();
+  });
+
+  it("round-trips weights, target network, optimizer and (on request) the replay buffer", async () => {
+    const model = new DQN({ env: "CartPole-v1", seed: 5, ...quick, normalizeObs: true });
+    await model.learn({ totalTimesteps: 500 });
+    const plain = await model.save(join(dir, "dqn-plain"));
+    const full = await model.save(join(dir, "dqn-full.rldistill"), { includeReplayBuffer: true });
+    const a = DQN.load(plain);
+    const b = DQN.load(full);
+    expect(a.replay).toBeNull();
+    expect(b.replay!.size).toBe(500);
+    expect(Array.from(b.replay!.obs)).toEqual(Array.from(model.replay!.obs));
+    const obs = Float32Array.of(0.02, 0.3, -0.01, -0.2);
+    expect(a.qValues(obs)).toEqual(model.qValues(obs));
+    expect(a.numTimesteps).toBe(500);
+    expect(loadPolicy(plain).spec.output).toBe("q");
+    expect(compileSpec(loadPolicy(plain).spec).act(obs)).toBe(model.act(obs));
+    await b.learn({ totalTimesteps: 100, resetNumTimesteps: false });
+    expect(b.numTimesteps).toBe(600);
+  });
+});

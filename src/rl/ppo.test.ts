@@ -1,0 +1,218 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { ConfigError } from "../core/errors.js";
+import { Rng } from "../core/rng.js";
+import { evaluatePolicy } from "../eval/evaluate.js";
+import { loadPolicy } from "../nn/checkpoint.js";
+import {
+  categoricalLogProb as tfCategoricalLogProb,
+  gaussianLogProb as tfGaussianLogProb,
+} from "../nn/distributions.js";
+import { compileSpec } from "../nn/fast.js";
+import { initBackend, tf } from "../nn/index.js";
+import { BaseCallback, type CallbackContext } from "./callbacks.js";
+import { categoricalLogProb, gaussianLogProb } from "./distributions.js";
+import { Logger, type LogRow } from "./logger.js";
+import { PPO } from "./ppo.js";
+import { registerRlTestEnvs } from "./testing-fakes.js";
+
+registerRlTestEnvs();
+
+const dir = mkdtempSync(join(tmpdir(), "rldistill-ppo-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Collects every dumped log row. */
+function memoryLogger(rows: LogRow[]): Logger {
+  return new Logger([{ write: (step, row) => rows.push({ step, ...row }), close() {} }]);
+}
+
+const tiny = { numEnvs: 2, numSteps: 32, numMinibatches: 2, updateEpochs: 2 };
+
+describe("PPO config", () => {
+  it("uses CleanRL's defaults and rejects unknown or bad fields by name", () => {
+    const m = new PPO({ env: "CartPole-v1" });
+    expect(m.config).toMatchObject({
+      learningRate: 2.5e-4,
+      numEnvs: 4,
+      numSteps: 128,
+      clipCoef: 0.2,
+      entCoef: 0.01,
+    });
+    expect(() => new PPO({ env: "CartPole-v1", clipcoef: 0.1 } as never)).toThrow(
+      /ppo\.clipcoef: unknown option; allowed: learningRate/,
+    );
+    expect(() => new PPO({ env: "CartPole-v1", numMinibatches: 0 })).toThrow(ConfigError);
+    expect(() => new PPO({ env: "CartPole-v1", activation: "gelu" })).toThrow(
+      /ppo\.activation: expected one of tanh, relu/,
+    );
+    expect(() => new PPO({ env: "CartPole-v9" })).toThrow(/unknown env id "CartPole-v9"/);
+  });
+});
+
+describe("PPO log-probabilities", () => {
+  it("acting (plain arrays) and the loss (tensors) agree", async () => {
+    await initBackend();
+    const rng = new Rng(0);
+    const logits = Float32Array.from({ length: 12 }, () => rng.normal(0, 3));
+    const actions = [2, 0, 1, 2];
+    const t = tfCategoricalLogProb(tf.tensor2d(logits, [4, 3]), tf.tensor1d(actions, "int32")).dataSync();
+    actions.forEach((a, i) => expect(categoricalLogProb(logits, i * 3, 3, a)).toBeCloseTo(t[i]!, 4));
+    const mean = Float32Array.from([0.5, -1, 2, 0]);
+    const act = Float32Array.from([0.1, -0.5, 3, 1]);
+    const logStd = Float32Array.from([-0.5, 0.3]);
+    const g = tfGaussianLogProb(
+      tf.tensor2d(mean, [2, 2]),
+      tf.tensor1d(logStd),
+      tf.tensor2d(act, [2, 2]),
+    ).dataSync();
+    for (let i = 0; i < 2; i++)
+      expect(gaussianLogProb(act, i * 2, mean, i * 2, logStd, 2)).toBeCloseTo(g[i]!, 4);
+  });
+});
+
+describe("PPO determinism", () => {
+  it("the same seed gives identical losses, actions and weights; another seed does not", async () => {
+    const run = async (seed: number) => {
+      const rows: LogRow[] = [];
+      const model = new PPO({ env: "CartPole-v1", seed, ...tiny });
+      await model.learn({ totalTimesteps: 256, logger: memoryLogger(rows) });
+      const rng = new Rng(5);
+      const obs = Float32Array.from([0.01, -0.2, 0.03, 0.1]);
+      const actions = Array.from({ length: 20 }, () => model.predict(obs, { rng }));
+      return {
+        rows,
+        actions,
+        weights: Array.from(
+          model.toPolicySpec().layers[0]!.kind === "dense"
+            ? (model.toPolicySpec().layers[0] as { weight: Float32Array }).weight
+            : [],
+        ),
+      };
+    };
+    const a = await run(3);
+    const b = await run(3);
+    const c = await run(4);
+    expect(a.rows.length).toBe(4);
+    expect(a.rows.map((r) => r["train/policy_loss"])).toEqual(b.rows.map((r) => r["train/policy_loss"]));
+    expect(a.rows.map((r) => r["train/value_loss"])).toEqual(b.rows.map((r) => r["train/value_loss"]));
+    expect(a.actions).toEqual(b.actions);
+    expect(a.weights).toEqual(b.weights);
+    expect(c.rows.map((r) => r["train/value_loss"])).not.toEqual(a.rows.map((r) => r["train/value_loss"]));
+    for (const key of [
+      "train/approx_kl",
+      "train/clip_fraction",
+      "train/entropy_loss",
+      "train/explained_variance",
+      "time/fps",
+      "rollout/ep_rew_mean",
+    ]) {
+      expect(a.rows[3]).toHaveProperty([key]);
+    }
+    expect(a.rows[3]!["time/total_timesteps"]).toBe(256);
+  });
+});
+
+describe("PPO learning", () => {
+  it("CartPole: greedy return >= 150 after 12k steps", async () => {
+    const model = new PPO({ env: "CartPole-v1", seed: 1, numEnvs: 8, numSteps: 64, learningRate: 1e-3 });
+    await model.learn({ totalTimesteps: 12_288 });
+    const r = evaluatePolicy(model, "CartPole-v1", { episodes: 10, seed: 100 });
+    expect(r.meanReturn).toBeGreaterThanOrEqual(150);
+  });
+
+  it("continuous (obs and reward normalisation): learns to hit a target, acts inside the bounds, exports a Gaussian spec", async () => {
+    const env = "RlTest/Target-v0";
+    const model = new PPO({
+      env,
+      seed: 0,
+      numEnvs: 4,
+      numSteps: 64,
+      learningRate: 3e-3,
+      gamma: 0.5,
+      entCoef: 0,
+      logStdInit: -0.5,
+      normalizeObs: true,
+      normalizeReward: true,
+    });
+    const before = evaluatePolicy(model, env, { episodes: 10, seed: 7 }).meanReturn;
+    await model.learn({ totalTimesteps: 8192 });
+    const after = evaluatePolicy(model, env, { episodes: 10, seed: 7 }).meanReturn;
+    // Random play scores about 8 * (1 - 2/3) = 2.7 per episode; perfect play 8.
+    expect(before).toBeLessThan(5);
+    expect(after).toBeGreaterThan(6.5);
+    const rng = new Rng(1);
+    for (let k = 0; k < 50; k++) {
+      const a = model.predict(Float32Array.of(rng.uniform(-1, 1)), { rng }) as Float32Array;
+      expect(Math.abs(a[0]!)).toBeLessThanOrEqual(1);
+    }
+    const spec = model.toPolicySpec();
+    expect(spec.output).toBe("mean");
+    expect(spec.logStd).toHaveLength(1);
+    expect(spec.obsNorm?.mean).toHaveLength(1);
+    // The exported spec (with its obs normalisation) acts as the model does.
+    const compiled = compileSpec(spec);
+    const obs = Float32Array.of(0.3);
+    expect((compiled.act(obs) as Float32Array)[0]).toBeCloseTo((model.act(obs) as Float32Array)[0]!, 5);
+  });
+
+  it("bootstraps time-limit truncations from V(finalObs): V -> 1 / (1 - gamma)", async () => {
+    const model = new PPO({
+      env: "RlTest/Endless-v0",
+      seed: 0,
+      numEnvs: 2,
+      numSteps: 64,
+      gamma: 0.8,
+      learningRate: 3e-3,
+      entCoef: 0,
+    });
+    await model.learn({ totalTimesteps: 8192 });
+    const v = compileSpec(model.toPolicySpec()).value!(Float32Array.of(1))[0]!;
+    // Treating truncation as termination would give mean_k (1 - 0.8^k) / 0.2 = 3.31 (k = 1..5).
+    expect(v).toBeGreaterThan(4.5);
+    expect(v).toBeLessThan(5.5);
+  });
+});
+
+describe("PPO save/load", () => {
+  it("round-trips weights, optimizer, counters and statistics; loadPolicy reads the same file", async () => {
+    const model = new PPO({ env: "CartPole-v1", seed: 2, ...tiny, normalizeObs: true });
+    await model.learn({ totalTimesteps: 128 });
+    const file = await model.save(join(dir, "ppo"));
+    expect(file).toBe(join(dir, "ppo.rldistill"));
+    const loaded = PPO.load(file);
+    expect(loaded.numTimesteps).toBe(128);
+    expect(loaded.config).toEqual(model.config);
+    const obs = Float32Array.from([0.1, 0.5, -0.05, -0.4]);
+    expect(loaded.distribution(obs)).toEqual(model.distribution(obs));
+    expect(loaded.toPolicySpec()).toEqual(model.toPolicySpec());
+    const { spec, meta } = loadPolicy(file);
+    expect(spec.obsNorm).toBeDefined();
+    expect(compileSpec(spec).act(obs)).toBe(model.act(obs));
+    expect(meta["numTimesteps"]).toBe(128);
+
+    // Continuing from the file: the counter continues, the optimizer keeps its step count.
+    const rows: LogRow[] = [];
+    await loaded.learn({ totalTimesteps: 64, resetNumTimesteps: false, logger: memoryLogger(rows) });
+    expect(loaded.numTimesteps).toBe(192);
+    expect(rows.at(-1)!["train/n_updates"]).toBe(2 * 2 * 2 + 2 * 2);
+  });
+});
+
+describe("PPO callbacks", () => {
+  it("calls onStep once per vector step and stops when it returns false", async () => {
+    const seen: number[] = [];
+    class StopAt extends BaseCallback {
+      override onStep(ctx: CallbackContext): boolean {
+        seen.push(ctx.numTimesteps);
+        return ctx.numTimesteps < 20;
+      }
+    }
+    const model = new PPO({ env: "CartPole-v1", seed: 0, ...tiny });
+    await model.learn({ totalTimesteps: 1000, callbacks: [new StopAt()] });
+    expect(seen.slice(0, 3)).toEqual([2, 4, 6]);
+    // Stops at once, without training on the partial rollout (as SB3).
+    expect(model.numTimesteps).toBe(20);
+  });
+});
