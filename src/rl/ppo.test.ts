@@ -58,7 +58,8 @@ describe("PPO log-probabilities", () => {
     const logits = Float32Array.from({ length: 12 }, () => rng.normal(0, 3));
     const actions = [2, 0, 1, 2];
     const t = tfCategoricalLogProb(tf.tensor2d(logits, [4, 3]), tf.tensor1d(actions, "int32")).dataSync();
-    actions.forEach((a, i) => expect(categoricalLogProb(logits, i * 3, 3, a)).toBeCloseTo(t[i]!, 4));
+    for (const [i, a] of actions.entries())
+      expect(categoricalLogProb(logits, i * 3, 3, a)).toBeCloseTo(t[i]!, 4);
     const mean = Float32Array.from([0.5, -1, 2, 0]);
     const act = Float32Array.from([0.1, -0.5, 3, 1]);
     const logStd = Float32Array.from([-0.5, 0.3]);

@@ -12,8 +12,8 @@ import { listEnvs, register } from "../envs/registry.js";
  * Never terminates; 8 steps per episode (time limit). Optimal policy: action = observation.
  */
 export class TargetEnv implements Env<Float32Array, Float32Array> {
-  readonly observationSpace = new Box(-1, 1, { shape: [1] });
-  readonly actionSpace = new Box(-1, 1, { shape: [1] });
+  readonly observationSpace = new Box<Float32Array>(-1, 1, { shape: [1] });
+  readonly actionSpace = new Box<Float32Array>(-1, 1, { shape: [1] });
   private rng = new Rng(0);
   private target = 0;
 
@@ -42,7 +42,7 @@ export class TargetEnv implements Env<Float32Array, Float32Array> {
  * treating them as terminations would give the mean of (1 - gamma^k) / (1 - gamma), k = 1..5.
  */
 export class EndlessEnv implements Env<Float32Array, number> {
-  readonly observationSpace = new Box(0, 1, { shape: [1] });
+  readonly observationSpace = new Box<Float32Array>(0, 1, { shape: [1] });
   readonly actionSpace = new Discrete(2);
 
   get unwrapped(): Env<unknown, unknown> {
