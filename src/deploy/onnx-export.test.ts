@@ -67,6 +67,14 @@ describe("exportOnnx", () => {
     check(bytes, "mlp.onnx");
   });
 
+  it("opset 17 (the newest onnx 1.12's checker knows) also checks and runs", async () => {
+    const spec = randomCnnSpec(9);
+    const bytes = exportOnnx(spec, { opset: 17, includeValue: true });
+    expect(decodeModel(bytes).opsetImports).toEqual([{ domain: "", version: 17 }]);
+    expect(await maxError(spec, bytes, 8, true)).toBeLessThan(1e-5);
+    check(bytes, "cnn-17.onnx");
+  });
+
   it("clips normalised observations exactly (far-out observations saturate)", async () => {
     const spec = randomMlpSpec({
       obsSize: 4,

@@ -237,6 +237,36 @@ describe("importOnnx: PyTorch-shaped graphs", () => {
     expect(await agreement(bytes, spec, chwToHwc)).toBeLessThan(1e-5);
   });
 
+  it("MatMul(x, Transpose(W)) with the weight in [out, in] (torch's dynamo exporter)", async () => {
+    const bytes = torchModel(
+      [
+        {
+          opType: "Transpose",
+          inputs: ["fc1.weight"],
+          outputs: ["t1"],
+          attributes: [{ name: "perm", type: "ints", ints: [1, 0] }],
+        },
+        { opType: "MatMul", inputs: ["input", "t1"], outputs: ["mm1"] },
+        { opType: "Add", inputs: ["mm1", "fc1.bias"], outputs: ["a1"] },
+        { opType: "Relu", inputs: ["a1"], outputs: ["r1"] },
+        { opType: "Transpose", inputs: ["fc2.weight"], outputs: ["t2"] },
+        { opType: "MatMul", inputs: ["r1", "t2"], outputs: ["mm2"] },
+        { opType: "Add", inputs: ["mm2", "fc2.bias"], outputs: ["output"] },
+      ],
+      [
+        floatTensor("fc1.weight", [16, 4], transpose(w1, 4, 16)),
+        floatTensor("fc1.bias", [16], b1),
+        floatTensor("fc2.weight", [3, 16], transpose(w2, 16, 3)),
+        floatTensor("fc2.bias", [3], b2),
+      ],
+      [4],
+    );
+    const spec = importOnnx(bytes);
+    const first = spec.layers[0]!;
+    expect(first.kind === "dense" && Array.from(first.weight)).toEqual(Array.from(w1));
+    expect(await agreement(bytes, spec)).toBeLessThan(1e-5);
+  });
+
   it("names the unsupported op and what is supported", () => {
     const bytes = torchModel(
       [

@@ -6,18 +6,27 @@
  * node outside that vocabulary is reported by op type and name.
  */
 import { ArtifactError, ConfigError, checkKnownKeys } from "../core/errors.js";
-import type { Activation, DenseLayerSpec, LayerSpec, ObsNormSpec, PolicySpec } from "../nn/spec.js";
+import type {
+  Activation,
+  Conv2dLayerSpec,
+  DenseLayerSpec,
+  LayerSpec,
+  ObsNormSpec,
+  PolicySpec,
+} from "../nn/spec.js";
 import { META } from "./onnx-export.js";
 import {
-  DataType,
-  decodeModel,
-  type OnnxAttribute,
-  type OnnxNode,
-  type OnnxTensor,
-  tensorFloats,
-  tensorInt8,
-  tensorInts,
-} from "./onnx-proto.js";
+  attr,
+  broadcastTo,
+  type Const,
+  Constants,
+  chwToHwc,
+  floatAttr,
+  intAttr,
+  intsAttr,
+  label,
+} from "./onnx-graph.js";
+import { decodeModel, type OnnxNode } from "./onnx-proto.js";
 import { describeInput } from "./onnx-runtime.js";
 import { convGeometry } from "./spec-shapes.js";
 
@@ -34,143 +43,6 @@ export interface ImportOnnxOptions {
 const OPTION_KEYS = ["output", "allowNchwInput"] as const;
 const SUPPORTED =
   "Gemm, MatMul, Add (bias), Relu, Tanh, Conv, Flatten, Reshape, Transpose, Identity, Dropout, Sub/Div/Clip (normalisation)";
-
-type Const = { data: Float32Array; dims: number[] };
-
-function attr(node: OnnxNode, name: string): OnnxAttribute | undefined {
-  return node.attributes?.find((a) => a.name === name);
-}
-function intAttr(node: OnnxNode, name: string, fallback: number): number {
-  const a = attr(node, name);
-  return a?.type === "int" ? a.i : fallback;
-}
-function floatAttr(node: OnnxNode, name: string, fallback: number): number {
-  const a = attr(node, name);
-  return a?.type === "float" ? a.f : fallback;
-}
-function intsAttr(node: OnnxNode, name: string): number[] | undefined {
-  const a = attr(node, name);
-  return a?.type === "ints" ? a.ints : undefined;
-}
-function label(node: OnnxNode): string {
-  return `${node.opType} node "${node.name || node.outputs[0]}"`;
-}
-
-/** Constant tensors: initializers, Constant nodes, and Identity/DequantizeLinear/Add/Sqrt of constants. */
-class Constants {
-  private cache = new Map<string, Const | null>();
-  constructor(
-    private readonly inits: Map<string, OnnxTensor>,
-    private readonly producer: Map<string, OnnxNode>,
-  ) {}
-
-  get(name: string): Const | undefined {
-    if (!this.cache.has(name)) this.cache.set(name, this.compute(name) ?? null);
-    return this.cache.get(name) ?? undefined;
-  }
-
-  ints(name: string): number[] | undefined {
-    const t = this.inits.get(name) ?? this.constantNodeTensor(name);
-    return t && (t.dataType === DataType.INT64 || t.dataType === DataType.INT32) ? tensorInts(t) : undefined;
-  }
-
-  private constantNodeTensor(name: string): OnnxTensor | undefined {
-    const n = this.producer.get(name);
-    const v = n?.opType === "Constant" ? attr(n, "value") : undefined;
-    return v?.type === "tensor" ? v.t : undefined;
-  }
-
-  private compute(name: string): Const | undefined {
-    const t = this.inits.get(name) ?? this.constantNodeTensor(name);
-    if (t) {
-      if (t.dataType === DataType.FLOAT || t.dataType === DataType.DOUBLE)
-        return { data: tensorFloats(t), dims: t.dims };
-      if (t.dataType === DataType.INT8) return { data: Float32Array.from(tensorInt8(t)), dims: t.dims };
-      if (t.dataType === DataType.UINT8 && t.rawData)
-        return { data: Float32Array.from(t.rawData), dims: t.dims };
-      return undefined;
-    }
-    const n = this.producer.get(name);
-    if (!n) return undefined;
-    if (n.opType === "Constant") {
-      const a = n.attributes?.[0];
-      if (a?.type === "float") return { data: Float32Array.of(a.f), dims: [] };
-      if (a?.type === "floats") return { data: Float32Array.from(a.floats), dims: [a.floats.length] };
-      return undefined;
-    }
-    const ins = n.inputs.filter((i) => i !== "").map((i) => this.get(i));
-    if (ins.some((c) => !c)) return undefined;
-    const [a, b, c] = ins as Const[];
-    if (n.opType === "Identity") return a;
-    if (n.opType === "Sqrt") return { data: a!.data.map(Math.sqrt), dims: a!.dims };
-    if (n.opType === "Add" && b) {
-      if (b.data.length === 1) return { data: a!.data.map((v) => v + b.data[0]!), dims: a!.dims };
-      if (a!.data.length === 1) return { data: b.data.map((v) => v + a!.data[0]!), dims: b.dims };
-      if (a!.data.length === b.data.length)
-        return { data: a!.data.map((v, i) => v + b.data[i]!), dims: a!.dims };
-    }
-    if (n.opType === "DequantizeLinear" && b) return dequantize(n, a!, b, c);
-    return undefined;
-  }
-}
-
-/** (q - zero_point) * scale in float32, per tensor or along `axis`, as ONNX DequantizeLinear. */
-function dequantize(node: OnnxNode, q: Const, scale: Const, zero?: Const): Const {
-  const rank = q.dims.length;
-  const axis = (intAttr(node, "axis", 1) + rank) % rank;
-  const inner = q.dims.slice(axis + 1).reduce((x, y) => x * y, 1);
-  const channels = scale.data.length === 1 ? 1 : q.dims[axis]!;
-  const out = new Float32Array(q.data.length);
-  for (let i = 0; i < out.length; i++) {
-    const c = channels === 1 ? 0 : Math.floor(i / inner) % channels;
-    out[i] = (q.data[i]! - (zero?.data[c] ?? 0)) * scale.data[c]!;
-  }
-  return { data: out, dims: q.dims };
-}
-
-/** Numpy-style broadcast of a constant to a per-sample shape (a leading batch dim of 1 allowed). */
-function broadcastTo(what: string, c: Const, target: number[]): Float32Array {
-  const dims = c.dims.slice();
-  while (dims.length > target.length && dims[0] === 1) dims.shift();
-  if (dims.length > target.length)
-    throw new ArtifactError(
-      `${what}: constant of shape [${c.dims.join(", ")}] does not broadcast to [${target.join(", ")}]`,
-    );
-  const padded = [...Array(target.length - dims.length).fill(1), ...dims];
-  if (padded.some((d, i) => d !== 1 && d !== target[i])) {
-    throw new ArtifactError(
-      `${what}: constant of shape [${c.dims.join(", ")}] does not broadcast to [${target.join(", ")}]`,
-    );
-  }
-  const n = target.reduce((x, y) => x * y, 1);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    let rem = i;
-    let src = 0;
-    let stride = 1;
-    for (let d = target.length - 1; d >= 0; d--) {
-      const idx = rem % target[d]!;
-      rem = Math.floor(rem / target[d]!);
-      if (padded[d] !== 1) src += idx * stride;
-      stride *= padded[d]!;
-    }
-    out[i] = c.data[src]!;
-  }
-  return out;
-}
-
-/** CHW-ordered array -> HWC order. */
-function chwToHwc(a: Float32Array, c: number, h: number, w: number, rowsOf = 1): Float32Array {
-  const out = new Float32Array(a.length);
-  for (let ci = 0; ci < c; ci++)
-    for (let y = 0; y < h; y++)
-      for (let x = 0; x < w; x++) {
-        const from = ((ci * h + y) * w + x) * rowsOf;
-        const to = ((y * w + x) * c + ci) * rowsOf;
-        out.set(a.subarray(from, from + rowsOf), to);
-      }
-  return out;
-}
 
 interface StackResult {
   layers: LayerSpec[];
@@ -232,6 +104,66 @@ function normScale(
   }
   const std = broadcastTo("normalisation divisor", ctx.consts.get(divisor)!, shape);
   return { variance: std.map((s) => s * s), epsilon: 0 };
+}
+
+/** An ONNX Conv (NCHW, OIHW weight) as a channels-last conv2d layer; padding must be valid or TF same. */
+function convLayer(
+  node: OnnxNode,
+  shape: [number, number, number],
+  constIn: (node: OnnxNode, index: number, what: string) => Const,
+): Conv2dLayerSpec {
+  const w = constIn(node, 1, "weight");
+  const [outC, inC, kh, kw] = w.dims as [number, number, number, number];
+  const [h, wd, c] = shape;
+  const strides = intsAttr(node, "strides") ?? [1, 1];
+  const pads = intsAttr(node, "pads") ?? [0, 0, 0, 0];
+  const autoPad = attr(node, "auto_pad");
+  const dil = intsAttr(node, "dilations") ?? [1, 1];
+  if (
+    inC !== c ||
+    kh !== kw ||
+    strides[0] !== strides[1] ||
+    intAttr(node, "group", 1) !== 1 ||
+    dil.some((d) => d !== 1)
+  ) {
+    throw new ArtifactError(
+      `${label(node)}: needs square kernels, equal strides, group 1 and dilation 1 over ${c} channels (weight [${w.dims.join(", ")}], strides [${strides.join(", ")}])`,
+    );
+  }
+  const base = { inShape: [h, wd, c] as [number, number, number], kernelSize: kh, stride: strides[0]! };
+  const same = convGeometry({ ...base, padding: "same" });
+  const autoPadMode = autoPad?.type === "string" ? autoPad.s : "NOTSET";
+  let padding: "valid" | "same";
+  if (autoPadMode === "VALID" || (autoPadMode === "NOTSET" && pads.every((p) => p === 0))) padding = "valid";
+  else if (
+    autoPadMode === "SAME_UPPER" ||
+    (autoPadMode === "NOTSET" &&
+      pads.join() === [same.padTop, same.padLeft, same.padBottom, same.padRight].join())
+  )
+    padding = "same";
+  else
+    throw new ArtifactError(
+      `${label(node)}: pads [${pads.join(", ")}] (auto_pad ${autoPadMode}) are neither "valid" nor TensorFlow "same" padding`,
+    );
+  // OIHW -> HWIO
+  const hwio = new Float32Array(w.data.length);
+  for (let o = 0; o < outC; o++)
+    for (let i = 0; i < inC; i++)
+      for (let y = 0; y < kh; y++)
+        for (let x = 0; x < kw; x++)
+          hwio[((y * kw + x) * inC + i) * outC + o] = w.data[((o * inC + i) * kh + y) * kw + x]!;
+  const bias = node.inputs[2]
+    ? broadcastTo("Conv bias", constIn(node, 2, "bias"), [outC])
+    : new Float32Array(outC);
+  return {
+    kind: "conv2d",
+    ...base,
+    outChannels: outC,
+    padding,
+    weight: hwio,
+    bias,
+    activation: "linear",
+  };
 }
 
 function parseStack(ctx: Context, chain: OnnxNode[], where: string): StackResult {
@@ -311,62 +243,10 @@ function parseStack(ctx: Context, chain: OnnxNode[], where: string): StackResult
         throw new ArtifactError(
           `${label(node)}: Conv needs an NCHW image here, but the tensor is [${shape.join(", ")}]${nchw ? "" : " channels-last"}`,
         );
-      const w = constIn(node, 1, "weight");
-      const [outC, inC, kh, kw] = w.dims as [number, number, number, number];
-      const [h, wd, c] = shape as [number, number, number];
-      const strides = intsAttr(node, "strides") ?? [1, 1];
-      const pads = intsAttr(node, "pads") ?? [0, 0, 0, 0];
-      const autoPad = attr(node, "auto_pad");
-      const dil = intsAttr(node, "dilations") ?? [1, 1];
-      if (
-        inC !== c ||
-        kh !== kw ||
-        strides[0] !== strides[1] ||
-        intAttr(node, "group", 1) !== 1 ||
-        dil.some((d) => d !== 1)
-      ) {
-        throw new ArtifactError(
-          `${label(node)}: needs square kernels, equal strides, group 1 and dilation 1 over ${c} channels (weight [${w.dims.join(", ")}], strides [${strides.join(", ")}])`,
-        );
-      }
-      const base = { inShape: [h, wd, c] as [number, number, number], kernelSize: kh, stride: strides[0]! };
-      const same = convGeometry({ ...base, padding: "same" });
-      const autoPadMode = autoPad?.type === "string" ? autoPad.s : "NOTSET";
-      let padding: "valid" | "same";
-      if (autoPadMode === "VALID" || (autoPadMode === "NOTSET" && pads.every((p) => p === 0)))
-        padding = "valid";
-      else if (
-        autoPadMode === "SAME_UPPER" ||
-        (autoPadMode === "NOTSET" &&
-          pads.join() === [same.padTop, same.padLeft, same.padBottom, same.padRight].join())
-      )
-        padding = "same";
-      else
-        throw new ArtifactError(
-          `${label(node)}: pads [${pads.join(", ")}] (auto_pad ${autoPadMode}) are neither "valid" nor TensorFlow "same" padding`,
-        );
-      // OIHW -> HWIO
-      const hwio = new Float32Array(w.data.length);
-      for (let o = 0; o < outC; o++)
-        for (let i = 0; i < inC; i++)
-          for (let y = 0; y < kh; y++)
-            for (let x = 0; x < kw; x++)
-              hwio[((y * kw + x) * inC + i) * outC + o] = w.data[((o * inC + i) * kh + y) * kw + x]!;
-      const bias = node.inputs[2]
-        ? broadcastTo("Conv bias", constIn(node, 2, "bias"), [outC])
-        : new Float32Array(outC);
-      const layer: LayerSpec = {
-        kind: "conv2d",
-        ...base,
-        outChannels: outC,
-        padding,
-        weight: hwio,
-        bias,
-        activation: "linear",
-      };
+      const layer = convLayer(node, shape as [number, number, number], constIn);
       layers.push(layer);
       const g = convGeometry(layer);
-      shape = [g.outH, g.outW, outC];
+      shape = [g.outH, g.outW, layer.outChannels];
       activatable = layer;
     } else if (op === "Flatten" || op === "Reshape") {
       if (op === "Flatten" && intAttr(node, "axis", 1) !== 1)
