@@ -35,12 +35,12 @@ describe("distill (policy method)", () => {
     expect(summary.agreement).toBeGreaterThan(0.9);
     expect(summary.retention).toBeGreaterThan(0.9);
     expect(summary.student.params).toBeLessThan(summary.teacher.params * 3);
-    for (const f of ["config.json", "progress.jsonl", "summary.json", "student.rldm"])
+    for (const f of ["config.json", "progress.jsonl", "summary.json", "student.rldistill"])
       expect(existsSync(join(out, f))).toBe(true);
     const onDisk = JSON.parse(readFileSync(join(out, "summary.json"), "utf8"));
     expect(onDisk.checkpoints.length).toBe(5);
     expect(onDisk.teacher.eval.mean_return).toBeGreaterThan(40);
-    const { spec, meta } = loadPolicy(join(out, "student.rldm"));
+    const { spec, meta } = loadPolicy(join(out, "student.rldistill"));
     expect(spec.layers.length).toBe(2);
     expect(meta.env).toBe("LineWorld-v0");
     const rows = readFileSync(join(out, "progress.jsonl"), "utf8")
@@ -77,6 +77,6 @@ describe("distill (policy method)", () => {
     );
     expect(summary.interrupted).toBe(true);
     expect(summary.steps).toBe(300);
-    expect(existsSync(join(out, "student.rldm"))).toBe(true);
+    expect(existsSync(join(out, "student.rldistill"))).toBe(true);
   });
 });

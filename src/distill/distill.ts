@@ -3,7 +3,7 @@
  * `rldistill distill`.
  *
  *   const { summary, runDir } = await distill({
- *     teachers: ["models/cartpole-ppo.rldm"], env: "CartPole-v1", student: [32, 32], seed: 1,
+ *     teachers: ["models/cartpole-ppo.rldistill"], env: "CartPole-v1", student: [32, 32], seed: 1,
  *   });
  *   summary.retention; summary.agreement; summary.checkpoints;   // see run-dir.ts
  *
@@ -74,7 +74,8 @@ export interface DistillResult {
   studentFile: string;
 }
 
-export const STUDENT_FILE = "student.rldm";
+/** The student checkpoint in the run folder (src/nn checkpoint format, the agents' extension). */
+export const STUDENT_FILE = "student.rldistill";
 
 /** alpha: a schedule string, or "qdagger" / "dynamic" weights updated at every evaluation. */
 function alphaOf(

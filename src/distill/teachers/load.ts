@@ -35,7 +35,7 @@ function readBytes(path: string): Uint8Array {
   }
 }
 
-/** Spaces recorded with a checkpoint: explicit JSON, else the env it was trained on. */
+/** Spaces recorded with a checkpoint (meta merged over config): explicit JSON, else the env it was trained on. */
 function spacesFromMeta(meta: Record<string, unknown>): { obs: AnySpace; act: AnySpace } | undefined {
   if (meta.observationSpace && meta.actionSpace) {
     return {
@@ -79,7 +79,14 @@ export async function loadTeacher(path: string, opts: LoadTeacherOptions = {}): 
   let spec: PolicySpec;
   let meta: Record<string, unknown>;
   try {
-    ({ spec, meta } = loadPolicy(path));
+    const loaded = loadPolicy(path);
+    spec = loaded.spec;
+    // Agents (PPO, DQN) keep their env id in the artifact's config, students in its meta.
+    const config = loaded.artifact.config;
+    meta = {
+      ...(config && typeof config === "object" ? (config as Record<string, unknown>) : {}),
+      ...loaded.meta,
+    };
   } catch (err) {
     if (err instanceof RlDistillError) throw new ArtifactError(`teacher ${path}: ${err.message}`);
     throw new ArtifactError(

@@ -136,3 +136,14 @@ export function lineGaussianTeacher(logStd = -1): SpecTeacher {
     actionSpace: env.space,
   });
 }
+
+/**
+ * A hand-made CartPole-v1 controller as a 4-4-2 tanh network: push towards where the pole falls,
+ * s = 0.05 x + 0.1 x_dot + theta + 0.5 theta_dot, logits = [-k s, k s]. It balances for the full
+ * 500 steps from most starts, so CLI tests get a real-env teacher without training one.
+ */
+export function cartPoleTeacherSpec(k = 20): PolicySpec {
+  const h = dense(4, 4, [0.05, 0, 0, 0, 0.1, 0, 0, 0, 1, 0, 0, 0, 0.5, 0, 0, 0], [0, 0, 0, 0], "tanh");
+  const out = dense(4, 2, [-k, k, 0, 0, 0, 0, 0, 0], [0, 0], "linear");
+  return { obsShape: [4], output: "logits", actionSize: 2, layers: [h, out] };
+}

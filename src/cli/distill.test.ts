@@ -1,0 +1,100 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { cartPoleTeacherSpec } from "../distill/testing/fakes.js";
+import { savePolicy } from "../nn/checkpoint.js";
+import { configFromArgs, distillCommand, parseStudent } from "./distill.js";
+
+const dir = mkdtempSync(join(tmpdir(), "rldistill-cli-distill-"));
+const teacher = join(dir, "cartpole-teacher.rldistill");
+savePolicy(teacher, cartPoleTeacherSpec(), { env: "CartPole-v1" });
+
+async function runCli(args: string[]): Promise<{ code: number; out: string }> {
+  const lines: string[] = [];
+  const orig = console.log;
+  console.log = (...a: unknown[]) => lines.push(a.join(" "));
+  try {
+    const code = await distillCommand.run(args);
+    return { code, out: lines.join("\n") };
+  } finally {
+    console.log = orig;
+  }
+}
+
+describe("rldistill distill", () => {
+  it("parses student shapes and rejects ones that cannot work", () => {
+    expect(parseStudent("32,32")).toEqual([32, 32]);
+    expect(parseStudent("[8]")).toEqual([8]);
+    expect(() => parseStudent("0,32")).toThrow(/--student: layer 0 has width 0/);
+    expect(() => parseStudent("abc")).toThrow(/--student: expected hidden widths.*"abc"/);
+    expect(() => parseStudent("32,")).toThrow(/--student/);
+  });
+
+  it("layers --config, flags and --set", () => {
+    const cfgFile = join(dir, "cfg.json");
+    writeFileSync(
+      cfgFile,
+      JSON.stringify({ teacher: "a.rldistill", env: "CartPole-v1", steps: 5, loss: "mse" }),
+    );
+    const layer = configFromArgs({ config: cfgFile, steps: 7, set: ["tau=5:1:linear", "numEnvs=2"] });
+    expect(layer).toMatchObject({
+      teachers: ["a.rldistill"],
+      env: "CartPole-v1",
+      steps: 7,
+      loss: "mse",
+      tau: "5:1:linear",
+      numEnvs: 2,
+    });
+    expect(() => configFromArgs({ set: ["numEnv=2"] })).toThrow(/distill.numEnv: unknown option/);
+    expect(() => configFromArgs({ config: join(dir, "missing.json") })).toThrow(/--config: cannot read/);
+  });
+
+  it("names the problem for bad input", async () => {
+    const base = ["--teacher", teacher, "--env", "CartPole-v1", "--out", join(dir, "bad")];
+    await expect(runCli([...base, "--loss", "klx"])).rejects.toThrow(/loss: unknown loss "klx"; allowed: kl/);
+    await expect(
+      runCli(["--teacher", teacher, "--env", "Acrobot-v1", "--out", join(dir, "bad")]),
+    ).rejects.toThrow(/observes Box\(.*\(4,\), float32\) but Acrobot-v1 gives Box\(.*\(6,\), float32\)/);
+    await expect(runCli([...base, "--student", "0,32"])).rejects.toThrow(/--student: layer 0 has width 0/);
+    await expect(runCli(["--teacher", join(dir, "nope.rldistill"), "--env", "CartPole-v1"])).rejects.toThrow(
+      /cannot read ".*nope.rldistill": no such file/,
+    );
+    const junk = join(dir, "junk.rldistill");
+    writeFileSync(junk, "not a model");
+    await expect(runCli(["--teacher", junk, "--env", "CartPole-v1"])).rejects.toThrow(
+      /teacher .*junk.rldistill/,
+    );
+    await expect(runCli(["--env", "CartPole-v1"])).rejects.toThrow(/at least one teacher/);
+  });
+
+  it("runs a short distillation and prints the teacher vs student table", async () => {
+    const out = join(dir, "run");
+    const { code, out: text } = await runCli([
+      "--teacher",
+      teacher,
+      "--env",
+      "CartPole-v1",
+      "--student",
+      "8",
+      "--steps",
+      "3000",
+      "--out",
+      out,
+      "--quiet",
+      "--set",
+      "evalEpisodes=2",
+      "--set",
+      "finalEpisodes=3",
+      "--set",
+      "similarityStates=300",
+    ]);
+    expect(code).toBe(0);
+    expect(text).toMatch(/teacher\s+30\s+500\.0/);
+    expect(text).toContain(`run folder: ${out}`);
+    const summary = JSON.parse(readFileSync(join(out, "summary.json"), "utf8"));
+    expect(summary.checkpoints.length).toBe(5);
+    expect(summary.student.params).toBe(4 * 8 + 8 + 8 * 2 + 2);
+    expect(JSON.parse(readFileSync(join(out, "config.json"), "utf8")).student).toEqual([8]);
+  });
+});

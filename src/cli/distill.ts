@@ -1,0 +1,201 @@
+/**
+ * `rldistill distill`: distils one or more teachers into a small student on an env. A thin shell
+ * over `distill()` (src/distill/distill.ts): flags, --config and --set become one flat config;
+ * everything else is the library's.
+ *
+ * Layers, later winning: defaults < presets/distill.json[env] < --config FILE.json < flags < --set.
+ */
+import { readFileSync } from "node:fs";
+import { ConfigError, describeValue } from "../core/errors.js";
+import {
+  DISTILL_METHODS,
+  DISTILL_SCHEMA,
+  type DistillConfig,
+  parseDistillAssignment,
+} from "../distill/config.js";
+import { distill } from "../distill/distill.js";
+import type { DistillSummary } from "../distill/run-dir.js";
+import { checkHidden } from "../distill/student.js";
+import { describeSchema } from "../rl/config.js";
+import { type Command, type FlagSpecs, formatFlags, parseArgs } from "./args.js";
+
+const flags: FlagSpecs = {
+  teacher: {
+    type: "string",
+    repeat: true,
+    help: "teacher checkpoint (.rldistill) or ONNX file; repeat for an ensemble",
+  },
+  env: { type: "string", help: "env id, e.g. CartPole-v1 (see `rldistill envs`)" },
+  student: { type: "string", help: "student hidden widths, e.g. 32,32", defaultText: "preset, else 32,32" },
+  method: { type: "string", choices: DISTILL_METHODS, help: "how to distil", defaultText: "policy" },
+  loss: {
+    type: "string",
+    help: "distillation loss (kl, reverse-kl, js, nll, mse, gaussian-kl, ...)",
+    defaultText: "kl",
+  },
+  tau: { type: "string", help: "temperature or schedule, e.g. 1 or 5:1:linear", defaultText: "1" },
+  alpha: {
+    type: "string",
+    help: "distillation weight vs RL loss (ppo, dqn): number, schedule, qdagger, dynamic",
+    defaultText: "1",
+  },
+  collector: {
+    type: "string",
+    choices: ["teacher", "student", "mixed"],
+    help: "who acts while collecting",
+    defaultText: "mixed",
+  },
+  steps: { type: "integer", help: "environment steps to collect", defaultText: "preset, else 50000" },
+  seed: { type: "integer", help: "seed of the whole run", defaultText: "0" },
+  out: { type: "string", help: "run folder", defaultText: "runs/distill-<env>-<method>-s<seed>" },
+  config: { type: "string", help: "JSON file of config fields (e.g. a previous run's config.json)" },
+  set: { type: "string", repeat: true, help: "any config field, key=value (see the list below)" },
+  quiet: { type: "boolean", help: "print only the final table" },
+  help: { type: "boolean", help: "show this help" },
+};
+
+/** "32,32" -> [32, 32], with an error naming the flag for anything else. */
+export function parseStudent(text: string, field = "--student"): number[] {
+  const parts = text.replace(/^\[|\]$/g, "").split(",");
+  const widths = parts.map((p) => (/^\s*\d+\s*$/.test(p) ? Number(p) : Number.NaN));
+  if (widths.some((w) => Number.isNaN(w))) {
+    throw new ConfigError(field, `expected hidden widths separated by commas, e.g. 32,32; got "${text}"`);
+  }
+  return checkHidden(field, widths);
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    throw new ConfigError("--config", `cannot read "${path}": ${(err as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError("--config", `${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new ConfigError(
+      "--config",
+      `${path} must hold a JSON object of config fields, got ${describeValue(value)}`,
+    );
+  }
+  const obj = { ...(value as Record<string, unknown>) };
+  if ("teacher" in obj) {
+    obj.teachers = Array.isArray(obj.teacher) ? obj.teacher : [obj.teacher];
+    delete obj.teacher;
+  }
+  return obj;
+}
+
+/** The config layers the flags describe (without defaults and presets, which `distill()` adds). */
+export function configFromArgs(f: Record<string, unknown>): Partial<DistillConfig> {
+  const layer: Record<string, unknown> = f.config ? readConfigFile(f.config as string) : {};
+  if (f.teacher) layer.teachers = f.teacher;
+  for (const key of ["env", "method", "loss", "tau", "alpha", "collector", "steps", "seed", "out"] as const) {
+    if (f[key] !== undefined) layer[key] = typeof f[key] === "number" ? f[key] : String(f[key]);
+  }
+  if (f.student !== undefined) layer.student = parseStudent(String(f.student));
+  for (const a of (f.set as string[] | undefined) ?? []) {
+    const [k, v] = parseDistillAssignment(a);
+    layer[k] = v;
+  }
+  return layer as Partial<DistillConfig>;
+}
+
+function pct(v: number | null): string {
+  return v === null ? "-" : `${(100 * v).toFixed(1)}%`;
+}
+
+/** Teacher vs student figures as a small table. */
+export function formatSummary(s: DistillSummary, runDir: string): string {
+  const rows = [
+    ["", "params", "return", "agreement", "JS"],
+    [
+      "teacher",
+      String(s.teacher.params),
+      `${s.teacher.eval.mean_return.toFixed(1)} +- ${s.teacher.eval.std_return.toFixed(1)}`,
+      "",
+      "",
+    ],
+    [
+      "student",
+      String(s.student.params),
+      `${s.student.eval.mean_return.toFixed(1)} +- ${s.student.eval.std_return.toFixed(1)}`,
+      pct(s.agreement),
+      s.js_divergence.toFixed(4),
+    ],
+    ["random", "", `${s.random.eval.mean_return.toFixed(1)}`, "", ""],
+  ];
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  const lines = rows.map((r) =>
+    r
+      .map((cell, c) => cell.padEnd(widths[c]!))
+      .join("  ")
+      .trimEnd(),
+  );
+  lines.splice(1, 0, widths.map((w) => "-".repeat(w)).join("  "));
+  lines.push(
+    "",
+    `retention ${s.retention === null ? "-" : s.retention.toFixed(3)} ((student - random) / (teacher - random)), ` +
+      `${(s.teacher.params / Math.max(1, s.student.params)).toFixed(1)}x fewer parameters, ${s.checkpoints.length} checkpoints` +
+      (s.interrupted ? " (interrupted)" : ""),
+    `run folder: ${runDir}`,
+  );
+  return lines.join("\n");
+}
+
+/** Ctrl-C once: finish the current round, checkpoint and write the summary. Twice: exit now. */
+export function installStopHandler(print: (l: string) => void): {
+  shouldStop: () => boolean;
+  remove: () => void;
+} {
+  let stop = false;
+  const handler = () => {
+    if (stop) process.exit(130);
+    stop = true;
+    print("interrupted: saving the student and summary (Ctrl-C again to quit at once)...");
+  };
+  process.on("SIGINT", handler);
+  return { shouldStop: () => stop, remove: () => process.off("SIGINT", handler) };
+}
+
+export const distillCommand: Command = {
+  name: "distill",
+  summary: "distil teacher policies into a small student (policy, ppo, dqn, feature, residual)",
+  usage: () =>
+    [
+      "Usage: rldistill distill --teacher PATH [--teacher PATH ...] --env ID [--student 32,32] [flags]",
+      "",
+      "Distils the teacher(s) into a student and writes a run folder: student.rldistill, config.json,",
+      "progress.jsonl, summary.json (teacher vs student returns, agreement, JS divergence, retention,",
+      "an evaluation every 20% of training). Per-env presets make --teacher, --env, --student enough.",
+      "",
+      formatFlags(flags),
+      "",
+      "Config fields (--set key=value, or a --config JSON file):",
+      describeSchema(DISTILL_SCHEMA),
+    ].join("\n"),
+  async run(argv) {
+    const { flags: f, positionals } = parseArgs(argv, flags);
+    if (f.help) {
+      console.log(this.usage());
+      return 0;
+    }
+    if (positionals.length)
+      throw new ConfigError("distill", `unexpected argument "${positionals[0]}"; flags start with --`);
+    const layer = configFromArgs(f);
+    const print = f.quiet ? () => {} : (l: string) => console.log(l);
+    const stop = installStopHandler((l) => console.error(l));
+    try {
+      const { summary, runDir } = await distill(layer, { print, shouldStop: stop.shouldStop });
+      console.log(formatSummary(summary, runDir));
+      return summary.interrupted ? 130 : 0;
+    } finally {
+      stop.remove();
+    }
+  },
+};
