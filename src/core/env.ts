@@ -17,6 +17,12 @@ import type { Space } from "./spaces.js";
 
 export type Info = Record<string, unknown>;
 
+/**
+ * The info of a step with nothing to report. Shared and frozen, so that a step allocates only its
+ * observation and result: wrappers that add to an info copy it (`{ ...info, episode }`).
+ */
+export const EMPTY_INFO: Info = Object.freeze({});
+
 export interface ResetOptions {
   seed?: number;
   /** Env-specific options, e.g. `{ state: [...] }` to start from a given internal state. */

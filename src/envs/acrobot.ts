@@ -10,6 +10,7 @@
 import {
   applyResetSeed,
   checkResetOptions,
+  EMPTY_INFO,
   type Env,
   type EnvSpec,
   type ResetOptions,
@@ -161,7 +162,13 @@ export class AcrobotEnv implements Env<Float32Array, number> {
     s[2] = Math.min(Math.max(s[2]!, -MAX_VEL_1), MAX_VEL_1);
     s[3] = Math.min(Math.max(s[3]!, -MAX_VEL_2), MAX_VEL_2);
     const terminated = -Math.cos(s[0]!) - Math.cos(s[1]! + s[0]!) > 1.0;
-    return { obs: this.observe(), reward: terminated ? 0.0 : -1.0, terminated, truncated: false, info: {} };
+    return {
+      obs: this.observe(),
+      reward: terminated ? 0.0 : -1.0,
+      terminated,
+      truncated: false,
+      info: EMPTY_INFO,
+    };
   }
 
   /** [theta1, theta2, dtheta1, dtheta2], as Gymnasium's `env.unwrapped.state`. */

@@ -8,6 +8,7 @@
 import {
   applyResetSeed,
   checkResetOptions,
+  EMPTY_INFO,
   type Env,
   type EnvSpec,
   type ResetOptions,
@@ -162,7 +163,7 @@ export class CartPoleEnv implements Env<Float32Array, number> {
       this.stepsBeyondTerminated++;
       reward = this.suttonBartoReward ? -1.0 : 0.0;
     }
-    return { obs: this.observe(), reward, terminated, truncated: false, info: {} };
+    return { obs: this.observe(), reward, terminated, truncated: false, info: EMPTY_INFO };
   }
 
   /** [x, xDot, theta, thetaDot], as Gymnasium's `env.unwrapped.state`. */

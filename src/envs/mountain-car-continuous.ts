@@ -9,6 +9,7 @@
 import {
   applyResetSeed,
   checkResetOptions,
+  EMPTY_INFO,
   type Env,
   type EnvSpec,
   type ResetOptions,
@@ -121,7 +122,7 @@ export class MountainCarContinuousEnv implements Env<Float32Array, Float32Array>
     reward -= a * a * 0.1;
     this.position = Math.fround(position);
     this.velocity = Math.fround(velocity);
-    return { obs: this.observe(), reward, terminated, truncated: false, info: {} };
+    return { obs: this.observe(), reward, terminated, truncated: false, info: EMPTY_INFO };
   }
 
   /** [position, velocity], as Gymnasium's `env.unwrapped.state`. */

@@ -6,6 +6,7 @@
 import {
   applyResetSeed,
   checkResetOptions,
+  EMPTY_INFO,
   type Env,
   type EnvSpec,
   type ResetOptions,
@@ -109,7 +110,7 @@ export class MountainCarEnv implements Env<Float32Array, number> {
     this.position = position;
     this.velocity = velocity;
     const terminated = position >= GOAL_POSITION && velocity >= this.goalVelocity;
-    return { obs: this.observe(), reward: -1.0, terminated, truncated: false, info: {} };
+    return { obs: this.observe(), reward: -1.0, terminated, truncated: false, info: EMPTY_INFO };
   }
 
   /** [position, velocity], as Gymnasium's `env.unwrapped.state`. */

@@ -8,6 +8,7 @@
 import {
   applyResetSeed,
   checkResetOptions,
+  EMPTY_INFO,
   type Env,
   type EnvSpec,
   type ResetOptions,
@@ -130,7 +131,7 @@ export class PendulumEnv implements Env<Float32Array, Float32Array> {
     newthdot = Math.min(Math.max(newthdot, -this.maxSpeed), this.maxSpeed);
     this.theta = th + newthdot * dt;
     this.thetadot = newthdot;
-    return { obs: this.observe(), reward: -costs, terminated: false, truncated: false, info: {} };
+    return { obs: this.observe(), reward: -costs, terminated: false, truncated: false, info: EMPTY_INFO };
   }
 
   /** [theta, thetadot], as Gymnasium's `env.unwrapped.state`. */
