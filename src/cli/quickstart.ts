@@ -1,0 +1,140 @@
+/**
+ * `rldistill quickstart`: distils the shipped CartPole-v1 PPO teacher (models/) into a tiny
+ * student with the CartPole preset, then prints teacher vs student (parameters, return,
+ * agreement, latency) and where the run folder and report are. Under a minute on 2 cores.
+ */
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ConfigError } from "../core/errors.js";
+import { distill } from "../distill/distill.js";
+import { teacherPolicy } from "../distill/teacher.js";
+import { loadTeacher } from "../distill/teachers/load.js";
+import { make } from "../envs/registry.js";
+import { measureLatency } from "../eval/latency.js";
+import { compileSpec } from "../nn/fast.js";
+import { type Command, type FlagSpecs, formatFlags, parseArgs } from "./args.js";
+import { installStopHandler, parseStudent } from "./distill.js";
+
+const ENV = "CartPole-v1";
+
+/** What the quickstart runs, written once. */
+export const QUICKSTART = {
+  student: [16],
+  steps: 20_000,
+  seed: 0,
+  out: "runs/quickstart",
+} as const;
+
+const flags: FlagSpecs = {
+  out: { type: "string", help: "run folder", defaultText: QUICKSTART.out },
+  seed: { type: "integer", help: "seed", defaultText: String(QUICKSTART.seed) },
+  student: { type: "string", help: "student hidden widths", defaultText: QUICKSTART.student.join(",") },
+  steps: { type: "integer", help: "environment steps", defaultText: String(QUICKSTART.steps) },
+  teacher: { type: "string", help: "teacher file (default: the shipped CartPole-v1 PPO teacher in models/)" },
+  quiet: { type: "boolean", help: "print only the final table" },
+  help: { type: "boolean", help: "show this help" },
+};
+
+/** The package's models/ folder (beside src/ and dist/). */
+export function modelsDir(): string {
+  return fileURLToPath(new URL("../../models/", import.meta.url));
+}
+
+/** The shipped CartPole-v1 PPO teacher: a models/ file whose name mentions cartpole and ppo. */
+export function shippedCartPoleTeacher(dir = modelsDir()): string {
+  const files = existsSync(dir) ? readdirSync(dir) : [];
+  const hit = files.filter((f) => /cartpole/i.test(f) && /ppo/i.test(f) && /\.rldistill$/i.test(f)).sort()[0];
+  if (!hit) {
+    throw new ConfigError(
+      "teacher",
+      `no shipped CartPole-v1 PPO teacher (*cartpole*ppo*.rldistill) in ${dir}; pass --teacher PATH`,
+    );
+  }
+  return join(dir, hit);
+}
+
+function formatTable(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  const lines = rows.map((r) =>
+    r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  "),
+  );
+  lines.splice(1, 0, widths.map((w) => "-".repeat(w)).join("  "));
+  return lines.join("\n");
+}
+
+export const quickstartCommand: Command = {
+  name: "quickstart",
+  summary: "distil the shipped CartPole-v1 PPO teacher into a tiny student (under a minute)",
+  usage: () =>
+    [
+      "Usage: rldistill quickstart [--out DIR] [--seed S]",
+      "",
+      `Distils the shipped ${ENV} PPO teacher (models/) into a ${QUICKSTART.student.join("x")} student over`,
+      `${QUICKSTART.steps} environment steps and compares them. Same as:`,
+      `  rldistill distill --teacher models/<cartpole ppo> --env ${ENV} --student ${QUICKSTART.student.join(",")} --steps ${QUICKSTART.steps}`,
+      "",
+      formatFlags(flags),
+    ].join("\n"),
+  async run(argv) {
+    const { flags: f } = parseArgs(argv, flags);
+    if (f.help) {
+      console.log(this.usage());
+      return 0;
+    }
+    const teacherFile = (f.teacher as string | undefined) ?? shippedCartPoleTeacher();
+    const student = f.student !== undefined ? parseStudent(String(f.student)) : [...QUICKSTART.student];
+    const print = f.quiet ? () => {} : (l: string) => console.log(l);
+    const stop = installStopHandler((l) => console.error(l));
+    let result: Awaited<ReturnType<typeof distill>>;
+    try {
+      result = await distill(
+        {
+          teachers: [teacherFile],
+          env: ENV,
+          student,
+          steps: (f.steps as number | undefined) ?? QUICKSTART.steps,
+          seed: (f.seed as number | undefined) ?? QUICKSTART.seed,
+          out: (f.out as string | undefined) ?? QUICKSTART.out,
+        },
+        { print, shouldStop: stop.shouldStop },
+      );
+    } finally {
+      stop.remove();
+    }
+    const { summary: s, runDir, studentSpec } = result;
+    // Latency of one greedy action, batch 1, through each policy's synchronous forward.
+    const probe = make(ENV);
+    const obs = Float32Array.from(probe.reset({ seed: 0 }).obs as Float32Array);
+    probe.close();
+    const teacher = teacherPolicy(await loadTeacher(teacherFile, { env: make(ENV) }));
+    const studentPolicy = compileSpec(studentSpec);
+    const lat = (act: (o: Float32Array) => unknown) =>
+      measureLatency(() => act(obs), { warmup: 500, iterations: 5000 }).p50Us;
+    const tLat = lat((o) => teacher.act(o));
+    const sLat = lat((o) => studentPolicy.act(o));
+    const ret = (e: { mean_return: number; std_return: number }) =>
+      `${e.mean_return.toFixed(1)} +- ${e.std_return.toFixed(1)}`;
+    console.log(
+      formatTable([
+        ["", "teacher", "student"],
+        ["parameters", String(s.teacher.params), String(s.student.params)],
+        ["return", ret(s.teacher.eval), ret(s.student.eval)],
+        ["agreement", "", s.agreement === null ? "-" : `${(100 * s.agreement).toFixed(1)}%`],
+        ["latency p50 (us)", tLat.toFixed(2), sLat.toFixed(2)],
+      ]),
+    );
+    console.log(
+      `\nretention ${s.retention?.toFixed(3) ?? "-"}, ${s.checkpoints.length} checkpoints, ${s.wall_seconds.toFixed(1)} s`,
+    );
+    console.log(`run folder: ${runDir}`);
+    try {
+      const { writeReport } = await import("../report/write.js");
+      const { html } = writeReport([runDir], join(runDir, "report.html"), { title: "rldistill quickstart" });
+      console.log(`report:     ${html}`);
+    } catch (err) {
+      console.log(`report:     not written (${(err as Error).message})`);
+    }
+    return s.interrupted ? 130 : 0;
+  },
+};
