@@ -1,0 +1,66 @@
+/**
+ * Distillation: teachers, collectors, the replay buffer, distillers and the `distill()` run.
+ *
+ *   import { distill } from "rldistill";
+ *   const { summary } = await distill({ teachers: ["teacher.rldistill"], env: "CartPole-v1", student: [32, 32] });
+ */
+export {
+  DistillBuffer,
+  type DistillBufferOptions,
+  type DistillSample,
+  PRIORITISATIONS,
+  type Prioritisation,
+} from "./buffer.js";
+export {
+  COLLECTOR_MODES,
+  Collector,
+  type CollectorMode,
+  type CollectorOptions,
+  type CollectStats,
+} from "./collect.js";
+export {
+  ADAPTIVE_ALPHAS,
+  DISTILL_METHODS,
+  DISTILL_SCHEMA,
+  type DistillConfig,
+  type DistillMethod,
+  parseDistillAssignment,
+  resolveDistillConfig,
+} from "./config.js";
+export { DISTILLERS, type DistillOptions, type DistillResult, distill, STUDENT_FILE } from "./distill.js";
+export { evaluateTeacher, measureSimilarity, type SimilarityFigures } from "./evaluation.js";
+export { type FeaturePairing, pairFeatures } from "./feature-pairs.js";
+export { type DistillContext, type Distiller, type DistillerFactory, evalPoints, runLoop } from "./loop.js";
+export * from "./losses/index.js";
+export { DqnDistiller } from "./methods/dqn.js";
+export { FeatureDistiller } from "./methods/feature.js";
+export { PolicyDistiller } from "./methods/policy.js";
+export { DistilledPPO } from "./methods/ppo.js";
+export { adapterGate, ResidualDistiller } from "./methods/residual.js";
+export { type PolicyObjective, policyObjective, valueObjective } from "./objectives.js";
+export {
+  type CheckpointRecord,
+  type DistillSummary,
+  type EvalFigures,
+  RunDir,
+  retentionOf,
+} from "./run-dir.js";
+export * from "./schedules.js";
+export { checkHidden, Student, type StudentOptions } from "./student.js";
+export {
+  type ConfidenceMeasure,
+  checkCompatible,
+  type PredictOptions,
+  type Teacher,
+  type TeacherBatch,
+  type TeacherKind,
+  teacherActions,
+  teacherConfidence,
+  teacherPolicy,
+  teacherProbs,
+} from "./teacher.js";
+export { ENSEMBLE_MODES, type EnsembleMode, EnsembleTeacher } from "./teachers/ensemble.js";
+export { type LoadTeacherOptions, loadTeacher, loadTeachers } from "./teachers/load.js";
+export { OnnxTeacher } from "./teachers/onnx-teacher.js";
+export { SpecTeacher } from "./teachers/spec-teacher.js";
+export * from "./weights.js";
