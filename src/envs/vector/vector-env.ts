@@ -16,8 +16,9 @@
  * first observation of its new episode, and `infos[i].finalObs` / `infos[i].finalInfo` are the last
  * observation and info of the finished episode. Bootstrap a truncated episode from `finalObs`.
  *
- * The returned `obs`, `rewards`, `terminated` and `truncated` arrays are reused: the next `step` or
- * `reset` overwrites them. Copy them (`obs.slice()`) if you keep them.
+ * The returned `obs`, `rewards`, `terminated` and `truncated` arrays (and the `infos` array itself)
+ * are reused: the next `step` or `reset` overwrites them. Copy them (`obs.slice()`) if you keep them.
+ * Observations are stored as float32 whatever the sub-env's Box dtype.
  */
 import type { Info } from "../../core/env.js";
 import { ConfigError, describeValue, InvalidActionError } from "../../core/errors.js";

@@ -42,9 +42,13 @@ export class StickyAction<O = unknown, A = unknown> extends Wrapper<O, A> {
     let executed = action;
     if (this.last !== undefined && this.rng.random() < this.p) executed = this.last;
     // Copy array actions: callers (vector envs) reuse their action buffers between steps.
-    this.last = ArrayBuffer.isView(executed)
-      ? ((executed as unknown as Float32Array).slice() as A)
-      : executed;
+    this.last = copyAction(executed);
     return this.env.step(executed);
   }
+}
+
+function copyAction<A>(action: A): A {
+  if (ArrayBuffer.isView(action)) return (action as unknown as Float32Array).slice() as A;
+  if (Array.isArray(action)) return [...action] as A;
+  return action;
 }
