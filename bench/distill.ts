@@ -1,0 +1,189 @@
+/**
+ * Distillation benchmark (on demand, never in the test suite):
+ *
+ *   npx tsx bench/distill.ts [--seeds 1,2,3] [--envs CartPole-v1,Acrobot-v1,Pendulum-v1]
+ *                            [--models DIR] [--out DIR] [--skip-compression] [--skip-losses]
+ *
+ * 1. Compression: for each env, the shipped teacher (models/, a file whose name mentions the env)
+ *    is distilled with the env's preset into the largest 1- or 2-layer student with at most 1/20
+ *    of the teacher's parameters, over several seeds. Target: retention >= 0.99 and, for discrete
+ *    actions, agreement >= 0.97 on the states the student visits.
+ * 2. Losses and collection on one budget (CartPole-v1 and Acrobot-v1 by default): KL at several
+ *    temperatures, MSE on logits, NLL of the teacher's greedy action, each with teacher-driven
+ *    and student-driven (DAgger) collection.
+ *
+ * Prints Markdown tables and writes every run folder under --out (default runs/bench-distill).
+ */
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { Box, Discrete } from "../src/core/spaces.js";
+import type { DistillConfig } from "../src/distill/config.js";
+import { distill } from "../src/distill/distill.js";
+import type { DistillSummary } from "../src/distill/run-dir.js";
+import { loadTeacher } from "../src/distill/teachers/load.js";
+import { make } from "../src/envs/registry.js";
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+}
+const flag = (name: string) => process.argv.includes(`--${name}`);
+
+const SEEDS = arg("seeds", "1,2,3").split(",").map(Number);
+const ENVS = arg("envs", "CartPole-v1,Acrobot-v1,Pendulum-v1").split(",");
+const MODELS = arg("models", new URL("../models/", import.meta.url).pathname);
+const OUT = arg("out", "runs/bench-distill");
+const LOSS_ENVS = arg("loss-envs", "CartPole-v1,Acrobot-v1").split(",");
+const LOSS_STEPS = Number(arg("loss-steps", "10000"));
+const LOSS_SEEDS = arg("loss-seeds", "1,2").split(",").map(Number);
+const RATIO = 20;
+
+/** The teacher file for an env: *.rldistill whose name contains the env name, PPO preferred. */
+function teacherFile(env: string): string {
+  const base = env.replace(/-v\d+$/, "").toLowerCase();
+  const files = existsSync(MODELS) ? readdirSync(MODELS).filter((f) => f.endsWith(".rldistill")) : [];
+  const hits = files.filter((f) => f.toLowerCase().replace(/[-_]/g, "").includes(base.replace(/[-_]/g, "")));
+  hits.sort((a, b) => Number(/ppo/i.test(b)) - Number(/ppo/i.test(a)) || a.localeCompare(b));
+  if (!hits[0]) throw new Error(`no teacher for ${env} in ${MODELS} (files: ${files.join(", ") || "none"})`);
+  return join(MODELS, hits[0]);
+}
+
+/** Parameters of an MLP student that acts (weights, biases, and a log std per dimension if continuous). */
+export function studentParams(obs: number, act: number, hidden: number[], continuous: boolean): number {
+  let n = 0;
+  let prev = obs;
+  for (const h of [...hidden, act]) {
+    n += prev * h + h;
+    prev = h;
+  }
+  return n + (continuous ? act : 0);
+}
+
+/** The largest [h] or [h, h] student within `budget` parameters (two layers on ties). */
+export function largestStudent(obs: number, act: number, continuous: boolean, budget: number): number[] {
+  let best: number[] = [1];
+  let bestN = 0;
+  for (let h = 1; h <= 512; h++) {
+    for (const hidden of [[h], [h, h]]) {
+      const n = studentParams(obs, act, hidden, continuous);
+      if (n <= budget && (n > bestN || (n === bestN && hidden.length > best.length))) {
+        best = hidden;
+        bestN = n;
+      }
+    }
+  }
+  return best;
+}
+
+const fmt = (v: number | null, d = 3) => (v === null ? "-" : v.toFixed(d));
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+async function run(cfg: Partial<DistillConfig>): Promise<DistillSummary> {
+  const t0 = performance.now();
+  const { summary } = await distill(cfg);
+  console.error(
+    `  ${cfg.env} ${cfg.out}: retention ${fmt(summary.retention)} agreement ${fmt(summary.agreement)} (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+  );
+  return summary;
+}
+
+async function compression(): Promise<void> {
+  const rows: string[] = [];
+  const verdicts: string[] = [];
+  for (const env of ENVS) {
+    const file = teacherFile(env);
+    const probe = make(env);
+    const teacher = await loadTeacher(file, { env: probe });
+    const continuous = probe.actionSpace instanceof Box;
+    const act = probe.actionSpace instanceof Discrete ? probe.actionSpace.n : (probe.actionSpace as Box).size;
+    const student = largestStudent(teacher.obsSize, act, continuous, Math.floor(teacher.params / RATIO));
+    probe.close();
+    const results: DistillSummary[] = [];
+    for (const seed of SEEDS) {
+      const s = await run({
+        teachers: [file],
+        env,
+        student,
+        seed,
+        out: join(OUT, "compression", `${env}-s${seed}`),
+      });
+      results.push(s);
+      rows.push(
+        `| ${env} | ${seed} | ${s.teacher.params} | ${student.join("x")} (${s.student.params}, 1/${(s.teacher.params / s.student.params).toFixed(1)}) | ` +
+          `${s.teacher.eval.mean_return.toFixed(1)} | ${s.student.eval.mean_return.toFixed(1)} | ${s.random.eval.mean_return.toFixed(1)} | ` +
+          `${fmt(s.retention)} | ${s.agreement === null ? "-" : fmt(s.agreement)} | ${s.js_divergence.toExponential(2)} | ${s.wall_seconds.toFixed(0)} |`,
+      );
+    }
+    const ret = mean(results.map((r) => r.retention ?? 0));
+    const minRet = Math.min(...results.map((r) => r.retention ?? 0));
+    const agreements = results.map((r) => r.agreement).filter((a): a is number => a !== null);
+    const ok = minRet >= 0.99 && (agreements.length === 0 || Math.min(...agreements) >= 0.97);
+    verdicts.push(
+      `- ${env}: mean retention ${fmt(ret)} (min ${fmt(minRet)})` +
+        (agreements.length
+          ? `, mean agreement ${fmt(mean(agreements))} (min ${fmt(Math.min(...agreements))})`
+          : "") +
+        ` -> ${ok ? "PASS" : "FAIL"} (retention >= 0.99${agreements.length ? ", agreement >= 0.97" : ""})`,
+    );
+  }
+  console.log("\n## Compression: students with at most 1/20 of the teacher's parameters\n");
+  console.log(
+    "| env | seed | teacher params | student (params, ratio) | teacher return | student return | random | retention | agreement | JS | s |",
+  );
+  console.log("|---|---|---|---|---|---|---|---|---|---|---|");
+  for (const r of rows) console.log(r);
+  console.log("");
+  for (const v of verdicts) console.log(v);
+}
+
+const LOSSES: Array<{ label: string; loss: string; tau: string }> = [
+  { label: "KL tau=0.1", loss: "kl", tau: "0.1" },
+  { label: "KL tau=1", loss: "kl", tau: "1" },
+  { label: "KL tau=5", loss: "kl", tau: "5" },
+  { label: "MSE (logits)", loss: "mse", tau: "1" },
+  { label: "NLL (greedy action)", loss: "nll", tau: "1" },
+];
+
+async function losses(): Promise<void> {
+  for (const env of LOSS_ENVS) {
+    const file = teacherFile(env);
+    const probe = make(env);
+    const teacher = await loadTeacher(file, { env: probe });
+    const act = (probe.actionSpace as Discrete).n;
+    probe.close();
+    const student = largestStudent(teacher.obsSize, act, false, Math.floor(teacher.params / RATIO));
+    console.log(
+      `\n## Losses x collection on ${env}: ${LOSS_STEPS} env steps, student ${student.join("x")}, seeds ${LOSS_SEEDS.join(",")} (mean)\n`,
+    );
+    console.log(
+      "| loss | teacher-driven retention | teacher-driven agreement | student-driven retention | student-driven agreement |",
+    );
+    console.log("|---|---|---|---|---|");
+    for (const l of LOSSES) {
+      const cells: string[] = [];
+      for (const collector of ["teacher", "student"] as const) {
+        const res: DistillSummary[] = [];
+        for (const seed of LOSS_SEEDS) {
+          res.push(
+            await run({
+              teachers: [file],
+              env,
+              student,
+              seed,
+              steps: LOSS_STEPS,
+              loss: l.loss,
+              tau: l.tau,
+              collector,
+              out: join(OUT, "losses", `${env}-${l.loss}-${l.tau}-${collector}-s${seed}`),
+            }),
+          );
+        }
+        cells.push(fmt(mean(res.map((r) => r.retention ?? 0))), fmt(mean(res.map((r) => r.agreement ?? 0))));
+      }
+      console.log(`| ${l.label} | ${cells.join(" | ")} |`);
+    }
+  }
+}
+
+if (!flag("skip-compression")) await compression();
+if (!flag("skip-losses")) await losses();
