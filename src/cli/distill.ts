@@ -14,6 +14,7 @@ import {
   parseDistillAssignment,
 } from "../distill/config.js";
 import { distill } from "../distill/distill.js";
+import { formatSmall } from "../distill/loop.js";
 import type { DistillSummary } from "../distill/run-dir.js";
 import { checkHidden } from "../distill/student.js";
 import { describeSchema } from "../rl/config.js";
@@ -126,7 +127,7 @@ export function formatSummary(s: DistillSummary, runDir: string): string {
       String(s.student.params),
       `${s.student.eval.mean_return.toFixed(1)} +- ${s.student.eval.std_return.toFixed(1)}`,
       pct(s.agreement),
-      s.js_divergence.toFixed(4),
+      formatSmall(s.js_divergence),
     ],
     ["random", "", `${s.random.eval.mean_return.toFixed(1)}`, "", ""],
   ];

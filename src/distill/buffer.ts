@@ -5,7 +5,7 @@
  *
  * Sampling is uniform, or teacher-prioritised: observation i is drawn with probability
  * P(i) = p_i / sum_j p_j, p_i = (c_i + eps)^alpha, where c_i is the teacher's confidence there
- * (log k - entropy, or the Q-gap). States where the teacher is decisive are where a student's
+ * (inverse entropy 1 / (H + 0.05), or the Q-gap). States where the teacher is decisive are where a student's
  * mistake costs most (Rusu et al. 2016 keep the teacher's hard decisions with a low temperature;
  * here they are also sampled more). Each draw carries the importance weight
  * w_i = (N P(i))^-beta / max_batch w, as in prioritised replay (Schaul et al. 2016), so beta = 1

@@ -102,7 +102,7 @@ export const DISTILL_SCHEMA = {
     type: "string",
     default: "none",
     choices: PRIORITISATIONS,
-    help: "teacher-prioritised sampling by confidence: none, entropy (log k - H) or qgap",
+    help: "teacher-prioritised sampling by confidence: none, entropy (inverse entropy 1 / (H + 0.05)) or qgap (best minus second-best Q)",
   },
   priorityAlpha: { type: "number", default: 0.6, min: 0, help: "priority exponent (0 = uniform)" },
   priorityBeta: {

@@ -75,6 +75,11 @@ export interface LoopResult {
   interrupted: boolean;
 }
 
+/** Small non-negative figures (divergences) readably: 0.0123, or 4.56e-6 below 0.001. */
+export function formatSmall(v: number): string {
+  return v !== 0 && Math.abs(v) < 1e-3 ? v.toExponential(2) : v.toFixed(4);
+}
+
 /** Progress fractions at which to evaluate: evalEvery, 2 evalEvery, ..., always ending at 1. */
 export function evalPoints(evalEvery: number): number[] {
   const n = Math.ceil(1 / evalEvery - 1e-9);
@@ -147,7 +152,7 @@ async function evaluateCheckpoint(
   hooks.onCheckpoint?.(record, spec);
   const agree = sim.agreement === null ? "" : `  agreement ${(100 * sim.agreement).toFixed(1)}%`;
   hooks.print?.(
-    `  ${String(Math.round(progress * 100)).padStart(3)}%  step ${String(step).padStart(7)}  return ${ret.meanReturn.toFixed(1)} +- ${ret.stdReturn.toFixed(1)}${agree}  JS ${sim.js_divergence.toFixed(4)}`,
+    `  ${String(Math.round(progress * 100)).padStart(3)}%  step ${String(step).padStart(7)}  return ${ret.meanReturn.toFixed(1)} +- ${ret.stdReturn.toFixed(1)}${agree}  JS ${formatSmall(sim.js_divergence)}`,
   );
   return record;
 }

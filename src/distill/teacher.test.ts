@@ -65,12 +65,16 @@ describe("teacher helpers", () => {
     );
   });
 
-  it("confidence: log k - H for probabilities, best-minus-second for Q", () => {
+  it("confidence: inverse entropy for probabilities, best-minus-second for Q", () => {
     const b = batch([0, 0, 10, 0], 2);
     const c = teacherConfidence(b, "entropy");
-    expect(c[0]).toBeCloseTo(0, 6);
-    expect(c[1]).toBeGreaterThan(0.68);
+    expect(c[0]).toBeCloseTo(1 / (Math.log(2) + 0.05), 5);
+    expect(c[1]).toBeGreaterThan(15);
     expect(Array.from(teacherConfidence(batch([1, 4, 2, 2], 2, "q"), "qgap"))).toEqual([3, 0]);
+    const g: TeacherBatch = { ...batch([0, 0], 1, "gaussian"), logStd: Float32Array.of(0, Math.log(0.1)) };
+    const cg = teacherConfidence(g, "entropy");
+    expect(cg[0]).toBeCloseTo(1 / 1.05, 5);
+    expect(cg[1]).toBeCloseTo(1 / 0.15, 4);
     expect(() => teacherProbs(batch([0, 0], 2, "gaussian"))).toThrow(/Gaussian/);
   });
 

@@ -107,31 +107,28 @@ export function teacherProbs(batch: TeacherBatch, tau = 1): Float32Array {
 /** How teacher confidence is measured for prioritised sampling. */
 export type ConfidenceMeasure = "entropy" | "qgap";
 
+/** Added to the entropy (nats) or std before inverting, so a certain teacher gets a finite weight. */
+export const CONFIDENCE_EPS = 0.05;
+
 /**
- * Teacher confidence per observation, >= 0, larger = surer: `entropy` gives log(k) - H(pi_t)
- * (0 for a uniform teacher; for Gaussian teachers, minus the mean log std, shifted to be >= 0 over
- * the batch), `qgap` the gap between the best and second-best output (Q-teachers).
+ * Teacher confidence per observation, > 0, larger = surer: `entropy` gives the inverse entropy
+ * 1 / (H(pi_t) + 0.05) (Gaussian teachers: 1 / (mean std + 0.05)), `qgap` the gap between the
+ * best and second-best output (Q-teachers; 0 where the teacher is indifferent).
  */
 export function teacherConfidence(batch: TeacherBatch, measure: ConfidenceMeasure): Float32Array {
   const { n, actionSize: k } = batch;
   if (batch.kind === "gaussian") {
     const out = new Float32Array(n);
-    const ls = batch.logStd;
-    if (!ls) return out.fill(1);
-    let min = Number.POSITIVE_INFINITY;
     for (let r = 0; r < n; r++) {
       let s = 0;
-      for (let j = 0; j < k; j++) s += ls[r * k + j]!;
-      out[r] = -s / k;
-      min = Math.min(min, out[r]!);
+      for (let j = 0; j < k; j++) s += Math.exp(batch.logStd?.[r * k + j] ?? 0);
+      out[r] = 1 / (s / k + CONFIDENCE_EPS);
     }
-    for (let r = 0; r < n; r++) out[r] = out[r]! - min;
     return out;
   }
   if (measure === "qgap") return qGapRows(batch.outputs, n, k);
   const h = entropyRows(teacherProbs(batch), n, k);
-  const logK = Math.log(k);
-  for (let r = 0; r < n; r++) h[r] = Math.max(0, logK - h[r]!);
+  for (let r = 0; r < n; r++) h[r] = 1 / (h[r]! + CONFIDENCE_EPS);
   return h;
 }
 
