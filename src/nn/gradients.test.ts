@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { Rng } from "../core/rng.js";
 import { type BackendName, initBackend, type Scalar, type Tensor, tf, type Variable } from "./backend.js";
 import { categoricalEntropy, categoricalLogProb, gaussianEntropy, gaussianLogProb } from "./distributions.js";
-import { conv2d, dense, huber, mse } from "./ops.js";
+import { conv2d, dense, huber, maximum, minimum, mse, tanh } from "./ops.js";
 import { cnnLayers, mlpLayers, Sequential } from "./sequential.js";
 import type { LayerSpec } from "./spec.js";
 
@@ -217,6 +217,19 @@ describe("gradients: wasm vs cpu vs finite differences", () => {
     );
   });
 
+  it("fast minimum/maximum (relu forms) and tf.maximum", async () => {
+    const a = normal(rng, [12]);
+    // Away from ties: finite differences straddle the kink there (ties are checked below).
+    const b = { data: Float32Array.from(a.data, (v, i) => v + (i % 2 ? 0.5 : -0.5)), shape: [12] };
+    const r = normal(rng, [12]);
+    await check(
+      simple([a, b], ([x, y]) => {
+        const m = tf.add(tf.mul(2, minimum(x!, y!)), tf.mul(3, maximum(x!, y!)));
+        return tf.add(weightedSum(m, r), tf.sum(tf.maximum(x!, tf.mul(0.5, y!)))) as Scalar;
+      }),
+    );
+  });
+
   it("softmax KL with temperature (the distillation loss shape)", async () => {
     const teacher = normal(rng, [4, 5], 2);
     await check(
@@ -249,6 +262,42 @@ describe("forward checks", () => {
         expect(diff).toBeLessThan(1e-5);
       }
     }
+  });
+
+  it("fast tanh, minimum and maximum agree with tf.tanh, tf.minimum and tf.maximum", async () => {
+    await initBackend("wasm");
+    const rng = new Rng(6);
+    const x = normal(rng, [64, 16], 3);
+    const y = normal(rng, [64, 16], 3);
+    const [dt, dmin, dmax] = tf.tidy(() => {
+      const a = tf.tensor(x.data, x.shape);
+      const b = tf.tensor(y.data, y.shape);
+      const diff = (p: Tensor, q: Tensor) => tf.max(tf.abs(tf.sub(p, q))).dataSync()[0]!;
+      return [
+        diff(tanh(a), tf.tanh(a)),
+        diff(minimum(a, b), tf.minimum(a, b)),
+        diff(maximum(a, b), tf.maximum(a, b)),
+      ];
+    });
+    expect(dt).toBeLessThan(3e-7);
+    expect(dmin).toBeLessThan(1e-6);
+    expect(dmax).toBeLessThan(1e-6);
+  });
+
+  it("fast minimum/maximum route gradients at ties exactly as tf.minimum/tf.maximum (to a)", async () => {
+    await initBackend("wasm");
+    const grads = (f: (a: Tensor, b: Tensor) => Tensor) =>
+      tf.tidy(() =>
+        tf
+          .grads((a: Tensor, b: Tensor) => tf.sum(f(a, b)))([tf.tensor1d([1, 2, 5]), tf.tensor1d([1, 3, 4])])
+          .map((g) => Array.from(g.dataSync())),
+      );
+    expect(grads(minimum)).toEqual(grads(tf.minimum));
+    expect(grads(maximum)).toEqual(grads(tf.maximum));
+    expect(grads(minimum)).toEqual([
+      [1, 1, 0],
+      [0, 0, 1],
+    ]);
   });
 
   it("categorical log-probs stay finite and exact for extreme logits", async () => {

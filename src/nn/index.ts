@@ -40,6 +40,7 @@ export {
   softmaxProbs,
 } from "./distributions.js";
 export { type CompiledPolicy, type CompileOptions, compileSpec } from "./fast.js";
+export { gemm } from "./fast-kernels.js";
 export { DIFFERENTIABLE_KERNELS, registerGradients } from "./gradients.js";
 export {
   GAIN_HIDDEN,
@@ -66,11 +67,14 @@ export {
   convOutSize,
   dense,
   huber,
+  maximum,
+  minimum,
   mse,
   normalizeObs,
   oneHotMask,
   pickActions,
   samePadding,
+  tanh,
 } from "./ops.js";
 export {
   Adam,

@@ -24,6 +24,32 @@ const denseOp = tf.customGrad(((x: Tensor2D, w: Tensor2D, b: Tensor, save: Saved
   return { value, gradFunc };
 }) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: Tensor, w: Tensor, b: Tensor) => Tensor2D;
 
+/**
+ * tanh(x) = 2 sigmoid(2x) - 1, with the usual gradient dy (1 - y^2). The wasm backend's Tanh
+ * kernel is scalar libm (about 15 ns per element, 250 us for 256 x 64), its Sigmoid is
+ * vectorised: this form is 3-4x faster and within 2e-7 of tf.tanh.
+ */
+export const tanh = tf.customGrad(((x: Tensor, save: Saved) => {
+  const s = tf.sigmoid(tf.add(x, x));
+  const value = tf.sub(tf.add(s, s), 1);
+  save([value]);
+  return { value, gradFunc: (dy: Tensor, [y]: Tensor[]) => tf.mul(dy, tf.sub(1, tf.square(y!))) };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: Tensor) => Tensor;
+
+/**
+ * Elementwise min(a, b) as a - relu(a - b): same value (to rounding of a - b) and the same
+ * gradient routing as tf.minimum (ties go to a), 10x faster on wasm, whose Minimum and
+ * comparison kernels take 70-150 us for 256 x 64. Use it for PPO's clipped surrogate.
+ */
+export function minimum(a: Tensor, b: Tensor): Tensor {
+  return tf.sub(a, tf.relu(tf.sub(a, b)));
+}
+
+/** Elementwise max(a, b) as a + relu(b - a) (ties go to a); see `minimum`. */
+export function maximum(a: Tensor, b: Tensor): Tensor {
+  return tf.add(a, tf.relu(tf.sub(b, a)));
+}
+
 export function activate(x: Tensor, activation: Activation): Tensor {
   switch (activation) {
     case "linear":
@@ -31,7 +57,7 @@ export function activate(x: Tensor, activation: Activation): Tensor {
     case "relu":
       return tf.relu(x);
     case "tanh":
-      return tf.tanh(x);
+      return tanh(x);
   }
 }
 
@@ -136,11 +162,12 @@ export function mse(pred: Tensor, target: Tensor): Tensor {
 
 /**
  * Mean Huber loss (equal to PyTorch's smooth_l1_loss for delta = 1, as SB3's DQN uses):
- * 0.5 d^2 for |d| <= delta, delta (|d| - delta / 2) beyond. Written with minimum, not where.
+ * 0.5 d^2 for |d| <= delta, delta (|d| - delta / 2) beyond. Written with a clip (fast on
+ * wasm), not where or minimum (slow there).
  */
 export function huber(pred: Tensor, target: Tensor, delta = 1): Tensor {
   const a = tf.abs(tf.sub(pred, target));
-  const q = tf.minimum(a, delta);
+  const q = tf.clipByValue(a, 0, delta);
   return tf.mean(tf.add(tf.mul(0.5, tf.square(q)), tf.mul(delta, tf.sub(a, q))));
 }
 

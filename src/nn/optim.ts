@@ -36,8 +36,15 @@ export class Adam {
   /** Number of updates applied so far (t in the bias corrections). */
   step = 0;
   readonly variables: Variable[];
-  private readonly m: Variable[];
-  private readonly v: Variable[];
+  /**
+   * Moments of all variables in one flat vector each: the update is a dozen ops whatever the
+   * number of variables (per-op dispatch, not arithmetic, dominates small models on wasm).
+   */
+  private readonly m: Variable;
+  private readonly v: Variable;
+  private readonly sizes: number[];
+  /** Constant scalars, uploaded once instead of at every op. */
+  private readonly consts: Record<"b1" | "omb1" | "b2" | "omb2" | "eps", Scalar>;
 
   constructor(variables: Variable[], config: AdamConfig = {}) {
     this.lr = checkNumber("lr", config.lr ?? 3e-4, { min: 0 });
@@ -46,9 +53,33 @@ export class Adam {
     this.eps = checkNumber("eps", config.eps ?? 1e-8, { positive: true });
     if (variables.length === 0) throw new ConfigError("variables", "Adam needs at least one variable");
     this.variables = variables;
+    this.sizes = variables.map((p) => p.size);
+    const total = this.sizes.reduce((a, b) => a + b, 0);
     // tf.variable keeps its initial tensor alive as a separate object: build inside tidy.
-    this.m = tf.tidy(() => variables.map((p) => tf.variable(tf.zeros(p.shape), false)));
-    this.v = tf.tidy(() => variables.map((p) => tf.variable(tf.zeros(p.shape), false)));
+    this.m = tf.tidy(() => tf.variable(tf.zeros([total]), false));
+    this.v = tf.tidy(() => tf.variable(tf.zeros([total]), false));
+    this.consts = {
+      b1: tf.scalar(this.beta1),
+      omb1: tf.scalar(1 - this.beta1),
+      b2: tf.scalar(this.beta2),
+      omb2: tf.scalar(1 - this.beta2),
+      eps: tf.scalar(this.eps),
+    };
+  }
+
+  /**
+   * All gradients as one flat vector aligned with the moments (zeros where a variable has no
+   * gradient) and, when some are missing, which variables have one.
+   */
+  flatten(grads: readonly (Tensor | undefined)[]): { flat: Tensor; present?: boolean[] } {
+    if (grads.length !== this.variables.length) {
+      throw new ConfigError("grads", `got ${grads.length} gradients for ${this.variables.length} variables`);
+    }
+    const parts = grads.map((g, i) => (g === undefined ? tf.zeros([this.sizes[i]!]) : tf.reshape(g, [-1])));
+    const flat = parts.length === 1 ? parts[0]! : tf.concat(parts);
+    return grads.every((g) => g !== undefined)
+      ? { flat }
+      : { flat, present: grads.map((g) => g !== undefined) };
   }
 
   /**
@@ -56,65 +87,85 @@ export class Adam {
    * variable and its moments are left alone, as PyTorch skips parameters whose grad is None).
    */
   apply(grads: readonly (Tensor | undefined)[]): void {
-    if (grads.length !== this.variables.length) {
-      throw new ConfigError("grads", `got ${grads.length} gradients for ${this.variables.length} variables`);
-    }
-    this.step += 1;
-    const bc1 = 1 - this.beta1 ** this.step;
-    const bc2 = 1 - this.beta2 ** this.step;
-    const stepSize = this.lr / bc1;
-    const sqrtBc2 = Math.sqrt(bc2);
     tf.tidy(() => {
-      grads.forEach((g, i) => {
-        if (g === undefined) return;
-        const m = this.m[i]!;
-        const v = this.v[i]!;
-        const p = this.variables[i]!;
-        const m1 = tf.add(tf.mul(m, this.beta1), tf.mul(g, 1 - this.beta1));
-        const v1 = tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
-        const denom = tf.add(tf.div(tf.sqrt(v1), sqrtBc2), this.eps);
-        m.assign(m1);
-        v.assign(v1);
-        p.assign(tf.sub(p, tf.mul(tf.div(m1, denom), stepSize)));
+      const { flat, present } = this.flatten(grads);
+      this.applyFlat(flat, present);
+    });
+  }
+
+  /** One update from a flat gradient (see `flatten`); variables not `present` are left alone. */
+  applyFlat(g: Tensor, present?: readonly boolean[]): void {
+    this.step += 1;
+    const stepSize = this.lr / (1 - this.beta1 ** this.step);
+    const sqrtBc2 = Math.sqrt(1 - this.beta2 ** this.step);
+    const c = this.consts;
+    tf.tidy(() => {
+      let m1 = tf.add(tf.mul(this.m, c.b1), tf.mul(g, c.omb1));
+      let v1 = tf.add(tf.mul(this.v, c.b2), tf.mul(tf.square(g), c.omb2));
+      const update = tf.mul(tf.div(m1, tf.add(tf.div(tf.sqrt(v1), sqrtBc2), c.eps)), stepSize);
+      if (present) {
+        const mask = tf.concat(this.sizes.map((n, i) => tf.fill([n], present[i] ? 1 : 0, "bool")));
+        m1 = tf.where(mask, m1, this.m);
+        v1 = tf.where(mask, v1, this.v);
+      }
+      this.m.assign(m1);
+      this.v.assign(v1);
+      const parts = this.sizes.length === 1 ? [update] : tf.split(update, this.sizes);
+      this.variables.forEach((p, i) => {
+        if (present && !present[i]) return;
+        p.assign(tf.sub(p, tf.reshape(parts[i]!, p.shape)));
       });
     });
   }
 
   getState(): AdamState {
-    return {
-      step: this.step,
-      m: this.m.map((t) => Float32Array.from(t.dataSync())),
-      v: this.v.map((t) => Float32Array.from(t.dataSync())),
+    const split = (flat: Variable) => {
+      const all = flat.dataSync() as Float32Array;
+      const out: Float32Array[] = [];
+      let at = 0;
+      for (const n of this.sizes) {
+        out.push(all.slice(at, at + n));
+        at += n;
+      }
+      return out;
     };
+    return { step: this.step, m: split(this.m), v: split(this.v) };
   }
 
   /** Restores a state from `getState` (ArtifactError if it does not fit these variables). */
   setState(state: AdamState): void {
-    if (state.m.length !== this.m.length || state.v.length !== this.v.length) {
+    if (state.m.length !== this.sizes.length || state.v.length !== this.sizes.length) {
       throw new ArtifactError(
-        `optimizer state has ${state.m.length} moments, this Adam has ${this.m.length} variables`,
+        `optimizer state has ${state.m.length} moments, this Adam has ${this.sizes.length} variables`,
       );
     }
-    const check = (arr: Float32Array, t: Variable, what: string, i: number) => {
-      if (arr.length !== t.size) {
-        throw new ArtifactError(`optimizer state ${what}[${i}] has ${arr.length} values, expected ${t.size}`);
+    this.sizes.forEach((n, i) => {
+      for (const [what, arr] of [
+        ["m", state.m[i]!],
+        ["v", state.v[i]!],
+      ] as const) {
+        if (arr.length !== n)
+          throw new ArtifactError(`optimizer state ${what}[${i}] has ${arr.length} values, expected ${n}`);
       }
+    });
+    const join = (arrs: Float32Array[]) => {
+      const out = new Float32Array(this.m.size);
+      let at = 0;
+      for (const a of arrs) {
+        out.set(a, at);
+        at += a.length;
+      }
+      return out;
     };
-    for (let i = 0; i < this.m.length; i++) {
-      check(state.m[i]!, this.m[i]!, "m", i);
-      check(state.v[i]!, this.v[i]!, "v", i);
-    }
     tf.tidy(() => {
-      for (let i = 0; i < this.m.length; i++) {
-        this.m[i]!.assign(tf.tensor(state.m[i]!, this.m[i]!.shape));
-        this.v[i]!.assign(tf.tensor(state.v[i]!, this.v[i]!.shape));
-      }
+      this.m.assign(tf.tensor1d(join(state.m)));
+      this.v.assign(tf.tensor1d(join(state.v)));
     });
     this.step = state.step;
   }
 
   dispose(): void {
-    for (const t of [...this.m, ...this.v]) t.dispose();
+    tf.dispose([this.m, this.v, ...Object.values(this.consts)]);
   }
 }
 
@@ -130,8 +181,12 @@ export function clipByGlobalNorm(
   const present = grads.filter((g): g is Tensor => g !== undefined);
   const norm = globalNorm(present);
   if (!Number.isFinite(maxNorm)) return { grads: [...grads], norm };
-  const coef = tf.minimum(tf.div(maxNorm, tf.add(norm, 1e-6)), 1);
+  const coef = clipCoefficient(norm, maxNorm);
   return { grads: grads.map((g) => (g === undefined ? undefined : tf.mul(g, coef))), norm };
+}
+
+function clipCoefficient(norm: Tensor, maxNorm: number): Tensor {
+  return tf.minimum(tf.div(maxNorm, tf.add(norm, 1e-6)), 1);
 }
 
 function globalNorm(grads: readonly Tensor[]): Scalar {
@@ -180,10 +235,11 @@ export function trainStep(
       kept = metricNames.map((k) => tf.keep(metrics[k]!));
       return out.loss;
     }, optimizer.variables);
-    const ordered = optimizer.variables.map((v) => grads[v.name]);
-    const clipped = clipByGlobalNorm(ordered, maxNorm);
-    optimizer.apply(clipped.grads);
-    return tf.stack([value, clipped.norm, ...kept.map((m) => tf.reshape(m, []))]);
+    const { flat, present } = optimizer.flatten(optimizer.variables.map((v) => grads[v.name]));
+    const norm = tf.sqrt(tf.sum(tf.square(flat)));
+    const clipped = Number.isFinite(maxNorm) ? tf.mul(flat, clipCoefficient(norm, maxNorm)) : flat;
+    optimizer.applyFlat(clipped, present);
+    return tf.stack([value, norm, ...kept.map((m) => tf.reshape(m, []))]);
   });
   let values: Float32Array;
   try {
