@@ -135,7 +135,7 @@ export const DISTILL_SCHEMA = {
   },
   similarityStates: {
     type: "integer",
-    default: 2000,
+    default: 5000,
     min: 1,
     help: "states (visited by the greedy student) on which agreement and JS divergence are measured",
   },
