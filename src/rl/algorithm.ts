@@ -156,6 +156,7 @@ export abstract class Algorithm<C extends object> implements DistributionPolicy,
   private ctx: CallbackContext | null = null;
   private startTime = 0;
   private startSteps = 0;
+  private lastYield = 0;
 
   protected constructor(opts: CommonOptions, config: C) {
     this.envId = opts.env;
@@ -290,7 +291,26 @@ export abstract class Algorithm<C extends object> implements DistributionPolicy,
     return this.callback.onStep(ctx);
   }
 
+  /**
+   * Lets the event loop run (signal handlers, timers, I/O): the training loop awaits only
+   * already-settled promises otherwise, and would never see a SIGINT. Costs a few microseconds.
+   */
+  protected yieldToEventLoop(): Promise<void> {
+    this.lastYield = performance.now();
+    return new Promise((resolve) => setImmediate(resolve));
+  }
+
+  /**
+   * Yields when the last yield is more than 5 ms old, else returns undefined (no await needed).
+   * Under tsx, a child that does not acknowledge SIGINT within 30 ms is killed, so training
+   * loops call this between steps.
+   */
+  protected maybeYield(): Promise<void> | undefined {
+    return performance.now() - this.lastYield > 5 ? this.yieldToEventLoop() : undefined;
+  }
+
   protected async rolloutStart(): Promise<void> {
+    await this.yieldToEventLoop();
     this.ctx!.numTimesteps = this.numTimesteps;
     await this.callback.onRolloutStart(this.ctx!);
   }

@@ -182,6 +182,8 @@ export class DQN extends Algorithm<DqnConfig> {
         );
       }
       vecSteps++;
+      const pause = this.maybeYield();
+      if (pause) await pause;
       if (
         this.numTimesteps > c.learningStarts &&
         replay.size >= c.batchSize &&
@@ -198,7 +200,8 @@ export class DQN extends Algorithm<DqnConfig> {
         nets.target.softUpdateFrom(nets.online, c.tau);
       }
       lastTarget = this.numTimesteps;
-      if (Math.floor(this.numTimesteps / c.logInterval) > Math.floor(lastLog / c.logInterval)) {
+      const last = this.numTimesteps >= this.totalTimesteps;
+      if (last || Math.floor(this.numTimesteps / c.logInterval) > Math.floor(lastLog / c.logInterval)) {
         this.logger.record("rollout/exploration_rate", eps);
         this.dumpLogs({ "train/n_updates": this.nUpdates, "train/learning_rate": c.learningRate });
       }

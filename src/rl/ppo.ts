@@ -171,7 +171,7 @@ export class PPO extends Algorithm<PpoConfig> {
       // A callback that stops training mid-rollout skips the update of the partial rollout (as SB3).
       if (!(await this.collectRollout(buffer))) break;
       buffer.computeReturnsAndAdvantages(this.fast.value!(this.obs, N), c.gamma, c.gaeLambda);
-      this.update(nets, buffer, minibatchSize);
+      await this.update(nets, buffer, minibatchSize);
       if (iteration % c.logInterval === 0) this.dumpLogs({ "time/iterations": iteration });
     }
   }
@@ -212,13 +212,19 @@ export class PPO extends Algorithm<PpoConfig> {
       }
       const go = this.advance(step);
       if (go === false || (go instanceof Promise && !(await go))) return false;
+      const pause = this.maybeYield();
+      if (pause) await pause;
     }
     await this.rolloutEnd();
     return true;
   }
 
   /** The epochs of minibatch gradient steps on one rollout, then the acting copy is refreshed. */
-  private update(nets: NonNullable<PPO["nets"]>, buffer: RolloutBuffer, minibatchSize: number): void {
+  private async update(
+    nets: NonNullable<PPO["nets"]>,
+    buffer: RolloutBuffer,
+    minibatchSize: number,
+  ): Promise<void> {
     const c = this.config;
     const log = this.logger;
     for (let epoch = 0; epoch < c.updateEpochs; epoch++) {
@@ -231,6 +237,8 @@ export class PPO extends Algorithm<PpoConfig> {
         for (const [k, v] of Object.entries(res.metrics)) log.recordMean(`train/${k}`, v);
         log.recordMean("train/loss", res.loss);
         lastKl = res.metrics["approx_kl"]!;
+        const pause = this.maybeYield();
+        if (pause) await pause;
       }
       if (c.targetKl !== null && lastKl > c.targetKl) break;
     }

@@ -1,0 +1,239 @@
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { ConfigError } from "../core/errors.js";
+import { PPO } from "../rl/ppo.js";
+import { trainCommand } from "./train.js";
+
+const dir = mkdtempSync(join(tmpdir(), "rldistill-train-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const main = fileURLToPath(new URL("./main.ts", import.meta.url));
+const tsx = fileURLToPath(new URL("../../node_modules/.bin/tsx", import.meta.url));
+
+/** Runs `rldistill train` in-process with console output silenced; returns the exit code. */
+async function train(args: string[]): Promise<number> {
+  const log = console.log;
+  console.log = () => {};
+  try {
+    return await trainCommand.run(args);
+  } finally {
+    console.log = log;
+  }
+}
+
+function errorOf(f: () => Promise<unknown>): Promise<Error> {
+  return f().then(
+    () => {
+      throw new Error("expected an error");
+    },
+    (e: Error) => e,
+  );
+}
+
+describe("rldistill train: flags and config", () => {
+  it("names bad flags, fields and values", async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [["--algo", "a2c", "--env", "CartPole-v1"], /--algo: "a2c" is not allowed; allowed: ppo, dqn/],
+      [["--env", "CartPole-v1"], /--algo: required; allowed: ppo, dqn/],
+      [["--algo", "ppo"], /--env: required/],
+      [
+        ["--algo", "ppo", "--env", "CartPole-v1", "--set", "lr=0.1"],
+        /ppo\.lr: unknown option; allowed: learningRate, numEnvs/,
+      ],
+      [
+        ["--algo", "ppo", "--env", "CartPole-v1", "--set", "numEnvs=two"],
+        /ppo\.numEnvs: expected an integer >= 1, got "two"/,
+      ],
+      [
+        ["--algo", "dqn", "--env", "CartPole-v1", "--set", "loss=l1"],
+        /dqn\.loss: expected one of mse, huber, got "l1"/,
+      ],
+      [["--algo", "ppo", "--env", "Nope-v0", "--timesteps", "10"], /unknown env id "Nope-v0"/],
+      [
+        ["--algo", "ppo", "--env", "CartPole-v1", "--timesteps", "0", "--out", join(dir, "x")],
+        /timesteps: expected an integer >= 1/,
+      ],
+      [["--algo", "ppo", "--env", "CartPole-v1", "--bogus"], /--bogus: unknown flag/],
+      [["--resume", join(dir, "missing")], /resume: cannot read/],
+    ];
+    for (const [args, re] of cases) {
+      const err = await errorOf(() => train(args));
+      expect(err).toBeInstanceOf(ConfigError);
+      expect(err.message).toMatch(re);
+    }
+    const bad = join(dir, "bad.json");
+    writeFileSync(bad, JSON.stringify({ clipCoef: -1 }));
+    expect(
+      (await errorOf(() => train(["--algo", "ppo", "--env", "CartPole-v1", "--config", bad]))).message,
+    ).toMatch(/ppo\.clipCoef: expected a number > 0, got -1/);
+  });
+
+  it("writes the run folder: config layers, logs, models and summary", async () => {
+    const out = join(dir, "run");
+    const cfg = join(dir, "cfg.json");
+    writeFileSync(cfg, JSON.stringify({ numSteps: 16, learningRate: 0.002 }));
+    const code = await train([
+      "--algo",
+      "ppo",
+      "--env",
+      "CartPole-v1",
+      "--timesteps",
+      "256",
+      "--seed",
+      "3",
+      "--out",
+      out,
+      "--config",
+      cfg,
+      "--set",
+      "numEnvs=2",
+      "--set",
+      "hiddenSizes=16,16",
+      "--set",
+      "learningRate=0.003",
+      "--eval-freq",
+      "128",
+      "--eval-episodes",
+      "2",
+      "--final-eval-episodes",
+      "3",
+      "--quiet",
+    ]);
+    expect(code).toBe(0);
+    for (const f of [
+      "config.json",
+      "progress.jsonl",
+      "progress.csv",
+      "model.rldistill",
+      "best_model.rldistill",
+      "summary.json",
+    ]) {
+      expect(existsSync(join(out, f))).toBe(true);
+    }
+    const config = JSON.parse(readFileSync(join(out, "config.json"), "utf8"));
+    // default < preset (CartPole: numMinibatches 2, gamma 0.98) < --config < --set
+    expect(config.config).toMatchObject({
+      numSteps: 16,
+      numEnvs: 2,
+      learningRate: 0.003,
+      hiddenSizes: [16, 16],
+      gamma: 0.98,
+      numMinibatches: 2,
+      clipCoef: 0.2,
+    });
+    expect(config).toMatchObject({ algo: "ppo", env: "CartPole-v1", seed: 3, timesteps: 256 });
+    const summary = JSON.parse(readFileSync(join(out, "summary.json"), "utf8"));
+    expect(summary).toMatchObject({
+      algo: "ppo",
+      env: "CartPole-v1",
+      timesteps: 256,
+      num_timesteps: 256,
+      seed: 3,
+      interrupted: false,
+    });
+    expect(summary.params).toBe(PPO.load(join(out, "model.rldistill")).paramCount());
+    expect(summary.sps).toBeGreaterThan(0);
+    expect(summary.wall_s).toBeGreaterThan(0);
+    expect(summary.eval).toMatchObject({ episodes: 3 });
+    expect(summary.eval.mean_return).toBeTypeOf("number");
+    expect(summary.eval.std_return).toBeTypeOf("number");
+    const rows = readFileSync(join(out, "progress.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(rows.map((r) => r.step)).toEqual([32, 64, 96, 128, 160, 192, 224, 256]);
+    expect(rows.some((r) => "eval/mean_reward" in r)).toBe(true);
+    expect(readFileSync(join(out, "progress.csv"), "utf8").split("\n")[0]).toMatch(/^step,/);
+  });
+});
+
+describe("rldistill train: Ctrl-C and --resume", () => {
+  it("SIGINT saves the model and exits; --resume continues the step counter", async () => {
+    const out = join(dir, "sigint");
+    const child = spawn(
+      tsx,
+      [
+        main,
+        "train",
+        "--algo",
+        "dqn",
+        "--env",
+        "CartPole-v1",
+        "--timesteps",
+        "1000000",
+        "--seed",
+        "1",
+        "--out",
+        out,
+        "--set",
+        "learningStarts=500",
+        "--eval-freq",
+        "0",
+        "--final-eval-episodes",
+        "2",
+        "--quiet",
+      ],
+      // Its own process group, so the test can send SIGINT to the group as a terminal's Ctrl-C does.
+      { stdio: ["ignore", "pipe", "pipe"], detached: true },
+    );
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    // Interrupt once training has produced its first log rows (a few thousand steps in).
+    await new Promise<void>((resolve, reject) => {
+      const start = Date.now();
+      const timer = setInterval(() => {
+        const file = join(out, "progress.jsonl");
+        if (existsSync(file) && readFileSync(file, "utf8").split("\n").length > 3) {
+          clearInterval(timer);
+          process.kill(-child.pid!, "SIGINT");
+          resolve();
+        } else if (Date.now() - start > 60_000) {
+          clearInterval(timer);
+          child.kill("SIGKILL");
+          reject(new Error(`no progress after 60 s: ${stderr}`));
+        }
+      }, 100);
+    });
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    expect(stderr).toMatch(/interrupted; saving/);
+    expect(code).toBe(130);
+    expect(stdout).toMatch(/continue with: rldistill train --resume/);
+    const first = JSON.parse(readFileSync(join(out, "summary.json"), "utf8"));
+    expect(first.interrupted).toBe(true);
+    expect(first.num_timesteps).toBeGreaterThan(3000);
+    expect(first.num_timesteps).toBeLessThan(1_000_000);
+
+    const code2 = await train([
+      "--resume",
+      out,
+      "--timesteps",
+      String(first.num_timesteps + 500),
+      "--final-eval-episodes",
+      "2",
+      "--quiet",
+    ]);
+    expect(code2).toBe(0);
+    const second = JSON.parse(readFileSync(join(out, "summary.json"), "utf8"));
+    expect(second).toMatchObject({
+      interrupted: false,
+      resumed_from_step: first.num_timesteps,
+      num_timesteps: first.num_timesteps + 500,
+    });
+    const steps = readFileSync(join(out, "progress.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l).step);
+    // One log, appended: steps keep increasing across the interruption.
+    expect(steps.every((s: number, i: number) => i === 0 || s > steps[i - 1])).toBe(true);
+    expect(steps.at(-1)).toBe(first.num_timesteps + 500);
+  });
+});

@@ -1,0 +1,31 @@
+/** The trainable algorithms by name (what `--algo` chooses), with their config schemas and loaders. */
+import type { Algorithm } from "./algorithm.js";
+import type { ConfigSchema } from "./config.js";
+import { DQN, DQN_SCHEMA } from "./dqn.js";
+import { PPO, PPO_SCHEMA } from "./ppo.js";
+
+export interface AlgoEntry {
+  schema: ConfigSchema;
+  /** `new PPO(opts)` / `new DQN(opts)`: common options plus config fields. */
+  create(opts: Record<string, unknown>): Algorithm<object>;
+  load(path: string): Algorithm<object>;
+}
+
+export const ALGORITHMS = {
+  ppo: {
+    schema: PPO_SCHEMA,
+    create: (opts) => new PPO(opts as unknown as ConstructorParameters<typeof PPO>[0]),
+    load: (path) => PPO.load(path),
+  },
+  dqn: {
+    schema: DQN_SCHEMA,
+    create: (opts) => new DQN(opts as unknown as ConstructorParameters<typeof DQN>[0]),
+    load: (path) => DQN.load(path),
+  },
+} satisfies Record<string, AlgoEntry>;
+
+export type AlgoName = keyof typeof ALGORITHMS;
+
+export function isAlgoName(name: unknown): name is AlgoName {
+  return typeof name === "string" && Object.hasOwn(ALGORITHMS, name);
+}
