@@ -19,7 +19,7 @@ import { initBackend } from "../nn/backend.js";
 import { savePolicy } from "../nn/checkpoint.js";
 import { compileSpec } from "../nn/fast.js";
 import type { PolicySpec } from "../nn/spec.js";
-import { type DistillConfig, type DistillMethod, resolveDistillConfig } from "./config.js";
+import { autoTau, type DistillConfig, type DistillMethod, resolveDistillConfig } from "./config.js";
 import {
   type EnvFactory,
   evaluateRandom,
@@ -113,6 +113,7 @@ export async function distill(
   await initBackend();
   const makeEnv: EnvFactory = opts.makeEnv ?? (() => make(cfg.env));
   const probe = makeEnv(0) as Env<unknown, unknown>;
+  const ownsTeacher = !opts.teacher;
   const teacher =
     opts.teacher ?? (await loadTeachers(cfg.teachers, cfg.ensemble as EnsembleMode, { env: probe }));
   checkCompatible(teacher, probe);
@@ -137,7 +138,7 @@ export async function distill(
   );
   const { alpha, weight } = alphaOf(cfg, teacherEval.meanReturn, randomEval.meanReturn);
 
-  const tau = parseSchedule(cfg.tau, "tau");
+  const tau = parseSchedule(autoTau(cfg.tau, teacher.kind), "tau");
   const beta = parseSchedule(cfg.beta, "beta");
   const initRng = root.spawn(0);
   const obsNorm = teacher instanceof SpecTeacher ? teacher.spec.obsNorm : undefined;
@@ -233,6 +234,7 @@ export async function distill(
   logger.close();
   const studentParams = distiller.student.params;
   distiller.dispose();
+  if (ownsTeacher) teacher.dispose?.();
   print(
     `student return ${studentEval.meanReturn.toFixed(1)} +- ${studentEval.stdReturn.toFixed(1)} (teacher ${teacherEval.meanReturn.toFixed(1)}), ` +
       `retention ${summary.retention?.toFixed(3) ?? "n/a"}, ${studentParams} vs ${teacher.params} parameters` +
