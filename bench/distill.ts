@@ -2,7 +2,8 @@
  * Distillation benchmark (on demand, never in the test suite):
  *
  *   npx tsx bench/distill.ts [--seeds 1,2,3] [--envs CartPole-v1,Acrobot-v1,Pendulum-v1]
- *                            [--models DIR] [--out DIR] [--skip-compression] [--skip-losses]
+ *                            [--models DIR] [--out DIR] [--skip-compression] [--skip-losses] [--skip-methods]
+ *                            [--loss-envs CartPole-v1,Acrobot-v1] [--loss-steps 10000] [--loss-seeds 1,2]
  *
  * 1. Compression: for each env, the shipped teacher (models/, a file whose name mentions the env)
  *    is distilled with the env's preset into the largest 1- or 2-layer student with at most 1/20
@@ -11,6 +12,9 @@
  * 2. Losses and collection on one budget (CartPole-v1 and Acrobot-v1 by default): KL at several
  *    temperatures, MSE on logits, NLL of the teacher's greedy action, each with teacher-driven
  *    and student-driven (DAgger) collection.
+ *
+ * 3. Methods on the same short budget (policy, feature, residual, on-policy DistilledPPO): where
+ *    a teacher-feature adapter or hints help a small student, and where they do not.
  *
  * Prints Markdown tables and writes every run folder under --out (default runs/bench-distill).
  */
@@ -185,5 +189,52 @@ async function losses(): Promise<void> {
   }
 }
 
+const METHODS: Array<{ label: string; cfg: Partial<DistillConfig> }> = [
+  { label: "policy (KL)", cfg: { method: "policy" } },
+  { label: "feature (hints 30%, then KL)", cfg: { method: "feature" } },
+  { label: "residual (adapter off by 60%)", cfg: { method: "residual" } },
+  { label: "ppo, alpha 1 (on-policy KL)", cfg: { method: "ppo", alpha: "1" } },
+];
+
+async function methods(): Promise<void> {
+  for (const env of LOSS_ENVS) {
+    const file = teacherFile(env);
+    const probe = make(env);
+    const teacher = await loadTeacher(file, { env: probe });
+    const act = (probe.actionSpace as Discrete).n;
+    probe.close();
+    const student = largestStudent(teacher.obsSize, act, false, Math.floor(teacher.params / RATIO));
+    console.log(
+      `\n## Methods on ${env}: ${LOSS_STEPS} env steps, student ${student.join("x")}, seeds ${LOSS_SEEDS.join(",")} (mean)\n`,
+    );
+    console.log("| method | retention | agreement | JS | retention at 20% | agreement at 20% |");
+    console.log("|---|---|---|---|---|---|");
+    for (const m of METHODS) {
+      const res: DistillSummary[] = [];
+      for (const seed of LOSS_SEEDS) {
+        res.push(
+          await run({
+            teachers: [file],
+            env,
+            student,
+            seed,
+            steps: LOSS_STEPS,
+            ...m.cfg,
+            out: join(OUT, "methods", `${env}-${m.cfg.method}-s${seed}`),
+          }),
+        );
+      }
+      const first = res.map((r) => r.checkpoints[0]!);
+      const span = res.map((r) => r.teacher.eval.mean_return - r.random.eval.mean_return);
+      const early = first.map((c, i) => (c.mean_return - res[i]!.random.eval.mean_return) / span[i]!);
+      console.log(
+        `| ${m.label} | ${fmt(mean(res.map((r) => r.retention ?? 0)))} | ${fmt(mean(res.map((r) => r.agreement ?? 0)))} | ` +
+          `${mean(res.map((r) => r.js_divergence)).toExponential(2)} | ${fmt(mean(early))} | ${fmt(mean(first.map((c) => c.agreement ?? 0)))} |`,
+      );
+    }
+  }
+}
+
 if (!flag("skip-compression")) await compression();
 if (!flag("skip-losses")) await losses();
+if (!flag("skip-methods")) await methods();
