@@ -29,12 +29,20 @@ const denseOp = tf.customGrad(((x: Tensor2D, w: Tensor2D, b: Tensor, save: Saved
  * kernel is scalar libm (about 15 ns per element, 250 us for 256 x 64), its Sigmoid is
  * vectorised: this form is 3-4x faster and within 2e-7 of tf.tanh.
  */
-export const tanh = tf.customGrad(((x: Tensor, save: Saved) => {
+const sigmoidTanh = tf.customGrad(((x: Tensor, save: Saved) => {
   const s = tf.sigmoid(tf.add(x, x));
   const value = tf.sub(tf.add(s, s), 1);
   save([value]);
   return { value, gradFunc: (dy: Tensor, [y]: Tensor[]) => tf.mul(dy, tf.sub(1, tf.square(y!))) };
 }) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: Tensor) => Tensor;
+
+/** Below this many elements the Tanh kernel wins: the sigmoid form costs three more op dispatches. */
+const TANH_KERNEL_MAX_SIZE = 1024;
+
+/** tanh that picks the faster wasm route by size (see sigmoidTanh); same gradient either way. */
+export function tanh(x: Tensor): Tensor {
+  return x.size <= TANH_KERNEL_MAX_SIZE ? tf.tanh(x) : sigmoidTanh(x);
+}
 
 /**
  * Elementwise min(a, b) as a - relu(a - b): same value (to rounding of a - b) and the same
