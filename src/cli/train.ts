@@ -33,6 +33,10 @@ const flags: FlagSpecs = {
     defaultText: "100",
   },
   "checkpoint-freq": { type: "integer", help: "save checkpoints/ every N steps; 0 = off", defaultText: "0" },
+  "no-training-state": {
+    type: "boolean",
+    help: "save models without Adam/target-network state (3x smaller)",
+  },
   progress: { type: "boolean", help: "progress bar (only when stdout is a terminal)" },
   quiet: { type: "boolean", help: "no log table, only the summary" },
   help: { type: "boolean", help: "show this help" },
@@ -121,6 +125,7 @@ export const trainCommand: Command = {
       evalEpisodes: f["eval-episodes"] as number | undefined,
       finalEvalEpisodes: f["final-eval-episodes"] as number | undefined,
       checkpointFreq: f["checkpoint-freq"] as number | undefined,
+      trainingState: f["no-training-state"] !== true,
       verbose: f.quiet !== true,
       progressBar: f.progress === true,
       handleSignals: true,

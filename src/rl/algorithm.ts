@@ -116,6 +116,12 @@ export interface EnvSetup {
 export const MODEL_EXTENSION = ".rldistill";
 
 export interface SaveOptions {
+  /**
+   * Store the training state (Adam moments; DQN: target network) for an exact resume.
+   * Default: the model's `saveTrainingState` (true unless changed). Without it a 256-256 PPO
+   * file is a third of the size; resuming then restarts Adam's moments.
+   */
+  includeTrainingState?: boolean;
   /** DQN: also store the replay buffer, so a resumed run continues with it (checkpoints). Default false. */
   includeReplayBuffer?: boolean;
 }
@@ -135,6 +141,8 @@ export abstract class Algorithm<C extends object> implements DistributionPolicy,
   readonly verbose: 0 | 1;
   /** Env steps taken so far (over all sub-envs). */
   numTimesteps = 0;
+  /** Default of `SaveOptions.includeTrainingState` (also for saves made by callbacks). */
+  saveTrainingState = true;
   /** Target of the current `learn()` call, in the same counter as `numTimesteps`. */
   totalTimesteps = 0;
   /** The one generator of the run; everything random is derived from it. */
@@ -374,8 +382,9 @@ export abstract class Algorithm<C extends object> implements DistributionPolicy,
    * for distillation; plus the config, step counters, generator states, running statistics and
    * the algorithm's own state (optimizer, target network). Resolves to the path written.
    */
-  async save(path: string, opts: SaveOptions = {}): Promise<string> {
+  async save(path: string, options: SaveOptions = {}): Promise<string> {
     const file = withModelExtension(path);
+    const opts = { includeTrainingState: this.saveTrainingState, ...options };
     const { structure, tensors } = encodePolicySpec(this.toPolicySpec(), "policy/");
     const norm: Record<string, StoredTensor> = {};
     if (this.normalizer) {

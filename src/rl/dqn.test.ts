@@ -150,5 +150,10 @@ describe("DQN export and save/load", () => {
     expect(compileSpec(loadPolicy(plain).spec).act(obs)).toBe(model.act(obs));
     await b.learn({ totalTimesteps: 100, resetNumTimesteps: false });
     expect(b.numTimesteps).toBe(600);
+    // Lean: policy only (no target network, no Adam moments).
+    const lean = DQN.load(await model.save(join(dir, "dqn-lean"), { includeTrainingState: false }));
+    expect(lean.qValues(obs)).toEqual(model.qValues(obs));
+    await lean.learn({ totalTimesteps: 100, resetNumTimesteps: false });
+    expect(lean.numTimesteps).toBe(600);
   });
 });

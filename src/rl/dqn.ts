@@ -311,12 +311,14 @@ export class DQN extends Algorithm<DqnConfig> {
 
   protected stateTensors(opts: SaveOptions): Record<string, StoredTensor> {
     const out: Record<string, StoredTensor> = {};
-    // Raw (unfolded) weights, so a dueling network resumes exactly.
-    for (const [k, v] of Object.entries(this.weights)) out[`q/${k}`] = v;
-    const target = this.nets ? this.nets.target.getWeights() : (this.pendingTarget ?? this.weights);
-    for (const [k, v] of Object.entries(target)) out[`target/${k}`] = v;
-    const adam = this.nets ? this.nets.optimizer.getState() : this.pendingAdam;
-    if (adam) Object.assign(out, adamStateToTensors(adam));
+    // Dueling: the raw (unfolded) heads, so training resumes exactly; otherwise policy/ holds them.
+    if (this.config.dueling) for (const [k, v] of Object.entries(this.weights)) out[`q/${k}`] = v;
+    if (opts.includeTrainingState) {
+      const target = this.nets ? this.nets.target.getWeights() : (this.pendingTarget ?? this.weights);
+      for (const [k, v] of Object.entries(target)) out[`target/${k}`] = v;
+      const adam = this.nets ? this.nets.optimizer.getState() : this.pendingAdam;
+      if (adam) Object.assign(out, adamStateToTensors(adam));
+    }
     const rb = this.replay;
     if (opts.includeReplayBuffer && rb) {
       const o = rb.obsSize;
@@ -333,8 +335,15 @@ export class DQN extends Algorithm<DqnConfig> {
     return { nUpdates: this.nUpdates, replay: this.replay?.getState() };
   }
 
-  protected restoreState(artifact: LoadedArtifact): void {
-    const t = artifact.tensors;
+  protected restoreState(artifact: LoadedArtifact, policy: PolicySpec): void {
+    const t = { ...artifact.tensors };
+    if (!this.config.dueling) {
+      policy.layers.forEach((l, k) => {
+        if (l.kind !== "dense") throw new ArtifactError(`policy layer ${k} is ${l.kind}, expected dense`);
+        t[`q/net/fc${k}.weight`] = { data: l.weight, shape: [l.inSize, l.outSize] };
+        t[`q/net/fc${k}.bias`] = { data: l.bias, shape: [l.outSize] };
+      });
+    }
     const read = (prefix: string) => {
       const w: Record<string, FloatArray> = {};
       for (const [k, v] of Object.entries(this.weights)) {
@@ -347,7 +356,8 @@ export class DQN extends Algorithm<DqnConfig> {
       return w;
     };
     this.weights = read("q/");
-    this.pendingTarget = read("target/");
+    // Without a stored target network (a lean file), training resumes with target = online.
+    this.pendingTarget = t[`target/${Object.keys(this.weights)[0]}`] ? read("target/") : null;
     this.pendingAdam = t["optimizer/step"] ? adamStateFromTensors(t) : null;
     const meta = artifact.meta ?? {};
     this.nUpdates = Number(meta["nUpdates"] ?? 0);

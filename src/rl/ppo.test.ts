@@ -201,6 +201,21 @@ describe("PPO save/load", () => {
   });
 });
 
+describe("PPO lean save", () => {
+  it("without training state: a third of the size, same policy, and it can still train", async () => {
+    const model = new PPO({ env: "CartPole-v1", seed: 2, ...tiny, hiddenSizes: [64, 64] });
+    await model.learn({ totalTimesteps: 64 });
+    const full = await model.save(join(dir, "full"));
+    const lean = await model.save(join(dir, "lean"), { includeTrainingState: false });
+    const { statSync } = await import("node:fs");
+    expect(statSync(lean).size).toBeLessThan(statSync(full).size / 2.5);
+    const loaded = PPO.load(lean);
+    expect(loaded.toPolicySpec()).toEqual(model.toPolicySpec());
+    await loaded.learn({ totalTimesteps: 64, resetNumTimesteps: false });
+    expect(loaded.numTimesteps).toBe(128);
+  });
+});
+
 describe("PPO callbacks", () => {
   it("calls onStep once per vector step and stops when it returns false", async () => {
     const seen: number[] = [];

@@ -25,7 +25,7 @@ import { type CompiledPolicy, compileSpec } from "../nn/fast.js";
 import { ActorCritic, initBackend, mlpLayers, type Scalar, type Tensor, tf } from "../nn/index.js";
 import { Adam, type AdamState, trainStep } from "../nn/optim.js";
 import type { DenseLayerSpec, PolicySpec } from "../nn/spec.js";
-import { Algorithm, type CommonOptions, type EnvSetup } from "./algorithm.js";
+import { Algorithm, type CommonOptions, type EnvSetup, type SaveOptions } from "./algorithm.js";
 import { type ConfigOf, type ConfigSchema, resolveConfig } from "./config.js";
 import { categoricalLogProb, sampleGaussian } from "./distributions.js";
 import { RolloutBuffer } from "./rollout-buffer.js";
@@ -337,7 +337,8 @@ export class PPO extends Algorithm<PpoConfig> {
     };
   }
 
-  protected stateTensors(): Record<string, StoredTensor> {
+  protected stateTensors(opts: SaveOptions): Record<string, StoredTensor> {
+    if (!opts.includeTrainingState) return {};
     const adam = this.nets ? this.nets.optimizer.getState() : this.pendingAdam;
     return adam ? adamStateToTensors(adam) : {};
   }
