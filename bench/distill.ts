@@ -63,20 +63,22 @@ export function studentParams(obs: number, act: number, hidden: number[], contin
   return n + (continuous ? act : 0);
 }
 
-/** The largest [h] or [h, h] student within `budget` parameters (two layers on ties). */
+/**
+ * The student for a parameter budget: the largest [h, h] within it, unless a single [h] layer
+ * holds more than 5% more parameters (two layers are the usual student shape; one very wide
+ * layer only wins when the budget is too small for depth).
+ */
 export function largestStudent(obs: number, act: number, continuous: boolean, budget: number): number[] {
-  let best: number[] = [1];
-  let bestN = 0;
-  for (let h = 1; h <= 512; h++) {
-    for (const hidden of [[h], [h, h]]) {
-      const n = studentParams(obs, act, hidden, continuous);
-      if (n <= budget && (n > bestN || (n === bestN && hidden.length > best.length))) {
-        best = hidden;
-        bestN = n;
-      }
-    }
+  let one: number[] = [1];
+  let two: number[] | undefined;
+  for (let h = 1; h <= 1024; h++) {
+    if (studentParams(obs, act, [h], continuous) <= budget) one = [h];
+    if (studentParams(obs, act, [h, h], continuous) <= budget) two = [h, h];
   }
-  return best;
+  if (!two) return one;
+  return studentParams(obs, act, one, continuous) > 1.05 * studentParams(obs, act, two, continuous)
+    ? one
+    : two;
 }
 
 const fmt = (v: number | null, d = 3) => (v === null ? "-" : v.toFixed(d));
