@@ -3,6 +3,7 @@ import type { Policy } from "../core/policy.js";
 import { Rng } from "../core/rng.js";
 import { DistillBuffer } from "./buffer.js";
 import { Collector, type CollectorMode } from "./collect.js";
+import { EnsembleTeacher } from "./teachers/ensemble.js";
 import { LineWorld, lineTeacher } from "./testing/fakes.js";
 
 /** A student that always pushes right: it drifts off the line, unlike the teacher. */
@@ -60,6 +61,27 @@ describe("Collector", () => {
       Array.from(x.buffer.gather(Int32Array.from({ length: 200 }, (_, i) => i)).obs);
     expect(all(a)).toEqual(all(b));
     expect(all(a)).not.toEqual(all(c));
+  });
+
+  it("multi-task: each env's states are labelled by the teacher of its task", async () => {
+    const a = lineTeacher({ k: 1, name: "a" });
+    const b = lineTeacher({ k: 5, name: "b" });
+    const buffer = new DistillBuffer({ capacity: 100, obsSize: 2, actionSize: 2 });
+    const c = new Collector({
+      envs: [new LineWorld(), new LineWorld()],
+      teacher: new EnsembleTeacher([a, b], "route"),
+      mode: "teacher",
+      rng: new Rng(0),
+      seed: 0,
+      taskIds: [0, 1],
+    });
+    await c.collect(10, buffer);
+    const s = buffer.gather(Int32Array.from({ length: 20 }, (_, i) => i));
+    for (let i = 0; i < 20; i++) {
+      const ref = (s.taskIds[i] === 0 ? a : b).predictSync(s.obs.subarray(2 * i, 2 * i + 2), 1).outputs;
+      expect(s.teacherOut[2 * i]).toBeCloseTo(ref[0]!, 6);
+    }
+    expect(Array.from(s.taskIds.subarray(0, 4))).toEqual([0, 1, 0, 1]);
   });
 
   it("needs a student outside teacher mode", () => {
