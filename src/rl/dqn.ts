@@ -13,7 +13,6 @@
  */
 import { ArtifactError, ConfigError } from "../core/errors.js";
 import type { Action, ActionDistribution, ActOptions } from "../core/policy.js";
-import type { Rng } from "../core/rng.js";
 import {
   adamStateFromTensors,
   adamStateToTensors,
@@ -22,12 +21,14 @@ import {
 } from "../nn/checkpoint.js";
 import { argmax } from "../nn/distributions.js";
 import { type CompiledPolicy, compileSpec } from "../nn/fast.js";
-import { huber, initBackend, mlpLayers, mse, pickActions, QNetwork, type Scalar, tf } from "../nn/index.js";
+import { initBackend, QNetwork, tf } from "../nn/index.js";
 import { Adam, type AdamState, trainStep } from "../nn/optim.js";
 import type { FloatArray } from "../nn/params.js";
-import type { DenseLayerSpec, PolicySpec } from "../nn/spec.js";
+import type { PolicySpec } from "../nn/spec.js";
 import { Algorithm, type CommonOptions, type EnvSetup, type SaveOptions } from "./algorithm.js";
 import { type ConfigOf, type ConfigSchema, resolveConfig } from "./config.js";
+import { dqnLoss, tdTarget } from "./losses.js";
+import { initialQWeights, qLayers } from "./q-weights.js";
 import { type ReplayBatch, ReplayBuffer } from "./replay-buffer.js";
 import { linearSchedule } from "./schedules.js";
 
@@ -103,7 +104,7 @@ export class DQN extends Algorithm<DqnConfig> {
       );
     }
     // Plain arrays until learn(): the QNetwork's tf variables are created from them there.
-    this.weights = initialWeights(this.qConfig(), this.rng.spawn(0));
+    this.weights = initialQWeights(this.qConfig(), this.rng.spawn(0));
     this.fast = compileSpec({ ...this.qSpec(), obsNorm: undefined });
   }
 
@@ -218,25 +219,25 @@ export class DQN extends Algorithm<DqnConfig> {
     // The TD target carries no gradient: computed outside the differentiated function.
     const target = tf.tidy(() => {
       const next = tf.tensor2d(b.nextObs, [B, obsSize]);
-      const nextQ = nets.target.q(next);
-      const nextValue = c.doubleQ ? pickActions(nextQ, tf.argMax(nets.online.q(next), 1)) : tf.max(nextQ, 1);
-      const notDone = tf.sub(1, tf.tensor1d(b.terminated));
-      return tf.add(tf.tensor1d(b.rewards), tf.mul(c.gamma, tf.mul(nextValue, notDone)));
+      const online = c.doubleQ ? nets.online.q(next) : null;
+      return tdTarget(
+        nets.target.q(next),
+        online,
+        tf.tensor1d(b.rewards),
+        tf.tensor1d(b.terminated),
+        c.gamma,
+      );
     });
     let res: ReturnType<typeof trainStep>;
     try {
-      res = trainStep(
-        nets.optimizer,
-        () => {
-          const qTaken = pickActions(
-            nets.online.q(tf.tensor2d(b.obs, [B, obsSize])),
-            tf.tensor1d(b.actions, "int32"),
-          );
-          const loss = (c.loss === "huber" ? huber(qTaken, target) : mse(qTaken, target)) as Scalar;
-          return { loss, metrics: { q_values: tf.mean(qTaken) as Scalar } };
-        },
-        c.maxGradNorm === null ? {} : { maxGradNorm: c.maxGradNorm },
-      );
+      const lossFn = () =>
+        dqnLoss(
+          nets.online.q(tf.tensor2d(b.obs, [B, obsSize])),
+          tf.tensor1d(b.actions, "int32"),
+          target,
+          c.loss as "mse" | "huber",
+        );
+      res = trainStep(nets.optimizer, lossFn, c.maxGradNorm === null ? {} : { maxGradNorm: c.maxGradNorm });
     } finally {
       target.dispose();
     }
@@ -268,31 +269,12 @@ export class DQN extends Algorithm<DqnConfig> {
 
   /** The online network as a spec with output "q" (dueling heads folded into one layer). */
   private qSpec(): PolicySpec {
-    const c = this.qConfig();
-    const w = this.weights;
-    const hidden = this.config.hiddenSizes;
-    const widths = [this.spaces.obsSize, ...hidden];
-    const layers: DenseLayerSpec[] = [];
-    const nTrunk = c.dueling ? hidden.length : hidden.length + 1;
-    for (let k = 0; k < nTrunk; k++) {
-      const outSize = k < hidden.length ? widths[k + 1]! : c.numActions;
-      const activation = k < hidden.length ? c.body.activation : "linear";
-      layers.push({
-        kind: "dense",
-        inSize: widths[k]!,
-        outSize,
-        weight: w[`net/fc${k}.weight`]!.data,
-        bias: w[`net/fc${k}.bias`]!.data,
-        activation,
-      });
-    }
-    if (c.dueling) layers.push(foldDueling(w, widths[widths.length - 1]!, c.numActions));
     return {
       obsShape: [...this.spaces.obsShape],
       obsNorm: this.normalizer?.obsNormSpec(),
       output: "q",
-      actionSize: c.numActions,
-      layers,
+      actionSize: this.spaces.actionSize,
+      layers: qLayers(this.weights, this.qConfig()),
     };
   }
 
@@ -381,59 +363,4 @@ export class DQN extends Algorithm<DqnConfig> {
     model.restoreFrom(artifact);
     return model;
   }
-}
-
-/** Fresh weights in QNetwork's naming, from the same initialisation QNetwork uses. */
-function initialWeights(config: ConstructorParameters<typeof QNetwork>[0], rng: Rng) {
-  const hidden = config.body!.hidden!;
-  const act = config.body!.activation!;
-  const widths = [config.obsShape.reduce((a, b) => a * b, 1), ...hidden];
-  const w: Record<string, FloatArray> = {};
-  const layer = (prefix: string, l: DenseLayerSpec) => {
-    w[`${prefix}.weight`] = { data: l.weight, shape: [l.inSize, l.outSize] };
-    w[`${prefix}.bias`] = { data: l.bias, shape: [l.outSize] };
-  };
-  const trunk = config.dueling
-    ? mlpLayers(
-        {
-          inSize: widths[0]!,
-          hidden: hidden.slice(0, -1),
-          outSize: hidden[hidden.length - 1]!,
-          activation: act,
-          outActivation: act,
-          outGain: Math.SQRT2,
-        },
-        rng,
-      )
-    : mlpLayers({ inSize: widths[0]!, hidden, outSize: config.numActions, activation: act, outGain: 1 }, rng);
-  trunk.forEach((l, k) => {
-    layer(`net/fc${k}`, l);
-  });
-  if (config.dueling) {
-    const h = hidden[hidden.length - 1]!;
-    layer("value/fc0", mlpLayers({ inSize: h, hidden: [], outSize: 1 }, rng)[0]!);
-    layer("advantage/fc0", mlpLayers({ inSize: h, hidden: [], outSize: config.numActions }, rng)[0]!);
-  }
-  return w;
-}
-
-/** Q_j = h.(w_v + w_aj - mean_k w_ak) + (b_v + b_aj - mean_k b_ak): one dense layer. */
-function foldDueling(w: Record<string, FloatArray>, h: number, n: number): DenseLayerSpec {
-  const wv = w["value/fc0.weight"]!.data;
-  const bv = w["value/fc0.bias"]!.data;
-  const wa = w["advantage/fc0.weight"]!.data;
-  const ba = w["advantage/fc0.bias"]!.data;
-  const weight = new Float32Array(h * n);
-  for (let i = 0; i < h; i++) {
-    let m = 0;
-    for (let j = 0; j < n; j++) m += wa[i * n + j]!;
-    m /= n;
-    for (let j = 0; j < n; j++) weight[i * n + j] = wv[i]! + wa[i * n + j]! - m;
-  }
-  let mb = 0;
-  for (let j = 0; j < n; j++) mb += ba[j]!;
-  mb /= n;
-  const bias = new Float32Array(n);
-  for (let j = 0; j < n; j++) bias[j] = bv[0]! + ba[j]! - mb;
-  return { kind: "dense", inSize: h, outSize: n, weight, bias, activation: "linear" };
 }

@@ -47,10 +47,12 @@ export {
   type LogValue,
   type LogWriter,
 } from "./logger.js";
+export { dqnLoss, type PpoLossCoefs, type PpoLossInputs, ppoLoss, tdTarget } from "./losses.js";
 export { RunningMeanStd, VecNormalize, type VecNormalizeOptions } from "./normalize.js";
-export { explainedVariance, PPO, PPO_SCHEMA, type PpoConfig, type PpoOptions } from "./ppo.js";
+export { PPO, PPO_SCHEMA, type PpoConfig, type PpoOptions } from "./ppo.js";
 export { checkPreset, loadPreset, type Preset, presetsDir, readPresetTable } from "./presets.js";
 export { type ReplayBatch, ReplayBuffer } from "./replay-buffer.js";
 export { type RolloutBatch, RolloutBuffer } from "./rollout-buffer.js";
 export { type TrainRunOptions, type TrainSummary, trainRun } from "./run.js";
 export { constantSchedule, linearSchedule, type Schedule } from "./schedules.js";
+export { explainedVariance, normalizeAdvantages } from "./stats.js";

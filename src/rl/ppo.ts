@@ -22,13 +22,15 @@ import {
 } from "../nn/checkpoint.js";
 import { argmax, sampleCategorical, softmaxProbs } from "../nn/distributions.js";
 import { type CompiledPolicy, compileSpec } from "../nn/fast.js";
-import { ActorCritic, initBackend, mlpLayers, type Scalar, type Tensor, tf } from "../nn/index.js";
+import { ActorCritic, initBackend, mlpLayers, tf } from "../nn/index.js";
 import { Adam, type AdamState, trainStep } from "../nn/optim.js";
 import type { DenseLayerSpec, PolicySpec } from "../nn/spec.js";
 import { Algorithm, type CommonOptions, type EnvSetup, type SaveOptions } from "./algorithm.js";
 import { type ConfigOf, type ConfigSchema, resolveConfig } from "./config.js";
 import { categoricalLogProb, sampleGaussian } from "./distributions.js";
+import { ppoLoss } from "./losses.js";
 import { RolloutBuffer } from "./rollout-buffer.js";
+import { explainedVariance, normalizeAdvantages } from "./stats.js";
 
 /** PPO's hyperparameters; defaults are CleanRL's ppo.py (classic control). */
 export const PPO_SCHEMA = {
@@ -231,7 +233,7 @@ export class PPO extends Algorithm<PpoConfig> {
       let lastKl = 0;
       for (const idx of buffer.minibatchIndices(minibatchSize, this.rng)) {
         const mb = buffer.gather(idx);
-        if (c.normAdv && mb.size > 1) normalizeInPlace(mb.advantages);
+        if (c.normAdv && mb.size > 1) normalizeAdvantages(mb.advantages);
         const res = trainStep(nets.optimizer, () => this.loss(nets, mb), { maxGradNorm: c.maxGradNorm });
         this.nUpdates++;
         for (const [k, v] of Object.entries(res.metrics)) log.recordMean(`train/${k}`, v);
@@ -251,40 +253,21 @@ export class PPO extends Algorithm<PpoConfig> {
   }
 
   private loss(nets: NonNullable<PPO["nets"]>, mb: ReturnType<RolloutBuffer["gather"]>) {
-    const c = this.config;
     const B = mb.size;
     const { obsSize, actionSize, discrete } = this.spaces;
     const obs = tf.tensor2d(mb.obs, [B, obsSize]);
     const actions = discrete ? tf.tensor1d(mb.actions, "int32") : tf.tensor2d(mb.actions, [B, actionSize]);
     const ev = nets.ac.evaluate(obs, actions);
-    const newLogProb = ev.logProb;
-    const entropy = tf.mean(ev.entropy);
-    const logRatio = tf.sub(newLogProb, tf.tensor1d(mb.logProbs));
-    const ratio = tf.exp(logRatio);
-    const adv = tf.tensor1d(mb.advantages);
-    const pg1 = tf.mul(tf.neg(adv), ratio);
-    const pg2 = tf.mul(tf.neg(adv), tf.clipByValue(ratio, 1 - c.clipCoef, 1 + c.clipCoef));
-    const pgLoss = tf.mean(tf.maximum(pg1, pg2));
-    const value = ev.value;
-    const ret = tf.tensor1d(mb.returns);
-    let vLoss: Tensor;
-    if (c.clipVloss) {
-      const old = tf.tensor1d(mb.values);
-      const clipped = tf.add(old, tf.clipByValue(tf.sub(value, old), -c.clipCoef, c.clipCoef));
-      vLoss = tf.mul(
-        0.5,
-        tf.mean(tf.maximum(tf.square(tf.sub(value, ret)), tf.square(tf.sub(clipped, ret)))),
-      );
-    } else vLoss = tf.mul(0.5, tf.mean(tf.square(tf.sub(value, ret))));
-    const loss = tf.add(tf.sub(pgLoss, tf.mul(c.entCoef, entropy)), tf.mul(c.vfCoef, vLoss));
-    const metrics = {
-      policy_loss: pgLoss,
-      value_loss: vLoss,
-      entropy_loss: tf.neg(entropy),
-      approx_kl: tf.mean(tf.sub(tf.sub(ratio, 1), logRatio)),
-      clip_fraction: tf.mean(tf.cast(tf.greater(tf.abs(tf.sub(ratio, 1)), c.clipCoef), "float32")),
-    };
-    return { loss: loss as Scalar, metrics: metrics as Record<string, Scalar> };
+    return ppoLoss(
+      {
+        ...ev,
+        oldLogProb: tf.tensor1d(mb.logProbs),
+        advantages: tf.tensor1d(mb.advantages),
+        returns: tf.tensor1d(mb.returns),
+        oldValues: tf.tensor1d(mb.values),
+      },
+      this.config,
+    );
   }
 
   /** tf variables for training, built from the plain weights at the first `learn()`. */
@@ -363,34 +346,4 @@ export class PPO extends Algorithm<PpoConfig> {
     model.restoreFrom(artifact);
     return model;
   }
-}
-
-function normalizeInPlace(x: Float32Array): void {
-  let m = 0;
-  for (let i = 0; i < x.length; i++) m += x[i]!;
-  m /= x.length;
-  let s = 0;
-  for (let i = 0; i < x.length; i++) s += (x[i]! - m) ** 2;
-  const std = Math.sqrt(s / (x.length - 1)); // unbiased, as torch.std
-  for (let i = 0; i < x.length; i++) x[i] = (x[i]! - m) / (std + 1e-8);
-}
-
-/** 1 - Var(returns - values) / Var(returns) (NaN when the returns are constant), as CleanRL logs. */
-export function explainedVariance(values: Float32Array, returns: Float32Array): number {
-  const n = values.length;
-  let mr = 0;
-  let md = 0;
-  for (let i = 0; i < n; i++) {
-    mr += returns[i]!;
-    md += returns[i]! - values[i]!;
-  }
-  mr /= n;
-  md /= n;
-  let vr = 0;
-  let vd = 0;
-  for (let i = 0; i < n; i++) {
-    vr += (returns[i]! - mr) ** 2;
-    vd += (returns[i]! - values[i]! - md) ** 2;
-  }
-  return vr === 0 ? Number.NaN : 1 - vd / vr;
 }

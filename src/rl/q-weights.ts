@@ -1,0 +1,87 @@
+/**
+ * A DQN Q-network's weights as plain arrays, named as `QNetwork.getWeights()` names them
+ * ("net/fc0.weight", ...; "value/fc0.*" and "advantage/fc0.*" for dueling heads), so they exist
+ * before tfjs is initialised and load into a `QNetwork` with `setWeights`. `qLayers` turns them
+ * into the dense layers of a PolicySpec, folding dueling heads into one layer.
+ */
+import type { Rng } from "../core/rng.js";
+import { mlpLayers, type QNetworkConfig } from "../nn/index.js";
+import type { FloatArray } from "../nn/params.js";
+import type { DenseLayerSpec } from "../nn/spec.js";
+
+/** The dense layers computing Q(s, .) from these weights (dueling heads folded). */
+export function qLayers(w: Record<string, FloatArray>, config: QNetworkConfig): DenseLayerSpec[] {
+  const hidden = config.body!.hidden!;
+  const activation = config.body!.activation!;
+  const widths = [config.obsShape.reduce((a, b) => a * b, 1), ...hidden];
+  const layers: DenseLayerSpec[] = [];
+  const nTrunk = config.dueling ? hidden.length : hidden.length + 1;
+  for (let k = 0; k < nTrunk; k++) {
+    const last = k === hidden.length;
+    layers.push({
+      kind: "dense",
+      inSize: widths[k]!,
+      outSize: last ? config.numActions : widths[k + 1]!,
+      weight: w[`net/fc${k}.weight`]!.data,
+      bias: w[`net/fc${k}.bias`]!.data,
+      activation: last ? "linear" : activation,
+    });
+  }
+  if (config.dueling) layers.push(foldDueling(w, widths[widths.length - 1]!, config.numActions));
+  return layers;
+}
+
+/** Fresh weights in QNetwork's naming, from the same initialisation QNetwork uses. */
+export function initialQWeights(config: QNetworkConfig, rng: Rng): Record<string, FloatArray> {
+  const hidden = config.body!.hidden!;
+  const act = config.body!.activation!;
+  const widths = [config.obsShape.reduce((a, b) => a * b, 1), ...hidden];
+  const w: Record<string, FloatArray> = {};
+  const layer = (prefix: string, l: DenseLayerSpec) => {
+    w[`${prefix}.weight`] = { data: l.weight, shape: [l.inSize, l.outSize] };
+    w[`${prefix}.bias`] = { data: l.bias, shape: [l.outSize] };
+  };
+  const trunk = config.dueling
+    ? mlpLayers(
+        {
+          inSize: widths[0]!,
+          hidden: hidden.slice(0, -1),
+          outSize: hidden[hidden.length - 1]!,
+          activation: act,
+          outActivation: act,
+          outGain: Math.SQRT2,
+        },
+        rng,
+      )
+    : mlpLayers({ inSize: widths[0]!, hidden, outSize: config.numActions, activation: act, outGain: 1 }, rng);
+  trunk.forEach((l, k) => {
+    layer(`net/fc${k}`, l);
+  });
+  if (config.dueling) {
+    const h = hidden[hidden.length - 1]!;
+    layer("value/fc0", mlpLayers({ inSize: h, hidden: [], outSize: 1 }, rng)[0]!);
+    layer("advantage/fc0", mlpLayers({ inSize: h, hidden: [], outSize: config.numActions }, rng)[0]!);
+  }
+  return w;
+}
+
+/** Q_j = h.(w_v + w_aj - mean_k w_ak) + (b_v + b_aj - mean_k b_ak): one dense layer. */
+export function foldDueling(w: Record<string, FloatArray>, h: number, n: number): DenseLayerSpec {
+  const wv = w["value/fc0.weight"]!.data;
+  const bv = w["value/fc0.bias"]!.data;
+  const wa = w["advantage/fc0.weight"]!.data;
+  const ba = w["advantage/fc0.bias"]!.data;
+  const weight = new Float32Array(h * n);
+  for (let i = 0; i < h; i++) {
+    let m = 0;
+    for (let j = 0; j < n; j++) m += wa[i * n + j]!;
+    m /= n;
+    for (let j = 0; j < n; j++) weight[i * n + j] = wv[i]! + wa[i * n + j]! - m;
+  }
+  let mb = 0;
+  for (let j = 0; j < n; j++) mb += ba[j]!;
+  mb /= n;
+  const bias = new Float32Array(n);
+  for (let j = 0; j < n; j++) bias[j] = bv[0]! + ba[j]! - mb;
+  return { kind: "dense", inSize: h, outSize: n, weight, bias, activation: "linear" };
+}
