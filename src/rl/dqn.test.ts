@@ -110,6 +110,16 @@ describe("DQN learning", () => {
   });
 });
 
+describe("DQN memory", () => {
+  it("leaks no tensors across gradient steps", async () => {
+    const model = new DQN({ env: "CartPole-v1", seed: 0, ...quick, doubleQ: true });
+    await model.learn({ totalTimesteps: 300 });
+    const before = tf.memory().numTensors;
+    await model.learn({ totalTimesteps: 300, resetNumTimesteps: false });
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
 describe("DQN export and save/load", () => {
   it("folds dueling heads exactly: the spec's Q-values equal the network's", async () => {
     const model = new DQN({ env: "Acrobot-v1", seed: 3, ...quick, dueling: true, hiddenSizes: [32, 16] });

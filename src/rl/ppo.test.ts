@@ -216,6 +216,16 @@ describe("PPO lean save", () => {
   });
 });
 
+describe("PPO memory", () => {
+  it("leaks no tensors across iterations", async () => {
+    const model = new PPO({ env: "CartPole-v1", seed: 0, ...tiny });
+    await model.learn({ totalTimesteps: 64 });
+    const before = tf.memory().numTensors;
+    await model.learn({ totalTimesteps: 192, resetNumTimesteps: false });
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
 describe("PPO callbacks", () => {
   it("calls onStep once per vector step and stops when it returns false", async () => {
     const seen: number[] = [];
