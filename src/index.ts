@@ -1,11 +1,20 @@
 /**
- * rldistill's public API. Named exports only; each area's own index lists what it offers.
+ * rldistill's public API: each area's own index lists what it offers; this file gathers them.
+ * Where two areas use the same name, the more general one is exported here and the other is
+ * reachable under an explicit alias.
  */
 export * from "./core/env.js";
 export * from "./core/errors.js";
+export * from "./core/policy.js";
 export { Rng } from "./core/rng.js";
 export * from "./core/spaces.js";
-export { getRegistration, listEnvs, make, register } from "./envs/registry.js";
-export type { EnvRegistration, MakeOptions } from "./envs/registry.js";
-export * from "./nn/spec.js";
-export * from "./core/policy.js";
+export * from "./deploy/index.js";
+export type { Schedule } from "./distill/index.js";
+export * from "./distill/index.js";
+export * from "./envs/index.js";
+// Names both the RL and another area define: the general ones win here.
+export { RunningMeanStd } from "./envs/index.js";
+export * from "./eval/index.js";
+export * from "./nn/index.js";
+export * from "./report/index.js";
+export * from "./rl/index.js";
