@@ -1,0 +1,45 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { listEnvs } from "../envs/registry.js";
+import { ALGORITHMS } from "./algos.js";
+import { checkPreset, loadPreset, readPresetTable } from "./presets.js";
+
+const dir = mkdtempSync(join(tmpdir(), "rldistill-presets-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("presets", () => {
+  it("every shipped preset names a registered env and valid config fields", () => {
+    for (const [algo, entry] of Object.entries(ALGORITHMS)) {
+      const table = readPresetTable(algo);
+      const envs = Object.keys(table).filter((k) => k !== "_comment");
+      expect(envs.length).toBeGreaterThan(0);
+      for (const env of envs) {
+        expect(listEnvs()).toContain(env);
+        const preset = loadPreset(algo, env, entry.schema);
+        expect(preset.totalTimesteps).toBeGreaterThan(0);
+        // Presets build teacher-sized networks.
+        expect(preset.config["hiddenSizes"]).toEqual([256, 256]);
+      }
+    }
+    expect(loadPreset("ppo", "NoSuchEnv-v0", ALGORITHMS.ppo.schema)).toEqual({ config: {} });
+  });
+
+  it("names the preset entry and field in errors", () => {
+    const schema = ALGORITHMS.ppo.schema;
+    expect(() => checkPreset(schema, { gamma: 2 }, "presets/ppo.json[X-v0]")).toThrow(
+      /^presets\/ppo\.json\[X-v0\]\.gamma: expected a number >= 0 and <= 1, got 2$/,
+    );
+    expect(() => checkPreset(schema, { gama: 0.9 }, "p[X-v0]")).toThrow(
+      /p\[X-v0\]\.gama: unknown option; allowed: totalTimesteps, learningRate/,
+    );
+    expect(() => checkPreset(schema, { totalTimesteps: 1.5 }, "p")).toThrow(
+      /p\.totalTimesteps: expected an integer >= 1/,
+    );
+    expect(() => checkPreset(schema, [], "p")).toThrow(/p: must be an object/);
+    const bad = join(dir, "bad.json");
+    writeFileSync(bad, "{ nope");
+    expect(() => readPresetTable("ppo", bad)).toThrow(/not valid JSON/);
+  });
+});
