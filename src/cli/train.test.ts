@@ -58,6 +58,23 @@ describe("rldistill train: flags and config", () => {
       ],
       [["--algo", "ppo", "--env", "CartPole-v1", "--bogus"], /--bogus: unknown flag/],
       [["--resume", join(dir, "missing")], /resume: cannot read/],
+      [
+        [
+          "--algo",
+          "ppo",
+          "--env",
+          "CartPole-v1",
+          "--timesteps",
+          "10",
+          "--out",
+          join(dir, "y"),
+          "--eval-freq",
+          "0",
+          "--stop-on-reward",
+          "1",
+        ],
+        /stopOnReward: needs periodic evaluation/,
+      ],
     ];
     for (const [args, re] of cases) {
       const err = await errorOf(() => train(args));

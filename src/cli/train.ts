@@ -32,6 +32,7 @@ const flags: FlagSpecs = {
     help: "episodes of the final evaluation (summary.json)",
     defaultText: "100",
   },
+  "stop-on-reward": { type: "number", help: "stop once a periodic evaluation reaches this mean return" },
   "checkpoint-freq": { type: "integer", help: "save checkpoints/ every N steps; 0 = off", defaultText: "0" },
   "no-training-state": {
     type: "boolean",
@@ -125,6 +126,7 @@ export const trainCommand: Command = {
       evalEpisodes: f["eval-episodes"] as number | undefined,
       finalEvalEpisodes: f["final-eval-episodes"] as number | undefined,
       checkpointFreq: f["checkpoint-freq"] as number | undefined,
+      stopOnReward: f["stop-on-reward"] as number | undefined,
       trainingState: f["no-training-state"] !== true,
       verbose: f.quiet !== true,
       progressBar: f.progress === true,

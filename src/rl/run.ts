@@ -23,6 +23,7 @@ import {
   CheckpointCallback,
   EvalCallback,
   ProgressBar,
+  StopTrainingOnRewardThreshold,
   StopTrainingWhen,
 } from "./callbacks.js";
 import { resolveConfig } from "./config.js";
@@ -48,6 +49,11 @@ export interface TrainRunOptions {
   resume?: string;
   /** Evaluate every N env steps and keep best_model; 0 disables. Default 10_000. */
   evalFreq?: number;
+  /**
+   * Stop training once a periodic evaluation reaches this mean return (SB3's
+   * StopTrainingOnRewardThreshold on EvalCallback); needs evalFreq > 0. Default: never.
+   */
+  stopOnReward?: number;
   /** Episodes per periodic evaluation. Default 10. */
   evalEpisodes?: number;
   /** Episodes of the final evaluation in summary.json. Default 100 (the solved-threshold convention). */
@@ -218,8 +224,18 @@ export async function trainRun(opts: TrainRunOptions): Promise<TrainSummary> {
           bestModelSavePath: out,
           extension: MODEL_EXTENSION,
           seed: 1_000_000 + run.seed,
+          callbackOnNewBest:
+            opts.stopOnReward === undefined
+              ? undefined
+              : new StopTrainingOnRewardThreshold({
+                  rewardThreshold: opts.stopOnReward,
+                  verbose: opts.verbose ?? true,
+                }),
         })
       : undefined;
+  if (opts.stopOnReward !== undefined && !evalCallback) {
+    throw new ConfigError("stopOnReward", "needs periodic evaluation (evalFreq > 0)");
+  }
   const previous =
     resumed && existsSync(join(out, "summary.json"))
       ? readJson(join(out, "summary.json"), "resume")
