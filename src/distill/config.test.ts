@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { autoTau, DISTILL_SCHEMA, parseDistillAssignment, resolveDistillConfig } from "./config.js";
+import { DISTILL_SCHEMA, parseDistillAssignment, resolveDistillConfig } from "./config.js";
 
 describe("distill config", () => {
   it("layers defaults < env preset < given values", () => {
@@ -33,12 +33,6 @@ describe("distill config", () => {
     );
     expect(() => resolveDistillConfig({ env: "CartPole-v1" })).toThrow(/teacher: at least one teacher/);
     expect(() => resolveDistillConfig({ teachers: ["t"] })).toThrow(/env: required/);
-  });
-
-  it("tau auto: 1 for policy teachers, 0.01 for Q teachers", () => {
-    expect(autoTau("auto", "logits")).toBe("1");
-    expect(autoTau("auto", "q")).toBe("0.01");
-    expect(autoTau("5:1:linear", "q")).toBe("5:1:linear");
   });
 
   it("--set assignments are typed by the schema", () => {

@@ -19,7 +19,7 @@ import { initBackend } from "../nn/backend.js";
 import { savePolicy } from "../nn/checkpoint.js";
 import { compileSpec } from "../nn/fast.js";
 import type { PolicySpec } from "../nn/spec.js";
-import { autoTau, type DistillConfig, type DistillMethod, resolveDistillConfig } from "./config.js";
+import { type DistillConfig, type DistillMethod, resolveDistillConfig } from "./config.js";
 import {
   type EnvFactory,
   evaluateRandom,
@@ -138,7 +138,7 @@ export async function distill(
   );
   const { alpha, weight } = alphaOf(cfg, teacherEval.meanReturn, randomEval.meanReturn);
 
-  const tau = parseSchedule(autoTau(cfg.tau, teacher.kind), "tau");
+  const tau = parseSchedule(cfg.tau, "tau");
   const beta = parseSchedule(cfg.beta, "beta");
   const initRng = root.spawn(0);
   const obsNorm = teacher instanceof SpecTeacher ? teacher.spec.obsNorm : undefined;
