@@ -236,7 +236,7 @@ export abstract class Algorithm<C extends object> implements DistributionPolicy,
     if (opts.resetNumTimesteps ?? true) this.numTimesteps = 0;
     this.totalTimesteps = this.numTimesteps + total;
     this.logger = opts.logger ?? new Logger(this.verbose ? [new ConsoleWriter()] : []);
-    const list = Array.isArray(opts.callbacks) ? opts.callbacks : opts.callbacks ? [opts.callbacks] : [];
+    const list = Array.isArray(opts.callbacks) ? [...opts.callbacks] : opts.callbacks ? [opts.callbacks] : [];
     if (opts.progressBar) list.push(new ProgressBar());
     this.callback = new CallbackList(list);
     const ctx: CallbackContext = {
