@@ -180,5 +180,6 @@ export abstract class ReplayDistiller implements Distiller {
   dispose(): void {
     this.optimizer.dispose();
     this.student.dispose();
+    for (const env of this.collector.envs) env.close();
   }
 }
