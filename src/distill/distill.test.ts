@@ -28,7 +28,7 @@ describe("distill (policy method)", () => {
     const out = tmp();
     const lines: string[] = [];
     const { summary } = await distill(
-      { ...small, out, seed: 1 },
+      { ...small, out, seed: 1, valueCoef: 0.5 },
       { teacher: lineTeacher({ value: true }), makeEnv: () => new LineWorld(), print: (l) => lines.push(l) },
     );
     expect(summary.checkpoints.map((c) => c.progress)).toEqual([0.2, 0.4, 0.6, 0.8, 1]);
@@ -48,6 +48,10 @@ describe("distill (policy method)", () => {
       .split("\n")
       .map((l) => JSON.parse(l));
     expect(rows.some((r) => "train/kl" in r)).toBe(true);
+    // Value distillation: the student's value head regresses the teacher's V(s) and gets close.
+    const vmse = rows.filter((r) => "train/value_mse" in r).map((r) => r["train/value_mse"] as number);
+    expect(vmse.at(-1)!).toBeLessThan(0.1 * vmse[0]!);
+    expect(spec.valueLayers?.length).toBe(2);
     expect(rows.filter((r) => "eval/mean_return" in r).length).toBe(5);
     expect(lines.some((l) => l.includes("retention"))).toBe(true);
   });

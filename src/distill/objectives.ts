@@ -5,7 +5,7 @@
  * Q(s, .)). Distillers add their own terms (PPO, TD, features) on top.
  */
 import { ConfigError } from "../core/errors.js";
-import type { Tensor, Tensor2D } from "../nn/backend.js";
+import { type Tensor, type Tensor2D, tf } from "../nn/backend.js";
 import type { LossResult } from "./losses/common.js";
 import { getLoss, type LossInputs, type LossSpec, lossNames } from "./losses/registry.js";
 import type { Student } from "./student.js";
@@ -95,5 +95,7 @@ export function policyObjective(name: string, kind: TeacherKind): PolicyObjectiv
 
 /** Value distillation: the student's value head [B, W] against the teacher's V [B] or Q [B, A]. */
 export function valueObjective(studentValue: Tensor2D, teacherValue: Tensor, weights?: Tensor): LossResult {
-  return getLoss("value-mse").fn({ studentValues: studentValue, teacherValues: teacherValue, weights });
+  // A V head is [B, 1] and the teacher's V is [B]: compare them as [B].
+  const student = teacherValue.rank === 1 ? tf.reshape(studentValue, [-1]) : studentValue;
+  return getLoss("value-mse").fn({ studentValues: student, teacherValues: teacherValue, weights });
 }

@@ -101,7 +101,8 @@ export class Student {
       opts.rng,
     );
     if (opts.output === "mean") {
-      this.logStd = tf.variable(tf.fill([this.actionSize], opts.initLogStd ?? 0), true);
+      // Inside tidy, so the initial tensor (sharing the variable's data) is released.
+      this.logStd = tf.tidy(() => tf.variable(tf.fill([this.actionSize], opts.initLogStd ?? 0), true));
     }
     if (opts.valueWidth) {
       this.valueNet = new Mlp(

@@ -2,6 +2,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { initBackend, tf } from "../../nn/backend.js";
 import type { DistillConfig } from "../config.js";
 import { distill } from "../distill.js";
 import { pairFeatures } from "../feature-pairs.js";
@@ -96,6 +97,34 @@ describe("distillers learn the line-world teacher", () => {
     await expect(
       distill({ ...base, out: out(), valueCoef: 1 }, { teacher: lineTeacher(), makeEnv: line }),
     ).rejects.toThrow(/valueCoef.*no value head/);
+  });
+});
+
+describe("tensor hygiene", () => {
+  it("no method leaves tensors behind after a run", async () => {
+    await initBackend();
+    const before = tf.memory().numTensors;
+    for (const method of ["policy", "ppo", "dqn", "feature", "residual"] as const) {
+      const teacher = method === "dqn" ? lineTeacher({ output: "q" }) : lineTeacher({ value: true });
+      await distill(
+        {
+          ...base,
+          steps: 400,
+          out: out(),
+          method,
+          alpha: "0.5",
+          ppoSteps: 25,
+          valueCoef: method === "policy" ? 0.5 : 0,
+        },
+        { teacher, makeEnv: line },
+      );
+      expect(tf.memory().numTensors, method).toBe(before);
+    }
+    await distill(
+      { ...base, steps: 400, out: out(), method: "ppo", ppoSteps: 25 },
+      { teacher: lineGaussianTeacher(), makeEnv: () => new LineWorld({ continuous: true }) },
+    );
+    expect(tf.memory().numTensors, "gaussian ppo").toBe(before);
   });
 });
 

@@ -51,8 +51,11 @@ export class ResidualDistiller extends ReplayDistiller {
     // Small initial adapter (Glorot limit / 10) so the student's own path is not swamped at start.
     const limit = Math.sqrt(6 / (pair.teacherWidth + pair.studentWidth)) / 10;
     const values = rng.fillUniform(new Float32Array(pair.teacherWidth * pair.studentWidth), -limit, limit);
-    const kernel = tf.variable(tf.tensor2d(values, [pair.teacherWidth, pair.studentWidth]), true);
-    const bias = tf.variable(tf.zeros([pair.studentWidth]), true);
+    // Inside tidy, so the initial tensors (sharing the variables' data) are released.
+    const kernel = tf.tidy(() =>
+      tf.variable(tf.tensor2d(values, [pair.teacherWidth, pair.studentWidth]), true),
+    );
+    const bias = tf.tidy(() => tf.variable(tf.zeros([pair.studentWidth]), true));
     super(ctx, student, { features: [pair.name], extraVariables: [kernel, bias] });
     this.feature = pair.name;
     this.kernel = kernel;
