@@ -29,7 +29,8 @@ export interface ParsedArgs {
 function convert(name: string, spec: FlagSpec, raw: string): string | number {
   if (spec.type === "number" || spec.type === "integer") {
     const v = Number(raw);
-    if (raw.trim() === "" || !Number.isFinite(v)) throw new ConfigError(`--${name}`, `expected a number, got "${raw}"`);
+    if (raw.trim() === "" || !Number.isFinite(v))
+      throw new ConfigError(`--${name}`, `expected a number, got "${raw}"`);
     if (spec.type === "integer" && !Number.isInteger(v)) {
       throw new ConfigError(`--${name}`, `expected an integer, got "${raw}"`);
     }
@@ -67,7 +68,8 @@ export function parseArgs(argv: readonly string[], specs: FlagSpecs): ParsedArgs
     if (spec.type === "boolean") {
       if (eq >= 0) {
         const v = arg.slice(eq + 1);
-        if (v !== "true" && v !== "false") throw new ConfigError(`--${name}`, `expected true or false, got "${v}"`);
+        if (v !== "true" && v !== "false")
+          throw new ConfigError(`--${name}`, `expected true or false, got "${v}"`);
         flags[name] = v === "true";
       } else flags[name] = true;
       continue;
@@ -102,7 +104,9 @@ export function formatFlags(specs: FlagSpecs): string {
     return [left, right] as const;
   });
   const width = Math.min(36, Math.max(...rows.map(([l]) => l.length)) + 2);
-  return rows.map(([l, r]) => (l.length >= width ? `${l}\n${" ".repeat(width)}${r}` : l.padEnd(width) + r)).join("\n");
+  return rows
+    .map(([l, r]) => (l.length >= width ? `${l}\n${" ".repeat(width)}${r}` : l.padEnd(width) + r))
+    .join("\n");
 }
 
 /** A CLI command: a thin shell over a library call. */

@@ -34,7 +34,8 @@ export function describeEnvs(): Array<{
 export const envsCommand: Command = {
   name: "envs",
   summary: "list the registered environments with their spaces",
-  usage: () => `Usage: rldistill envs [--json]\n\nLists every registered environment.\n\n${formatFlags(flags)}`,
+  usage: () =>
+    `Usage: rldistill envs [--json]\n\nLists every registered environment.\n\n${formatFlags(flags)}`,
   async run(argv) {
     const { flags: f } = parseArgs(argv, flags);
     if (f.help) {
