@@ -158,6 +158,9 @@ describe("DQN export and save/load", () => {
     expect(a.numTimesteps).toBe(500);
     expect(loadPolicy(plain).spec.output).toBe("q");
     expect(compileSpec(loadPolicy(plain).spec).act(obs)).toBe(model.act(obs));
+    const probs = (model.distribution(obs) as { probs: Float64Array }).probs;
+    const fromSpec = (compileSpec(loadPolicy(plain).spec).distribution(obs) as { probs: Float64Array }).probs;
+    for (let k = 0; k < 2; k++) expect(probs[k]).toBeCloseTo(fromSpec[k]!, 6);
     await b.learn({ totalTimesteps: 100, resetNumTimesteps: false });
     expect(b.numTimesteps).toBe(600);
     // Lean: policy only (no target network, no Adam moments).

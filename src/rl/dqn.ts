@@ -19,7 +19,7 @@ import {
   type LoadedArtifact,
   type StoredTensor,
 } from "../nn/checkpoint.js";
-import { argmax } from "../nn/distributions.js";
+import { argmax, softmaxProbs } from "../nn/distributions.js";
 import { type CompiledPolicy, compileSpec } from "../nn/fast.js";
 import { initBackend, QNetwork, tf } from "../nn/index.js";
 import { Adam, type AdamState, trainStep } from "../nn/optim.js";
@@ -134,11 +134,12 @@ export class DQN extends Algorithm<DqnConfig> {
     return this.fast.forward(this.prepare(obs), 1).slice(0, this.spaces.actionSize);
   }
 
-  /** The greedy policy as a distribution: all mass on argmax Q. */
+  /**
+   * softmax(Q) over the actions, as `compileSpec` gives for the exported spec (temperature 1), so
+   * the model and its spec agree in similarity metrics; its argmax is the greedy action.
+   */
   distribution(obs: Float32Array): ActionDistribution {
-    const probs = new Float64Array(this.spaces.actionSize);
-    probs[this.act(obs) as number] = 1;
-    return { kind: "categorical", probs };
+    return { kind: "categorical", probs: softmaxProbs(this.qValues(obs), 0, this.spaces.actionSize) };
   }
 
   // ---- training -----------------------------------------------------------------------------
