@@ -131,13 +131,13 @@ describe("rldistill train: flags and config", () => {
       expect(existsSync(join(out, f))).toBe(true);
     }
     const config = JSON.parse(readFileSync(join(out, "config.json"), "utf8"));
-    // default < preset (CartPole: numMinibatches 2, gamma 0.98) < --config < --set
+    // default < preset (CartPole: numMinibatches 2, entCoef 0) < --config < --set
     expect(config.config).toMatchObject({
       numSteps: 16,
       numEnvs: 2,
       learningRate: 0.003,
       hiddenSizes: [16, 16],
-      gamma: 0.98,
+      entCoef: 0,
       numMinibatches: 2,
       clipCoef: 0.2,
     });
