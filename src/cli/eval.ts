@@ -6,7 +6,7 @@
 import { mkdirSync } from "node:fs";
 import { ConfigError } from "../core/errors.js";
 import { type EvalFile, runEval, writeEvalFile } from "../eval/run.js";
-import { loadPolicy } from "../nn/checkpoint.js";
+import { loadPolicy, recordedEnvId } from "../nn/checkpoint.js";
 import type { PolicySpec } from "../nn/spec.js";
 import { type Command, type FlagSpecs, formatFlags, parseArgs } from "./args.js";
 
@@ -26,7 +26,9 @@ const flags: FlagSpecs = {
 };
 
 function fmt(v: number | null | undefined, digits = 2): string {
-  return v === null || v === undefined || Number.isNaN(v) ? "-" : v.toFixed(digits);
+  if (v === null || v === undefined || Number.isNaN(v)) return "-";
+  // Divergences of close policies are tiny: fixed notation would print 0.00000.
+  return v !== 0 && Math.abs(v) < 10 ** -digits ? v.toExponential(2) : v.toFixed(digits);
 }
 
 /** A compact table of eval.json for terminals. */
@@ -91,7 +93,7 @@ export const evalCommand: Command = {
     if (typeof f.model !== "string") throw new ConfigError("--model", "required: the path of a saved policy");
     const student = loadPolicy(f.model);
     const teacher = typeof f.teacher === "string" ? loadPolicy(f.teacher) : undefined;
-    const env = (f.env as string | undefined) ?? (student.meta.envId as string | undefined);
+    const env = (f.env as string | undefined) ?? recordedEnvId(student.artifact);
     if (!env) throw new ConfigError("--env", "required: the model does not record its environment");
     const policies: Record<string, PolicySpec> = teacher
       ? { teacher: teacher.spec, student: student.spec }

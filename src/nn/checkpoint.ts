@@ -456,3 +456,14 @@ export function adamStateFromTensors(
   }
   return { step: step.data[0]!, m, v };
 }
+
+/**
+ * The env id a saved model records: students keep it in `meta.env`, agents in `config.env`,
+ * older policy files in `meta.envId`. Undefined when the file does not say.
+ */
+export function recordedEnvId(artifact: LoadedArtifact): string | undefined {
+  const meta = artifact.meta ?? {};
+  const config = (artifact.config ?? {}) as Record<string, unknown>;
+  for (const v of [meta.env, meta.envId, config.env]) if (typeof v === "string" && v) return v;
+  return undefined;
+}

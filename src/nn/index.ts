@@ -22,6 +22,7 @@ export {
   MAGIC,
   POLICY_KIND,
   type PolicyStructure,
+  recordedEnvId,
   type StoredArray,
   type StoredDType,
   type StoredTensor,

@@ -53,7 +53,10 @@ export function at(v: unknown, ...path: string[]): unknown {
 function readJson(path: string, required: boolean): JsonObject | null {
   if (!existsSync(path)) {
     if (required)
-      throw new ConfigError("runDir", `${path} not found: every run directory needs a summary.json`);
+      throw new ConfigError(
+        "runDir",
+        `${path} not found: a run directory needs a summary.json (train, distill) or an eval.json (eval)`,
+      );
     return null;
   }
   let parsed: unknown;
@@ -99,9 +102,10 @@ export function loadRun(dir: string, name?: string): RunData {
   const abs = resolve(dir);
   if (!existsSync(abs) || !statSync(abs).isDirectory())
     throw new ConfigError("runDir", `${dir} is not a directory`);
-  const summary = readJson(join(abs, "summary.json"), true)!;
-  const progressPath = join(abs, "progress.jsonl");
+  // A folder written only by `rldistill eval` has eval.json and no summary.json.
   const evalFile = readJson(join(abs, "eval.json"), false);
+  const summary = readJson(join(abs, "summary.json"), evalFile === null) ?? {};
+  const progressPath = join(abs, "progress.jsonl");
   return {
     dir: abs,
     name: name ?? basename(abs),
