@@ -28,7 +28,7 @@ import type { PolicySpec } from "../nn/spec.js";
 import { Algorithm, type CommonOptions, type EnvSetup, type SaveOptions } from "./algorithm.js";
 import { type ConfigOf, type ConfigSchema, resolveConfig } from "./config.js";
 import { dqnLoss, tdTarget } from "./losses.js";
-import { initialQWeights, qLayers } from "./q-weights.js";
+import { initialQWeights, type QInit, qLayers } from "./q-weights.js";
 import { type ReplayBatch, ReplayBuffer } from "./replay-buffer.js";
 import { linearSchedule } from "./schedules.js";
 
@@ -70,6 +70,12 @@ export const DQN_SCHEMA = {
     exclusiveMin: true,
     help: "global gradient-norm clip (SB3: 10)",
   },
+  init: {
+    type: "string",
+    default: "torch",
+    choices: ["torch", "orthogonal"],
+    help: "weight init: PyTorch's nn.Linear default (CleanRL) or orthogonal",
+  },
   hiddenSizes: { type: "integer[]", default: [120, 84], min: 1, minLength: 1, help: "hidden widths" },
   activation: { type: "string", default: "relu", choices: ["tanh", "relu"], help: "hidden activation" },
   adamEps: { type: "number", default: 1e-8, min: 0, exclusiveMin: true, help: "Adam epsilon" },
@@ -104,7 +110,7 @@ export class DQN extends Algorithm<DqnConfig> {
       );
     }
     // Plain arrays until learn(): the QNetwork's tf variables are created from them there.
-    this.weights = initialQWeights(this.qConfig(), this.rng.spawn(0));
+    this.weights = initialQWeights(this.qConfig(), this.rng.spawn(0), this.config.init as QInit);
     this.fast = compileSpec({ ...this.qSpec(), obsNorm: undefined });
   }
 

@@ -31,36 +31,51 @@ export function qLayers(w: Record<string, FloatArray>, config: QNetworkConfig): 
   return layers;
 }
 
-/** Fresh weights in QNetwork's naming, from the same initialisation QNetwork uses. */
-export function initialQWeights(config: QNetworkConfig, rng: Rng): Record<string, FloatArray> {
+export type QInit = "torch" | "orthogonal";
+
+/**
+ * PyTorch's `nn.Linear` default (what CleanRL's DQN uses): weight and bias uniform in
+ * +-1/sqrt(fanIn) (kaiming_uniform with a = sqrt(5)). Weight in the tfjs layout [in][out].
+ */
+function torchDefaultDense(
+  inSize: number,
+  outSize: number,
+  rng: Rng,
+): { weight: Float32Array; bias: Float32Array } {
+  const bound = 1 / Math.sqrt(inSize);
+  const weight = rng.fillUniform(new Float32Array(inSize * outSize), -bound, bound);
+  const bias = rng.fillUniform(new Float32Array(outSize), -bound, bound);
+  return { weight, bias };
+}
+
+/**
+ * Fresh weights in QNetwork's naming: "torch" = PyTorch's default init (CleanRL's DQN),
+ * "orthogonal" = QNetwork's own (gain sqrt(2) hidden, 1 output, zero biases).
+ */
+export function initialQWeights(
+  config: QNetworkConfig,
+  rng: Rng,
+  init: QInit = "orthogonal",
+): Record<string, FloatArray> {
   const hidden = config.body!.hidden!;
-  const act = config.body!.activation!;
   const widths = [config.obsShape.reduce((a, b) => a * b, 1), ...hidden];
   const w: Record<string, FloatArray> = {};
-  const layer = (prefix: string, l: DenseLayerSpec) => {
-    w[`${prefix}.weight`] = { data: l.weight, shape: [l.inSize, l.outSize] };
-    w[`${prefix}.bias`] = { data: l.bias, shape: [l.outSize] };
+  const layer = (prefix: string, inSize: number, outSize: number, gain: number) => {
+    const l =
+      init === "torch"
+        ? torchDefaultDense(inSize, outSize, rng)
+        : mlpLayers({ inSize, hidden: [], outSize, outGain: gain }, rng)[0]!;
+    w[`${prefix}.weight`] = { data: l.weight, shape: [inSize, outSize] };
+    w[`${prefix}.bias`] = { data: l.bias, shape: [outSize] };
   };
-  const trunk = config.dueling
-    ? mlpLayers(
-        {
-          inSize: widths[0]!,
-          hidden: hidden.slice(0, -1),
-          outSize: hidden[hidden.length - 1]!,
-          activation: act,
-          outActivation: act,
-          outGain: Math.SQRT2,
-        },
-        rng,
-      )
-    : mlpLayers({ inSize: widths[0]!, hidden, outSize: config.numActions, activation: act, outGain: 1 }, rng);
-  trunk.forEach((l, k) => {
-    layer(`net/fc${k}`, l);
+  const outs = config.dueling ? hidden : [...hidden, config.numActions];
+  outs.forEach((outSize, k) => {
+    layer(`net/fc${k}`, widths[k]!, outSize, k < hidden.length ? Math.SQRT2 : 1);
   });
   if (config.dueling) {
     const h = hidden[hidden.length - 1]!;
-    layer("value/fc0", mlpLayers({ inSize: h, hidden: [], outSize: 1 }, rng)[0]!);
-    layer("advantage/fc0", mlpLayers({ inSize: h, hidden: [], outSize: config.numActions }, rng)[0]!);
+    layer("value/fc0", h, 1, 1);
+    layer("advantage/fc0", h, config.numActions, 1);
   }
   return w;
 }
