@@ -127,6 +127,8 @@ describe("rldistill train: flags and config", () => {
       "model.rldistill",
       "best_model.rldistill",
       "summary.json",
+      "report.html",
+      "report.md",
     ]) {
       expect(existsSync(join(out, f))).toBe(true);
     }

@@ -5,6 +5,7 @@
  * Layers, later winning: CleanRL defaults < presets/<algo>.json[env] < --config FILE.json < --set.
  */
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { ConfigError, describeValue } from "../core/errors.js";
 import { ALGORITHMS, isAlgoName } from "../rl/algos.js";
 import { describeSchema, parseAssignment } from "../rl/config.js";
@@ -40,6 +41,7 @@ const flags: FlagSpecs = {
   },
   progress: { type: "boolean", help: "progress bar (only when stdout is a terminal)" },
   quiet: { type: "boolean", help: "no log table, only the summary" },
+  "no-report": { type: "boolean", help: "do not write report.html / report.md into the run folder" },
   help: { type: "boolean", help: "show this help" },
 };
 
@@ -71,7 +73,7 @@ function usage(): string {
     "",
     "Trains a teacher with the per-env preset of presets/<algo>.json (CleanRL's defaults where",
     "there is none). The run folder gets model.rldistill, best_model.rldistill, progress.jsonl,",
-    "progress.csv, config.json and summary.json. Ctrl-C saves the model and stops; --resume DIR",
+    "progress.csv, config.json, summary.json and report.html. Ctrl-C saves the model and stops; --resume DIR",
     "continues from it (step counter, optimizer and statistics carry on).",
     "",
     formatFlags(flags),
@@ -155,6 +157,13 @@ export const trainCommand: Command = {
         .filter((l) => l)
         .join("\n"),
     );
+    if (f["no-report"] !== true) {
+      const { writeReport } = await import("../report/write.js");
+      const { html } = writeReport([dir], join(dir, "report.html"), {
+        title: `rldistill train: ${summary.env}`,
+      });
+      console.log(`report:     ${html}`);
+    }
     return 0;
   },
 };
