@@ -9,7 +9,6 @@ export * from "./core/policy.js";
 export { Rng } from "./core/rng.js";
 export * from "./core/spaces.js";
 export * from "./deploy/index.js";
-export type { Schedule } from "./distill/index.js";
 export * from "./distill/index.js";
 export * from "./envs/index.js";
 // Names both the RL and another area define: the general ones win here.

@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import { Rng } from "../core/rng.js";
 import { ReplayBuffer } from "./replay-buffer.js";
 import { RolloutBuffer } from "./rollout-buffer.js";
-import { constantSchedule, linearSchedule } from "./schedules.js";
 
 describe("RolloutBuffer", () => {
   it("stores steps row-major, computes GAE with final values, and gathers shuffled minibatches", () => {
@@ -63,20 +62,5 @@ describe("ReplayBuffer", () => {
     for (let k = 0; k < 10; k++) rb.add([k], 0, 0, [k], false);
     expect(Array.from(rb.sample(8, new Rng(5)).obs)).toEqual(Array.from(rb.sample(8, new Rng(5)).obs));
     expect(() => new ReplayBuffer(2, 1).sample(1, new Rng(0))).toThrow(/empty/);
-  });
-});
-
-describe("schedules", () => {
-  it("linear schedule reaches its end value at endFraction and stays there", () => {
-    const eps = linearSchedule(1, 0.05, 0.5);
-    expect(eps(0)).toBe(1);
-    expect(eps(0.25)).toBeCloseTo(0.525);
-    expect(eps(0.5)).toBe(0.05);
-    expect(eps(0.9)).toBe(0.05);
-    expect(eps(-1)).toBe(1);
-    const lr = linearSchedule(2.5e-4, 0);
-    expect(lr(0.75)).toBeCloseTo(6.25e-5);
-    expect(constantSchedule(3)(0.4)).toBe(3);
-    expect(() => linearSchedule(1, 0, 0)).toThrow(/endFraction/);
   });
 });

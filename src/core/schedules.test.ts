@@ -1,11 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "../core/errors.js";
+import { ConfigError } from "./errors.js";
 import {
   constant,
+  constantSchedule,
   cosine,
   exponential,
   formatSchedule,
   linear,
+  linearSchedule,
   parseSchedule,
   piecewise,
   type Schedule,
@@ -159,5 +161,45 @@ describe("schedules", () => {
     expect(() => constant(Number.POSITIVE_INFINITY, "alpha")).toThrow(/^alpha\.value/);
     expect(() => linear(1, Number.NaN, "tau")).toThrow(/^tau\.to/);
     expect(() => piecewise([], "tau")).toThrow(/^tau\.points/);
+  });
+});
+
+describe("linearSchedule and constantSchedule (RL naming)", () => {
+  it("linear schedule reaches its end value at endFraction and stays there", () => {
+    const eps = linearSchedule(1, 0.05, 0.5);
+    expect(eps(0)).toBe(1);
+    expect(eps(0.25)).toBeCloseTo(0.525);
+    expect(eps(0.5)).toBe(0.05);
+    expect(eps(0.9)).toBe(0.05);
+    expect(eps(-1)).toBe(1);
+    const lr = linearSchedule(2.5e-4, 0);
+    expect(lr(0.75)).toBeCloseTo(6.25e-5);
+    expect(constantSchedule(3)(0.4)).toBe(3);
+    expect(() => linearSchedule(1, 0, 0)).toThrow(/endFraction/);
+    expect(eps.spec).toEqual({
+      kind: "piecewise",
+      points: [
+        [0, 1],
+        [0.5, 0.05],
+      ],
+    });
+    expect(lr.spec).toEqual({ kind: "linear", from: 2.5e-4, to: 0 });
+  });
+
+  it("agrees with start + (end - start) p / endFraction to rounding", () => {
+    for (const [s, e, f] of [
+      [1, 0.05, 0.5],
+      [1, 0.01, 0.1],
+      [2.5e-4, 0, 1],
+      [0.3, 0.7, 0.37],
+    ] as const) {
+      const sched = linearSchedule(s, e, f);
+      for (const p of grid) {
+        const expected = p >= f ? e : s + ((e - s) * p) / f;
+        expect(Math.abs(sched(p) - expected)).toBeLessThanOrEqual(
+          4 * Number.EPSILON * Math.max(Math.abs(s), Math.abs(e)),
+        );
+      }
+    }
   });
 });
