@@ -1,7 +1,8 @@
 /**
  * Writes a policy as a standalone bundle: `rldistill-policy.mjs` (the runtime, a few KB, no
- * dependencies), `policy.json` (architecture, with byte ranges into the weight file) and
- * `policy.bin` (little-endian float32, or int8 weights with per-channel float32 scales).
+ * dependencies; the readable source is runtime-source.ts, compacted by `compactRuntime`),
+ * `policy.json` (architecture, with byte ranges into the weight file) and `policy.bin`
+ * (little-endian float32, or int8 weights with per-channel float32 scales).
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -75,6 +76,55 @@ function layerJson(bin: BinWriter, layer: LayerSpec | QuantizedLayerSpec): Recor
   return { ...rest, weight: w, bias: bin.add(bias) };
 }
 
+const IDENT = /[A-Za-z0-9_$]/;
+
+/**
+ * The runtime without comments, indentation or optional spaces and newlines. Not a general
+ * minifier: it relies on what runtime-source.ts promises (no backquotes; no "//" inside a
+ * regular expression), and keeps a newline wherever dropping it could change automatic semicolon
+ * insertion. The runtime tests import the compacted module, in Node and in Chromium.
+ */
+export function compactRuntime(source: string): string {
+  let out = "";
+  let i = 0;
+  const n = source.length;
+  while (i < n) {
+    const c = source[i]!;
+    if (c === '"' || c === "'") {
+      let j = i + 1;
+      while (j < n && source[j] !== c) j += source[j] === "\\" ? 2 : 1;
+      out += source.slice(i, j + 1);
+      i = j + 1;
+    } else if (c === "/" && source[i + 1] === "/") {
+      while (i < n && source[i] !== "\n") i++;
+    } else if (c === "/" && source[i + 1] === "*") {
+      const end = source.indexOf("*/", i + 2);
+      i = end < 0 ? n : end + 2;
+    } else if (/\s/.test(c)) {
+      let newline = false;
+      for (; i < n && /\s/.test(source[i]!); i++) if (source[i] === "\n") newline = true;
+      // Comments after this run count as whitespace too.
+      if (source.startsWith("//", i) || source.startsWith("/*", i)) {
+        if (newline) out += "\n";
+        continue;
+      }
+      const prev = out[out.length - 1] ?? "";
+      const next = source[i] ?? "";
+      if (prev === "" || prev === "\n") continue;
+      if (newline && !"{;,".includes(prev) && next !== "}") out += "\n";
+      else if ((IDENT.test(prev) && IDENT.test(next)) || (prev === next && (prev === "+" || prev === "-")))
+        out += " ";
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return out.replace(/\n+/g, "\n").trim() + "\n";
+}
+
+/** Text of the exported rldistill-policy.mjs: a usage line, then the compacted runtime. */
+export const RUNTIME_MODULE = `// rldistill-policy.mjs, written by rldistill; no dependencies. import { load } from "./rldistill-policy.mjs"; (await load(dir)).act(observation)\n${compactRuntime(RUNTIME_SOURCE)}`;
+
 export interface RuntimeBundle {
   /** Text of rldistill-policy.mjs. */
   module: string;
@@ -124,7 +174,7 @@ export function packRuntime(
   if (stored.logStd) json.logStd = bin.add(stored.logStd);
   if (stored.actionLow) json.actionLow = bin.add(stored.actionLow);
   if (stored.actionHigh) json.actionHigh = bin.add(stored.actionHigh);
-  return { module: RUNTIME_SOURCE, json: JSON.stringify(json, null, 1), bin: bin.finish() };
+  return { module: RUNTIME_MODULE, json: JSON.stringify(json), bin: bin.finish() };
 }
 
 /** Writes rldistill-policy.mjs, policy.json and policy.bin into `outDir` (created if missing). */
@@ -157,7 +207,7 @@ let runtimePromise: Promise<RuntimeModule> | undefined;
  */
 export function runtimeModule(): Promise<RuntimeModule> {
   runtimePromise ??= import(
-    /* @vite-ignore */ `data:text/javascript;base64,${Buffer.from(RUNTIME_SOURCE).toString("base64")}`
+    /* @vite-ignore */ `data:text/javascript;base64,${Buffer.from(RUNTIME_MODULE).toString("base64")}`
   ) as Promise<RuntimeModule>;
   return runtimePromise;
 }

@@ -1,13 +1,24 @@
 /**
  * Source text of `rldistill-policy.mjs`, the dependency-free runtime that `exportRuntime` writes
- * beside `policy.json` and `policy.bin`. It is kept as a string (so it ships inside the built
- * library without extra files) and tested as real code: the tests write it out and import it in
- * Node and in Chromium. It must therefore stay plain modern JavaScript with no imports.
+ * beside `policy.json` and `policy.bin` (compacted by `compactRuntime`: comments and indentation
+ * removed). It is kept as a string (so it ships inside the built library without extra files)
+ * and tested as real code: the tests write it out and import it in Node and in Chromium. It must
+ * therefore stay plain modern JavaScript with no imports, no backquotes and no "$" + "{".
  *
  * Numerics: observation normalisation is float32 step by step (as tfjs, ONNX and nn/fast.ts do
- * it); activations are float64 and each dot product sums in input order, exactly like
- * `compileSpec` in nn/fast.ts, so actions and outputs match it to the last bit; int8 weights are expanded at load to fround(q * scale), the same
- * float32 values `dequantizeSpec` gives, so int8 policies act identically to their simulation.
+ * it); activations are float64 and each dot product sums in input order from 0 and adds the bias
+ * last, exactly like `compileSpec` in nn/fast.ts, so outputs and actions match it to the last bit;
+ * int8 weights are expanded at load to fround(q * scale), the same float32 values
+ * `dequantizeSpec` gives, so int8 policies act identically to their simulation.
+ *
+ * Speed (act, batch 1): small dense networks are compiled at load into one straight-line function
+ * (weights as literals: no loops, no array reads for them), through `new Function`; where eval is
+ * forbidden (a Content-Security-Policy without 'unsafe-eval') the loops are used, same results.
+ * For discrete actions of tanh networks, act() first runs a fast rational tanh (error <= 1e-6),
+ * then returns its argmax only when the winning margin exceeds a bound, computed at load, on how
+ * far the outputs can be from the exact ones (the tanh error propagated through |W|, plus float64
+ * rounding, plus float32 ties); otherwise it runs the exact forward. The action is therefore always
+ * the exact one; Math.tanh (about 10 ns a call) was two thirds of the time of a 32-32 student.
  */
 
 /** The policy object `load` resolves to (for typed use from TypeScript). */
@@ -24,6 +35,10 @@ export interface RuntimePolicy {
 export interface RuntimeModule {
   FORMAT: string;
   VERSION: number;
+  /** Largest |tanhApprox(x) - Math.tanh(x)| the certified fast path assumes. */
+  TANH_ERROR: number;
+  /** The fast rational tanh of act()'s certified path (exposed for tests). */
+  tanhApprox(x: number): number;
   load(source: string | URL | { json: unknown; bin: ArrayBuffer | Uint8Array }): Promise<RuntimePolicy>;
   fromBytes(json: unknown, bin: ArrayBuffer | Uint8Array): RuntimePolicy;
 }
@@ -42,22 +57,28 @@ function fail(message) {
   throw new Error("rldistill-policy: " + message);
 }
 
-function floats(view, ref, what) {
+function floats(view, ref, what, length) {
   if (!ref || ref.offset + 4 * ref.length > view.byteLength) fail(what + " lies outside policy.bin");
+  if (length !== undefined && ref.length !== length) fail(what + " needs " + length + " entries");
   const out = new Float32Array(ref.length);
   for (let i = 0; i < ref.length; i++) out[i] = view.getFloat32(ref.offset + 4 * i, true);
   return out;
 }
 
-function weights(view, ref, channels, what) {
-  if (ref.dtype === "float32") return floats(view, ref, what);
+function weights(view, ref, channels, length, what) {
+  if (ref.dtype === "float32") return floats(view, ref, what, length);
   if (ref.dtype !== "int8") fail(what + ".dtype " + JSON.stringify(ref.dtype) + " is not allowed; allowed: float32, int8");
   if (ref.offset + ref.length > view.byteLength) fail(what + " lies outside policy.bin");
-  const scale = floats(view, ref.scale, what + ".scale");
-  if (scale.length !== channels) fail(what + ".scale needs " + channels + " entries");
+  if (ref.length !== length) fail(what + " needs " + length + " entries");
+  const scale = floats(view, ref.scale, what + ".scale", channels);
   const out = new Float32Array(ref.length);
   for (let i = 0; i < ref.length; i++) out[i] = view.getInt8(ref.offset + i) * scale[i % channels];
   return out;
+}
+
+function count(v, what) {
+  if (!Number.isInteger(v) || v < 1) fail(what + " must be a positive integer, got " + JSON.stringify(v));
+  return v;
 }
 
 // Each layer owns its output buffer: acting allocates nothing (calls are synchronous, so a
@@ -66,15 +87,18 @@ function prepare(view, spec, what) {
   return spec.map((l, index) => {
     const at = what + "[" + index + "]";
     if (l.kind === "flatten") return l;
+    const act = l.activation;
+    if (act !== "linear" && act !== "relu" && act !== "tanh") fail(at + ".activation " + JSON.stringify(act) + " is not allowed; allowed: linear, relu, tanh");
     if (l.kind === "dense") {
-      const w = weights(view, l.weight, l.outSize, at + ".weight");
+      const n = count(l.inSize, at + ".inSize"), m = count(l.outSize, at + ".outSize");
+      const w = weights(view, l.weight, m, n * m, at + ".weight");
       // Stored [in][out]; transposed to [out][in] so each dot product reads memory in order.
-      const wT = new Float64Array(w.length);
-      for (let i = 0; i < l.inSize; i++) for (let o = 0; o < l.outSize; o++) wT[o * l.inSize + i] = w[i * l.outSize + o];
-      return { ...l, wT, b: floats(view, l.bias, at + ".bias"), y: new Float64Array(l.outSize) };
+      const wT = new Float64Array(n * m);
+      for (let i = 0; i < n; i++) for (let o = 0; o < m; o++) wT[o * n + i] = w[i * m + o];
+      return { kind: "dense", act, n, m, wT, b: Float64Array.from(floats(view, l.bias, at + ".bias", m)), y: new Float64Array(m) };
     }
     if (l.kind !== "conv2d") fail(at + ".kind " + JSON.stringify(l.kind) + " is not allowed; allowed: dense, conv2d, flatten");
-    const h = l.inShape[0], wd = l.inShape[1], k = l.kernelSize, st = l.stride;
+    const h = l.inShape[0], wd = l.inShape[1], c = l.inShape[2], k = l.kernelSize, st = l.stride, oc = l.outChannels;
     const g = { outH: Math.floor((h - k) / st) + 1, outW: Math.floor((wd - k) / st) + 1, top: 0, left: 0 };
     if (l.padding === "same") {
       // TensorFlow's rule: the odd padding pixel goes after (bottom/right).
@@ -83,24 +107,52 @@ function prepare(view, spec, what) {
       g.top = Math.floor(Math.max((g.outH - 1) * st + k - h, 0) / 2);
       g.left = Math.floor(Math.max((g.outW - 1) * st + k - wd, 0) / 2);
     }
-    const w = Float64Array.from(weights(view, l.weight, l.outChannels, at + ".weight"));
-    return { ...l, ...g, w, b: floats(view, l.bias, at + ".bias"), y: new Float64Array(g.outH * g.outW * l.outChannels) };
+    const w = Float64Array.from(weights(view, l.weight, oc, k * k * c * oc, at + ".weight"));
+    return { ...l, ...g, act, w, b: floats(view, l.bias, at + ".bias", oc), y: new Float64Array(g.outH * g.outW * oc) };
   });
 }
 
-function activate(kind, y) {
-  if (kind === "relu") for (let i = 0; i < y.length; i++) y[i] = y[i] < 0 ? 0 : y[i]; // NaN stays NaN, as in the reference
-  else if (kind === "tanh") for (let i = 0; i < y.length; i++) y[i] = Math.tanh(y[i]);
+// Rational tanh (Eigen's float tanh): measured |error| <= 2.2e-7 (the clamp at +-7.9988 dominates).
+export const TANH_ERROR = 1e-6;
+export function tanhApprox(x) {
+  x = x < -7.99881172180176 ? -7.99881172180176 : x > 7.99881172180176 ? 7.99881172180176 : x;
+  const s = x * x;
+  const p = 4.89352455891786e-3 + s * (6.37261928875436e-4 + s * (1.48572235717979e-5 + s * (5.12229709037114e-8 + s * (-8.60467152213735e-11 + s * (2.00018790482477e-13 + s * -2.76076847742355e-16)))));
+  return (x * p) / (4.89352518554385e-3 + s * (2.268434632439e-3 + s * (1.18534705686654e-4 + s * 1.19825839466702e-6)));
 }
 
-function dense(l, x) {
-  const n = l.inSize, m = l.outSize, w = l.wT, b = l.b, y = l.y;
-  for (let o = 0; o < m; o++) {
-    let s = b[o];
-    const row = o * n;
-    for (let i = 0; i < n; i++) s += x[i] * w[row + i];
-    y[o] = s;
+function activate(kind, y, n, approx) {
+  if (kind === "relu") for (let i = 0; i < n; i++) y[i] = y[i] < 0 ? 0 : y[i]; // NaN stays NaN, as in the reference
+  else if (kind === "tanh" && approx) for (let i = 0; i < n; i++) y[i] = tanhApprox(y[i]);
+  else if (kind === "tanh") for (let i = 0; i < n; i++) y[i] = Math.tanh(y[i]);
+}
+
+// Four outputs per pass share each x[i] read (compileSpec's batch-1 kernel, same sums).
+function dense(l, x, approx) {
+  const n = l.n, m = l.m, w = l.wT, b = l.b, y = l.y;
+  let o = 0;
+  for (; o + 4 <= m; o += 4) {
+    const r0 = o * n, r1 = r0 + n, r2 = r1 + n, r3 = r2 + n;
+    let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    for (let i = 0; i < n; i++) {
+      const v = x[i];
+      a0 += v * w[r0 + i];
+      a1 += v * w[r1 + i];
+      a2 += v * w[r2 + i];
+      a3 += v * w[r3 + i];
+    }
+    y[o] = a0 + b[o];
+    y[o + 1] = a1 + b[o + 1];
+    y[o + 2] = a2 + b[o + 2];
+    y[o + 3] = a3 + b[o + 3];
   }
+  for (; o < m; o++) {
+    const r = o * n;
+    let a = 0;
+    for (let i = 0; i < n; i++) a += x[i] * w[r + i];
+    y[o] = a + b[o];
+  }
+  activate(l.act, y, m, approx);
   return y;
 }
 
@@ -110,7 +162,7 @@ function conv(l, x) {
   for (let oy = 0; oy < l.outH; oy++)
     for (let ox = 0; ox < l.outW; ox++)
       for (let o = 0; o < oc; o++) {
-        let s = l.b[o];
+        let s = 0;
         for (let ky = 0; ky < k; ky++) {
           const iy = oy * st + ky - l.top;
           if (iy < 0 || iy >= h) continue;
@@ -121,18 +173,104 @@ function conv(l, x) {
             for (let ci = 0; ci < c; ci++) s += x[xi + ci] * w[(wi + ci) * oc + o];
           }
         }
-        y[(oy * l.outW + ox) * oc + o] = s;
+        y[(oy * l.outW + ox) * oc + o] = s + l.b[o];
       }
+  activate(l.act, y, y.length, false);
   return y;
 }
 
-function run(layers, x) {
+function run(layers, x, approx) {
   for (const l of layers) {
     if (l.kind === "flatten") continue; // channels-last row-major is already the flat order
-    x = l.kind === "dense" ? dense(l, x) : conv(l, x);
-    activate(l.activation, x);
+    x = l.kind === "dense" ? dense(l, x, approx) : conv(l, x);
   }
   return x;
+}
+
+// Exact number literal (String() round-trips a double; it drops the sign of -0).
+function num(v) {
+  return Object.is(v, -0) ? "-0" : "(" + v + ")";
+}
+
+// A dense stack of at most MAX_INLINE weights as one straight-line function (o, out): normalise,
+// each layer's sums with its weights as literals into a buffer, activation, and on. Same sums
+// in the same order as dense(). Null when not all dense, too large, or eval is not allowed.
+const MAX_INLINE = 8192;
+function specialise(layers, norm, obsSize, approx) {
+  let total = 0;
+  for (const l of layers) total += l.kind === "dense" ? l.n * l.m : Infinity;
+  if (total > MAX_INLINE) return null;
+  const lines = [];
+  let vars = [];
+  for (let i = 0; i < obsSize; i++) {
+    const v = "x" + i;
+    if (norm) lines.push("let " + v + "=F(F(o[" + i + "]-" + num(norm.mean[i]) + ")/" + num(norm.sd[i]) + ");" + v + "=" + v + "<" + num(-norm.clip) + "?" + num(-norm.clip) + ":" + v + ">" + num(norm.clip) + "?" + num(norm.clip) + ":" + v + ";");
+    else lines.push("const " + v + "=+o[" + i + "];");
+    vars.push(v);
+  }
+  for (const [k, l] of layers.entries()) {
+    if (l.n !== vars.length) return null; // a malformed stack: the loops report it as NaN
+    const y = "y" + k;
+    lines.push("const " + y + "=" + (k === layers.length - 1 ? "out" : "B[" + k + "]") + ";");
+    for (let j = 0; j < l.m; j++) {
+      let sum = "0";
+      for (let i = 0; i < l.n; i++) sum += "+" + vars[i] + "*" + num(l.wT[j * l.n + i]);
+      lines.push(y + "[" + j + "]=(" + sum + ")+" + num(l.b[j]) + ";");
+    }
+    const loop = "for(let i=0;i<" + l.m + ";i++)" + y + "[i]=";
+    if (l.act === "relu") lines.push(loop + y + "[i]<0?0:" + y + "[i];");
+    if (l.act === "tanh") lines.push(loop + (approx ? "T" : "Math.tanh") + "(" + y + "[i]);");
+    vars = [];
+    for (let j = 0; j < l.m; j++) vars.push(y + "[" + j + "]");
+    if (k < layers.length - 1) {
+      const names = vars.map((_, j) => "h" + k + "_" + j);
+      lines.push("const " + names.map((h, j) => h + "=" + vars[j]).join(",") + ";");
+      vars = names;
+    }
+  }
+  try {
+    return new Function("F", "T", "B", "return function(o,out){\n" + lines.join("\n") + "\n}")(Math.fround, tanhApprox, layers.map((l) => new Float64Array(l.m)));
+  } catch {
+    return null;
+  }
+}
+
+// Largest |output - exact output| when tanh is tanhApprox: the tanh error propagated through
+// |W| (tanh is 1-Lipschitz), plus the float64 rounding of both sums (inputs of later layers are
+// tanh outputs, |h| <= 1 + TANH_ERROR). Layer 0 sees identical inputs in both paths.
+function errorBound(layers) {
+  let e = null;
+  for (const l of layers) {
+    const next = new Float64Array(l.m);
+    for (let o = 0; o < l.m; o++) {
+      let s = 0;
+      if (e) {
+        let a = Math.abs(l.b[o]);
+        for (let i = 0; i < l.n; i++) {
+          const w = Math.abs(l.wT[o * l.n + i]);
+          s += w * e[i];
+          a += 2 * w;
+        }
+        s += (l.n + 2) * 2 ** -50 * a;
+      }
+      next[o] = s + (l.act === "tanh" ? TANH_ERROR : 0);
+    }
+    e = next;
+  }
+  let max = 0;
+  for (const v of e) max = v > max ? v : max;
+  return max * (1 + 2 ** -20);
+}
+
+// The exact argmax if the approximate outputs y prove it, else -1. Exact outputs lie within
+// bound of y; the winner must also stay ahead after rounding to float32 (what compileSpec compares).
+function certain(y, bound) {
+  let b = 0;
+  for (let i = 1; i < y.length; i++) if (y[i] > y[b]) b = i;
+  let s = -Infinity;
+  for (let i = 0; i < y.length; i++) if (i !== b && y[i] > s) s = y[i];
+  const top = y[b];
+  return top - s > 2 * bound + 2 ** -21 * (Math.abs(top) + Math.abs(s) + 2 * bound) + 1e-44 && Math.abs(top) < 1e38 ? b : -1;
 }
 
 const OUTPUT_NAMES = { logits: "logits", q: "q_values", mean: "action_mean" };
@@ -144,36 +282,54 @@ export function fromBytes(json, bin) {
   if (spec.version !== VERSION) fail("policy.json: version " + spec.version + " is not supported; this runtime reads version " + VERSION);
   const bytes = bin instanceof Uint8Array ? bin : new Uint8Array(bin);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const obsSize = spec.obsShape.reduce((a, b) => a * b, 1);
+  const obsSize = spec.obsShape.reduce((a, b) => a * count(b, "obsShape"), 1);
   const layers = prepare(view, spec.layers, "layers");
   const valueLayers = spec.valueLayers ? prepare(view, spec.valueLayers, "valueLayers") : null;
-  const opt = (ref, what) => (ref ? floats(view, ref, what) : null);
   // Normalisation in float32 step by step, as tfjs (training), rldistill's fast forward and
   // ONNX compute it: the clip can amplify a rounding difference into a different action.
   const f = Math.fround;
   let norm = null;
   if (spec.obsNorm) {
-    const v = floats(view, spec.obsNorm.var, "obsNorm.var");
+    const v = floats(view, spec.obsNorm.var, "obsNorm.var", obsSize);
     norm = {
-      mean: floats(view, spec.obsNorm.mean, "obsNorm.mean"),
+      mean: floats(view, spec.obsNorm.mean, "obsNorm.mean", obsSize),
       sd: v.map((x) => Math.sqrt(f(x + f(spec.obsNorm.epsilon)))),
       clip: spec.obsNorm.clip === null ? Infinity : f(spec.obsNorm.clip),
     };
   }
-  const low = opt(spec.actionLow, "actionLow");
-  const high = opt(spec.actionHigh, "actionHigh");
+  const low = spec.actionLow ? floats(view, spec.actionLow, "actionLow") : null;
+  const high = spec.actionHigh ? floats(view, spec.actionHigh, "actionHigh") : null;
   const name = OUTPUT_NAMES[spec.output];
   if (!name) fail("policy.json: output " + JSON.stringify(spec.output) + " is not allowed; allowed: logits, q, mean");
 
   const xBuf = new Float64Array(obsSize);
   function input(observation) {
-    if (!observation || observation.length !== obsSize) fail("observation: expected " + obsSize + " numbers, got " + (observation ? observation.length : observation));
     const x = xBuf;
-    for (let i = 0; i < obsSize; i++) {
-      const v = observation[i];
-      x[i] = norm ? Math.min(Math.max(f(f(v - norm.mean[i]) / norm.sd[i]), -norm.clip), norm.clip) : v;
-    }
+    if (norm) {
+      const mean = norm.mean, sd = norm.sd, c = norm.clip;
+      for (let i = 0; i < obsSize; i++) {
+        const z = f(f(observation[i] - mean[i]) / sd[i]);
+        x[i] = z < -c ? -c : z > c ? c : z;
+      }
+    } else for (let i = 0; i < obsSize; i++) x[i] = observation[i];
     return x;
+  }
+  function check(observation) {
+    if (!observation || observation.length !== obsSize) fail("observation: expected " + obsSize + " numbers, got " + (observation ? observation.length : observation));
+  }
+
+  const discrete = spec.output !== "mean";
+  const certify = discrete && layers.every((l, i) => l.kind === "dense" && (l.act === "tanh" || i === layers.length - 1)) && layers.some((l) => l.act === "tanh");
+  const bound = certify ? errorBound(layers) : 0;
+  const compiled = specialise(layers, norm, obsSize, certify);
+  const yFast = new Float64Array(spec.actionSize);
+  // The exact policy outputs (a buffer reused by the next call).
+  function exact(observation) {
+    if (compiled && !certify) {
+      compiled(observation, yFast);
+      return yFast;
+    }
+    return run(layers, input(observation), false);
   }
 
   return {
@@ -181,20 +337,35 @@ export function fromBytes(json, bin) {
     output: spec.output,
     actionSize: spec.actionSize,
     forward(observation) {
-      const x = input(observation);
-      const out = { [name]: Float32Array.from(run(layers, x)) };
-      if (valueLayers) out.value = Float32Array.from(run(valueLayers, x));
+      check(observation);
+      const out = { [name]: Float32Array.from(exact(observation)) };
+      if (valueLayers) out.value = Float32Array.from(run(valueLayers, input(observation), false));
       return out;
     },
     act(observation) {
-      const y = run(layers, input(observation));
-      if (spec.output === "mean") {
+      check(observation);
+      if (certify) {
+        let y = yFast;
+        if (compiled) compiled(observation, y);
+        else y = run(layers, input(observation), true);
+        const a = certain(y, bound);
+        if (a >= 0) return a;
+      }
+      const y = exact(observation);
+      if (!discrete) {
         const a = new Float32Array(y.length);
         for (let i = 0; i < y.length; i++) a[i] = Math.min(high ? high[i] : Infinity, Math.max(low ? low[i] : -Infinity, y[i]));
         return a;
       }
-      let best = 0;
-      for (let i = 1; i < y.length; i++) if (y[i] > y[best]) best = i;
+      // argmax of the float32 outputs, first maximum, as compileSpec's act.
+      let best = 0, top = f(y[0]);
+      for (let i = 1; i < y.length; i++) {
+        const v = f(y[i]);
+        if (v > top) {
+          top = v;
+          best = i;
+        }
+      }
       return best;
     },
   };

@@ -6,8 +6,14 @@ import { afterAll, describe, expect, it } from "vitest";
 import { compileSpec } from "../nn/fast.js";
 import type { PolicySpec } from "../nn/spec.js";
 import { dequantizeSpec, quantizeSpec } from "./quantize.js";
-import { exportRuntime, packRuntime, RUNTIME_FILES, runtimeModule } from "./runtime-export.js";
-import type { RuntimeModule } from "./runtime-source.js";
+import {
+  compactRuntime,
+  exportRuntime,
+  packRuntime,
+  RUNTIME_FILES,
+  runtimeModule,
+} from "./runtime-export.js";
+import { RUNTIME_SOURCE, type RuntimeModule } from "./runtime-source.js";
 import {
   randomCnnSpec,
   randomMlpSpec,
@@ -111,7 +117,7 @@ describe("standalone runtime (Node)", () => {
     const q = await exportRuntime(spec, join(tmp, "size-q"), { weights: "int8" });
     const bytes = (r: typeof f, name: string) => r.files.find((x) => x.name === name)!.bytes;
     expect(statSync(f.files[0]!.path).size).toBe(bytes(f, RUNTIME_FILES.module));
-    expect(bytes(f, RUNTIME_FILES.module)).toBeLessThan(12_000);
+    expect(bytes(f, RUNTIME_FILES.module)).toBeLessThan(11_000);
     expect(bytes(f, RUNTIME_FILES.bin) / bytes(q, RUNTIME_FILES.bin)).toBeGreaterThan(3.5);
   });
 
@@ -131,6 +137,112 @@ describe("standalone runtime (Node)", () => {
     expect(() => p.act(new Float32Array(3))).toThrow(/observation: expected 4 numbers, got 3/);
     expect(() => mod.fromBytes({ format: "other" }, b.bin)).toThrow(/format is not "rldistill-policy"/);
     expect(() => mod.fromBytes(b.json, b.bin.subarray(0, 16))).toThrow(/outside policy.bin/);
+  });
+});
+
+describe("act: certified fast path and specialised code", () => {
+  /** Actions of the runtime and of compileSpec on `count` observations; returns how many differ. */
+  function mismatches(policy: { act(o: Float32Array): unknown }, spec: PolicySpec, count: number): number {
+    const size = spec.obsShape.reduce((a, b) => a * b, 1);
+    const obs = randomObservations(7, count, size, 3);
+    const fast = compileSpec(spec);
+    let bad = 0;
+    for (let b = 0; b < count; b++) {
+      const o = obs.subarray(b * size, (b + 1) * size);
+      if (policy.act(o) !== fast.act(o, { deterministic: true })) bad++;
+    }
+    return bad;
+  }
+
+  it("tanhApprox is within TANH_ERROR / 4 of Math.tanh, and odd", async () => {
+    const rt = await runtimeModule();
+    let worst = 0;
+    for (let i = 0; i <= 2_000_000; i++) {
+      const x = i * 1e-5;
+      worst = Math.max(worst, Math.abs(rt.tanhApprox(x) - Math.tanh(x)));
+      if (i % 997 === 0) expect(rt.tanhApprox(-x)).toBe(-rt.tanhApprox(x));
+    }
+    expect(worst).toBeLessThan(rt.TANH_ERROR / 4);
+    expect(worst).toBeGreaterThan(0); // it is an approximation: the exact fallback matters
+    expect(rt.tanhApprox(Number.NaN)).toBeNaN();
+  });
+
+  it("exact ties and near-ties fall back to the exact forward (first maximum, as compileSpec)", async () => {
+    const rt = await runtimeModule();
+    const spec = randomMlpSpec({ obsSize: 4, hidden: [32, 32], actionSize: 3, obsNorm: true, seed: 11 });
+    const last = spec.layers[2]! as { weight: Float32Array; bias: Float32Array; outSize: number };
+    // Outputs 1 and 2: the same row (an exact tie); output 0 the same but 1 ulp-ish apart.
+    for (let i = 0; i < 32; i++) {
+      last.weight[i * 3 + 2] = last.weight[i * 3 + 1]!;
+      last.weight[i * 3] = Math.fround(last.weight[i * 3 + 1]! * (1 + 2 ** -22));
+    }
+    last.bias[2] = last.bias[1]!;
+    last.bias[0] = last.bias[1]!;
+    const b = packRuntime(spec);
+    const policy = rt.fromBytes(b.json, b.bin);
+    expect(mismatches(policy, spec, 500)).toBe(0);
+  });
+
+  it("on decision boundaries (observations bisected to float32 neighbours) acts as compileSpec", async () => {
+    const spec = randomMlpSpec({ obsSize: 4, hidden: [32, 32], actionSize: 3, seed: 15 });
+    const b = packRuntime(spec);
+    const policy = (await runtimeModule()).fromBytes(b.json, b.bin);
+    const fast = compileSpec(spec);
+    const act = (o: Float32Array) => fast.act(o, { deterministic: true });
+    const obs = randomObservations(8, 400, 4, 3);
+    let boundaries = 0;
+    for (let p = 0; p + 1 < 400; p += 2) {
+      let lo = obs.slice(p * 4, p * 4 + 4);
+      let hi = obs.slice(p * 4 + 4, p * 4 + 8);
+      if (act(lo) === act(hi)) continue;
+      // Bisect until the midpoint rounds to an end: lo and hi are float32 neighbours along the line.
+      for (let k = 0; k < 80; k++) {
+        const mid = lo.map((v, i) => (v + hi[i]!) / 2);
+        if (mid.every((v, i) => v === lo[i] || v === hi[i])) break;
+        if (act(mid) === act(lo)) lo = mid;
+        else hi = mid;
+      }
+      boundaries++;
+      expect(policy.act(lo)).toBe(act(lo));
+      expect(policy.act(hi)).toBe(act(hi));
+    }
+    expect(boundaries).toBeGreaterThan(50);
+  });
+
+  for (const [name, spec] of [
+    [
+      "4-32-32-2 tanh (specialised code)",
+      randomMlpSpec({ obsSize: 4, hidden: [32, 32], actionSize: 2, seed: 12 }),
+    ],
+    ["6-128-128-3 tanh (loops)", randomMlpSpec({ obsSize: 6, hidden: [128, 128], actionSize: 3, seed: 13 })],
+    [
+      "6-16-3 relu q",
+      randomMlpSpec({ obsSize: 6, hidden: [16], actionSize: 3, activation: "relu", output: "q", seed: 14 }),
+    ],
+  ] as const) {
+    for (const weights of ["float32", "int8"] as const) {
+      it(`${name} ${weights}: the same action as compileSpec on 3000 observations`, async () => {
+        const b = packRuntime(spec, { weights });
+        const policy = (await runtimeModule()).fromBytes(b.json, b.bin);
+        const simulated = weights === "int8" ? dequantizeSpec(quantizeSpec(spec)) : spec;
+        expect(mismatches(policy, simulated, 3000)).toBe(0);
+      });
+    }
+  }
+});
+
+describe("compactRuntime", () => {
+  it("drops comments and indentation, keeps strings and what a newline means", async () => {
+    const compact = compactRuntime(RUNTIME_SOURCE);
+    expect(compact.length).toBeLessThan(0.7 * RUNTIME_SOURCE.length);
+    expect(compact).not.toMatch(/^\s/m);
+    expect(compact).toContain('"policy.json: output "');
+    const toy = compactRuntime(
+      'const a = "x // y" ; // c\nlet b = a\n  + 1 /* d */ + +2;\nexport { a, b }\n',
+    );
+    expect(toy).toBe('const a="x // y";let b=a\n+1+ +2;export{a,b}\n');
+    const mod = await import(`data:text/javascript;base64,${Buffer.from(toy).toString("base64")}`);
+    expect(mod.b).toBe("x // y12");
   });
 });
 
