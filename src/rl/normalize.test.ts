@@ -1,26 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Rng } from "../core/rng.js";
-import { RunningMeanStd, VecNormalize } from "./normalize.js";
-
-describe("RunningMeanStd", () => {
-  it("merging batches gives the mean and variance of all data", () => {
-    const rng = new Rng(0);
-    const data = Array.from({ length: 300 }, () => [rng.normal(3, 2), rng.uniform(-1, 5)]);
-    const rms = new RunningMeanStd(2);
-    for (let s = 0; s < 300; s += 37) {
-      const chunk = data.slice(s, s + 37);
-      rms.update(chunk.flat(), chunk.length);
-    }
-    for (let j = 0; j < 2; j++) {
-      const col = data.map((r) => r[j]!);
-      const m = col.reduce((a, b) => a + b, 0) / col.length;
-      const v = col.reduce((a, b) => a + (b - m) ** 2, 0) / col.length;
-      expect(rms.mean[j]).toBeCloseTo(m, 4);
-      expect(rms.var[j]).toBeCloseTo(v, 3);
-    }
-    expect(rms.count).toBeCloseTo(300, 2);
-  });
-});
+import { VecNormalize } from "./normalize.js";
 
 describe("VecNormalize", () => {
   it("normalises and clips observations, and freezes statistics when not training", () => {

@@ -8,59 +8,11 @@
  *   G_t     = gamma * G_{t-1} * (1 - done_{t-1}) + r_t   (per env)
  *   reward' = clip(r / sqrt(var(G) + eps), -clipReward, clipReward)
  */
+import { RunningMeanStd } from "../envs/wrappers/running-mean-std.js";
 import type { ObsNormSpec } from "../nn/spec.js";
 
-/** Running mean and variance, merged batch by batch (Chan et al. parallel algorithm). */
-export class RunningMeanStd {
-  readonly size: number;
-  mean: Float64Array;
-  var: Float64Array;
-  /** Starts at a tiny count as in SB3/Gymnasium, so the first batch dominates. */
-  count = 1e-4;
-
-  constructor(size: number) {
-    this.size = size;
-    this.mean = new Float64Array(size);
-    this.var = new Float64Array(size).fill(1);
-  }
-
-  /** Merges a batch of `batch` rows of `size` values each (row-major). */
-  update(data: ArrayLike<number>, batch: number): void {
-    const S = this.size;
-    if (batch < 1) return;
-    for (let j = 0; j < S; j++) {
-      let m = 0;
-      for (let b = 0; b < batch; b++) m += data[b * S + j]!;
-      m /= batch;
-      let v = 0;
-      for (let b = 0; b < batch; b++) {
-        const d = data[b * S + j]! - m;
-        v += d * d;
-      }
-      v /= batch;
-      const delta = m - this.mean[j]!;
-      const total = this.count + batch;
-      const newMean = this.mean[j]! + (delta * batch) / total;
-      const m2 = this.var[j]! * this.count + v * batch + (delta * delta * this.count * batch) / total;
-      this.mean[j] = newMean;
-      this.var[j] = m2 / total;
-    }
-    this.count += batch;
-  }
-
-  toJSON(): { mean: number[]; var: number[]; count: number } {
-    return { mean: Array.from(this.mean), var: Array.from(this.var), count: this.count };
-  }
-
-  load(state: { mean: ArrayLike<number>; var: ArrayLike<number>; count: number }): void {
-    if (state.mean.length !== this.size || state.var.length !== this.size) {
-      throw new RangeError(`RunningMeanStd.load: expected ${this.size} entries, got ${state.mean.length}`);
-    }
-    this.mean = Float64Array.from(state.mean);
-    this.var = Float64Array.from(state.var);
-    this.count = state.count;
-  }
-}
+/** One implementation for the env wrappers and VecNormalize; re-exported so old imports work. */
+export { RunningMeanStd };
 
 export interface VecNormalizeOptions {
   normalizeObs: boolean;

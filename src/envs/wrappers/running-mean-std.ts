@@ -27,14 +27,30 @@ export class RunningMeanStd {
     return this.mean.length;
   }
 
-  /** Merges one sample (a batch of one: its variance is 0). */
-  update(x: ArrayLike<number>): void {
+  /**
+   * Merges `batch` rows of `size` values each (row-major); the default, one row, merges a single
+   * sample (a batch whose variance is 0).
+   */
+  update(data: ArrayLike<number>, batch = 1): void {
+    if (batch < 1) return;
+    const S = this.size;
     const n = this.count;
-    const tot = n + 1;
-    for (let i = 0; i < this.mean.length; i++) {
-      const delta = x[i]! - this.mean[i]!;
-      this.mean[i] = this.mean[i]! + delta / tot;
-      this.var[i] = (this.var[i]! * n + (delta * delta * n) / tot) / tot;
+    const tot = n + batch;
+    if (batch === 1) {
+      for (let j = 0; j < S; j++) this.merge(j, data[j]!, 0, 1, n, tot);
+      this.count = tot;
+      return;
+    }
+    for (let j = 0; j < S; j++) {
+      let m = 0;
+      for (let b = 0; b < batch; b++) m += data[b * S + j]!;
+      m /= batch;
+      let v = 0;
+      for (let b = 0; b < batch; b++) {
+        const d = data[b * S + j]! - m;
+        v += d * d;
+      }
+      this.merge(j, m, v / batch, batch, n, tot);
     }
     this.count = tot;
   }
@@ -43,33 +59,44 @@ export class RunningMeanStd {
   updateFromMoments(batchMean: ArrayLike<number>, batchVar: ArrayLike<number>, batchCount: number): void {
     const n = this.count;
     const tot = n + batchCount;
-    for (let i = 0; i < this.mean.length; i++) {
-      const delta = batchMean[i]! - this.mean[i]!;
-      this.mean[i] = this.mean[i]! + (delta * batchCount) / tot;
-      const m2 = this.var[i]! * n + batchVar[i]! * batchCount + (delta * delta * n * batchCount) / tot;
-      this.var[i] = m2 / tot;
-    }
+    for (let i = 0; i < this.mean.length; i++) this.merge(i, batchMean[i]!, batchVar[i]!, batchCount, n, tot);
     this.count = tot;
+  }
+
+  /** Chan et al.'s merge of entry i with a batch of moments (m, v, c); n is the old count, tot = n + c. */
+  private merge(i: number, m: number, v: number, c: number, n: number, tot: number): void {
+    const delta = m - this.mean[i]!;
+    this.mean[i] = this.mean[i]! + (delta * c) / tot;
+    this.var[i] = (this.var[i]! * n + v * c + (delta * delta * n * c) / tot) / tot;
   }
 
   getState(): RunningMeanStdState {
     return { mean: Array.from(this.mean), var: Array.from(this.var), count: this.count };
   }
 
-  /** Restores a snapshot; `field` names the owner in error messages. */
-  setState(state: RunningMeanStdState, field = "stats"): void {
+  /** `getState`, so `JSON.stringify` writes the snapshot. */
+  toJSON(): RunningMeanStdState {
+    return this.getState();
+  }
+
+  /**
+   * Restores a snapshot (arrays or typed arrays, as read back from a checkpoint's tensors);
+   * `field` names the owner in error messages.
+   */
+  setState(state: { mean: ArrayLike<number>; var: ArrayLike<number>; count: number }, field = "stats"): void {
     if (typeof state !== "object" || state === null) {
       throw new ConfigError(field, `expected { mean, var, count }, got ${describeValue(state)}`);
     }
     for (const key of ["mean", "var"] as const) {
       const arr = state[key];
-      if (!Array.isArray(arr) || arr.length !== this.size) {
+      if (!(Array.isArray(arr) || ArrayBuffer.isView(arr)) || arr.length !== this.size) {
         throw new ConfigError(
           `${field}.${key}`,
           `expected an array of ${this.size} numbers, got ${describeValue(arr)}`,
         );
       }
-      for (const v of arr) {
+      for (let i = 0; i < arr.length; i++) {
+        const v = arr[i];
         if (typeof v !== "number" || !Number.isFinite(v) || (key === "var" && v < 0)) {
           throw new ConfigError(
             `${field}.${key}`,
@@ -87,5 +114,10 @@ export class RunningMeanStd {
     this.mean.set(state.mean);
     this.var.set(state.var);
     this.count = state.count;
+  }
+
+  /** `setState` under the name the RL algorithms' checkpoint code uses. */
+  load(state: { mean: ArrayLike<number>; var: ArrayLike<number>; count: number }): void {
+    this.setState(state, "RunningMeanStd");
   }
 }
