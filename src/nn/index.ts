@@ -59,6 +59,7 @@ export {
   actionConfigFromSpace,
   type BodyConfig,
   type EvaluateResult,
+  foldDueling,
   QNetwork,
   type QNetworkConfig,
 } from "./models.js";

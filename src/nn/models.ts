@@ -439,9 +439,9 @@ export class QNetwork {
 
 /**
  * Q_j = h.(w_v + w_aj - mean_k w_ak) + (b_v + b_aj - mean_k b_ak): the dueling combination is
- * linear in h, so one dense layer computes it.
+ * linear in h, so one dense layer computes it. `value` has one output, `adv` one per action.
  */
-function foldDueling(value: DenseLayerSpec, adv: DenseLayerSpec): DenseLayerSpec {
+export function foldDueling(value: DenseLayerSpec, adv: DenseLayerSpec): DenseLayerSpec {
   const h = adv.inSize;
   const n = adv.outSize;
   const weight = new Float32Array(h * n);

@@ -5,7 +5,7 @@
  * into the dense layers of a PolicySpec, folding dueling heads into one layer.
  */
 import type { Rng } from "../core/rng.js";
-import { mlpLayers, type QNetworkConfig } from "../nn/index.js";
+import { foldDueling, mlpLayers, type QNetworkConfig } from "../nn/index.js";
 import type { FloatArray } from "../nn/params.js";
 import type { DenseLayerSpec } from "../nn/spec.js";
 
@@ -27,7 +27,18 @@ export function qLayers(w: Record<string, FloatArray>, config: QNetworkConfig): 
       activation: last ? "linear" : activation,
     });
   }
-  if (config.dueling) layers.push(foldDueling(w, widths[widths.length - 1]!, config.numActions));
+  if (config.dueling) {
+    const h = widths[widths.length - 1]!;
+    const head = (prefix: string, outSize: number): DenseLayerSpec => ({
+      kind: "dense",
+      inSize: h,
+      outSize,
+      weight: w[`${prefix}.weight`]!.data,
+      bias: w[`${prefix}.bias`]!.data,
+      activation: "linear",
+    });
+    layers.push(foldDueling(head("value/fc0", 1), head("advantage/fc0", config.numActions)));
+  }
   return layers;
 }
 
@@ -78,25 +89,4 @@ export function initialQWeights(
     layer("advantage/fc0", h, config.numActions, 1);
   }
   return w;
-}
-
-/** Q_j = h.(w_v + w_aj - mean_k w_ak) + (b_v + b_aj - mean_k b_ak): one dense layer. */
-export function foldDueling(w: Record<string, FloatArray>, h: number, n: number): DenseLayerSpec {
-  const wv = w["value/fc0.weight"]!.data;
-  const bv = w["value/fc0.bias"]!.data;
-  const wa = w["advantage/fc0.weight"]!.data;
-  const ba = w["advantage/fc0.bias"]!.data;
-  const weight = new Float32Array(h * n);
-  for (let i = 0; i < h; i++) {
-    let m = 0;
-    for (let j = 0; j < n; j++) m += wa[i * n + j]!;
-    m /= n;
-    for (let j = 0; j < n; j++) weight[i * n + j] = wv[i]! + wa[i * n + j]! - m;
-  }
-  let mb = 0;
-  for (let j = 0; j < n; j++) mb += ba[j]!;
-  mb /= n;
-  const bias = new Float32Array(n);
-  for (let j = 0; j < n; j++) bias[j] = bv[0]! + ba[j]! - mb;
-  return { kind: "dense", inSize: h, outSize: n, weight, bias, activation: "linear" };
 }
