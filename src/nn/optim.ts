@@ -37,14 +37,14 @@ export class Adam {
   step = 0;
   readonly variables: Variable[];
   /**
-   * Moments of all variables in one flat vector each: the update is a dozen ops whatever the
-   * number of variables (per-op dispatch, not arithmetic, dominates small models on wasm).
+   * Moments of all variables in one flat vector each, kept as plain Float32Arrays: the update
+   * runs in JS (one loop over all parameters), which on wasm beats a dozen tfjs op dispatches,
+   * and the parameters are written back in place (see `writeParam`).
    */
-  private readonly m: Variable;
-  private readonly v: Variable;
+  private readonly m: Float32Array;
+  private readonly v: Float32Array;
   private readonly sizes: number[];
-  /** Constant scalars, uploaded once instead of at every op. */
-  private readonly consts: Record<"b1" | "omb1" | "b2" | "omb2" | "eps", Scalar>;
+  private readonly offsets: number[];
 
   constructor(variables: Variable[], config: AdamConfig = {}) {
     this.lr = checkNumber("lr", config.lr ?? 3e-4, { min: 0 });
@@ -54,17 +54,19 @@ export class Adam {
     if (variables.length === 0) throw new ConfigError("variables", "Adam needs at least one variable");
     this.variables = variables;
     this.sizes = variables.map((p) => p.size);
-    const total = this.sizes.reduce((a, b) => a + b, 0);
-    // tf.variable keeps its initial tensor alive as a separate object: build inside tidy.
-    this.m = tf.tidy(() => tf.variable(tf.zeros([total]), false));
-    this.v = tf.tidy(() => tf.variable(tf.zeros([total]), false));
-    this.consts = {
-      b1: tf.scalar(this.beta1),
-      omb1: tf.scalar(1 - this.beta1),
-      b2: tf.scalar(this.beta2),
-      omb2: tf.scalar(1 - this.beta2),
-      eps: tf.scalar(this.eps),
-    };
+    this.offsets = [];
+    let total = 0;
+    for (const n of this.sizes) {
+      this.offsets.push(total);
+      total += n;
+    }
+    this.m = new Float32Array(total);
+    this.v = new Float32Array(total);
+  }
+
+  /** Total number of parameters (the length of a flat gradient). */
+  get size(): number {
+    return this.m.length;
   }
 
   /**
@@ -87,48 +89,53 @@ export class Adam {
    * variable and its moments are left alone, as PyTorch skips parameters whose grad is None).
    */
   apply(grads: readonly (Tensor | undefined)[]): void {
-    tf.tidy(() => {
-      const { flat, present } = this.flatten(grads);
-      this.applyFlat(flat, present);
-    });
+    const flat = tf.tidy(() => this.flatten(grads));
+    try {
+      this.applyFlat(flat.flat, flat.present);
+    } finally {
+      flat.flat.dispose();
+    }
   }
 
-  /** One update from a flat gradient (see `flatten`); variables not `present` are left alone. */
+  /** One update from a flat gradient tensor (see `flatten`); variables not `present` are left alone. */
   applyFlat(g: Tensor, present?: readonly boolean[]): void {
+    this.applyArray(g.dataSync() as Float32Array, present);
+  }
+
+  /**
+   * One update from a flat gradient in a plain array (`size` values in the variables' order).
+   * The arithmetic is PyTorch's, per element in float64, stored as float32.
+   */
+  applyArray(g: Float32Array, present?: readonly boolean[]): void {
+    if (g.length !== this.m.length)
+      throw new ConfigError("grads", `flat gradient has ${g.length} values, expected ${this.m.length}`);
     this.step += 1;
     const stepSize = this.lr / (1 - this.beta1 ** this.step);
     const sqrtBc2 = Math.sqrt(1 - this.beta2 ** this.step);
-    const c = this.consts;
-    tf.tidy(() => {
-      let m1 = tf.add(tf.mul(this.m, c.b1), tf.mul(g, c.omb1));
-      let v1 = tf.add(tf.mul(this.v, c.b2), tf.mul(tf.square(g), c.omb2));
-      const update = tf.mul(tf.div(m1, tf.add(tf.div(tf.sqrt(v1), sqrtBc2), c.eps)), stepSize);
-      if (present) {
-        const mask = tf.concat(this.sizes.map((n, i) => tf.fill([n], present[i] ? 1 : 0, "bool")));
-        m1 = tf.where(mask, m1, this.m);
-        v1 = tf.where(mask, v1, this.v);
+    const { beta1: b1, beta2: b2, eps, m, v } = this;
+    const omb1 = 1 - b1;
+    const omb2 = 1 - b2;
+    for (let k = 0; k < this.variables.length; k++) {
+      if (present && !present[k]) continue;
+      const p = readParam(this.variables[k]!);
+      const off = this.offsets[k]!;
+      const n = this.sizes[k]!;
+      for (let j = 0; j < n; j++) {
+        const i = off + j;
+        const gi = g[i]!;
+        const mi = b1 * m[i]! + omb1 * gi;
+        const vi = b2 * v[i]! + omb2 * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        p.data[j] = p.data[j]! - (stepSize * mi) / (Math.sqrt(vi) / sqrtBc2 + eps);
       }
-      this.m.assign(m1);
-      this.v.assign(v1);
-      const parts = this.sizes.length === 1 ? [update] : tf.split(update, this.sizes);
-      this.variables.forEach((p, i) => {
-        if (present && !present[i]) return;
-        p.assign(tf.sub(p, tf.reshape(parts[i]!, p.shape)));
-      });
-    });
+      p.commit();
+    }
   }
 
   getState(): AdamState {
-    const split = (flat: Variable) => {
-      const all = flat.dataSync() as Float32Array;
-      const out: Float32Array[] = [];
-      let at = 0;
-      for (const n of this.sizes) {
-        out.push(all.slice(at, at + n));
-        at += n;
-      }
-      return out;
-    };
+    const split = (flat: Float32Array) =>
+      this.sizes.map((n, i) => flat.slice(this.offsets[i]!, this.offsets[i]! + n));
     return { step: this.step, m: split(this.m), v: split(this.v) };
   }
 
@@ -148,25 +155,35 @@ export class Adam {
           throw new ArtifactError(`optimizer state ${what}[${i}] has ${arr.length} values, expected ${n}`);
       }
     });
-    const join = (arrs: Float32Array[]) => {
-      const out = new Float32Array(this.m.size);
-      let at = 0;
-      for (const a of arrs) {
-        out.set(a, at);
-        at += a.length;
-      }
-      return out;
-    };
-    tf.tidy(() => {
-      this.m.assign(tf.tensor1d(join(state.m)));
-      this.v.assign(tf.tensor1d(join(state.v)));
+    this.sizes.forEach((_, i) => {
+      this.m.set(state.m[i]!, this.offsets[i]!);
+      this.v.set(state.v[i]!, this.offsets[i]!);
     });
     this.step = state.step;
   }
 
   dispose(): void {
-    tf.dispose([this.m, this.v, ...Object.values(this.consts)]);
+    // The moments are plain arrays: nothing to free.
   }
+}
+
+/**
+ * A variable's values as a copy to update, written back with one `assign` by `commit`. (Writing
+ * the wasm heap in place would be cheaper but is wrong: the wasm matMul caches weights packed by
+ * tensor id, so a buffer changed in place keeps multiplying with its old values.)
+ */
+function readParam(p: Variable): { data: Float32Array; commit: () => void } {
+  // wasm's dataSync returns a copy; the cpu backend's returns its own buffer.
+  const read = p.dataSync() as Float32Array;
+  const data = tf.getBackend() === "wasm" ? read : read.slice();
+  return {
+    data,
+    commit: () => {
+      const t = tf.tensor(data, p.shape, "float32");
+      p.assign(t);
+      t.dispose();
+    },
+  };
 }
 
 /**
@@ -226,6 +243,7 @@ export function trainStep(
   // variableGrads disposes whatever the loss function created except the loss, so metrics are
   // kept here and released after the read.
   let kept: Scalar[] = [];
+  let present: boolean[] | undefined;
   const packed = tf.tidy(() => {
     const { value, grads } = tf.variableGrads(() => {
       const out = lossFn();
@@ -235,11 +253,10 @@ export function trainStep(
       kept = metricNames.map((k) => tf.keep(metrics[k]!));
       return out.loss;
     }, optimizer.variables);
-    const { flat, present } = optimizer.flatten(optimizer.variables.map((v) => grads[v.name]));
-    const norm = tf.sqrt(tf.sum(tf.square(flat)));
-    const clipped = Number.isFinite(maxNorm) ? tf.mul(flat, clipCoefficient(norm, maxNorm)) : flat;
-    optimizer.applyFlat(clipped, present);
-    return tf.stack([value, norm, ...kept.map((m) => tf.reshape(m, []))]);
+    const f = optimizer.flatten(optimizer.variables.map((v) => grads[v.name]));
+    present = f.present;
+    // One read: the loss, the metrics, then the flat gradient.
+    return tf.concat([tf.stack([value, ...kept.map((m) => tf.reshape(m, []))]), f.flat]);
   });
   let values: Float32Array;
   try {
@@ -248,9 +265,28 @@ export function trainStep(
     packed.dispose();
     for (const t of kept) t.dispose();
   }
+  const g = values.subarray(1 + metricNames.length);
+  const gradNorm = clipInPlace(g, maxNorm);
+  optimizer.applyArray(g, present);
   const metrics: Record<string, number> = {};
   metricNames.forEach((k, i) => {
-    metrics[k] = values[2 + i]!;
+    metrics[k] = values[1 + i]!;
   });
-  return { loss: values[0]!, gradNorm: values[1]!, metrics };
+  return { loss: values[0]!, gradNorm, metrics };
+}
+
+/**
+ * Global-norm clipping of a flat gradient in place, as `clipByGlobalNorm` (coefficient
+ * maxNorm / (norm + 1e-6), capped at 1; no clipping for an infinite maxNorm). Returns the norm
+ * before clipping.
+ */
+export function clipInPlace(g: Float32Array, maxNorm: number): number {
+  let sq = 0;
+  for (let i = 0; i < g.length; i++) sq += g[i]! * g[i]!;
+  const norm = Math.sqrt(sq);
+  if (Number.isFinite(maxNorm)) {
+    const coef = Math.min(maxNorm / (norm + 1e-6), 1);
+    if (coef < 1) for (let i = 0; i < g.length; i++) g[i] = g[i]! * coef;
+  }
+  return norm;
 }
