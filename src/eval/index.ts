@@ -19,6 +19,14 @@ export {
   retention,
 } from "./evaluate.js";
 export {
+  INFERENCE_PATHS,
+  type InferencePathName,
+  type InferencePathResult,
+  type InferencePathsOptions,
+  type InferencePathsResult,
+  measureInferencePaths,
+} from "./inference-paths.js";
+export {
   type Efficiency,
   type EfficiencyOptions,
   efficiencyOf,
@@ -43,6 +51,7 @@ export {
   type PolicyReport,
   type RunEvalOptions,
   runEval,
+  runEvalAsync,
   writeEvalFile,
 } from "./run.js";
 export {

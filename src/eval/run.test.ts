@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { PolicySpec } from "../nn/spec.js";
 import { writeReport } from "../report/write.js";
-import { runEval, writeEvalFile } from "./run.js";
+import { runEval, runEvalAsync, writeEvalFile } from "./run.js";
 import { constantPolicy } from "./testing-policies.js";
 
 // The CartPole lean (see testing-policies.ts) as network weights.
@@ -100,6 +100,34 @@ describe("runEval", () => {
     expect(md).toContain("## Robustness");
   });
 
+  it("runEvalAsync adds the inference paths of each spec, on the same states, into the report", async () => {
+    const file = await runEvalAsync({
+      env: "CartPole-v1",
+      policies: { teacher: teacherSpec(50), student: studentSpec(2), left: { policy: constantPolicy(0) } },
+      episodes: 1,
+      similarity: false,
+      random: false,
+      latency: false,
+      latencyPaths: { batches: [1, 8], warmup: 2, iterations: 5 },
+    });
+    for (const name of ["teacher", "student"]) {
+      const inf = file.policies[name]!.inference!;
+      expect(inf).toMatchObject({ batches: [1, 8], checkBatch: 8, states: 256 });
+      expect(inf.paths.map((p) => p.path)).toEqual(["float32-forward", "tfjs", "onnxruntime"]);
+      expect(inf.paths.every((p) => p.skipped !== undefined || p.latency.length === 2)).toBe(true);
+      expect(inf.maxAbsDiff).toBeLessThan(1e-5);
+    }
+    expect(file.policies["left"]!.inference).toBeNull(); // no spec, nothing to time
+    const dir = join(tmp, "async");
+    mkdirSync(dir);
+    writeEvalFile(dir, file);
+    const md = readFileSync(writeReport([dir], join(dir, "report.html")).markdown, "utf8");
+    expect(md).toMatch(/\| tfjs \(wasm\) \| 8 \|/);
+    expect(() =>
+      runEval({ env: "CartPole-v1", policies: { teacher: teacherSpec(1) }, latencyPaths: true }),
+    ).toThrow(/latencyPaths.*runEvalAsync/);
+  });
+
   it("evaluates plain policies without a spec and skips what does not apply", () => {
     const file = runEval({
       env: "CartPole-v1",
@@ -108,7 +136,7 @@ describe("runEval", () => {
       latency: false,
       random: false,
     });
-    expect(file.policies["left"]).toMatchObject({ efficiency: null, latency: null });
+    expect(file.policies["left"]).toMatchObject({ efficiency: null, latency: null, inference: null });
     expect(file).toMatchObject({ random: null, retention: null, similarity: null, robustness: null });
   });
 

@@ -6,7 +6,10 @@
  *   writeEvalFile("runs/distill-1", file);   // -> runs/distill-1/eval.json, read by writeReport
  *
  * Per policy: returns (SB3 evaluate_policy semantics), size and FLOPs (when a PolicySpec is
- * known) and act() latency. Between "teacher" and "student": agreement / JS / KL on the states the
+ * known) and act() latency. `runEvalAsync` also times each inference path (Float32Array forward,
+ * tfjs, onnxruntime) at batch 1 and 64 when `latencyPaths` is set (see inference-paths.ts):
+ *
+ *   const file = await runEvalAsync({ env, policies, latencyPaths: true }); Between "teacher" and "student": agreement / JS / KL on the states the
  * chosen driver visits, and retention over a uniform-random baseline. Optionally the robustness
  * suite, teacher and student side by side.
  */
@@ -17,9 +20,20 @@ import type { DistributionPolicy, Policy } from "../core/policy.js";
 import { compileSpec } from "../nn/fast.js";
 import type { PolicySpec } from "../nn/spec.js";
 import { type EvalResult, evaluatePolicy, randomPolicyReturn, retention } from "./evaluate.js";
+import {
+  type InferencePathsOptions,
+  type InferencePathsResult,
+  measureInferencePaths,
+} from "./inference-paths.js";
 import { type Efficiency, efficiencyOf, type Latency, measureLatency } from "./latency.js";
 import { evaluateRobustness, type Perturbation, type RobustnessResult } from "./robustness.js";
-import { collectStates, mixturePolicy, policySimilarity, type Similarity } from "./similarity.js";
+import {
+  collectStates,
+  mixturePolicy,
+  policySimilarity,
+  type Similarity,
+  type StateBatch,
+} from "./similarity.js";
 
 /** A policy to evaluate: a PolicySpec (compiled to the fast synchronous forward), or a Policy. */
 export type PolicyInput =
@@ -53,6 +67,14 @@ export interface RunEvalOptions {
   similarity?: false | { steps?: number; driver?: "teacher" | "student" | "mixed"; teacherProb?: number };
   /** act() timing on real observations. Default { warmup: 100, iterations: 1000 }; false to skip. */
   latency?: false | { warmup?: number; iterations?: number };
+  /**
+   * Latency of every inference path (float32-forward, tfjs, onnxruntime) per batch size, for the
+   * policies with a PolicySpec; only `runEvalAsync` measures it (the paths set up asynchronously).
+   * Default false; `true` means batches [1, 64], 100 warm-up and up to 1000 timed calls each.
+   */
+  latencyPaths?:
+    | boolean
+    | Pick<InferencePathsOptions, "batches" | "warmup" | "iterations" | "budgetMs" | "paths">;
   /** Random baseline for retention. Default true. */
   random?: boolean;
   /** The robustness suite. Default false (it runs many episodes). */
@@ -63,6 +85,8 @@ export interface PolicyReport {
   eval: EvalResult;
   efficiency: Efficiency | null;
   latency: Latency | null;
+  /** Per inference path and batch size (`latencyPaths`); null when not measured. */
+  inference: InferencePathsResult | null;
 }
 
 /** The content of eval.json. */
@@ -78,12 +102,22 @@ export interface EvalFile {
   robustness: RobustnessResult | null;
 }
 
+/** Observations collected for timing (from the first policy's own rollouts). */
+const LATENCY_STATES = 256;
+
 function isSpec(p: PolicyInput): p is PolicySpec {
   return "layers" in p && Array.isArray(p.layers);
 }
 
-function resolvePolicy(name: string, input: PolicyInput): { policy: Policy; efficiency: Efficiency | null } {
-  if (isSpec(input)) return { policy: compileSpec(input), efficiency: efficiencyOf(input, { int8: true }) };
+interface Resolved {
+  policy: Policy;
+  spec: PolicySpec | undefined;
+  efficiency: Efficiency | null;
+}
+
+function resolvePolicy(name: string, input: PolicyInput): Resolved {
+  if (isSpec(input))
+    return { policy: compileSpec(input), spec: input, efficiency: efficiencyOf(input, { int8: true }) };
   if (!input || typeof (input as { policy?: Policy }).policy?.act !== "function") {
     throw new ConfigError(
       `policies.${name}`,
@@ -91,14 +125,48 @@ function resolvePolicy(name: string, input: PolicyInput): { policy: Policy; effi
     );
   }
   const eff = input.spec ? efficiencyOf(input.spec, { int8: input.int8Bytes ?? true }) : null;
-  return { policy: input.policy, efficiency: eff };
+  return { policy: input.policy, spec: input.spec, efficiency: eff };
 }
 
 function isDistribution(p: Policy): p is DistributionPolicy {
   return typeof (p as Partial<DistributionPolicy>).distribution === "function";
 }
 
+/** Everything but the inference paths; synchronous. Fails on `latencyPaths` (use runEvalAsync). */
 export function runEval(opts: RunEvalOptions): EvalFile {
+  if (opts.latencyPaths)
+    throw new ConfigError(
+      "latencyPaths",
+      "is measured by runEvalAsync (tfjs and onnxruntime set up asynchronously)",
+    );
+  return evaluateAll(opts).file;
+}
+
+/** runEval, plus `policies[name].inference` when `latencyPaths` is set. */
+export async function runEvalAsync(opts: RunEvalOptions): Promise<EvalFile> {
+  const { file, resolved, states } = evaluateAll(opts);
+  if (!opts.latencyPaths) return file;
+  const timing = opts.latencyPaths === true ? {} : opts.latencyPaths;
+  // The same observations for every policy, so teacher and student are timed on equal inputs.
+  const obs =
+    states?.obs ??
+    collectStates(resolved[Object.keys(resolved)[0]!]!.policy, opts.env, {
+      steps: LATENCY_STATES,
+      seed: file.seed,
+      kwargs: opts.kwargs,
+    }).obs;
+  for (const [name, r] of Object.entries(resolved)) {
+    if (r.spec)
+      file.policies[name]!.inference = await measureInferencePaths(r.spec, { ...timing, states: obs });
+  }
+  return file;
+}
+
+function evaluateAll(opts: RunEvalOptions): {
+  file: EvalFile;
+  resolved: Record<string, Resolved>;
+  states: StateBatch | null;
+} {
   const names = Object.keys(opts.policies);
   if (!names.length) throw new ConfigError("policies", "give at least one named policy");
   const seed = opts.seed ?? 0;
@@ -122,7 +190,11 @@ export function runEval(opts: RunEvalOptions): EvalFile {
   const latencyStates =
     opts.latency === false
       ? null
-      : collectStates(resolved[names[0]!]!.policy, opts.env, { steps: 256, seed, kwargs: opts.kwargs });
+      : collectStates(resolved[names[0]!]!.policy, opts.env, {
+          steps: LATENCY_STATES,
+          seed,
+          kwargs: opts.kwargs,
+        });
   const policies: Record<string, PolicyReport> = {};
   for (const name of names) {
     const { policy, efficiency } = resolved[name]!;
@@ -135,7 +207,12 @@ export function runEval(opts: RunEvalOptions): EvalFile {
         iterations: opts.latency?.iterations ?? 1000,
       });
     }
-    policies[name] = { eval: evaluatePolicy(policy, opts.env, evalOpts), efficiency, latency };
+    policies[name] = {
+      eval: evaluatePolicy(policy, opts.env, evalOpts),
+      efficiency,
+      latency,
+      inference: null,
+    };
   }
 
   const tName = opts.teacher ?? "teacher";
@@ -190,7 +267,11 @@ export function runEval(opts: RunEvalOptions): EvalFile {
     });
   }
 
-  return { env: opts.env, seed, episodes, policies, random, retention: ret, similarity, robustness };
+  return {
+    file: { env: opts.env, seed, episodes, policies, random, retention: ret, similarity, robustness },
+    resolved,
+    states: latencyStates,
+  };
 }
 
 /** Writes eval.json into a run directory; returns its path. */
