@@ -92,6 +92,28 @@ describe("report model", () => {
       ["m2", "student", "386"],
     ]);
     expect(rows[1]).toContain("96.2%");
+    // Inference paths x batch, teacher and student side by side.
+    const inference = policies.blocks.find(
+      (b) => b.kind === "table" && b.table.caption?.startsWith("Inference"),
+    );
+    const inf = (inference as { table: { columns: string[]; rows: string[][] } }).table;
+    expect(inf.columns.slice(0, 5)).toEqual([
+      "Path",
+      "Batch",
+      "teacher p50 (µs)",
+      "teacher p99 (µs)",
+      "teacher µs / sample",
+    ]);
+    expect(inf.columns[5]).toBe("student p50 (µs)");
+    expect(inf.rows.map((r) => r.slice(0, 2))).toEqual([
+      ["float32-forward", "1"],
+      ["float32-forward", "64"],
+      ["tfjs (wasm)", "1"],
+      ["tfjs (wasm)", "64"],
+      ["onnxruntime", "1"],
+      ["onnxruntime", "64"],
+    ]);
+    expect(inf.rows[1]!.slice(2, 5)).toEqual(["304", "760", "5.70"]);
     const learning = model.sections.find((s) => s.id === "learning")!;
     const charts = learning.blocks.flatMap((b) => (b.kind === "charts" ? b.charts : []));
     // rollout before eval before train before distill before time, each chart overlays its runs.
@@ -109,6 +131,22 @@ describe("report model", () => {
     const rcharts = robust.blocks.flatMap((b) => (b.kind === "charts" ? b.charts : []));
     expect(rcharts.map((c) => c.marker?.x)).toEqual([0, 0, 0.5]);
     expect(rcharts[2]!.series.map((s) => s.name)).toEqual(["teacher", "student"]);
+  });
+
+  it("marks a skipped inference path and gives its reason", () => {
+    const dir = writeDistillRun(join(tmp, "skip"));
+    const file = JSON.parse(readFileSync(join(dir, "eval.json"), "utf8"));
+    for (const p of Object.values(file.policies) as { inference: { paths: object[] } }[])
+      p.inference.paths[2] = {
+        path: "onnxruntime",
+        skipped: "onnxruntime-node is not installed",
+        latency: [],
+        maxAbsDiff: null,
+      };
+    writeFileSync(join(dir, "eval.json"), JSON.stringify(file));
+    const md = renderMarkdown(buildModel(loadRuns([dir])));
+    expect(md).toContain("| onnxruntime | – | skipped | – | – | skipped | – | – |");
+    expect(md).toContain("teacher: onnxruntime skipped: onnxruntime-node is not installed");
   });
 
   it("thins long series evenly and keeps both ends", () => {
@@ -148,6 +186,8 @@ describe("rendering", () => {
       "| w2 | student | 386 | 704 | 1.5 KiB | 542 B | 1.20 | 3.10 | 487.5 ± 21.3 | 96.2% | 0.0213 |",
     );
     expect(md).toContain("| rollout/ep_rew_mean |");
+    expect(md).toContain("**Inference latency: w2**");
+    expect(md).toContain("| tfjs (wasm) | 64 | 53 | 132.5 | 0.994 | 13.3 | 33.1 | 0.248 |");
     expect(() => writeReport(runs, join(tmp, "report.txt"))).toThrow(/\.html/);
     expect(existsSync(join(tmp, "report.txt"))).toBe(false);
   });

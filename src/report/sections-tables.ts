@@ -1,6 +1,7 @@
 /**
- * The table sections of a report: runs overview, teacher vs student cost and quality, evaluation
- * details, and the resolved config (keys that differ between runs highlighted).
+ * The table sections of a report: runs overview, teacher vs student cost and quality (with the
+ * latency of each inference path when eval.json has it), evaluation details, and the resolved
+ * config (keys that differ between runs highlighted).
  */
 import { fmt, fmtBytes, fmtMeanStd, fmtPct, fmtSI, fmtValue, MISSING } from "./format.js";
 import { at, isObject, type JsonObject, num, type RunData } from "./load.js";
@@ -181,6 +182,97 @@ function policyRows(run: RunData): Map<string, PolicyRow> {
   return rows;
 }
 
+/** One measured (or skipped) inference path of one policy, as eval.json's `inference.paths[i]`. */
+interface PathTiming {
+  skipped?: string;
+  backend?: string;
+  /** By batch size. */
+  latency: Map<number, { p50?: number; p99?: number; perSample?: number }>;
+}
+
+function inferenceOf(p: JsonObject): { paths: Map<string, PathTiming>; maxAbsDiff?: number; check?: number } {
+  const paths = new Map<string, PathTiming>();
+  const list = at(p, "inference", "paths");
+  for (const entry of Array.isArray(list) ? list : []) {
+    const name = str(at(entry, "path"));
+    if (!name) continue;
+    const latency = new Map<number, { p50?: number; p99?: number; perSample?: number }>();
+    const lats = at(entry, "latency");
+    for (const l of Array.isArray(lats) ? lats : []) {
+      const batch = num(at(l, "batch"));
+      if (batch === undefined) continue;
+      latency.set(batch, {
+        p50: num(at(l, "p50Us")),
+        p99: num(at(l, "p99Us")),
+        perSample: num(at(l, "perSampleUs")),
+      });
+    }
+    paths.set(name, { skipped: str(at(entry, "skipped")), backend: str(at(entry, "backend")), latency });
+  }
+  return {
+    paths,
+    maxAbsDiff: num(at(p, "inference", "maxAbsDiff")),
+    check: num(at(p, "inference", "checkBatch")),
+  };
+}
+
+/**
+ * Per run with `inference` in eval.json: rows of path x batch, columns of p50 / p99 / mean per
+ * sample for each policy side by side (teacher and student in file order).
+ */
+function inferenceBlocks(run: RunData): Block[] {
+  const policies = evalPolicies(run)
+    .map(([name, p]) => [name, inferenceOf(p)] as const)
+    .filter(([, inf]) => inf.paths.size > 0);
+  if (!policies.length) return [];
+  const pathNames = [...new Set(policies.flatMap(([, inf]) => [...inf.paths.keys()]))];
+  const rows: string[][] = [];
+  for (const path of pathNames) {
+    const batches = [
+      ...new Set(policies.flatMap(([, inf]) => [...(inf.paths.get(path)?.latency.keys() ?? [])])),
+    ].sort((a, b) => a - b);
+    const backend = policies.map(([, inf]) => inf.paths.get(path)?.backend).find((b) => b !== undefined);
+    const label = backend ? `${path} (${backend})` : path;
+    if (!batches.length) {
+      rows.push([label, MISSING, ...policies.flatMap(() => ["skipped", MISSING, MISSING])]);
+      continue;
+    }
+    for (const batch of batches) {
+      rows.push([
+        label,
+        fmt(batch),
+        ...policies.flatMap(([, inf]) => {
+          const t = inf.paths.get(path);
+          const l = t?.latency.get(batch);
+          if (!l) return [t?.skipped !== undefined ? "skipped" : MISSING, MISSING, MISSING];
+          return [fmt(l.p50), fmt(l.p99), fmt(l.perSample)];
+        }),
+      ]);
+    }
+  }
+  const cols: [string, boolean][] = [
+    ["Path", false],
+    ["Batch", true],
+    ...policies.flatMap(([name]): [string, boolean][] => [
+      [`${name} p50 (µs)`, true],
+      [`${name} p99 (µs)`, true],
+      [`${name} µs / sample`, true],
+    ]),
+  ];
+  const blocks: Block[] = [{ kind: "table", table: table(cols, rows, `Inference latency: ${run.name}`) }];
+  const notes: string[] = [];
+  for (const [name, inf] of policies) {
+    if (inf.maxAbsDiff !== undefined)
+      notes.push(`${name}: outputs of the paths agree to ${fmt(inf.maxAbsDiff)} (batch ${fmt(inf.check)}).`);
+    for (const [path, t] of inf.paths) if (t.skipped) notes.push(`${name}: ${path} skipped: ${t.skipped}`);
+  }
+  blocks.push({
+    kind: "note",
+    text: `Per call after warm-up; µs / sample is the mean per call divided by the batch. ${notes.join(" ")}`.trim(),
+  });
+  return blocks;
+}
+
 export function policiesSection(runs: RunData[]): Section | null {
   const rows: string[][] = [];
   for (const run of runs) {
@@ -209,8 +301,8 @@ export function policiesSection(runs: RunData[]): Section | null {
     ["FLOPs / action", true],
     ["Size (f32)", true],
     ["Size (int8)", true],
-    ["Latency p50 (µs)", true],
-    ["p99 (µs)", true],
+    ["act() p50 (µs)", true],
+    ["act() p99 (µs)", true],
     ["Return", true],
     ["Agreement", true],
     ["JS div.", true],
@@ -224,6 +316,7 @@ export function policiesSection(runs: RunData[]): Section | null {
         kind: "note",
         text: "Agreement and JS divergence compare each student with its teacher on shared states (JS in nats, at most ln 2 = 0.693). FLOPs count 2 per multiply-accumulate.",
       },
+      ...runs.flatMap(inferenceBlocks),
     ],
   };
 }

@@ -122,6 +122,32 @@ export function writeDistillRun(dir: string): string {
       "distill/agreement": 0.5 + 0.46 * (1 - Math.exp(-i / 6)),
     })),
   );
+  /** eval.json's `inference` (src/eval/inference-paths.ts); figures shaped like STACK.md's. */
+  const inferenceOf = (scale: number, maxAbsDiff: number) => {
+    const lat = (batch: number, p50: number) => ({
+      p50Us: p50,
+      p99Us: 2.5 * p50,
+      meanUs: 1.2 * p50,
+      perSampleUs: (1.2 * p50) / batch,
+      iterations: 1000,
+      batch,
+    });
+    const path = (name: string, b1: number, b64: number, backend?: string) => ({
+      path: name,
+      ...(backend ? { backend } : {}),
+      latency: [lat(1, b1 * scale), lat(64, b64 * scale)],
+      maxAbsDiff: name === "float32-forward" ? 0 : maxAbsDiff,
+    });
+    return {
+      batches: [1, 64],
+      warmup: 100,
+      iterations: 1000,
+      states: 256,
+      checkBatch: 64,
+      maxAbsDiff,
+      paths: [path("float32-forward", 4.6, 304), path("tfjs", 28, 53, "wasm"), path("onnxruntime", 10, 18)],
+    };
+  };
   const evalOf = (mean: number, sd: number) => ({
     episodes: 10,
     meanReturn: mean,
@@ -140,11 +166,13 @@ export function writeDistillRun(dir: string): string {
         eval: evalOf(500, 0),
         efficiency: { params: 4610, flopsPerAction: 8960, bytesFloat32: 18440, bytesInt8: 5012 },
         latency: { p50Us: 4.6, p99Us: 9.8, meanUs: 5.1 },
+        inference: inferenceOf(1, 3.2e-7),
       },
       student: {
         eval: evalOf(487.5, 21.3),
         efficiency: { params: 386, flopsPerAction: 704, bytesFloat32: 1544, bytesInt8: 542 },
         latency: { p50Us: 1.2, p99Us: 3.1, meanUs: 1.4 },
+        inference: inferenceOf(0.25, 1.1e-7),
       },
     },
     random: evalOf(22.4, 11.9),
