@@ -24,6 +24,10 @@ describe("rldistill eval and report", () => {
         "--robustness",
         "--robustness-episodes",
         "1",
+        "--latency-warmup",
+        "5",
+        "--latency-iterations",
+        "20",
         "--out",
         dir,
       ]);
@@ -35,6 +39,14 @@ describe("rldistill eval and report", () => {
       expect(t.eval.ci95).toHaveLength(2);
       expect(t.efficiency.params).toBeGreaterThan(60_000);
       expect(t.latency.p50Us).toBeGreaterThan(0);
+      // Each inference path at batch 1 and 64 (onnxruntime may be skipped, with its reason).
+      expect(t.inference.batches).toEqual([1, 64]);
+      expect(t.inference.paths[0].latency[1]).toMatchObject({ batch: 64, iterations: 20 });
+      expect(t.inference.paths.map((p: { path: string }) => p.path)).toEqual([
+        "float32-forward",
+        "tfjs",
+        "onnxruntime",
+      ]);
       // The same policy on both sides agrees with itself everywhere.
       expect(file.similarity.agreement).toBe(1);
       expect(file.similarity.jsDivergence).toBeLessThan(1e-9);
@@ -42,12 +54,27 @@ describe("rldistill eval and report", () => {
       expect(file.robustness.perturbations.length).toBeGreaterThanOrEqual(4);
       const printed = log.mock.calls.map((c) => String(c[0])).join("\n");
       expect(printed).toMatch(/teacher\s+500\.00/);
+      expect(printed).toMatch(/teacher\s+tfjs \(wasm\)\s+64\s/);
 
       const out = join(dir, "report.html");
       expect(await reportCommand.run([dir, "--out", out])).toBe(0);
       const html = readFileSync(out, "utf8");
       expect(html).toContain("Robustness");
       expect(html).not.toMatch(/<script[^>]+src=/); // self-contained
+    } finally {
+      log.mockRestore();
+    }
+  });
+
+  it("skips the inference paths with --no-latency-paths", async () => {
+    const log = vi.spyOn(console, "log").mockImplementation(() => {});
+    try {
+      const out = join(dir, "no-paths");
+      const args = ["--model", teacher, "--episodes", "1", "--no-latency-paths", "--out", out];
+      expect(await evalCommand.run(args)).toBe(0);
+      const file = JSON.parse(readFileSync(join(out, "eval.json"), "utf8"));
+      expect(file.policies.model.inference).toBeNull();
+      expect(file.policies.model.latency.p50Us).toBeGreaterThan(0);
     } finally {
       log.mockRestore();
     }

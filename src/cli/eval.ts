@@ -1,11 +1,13 @@
 /**
  * `rldistill eval`: evaluates a saved policy (and optionally a teacher beside it) on an env and
  * writes `eval.json` (returns, IQM, CI, success rate, size, FLOPs, latency, agreement, JS, and
- * with --robustness the perturbation suite). A thin shell over `runEval` in src/eval/run.ts.
+ * with --robustness the perturbation suite), and the latency of each inference path (Float32Array
+ * forward, tfjs, onnxruntime) at batch 1 and 64 unless --no-latency-paths. A thin shell over
+ * `runEvalAsync` in src/eval/run.ts.
  */
 import { mkdirSync } from "node:fs";
 import { ConfigError } from "../core/errors.js";
-import { type EvalFile, runEval, writeEvalFile } from "../eval/run.js";
+import { type EvalFile, runEvalAsync, writeEvalFile } from "../eval/run.js";
 import { loadPolicy, recordedEnvId } from "../nn/checkpoint.js";
 import type { PolicySpec } from "../nn/spec.js";
 import { type Command, type FlagSpecs, formatFlags, parseArgs } from "./args.js";
@@ -20,6 +22,20 @@ const flags: FlagSpecs = {
   stochastic: { type: "boolean", help: "sample actions instead of taking the greedy/mean action" },
   robustness: { type: "boolean", help: "also run the robustness suite (noise, sticky actions, physics)" },
   "robustness-episodes": { type: "integer", help: "episodes per perturbation strength", defaultText: "10" },
+  "no-latency-paths": {
+    type: "boolean",
+    help: "skip timing each inference path (float32 forward, tfjs, onnxruntime) at batch 1 and 64",
+  },
+  "latency-warmup": {
+    type: "integer",
+    help: "untimed calls before each latency measurement",
+    defaultText: "100",
+  },
+  "latency-iterations": {
+    type: "integer",
+    help: "timed calls per latency measurement (inference paths: fewer if 2 s run out)",
+    defaultText: "1000",
+  },
   out: { type: "string", help: "directory to write eval.json into" },
   json: { type: "boolean", help: "print eval.json to stdout instead of a table" },
   help: { type: "boolean", help: "show this help" },
@@ -29,6 +45,42 @@ function fmt(v: number | null | undefined, digits = 2): string {
   if (v === null || v === undefined || Number.isNaN(v)) return "-";
   // Divergences of close policies are tiny: fixed notation would print 0.00000.
   return v !== 0 && Math.abs(v) < 10 ** -digits ? v.toExponential(2) : v.toFixed(digits);
+}
+
+function align(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  const lines = rows.map((r) =>
+    r
+      .map((cell, c) => cell.padEnd(widths[c]!))
+      .join("  ")
+      .trimEnd(),
+  );
+  lines.splice(1, 0, widths.map((w) => "-".repeat(w)).join("  "));
+  return lines;
+}
+
+/** Policy x inference path x batch: latency per call and per sample, or why a path was skipped. */
+function formatInference(file: EvalFile): string[] {
+  const rows: string[][] = [["policy", "path", "batch", "p50 us", "p99 us", "mean us/sample"]];
+  for (const [name, p] of Object.entries(file.policies)) {
+    for (const path of p.inference?.paths ?? []) {
+      if (path.skipped !== undefined) rows.push([name, path.path, "-", "skipped", "", ""]);
+      const label = path.backend ? `${path.path} (${path.backend})` : path.path;
+      for (const l of path.latency)
+        rows.push([name, label, String(l.batch), fmt(l.p50Us, 1), fmt(l.p99Us, 1), fmt(l.perSampleUs, 2)]);
+    }
+  }
+  if (rows.length === 1) return [];
+  const lines = ["", ...align(rows)];
+  for (const [name, p] of Object.entries(file.policies)) {
+    if (p.inference?.maxAbsDiff != null)
+      lines.push(
+        `${name}: outputs of the paths agree to ${fmt(p.inference.maxAbsDiff, 2)} (batch ${p.inference.checkBatch})`,
+      );
+    for (const path of p.inference?.paths ?? [])
+      if (path.skipped !== undefined) lines.push(`${name}: ${path.path} skipped: ${path.skipped}`);
+  }
+  return lines;
 }
 
 /** A compact table of eval.json for terminals. */
@@ -56,14 +108,8 @@ export function formatEvalTable(file: EvalFile): string {
       "",
       "",
     ]);
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  const lines = rows.map((r) =>
-    r
-      .map((cell, c) => cell.padEnd(widths[c]!))
-      .join("  ")
-      .trimEnd(),
-  );
-  lines.splice(1, 0, widths.map((w) => "-".repeat(w)).join("  "));
+  const lines = align(rows);
+  lines.push(...formatInference(file));
   if (file.similarity) {
     const s = file.similarity;
     lines.push(
@@ -81,7 +127,7 @@ export const evalCommand: Command = {
   name: "eval",
   summary: "evaluate a policy (and a teacher beside it): returns, agreement, latency, robustness",
   usage: () =>
-    `Usage: rldistill eval --model PATH [--teacher PATH] [--env ID] [--episodes N] [--robustness] [--out DIR]\n\n${formatFlags(flags)}`,
+    `Usage: rldistill eval --model PATH [--teacher PATH] [--env ID] [--episodes N] [--robustness] [--no-latency-paths] [--out DIR]\n\n${formatFlags(flags)}`,
   async run(argv) {
     const { flags: f, positionals } = parseArgs(argv, flags);
     if (f.help) {
@@ -98,13 +144,19 @@ export const evalCommand: Command = {
     const policies: Record<string, PolicySpec> = teacher
       ? { teacher: teacher.spec, student: student.spec }
       : { model: student.spec };
-    const file = runEval({
+    const timing = {
+      warmup: (f["latency-warmup"] as number | undefined) ?? 100,
+      iterations: (f["latency-iterations"] as number | undefined) ?? 1000,
+    };
+    const file = await runEvalAsync({
       env,
       policies,
       episodes: (f.episodes as number | undefined) ?? 100,
       seed: (f.seed as number | undefined) ?? 0,
       numEnvs: f["num-envs"] as number | undefined,
       deterministic: !f.stochastic,
+      latency: timing,
+      latencyPaths: f["no-latency-paths"] ? false : timing,
       robustness: f.robustness ? { episodes: (f["robustness-episodes"] as number | undefined) ?? 10 } : false,
     });
     if (typeof f.out === "string") {
