@@ -4,32 +4,20 @@
  *
  * These run outside tfjs (labelling and prioritising data, not training), so they are plain loops.
  * The softmax subtracts the row maximum first: exp never overflows, and a tiny temperature
- * (Rusu et al. 2016 use tau = 0.01 on Q-values) gives a one-hot, not NaN.
+ * (Rusu et al. 2016 use tau = 0.01 on Q-values) gives a one-hot, not NaN. The one-row kernels
+ * (softmax, argmax, safeLog) live in src/nn/distributions.ts; these are their batch forms.
  */
+import { argmax, safeLog, softmaxProbs } from "../nn/probs.js";
 
 /** softmax(x[row] / tau) for every row of an [n, k] batch. */
 export function softmaxRows(x: ArrayLike<number>, n: number, k: number, tau = 1): Float32Array {
   if (!(tau > 0)) throw new RangeError(`softmax temperature must be > 0, got ${tau}`);
   const out = new Float32Array(n * k);
-  for (let r = 0; r < n; r++) {
-    const o = r * k;
-    let max = Number.NEGATIVE_INFINITY;
-    for (let j = 0; j < k; j++) max = Math.max(max, x[o + j]!);
-    let sum = 0;
-    for (let j = 0; j < k; j++) {
-      const e = Math.exp((x[o + j]! - max) / tau);
-      out[o + j] = e;
-      sum += e;
-    }
-    for (let j = 0; j < k; j++) out[o + j] = out[o + j]! / sum;
-  }
+  for (let r = 0; r < n; r++) softmaxProbs(x, r * k, k, out, tau, r * k);
   return out;
 }
 
-/** log(p) with p clamped away from 0, for logits built from averaged probabilities. */
-export function safeLog(p: number): number {
-  return Math.log(Math.max(p, 1e-12));
-}
+export { safeLog };
 
 /** Shannon entropy (nats) of each row of an [n, k] batch of probabilities. */
 export function entropyRows(p: ArrayLike<number>, n: number, k: number): Float32Array {
@@ -48,11 +36,7 @@ export function entropyRows(p: ArrayLike<number>, n: number, k: number): Float32
 /** Index of the largest entry of each row (first one on ties). */
 export function argmaxRows(x: ArrayLike<number>, n: number, k: number): Int32Array {
   const out = new Int32Array(n);
-  for (let r = 0; r < n; r++) {
-    let best = 0;
-    for (let j = 1; j < k; j++) if (x[r * k + j]! > x[r * k + best]!) best = j;
-    out[r] = best;
-  }
+  for (let r = 0; r < n; r++) out[r] = argmax(x, r * k, k);
   return out;
 }
 

@@ -8,13 +8,9 @@
 import { ConfigError } from "../core/errors.js";
 import type { ActionDistribution } from "../core/policy.js";
 import type { Rng } from "../core/rng.js";
+import { safeLog } from "../nn/probs.js";
 
-const EPS = 1e-12;
 const LN2 = Math.LN2;
-
-function safeLog(p: number): number {
-  return Math.log(Math.max(p, EPS));
-}
 
 function sameLength(a: ArrayLike<number>, b: ArrayLike<number>, what: string): void {
   if (a.length !== b.length) throw new ConfigError(what, `sizes differ: ${a.length} vs ${b.length}`);

@@ -14,6 +14,7 @@ import { ConfigError } from "../core/errors.js";
 import type { Action, ActionDistribution, ActOptions, DistributionPolicy, Policy } from "../core/policy.js";
 import { Rng } from "../core/rng.js";
 import { make } from "../envs/registry.js";
+import { argmax } from "../nn/probs.js";
 import { categoricalJS, categoricalKL, gaussianJS, gaussianKL } from "./divergence.js";
 
 /** A batch of observations, row-major: `obs.length === count * obsSize`. */
@@ -51,12 +52,6 @@ export interface SimilarityOptions {
   seed?: number;
   /** Monte Carlo draws per state for the Gaussian JS estimate. Default 256. */
   jsSamples?: number;
-}
-
-function argmax(p: Float64Array): number {
-  let best = 0;
-  for (let i = 1; i < p.length; i++) if (p[i]! > p[best]!) best = i;
-  return best;
 }
 
 /** Agreement, JS and KL of `student` against `teacher` on the same states. */

@@ -36,6 +36,7 @@ export {
   categoricalLogProbs,
   gaussianEntropy,
   gaussianLogProb,
+  safeLog,
   sampleCategorical,
   sampleGaussian,
   softmaxProbs,
