@@ -9,18 +9,14 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, normalize } from "node:path";
 import { pathToFileURL } from "node:url";
-import { chromium } from "playwright-core";
 import { afterAll, describe, expect, it } from "vitest";
 import type { PolicySpec } from "../nn/spec.js";
+import { chromiumAvailable, launchChromium } from "../testing/chromium.js";
 import { exportRuntime, RUNTIME_FILES } from "./runtime-export.js";
 import type { RuntimeModule } from "./runtime-source.js";
 import { randomCnnSpec, randomMlpSpec, randomObservations } from "./test-util.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const available = existsSync(CHROMIUM);
-if (!available && process.env["CI"])
-  throw new Error(`${CHROMIUM} is missing: the browser test must run on CI`);
-if (!available) console.warn(`WARNING: ${CHROMIUM} not found; skipping the runtime browser test`);
+const available = chromiumAvailable("runtime browser test");
 
 const tmp = mkdtempSync(join(tmpdir(), "rldistill-runtime-browser-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -70,19 +66,7 @@ describe.skipIf(!available)("standalone runtime in Chromium", () => {
     for (const [name, spec, weights] of cases) await exportRuntime(spec, join(tmp, name), { weights });
     const server = await serve(tmp);
     const port = (server.address() as AddressInfo).port;
-    const context = await chromium.launchPersistentContext(join(tmp, ".profile"), {
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    const context = await launchChromium(join(tmp, ".profile"));
     try {
       const page = await context.newPage();
       const errors: string[] = [];

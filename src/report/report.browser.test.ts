@@ -3,21 +3,16 @@
  * checks that every chart really rendered: an SVG with at least one data path, the point count
  * the chart script reported, and no console errors. Saves test-output/report.png to look at.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { chromium } from "playwright-core";
 import { afterAll, describe, expect, it } from "vitest";
+import { chromiumAvailable, launchChromium } from "../testing/chromium.js";
 import { writeDistillRun, writeTrainRun } from "./synthetic-runs.js";
 import { writeReport } from "./write.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const available = existsSync(CHROMIUM);
-if (!available && process.env["CI"]) {
-  throw new Error(`${CHROMIUM} is missing: the browser test must run on CI (apt-get install chromium)`);
-}
-if (!available) console.warn(`WARNING: ${CHROMIUM} not found; skipping the report browser test`);
+const available = chromiumAvailable("report browser test");
 
 const tmp = mkdtempSync(join(tmpdir(), "rldistill-report-browser-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -30,21 +25,7 @@ describe.skipIf(!available)("HTML report in Chromium", () => {
       writeDistillRun(join(tmp, "distill-16x16")),
     ];
     const { html } = writeReport(runs, join(tmp, "report.html"));
-    // A fresh profile per run (launchPersistentContext is playwright's way to pass --user-data-dir).
-    const context = await chromium.launchPersistentContext(join(tmp, "profile"), {
-      executablePath: CHROMIUM,
-      viewport: { width: 1280, height: 900 },
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    const context = await launchChromium(join(tmp, "profile"), { viewport: { width: 1280, height: 900 } });
     try {
       const page = await context.newPage();
       const problems: string[] = [];
