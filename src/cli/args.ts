@@ -109,6 +109,22 @@ export function formatFlags(specs: FlagSpecs): string {
     .join("\n");
 }
 
+/**
+ * A plain-text table: columns padded to their widest cell, two spaces apart, and a dashed rule
+ * under the first row (the header).
+ */
+export function alignRows(rows: readonly (readonly string[])[]): string[] {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  const lines = rows.map((r) =>
+    r
+      .map((cell, c) => cell.padEnd(widths[c]!))
+      .join("  ")
+      .trimEnd(),
+  );
+  lines.splice(1, 0, widths.map((w) => "-".repeat(w)).join("  "));
+  return lines;
+}
+
 /** A CLI command: a thin shell over a library call. */
 export interface Command {
   name: string;

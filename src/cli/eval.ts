@@ -10,7 +10,7 @@ import { ConfigError } from "../core/errors.js";
 import { type EvalFile, runEvalAsync, writeEvalFile } from "../eval/run.js";
 import { loadPolicy, recordedEnvId } from "../nn/checkpoint.js";
 import type { PolicySpec } from "../nn/spec.js";
-import { type Command, type FlagSpecs, formatFlags, parseArgs } from "./args.js";
+import { alignRows, type Command, type FlagSpecs, formatFlags, parseArgs } from "./args.js";
 
 const flags: FlagSpecs = {
   model: { type: "string", help: "the policy to evaluate (student, or any saved rldistill model)" },
@@ -47,18 +47,6 @@ function fmt(v: number | null | undefined, digits = 2): string {
   return v !== 0 && Math.abs(v) < 10 ** -digits ? v.toExponential(2) : v.toFixed(digits);
 }
 
-function align(rows: string[][]): string[] {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  const lines = rows.map((r) =>
-    r
-      .map((cell, c) => cell.padEnd(widths[c]!))
-      .join("  ")
-      .trimEnd(),
-  );
-  lines.splice(1, 0, widths.map((w) => "-".repeat(w)).join("  "));
-  return lines;
-}
-
 /** Policy x inference path x batch: latency per call and per sample, or why a path was skipped. */
 function formatInference(file: EvalFile): string[] {
   const rows: string[][] = [["policy", "path", "batch", "p50 us", "p99 us", "mean us/sample"]];
@@ -71,7 +59,7 @@ function formatInference(file: EvalFile): string[] {
     }
   }
   if (rows.length === 1) return [];
-  const lines = ["", ...align(rows)];
+  const lines = ["", ...alignRows(rows)];
   for (const [name, p] of Object.entries(file.policies)) {
     if (p.inference?.maxAbsDiff != null)
       lines.push(
@@ -108,7 +96,7 @@ export function formatEvalTable(file: EvalFile): string {
       "",
       "",
     ]);
-  const lines = align(rows);
+  const lines = alignRows(rows);
   lines.push(...formatInference(file));
   if (file.similarity) {
     const s = file.similarity;
