@@ -49,6 +49,10 @@ const flags: FlagSpecs = {
   steps: { type: "integer", help: "environment steps to collect", defaultText: "preset, else 50000" },
   seed: { type: "integer", help: "seed of the whole run", defaultText: "0" },
   out: { type: "string", help: "run folder", defaultText: "runs/distill-<env>-<method>-s<seed>" },
+  "quantize-aware": {
+    type: "boolean",
+    help: "train through int8 fake quantization (then `rldistill export --quantize int8` ships what was trained)",
+  },
   config: { type: "string", help: "JSON file of config fields (e.g. a previous run's config.json)" },
   set: { type: "string", repeat: true, help: "any config field, key=value (see the list below)" },
   quiet: { type: "boolean", help: "print only the final table" },
@@ -100,6 +104,7 @@ export function configFromArgs(f: Record<string, unknown>): Partial<DistillConfi
     if (f[key] !== undefined) layer[key] = typeof f[key] === "number" ? f[key] : String(f[key]);
   }
   if (f.student !== undefined) layer.student = parseStudent(String(f.student));
+  if (f["quantize-aware"] === true) layer.quantizeAware = true;
   for (const a of (f.set as string[] | undefined) ?? []) {
     const [k, v] = parseDistillAssignment(a);
     layer[k] = v;

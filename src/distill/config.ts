@@ -119,6 +119,18 @@ export const DISTILL_SCHEMA = {
     min: 0,
     help: "value distillation: weight of the student value head's loss on the teacher's V(s) (or Q(s, .)); 0 = off",
   },
+  quantizeAware: {
+    type: "boolean",
+    default: false,
+    help: "quantization-aware distillation: the student trains through int8 fake quantization (per output channel, straight-through gradients) and acts, is evaluated and saved with int8-grid weights, so `rldistill export --quantize int8` ships the network that was trained",
+  },
+  quantizeAwareStart: {
+    type: "number",
+    default: 0,
+    min: 0,
+    max: 1,
+    help: "quantizeAware: progress from which fake quantization is on (before it the student trains in float; the final student is int8 either way)",
+  },
   evalEvery: {
     type: "number",
     default: 0.2,

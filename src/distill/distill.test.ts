@@ -2,9 +2,14 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { dequantizeSpec, quantizeSpec } from "../deploy/quantize.js";
+import { packRuntime, runtimeModule } from "../deploy/runtime-export.js";
 import { loadPolicy } from "../nn/checkpoint.js";
+import { compileSpec } from "../nn/fast.js";
+import type { DenseLayerSpec } from "../nn/spec.js";
 import type { DistillConfig } from "./config.js";
 import { distill } from "./distill.js";
+import { quantizeAwareAt } from "./loop.js";
 import { LineWorld, lineTeacher } from "./testing/fakes.js";
 
 const tmp = () => mkdtempSync(join(tmpdir(), "rldistill-distill-"));
@@ -82,5 +87,51 @@ describe("distill (policy method)", () => {
     expect(summary.interrupted).toBe(true);
     expect(summary.steps).toBe(300);
     expect(existsSync(join(out, "student.rldistill"))).toBe(true);
+  });
+});
+
+describe("distill (quantization-aware)", () => {
+  const run = async (quantizeAware: boolean, seed = 3) => {
+    const out = tmp();
+    const { summary } = await distill(
+      { ...small, steps: 1200, student: [8, 8], out, seed, quantizeAware },
+      { teacher: lineTeacher(), makeEnv: () => new LineWorld() },
+    );
+    return { summary, spec: loadPolicy(join(out, "student.rldistill")).spec };
+  };
+
+  it("is deterministic, changes training, and saves a student that is its own int8 export", async () => {
+    const a = await run(true);
+    const b = await run(true);
+    const float = await run(false);
+    expect(b.spec.layers).toEqual(a.spec.layers);
+    expect(b.summary.checkpoints).toEqual(a.summary.checkpoints);
+    expect(float.spec.layers).not.toEqual(a.spec.layers);
+    // The saved (and evaluated) weights are on the int8 grid: quantizing them changes nothing
+    // beyond a float32 rounding of the per-channel scales.
+    const again = dequantizeSpec(quantizeSpec(a.spec));
+    for (const [i, l] of a.spec.layers.entries()) {
+      const w = (l as DenseLayerSpec).weight;
+      const q = (again.layers[i] as DenseLayerSpec).weight;
+      for (let j = 0; j < w.length; j++)
+        expect(Math.abs(q[j]! - w[j]!)).toBeLessThanOrEqual(Math.abs(w[j]!) * 2 ** -22);
+    }
+    const floatWeights = (float.spec.layers[0] as DenseLayerSpec).weight;
+    const refloat = (dequantizeSpec(quantizeSpec(float.spec)).layers[0] as DenseLayerSpec).weight;
+    expect(refloat).not.toEqual(floatWeights); // a float-trained student is not on the grid
+    // The int8 bundle acts exactly as the student the run evaluated.
+    const bundle = packRuntime(a.spec, { weights: "int8" });
+    const deployed = (await runtimeModule()).fromBytes(bundle.json, bundle.bin);
+    const evaluated = compileSpec(a.spec);
+    for (let k = 0; k <= 1000; k++) {
+      const o = Float32Array.of(-2 + k * 0.004, 1);
+      expect(deployed.act(o)).toBe(evaluated.act(o, { deterministic: true }));
+    }
+  });
+
+  it("fake quantization starts at quantizeAwareStart", () => {
+    expect(quantizeAwareAt({ quantizeAware: false, quantizeAwareStart: 0 }, 0.5)).toBe(false);
+    expect(quantizeAwareAt({ quantizeAware: true, quantizeAwareStart: 0.5 }, 0.4)).toBe(false);
+    expect(quantizeAwareAt({ quantizeAware: true, quantizeAwareStart: 0.5 }, 0.5)).toBe(true);
   });
 });

@@ -105,6 +105,7 @@ export async function runLoop(
       break;
     }
     const progress = steps / cfg.steps;
+    distiller.student.fakeQuant = quantizeAwareAt(cfg, progress);
     steps += await distiller.iterate(progress);
     const p = Math.min(1, steps / cfg.steps);
     logger.record("time/fps", Math.round(steps / ((performance.now() - t0) / 1000)));
@@ -119,7 +120,17 @@ export async function runLoop(
       next++;
     }
   }
+  // The deployed student of a quantization-aware run is int8 even if training stopped before quantizeAwareStart.
+  if (cfg.quantizeAware) distiller.student.fakeQuant = true;
   return { steps, checkpoints, interrupted };
+}
+
+/** Whether the student trains through int8 fake quantization at `progress` (cfg.quantizeAware). */
+export function quantizeAwareAt(
+  cfg: Pick<DistillConfig, "quantizeAware" | "quantizeAwareStart">,
+  progress: number,
+): boolean {
+  return cfg.quantizeAware === true && progress >= cfg.quantizeAwareStart;
 }
 
 async function evaluateCheckpoint(

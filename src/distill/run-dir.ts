@@ -3,7 +3,7 @@
  *
  *   <out>/config.json      the resolved flat config (re-run with --config <out>/config.json)
  *   <out>/progress.jsonl   one JSON row per log dump (rollout/, train/, eval/ namespaces)
- *   <out>/student.json     the student checkpoint (src/nn format), rewritten at every evaluation
+ *   <out>/student.rldistill  the student checkpoint (src/nn format), rewritten at every evaluation
  *   <out>/summary.json     teacher vs student figures, retention and every evaluation checkpoint
  *
  * Files are written to a temporary name and renamed, so a run stopped mid-write (Ctrl-C, a crash)

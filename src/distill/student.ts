@@ -8,15 +8,23 @@
  *
  * Observation normalisation is copied (frozen) from the teacher when it has one, so both see the
  * same inputs. Continuous students have a state-independent log std (as CleanRL/SB3 PPO).
+ *
+ * Quantization-aware distillation (`s.fakeQuant = true`, set by the loop from cfg.quantizeAware):
+ * `forward` multiplies with int8 fake-quantized weights (symmetric, per output channel, the
+ * straight-through estimator for gradients; src/deploy/fake-quantize.ts), and `toSpec` / `policy`
+ * give those weights (the int8 grid, as float32), so the student that acts, is evaluated and is
+ * saved is the one `rldistill export --quantize int8` ships. The variables keep full precision.
  */
 import { ConfigError } from "../core/errors.js";
 import type { Rng } from "../core/rng.js";
 import { type AnySpace, Box, Discrete } from "../core/spaces.js";
+import { fakeQuantize } from "../deploy/fake-quantize.js";
+import { dequantizeSpec, quantizeSpec } from "../deploy/quantize.js";
 import { type Tensor, type Tensor2D, tf, type Variable } from "../nn/backend.js";
 import { type CompiledPolicy, compileSpec } from "../nn/fast.js";
 import { GAIN_POLICY, GAIN_VALUE } from "../nn/init.js";
-import { normalizeObs } from "../nn/ops.js";
-import { Mlp } from "../nn/sequential.js";
+import { dense, normalizeObs } from "../nn/ops.js";
+import { type ForwardResult, Mlp } from "../nn/sequential.js";
 import type { Activation, ObsNormSpec, PolicySpec } from "../nn/spec.js";
 
 export type StudentOutput = PolicySpec["output"];
@@ -71,6 +79,9 @@ export class Student {
   readonly valueNet?: Mlp;
   readonly logStd?: Variable;
   readonly obsNorm?: ObsNormSpec;
+  readonly activation: Activation;
+  /** Quantization-aware training: int8 fake-quantized weights in forward, toSpec and policy. */
+  fakeQuant = false;
 
   constructor(opts: StudentOptions) {
     this.hidden = checkHidden("student", opts.hidden);
@@ -88,6 +99,7 @@ export class Student {
     } else throw new ConfigError("actionSpace", `allowed: Discrete, Box; got ${opts.actionSpace.toString()}`);
     this.obsNorm = opts.obsNorm;
     const activation = opts.activation ?? "tanh";
+    this.activation = activation;
     // Output gain 0.01 (CleanRL): a near-uniform initial policy, so early KL gradients are tame.
     this.net = new Mlp(
       {
@@ -144,10 +156,30 @@ export class Student {
 
   forward(obs: Tensor): StudentForward {
     const x = this.input(obs);
-    const { out, hidden } = this.net.forward(x);
+    const { out, hidden } = this.run(this.net, x);
     const res: StudentForward = { out, hidden };
-    if (this.valueNet) res.value = this.valueNet.forward(x).out;
+    if (this.valueNet) res.value = this.run(this.valueNet, x).out;
     return res;
+  }
+
+  /** Weight `fc{index}` of `net` as the forward uses it (fake-quantized under QAT), for distillers with their own forward. */
+  layerWeight(index: number, net: Mlp = this.net): Tensor {
+    const w = net.params.get(`fc${index}.weight`);
+    // Dense weights are [in, out]: axis 1 is the output channel, as quantizeSpec's per-channel scales.
+    return this.fakeQuant ? fakeQuantize(w, 8, 1) : w;
+  }
+
+  private run(net: Mlp, x: Tensor): ForwardResult {
+    if (!this.fakeQuant) return net.forward(x);
+    const depth = net.layerNames().length - 1;
+    const hidden: Record<string, Tensor> = {};
+    let h = x;
+    for (let i = 0; i <= depth; i++) {
+      const act = i < depth ? this.activation : "linear";
+      h = dense(h, this.layerWeight(i, net), net.params.get(`fc${i}.bias`), act);
+      if (i < depth) hidden[`fc${i}`] = h;
+    }
+    return { out: h as Tensor2D, hidden };
   }
 
   /** The log std broadcast to [batch, actionSize] (Gaussian students). */
@@ -157,6 +189,7 @@ export class Student {
     return tf.add(tf.zeros([batch, this.actionSize]), this.logStd);
   }
 
+  /** The deployable network (under QAT: int8-grid weights, exactly what quantizeSpec exports). */
   toSpec(): PolicySpec {
     const spec: PolicySpec = {
       obsShape: [this.obsSize],
@@ -173,7 +206,7 @@ export class Student {
     }
     // A PolicySpec's value head is V(s); a Q-shaped head (distilled Q(s, .)) is not exported.
     if (this.valueNet && this.valueNet.outSize === 1) spec.valueLayers = this.valueNet.toSpec();
-    return spec;
+    return this.fakeQuant ? dequantizeSpec(quantizeSpec(spec)) : spec;
   }
 
   /** A synchronous snapshot of the current weights (src/nn's compiled forward), for acting and evaluation. */

@@ -72,7 +72,7 @@ export class ResidualDistiller extends ReplayDistiller {
     const depth = this.student.hidden.length;
     let h = this.student.input(obs);
     for (let i = 0; i < depth; i++) {
-      const w = params.get(`fc${i}.weight`);
+      const w = this.student.layerWeight(i); // fake-quantized under quantizeAware
       const b = params.get(`fc${i}.bias`);
       if (i < depth - 1 || gate === 0) h = dense(h, w, b, act);
       else {
@@ -80,7 +80,7 @@ export class ResidualDistiller extends ReplayDistiller {
         h = activate(tf.add(dense(h, w, b, "linear"), tf.mul(adapter, gate)), act);
       }
     }
-    return dense(h, params.get(`fc${depth}.weight`), params.get(`fc${depth}.bias`), "linear");
+    return dense(h, this.student.layerWeight(depth), params.get(`fc${depth}.bias`), "linear");
   }
 
   protected loss(b: BatchTensors, progress: number): LossOutput {
