@@ -89,3 +89,145 @@ export function dqnLoss(
   const loss = (kind === "huber" ? huber(taken, target) : mse(taken, target)) as Scalar;
   return { loss, metrics: { q_values: tf.mean(taken) as Scalar } };
 }
+
+const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
+
+/** A PPO minibatch and the current networks' outputs, as plain arrays (see `ppoLossGrad`). */
+export interface PpoArrays {
+  size: number;
+  /** Actor outputs [batch, n]: logits (discrete) or action means (continuous). */
+  out: ArrayLike<number>;
+  /** V(s) [batch]. */
+  value: ArrayLike<number>;
+  /** Actions taken: indices [batch] (discrete) or values [batch, n] (continuous). */
+  actions: ArrayLike<number>;
+  /** Continuous only: the state-independent log std [n]. */
+  logStd?: ArrayLike<number>;
+  oldLogProb: ArrayLike<number>;
+  advantages: ArrayLike<number>;
+  returns: ArrayLike<number>;
+  oldValues: ArrayLike<number>;
+}
+
+/** `ppoLoss`'s value and metrics, with the gradients of the loss for the backward pass. */
+export interface PpoLossGrad {
+  loss: number;
+  metrics: Record<string, number>;
+  /** dLoss/dOut [batch, n]. */
+  dOut: Float32Array;
+  /** dLoss/dV [batch]. */
+  dValue: Float32Array;
+  /** dLoss/dlogStd [n] (continuous; empty for discrete). */
+  dLogStd: Float32Array;
+}
+
+/**
+ * `ppoLoss` and its gradient with respect to the actor's outputs, the values and the log std,
+ * in plain JS (float64, one pass over the batch): the same function and the same sub-gradients
+ * as the tensor version under the registered gradients (ties of the two maxima go to the
+ * unclipped term, clip bounds inclusive). Tested against `ppoLoss` under tf.grads.
+ */
+export function ppoLossGrad(x: PpoArrays, n: number, discrete: boolean, c: PpoLossCoefs): PpoLossGrad {
+  const B = x.size;
+  const dOut = new Float32Array(B * n);
+  const dValue = new Float32Array(B);
+  const dLogStd = new Float32Array(discrete ? 0 : n);
+  const probs = new Float64Array(n);
+  const lo = 1 - c.clipCoef;
+  const hi = 1 + c.clipCoef;
+  let pgSum = 0;
+  let vSum = 0;
+  let entSum = 0;
+  let klSum = 0;
+  let clipped = 0;
+  let logStdSum = 0;
+  if (!discrete) for (let j = 0; j < n; j++) logStdSum += x.logStd![j]!;
+  for (let b = 0; b < B; b++) {
+    const row = b * n;
+    // log pi(a|s) and the entropy.
+    let logProb: number;
+    let entropy: number;
+    let lse = 0;
+    if (discrete) {
+      let mx = Number.NEGATIVE_INFINITY;
+      for (let j = 0; j < n; j++) mx = Math.max(mx, x.out[row + j]!);
+      let s = 0;
+      for (let j = 0; j < n; j++) s += Math.exp(x.out[row + j]! - mx);
+      lse = mx + Math.log(s);
+      entropy = 0;
+      for (let j = 0; j < n; j++) {
+        const lp = x.out[row + j]! - lse;
+        probs[j] = Math.exp(lp);
+        entropy -= probs[j]! * lp;
+      }
+      logProb = x.out[row + x.actions[b]!]! - lse;
+    } else {
+      let q = 0;
+      for (let j = 0; j < n; j++) {
+        const z = (x.actions[row + j]! - x.out[row + j]!) / Math.exp(x.logStd![j]!);
+        q += 0.5 * z * z;
+      }
+      logProb = -(q + logStdSum + n * HALF_LOG_2PI);
+      entropy = logStdSum + n * (0.5 + HALF_LOG_2PI);
+    }
+    // Clipped surrogate.
+    const logRatio = logProb - x.oldLogProb[b]!;
+    const ratio = Math.exp(logRatio);
+    const negAdv = -x.advantages[b]!;
+    const pg1 = negAdv * ratio;
+    const pg2 = negAdv * Math.min(Math.max(ratio, lo), hi);
+    pgSum += Math.max(pg1, pg2);
+    const dLogProb = pg1 >= pg2 ? (negAdv * ratio) / B : 0;
+    klSum += ratio - 1 - logRatio;
+    if (Math.abs(ratio - 1) > c.clipCoef) clipped++;
+    entSum += entropy;
+    // Value loss.
+    const v = x.value[b]!;
+    const ret = x.returns[b]!;
+    const unclipped = (v - ret) * (v - ret);
+    let dv = 2 * (v - ret);
+    if (c.clipVloss) {
+      const old = x.oldValues[b]!;
+      const d = v - old;
+      const cv = old + Math.min(Math.max(d, -c.clipCoef), c.clipCoef);
+      const sq = (cv - ret) * (cv - ret);
+      if (sq > unclipped) dv = d >= -c.clipCoef && d <= c.clipCoef ? 2 * (cv - ret) : 0;
+      vSum += Math.max(unclipped, sq);
+    } else vSum += unclipped;
+    dValue[b] = (c.vfCoef * 0.5 * dv) / B;
+    // dLoss/dOut from log pi(a|s) and from the entropy bonus.
+    if (discrete) {
+      const a = x.actions[b]!;
+      const entScale = c.entCoef / B;
+      for (let j = 0; j < n; j++) {
+        const p = probs[j]!;
+        const lp = x.out[row + j]! - lse;
+        dOut[row + j] = dLogProb * ((j === a ? 1 : 0) - p) + entScale * p * (lp + entropy);
+      }
+    } else {
+      for (let j = 0; j < n; j++) {
+        const std = Math.exp(x.logStd![j]!);
+        const z = (x.actions[row + j]! - x.out[row + j]!) / std;
+        dOut[row + j] = (dLogProb * z) / std;
+        dLogStd[j] = dLogStd[j]! + dLogProb * (z * z - 1);
+      }
+    }
+  }
+  for (let j = 0; j < dLogStd.length; j++) dLogStd[j] = dLogStd[j]! - c.entCoef;
+  const pgLoss = pgSum / B;
+  const vLoss = (0.5 * vSum) / B;
+  const entropy = entSum / B;
+  return {
+    loss: pgLoss - c.entCoef * entropy + c.vfCoef * vLoss,
+    metrics: {
+      policy_loss: pgLoss,
+      value_loss: vLoss,
+      entropy_loss: -entropy,
+      approx_kl: klSum / B,
+      clip_fraction: clipped / B,
+    },
+    dOut,
+    dValue,
+    dLogStd,
+  };
+}

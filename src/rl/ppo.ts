@@ -23,12 +23,13 @@ import {
 import { argmax, sampleCategorical, softmaxProbs } from "../nn/distributions.js";
 import { type CompiledPolicy, compileSpec } from "../nn/fast.js";
 import { ActorCritic, initBackend, mlpLayers, tf } from "../nn/index.js";
-import { Adam, type AdamState, trainStep } from "../nn/optim.js";
+import { Adam, type AdamState, clipInPlace } from "../nn/optim.js";
 import type { DenseLayerSpec, PolicySpec } from "../nn/spec.js";
 import { Algorithm, type CommonOptions, type EnvSetup, type SaveOptions } from "./algorithm.js";
 import { type ConfigOf, type ConfigSchema, resolveConfig } from "./config.js";
 import { categoricalLogProb, sampleGaussian } from "./distributions.js";
-import { ppoLoss } from "./losses.js";
+import { type PpoLossGrad, ppoLossGrad } from "./losses.js";
+import { type DenseStack, denseBackward, denseForward, denseStack, readInto } from "./mlp-grad.js";
 import { RolloutBuffer } from "./rollout-buffer.js";
 import { explainedVariance, normalizeAdvantages } from "./stats.js";
 
@@ -95,7 +96,14 @@ export class PPO extends Algorithm<PpoConfig> {
   /** The acting copy compiled for synchronous Float32Array forwards (on normalised observations). */
   private fast: CompiledPolicy;
   private readonly oneValue = new Float32Array(1);
-  private nets: { ac: ActorCritic; optimizer: Adam } | null = null;
+  private nets: {
+    ac: ActorCritic;
+    optimizer: Adam;
+    actor: DenseStack;
+    critic: DenseStack;
+    /** The flat gradient, reused every step. */
+    grad: Float32Array;
+  } | null = null;
   private pendingAdam: AdamState | null = null;
   private buffer: RolloutBuffer | null = null;
   private nUpdates = 0;
@@ -234,7 +242,7 @@ export class PPO extends Algorithm<PpoConfig> {
       for (const idx of buffer.minibatchIndices(minibatchSize, this.rng)) {
         const mb = buffer.gather(idx);
         if (c.normAdv && mb.size > 1) normalizeAdvantages(mb.advantages);
-        const res = trainStep(nets.optimizer, () => this.loss(nets, mb), { maxGradNorm: c.maxGradNorm });
+        const res = this.gradientStep(nets, mb);
         this.nUpdates++;
         for (const [k, v] of Object.entries(res.metrics)) log.recordMean(`train/${k}`, v);
         log.recordMean("train/loss", res.loss);
@@ -252,22 +260,47 @@ export class PPO extends Algorithm<PpoConfig> {
       log.record("train/std", Math.exp(this.logStd.reduce((a, b) => a + b, 0) / this.logStd.length));
   }
 
-  private loss(nets: NonNullable<PPO["nets"]>, mb: ReturnType<RolloutBuffer["gather"]>) {
+  /**
+   * One minibatch step: forward of actor and critic without the gradient tape (mlp-grad.ts),
+   * CleanRL's loss and its output gradients in plain JS (`ppoLossGrad`, the same function as
+   * `ppoLoss`), the backward of both networks, global-norm clipping and Adam on the flat gradient.
+   */
+  private gradientStep(
+    nets: NonNullable<PPO["nets"]>,
+    mb: ReturnType<RolloutBuffer["gather"]>,
+  ): { loss: number; metrics: Record<string, number> } {
     const B = mb.size;
-    const { obsSize, actionSize, discrete } = this.spaces;
-    const obs = tf.tensor2d(mb.obs, [B, obsSize]);
-    const actions = discrete ? tf.tensor1d(mb.actions, "int32") : tf.tensor2d(mb.actions, [B, actionSize]);
-    const ev = nets.ac.evaluate(obs, actions);
-    return ppoLoss(
-      {
-        ...ev,
-        oldLogProb: tf.tensor1d(mb.logProbs),
-        advantages: tf.tensor1d(mb.advantages),
-        returns: tf.tensor1d(mb.returns),
-        oldValues: tf.tensor1d(mb.values),
-      },
-      this.config,
-    );
+    const { obsSize, actionSize: n, discrete } = this.spaces;
+    const { actor, critic, grad } = nets;
+    let res: PpoLossGrad | undefined;
+    tf.tidy(() => {
+      const obs = tf.tensor2d(mb.obs, [B, obsSize]);
+      const ta = denseForward(actor, obs);
+      const tc = denseForward(critic, obs);
+      res = ppoLossGrad(
+        {
+          size: B,
+          out: ta.out.dataSync(),
+          value: tc.out.dataSync(),
+          actions: mb.actions,
+          logStd: nets.ac.logStd ? (nets.ac.logStd.dataSync() as Float32Array) : undefined,
+          oldLogProb: mb.logProbs,
+          advantages: mb.advantages,
+          returns: mb.returns,
+          oldValues: mb.values,
+        },
+        n,
+        discrete,
+        this.config,
+      );
+      let at = readInto(grad, 0, denseBackward(actor, ta, tf.tensor2d(res.dOut, [B, n])));
+      grad.set(res.dLogStd, at);
+      at += res.dLogStd.length;
+      readInto(grad, at, denseBackward(critic, tc, tf.tensor2d(res.dValue, [B, 1])));
+    });
+    clipInPlace(grad, this.config.maxGradNorm);
+    nets.optimizer.applyArray(grad);
+    return { loss: res!.loss, metrics: res!.metrics };
   }
 
   /** tf variables for training, built from the plain weights at the first `learn()`. */
@@ -277,7 +310,10 @@ export class PPO extends Algorithm<PpoConfig> {
     const optimizer = new Adam(ac.variables, { lr: this.config.learningRate, eps: this.config.adamEps });
     if (this.pendingAdam) optimizer.setState(this.pendingAdam);
     this.pendingAdam = null;
-    this.nets = { ac, optimizer };
+    const actor = denseStack(ac.actor.variables, this.actorLayers);
+    const critic = denseStack(ac.critic.variables, this.criticLayers);
+    if (!actor || !critic) throw new Error("PPO: actor and critic must be dense stacks");
+    this.nets = { ac, optimizer, actor, critic, grad: new Float32Array(optimizer.size) };
     return this.nets;
   }
 

@@ -1,0 +1,115 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { Rng } from "../core/rng.js";
+import { ActorCritic, initBackend, mlpLayers, type Scalar, type Tensor2D, tf } from "../nn/index.js";
+import type { DenseLayerSpec } from "../nn/spec.js";
+import { type PpoLossGrad, ppoLoss, ppoLossGrad } from "./losses.js";
+import { denseBackward, denseForward, denseStack, readInto } from "./mlp-grad.js";
+
+beforeAll(async () => {
+  await initBackend();
+});
+
+/** The tape-free step (dense forward, JS loss gradient, dense backward) against ppoLoss under tf.variableGrads. */
+function compare(discrete: boolean, activation: "tanh" | "relu", clipVloss: boolean) {
+  const rng = new Rng(discrete ? 3 : 4);
+  const O = 5;
+  const n = 3;
+  const B = 32;
+  const hidden = { inSize: O, hidden: [16, 8], activation };
+  const actorLayers = mlpLayers({ ...hidden, outSize: n, outGain: 1 }, rng) as DenseLayerSpec[];
+  const criticLayers = mlpLayers({ ...hidden, outSize: 1, outGain: 1 }, rng) as DenseLayerSpec[];
+  const logStd = Float32Array.of(-0.3, 0.1, 0.4);
+  const ac = ActorCritic.fromSpec({
+    obsShape: [O],
+    output: discrete ? "logits" : "mean",
+    actionSize: n,
+    layers: actorLayers,
+    valueLayers: criticLayers,
+    ...(discrete ? {} : { logStd }),
+  });
+  const obs = rng.fillNormal(new Float32Array(B * O));
+  const actions = discrete
+    ? Float32Array.from({ length: B }, () => rng.integer(n))
+    : rng.fillNormal(new Float32Array(B * n));
+  const oldLogProb = Float32Array.from({ length: B }, () => (discrete ? -1.1 : -3) + 0.4 * rng.normal());
+  const advantages = rng.fillNormal(new Float32Array(B));
+  const returns = rng.fillNormal(new Float32Array(B));
+  const oldValues = rng.fillNormal(new Float32Array(B));
+  const coefs = { clipCoef: 0.2, clipVloss, entCoef: 0.05, vfCoef: 0.5 };
+  const vars = ac.variables;
+
+  const ref = tf.tidy(() => {
+    const { value, grads } = tf.variableGrads(() => {
+      const ev = ac.evaluate(
+        tf.tensor2d(obs, [B, O]),
+        discrete ? tf.tensor1d(actions, "int32") : tf.tensor2d(actions, [B, n]),
+      );
+      return ppoLoss(
+        {
+          ...ev,
+          oldLogProb: tf.tensor1d(oldLogProb),
+          advantages: tf.tensor1d(advantages),
+          returns: tf.tensor1d(returns),
+          oldValues: tf.tensor1d(oldValues),
+        },
+        coefs,
+      ).loss as Scalar;
+    }, vars);
+    return {
+      loss: value.dataSync()[0]!,
+      grads: vars.map((v) => Float32Array.from(grads[v.name]!.dataSync())),
+    };
+  });
+
+  const actor = denseStack(ac.actor.variables, actorLayers)!;
+  const critic = denseStack(ac.critic.variables, criticLayers)!;
+  const flat = new Float32Array(vars.reduce((s, v) => s + v.size, 0));
+  const before = tf.memory().numTensors;
+  let res: PpoLossGrad | undefined;
+  tf.tidy(() => {
+    const x = tf.tensor2d(obs, [B, O]);
+    const ta = denseForward(actor, x);
+    const tc = denseForward(critic, x);
+    const r = ppoLossGrad(
+      {
+        size: B,
+        out: ta.out.dataSync(),
+        value: tc.out.dataSync(),
+        actions,
+        logStd: discrete ? undefined : logStd,
+        oldLogProb,
+        advantages,
+        returns,
+        oldValues,
+      },
+      n,
+      discrete,
+      coefs,
+    );
+    let at = readInto(flat, 0, denseBackward(actor, ta, tf.tensor2d(r.dOut, [B, n]) as Tensor2D));
+    flat.set(r.dLogStd, at);
+    at += r.dLogStd.length;
+    readInto(flat, at, denseBackward(critic, tc, tf.tensor2d(r.dValue, [B, 1]) as Tensor2D));
+    res = r;
+  });
+  expect(tf.memory().numTensors).toBe(before);
+  expect(res!.loss).toBeCloseTo(ref.loss, 5);
+  let at = 0;
+  let scale = 0;
+  for (const g of ref.grads) for (const v of g) scale = Math.max(scale, Math.abs(v));
+  for (const g of ref.grads) {
+    for (let j = 0; j < g.length; j++)
+      expect(Math.abs(flat[at + j]! - g[j]!)).toBeLessThan(1e-5 * scale + 1e-7);
+    at += g.length;
+  }
+  expect(scale).toBeGreaterThan(1e-3);
+}
+
+describe("tape-free PPO gradient", () => {
+  it("matches ppoLoss under tf.variableGrads (discrete, tanh, clipped value loss)", () =>
+    compare(true, "tanh", true));
+  it("matches ppoLoss under tf.variableGrads (discrete, relu, plain value loss)", () =>
+    compare(true, "relu", false));
+  it("matches ppoLoss under tf.variableGrads (gaussian, tanh, clipped value loss)", () =>
+    compare(false, "tanh", true));
+});
