@@ -22,12 +22,13 @@ import {
 import { argmax, softmaxProbs } from "../nn/distributions.js";
 import { type CompiledPolicy, compileSpec } from "../nn/fast.js";
 import { initBackend, QNetwork, tf } from "../nn/index.js";
-import { Adam, type AdamState, trainStep } from "../nn/optim.js";
+import { Adam, type AdamState, clipInPlace, type TrainStepResult, trainStep } from "../nn/optim.js";
 import type { FloatArray } from "../nn/params.js";
 import type { PolicySpec } from "../nn/spec.js";
 import { Algorithm, type CommonOptions, type EnvSetup, type SaveOptions } from "./algorithm.js";
 import { type ConfigOf, type ConfigSchema, resolveConfig } from "./config.js";
-import { dqnLoss, tdTarget } from "./losses.js";
+import { dqnLoss, dqnLossGrad, tdTarget, tdTargetArray } from "./losses.js";
+import { type DenseStack, denseBackward, denseForward, denseStack, readInto } from "./mlp-grad.js";
 import { initialQWeights, type QInit, qLayers } from "./q-weights.js";
 import { type ReplayBatch, ReplayBuffer } from "./replay-buffer.js";
 import { linearSchedule } from "./schedules.js";
@@ -93,7 +94,13 @@ export class DQN extends Algorithm<DqnConfig> {
   weights: Record<string, FloatArray>;
   /** The acting copy compiled for synchronous Float32Array forwards (on normalised observations). */
   private fast: CompiledPolicy;
-  private nets: { online: QNetwork; target: QNetwork; optimizer: Adam } | null = null;
+  private nets: {
+    online: QNetwork;
+    target: QNetwork;
+    optimizer: Adam;
+    /** Dense networks (not dueling): the tape-free gradient step's view of them. */
+    stack: { online: DenseStack; target: DenseStack; grad: Float32Array } | null;
+  } | null = null;
   private pendingAdam: AdamState | null = null;
   private pendingTarget: Record<string, FloatArray> | null = null;
   /** The replay buffer (created at the first `learn()`; saved in checkpoints on request). */
@@ -220,6 +227,42 @@ export class DQN extends Algorithm<DqnConfig> {
   }
 
   private gradientStep(nets: NonNullable<DQN["nets"]>, b: ReplayBatch): void {
+    const res = nets.stack ? this.fastGradientStep(nets, nets.stack, b) : this.tapeGradientStep(nets, b);
+    this.nUpdates++;
+    this.logger.recordMean("train/loss", res.loss);
+    this.logger.recordMean("train/q_values", res.metrics["q_values"]!);
+  }
+
+  /**
+   * Dense Q-networks: forwards without the gradient tape, TD target and loss gradient in plain
+   * JS (`tdTargetArray`, `dqnLossGrad`, the same math as `tdTarget`/`dqnLoss`), the backward
+   * of mlp-grad.ts, then clipping and Adam on the flat gradient.
+   */
+  private fastGradientStep(
+    nets: NonNullable<DQN["nets"]>,
+    stack: { online: DenseStack; target: DenseStack; grad: Float32Array },
+    b: ReplayBatch,
+  ): { loss: number; metrics: Record<string, number> } {
+    const c = this.config;
+    const { obsSize, actionSize: n } = this.spaces;
+    const B = b.size;
+    let res: ReturnType<typeof dqnLossGrad> | undefined;
+    tf.tidy(() => {
+      const next = tf.tensor2d(b.nextObs, [B, obsSize]);
+      const nextQ = denseForward(stack.target, next).out.dataSync();
+      const nextOnline = c.doubleQ ? denseForward(stack.online, next).out.dataSync() : null;
+      const target = tdTargetArray(nextQ, nextOnline, b.rewards, b.terminated, c.gamma, n);
+      const trace = denseForward(stack.online, tf.tensor2d(b.obs, [B, obsSize]));
+      res = dqnLossGrad(trace.out.dataSync(), b.actions, target, n, c.loss as "mse" | "huber");
+      readInto(stack.grad, 0, denseBackward(stack.online, trace, tf.tensor2d(res.dQ, [B, n])));
+    });
+    clipInPlace(stack.grad, c.maxGradNorm ?? Number.POSITIVE_INFINITY);
+    nets.optimizer.applyArray(stack.grad);
+    return res!;
+  }
+
+  /** Any Q-network (dueling heads): the loss under tfjs's gradient tape. */
+  private tapeGradientStep(nets: NonNullable<DQN["nets"]>, b: ReplayBatch): TrainStepResult {
     const c = this.config;
     const { obsSize } = this.spaces;
     const B = b.size;
@@ -235,7 +278,6 @@ export class DQN extends Algorithm<DqnConfig> {
         c.gamma,
       );
     });
-    let res: ReturnType<typeof trainStep>;
     try {
       const lossFn = () =>
         dqnLoss(
@@ -244,13 +286,10 @@ export class DQN extends Algorithm<DqnConfig> {
           target,
           c.loss as "mse" | "huber",
         );
-      res = trainStep(nets.optimizer, lossFn, c.maxGradNorm === null ? {} : { maxGradNorm: c.maxGradNorm });
+      return trainStep(nets.optimizer, lossFn, c.maxGradNorm === null ? {} : { maxGradNorm: c.maxGradNorm });
     } finally {
       target.dispose();
     }
-    this.nUpdates++;
-    this.logger.recordMean("train/loss", res.loss);
-    this.logger.recordMean("train/q_values", res.metrics["q_values"]!);
   }
 
   private buildNets(): NonNullable<DQN["nets"]> {
@@ -263,7 +302,14 @@ export class DQN extends Algorithm<DqnConfig> {
     const optimizer = new Adam(online.variables, { lr: this.config.learningRate, eps: this.config.adamEps });
     if (this.pendingAdam) optimizer.setState(this.pendingAdam);
     this.pendingAdam = null;
-    this.nets = { online, target, optimizer };
+    const layers = this.config.dueling ? null : qLayers(this.weights, this.qConfig());
+    const onlineStack = layers && denseStack(online.variables, layers);
+    const targetStack = layers && denseStack(target.variables, layers);
+    const stack =
+      onlineStack && targetStack
+        ? { online: onlineStack, target: targetStack, grad: new Float32Array(optimizer.size) }
+        : null;
+    this.nets = { online, target, optimizer, stack };
     return this.nets;
   }
 

@@ -231,3 +231,66 @@ export function ppoLossGrad(x: PpoArrays, n: number, discrete: boolean, c: PpoLo
     dLogStd,
   };
 }
+
+/**
+ * TD targets in plain JS, as `tdTarget`: r + gamma (1 - terminated) max_a' Q_target(s', a'), or
+ * with double DQN Q_target(s', argmax_a' Q_online(s', a')) (first maximum on ties, as tf.argMax).
+ */
+export function tdTargetArray(
+  nextQTarget: ArrayLike<number>,
+  nextQOnline: ArrayLike<number> | null,
+  rewards: ArrayLike<number>,
+  terminated: ArrayLike<number>,
+  gamma: number,
+  n: number,
+): Float32Array {
+  const B = rewards.length;
+  const out = new Float32Array(B);
+  for (let b = 0; b < B; b++) {
+    const row = b * n;
+    let next: number;
+    if (nextQOnline) {
+      let best = 0;
+      for (let j = 1; j < n; j++) if (nextQOnline[row + j]! > nextQOnline[row + best]!) best = j;
+      next = nextQTarget[row + best]!;
+    } else {
+      next = nextQTarget[row]!;
+      for (let j = 1; j < n; j++) next = Math.max(next, nextQTarget[row + j]!);
+    }
+    out[b] = rewards[b]! + gamma * (next * (1 - terminated[b]!));
+  }
+  return out;
+}
+
+/**
+ * `dqnLoss` and its gradient with respect to Q [batch, n] in plain JS (only the taken actions'
+ * entries are non-zero): mse 2 (q - y) / B, huber clip(q - y, -1, 1) / B.
+ */
+export function dqnLossGrad(
+  q: ArrayLike<number>,
+  actions: ArrayLike<number>,
+  target: ArrayLike<number>,
+  n: number,
+  kind: "mse" | "huber",
+): { loss: number; metrics: Record<string, number>; dQ: Float32Array } {
+  const B = target.length;
+  const dQ = new Float32Array(B * n);
+  let sum = 0;
+  let qSum = 0;
+  for (let b = 0; b < B; b++) {
+    const k = b * n + actions[b]!;
+    const taken = q[k]!;
+    qSum += taken;
+    const d = taken - target[b]!;
+    if (kind === "huber") {
+      const a = Math.abs(d);
+      const c = Math.min(a, 1);
+      sum += 0.5 * c * c + (a - c);
+      dQ[k] = Math.min(Math.max(d, -1), 1) / B;
+    } else {
+      sum += d * d;
+      dQ[k] = (2 * d) / B;
+    }
+  }
+  return { loss: sum / B, metrics: { q_values: qSum / B }, dQ };
+}

@@ -1,8 +1,24 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { Rng } from "../core/rng.js";
-import { ActorCritic, initBackend, mlpLayers, type Scalar, type Tensor2D, tf } from "../nn/index.js";
+import {
+  ActorCritic,
+  initBackend,
+  mlpLayers,
+  QNetwork,
+  type Scalar,
+  type Tensor2D,
+  tf,
+} from "../nn/index.js";
 import type { DenseLayerSpec } from "../nn/spec.js";
-import { type PpoLossGrad, ppoLoss, ppoLossGrad } from "./losses.js";
+import {
+  dqnLoss,
+  dqnLossGrad,
+  type PpoLossGrad,
+  ppoLoss,
+  ppoLossGrad,
+  tdTarget,
+  tdTargetArray,
+} from "./losses.js";
 import { denseBackward, denseForward, denseStack, readInto } from "./mlp-grad.js";
 
 beforeAll(async () => {
@@ -112,4 +128,81 @@ describe("tape-free PPO gradient", () => {
     compare(true, "relu", false));
   it("matches ppoLoss under tf.variableGrads (gaussian, tanh, clipped value loss)", () =>
     compare(false, "tanh", true));
+});
+
+/** The tape-free DQN step against dqnLoss/tdTarget under tf.variableGrads. */
+function compareDqn(kind: "mse" | "huber", doubleQ: boolean) {
+  const rng = new Rng(kind === "mse" ? 5 : 6);
+  const O = 4;
+  const n = 3;
+  const B = 64;
+  const config = {
+    obsShape: [O],
+    numActions: n,
+    body: { kind: "mlp" as const, hidden: [12, 10], activation: "relu" as const },
+  };
+  const online = new QNetwork({ ...config, name: "o" }, rng);
+  const target = new QNetwork({ ...config, name: "t" }, rng);
+  const obs = rng.fillNormal(new Float32Array(B * O));
+  const nextObs = rng.fillNormal(new Float32Array(B * O));
+  const actions = Float32Array.from({ length: B }, () => rng.integer(n));
+  // Large rewards so that Huber's linear part is exercised.
+  const rewards = Float32Array.from({ length: B }, () => 3 * rng.normal());
+  const terminated = Float32Array.from({ length: B }, () => (rng.random() < 0.2 ? 1 : 0));
+  const ref = tf.tidy(() => {
+    const next = tf.tensor2d(nextObs, [B, O]);
+    const y = tdTarget(
+      target.q(next),
+      doubleQ ? online.q(next) : null,
+      tf.tensor1d(rewards),
+      tf.tensor1d(terminated),
+      0.99,
+    );
+    const { value, grads } = tf.variableGrads(
+      () => dqnLoss(online.q(tf.tensor2d(obs, [B, O])), tf.tensor1d(actions, "int32"), y, kind).loss,
+      online.variables,
+    );
+    return {
+      loss: value.dataSync()[0]!,
+      grads: online.variables.map((v) => Float32Array.from(grads[v.name]!.dataSync())),
+    };
+  });
+  const layers = online.toSpec().layers;
+  const on = denseStack(online.variables, layers)!;
+  const tg = denseStack(target.variables, layers)!;
+  const flat = new Float32Array(online.variables.reduce((s, v) => s + v.size, 0));
+  let loss = 0;
+  tf.tidy(() => {
+    const next = tf.tensor2d(nextObs, [B, O]);
+    const y = tdTargetArray(
+      denseForward(tg, next).out.dataSync(),
+      doubleQ ? denseForward(on, next).out.dataSync() : null,
+      rewards,
+      terminated,
+      0.99,
+      n,
+    );
+    const trace = denseForward(on, tf.tensor2d(obs, [B, O]));
+    const r = dqnLossGrad(trace.out.dataSync(), actions, y, n, kind);
+    loss = r.loss;
+    readInto(flat, 0, denseBackward(on, trace, tf.tensor2d(r.dQ, [B, n]) as Tensor2D));
+  });
+  expect(loss).toBeCloseTo(ref.loss, 4);
+  let scale = 0;
+  for (const g of ref.grads) for (const v of g) scale = Math.max(scale, Math.abs(v));
+  expect(scale).toBeGreaterThan(1e-3);
+  let at = 0;
+  for (const g of ref.grads) {
+    for (let j = 0; j < g.length; j++)
+      expect(Math.abs(flat[at + j]! - g[j]!)).toBeLessThan(1e-5 * scale + 1e-7);
+    at += g.length;
+  }
+  online.dispose();
+  target.dispose();
+}
+
+describe("tape-free DQN gradient", () => {
+  it("matches dqnLoss (mse) and tdTarget under tf.variableGrads", () => compareDqn("mse", false));
+  it("matches dqnLoss (huber) and double-DQN tdTarget under tf.variableGrads", () =>
+    compareDqn("huber", true));
 });
