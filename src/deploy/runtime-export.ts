@@ -123,7 +123,7 @@ export function compactRuntime(source: string): string {
 }
 
 /** Text of the exported rldistill-policy.mjs: a usage line, then the compacted runtime. */
-export const RUNTIME_MODULE = `// rldistill-policy.mjs, written by rldistill; no dependencies. import { load } from "./rldistill-policy.mjs"; (await load(dir)).act(observation)\n${compactRuntime(RUNTIME_SOURCE)}`;
+export const RUNTIME_MODULE = `// rldistill-policy.mjs by rldistill: import { load } from "./rldistill-policy.mjs"; (await load(dir)).act(obs)\n${compactRuntime(RUNTIME_SOURCE)}`;
 
 export interface RuntimeBundle {
   /** Text of rldistill-policy.mjs. */

@@ -49,7 +49,7 @@ export const RUNTIME_VERSION = 1;
 export const RUNTIME_SOURCE = String.raw`// rldistill-policy.mjs: a standalone policy runtime written by rldistill. No dependencies.
 //   import { load } from "./rldistill-policy.mjs";
 //   const policy = await load(new URL(".", import.meta.url)); // or a directory path (Node), a URL, or { json, bin }
-//   const action = policy.act(observation);                    // synchronous after load
+//   const action = policy.act(obs);                    // synchronous after load
 export const FORMAT = "rldistill-policy";
 export const VERSION = 1;
 
@@ -303,19 +303,19 @@ export function fromBytes(json, bin) {
   if (!name) fail("policy.json: output " + JSON.stringify(spec.output) + " is not allowed; allowed: logits, q, mean");
 
   const xBuf = new Float64Array(obsSize);
-  function input(observation) {
+  function input(obs) {
     const x = xBuf;
     if (norm) {
       const mean = norm.mean, sd = norm.sd, c = norm.clip;
       for (let i = 0; i < obsSize; i++) {
-        const z = f(f(observation[i] - mean[i]) / sd[i]);
+        const z = f(f(obs[i] - mean[i]) / sd[i]);
         x[i] = z < -c ? -c : z > c ? c : z;
       }
-    } else for (let i = 0; i < obsSize; i++) x[i] = observation[i];
+    } else for (let i = 0; i < obsSize; i++) x[i] = obs[i];
     return x;
   }
-  function check(observation) {
-    if (!observation || observation.length !== obsSize) fail("observation: expected " + obsSize + " numbers, got " + (observation ? observation.length : observation));
+  function check(obs) {
+    if (!obs || obs.length !== obsSize) fail("observation: expected " + obsSize + " numbers, got " + (obs ? obs.length : obs));
   }
 
   const discrete = spec.output !== "mean";
@@ -324,34 +324,34 @@ export function fromBytes(json, bin) {
   const compiled = specialise(layers, norm, obsSize, certify);
   const yFast = new Float64Array(spec.actionSize);
   // The exact policy outputs (a buffer reused by the next call).
-  function exact(observation) {
+  function exact(obs) {
     if (compiled && !certify) {
-      compiled(observation, yFast);
+      compiled(obs, yFast);
       return yFast;
     }
-    return run(layers, input(observation), false);
+    return run(layers, input(obs), false);
   }
 
   return {
     obsShape: spec.obsShape.slice(),
     output: spec.output,
     actionSize: spec.actionSize,
-    forward(observation) {
-      check(observation);
-      const out = { [name]: Float32Array.from(exact(observation)) };
-      if (valueLayers) out.value = Float32Array.from(run(valueLayers, input(observation), false));
+    forward(obs) {
+      check(obs);
+      const out = { [name]: Float32Array.from(exact(obs)) };
+      if (valueLayers) out.value = Float32Array.from(run(valueLayers, input(obs), false));
       return out;
     },
-    act(observation) {
-      check(observation);
+    act(obs) {
+      check(obs);
       if (certify) {
         let y = yFast;
-        if (compiled) compiled(observation, y);
-        else y = run(layers, input(observation), true);
+        if (compiled) compiled(obs, y);
+        else y = run(layers, input(obs), true);
         const a = certain(y, bound);
         if (a >= 0) return a;
       }
-      const y = exact(observation);
+      const y = exact(obs);
       if (!discrete) {
         const a = new Float32Array(y.length);
         for (let i = 0; i < y.length; i++) a[i] = Math.min(high ? high[i] : Infinity, Math.max(low ? low[i] : -Infinity, y[i]));
