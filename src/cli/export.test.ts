@@ -4,10 +4,17 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { ConfigError } from "../core/errors.js";
 import { importOnnx } from "../deploy/onnx-import.js";
+import { OnnxPolicy } from "../deploy/onnx-runtime.js";
 import { dequantizeSpec, quantizeSpec } from "../deploy/quantize.js";
 import { runtimeModule } from "../deploy/runtime-export.js";
 import { randomMlpSpec, randomObservations, referenceAction } from "../deploy/test-util.js";
-import { savePolicy } from "../nn/checkpoint.js";
+import { STUDENT_FILE } from "../distill/distill.js";
+import { cartPoleTeacherSpec } from "../distill/testing/fakes.js";
+import { collectStates } from "../eval/similarity.js";
+import { loadPolicy, savePolicy } from "../nn/checkpoint.js";
+import { argmax } from "../nn/distributions.js";
+import { compileSpec } from "../nn/fast.js";
+import { distillCommand } from "./distill.js";
 import { exportCommand } from "./export.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "rldistill-cli-export-"));
@@ -17,10 +24,10 @@ const spec = randomMlpSpec({ obsSize: 4, hidden: [16], actionSize: 2, obsNorm: t
 const model = join(tmp, "policy.rlp");
 savePolicy(model, spec);
 
-async function run(argv: string[]): Promise<number> {
+async function run(argv: string[], command = exportCommand): Promise<number> {
   const log = vi.spyOn(console, "log").mockImplementation(() => {});
   try {
-    return await exportCommand.run(argv);
+    return await command.run(argv);
   } finally {
     log.mockRestore();
   }
@@ -72,5 +79,56 @@ describe("rldistill export", () => {
     await expect(
       run(["--model", model, "--format", "onnx", "--out", join(tmp, "y.onnx"), "--opset", "9"]),
     ).rejects.toThrow(ConfigError);
+  });
+});
+
+describe("rldistill distill, then rldistill export --quantize int8", () => {
+  it("ships a (quantization-aware) distilled student as int8 ONNX and as an int8 bundle that act as evaluated", async () => {
+    const teacher = join(tmp, "cartpole-teacher.rldistill");
+    savePolicy(teacher, cartPoleTeacherSpec(), { env: "CartPole-v1" });
+    const runDir = join(tmp, "distill-run");
+    const distillArgs = [
+      "--teacher",
+      teacher,
+      "--env",
+      "CartPole-v1",
+      "--student",
+      "16,16",
+      "--steps",
+      "2000",
+    ];
+    const quick = ["--set", "evalEpisodes=2", "--set", "finalEpisodes=2", "--set", "similarityStates=200"];
+    expect(
+      await run([...distillArgs, "--quantize-aware", "--out", runDir, "--quiet", ...quick], distillCommand),
+    ).toBe(0);
+    const student = join(runDir, STUDENT_FILE);
+    const onnxFile = join(tmp, "student-int8.onnx");
+    const bundle = join(tmp, "student-int8");
+    expect(await run(["--model", student, "--format", "onnx", "--quantize", "int8", "--out", onnxFile])).toBe(
+      0,
+    );
+    expect(await run(["--model", student, "--format", "js", "--quantize", "int8", "--out", bundle])).toBe(0);
+
+    const saved = loadPolicy(student).spec;
+    const int8 = dequantizeSpec(quantizeSpec(saved));
+    const onnxBytes = new Uint8Array(readFileSync(onnxFile));
+    expect(importOnnx(onnxBytes).layers).toEqual(int8.layers);
+    const states = collectStates(compileSpec(saved), "CartPole-v1", { steps: 400, seed: 3 });
+    const onnx = await OnnxPolicy.create(onnxBytes);
+    const logits = (await onnx.run(states.obs, states.count)).logits!.data;
+    await onnx.release();
+    const js = await (await runtimeModule()).load(bundle);
+    const evaluated = compileSpec(saved);
+    const simulated = compileSpec(int8);
+    const actions = new Set<number>();
+    for (let b = 0; b < states.count; b++) {
+      const o = states.obs.subarray(b * 4, b * 4 + 4);
+      const a = evaluated.act(o, { deterministic: true }) as number;
+      actions.add(a);
+      expect(simulated.act(o, { deterministic: true })).toBe(a);
+      expect(js.act(o)).toBe(a);
+      expect(argmax(logits, b * 2, 2)).toBe(a);
+    }
+    expect(actions.size).toBe(2);
   });
 });
