@@ -45,6 +45,8 @@ export class Adam {
   private readonly v: Float32Array;
   private readonly sizes: number[];
   private readonly offsets: number[];
+  /** Per variable, the values last written and the dataId they were written as. */
+  private readonly cache: ({ dataId: object; data: Float32Array } | undefined)[] = [];
 
   constructor(variables: Variable[], config: AdamConfig = {}) {
     this.lr = checkNumber("lr", config.lr ?? 3e-4, { min: 0 });
@@ -117,20 +119,35 @@ export class Adam {
     const omb2 = 1 - b2;
     for (let k = 0; k < this.variables.length; k++) {
       if (present && !present[k]) continue;
-      const p = readParam(this.variables[k]!);
+      const p = this.variables[k]!;
+      const data = this.readParam(k);
       const off = this.offsets[k]!;
       const n = this.sizes[k]!;
       for (let j = 0; j < n; j++) {
-        const i = off + j;
-        const gi = g[i]!;
-        const mi = b1 * m[i]! + omb1 * gi;
-        const vi = b2 * v[i]! + omb2 * gi * gi;
-        m[i] = mi;
-        v[i] = vi;
-        p.data[j] = p.data[j]! - (stepSize * mi) / (Math.sqrt(vi) / sqrtBc2 + eps);
+        const gi = g[off + j]!;
+        const mi = b1 * m[off + j]! + omb1 * gi;
+        const vi = b2 * v[off + j]! + omb2 * gi * gi;
+        m[off + j] = mi;
+        v[off + j] = vi;
+        data[j] = data[j]! - (stepSize * mi) / (Math.sqrt(vi) / sqrtBc2 + eps);
       }
-      p.commit();
+      const t = tf.tensor(data, p.shape, "float32");
+      p.assign(t);
+      t.dispose();
+      // On wasm the tensor holds its own copy, so `data` stays equal to the variable's values
+      // until something else assigns it (which gives it a new dataId).
+      this.cache[k] = tf.getBackend() === "wasm" ? { dataId: p.dataId, data } : undefined;
     }
+  }
+
+  /** The values of variable k as an array to update: the copy written last step if still current. */
+  private readParam(k: number): Float32Array {
+    const p = this.variables[k]!;
+    const c = this.cache[k];
+    if (c && c.dataId === p.dataId) return c.data;
+    // wasm's dataSync returns a copy; the cpu backend's returns its own buffer.
+    const read = p.dataSync() as Float32Array;
+    return tf.getBackend() === "wasm" ? read : read.slice();
   }
 
   getState(): AdamState {
@@ -165,25 +182,6 @@ export class Adam {
   dispose(): void {
     // The moments are plain arrays: nothing to free.
   }
-}
-
-/**
- * A variable's values as a copy to update, written back with one `assign` by `commit`. (Writing
- * the wasm heap in place would be cheaper but is wrong: the wasm matMul caches weights packed by
- * tensor id, so a buffer changed in place keeps multiplying with its old values.)
- */
-function readParam(p: Variable): { data: Float32Array; commit: () => void } {
-  // wasm's dataSync returns a copy; the cpu backend's returns its own buffer.
-  const read = p.dataSync() as Float32Array;
-  const data = tf.getBackend() === "wasm" ? read : read.slice();
-  return {
-    data,
-    commit: () => {
-      const t = tf.tensor(data, p.shape, "float32");
-      p.assign(t);
-      t.dispose();
-    },
-  };
 }
 
 /**
