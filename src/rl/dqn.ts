@@ -90,10 +90,10 @@ export type DqnOptions = CommonOptions & Partial<DqnConfig>;
 
 export class DQN extends Algorithm<DqnConfig> {
   readonly algo = "dqn";
-  /** Online network weights as plain arrays ("net/fc0.weight", ...; "value/..." and "advantage/..." when dueling). */
-  weights: Record<string, FloatArray>;
-  /** The acting copy compiled for synchronous Float32Array forwards (on normalised observations). */
-  private fast: CompiledPolicy;
+  private currentWeights: Record<string, FloatArray>;
+  private compiled: CompiledPolicy;
+  /** The tf online network changed since `currentWeights`/`compiled` were read (refreshed when used). */
+  private stale = false;
   private nets: {
     online: QNetwork;
     target: QNetwork;
@@ -117,8 +117,41 @@ export class DQN extends Algorithm<DqnConfig> {
       );
     }
     // Plain arrays until learn(): the QNetwork's tf variables are created from them there.
-    this.weights = initialQWeights(this.qConfig(), this.rng.spawn(0), this.config.init as QInit);
-    this.fast = compileSpec({ ...this.qSpec(), obsNorm: undefined });
+    this.currentWeights = initialQWeights(this.qConfig(), this.rng.spawn(0), this.config.init as QInit);
+    this.compiled = compileSpec({ ...this.qSpec(), obsNorm: undefined });
+  }
+
+  /** Online network weights as plain arrays ("net/fc0.weight", ...; "value/..." and "advantage/..." when dueling). */
+  get weights(): Record<string, FloatArray> {
+    this.refresh();
+    return this.currentWeights;
+  }
+
+  set weights(w: Record<string, FloatArray>) {
+    this.currentWeights = w;
+    this.stale = false;
+  }
+
+  /** The acting copy compiled for synchronous Float32Array forwards (on normalised observations). */
+  private get fast(): CompiledPolicy {
+    this.refresh();
+    return this.compiled;
+  }
+
+  private set fast(f: CompiledPolicy) {
+    this.compiled = f;
+  }
+
+  /**
+   * Reads the online network into the plain weights and recompiles the acting copy, when a
+   * gradient step changed it since (lazily: with epsilon-greedy exploration many steps act at
+   * random and need no forward).
+   */
+  private refresh(): void {
+    if (!this.stale || !this.nets) return;
+    this.stale = false;
+    this.currentWeights = this.nets.online.getWeights();
+    this.compiled = compileSpec({ ...this.qSpec(), obsNorm: undefined });
   }
 
   private qConfig() {
@@ -175,10 +208,14 @@ export class DQN extends Algorithm<DqnConfig> {
     await this.rolloutStart();
     while (this.numTimesteps < this.totalTimesteps) {
       const eps = epsilon(this.progress());
-      const q = this.fast.forward(this.obs, N);
+      // The greedy forward only when some env acts greedily (same draws from the generator).
+      let q: Float32Array | null = null;
       for (let i = 0; i < N; i++) {
-        actions[i] =
-          this.rng.random() < eps ? this.rng.integer(actionSize) : argmax(q, i * actionSize, actionSize);
+        if (this.rng.random() < eps) actions[i] = this.rng.integer(actionSize);
+        else {
+          q ??= this.fast.forward(this.obs, N);
+          actions[i] = argmax(q, i * actionSize, actionSize);
+        }
       }
       prevObs.set(this.obs);
       const step = this.vecEnv!.step(actions);
@@ -314,8 +351,7 @@ export class DQN extends Algorithm<DqnConfig> {
   }
 
   private syncFromNets(): void {
-    this.weights = this.nets!.online.getWeights();
-    this.fast = compileSpec({ ...this.qSpec(), obsNorm: undefined });
+    this.stale = true;
   }
 
   // ---- export, save, load -------------------------------------------------------------------
@@ -327,11 +363,12 @@ export class DQN extends Algorithm<DqnConfig> {
       obsNorm: this.normalizer?.obsNormSpec(),
       output: "q",
       actionSize: this.spaces.actionSize,
-      layers: qLayers(this.weights, this.qConfig()),
+      layers: qLayers(this.currentWeights, this.qConfig()),
     };
   }
 
   toPolicySpec(): PolicySpec {
+    this.refresh();
     return this.qSpec();
   }
 
