@@ -203,6 +203,7 @@ export class DQN extends Algorithm<DqnConfig> {
     const actions = new Int32Array(N);
     const prevObs = new Float32Array(N * obsSize);
     let vecSteps = 0;
+    let batch: ReplayBatch | undefined;
     let lastTarget = this.numTimesteps;
     let lastLog = this.numTimesteps;
     await this.rolloutStart();
@@ -242,7 +243,7 @@ export class DQN extends Algorithm<DqnConfig> {
         vecSteps % c.trainFrequency === 0
       ) {
         for (let g = 0; g < c.gradientSteps; g++)
-          this.gradientStep(nets, replay.sample(c.batchSize, this.rng));
+          this.gradientStep(nets, (batch = replay.sample(c.batchSize, this.rng, batch)));
         this.syncFromNets();
       }
       if (

@@ -69,24 +69,34 @@ export class ReplayBuffer {
     this.count = Math.min(this.count + 1, this.capacity);
   }
 
-  /** `batchSize` transitions drawn uniformly with replacement. */
-  sample(batchSize: number, rng: Rng): ReplayBatch {
+  /**
+   * `batchSize` transitions drawn uniformly with replacement. With `out` (a batch of the same
+   * size from an earlier call), its arrays are overwritten instead of allocating new ones.
+   */
+  sample(batchSize: number, rng: Rng, out?: ReplayBatch): ReplayBatch {
     if (this.count === 0) throw new RangeError("ReplayBuffer.sample: the buffer is empty");
     const O = this.obsSize;
     const A = this.actionSize;
-    const batch: ReplayBatch = {
-      size: batchSize,
-      obs: new Float32Array(batchSize * O),
-      actions: new Float32Array(batchSize * A),
-      rewards: new Float32Array(batchSize),
-      nextObs: new Float32Array(batchSize * O),
-      terminated: new Float32Array(batchSize),
-    };
+    const batch: ReplayBatch =
+      out && out.size === batchSize
+        ? out
+        : {
+            size: batchSize,
+            obs: new Float32Array(batchSize * O),
+            actions: new Float32Array(batchSize * A),
+            rewards: new Float32Array(batchSize),
+            nextObs: new Float32Array(batchSize * O),
+            terminated: new Float32Array(batchSize),
+          };
+    const { obs, nextObs, actions } = this;
     for (let b = 0; b < batchSize; b++) {
       const k = rng.integer(this.count);
-      batch.obs.set(this.obs.subarray(k * O, k * O + O), b * O);
-      batch.nextObs.set(this.nextObs.subarray(k * O, k * O + O), b * O);
-      batch.actions.set(this.actions.subarray(k * A, k * A + A), b * A);
+      // Element loops: a subarray per row costs more than the copy for small observations.
+      for (let j = 0; j < O; j++) {
+        batch.obs[b * O + j] = obs[k * O + j]!;
+        batch.nextObs[b * O + j] = nextObs[k * O + j]!;
+      }
+      for (let j = 0; j < A; j++) batch.actions[b * A + j] = actions[k * A + j]!;
       batch.rewards[b] = this.rewards[k]!;
       batch.terminated[b] = this.terminated[k]!;
     }

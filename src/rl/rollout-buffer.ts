@@ -149,10 +149,12 @@ export class RolloutBuffer {
       advantages: new Float32Array(B),
       returns: new Float32Array(B),
     };
+    const { obs, actions } = this;
     for (let b = 0; b < B; b++) {
       const k = indices[b]!;
-      batch.obs.set(this.obs.subarray(k * O, k * O + O), b * O);
-      batch.actions.set(this.actions.subarray(k * A, k * A + A), b * A);
+      // Element loops: a subarray per row costs more than the copy for small observations.
+      for (let j = 0; j < O; j++) batch.obs[b * O + j] = obs[k * O + j]!;
+      for (let j = 0; j < A; j++) batch.actions[b * A + j] = actions[k * A + j]!;
       batch.logProbs[b] = this.logProbs[k]!;
       batch.values[b] = this.values[k]!;
       batch.advantages[b] = this.advantages[k]!;
