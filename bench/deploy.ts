@@ -20,6 +20,13 @@
  * STEPS environment steps (default 20,000; the preset's 50,000 is not needed at this size), run
  * folders in bench/out/deploy/<env>-s<seed>-<float|qat>. A full run takes about 5 minutes on 2 cores.
  *
+ * Measured (Node 20.20.2, 2 shared vCPU, STEPS=20000, seeds 1-3): int8 agreement with the float32
+ * student 99.60-99.98% (PTQ) and 99.62-99.98% (QAT); returns equal on CartPole (500), within
+ * -1.2%..+0.2% on Acrobot (one different action changes the rest of an episode, and the standard
+ * error of a 100-episode mean there is about 2 steps, 2.3%: 1% is below what it resolves);
+ * weight tensors 4.0x smaller (parameters with float32 biases and scales 2.9x). Student runtime 0.58-0.63 us per action vs 15-18 us for the teacher in onnxruntime
+ * (26-28x); int8 bundle 12.7-12.9 KB = 4.8% of the teacher's ONNX (float32 bundle 6.0-6.1%).
+ *
  * Timing: each sample is the time of BLOCK consecutive single-observation calls divided by BLOCK
  * (a lone call of under a microsecond is below what the timer resolves well); p50 over the
  * samples of a repeat; repeats interleave teacher and students, and ratios are taken within a

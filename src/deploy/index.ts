@@ -23,10 +23,12 @@ export {
   specSizes,
 } from "./quantize.js";
 export {
+  compactRuntime,
   type ExportRuntimeOptions,
   exportRuntime,
   packRuntime,
   RUNTIME_FILES,
+  RUNTIME_MODULE,
   type RuntimeBundle,
   runtimeModule,
 } from "./runtime-export.js";
