@@ -96,5 +96,8 @@ describe("rldistill distill", () => {
     expect(summary.checkpoints.length).toBe(5);
     expect(summary.student.params).toBe(4 * 8 + 8 + 8 * 2 + 2);
     expect(JSON.parse(readFileSync(join(out, "config.json"), "utf8")).student).toEqual([8]);
+    // The report is written at the end by default.
+    expect(readFileSync(join(out, "report.html"), "utf8")).toContain("Distillation checkpoints");
+    expect(text).toContain(`report:     ${join(out, "report.html")}`);
   });
 });

@@ -6,6 +6,7 @@
  * Layers, later winning: defaults < presets/distill.json[env] < --config FILE.json < flags < --set.
  */
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { ConfigError, describeValue } from "../core/errors.js";
 import {
   DISTILL_METHODS,
@@ -56,6 +57,7 @@ const flags: FlagSpecs = {
   config: { type: "string", help: "JSON file of config fields (e.g. a previous run's config.json)" },
   set: { type: "string", repeat: true, help: "any config field, key=value (see the list below)" },
   quiet: { type: "boolean", help: "print only the final table" },
+  "no-report": { type: "boolean", help: "do not write report.html / report.md into the run folder" },
   help: { type: "boolean", help: "show this help" },
 };
 
@@ -178,7 +180,7 @@ export const distillCommand: Command = {
       "",
       "Distils the teacher(s) into a student and writes a run folder: student.rldistill, config.json,",
       "progress.jsonl, summary.json (teacher vs student returns, agreement, JS divergence, retention,",
-      "an evaluation every 20% of training). Per-env presets make --teacher, --env, --student enough.",
+      "an evaluation every 20% of training) and report.html. Per-env presets make --teacher, --env, --student enough.",
       "",
       formatFlags(flags),
       "",
@@ -199,6 +201,13 @@ export const distillCommand: Command = {
     try {
       const { summary, runDir } = await distill(layer, { print, shouldStop: stop.shouldStop });
       console.log(formatSummary(summary, runDir));
+      if (f["no-report"] !== true) {
+        const { writeReport } = await import("../report/write.js");
+        const { html } = writeReport([runDir], join(runDir, "report.html"), {
+          title: `rldistill distill: ${summary.env}`,
+        });
+        console.log(`report:     ${html}`);
+      }
       return summary.interrupted ? 130 : 0;
     } finally {
       stop.remove();
