@@ -30,7 +30,8 @@ function compare(discrete: boolean, activation: "tanh" | "relu", clipVloss: bool
   const rng = new Rng(discrete ? 3 : 4);
   const O = 5;
   const n = 3;
-  const B = 32;
+  // 128 x 16 hidden units: the first layer takes the sigmoid form of tanh, the second the Tanh kernel.
+  const B = 128;
   const hidden = { inSize: O, hidden: [16, 8], activation };
   const actorLayers = mlpLayers({ ...hidden, outSize: n, outGain: 1 }, rng) as DenseLayerSpec[];
   const criticLayers = mlpLayers({ ...hidden, outSize: 1, outGain: 1 }, rng) as DenseLayerSpec[];
