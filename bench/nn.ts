@@ -3,7 +3,8 @@
  *
  * 1. Train step (forward + backward + Adam, batch 256) on wasm, with three dense gradients:
  *    ours (`dense`: explicit transpose, then plain matMul), tf.matMul under the project's
- *    registered BatchMatMul gradient (same idea), and tfjs's stock gradient (transpose flags).
+ *    registered BatchMatMul gradient (same idea), and tfjs's stock gradient (transpose flags);
+ *    plus the tape-free step PPO and DQN train with (src/rl/mlp-grad.ts, Adam on plain arrays).
  * 2. CNN 10x10x4 -> conv16 3x3 -> 128 -> 6 train step (conv as im2col).
  * 3. Forward latency, batch 1 and 64: compileSpec's Float32Array forward vs the tfjs forward
  *    (tensor in, forward, dataSync out).
@@ -15,9 +16,10 @@ import { Rng } from "../src/core/rng.js";
 import { initBackend, type Scalar, type Tensor, tf } from "../src/nn/backend.js";
 import { compileSpec } from "../src/nn/fast.js";
 import { activate, dense, mse } from "../src/nn/ops.js";
-import { Adam, trainStep } from "../src/nn/optim.js";
+import { Adam, clipInPlace, trainStep } from "../src/nn/optim.js";
 import { Cnn, Mlp, type Sequential } from "../src/nn/sequential.js";
 import type { Activation, PolicySpec } from "../src/nn/spec.js";
+import { denseBackward, denseForward, denseStack, readInto } from "../src/rl/mlp-grad.js";
 
 type Saved = (tensors: Tensor[]) => void;
 
@@ -90,6 +92,40 @@ function mlpTrainStep(widths: number[], impl: DenseImpl, rng: Rng, reps: number)
   return us;
 }
 
+/**
+ * The same step without the gradient tape, as PPO and DQN train (src/rl/mlp-grad.ts): forward
+ * keeping activations, the MSE gradient in JS, the manual backward, clipping and Adam in JS.
+ */
+function mlpTapeFreeStep(widths: number[], rng: Rng, reps: number): number {
+  const net = new Mlp({ inSize: widths[0]!, hidden: widths.slice(1, -1), outSize: widths.at(-1)! }, rng);
+  const stack = denseStack(net.params.list(), net.toSpec())!;
+  const B = 256;
+  const outSize = widths.at(-1)!;
+  const x = tf.tensor2d(rng.fillNormal(new Float32Array(B * widths[0]!)), [B, widths[0]!]);
+  const y = rng.fillNormal(new Float32Array(B * outSize));
+  const opt = new Adam(net.params.list(), { lr: 1e-4 });
+  const grad = new Float32Array(opt.size);
+  const dOut = new Float32Array(B * outSize);
+  const us = time(
+    () => {
+      tf.tidy(() => {
+        const trace = denseForward(stack, x);
+        const out = trace.out.dataSync();
+        for (let i = 0; i < dOut.length; i++) dOut[i] = (2 * (out[i]! - y[i]!)) / dOut.length;
+        readInto(grad, 0, denseBackward(stack, trace, tf.tensor2d(dOut, [B, outSize])));
+      });
+      clipInPlace(grad, Number.POSITIVE_INFINITY);
+      opt.applyArray(grad);
+    },
+    reps,
+    4,
+    20,
+  );
+  x.dispose();
+  net.dispose();
+  return us;
+}
+
 function cnnTrainStep(rng: Rng, reps: number): number {
   const net = new Cnn(
     { inShape: [10, 10, 4], convs: [{ channels: 16, kernelSize: 3 }], hidden: [128], outSize: 6 },
@@ -145,9 +181,9 @@ async function main(): Promise<void> {
   );
   console.log("## Train step (fwd + bwd + Adam), batch 256, wasm, median CPU us, tanh hidden layers");
   console.log(
-    "| model | ours (`dense`) | tf.matMul + registered grad | stock matMul grad | stock grad + tf.tanh kernel | stock / ours | stock + tf.tanh / ours |",
+    "| model | ours (`dense`) | tape-free (rl/mlp-grad) | tf.matMul + registered grad | stock matMul grad | stock grad + tf.tanh kernel | stock / ours | stock + tf.tanh / ours |",
   );
-  console.log("|---|---|---|---|---|---|---|");
+  console.log("|---|---|---|---|---|---|---|---|");
   // Warm the JIT and tfjs's kernel caches, so the first measured column is not penalised.
   for (const impl of Object.values(IMPLS)) mlpTrainStep([4, 64, 64, 2], impl, rng, 3);
   for (const [widths, reps] of [
@@ -157,12 +193,13 @@ async function main(): Promise<void> {
     const t = Object.fromEntries(
       Object.entries(IMPLS).map(([k, impl]) => [k, mlpTrainStep(widths, impl, rng, reps)]),
     );
+    const free = mlpTapeFreeStep(widths, rng, reps);
     console.log(
-      `| MLP ${widths.join("-")} | ${fmt(t.ours!)} | ${fmt(t.registered!)} | ${fmt(t.stock!)} | ${fmt(t.naive!)} | ${(t.stock! / t.ours!).toFixed(1)}x | ${(t.naive! / t.ours!).toFixed(1)}x |`,
+      `| MLP ${widths.join("-")} | ${fmt(t.ours!)} | ${fmt(free)} | ${fmt(t.registered!)} | ${fmt(t.stock!)} | ${fmt(t.naive!)} | ${(t.stock! / t.ours!).toFixed(1)}x | ${(t.naive! / t.ours!).toFixed(1)}x |`,
     );
   }
   console.log(
-    `| CNN 10x10x4 conv16 3x3 -> 128 -> 6 relu (im2col) | ${fmt(cnnTrainStep(rng, 8))} | | | | | |`,
+    `| CNN 10x10x4 conv16 3x3 -> 128 -> 6 relu (im2col) | ${fmt(cnnTrainStep(rng, 8))} | | | | | | |`,
   );
 
   console.log(

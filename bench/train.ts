@@ -15,14 +15,14 @@ import { DQN } from "../src/rl/dqn.js";
 import { PPO } from "../src/rl/ppo.js";
 
 /** Quoted from /work/shared/docs/ANCHORS.md (CleanRL, PyTorch 1.13 CPU, 1 thread, 2 vCPU). */
-const QUOTED: Record<string, Array<{ steps: number; sps: string; ret: string }>> = {
+const QUOTED: Record<string, Array<{ steps: number; sps: string; spsMid: number; ret: string }>> = {
   ppo: [
-    { steps: 50_000, sps: "6,200-6,700", ret: "162-232" },
-    { steps: 500_000, sps: "6,873", ret: "500.0" },
+    { steps: 50_000, sps: "6,200-6,700", spsMid: 6450, ret: "162-232" },
+    { steps: 500_000, sps: "6,873", spsMid: 6873, ret: "500.0" },
   ],
   dqn: [
-    { steps: 50_000, sps: "5,350-5,760", ret: "97-217" },
-    { steps: 500_000, sps: "5,317", ret: "494.5" },
+    { steps: 50_000, sps: "5,350-5,760", spsMid: 5555, ret: "97-217" },
+    { steps: 500_000, sps: "5,317", spsMid: 5317, ret: "494.5" },
   ],
 };
 
@@ -61,6 +61,7 @@ for (const algo of algos) {
     algo,
     String(model.numTimesteps),
     String(Math.round(sps)),
+    `${(sps / quoted.spsMid).toFixed(2)}x`,
     trainReturn.toFixed(1),
     greedy.meanReturn.toFixed(1),
     `${quoted.sps} SPS, ${quoted.ret} at ${quoted.steps / 1000}k (quoted)`,
@@ -68,7 +69,7 @@ for (const algo of algos) {
 }
 
 console.log(
-  "\n| algo | steps | rldistill SPS | last-20 train return | greedy eval (20 ep) | CleanRL (ANCHORS.md, quoted) |",
+  "\n| algo | steps | rldistill SPS | SPS / CleanRL's | last-20 train return | greedy eval (20 ep) | CleanRL (ANCHORS.md, quoted) |",
 );
-console.log("|---|---|---|---|---|---|");
+console.log("|---|---|---|---|---|---|---|");
 for (const r of rows) console.log(`| ${r.join(" | ")} |`);
