@@ -28,7 +28,14 @@ import type { PolicySpec } from "../nn/spec.js";
 import { Algorithm, type CommonOptions, type EnvSetup, type SaveOptions } from "./algorithm.js";
 import { type ConfigOf, type ConfigSchema, resolveConfig } from "./config.js";
 import { dqnLoss, dqnLossGrad, tdTarget, tdTargetArray } from "./losses.js";
-import { type DenseStack, denseBackward, denseForward, denseStack, readInto } from "./mlp-grad.js";
+import {
+  type DenseStack,
+  denseBackward,
+  denseForward,
+  denseStack,
+  readInto,
+  transposeWithOnes,
+} from "./mlp-grad.js";
 import { initialQWeights, type QInit, qLayers } from "./q-weights.js";
 import { type ReplayBatch, ReplayBuffer } from "./replay-buffer.js";
 import { linearSchedule } from "./schedules.js";
@@ -292,7 +299,8 @@ export class DQN extends Algorithm<DqnConfig> {
       const target = tdTargetArray(nextQ, nextOnline, b.rewards, b.terminated, c.gamma, n);
       const trace = denseForward(stack.online, tf.tensor2d(b.obs, [B, obsSize]));
       res = dqnLossGrad(trace.out.dataSync(), b.actions, target, n, c.loss as "mse" | "huber");
-      readInto(stack.grad, 0, denseBackward(stack.online, trace, tf.tensor2d(res.dQ, [B, n])));
+      const obsT1 = tf.tensor2d(transposeWithOnes(b.obs, B, obsSize), [obsSize + 1, B]);
+      readInto(stack.grad, 0, denseBackward(stack.online, trace, tf.tensor2d(res.dQ, [B, n]), obsT1));
     });
     clipInPlace(stack.grad, c.maxGradNorm ?? Number.POSITIVE_INFINITY);
     nets.optimizer.applyArray(stack.grad);

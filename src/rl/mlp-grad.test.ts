@@ -19,7 +19,7 @@ import {
   tdTarget,
   tdTargetArray,
 } from "./losses.js";
-import { denseBackward, denseForward, denseStack, readInto } from "./mlp-grad.js";
+import { denseBackward, denseForward, denseStack, readInto, transposeWithOnes } from "./mlp-grad.js";
 
 beforeAll(async () => {
   await initBackend();
@@ -103,10 +103,12 @@ function compare(discrete: boolean, activation: "tanh" | "relu", clipVloss: bool
       discrete,
       coefs,
     );
-    let at = readInto(flat, 0, denseBackward(actor, ta, tf.tensor2d(r.dOut, [B, n]) as Tensor2D));
+    // Discrete cases: first-layer gradients from the transposed input with ones; gaussian: the plain route.
+    const xT1 = discrete ? (tf.tensor2d(transposeWithOnes(obs, B, O), [O + 1, B]) as Tensor2D) : undefined;
+    let at = readInto(flat, 0, denseBackward(actor, ta, tf.tensor2d(r.dOut, [B, n]) as Tensor2D, xT1));
     flat.set(r.dLogStd, at);
     at += r.dLogStd.length;
-    readInto(flat, at, denseBackward(critic, tc, tf.tensor2d(r.dValue, [B, 1]) as Tensor2D));
+    readInto(flat, at, denseBackward(critic, tc, tf.tensor2d(r.dValue, [B, 1]) as Tensor2D, xT1));
     res = r;
   });
   expect(tf.memory().numTensors).toBe(before);
@@ -186,7 +188,8 @@ function compareDqn(kind: "mse" | "huber", doubleQ: boolean) {
     const trace = denseForward(on, tf.tensor2d(obs, [B, O]));
     const r = dqnLossGrad(trace.out.dataSync(), actions, y, n, kind);
     loss = r.loss;
-    readInto(flat, 0, denseBackward(on, trace, tf.tensor2d(r.dQ, [B, n]) as Tensor2D));
+    const xT1 = tf.tensor2d(transposeWithOnes(obs, B, O), [O + 1, B]) as Tensor2D;
+    readInto(flat, 0, denseBackward(on, trace, tf.tensor2d(r.dQ, [B, n]) as Tensor2D, xT1));
   });
   expect(loss).toBeCloseTo(ref.loss, 4);
   let scale = 0;

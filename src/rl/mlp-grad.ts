@@ -56,8 +56,20 @@ export function denseForward(net: DenseStack, x: Tensor2D): DenseTrace {
   return { inputs, outputs, out: h };
 }
 
-/** Gradients of [w0, b0, w1, b1, ...] given dLoss/dOut [batch, out] (call inside tf.tidy). */
-export function denseBackward(net: DenseStack, trace: DenseTrace, dOut: Tensor2D): Tensor[] {
+/**
+ * Gradients of [w0, b0, w1, b1, ...] given dLoss/dOut [batch, out] (call inside tf.tidy):
+ * tensors whose values, read one after the other (`readInto`), are the flat gradient.
+ *
+ * `inputT1`, the first layer's input transposed with a row of ones appended ([in + 1, batch],
+ * cheap to build in JS), turns w0's and b0's gradients into one product x1^T dy ([in + 1, out]:
+ * w0's rows, then b0), saving a transpose, a Sum over the batch and a read.
+ */
+export function denseBackward(
+  net: DenseStack,
+  trace: DenseTrace,
+  dOut: Tensor2D,
+  inputT1?: Tensor2D,
+): Tensor[] {
   const L = net.activations.length;
   const grads: Tensor[] = new Array(2 * L);
   let dh: Tensor2D = dOut;
@@ -67,11 +79,23 @@ export function denseBackward(net: DenseStack, trace: DenseTrace, dOut: Tensor2D
     let dz: Tensor2D = dh;
     if (act === "tanh") dz = tf.mul(dh, tf.sub(1, tf.square(y)));
     else if (act === "relu") dz = tf.mul(dh, tf.step(y));
+    if (i === 0 && inputT1) {
+      grads.splice(0, 2, tf.matMul(inputT1, dz));
+      break;
+    }
     grads[2 * i] = tf.matMul(tf.transpose(trace.inputs[i]!), dz);
     grads[2 * i + 1] = tf.sum(dz, 0);
     if (i > 0) dh = tf.matMul(dz, tf.transpose(net.vars[2 * i] as unknown as Tensor2D));
   }
   return grads;
+}
+
+/** [batch, n] row-major values as [n + 1, batch]: transposed, then a row of ones (see `denseBackward`). */
+export function transposeWithOnes(x: ArrayLike<number>, batch: number, n: number): Float32Array {
+  const out = new Float32Array((n + 1) * batch);
+  for (let b = 0; b < batch; b++) for (let j = 0; j < n; j++) out[j * batch + b] = x[b * n + j]!;
+  out.fill(1, n * batch);
+  return out;
 }
 
 /** Copies tensors' values one after the other into `flat` from `offset`; returns the next offset. */

@@ -29,7 +29,14 @@ import { Algorithm, type CommonOptions, type EnvSetup, type SaveOptions } from "
 import { type ConfigOf, type ConfigSchema, resolveConfig } from "./config.js";
 import { categoricalLogProb, sampleGaussian } from "./distributions.js";
 import { type PpoLossGrad, ppoLossGrad } from "./losses.js";
-import { type DenseStack, denseBackward, denseForward, denseStack, readInto } from "./mlp-grad.js";
+import {
+  type DenseStack,
+  denseBackward,
+  denseForward,
+  denseStack,
+  readInto,
+  transposeWithOnes,
+} from "./mlp-grad.js";
 import { RolloutBuffer } from "./rollout-buffer.js";
 import { explainedVariance, normalizeAdvantages } from "./stats.js";
 
@@ -293,10 +300,11 @@ export class PPO extends Algorithm<PpoConfig> {
         discrete,
         this.config,
       );
-      let at = readInto(grad, 0, denseBackward(actor, ta, tf.tensor2d(res.dOut, [B, n])));
+      const obsT1 = tf.tensor2d(transposeWithOnes(mb.obs, B, obsSize), [obsSize + 1, B]);
+      let at = readInto(grad, 0, denseBackward(actor, ta, tf.tensor2d(res.dOut, [B, n]), obsT1));
       grad.set(res.dLogStd, at);
       at += res.dLogStd.length;
-      readInto(grad, at, denseBackward(critic, tc, tf.tensor2d(res.dValue, [B, 1])));
+      readInto(grad, at, denseBackward(critic, tc, tf.tensor2d(res.dValue, [B, 1]), obsT1));
     });
     clipInPlace(grad, this.config.maxGradNorm);
     nets.optimizer.applyArray(grad);
