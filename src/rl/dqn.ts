@@ -249,8 +249,11 @@ export class DQN extends Algorithm<DqnConfig> {
         replay.size >= c.batchSize &&
         vecSteps % c.trainFrequency === 0
       ) {
-        for (let g = 0; g < c.gradientSteps; g++)
-          this.gradientStep(nets, (batch = replay.sample(c.batchSize, this.rng, batch)));
+        for (let g = 0; g < c.gradientSteps; g++) {
+          // sample() refills the previous batch's arrays instead of allocating new ones.
+          batch = replay.sample(c.batchSize, this.rng, batch);
+          this.gradientStep(nets, batch);
+        }
         this.syncFromNets();
       }
       if (
