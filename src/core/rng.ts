@@ -8,7 +8,7 @@
  *
  * Everything random in the library (env resets, space sampling, noise wrappers, weight init,
  * minibatch shuffles, exploration) draws from an `Rng` that was created from the user's seed.
- * `Math.random` is never used: the same seed gives the same result.
+ * JavaScript's built-in generator is never used: the same seed gives the same result.
  *
  * The streams differ from NumPy's PCG64, so seeded resets are not bit-identical to Gymnasium's;
  * the conformance tests start both from the same internal state instead.
