@@ -8,5 +8,8 @@ export default defineConfig({
     // Two cores on CI: fork pool with at most two workers keeps timing predictable.
     pool: "forks",
     maxWorkers: 2,
+    // The JSON report lets .ci/run print a plain "N passed, N failed" line.
+    reporters: ["default", "json"],
+    outputFile: { json: "test-output/vitest.json" },
   },
 });
