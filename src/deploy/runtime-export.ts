@@ -1,6 +1,7 @@
 /**
  * Writes a policy as a standalone bundle: `rldistill-policy.mjs` (the runtime, a few KB, no
- * dependencies; the readable source is runtime-source.ts, compacted by `compactRuntime`),
+ * dependencies; the readable source is runtime-source.ts, of which `runtimeSource` keeps only
+ * the sections the policy needs, compacted by `compactRuntime` and `shortenNames`),
  * `policy.json` (architecture, with byte ranges into the weight file) and `policy.bin`
  * (little-endian float32, or int8 weights with per-channel float32 scales).
  */
@@ -16,7 +17,13 @@ import {
   type QuantizedPolicySpec,
   quantizeSpec,
 } from "./quantize.js";
-import { RUNTIME_FORMAT, RUNTIME_SOURCE, RUNTIME_VERSION, type RuntimeModule } from "./runtime-source.js";
+import {
+  RUNTIME_FORMAT,
+  RUNTIME_MAX_INLINE,
+  RUNTIME_SOURCE,
+  RUNTIME_VERSION,
+  type RuntimeModule,
+} from "./runtime-source.js";
 import { checkSpec } from "./spec-shapes.js";
 
 export const RUNTIME_FILES = {
@@ -111,7 +118,11 @@ export function compactRuntime(source: string): string {
       const prev = out[out.length - 1] ?? "";
       const next = source[i] ?? "";
       if (prev === "" || prev === "\n") continue;
-      if (newline && !"{;,".includes(prev) && next !== "}") out += "\n";
+      // A newline after ")", "]" or "}" before a name is dropped: where it was a statement end
+      // that ASI relied on, the joined code is a syntax error (the runtime tests would fail to
+      // import it), never a different program; no other case can parse differently.
+      const joins = ")]}".includes(prev) && IDENT.test(next);
+      if (newline && !"{;,".includes(prev) && next !== "}" && !joins) out += "\n";
       else if ((IDENT.test(prev) && IDENT.test(next)) || (prev === next && (prev === "+" || prev === "-")))
         out += " ";
     } else {
@@ -122,8 +133,225 @@ export function compactRuntime(source: string): string {
   return out.replace(/\n+/g, "\n").trim() + "\n";
 }
 
-/** Text of the exported rldistill-policy.mjs: a usage line, then the compacted runtime. */
-export const RUNTIME_MODULE = `// rldistill-policy.mjs by rldistill: import { load } from "./rldistill-policy.mjs"; (await load(dir)).act(obs)\n${compactRuntime(RUNTIME_SOURCE)}`;
+/** Optional parts of the runtime (the "//#if NAME" sections of runtime-source.ts). */
+export interface RuntimeFeatures {
+  /** conv2d layers. */
+  conv: boolean;
+  /** int8 weights (expanded at load). */
+  int8: boolean;
+  /** Continuous actions (output "mean", clipped to actionLow / actionHigh). */
+  continuous: boolean;
+  /** A value head (forward() returns "value"). */
+  value: boolean;
+  /** Policy layers that cannot be specialised (conv, or over RUNTIME_MAX_INLINE weights): fast loops. */
+  large: boolean;
+}
+
+export const ALL_RUNTIME_FEATURES: Readonly<RuntimeFeatures> = {
+  conv: true,
+  int8: true,
+  continuous: true,
+  value: true,
+  large: true,
+};
+
+/** The features the bundle of `spec` needs, with weights stored as `weights`. */
+export function runtimeFeatures(
+  spec: PolicySpec | QuantizedPolicySpec,
+  weights: "float32" | "int8",
+): RuntimeFeatures {
+  let total = 0;
+  for (const l of spec.layers)
+    total += l.kind === "dense" ? l.inSize * l.outSize : l.kind === "flatten" ? 0 : Infinity;
+  return {
+    conv: [...spec.layers, ...(spec.valueLayers ?? [])].some((l) => l.kind === "conv2d"),
+    int8: weights === "int8",
+    continuous: spec.output === "mean",
+    value: spec.valueLayers !== undefined,
+    large: total > RUNTIME_MAX_INLINE,
+  };
+}
+
+const SECTION = /^\s*\/\/#(if|else|endif)\b[ \t]*(!?)([A-Za-z0-9_]*)\s*$/;
+
+/**
+ * The runtime source with only the sections `features` needs: lines between "//#if NAME" (or
+ * "//#if !NAME") and "//#else" / "//#endif" are kept when the feature is (is not) wanted.
+ * Sections do not nest; an unknown name or an unbalanced marker throws.
+ */
+export function runtimeSource(features: Readonly<RuntimeFeatures>, source: string = RUNTIME_SOURCE): string {
+  const out: string[] = [];
+  let keep: boolean | null = null; // null: outside any section
+  for (const [n, line] of source.split("\n").entries()) {
+    const m = SECTION.exec(line);
+    if (!m) {
+      if (keep !== false) out.push(line);
+      continue;
+    }
+    const [, kind, not, name] = m;
+    const where = `runtime source line ${n + 1}`;
+    if (kind === "if") {
+      if (keep !== null) throw new Error(`${where}: nested //#if`);
+      if (!Object.hasOwn(ALL_RUNTIME_FEATURES, name!)) throw new Error(`${where}: unknown feature "${name}"`);
+      keep = (features[name as keyof RuntimeFeatures] === true) !== (not === "!");
+    } else if (keep === null || name) throw new Error(`${where}: //#${kind} without //#if`);
+    else keep = kind === "else" ? !keep : null;
+  }
+  if (keep !== null) throw new Error("runtime source: //#if without //#endif");
+  return out.join("\n");
+}
+
+/**
+ * Local names of the runtime that the module writes shorter (see `shortenNames`). Each is only
+ * ever a variable, parameter or non-exported function name in runtime-source.ts: never an object
+ * key, a shorthand property, a method or an export (property accesses like `json.weights` are
+ * left alone by the renamer, since they follow a ".").
+ */
+const LOCAL_NAMES = [
+  "fail",
+  "floats",
+  "weights",
+  "count",
+  "prepare",
+  "activate",
+  "dense",
+  "conv",
+  "run",
+  "num",
+  "specialise",
+  "MAX_INLINE",
+  "errorBound",
+  "certain",
+  "OUTPUT_NAMES",
+  "view",
+  "what",
+  "message",
+  "channels",
+  "length",
+  "index",
+  "approx",
+  "lines",
+  "vars",
+  "total",
+  "names",
+  "loop",
+  "obsSize",
+  "layers",
+  "valueLayers",
+  "norm",
+  "input",
+  "check",
+  "discrete",
+  "certify",
+  "bound",
+  "compiled",
+  "yFast",
+  "exact",
+  "xBuf",
+  "readNode",
+  "fetchBytes",
+  "URL_MODULE",
+  "isNode",
+  "text",
+  "isUrl",
+  "jsonPath",
+  "jsonUrl",
+  "base",
+  "bytes",
+  "spec",
+  "scale",
+  "next",
+  "low",
+  "high",
+  "ref",
+  "out",
+  "obs",
+  "json",
+  "bin",
+  "source",
+  "path",
+  "url",
+  "res",
+  "fs",
+  "best",
+  "max",
+  "sum",
+  "at",
+  "name",
+];
+
+const IDENT_START = /[A-Za-z_$]/;
+
+/**
+ * Renames whole identifier tokens of compacted runtime code: each of `names` that occurs becomes
+ * a one- or two-character name that occurs nowhere in the code (most frequent first). Strings are
+ * copied untouched, and so is a name right after "." (a property access; "..." is a spread).
+ * Throws where a listed name is used as an object key ("{name:" or ",name:"), which renaming
+ * would break. The keyword `const` becomes `let` (two bytes less; the runtime never assigns a
+ * const, so that was its only effect).
+ */
+export function shortenNames(code: string, names: readonly string[]): string {
+  const tokens: Array<{ text: string; ident: boolean }> = [];
+  const n = code.length;
+  for (let i = 0; i < n; ) {
+    const c = code[i]!;
+    let j = i + 1;
+    if (c === '"' || c === "'") {
+      while (j < n && code[j] !== c) j += code[j] === "\\" ? 2 : 1;
+      j++;
+    } else if (IDENT.test(c)) while (j < n && IDENT.test(code[j]!)) j++;
+    tokens.push({ text: code.slice(i, j), ident: IDENT_START.test(c) });
+    i = j;
+  }
+  const used = new Set(tokens.filter((t) => t.ident).map((t) => t.text));
+  const wanted = new Set(names);
+  const counts = new Map<string, number>();
+  for (const [k, t] of tokens.entries()) {
+    if (!t.ident || !wanted.has(t.text)) continue;
+    const before = k > 0 ? tokens[k - 1]!.text : "";
+    if (before === "." && !(k >= 3 && tokens[k - 2]!.text === "." && tokens[k - 3]!.text === ".")) continue;
+    if ((before === "{" || before === ",") && tokens[k + 1]?.text === ":")
+      throw new Error(`shortenNames: "${t.text}" is an object key in the runtime`);
+    counts.set(t.text, (counts.get(t.text) ?? 0) + 1);
+  }
+  const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_$";
+  const fresh: string[] = [];
+  for (const a of alphabet) if (!used.has(a)) fresh.push(a);
+  for (const a of alphabet) for (const b of `${alphabet}0123456789`) if (!used.has(a + b)) fresh.push(a + b);
+  const order = [...counts.entries()].sort((x, y) => y[1] * y[0].length - x[1] * x[0].length);
+  const rename = new Map(order.map(([name], k) => [name, fresh[k]!]));
+  let out = "";
+  for (const [k, t] of tokens.entries()) {
+    const before = k > 0 ? tokens[k - 1]!.text : "";
+    const spread = k >= 3 && tokens[k - 2]!.text === "." && tokens[k - 3]!.text === ".";
+    const local = t.ident && (before !== "." || spread);
+    out += local && t.text === "const" ? "let" : local ? (rename.get(t.text) ?? t.text) : t.text;
+  }
+  return out;
+}
+
+const USAGE = '// by rldistill: import { load } from "./rldistill-policy.mjs"; (await load(dir)).act(obs)\n';
+
+const modules = new Map<string, string>();
+
+/**
+ * Text of an exported rldistill-policy.mjs with the given features: a usage line, then the
+ * selected runtime, compacted, with local names shortened.
+ */
+export function runtimeModuleText(features: Readonly<RuntimeFeatures> = ALL_RUNTIME_FEATURES): string {
+  const key = (Object.keys(ALL_RUNTIME_FEATURES) as Array<keyof RuntimeFeatures>)
+    .map((f) => +features[f])
+    .join("");
+  let text = modules.get(key);
+  if (text === undefined) {
+    text = USAGE + shortenNames(compactRuntime(runtimeSource(features)), LOCAL_NAMES);
+    modules.set(key, text);
+  }
+  return text;
+}
+
+/** Text of the full rldistill-policy.mjs (every feature): loads any bundle. */
+export const RUNTIME_MODULE = runtimeModuleText(ALL_RUNTIME_FEATURES);
 
 export interface RuntimeBundle {
   /** Text of rldistill-policy.mjs. */
@@ -174,7 +402,11 @@ export function packRuntime(
   if (stored.logStd) json.logStd = bin.add(stored.logStd);
   if (stored.actionLow) json.actionLow = bin.add(stored.actionLow);
   if (stored.actionHigh) json.actionHigh = bin.add(stored.actionHigh);
-  return { module: RUNTIME_MODULE, json: JSON.stringify(json), bin: bin.finish() };
+  return {
+    module: runtimeModuleText(runtimeFeatures(stored, mode)),
+    json: JSON.stringify(json),
+    bin: bin.finish(),
+  };
 }
 
 /** Writes rldistill-policy.mjs, policy.json and policy.bin into `outDir` (created if missing). */

@@ -5,6 +5,11 @@
  * and tested as real code: the tests write it out and import it in Node and in Chromium. It must
  * therefore stay plain modern JavaScript with no imports, no backquotes and no "$" + "{".
  *
+ * Sections: code between a line "//#if NAME" and "//#endif" (optionally split by "//#else"; no
+ * nesting) is only kept when the exported policy needs feature NAME (conv, int8, continuous,
+ * value: a value head, large: a network too big for specialise(), which wants the fast loops);
+ * `runtimeSource` in runtime-export.ts selects them, so an MLP bundle carries no conv code.
+ *
  * Numerics: observation normalisation is float32 step by step (as tfjs, ONNX and nn/fast.ts do
  * it); activations are float64 and each dot product sums in input order from 0 and adds the bias
  * last, exactly like `compileSpec` in nn/fast.ts, so outputs and actions match it to the last bit;
@@ -45,6 +50,8 @@ export interface RuntimeModule {
 
 export const RUNTIME_FORMAT = "rldistill-policy";
 export const RUNTIME_VERSION = 1;
+/** MAX_INLINE of the runtime: larger dense stacks (or any conv) run through the loops. */
+export const RUNTIME_MAX_INLINE = 8192;
 
 export const RUNTIME_SOURCE = String.raw`// rldistill-policy.mjs: a standalone policy runtime written by rldistill. No dependencies.
 //   import { load } from "./rldistill-policy.mjs";
@@ -67,13 +74,17 @@ function floats(view, ref, what, length) {
 
 function weights(view, ref, channels, length, what) {
   if (ref.dtype === "float32") return floats(view, ref, what, length);
-  if (ref.dtype !== "int8") fail(what + ".dtype " + JSON.stringify(ref.dtype) + " is not allowed; allowed: float32, int8");
-  if (ref.offset + ref.length > view.byteLength) fail(what + " lies outside policy.bin");
-  if (ref.length !== length) fail(what + " needs " + length + " entries");
-  const scale = floats(view, ref.scale, what + ".scale", channels);
-  const out = new Float32Array(ref.length);
-  for (let i = 0; i < ref.length; i++) out[i] = view.getInt8(ref.offset + i) * scale[i % channels];
-  return out;
+//#if int8
+  if (ref.dtype === "int8") {
+    if (ref.offset + ref.length > view.byteLength) fail(what + " lies outside policy.bin");
+    if (ref.length !== length) fail(what + " needs " + length + " entries");
+    const scale = floats(view, ref.scale, what + ".scale", channels);
+    const out = new Float32Array(ref.length);
+    for (let i = 0; i < ref.length; i++) out[i] = view.getInt8(ref.offset + i) * scale[i % channels];
+    return out;
+  }
+//#endif
+  fail(what + ".dtype " + JSON.stringify(ref.dtype) + " is not supported by this runtime");
 }
 
 function count(v, what) {
@@ -97,6 +108,7 @@ function prepare(view, spec, what) {
       for (let i = 0; i < n; i++) for (let o = 0; o < m; o++) wT[o * n + i] = w[i * m + o];
       return { kind: "dense", act, n, m, wT, b: Float64Array.from(floats(view, l.bias, at + ".bias", m)), y: new Float64Array(m) };
     }
+//#if conv
     if (l.kind !== "conv2d") fail(at + ".kind " + JSON.stringify(l.kind) + " is not allowed; allowed: dense, conv2d, flatten");
     const h = l.inShape[0], wd = l.inShape[1], c = l.inShape[2], k = l.kernelSize, st = l.stride, oc = l.outChannels;
     const g = { outH: Math.floor((h - k) / st) + 1, outW: Math.floor((wd - k) / st) + 1, top: 0, left: 0 };
@@ -109,6 +121,9 @@ function prepare(view, spec, what) {
     }
     const w = Float64Array.from(weights(view, l.weight, oc, k * k * c * oc, at + ".weight"));
     return { ...l, ...g, act, w, b: floats(view, l.bias, at + ".bias", oc), y: new Float64Array(g.outH * g.outW * oc) };
+//#else
+    fail(at + ".kind " + JSON.stringify(l.kind) + " is not supported by this runtime");
+//#endif
   });
 }
 
@@ -127,10 +142,12 @@ function activate(kind, y, n, approx) {
   else if (kind === "tanh") for (let i = 0; i < n; i++) y[i] = Math.tanh(y[i]);
 }
 
-// Four outputs per pass share each x[i] read (compileSpec's batch-1 kernel, same sums).
+// Four outputs per pass share each x[i] read (compileSpec's batch-1 kernel, same sums). Only
+// networks too large for specialise() need that speed; the plain loop gives the same sums.
 function dense(l, x, approx) {
   const n = l.n, m = l.m, w = l.wT, b = l.b, y = l.y;
   let o = 0;
+//#if large
   for (; o + 4 <= m; o += 4) {
     const r0 = o * n, r1 = r0 + n, r2 = r1 + n, r3 = r2 + n;
     let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
@@ -146,6 +163,7 @@ function dense(l, x, approx) {
     y[o + 2] = a2 + b[o + 2];
     y[o + 3] = a3 + b[o + 3];
   }
+//#endif
   for (; o < m; o++) {
     const r = o * n;
     let a = 0;
@@ -156,6 +174,7 @@ function dense(l, x, approx) {
   return y;
 }
 
+//#if conv
 function conv(l, x) {
   const h = l.inShape[0], wd = l.inShape[1], c = l.inShape[2], k = l.kernelSize, st = l.stride, oc = l.outChannels;
   const y = l.y, w = l.w;
@@ -178,11 +197,16 @@ function conv(l, x) {
   activate(l.act, y, y.length, false);
   return y;
 }
+//#endif
 
 function run(layers, x, approx) {
   for (const l of layers) {
     if (l.kind === "flatten") continue; // channels-last row-major is already the flat order
-    x = l.kind === "dense" ? dense(l, x, approx) : conv(l, x);
+//#if conv
+    if (l.kind !== "dense") x = conv(l, x);
+    else
+//#endif
+    x = dense(l, x, approx);
   }
   return x;
 }
@@ -195,7 +219,7 @@ function num(v) {
 // A dense stack of at most MAX_INLINE weights as one straight-line function (o, out): normalise,
 // each layer's sums with its weights as literals into a buffer, activation, and on. Same sums
 // in the same order as dense(). Null when not all dense, too large, or eval is not allowed.
-const MAX_INLINE = 8192;
+const MAX_INLINE = 8192; // RUNTIME_MAX_INLINE
 function specialise(layers, norm, obsSize, approx) {
   let total = 0;
   for (const l of layers) total += l.kind === "dense" ? l.n * l.m : Infinity;
@@ -284,7 +308,11 @@ export function fromBytes(json, bin) {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const obsSize = spec.obsShape.reduce((a, b) => a * count(b, "obsShape"), 1);
   const layers = prepare(view, spec.layers, "layers");
+//#if value
   const valueLayers = spec.valueLayers ? prepare(view, spec.valueLayers, "valueLayers") : null;
+//#else
+  if (spec.valueLayers) fail("policy.json: valueLayers are not supported by this runtime");
+//#endif
   // Normalisation in float32 step by step, as tfjs (training), rldistill's fast forward and
   // ONNX compute it: the clip can amplify a rounding difference into a different action.
   const f = Math.fround;
@@ -297,10 +325,16 @@ export function fromBytes(json, bin) {
       clip: spec.obsNorm.clip === null ? Infinity : f(spec.obsNorm.clip),
     };
   }
+//#if continuous
   const low = spec.actionLow ? floats(view, spec.actionLow, "actionLow") : null;
   const high = spec.actionHigh ? floats(view, spec.actionHigh, "actionHigh") : null;
+//#endif
   const name = OUTPUT_NAMES[spec.output];
   if (!name) fail("policy.json: output " + JSON.stringify(spec.output) + " is not allowed; allowed: logits, q, mean");
+  const discrete = spec.output !== "mean";
+//#if !continuous
+  if (!discrete) fail("policy.json: output mean is not supported by this runtime");
+//#endif
 
   const xBuf = new Float64Array(obsSize);
   function input(obs) {
@@ -318,7 +352,6 @@ export function fromBytes(json, bin) {
     if (!obs || obs.length !== obsSize) fail("observation: expected " + obsSize + " numbers, got " + (obs ? obs.length : obs));
   }
 
-  const discrete = spec.output !== "mean";
   const certify = discrete && layers.every((l, i) => l.kind === "dense" && (l.act === "tanh" || i === layers.length - 1)) && layers.some((l) => l.act === "tanh");
   const bound = certify ? errorBound(layers) : 0;
   const compiled = specialise(layers, norm, obsSize, certify);
@@ -339,7 +372,9 @@ export function fromBytes(json, bin) {
     forward(obs) {
       check(obs);
       const out = { [name]: Float32Array.from(exact(obs)) };
+//#if value
       if (valueLayers) out.value = Float32Array.from(run(valueLayers, input(obs), false));
+//#endif
       return out;
     },
     act(obs) {
@@ -352,11 +387,13 @@ export function fromBytes(json, bin) {
         if (a >= 0) return a;
       }
       const y = exact(obs);
+//#if continuous
       if (!discrete) {
         const a = new Float32Array(y.length);
         for (let i = 0; i < y.length; i++) a[i] = Math.min(high ? high[i] : Infinity, Math.max(low ? low[i] : -Infinity, y[i]));
         return a;
       }
+//#endif
       // argmax of the float32 outputs, first maximum, as compileSpec's act.
       let best = 0, top = f(y[0]);
       for (let i = 1; i < y.length; i++) {

@@ -7,13 +7,20 @@ import { compileSpec } from "../nn/fast.js";
 import type { PolicySpec } from "../nn/spec.js";
 import { dequantizeSpec, quantizeSpec } from "./quantize.js";
 import {
+  ALL_RUNTIME_FEATURES,
   compactRuntime,
   exportRuntime,
   packRuntime,
   RUNTIME_FILES,
+  RUNTIME_MODULE,
+  type RuntimeFeatures,
+  runtimeFeatures,
   runtimeModule,
+  runtimeModuleText,
+  runtimeSource,
+  shortenNames,
 } from "./runtime-export.js";
-import { RUNTIME_SOURCE, type RuntimeModule } from "./runtime-source.js";
+import { RUNTIME_MAX_INLINE, RUNTIME_SOURCE, type RuntimeModule } from "./runtime-source.js";
 import {
   randomCnnSpec,
   randomMlpSpec,
@@ -257,5 +264,125 @@ describe("runtimeModule", () => {
       spec.obsShape.reduce((a, c) => a * c, 1),
     );
     expect(policy.act(o)).toBe(referenceAction(dequantizeSpec(quantizeSpec(spec)), o));
+  });
+});
+
+function importText(text: string): Promise<RuntimeModule> {
+  return import(
+    /* @vite-ignore */ `data:text/javascript;base64,${Buffer.from(text).toString("base64")}`
+  ) as Promise<RuntimeModule>;
+}
+
+const NO_FEATURES: RuntimeFeatures = {
+  conv: false,
+  int8: false,
+  continuous: false,
+  value: false,
+  large: false,
+};
+
+describe("runtime variants: only the code the policy needs", () => {
+  it("an MLP float32 module is much smaller than the full one and acts and forwards identically", async () => {
+    const spec = randomMlpSpec({ obsSize: 4, hidden: [32, 32], actionSize: 2, obsNorm: true, seed: 21 });
+    const b = packRuntime(spec);
+    expect(b.module).toBe(runtimeModuleText(NO_FEATURES));
+    expect(b.module.length).toBeLessThan(RUNTIME_MODULE.length - 1500);
+    expect(Buffer.byteLength(b.module)).toBeLessThan(7500);
+    const small = (await importText(b.module)).fromBytes(b.json, b.bin);
+    const full = (await runtimeModule()).fromBytes(b.json, b.bin);
+    const obs = randomObservations(22, 1000, 4, 3);
+    for (let k = 0; k < 1000; k++) {
+      const o = obs.subarray(k * 4, k * 4 + 4);
+      expect(small.act(o)).toBe(full.act(o));
+      expect(Array.from(small.forward(o)["logits"]!)).toEqual(Array.from(full.forward(o)["logits"]!));
+    }
+  });
+
+  it("each bundle's module has the sections its spec needs, and only those", () => {
+    const mlp = randomMlpSpec({ obsSize: 4, hidden: [32, 32], actionSize: 2, seed: 23 });
+    const expected: Array<[string, PolicySpec, "float32" | "int8", Partial<RuntimeFeatures>]> = [
+      ["mlp", mlp, "float32", {}],
+      ["mlp int8", mlp, "int8", { int8: true }],
+      ["cnn", randomCnnSpec(3), "float32", { conv: true, large: true, value: true }],
+      ["cnn int8", randomCnnSpec(3), "int8", { conv: true, large: true, int8: true, value: true }],
+      ["continuous", cases[3]![1], "float32", { continuous: true }],
+      ["value head", cases[0]![1], "float32", { value: true }],
+      [
+        "256-256",
+        randomMlpSpec({ obsSize: 8, hidden: [256, 256], actionSize: 4, seed: 24 }),
+        "float32",
+        { large: true },
+      ],
+    ];
+    // Property names survive the renaming; each occurs only in its feature's section.
+    const marks: Record<keyof RuntimeFeatures, string> = {
+      conv: ".kernelSize",
+      int8: ".getInt8(",
+      continuous: ".actionLow",
+      value: ".value=",
+      large: "r3=",
+    };
+    for (const [name, spec, weights, want] of expected) {
+      const features = { ...NO_FEATURES, ...want };
+      expect(runtimeFeatures(spec, weights), name).toEqual(features);
+      const module = packRuntime(spec, { weights }).module;
+      for (const [f, mark] of Object.entries(marks)) {
+        expect(module.includes(mark), `${name}: ${f}`).toBe(features[f as keyof RuntimeFeatures]);
+        expect(RUNTIME_MODULE, f).toContain(mark);
+      }
+    }
+    expect(RUNTIME_SOURCE).toContain(`const MAX_INLINE = ${RUNTIME_MAX_INLINE};`);
+    const limit = randomMlpSpec({ obsSize: 8, hidden: [64, 64], actionSize: 4, seed: 25 }); // 8192 weights
+    expect(runtimeFeatures(limit, "float32").large).toBe(false);
+  });
+
+  it("a module without a feature refuses a policy.json that needs it", async () => {
+    const rt = await importText(runtimeModuleText(NO_FEATURES));
+    const refuse = (spec: PolicySpec, weights: "float32" | "int8", message: RegExp) => {
+      const b = packRuntime(spec, { weights });
+      expect(() => rt.fromBytes(b.json, b.bin)).toThrow(message);
+    };
+    refuse(randomCnnSpec(3), "float32", /layers\[0\]\.kind "conv2d" is not supported by this runtime/);
+    refuse(cases[1]![1], "int8", /weight\.dtype "int8" is not supported by this runtime/);
+    refuse(cases[3]![1], "float32", /output mean is not supported by this runtime/);
+    refuse(cases[0]![1], "float32", /valueLayers are not supported by this runtime/);
+  });
+
+  it("where eval is forbidden, a stripped module's loops act exactly as compileSpec", async () => {
+    const specs = [
+      randomMlpSpec({ obsSize: 4, hidden: [32, 32], actionSize: 3, obsNorm: true, seed: 26 }),
+      randomMlpSpec({ obsSize: 6, hidden: [16], actionSize: 3, activation: "relu", output: "q", seed: 27 }),
+    ];
+    for (const spec of specs) {
+      const b = packRuntime(spec);
+      // A Content-Security-Policy without 'unsafe-eval' makes new Function throw.
+      expect(b.module.split("new Function(").length).toBe(2);
+      const forbidden = b.module.replace("new Function(", '(()=>{throw new EvalError("forbidden")})(');
+      const policy = (await importText(forbidden)).fromBytes(b.json, b.bin);
+      const fast = compileSpec(spec);
+      const size = spec.obsShape[0]!;
+      const obs = randomObservations(28, 2000, size, 3);
+      for (let k = 0; k < 2000; k++) {
+        const o = obs.subarray(k * size, (k + 1) * size);
+        expect(policy.act(o)).toBe(fast.act(o, { deterministic: true }));
+        expect(Array.from(Object.values(policy.forward(o))[0]!)).toEqual(Array.from(fast.forward(o)));
+      }
+    }
+  });
+
+  it("runtimeSource checks its markers; shortenNames keeps strings, properties and object keys", () => {
+    expect(runtimeSource(ALL_RUNTIME_FEATURES, "a\n//#if conv\nb\n//#else\nc\n//#endif\nd")).toBe("a\nb\nd");
+    expect(runtimeSource(NO_FEATURES, "a\n//#if conv\nb\n//#else\nc\n//#endif\nd")).toBe("a\nc\nd");
+    expect(runtimeSource(NO_FEATURES, "//#if !int8\nx\n//#endif")).toBe("x");
+    expect(() => runtimeSource(NO_FEATURES, "//#if gpu\n//#endif")).toThrow(/unknown feature "gpu"/);
+    expect(() => runtimeSource(NO_FEATURES, "//#if conv\n//#if int8\n//#endif")).toThrow(/nested/);
+    expect(() => runtimeSource(NO_FEATURES, "//#if conv\nx")).toThrow(/without \/\/#endif/);
+    expect(() => runtimeSource(NO_FEATURES, "//#endif")).toThrow(/without \/\/#if/);
+    const code =
+      'const longName=1;function f(longName){return o.longName+longName+"longName"+g(...longName);}';
+    expect(shortenNames(code, ["longName"])).toBe(
+      'let a=1;function f(a){return o.longName+a+"longName"+g(...a);}',
+    );
+    expect(() => shortenNames("x={longName:1}", ["longName"])).toThrow(/"longName" is an object key/);
   });
 });
