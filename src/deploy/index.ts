@@ -23,6 +23,7 @@ export {
   specSizes,
 } from "./quantize.js";
 export {
+  ALL_RUNTIME_FEATURES,
   compactRuntime,
   type ExportRuntimeOptions,
   exportRuntime,
@@ -30,6 +31,9 @@ export {
   RUNTIME_FILES,
   RUNTIME_MODULE,
   type RuntimeBundle,
+  type RuntimeFeatures,
+  runtimeFeatures,
   runtimeModule,
+  runtimeSource,
 } from "./runtime-export.js";
 export type { RuntimeModule, RuntimePolicy } from "./runtime-source.js";
