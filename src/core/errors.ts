@@ -100,3 +100,19 @@ export function checkKnownKeys(what: string, given: object, allowed: readonly st
     }
   }
 }
+
+/**
+ * Validates a kwargs object of numbers: unknown keys are refused (listing the allowed ones), and
+ * the returned reader gives each key's value, or its default when absent, checked by `checkNumber`
+ * with the field named `<owner>.<key>`.
+ */
+export function numericKwargs(
+  owner: string,
+  kwargs: object,
+  allowed: readonly string[],
+): (key: string, fallback: number, opts?: { positive?: boolean; min?: number; max?: number }) => number {
+  const kw = kwargs as Record<string, unknown>;
+  checkKnownKeys(owner, kw, allowed);
+  return (key, fallback, opts = {}) =>
+    checkNumber(`${owner}.${key}`, kw[key] === undefined ? fallback : kw[key], opts);
+}

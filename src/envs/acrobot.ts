@@ -19,13 +19,7 @@ import {
   readStartState,
   type StepResult,
 } from "../core/env.js";
-import {
-  checkKnownKeys,
-  checkNumber,
-  describeValue,
-  InvalidActionError,
-  ResetNeededError,
-} from "../core/errors.js";
+import { describeValue, InvalidActionError, numericKwargs, ResetNeededError } from "../core/errors.js";
 import { Rng } from "../core/rng.js";
 import { Box, Discrete } from "../core/spaces.js";
 
@@ -93,10 +87,7 @@ export class AcrobotEnv implements Env<Float32Array, number> {
   private hasState = false;
 
   constructor(kwargs: AcrobotKwargs = {}) {
-    const kw = kwargs as Record<string, unknown>;
-    checkKnownKeys(NAME, kw, KWARGS);
-    const num = (key: string, fallback: number, opts: { positive?: boolean; min?: number }): number =>
-      checkNumber(`${NAME}.${key}`, kw[key] === undefined ? fallback : kw[key], opts);
+    const num = numericKwargs(NAME, kwargs, KWARGS);
     this.linkLength1 = num("linkLength1", 1.0, { positive: true });
     this.linkLength2 = num("linkLength2", 1.0, { positive: true });
     this.linkMass1 = num("linkMass1", 1.0, { positive: true });

@@ -19,10 +19,9 @@ import {
 } from "../core/env.js";
 import {
   checkBoolean,
-  checkKnownKeys,
-  checkNumber,
   describeValue,
   InvalidActionError,
+  numericKwargs,
   ResetNeededError,
 } from "../core/errors.js";
 import { Rng } from "../core/rng.js";
@@ -77,10 +76,7 @@ export class CartPoleEnv implements Env<Float32Array, number> {
   private stepsBeyondTerminated = -1;
 
   constructor(kwargs: CartPoleKwargs = {}) {
-    const kw = kwargs as Record<string, unknown>;
-    checkKnownKeys(NAME, kw, KWARGS);
-    const num = (key: string, fallback: number, opts: { positive?: boolean; min?: number }): number =>
-      checkNumber(`${NAME}.${key}`, kw[key] === undefined ? fallback : kw[key], opts);
+    const num = numericKwargs(NAME, kwargs, KWARGS);
     this.gravity = num("gravity", 9.8, { min: 0 });
     this.masscart = num("masscart", 1.0, { positive: true });
     this.masspole = num("masspole", 0.1, { positive: true });
@@ -88,9 +84,9 @@ export class CartPoleEnv implements Env<Float32Array, number> {
     this.forceMag = num("forceMag", 10.0, { min: 0 });
     this.tau = num("tau", 0.02, { positive: true });
     this.suttonBartoReward =
-      kw["suttonBartoReward"] === undefined
+      kwargs.suttonBartoReward === undefined
         ? false
-        : checkBoolean(`${NAME}.suttonBartoReward`, kw["suttonBartoReward"]);
+        : checkBoolean(`${NAME}.suttonBartoReward`, kwargs.suttonBartoReward);
     this.totalMass = this.masspole + this.masscart;
     this.polemassLength = this.masspole * this.length;
     // Twice the failure limits, so the observation on the failing step is still inside the space.

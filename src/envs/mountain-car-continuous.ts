@@ -18,13 +18,7 @@ import {
   readStartState,
   type StepResult,
 } from "../core/env.js";
-import {
-  checkKnownKeys,
-  checkNumber,
-  describeValue,
-  InvalidActionError,
-  ResetNeededError,
-} from "../core/errors.js";
+import { describeValue, InvalidActionError, numericKwargs, ResetNeededError } from "../core/errors.js";
 import { Rng } from "../core/rng.js";
 import { Box } from "../core/spaces.js";
 import {
@@ -68,10 +62,7 @@ export class MountainCarContinuousEnv implements Env<Float32Array, Float32Array>
   private hasState = false;
 
   constructor(kwargs: MountainCarContinuousKwargs = {}) {
-    const kw = kwargs as Record<string, unknown>;
-    checkKnownKeys(NAME, kw, KWARGS);
-    const num = (key: string, fallback: number, opts: { min?: number }): number =>
-      checkNumber(`${NAME}.${key}`, kw[key] === undefined ? fallback : kw[key], opts);
+    const num = numericKwargs(NAME, kwargs, KWARGS);
     this.power = num("power", 0.0015, { min: 0 });
     this.goalVelocity = num("goalVelocity", 0, {});
   }

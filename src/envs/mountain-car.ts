@@ -15,13 +15,7 @@ import {
   readStartState,
   type StepResult,
 } from "../core/env.js";
-import {
-  checkKnownKeys,
-  checkNumber,
-  describeValue,
-  InvalidActionError,
-  ResetNeededError,
-} from "../core/errors.js";
+import { describeValue, InvalidActionError, numericKwargs, ResetNeededError } from "../core/errors.js";
 import { Rng } from "../core/rng.js";
 import { Box, Discrete } from "../core/spaces.js";
 
@@ -62,10 +56,7 @@ export class MountainCarEnv implements Env<Float32Array, number> {
   private hasState = false;
 
   constructor(kwargs: MountainCarKwargs = {}) {
-    const kw = kwargs as Record<string, unknown>;
-    checkKnownKeys(NAME, kw, KWARGS);
-    const num = (key: string, fallback: number, opts: { min?: number }): number =>
-      checkNumber(`${NAME}.${key}`, kw[key] === undefined ? fallback : kw[key], opts);
+    const num = numericKwargs(NAME, kwargs, KWARGS);
     this.force = num("force", 0.001, { min: 0 });
     this.gravity = num("gravity", 0.0025, { min: 0 });
     this.goalVelocity = num("goalVelocity", 0, {});

@@ -17,13 +17,7 @@ import {
   readStartState,
   type StepResult,
 } from "../core/env.js";
-import {
-  checkKnownKeys,
-  checkNumber,
-  describeValue,
-  InvalidActionError,
-  ResetNeededError,
-} from "../core/errors.js";
+import { describeValue, InvalidActionError, numericKwargs, ResetNeededError } from "../core/errors.js";
 import { Rng } from "../core/rng.js";
 import { Box } from "../core/spaces.js";
 
@@ -69,10 +63,7 @@ export class PendulumEnv implements Env<Float32Array, Float32Array> {
   private hasState = false;
 
   constructor(kwargs: PendulumKwargs = {}) {
-    const kw = kwargs as Record<string, unknown>;
-    checkKnownKeys(NAME, kw, KWARGS);
-    const num = (key: string, fallback: number, opts: { positive?: boolean; min?: number }): number =>
-      checkNumber(`${NAME}.${key}`, kw[key] === undefined ? fallback : kw[key], opts);
+    const num = numericKwargs(NAME, kwargs, KWARGS);
     this.g = num("g", 10.0, { min: 0 });
     this.m = num("m", 1.0, { positive: true });
     this.l = num("l", 1.0, { positive: true });
