@@ -4,6 +4,7 @@
  */
 export * from "./core/env.js";
 export * from "./core/errors.js";
+export * from "./core/index.js";
 export * from "./core/policy.js";
 export { Rng } from "./core/rng.js";
 export * from "./core/spaces.js";

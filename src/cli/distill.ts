@@ -7,6 +7,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { describeSchema } from "../core/config.js";
 import { ConfigError, describeValue } from "../core/errors.js";
 import {
   DISTILL_METHODS,
@@ -18,7 +19,6 @@ import { distill } from "../distill/distill.js";
 import { formatSmall } from "../distill/loop.js";
 import type { DistillSummary } from "../distill/run-dir.js";
 import { checkHidden } from "../distill/student.js";
-import { describeSchema } from "../rl/config.js";
 import { type Command, type FlagSpecs, formatFlags, parseArgs } from "./args.js";
 
 const flags: FlagSpecs = {

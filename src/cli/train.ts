@@ -6,9 +6,9 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { describeSchema, parseAssignment } from "../core/config.js";
 import { ConfigError, describeValue } from "../core/errors.js";
 import { ALGORITHMS, isAlgoName } from "../rl/algos.js";
-import { describeSchema, parseAssignment } from "../rl/config.js";
 import { trainRun } from "../rl/run.js";
 import { type Command, type FlagSpecs, formatFlags, parseArgs } from "./args.js";
 

@@ -7,9 +7,10 @@
  * Schedules (`tau`, `alpha`, `beta`) are strings: a constant ("0.7") or "start:end:shape"
  * ("5:1:linear"), parsed by src/distill/schedules.ts, functions of training progress in [0, 1].
  */
+
+import { type ConfigOf, type ConfigSchema, parseAssignment, resolveConfig } from "../core/config.js";
 import { ConfigError, describeValue } from "../core/errors.js";
-import { type ConfigOf, type ConfigSchema, parseAssignment, resolveConfig } from "../rl/config.js";
-import { loadPreset } from "../rl/presets.js";
+import { loadPreset } from "../core/presets.js";
 import { PRIORITISATIONS } from "./buffer.js";
 import { COLLECTOR_MODES } from "./collect.js";
 import { getLoss } from "./losses/registry.js";

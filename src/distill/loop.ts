@@ -9,10 +9,11 @@
  *     stop at the step budget, or early when asked (Ctrl-C), leaving a loadable checkpoint
  *   }
  */
+
+import type { Logger } from "../core/logger.js";
 import type { Rng } from "../core/rng.js";
 import type { CompiledPolicy } from "../nn/fast.js";
 import type { ObsNormSpec, PolicySpec } from "../nn/spec.js";
-import type { Logger } from "../rl/logger.js";
 import type { DistillConfig } from "./config.js";
 import { type EnvFactory, evaluateReturns, measureSimilarity } from "./evaluation.js";
 import type { PolicyObjective } from "./objectives.js";

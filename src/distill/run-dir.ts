@@ -11,7 +11,7 @@
  */
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { ConsoleWriter, JsonlWriter, Logger, type LogWriter } from "../rl/logger.js";
+import { ConsoleWriter, JsonlWriter, Logger, type LogWriter } from "../core/logger.js";
 
 export interface EvalFigures {
   mean_return: number;

@@ -12,6 +12,7 @@
  */
 import { existsSync } from "node:fs";
 import { ConfigError } from "../core/errors.js";
+import { ConsoleWriter, Logger } from "../core/logger.js";
 import type { Action, ActionDistribution, ActOptions, DistributionPolicy } from "../core/policy.js";
 import { Rng } from "../core/rng.js";
 import { type AnySpace, Box, Discrete, flatSize } from "../core/spaces.js";
@@ -33,7 +34,6 @@ import {
   ProgressBar,
   type TrainableModel,
 } from "./callbacks.js";
-import { ConsoleWriter, Logger } from "./logger.js";
 import { VecNormalize } from "./normalize.js";
 import { VecEnvAdapter, type VecStep } from "./vec-env.js";
 

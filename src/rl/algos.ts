@@ -1,6 +1,7 @@
 /** The trainable algorithms by name (what `--algo` chooses), with their config schemas and loaders. */
+
+import type { ConfigSchema } from "../core/config.js";
 import type { Algorithm } from "./algorithm.js";
-import type { ConfigSchema } from "./config.js";
 import { DQN, DQN_SCHEMA } from "./dqn.js";
 import { PPO, PPO_SCHEMA } from "./ppo.js";
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { Logger, type LogRow } from "../core/logger.js";
 import type { Action } from "../core/policy.js";
 import {
   BaseCallback,
@@ -11,7 +12,6 @@ import {
   StopTrainingWhen,
   type TrainableModel,
 } from "./callbacks.js";
-import { Logger, type LogRow } from "./logger.js";
 import { registerRlTestEnvs } from "./testing-fakes.js";
 
 registerRlTestEnvs();

@@ -11,9 +11,9 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import type { Logger } from "../core/logger.js";
 import type { Policy } from "../core/policy.js";
 import { type EnvSource, type EvalResult, evaluatePolicy } from "../eval/evaluate.js";
-import type { Logger } from "./logger.js";
 
 /** What a callback may use of the model being trained. */
 export interface TrainableModel extends Policy {

@@ -2,13 +2,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { Logger, type LogRow } from "../core/logger.js";
 import { Rng } from "../core/rng.js";
 import { evaluatePolicy } from "../eval/evaluate.js";
 import { loadPolicy } from "../nn/checkpoint.js";
 import { compileSpec } from "../nn/fast.js";
 import { QNetwork, tf } from "../nn/index.js";
 import { DQN } from "./dqn.js";
-import { Logger, type LogRow } from "./logger.js";
 import { registerRlTestEnvs } from "./testing-fakes.js";
 
 registerRlTestEnvs();

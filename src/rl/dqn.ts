@@ -11,8 +11,11 @@
  * Acting uses a synchronous Float32Array forward of the online network (refreshed after every
  * gradient step); tfjs runs only the gradient steps.
  */
+
+import { type ConfigOf, type ConfigSchema, resolveConfig } from "../core/config.js";
 import { ArtifactError, ConfigError } from "../core/errors.js";
 import type { Action, ActionDistribution, ActOptions } from "../core/policy.js";
+import { linearSchedule } from "../core/schedules.js";
 import {
   adamStateFromTensors,
   adamStateToTensors,
@@ -26,7 +29,6 @@ import { Adam, type AdamState, clipInPlace, type TrainStepResult, trainStep } fr
 import type { FloatArray } from "../nn/params.js";
 import type { PolicySpec } from "../nn/spec.js";
 import { Algorithm, type CommonOptions, type EnvSetup, type SaveOptions } from "./algorithm.js";
-import { type ConfigOf, type ConfigSchema, resolveConfig } from "./config.js";
 import { dqnLoss, dqnLossGrad, tdTarget, tdTargetArray } from "./losses.js";
 import {
   type DenseStack,
@@ -38,7 +40,6 @@ import {
 } from "./mlp-grad.js";
 import { initialQWeights, type QInit, qLayers } from "./q-weights.js";
 import { type ReplayBatch, ReplayBuffer } from "./replay-buffer.js";
-import { linearSchedule } from "./schedules.js";
 
 /** DQN's hyperparameters; defaults are CleanRL's dqn.py (classic control). */
 export const DQN_SCHEMA = {

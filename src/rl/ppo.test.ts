@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../core/errors.js";
+import { Logger, type LogRow } from "../core/logger.js";
 import { Rng } from "../core/rng.js";
 import { evaluatePolicy } from "../eval/evaluate.js";
 import { loadPolicy } from "../nn/checkpoint.js";
@@ -14,7 +15,6 @@ import { compileSpec } from "../nn/fast.js";
 import { initBackend, tf } from "../nn/index.js";
 import { BaseCallback, type CallbackContext } from "./callbacks.js";
 import { categoricalLogProb, gaussianLogProb } from "./distributions.js";
-import { Logger, type LogRow } from "./logger.js";
 import { PPO } from "./ppo.js";
 import { registerRlTestEnvs } from "./testing-fakes.js";
 

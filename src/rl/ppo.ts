@@ -13,6 +13,8 @@
  * Acting uses a synchronous Float32Array forward over the N observations of the vector env;
  * tfjs runs only the gradient steps.
  */
+
+import { type ConfigOf, type ConfigSchema, resolveConfig } from "../core/config.js";
 import type { Action, ActionDistribution, ActOptions } from "../core/policy.js";
 import {
   adamStateFromTensors,
@@ -26,7 +28,6 @@ import { ActorCritic, initBackend, mlpLayers, tf } from "../nn/index.js";
 import { Adam, type AdamState, clipInPlace } from "../nn/optim.js";
 import type { DenseLayerSpec, PolicySpec } from "../nn/spec.js";
 import { Algorithm, type CommonOptions, type EnvSetup, type SaveOptions } from "./algorithm.js";
-import { type ConfigOf, type ConfigSchema, resolveConfig } from "./config.js";
 import { categoricalLogProb, sampleGaussian } from "./distributions.js";
 import { type PpoLossGrad, ppoLossGrad } from "./losses.js";
 import {

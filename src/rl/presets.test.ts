@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { checkPreset, loadPreset, readPresetTable } from "../core/presets.js";
 import { listEnvs } from "../envs/registry.js";
 import { ALGORITHMS } from "./algos.js";
-import { checkPreset, loadPreset, readPresetTable } from "./presets.js";
 
 const dir = mkdtempSync(join(tmpdir(), "rldistill-presets-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

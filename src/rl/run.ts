@@ -13,7 +13,10 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { resolveConfig } from "../core/config.js";
 import { ConfigError, describeValue } from "../core/errors.js";
+import { ConsoleWriter, CsvWriter, JsonlWriter, Logger, type LogWriter } from "../core/logger.js";
+import { loadPreset } from "../core/presets.js";
 import { evaluatePolicy } from "../eval/evaluate.js";
 import type { Algorithm } from "./algorithm.js";
 import { MODEL_EXTENSION } from "./algorithm.js";
@@ -26,9 +29,6 @@ import {
   StopTrainingOnRewardThreshold,
   StopTrainingWhen,
 } from "./callbacks.js";
-import { resolveConfig } from "./config.js";
-import { ConsoleWriter, CsvWriter, JsonlWriter, Logger, type LogWriter } from "./logger.js";
-import { loadPreset } from "./presets.js";
 
 export interface TrainRunOptions {
   /** "ppo" or "dqn". Taken from the run folder when resuming. */

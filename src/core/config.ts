@@ -6,7 +6,7 @@
  * the defaults and rejects unknown keys and bad values with a `ConfigError` that names the field
  * and what is allowed. `parseAssignment` turns a CLI `--set key=value` into a typed value.
  */
-import { ConfigError, describeValue } from "../core/errors.js";
+import { ConfigError, describeValue } from "./errors.js";
 
 export type FieldSpec =
   | {

@@ -7,8 +7,8 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { ConfigError, describeValue } from "../core/errors.js";
 import { type ConfigSchema, checkField } from "./config.js";
+import { ConfigError, describeValue } from "./errors.js";
 
 export interface Preset {
   /** Config fields (checked against the algorithm's schema). */

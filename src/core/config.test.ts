@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "../core/errors.js";
 import { type ConfigSchema, defaultsOf, parseAssignment, resolveConfig } from "./config.js";
+import { ConfigError } from "./errors.js";
 
 const schema = {
   learningRate: { type: "number", default: 2.5e-4, min: 0, exclusiveMin: true, help: "Adam step size" },
