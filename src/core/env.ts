@@ -54,6 +54,16 @@ export interface EnvSpec {
   kwargs: Record<string, unknown>;
 }
 
+/**
+ * One picture of an env, as Gymnasium's `render_mode="rgb_array"` gives it: `height` rows of
+ * `width` pixels, 3 bytes (R, G, B) per pixel, row-major from the top-left corner.
+ */
+export interface RgbFrame {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
 export interface Env<O = unknown, A = unknown> {
   readonly observationSpace: Space<O>;
   readonly actionSpace: Space<A>;
@@ -69,6 +79,8 @@ export interface Env<O = unknown, A = unknown> {
    * Wrappers forward it.
    */
   getState?(): number[];
+  /** A picture of the current state, where the env can draw itself. Wrappers forward it. */
+  render?(): RgbFrame;
 }
 
 /** A classic-control style env: Box observations, and a known internal state. */
@@ -114,6 +126,12 @@ export class Wrapper<O = unknown, A = unknown, InnerO = O, InnerA = A> implement
   getState(): number[] {
     const inner = this.env.getState;
     if (!inner) throw new TypeError(`${this.unwrapped.constructor.name} has no internal state to return`);
+    return inner.call(this.env);
+  }
+
+  render(): RgbFrame {
+    const inner = this.env.render;
+    if (!inner) throw new TypeError(`${this.unwrapped.constructor.name} cannot render`);
     return inner.call(this.env);
   }
 }
