@@ -10,8 +10,8 @@
 import { type ConfigOf, type ConfigSchema, resolveConfig } from "../core/config.js";
 import { ConfigError } from "../core/errors.js";
 import { loadPreset } from "../core/presets.js";
-import { ACTIVATIONS, OBJECTIVES, PRECISIONS, type SearchSpace, STUDENT_KINDS } from "./space.js";
 import { parseTarget, type Target } from "./rank.js";
+import { ACTIVATIONS, OBJECTIVES, PRECISIONS, type SearchSpace, STUDENT_KINDS } from "./space.js";
 
 export const SEARCH_SCHEMA = {
   env: { type: "string", default: "", help: "env id to distil on" },
@@ -29,8 +29,18 @@ export const SEARCH_SCHEMA = {
     default: "retention=0.99,agreement=0.97",
     help: "what the student must keep: retention ((G_s - G_random) / (G_t - G_random)) and greedy-action agreement (discrete actions only); per-env defaults in presets/search.json",
   },
-  kinds: { type: "string", default: "mlp", help: `student kinds, comma separated (${Object.keys(STUDENT_KINDS).join(", ")})` },
-  depths: { type: "integer[]", default: [1, 2], min: 1, minLength: 1, help: "numbers of hidden layers to try" },
+  kinds: {
+    type: "string",
+    default: "mlp",
+    help: `student kinds, comma separated (${Object.keys(STUDENT_KINDS).join(", ")})`,
+  },
+  depths: {
+    type: "integer[]",
+    default: [1, 2],
+    min: 1,
+    minLength: 1,
+    help: "numbers of hidden layers to try",
+  },
   widths: {
     type: "integer[]",
     default: [2, 4, 8, 16, 32, 64],
@@ -38,7 +48,11 @@ export const SEARCH_SCHEMA = {
     minLength: 1,
     help: "hidden widths to try (each layer draws one)",
   },
-  activations: { type: "string", default: "tanh,relu", help: `hidden activations to try (${ACTIVATIONS.join(", ")})` },
+  activations: {
+    type: "string",
+    default: "tanh,relu",
+    help: `hidden activations to try (${ACTIVATIONS.join(", ")})`,
+  },
   precisions: {
     type: "string",
     default: "float32,int8",
@@ -50,8 +64,18 @@ export const SEARCH_SCHEMA = {
     min: 0,
     help: "full distillation budget of a trial (env steps); 0 = the env's distill preset",
   },
-  minSteps: { type: "integer", default: 0, min: 0, help: "smallest budget a trial gets; 0 = maxSteps / eta^3" },
-  eta: { type: "integer", default: 3, min: 2, help: "successive halving keeps 1/eta of each rung and gives it eta times the budget" },
+  minSteps: {
+    type: "integer",
+    default: 0,
+    min: 0,
+    help: "smallest budget a trial gets; 0 = maxSteps / eta^3",
+  },
+  eta: {
+    type: "integer",
+    default: 3,
+    min: 2,
+    help: "successive halving keeps 1/eta of each rung and gives it eta times the budget",
+  },
   brackets: {
     type: "integer",
     default: 0,
@@ -59,9 +83,19 @@ export const SEARCH_SCHEMA = {
     help: "Hyperband brackets to run, most exploratory first; 0 = all (Hyperband), 1 = one successive-halving bracket",
   },
   trialEpisodes: { type: "integer", default: 20, min: 1, help: "episodes of each trial's final evaluation" },
-  similarityStates: { type: "integer", default: 2000, min: 1, help: "states on which each trial's agreement is measured" },
+  similarityStates: {
+    type: "integer",
+    default: 2000,
+    min: 1,
+    help: "states on which each trial's agreement is measured",
+  },
   confirmSeeds: { type: "integer", default: 3, min: 1, help: "seeds of the winner's confirmation runs" },
-  confirmEpisodes: { type: "integer", default: 100, min: 1, help: "episodes of each confirmation evaluation" },
+  confirmEpisodes: {
+    type: "integer",
+    default: 100,
+    min: 1,
+    help: "episodes of each confirmation evaluation",
+  },
   confirmCandidates: {
     type: "integer",
     default: 3,

@@ -29,7 +29,10 @@ export function parseTarget(text: string, field = "target"): Target {
     if (part.trim() === "") continue;
     const m = /^\s*([a-z_]+)\s*=\s*([-+0-9.eE]+)\s*$/.exec(part);
     if (!m)
-      throw new ConfigError(field, `expected metric=value pairs, e.g. retention=0.99,agreement=0.97; got "${text}"`);
+      throw new ConfigError(
+        field,
+        `expected metric=value pairs, e.g. retention=0.99,agreement=0.97; got "${text}"`,
+      );
     const name = m[1]!;
     if (!(TARGET_METRICS as readonly string[]).includes(name))
       throw new ConfigError(field, `unknown metric "${name}"; allowed: ${TARGET_METRICS.join(", ")}`);
@@ -38,7 +41,8 @@ export function parseTarget(text: string, field = "target"): Target {
       throw new ConfigError(field, `${name} must be a number in [0, 2], got ${m[2]}`);
     out[name as TargetMetric] = v;
   }
-  if (Object.keys(out).length === 0) throw new ConfigError(field, "give at least one metric, e.g. retention=0.99");
+  if (Object.keys(out).length === 0)
+    throw new ConfigError(field, "give at least one metric, e.g. retention=0.99");
   return out;
 }
 
@@ -74,7 +78,9 @@ export function nonDominatedFronts(points: ReadonlyArray<readonly [number, numbe
   const left = new Set(points.map((_, i) => i));
   const fronts: number[][] = [];
   while (left.size) {
-    const front = [...left].filter((i) => ![...left].some((j) => j !== i && dominates(points[j]!, points[i]!)));
+    const front = [...left].filter(
+      (i) => ![...left].some((j) => j !== i && dominates(points[j]!, points[i]!)),
+    );
     fronts.push(front);
     for (const i of front) left.delete(i);
   }

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { DistillSummary } from "../distill/run-dir.js";
 import type { TrialEngine } from "./queue/engine.js";
-import { writeAtomic, writeJsonAtomic, type SearchRunDir } from "./run-dir.js";
+import { type SearchRunDir, writeAtomic, writeJsonAtomic } from "./run-dir.js";
 import { type Candidate, type CandidateSizes, candidateId } from "./space.js";
 import type { TrialOutcome, TrialSpec } from "./trial.js";
 

@@ -30,7 +30,8 @@ export function hyperbandPlan(maxSteps: number, minSteps: number, eta: number, b
     throw new ConfigError("maxSteps", `expected an integer >= 1, got ${maxSteps}`);
   if (!(Number.isInteger(minSteps) && minSteps >= 1 && minSteps <= maxSteps))
     throw new ConfigError("minSteps", `expected an integer in [1, maxSteps = ${maxSteps}], got ${minSteps}`);
-  if (!(Number.isInteger(eta) && eta >= 2)) throw new ConfigError("eta", `expected an integer >= 2, got ${eta}`);
+  if (!(Number.isInteger(eta) && eta >= 2))
+    throw new ConfigError("eta", `expected an integer >= 2, got ${eta}`);
   const sMax = Math.floor(Math.log(maxSteps / minSteps) / Math.log(eta) + 1e-9);
   const count = brackets === 0 ? sMax + 1 : Math.min(brackets, sMax + 1);
   const plan: BracketPlan[] = [];

@@ -23,16 +23,16 @@
  */
 import { copyFileSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Box } from "../core/spaces.js";
 import { ConfigError } from "../core/errors.js";
 import { Rng } from "../core/rng.js";
+import type { Box } from "../core/spaces.js";
 import { resolveDistillConfig } from "../distill/config.js";
 import { SpecTeacher } from "../distill/teachers/spec-teacher.js";
 import { libraryVersion } from "../nn/checkpoint.js";
-import { type SearchConfig, resolveSearchConfig, spaceOf, targetOf } from "./config.js";
-import { type TrialEngine, TrialAborted, InlineEngine } from "./queue/engine.js";
+import { resolveSearchConfig, type SearchConfig, spaceOf, targetOf } from "./config.js";
+import { InlineEngine, TrialAborted, type TrialEngine } from "./queue/engine.js";
 import { ThreadEngine } from "./queue/threads.js";
-import { meetsTarget, paretoFront, rankTrials, type Target, formatTarget } from "./rank.js";
+import { formatTarget, meetsTarget, paretoFront, rankTrials, type Target } from "./rank.js";
 import { acquireLock, readJson, SearchRunDir } from "./run-dir.js";
 import { type TrialRecord, TrialRunner } from "./runner.js";
 import { hyperbandPlan, planSteps } from "./schedule.js";
@@ -42,9 +42,9 @@ import {
   checkSpace,
   distillFields,
   measureCandidateLatency,
+  type StudentIO,
   sampleCandidates,
   sizesOf,
-  type StudentIO,
 } from "./space.js";
 import { loadTrialTeacher, makeTrial, sha256, type TrialConfig, type TrialSpec } from "./trial.js";
 
@@ -76,7 +76,13 @@ export interface SearchSummary {
   teacher: { file: string; hash: string; params: number };
   objective: SearchConfig["objective"];
   target: string;
-  plan: { maxSteps: number; minSteps: number; eta: number; brackets: ReturnType<typeof hyperbandPlan>; steps: number };
+  plan: {
+    maxSteps: number;
+    minSteps: number;
+    eta: number;
+    brackets: ReturnType<typeof hyperbandPlan>;
+    steps: number;
+  };
   brackets: Array<{ s: number; rungs: Array<{ steps: number; keys: string[] }> }>;
   trials: TrialRecord[];
   /** Full-budget search trials on the Pareto front of size against each metric, by size. */
@@ -131,11 +137,16 @@ export async function search(given: Partial<SearchConfig>, opts: SearchOptions =
   } else {
     cfg = resolveSearchConfig(given);
     if (existsSync(join(cfg.out, "search.json")))
-      throw new ConfigError("out", `${cfg.out} already holds a search: continue it with --resume, or choose another --out`);
+      throw new ConfigError(
+        "out",
+        `${cfg.out} already holds a search: continue it with --resume, or choose another --out`,
+      );
   }
   const run = new SearchRunDir(cfg.out);
   const release = acquireLock(run.dir);
-  const engine = opts.engine ?? (opts.workers === 0 ? new InlineEngine() : new ThreadEngine({ workers: opts.workers ?? 1 }));
+  const engine =
+    opts.engine ??
+    (opts.workers === 0 ? new InlineEngine() : new ThreadEngine({ workers: opts.workers ?? 1 }));
   const onAbort = () => void engine.close();
   opts.signal?.addEventListener("abort", onAbort, { once: true });
   try {
@@ -143,7 +154,10 @@ export async function search(given: Partial<SearchConfig>, opts: SearchOptions =
     const teacherBytes = readFileSync(cfg.teacher);
     const teacherHash = sha256(teacherBytes);
     if (stored && stored.teacherHash !== teacherHash)
-      throw new ConfigError("teacher", `${cfg.teacher} changed since the search started (hash differs); resume with the same file`);
+      throw new ConfigError(
+        "teacher",
+        `${cfg.teacher} changed since the search started (hash differs); resume with the same file`,
+      );
     const teacher = await loadTrialTeacher(cfg.teacher, cfg.env, cfg.envKwargs);
     const io: StudentIO = {
       obsShape: [...((teacher.observationSpace as Box).shape ?? [teacher.obsSize])],
@@ -155,7 +169,10 @@ export async function search(given: Partial<SearchConfig>, opts: SearchOptions =
     teacher.dispose?.();
     const target = targetOf(cfg);
     if (target.agreement !== undefined && io.output === "mean")
-      throw new ConfigError("target", `agreement is measured for discrete actions only; ${cfg.env} has continuous actions (use retention=...)`);
+      throw new ConfigError(
+        "target",
+        `agreement is measured for discrete actions only; ${cfg.env} has continuous actions (use retention=...)`,
+      );
     const space = checkSpace(spaceOf(cfg), io);
     const teacherRef = { hash: teacherHash, name: cfg.teacher.split("/").pop()! };
     const base = resolveDistillConfig({
@@ -172,16 +189,31 @@ export async function search(given: Partial<SearchConfig>, opts: SearchOptions =
     run.writeJson("search.json", { version: libraryVersion(), config: cfg, teacherHash } satisfies Stored);
     await engine.provideTeacher(teacherRef, cfg.teacher);
 
-    const trialOf = (c: Candidate, steps: number, seed: number, role: TrialSpec["role"], episodes?: number): TrialSpec => {
+    const trialOf = (
+      c: Candidate,
+      steps: number,
+      seed: number,
+      role: TrialSpec["role"],
+      episodes?: number,
+    ): TrialSpec => {
       const full = resolveDistillConfig({
         ...base,
         ...distillFields(c),
         steps,
         seed,
-        ...(episodes ? { finalEpisodes: episodes, similarityStates: Math.max(cfg.similarityStates, 5000) } : {}),
+        ...(episodes
+          ? { finalEpisodes: episodes, similarityStates: Math.max(cfg.similarityStates, 5000) }
+          : {}),
       });
       const { teachers: _t, out: _o, ...config } = full;
-      return makeTrial({ role, candidate: c, env: cfg.env, envKwargs: cfg.envKwargs, teacher: teacherRef, config: config as TrialConfig });
+      return makeTrial({
+        role,
+        candidate: c,
+        env: cfg.env,
+        envKwargs: cfg.envKwargs,
+        teacher: teacherRef,
+        config: config as TrialConfig,
+      });
     };
     const latency = run.readJson<Record<string, number>>("latency.json") ?? {};
     const sizes = (c: Candidate): TrialRecord["sizes"] => {
@@ -193,7 +225,11 @@ export async function search(given: Partial<SearchConfig>, opts: SearchOptions =
       return s;
     };
     const sizeOf = (r: TrialRecord) =>
-      cfg.objective === "params" ? r.sizes.params : cfg.objective === "bytes" ? r.sizes.bytes : r.sizes.latencyUs!;
+      cfg.objective === "params"
+        ? r.sizes.params
+        : cfg.objective === "bytes"
+          ? r.sizes.bytes
+          : r.sizes.latencyUs!;
 
     print(
       `search on ${cfg.env}: teacher ${teacherRef.name} (${teacherParams} parameters), minimise ${cfg.objective} subject to ${formatTarget(target)}; ` +
@@ -221,7 +257,13 @@ export async function search(given: Partial<SearchConfig>, opts: SearchOptions =
         state[bi]!.rungs[i] = { steps: b.rungs[i]!.steps, keys: specs.map((s) => s.key) };
         saveState();
         const next = b.rungs[i + 1];
-        if (next) alive = rankTrials(recs.map((r) => ({ ...r, size: sizeOf(r) })), target).slice(0, next.n).map((r) => r.candidate);
+        if (next)
+          alive = rankTrials(
+            recs.map((r) => ({ ...r, size: sizeOf(r) })),
+            target,
+          )
+            .slice(0, next.n)
+            .map((r) => r.candidate);
       }
     };
     let interrupted = false;
@@ -230,8 +272,13 @@ export async function search(given: Partial<SearchConfig>, opts: SearchOptions =
     try {
       await Promise.all(plan.map((_, bi) => runBracket(bi)));
       // -- confirmation of the smallest passing candidates --------------------------------------------
-      const finals = [...runner.results.values()].filter((r) => r.role === "search" && r.steps === maxSteps && r.seed === cfg.seed);
-      const passing = rankTrials(finals.filter((r) => meetsTarget(r, target)).map((r) => ({ ...r, size: sizeOf(r) })), target);
+      const finals = [...runner.results.values()].filter(
+        (r) => r.role === "search" && r.steps === maxSteps && r.seed === cfg.seed,
+      );
+      const passing = rankTrials(
+        finals.filter((r) => meetsTarget(r, target)).map((r) => ({ ...r, size: sizeOf(r) })),
+        target,
+      );
       const seen = new Set<string>();
       for (const p of passing) {
         if (seen.has(p.id) || seen.size >= cfg.confirmCandidates) continue;
@@ -239,10 +286,15 @@ export async function search(given: Partial<SearchConfig>, opts: SearchOptions =
         const seeds = Array.from({ length: cfg.confirmSeeds }, (_, k) => cfg.seed + k);
         const specs = seeds.map((s) => trialOf(p.candidate, maxSteps, s, "confirm", cfg.confirmEpisodes));
         const recs = await Promise.all(specs.map((s) => runner.get(s, sizes(s.candidate))));
-        const m = { retention: mean(recs.map((r) => r.retention)), agreement: mean(recs.map((r) => r.agreement)) };
+        const m = {
+          retention: mean(recs.map((r) => r.retention)),
+          agreement: mean(recs.map((r) => r.agreement)),
+        };
         const passed = meetsTarget(m, target);
         confirmations.push({ id: p.id, keys: specs.map((s) => s.key), ...m, passed });
-        print(`confirmation of ${p.id} over ${seeds.length} seeds x ${cfg.confirmEpisodes} episodes: retention ${fmt(m.retention)}, agreement ${fmt(m.agreement)}: ${passed ? "passed" : "failed"}`);
+        print(
+          `confirmation of ${p.id} over ${seeds.length} seeds x ${cfg.confirmEpisodes} episodes: retention ${fmt(m.retention)}, agreement ${fmt(m.agreement)}: ${passed ? "passed" : "failed"}`,
+        );
         if (passed) {
           copyFileSync(run.path("trials", specs[0]!.key, "student.rldistill"), run.path("student.rldistill"));
           winner = {
@@ -264,7 +316,9 @@ export async function search(given: Partial<SearchConfig>, opts: SearchOptions =
     }
     if (cfg.objective === "latency") run.writeJson("latency.json", latency);
     const trials = [...runner.results.values()].sort((a, b) => (a.key < b.key ? -1 : 1));
-    const finals = trials.filter((r) => r.role === "search" && r.steps === maxSteps).map((r) => ({ ...r, size: sizeOf(r) }));
+    const finals = trials
+      .filter((r) => r.role === "search" && r.steps === maxSteps)
+      .map((r) => ({ ...r, size: sizeOf(r) }));
     const summary: SearchSummary = {
       kind: "search",
       version: libraryVersion(),

@@ -63,7 +63,12 @@ export interface StudentKind {
   layers(c: Candidate, io: StudentIO): LayerSpec[];
 }
 
-function denseStack(inSize: number, hidden: readonly number[], outSize: number, act: Activation): LayerSpec[] {
+function denseStack(
+  inSize: number,
+  hidden: readonly number[],
+  outSize: number,
+  act: Activation,
+): LayerSpec[] {
   const sizes = [inSize, ...hidden, outSize];
   return sizes.slice(1).map((out, i) => ({
     kind: "dense" as const,
@@ -113,7 +118,10 @@ export function checkSpace(space: SearchSpace, io: StudentIO): SearchSpace {
   for (const k of space.kinds) {
     const kind = STUDENT_KINDS[k];
     if (!kind)
-      throw new ConfigError("kinds", `unknown student kind "${k}"; allowed: ${Object.keys(STUDENT_KINDS).join(", ")}`);
+      throw new ConfigError(
+        "kinds",
+        `unknown student kind "${k}"; allowed: ${Object.keys(STUDENT_KINDS).join(", ")}`,
+      );
     const why = kind.unavailable(io);
     if (why) throw new ConfigError("kinds", `${k} students cannot be searched here: ${why}`);
   }

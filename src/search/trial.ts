@@ -112,7 +112,10 @@ export function checkTrialSpec(value: unknown): TrialSpec {
   const spec = v as unknown as TrialSpec;
   const { key: _key, ...rest } = spec;
   if (makeTrial(rest).key !== spec.key)
-    throw new ConfigError("trial.key", `does not match the trial's content (expected ${makeTrial(rest).key})`);
+    throw new ConfigError(
+      "trial.key",
+      `does not match the trial's content (expected ${makeTrial(rest).key})`,
+    );
   return spec;
 }
 
@@ -122,7 +125,11 @@ export function envFactory(env: string, kwargs: Record<string, number>): (index:
 }
 
 /** Loads a teacher file for trials on this env (checked against the env's spaces by distill()). */
-export async function loadTrialTeacher(path: string, env: string, kwargs: Record<string, number>): Promise<Teacher> {
+export async function loadTrialTeacher(
+  path: string,
+  env: string,
+  kwargs: Record<string, number>,
+): Promise<Teacher> {
   const probe = make(env, kwargs) as Env<unknown, unknown>;
   try {
     return await loadTeacher(path, { env: probe });

@@ -14,7 +14,13 @@
  */
 import { RlDistillError } from "../../core/errors.js";
 import type { Teacher } from "../../distill/teacher.js";
-import { executeTrial, loadTrialTeacher, type TeacherRef, type TrialOutcome, type TrialSpec } from "../trial.js";
+import {
+  executeTrial,
+  loadTrialTeacher,
+  type TeacherRef,
+  type TrialOutcome,
+  type TrialSpec,
+} from "../trial.js";
 
 export interface TrialEngine {
   /** "inline", "threads x2", "bullmq redis://..." (for the log). */
@@ -57,7 +63,9 @@ export class TeacherCache {
     if (!t) {
       const path = this.paths.get(spec.teacher.hash);
       if (!path)
-        return Promise.reject(new RlDistillError(`no file for teacher ${spec.teacher.name} (${spec.teacher.hash.slice(0, 12)})`));
+        return Promise.reject(
+          new RlDistillError(`no file for teacher ${spec.teacher.name} (${spec.teacher.hash.slice(0, 12)})`),
+        );
       t = loadTrialTeacher(path, spec.env, spec.envKwargs);
       this.loaded.set(id, t);
     }

@@ -12,7 +12,7 @@ import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { ConfigError, RlDistillError } from "../../core/errors.js";
 import type { TeacherRef, TrialOutcome, TrialSpec } from "../trial.js";
-import { type TrialEngine, TrialAborted } from "./engine.js";
+import { TrialAborted, type TrialEngine } from "./engine.js";
 
 /** Messages to a trial thread. */
 export type ToThread =
@@ -40,6 +40,11 @@ interface Slot {
 export interface ThreadEngineOptions {
   /** Threads (trials at once). Default 1. */
   workers?: number;
+  /**
+   * ES modules (paths or URLs) each thread imports before its first trial: to register custom envs
+   * (`register()` at import), since registrations made in this thread do not exist in the others.
+   */
+  modules?: string[];
 }
 
 /** Rebuilds an error that crossed a thread boundary, keeping rldistill's own errors recognisable. */
@@ -56,18 +61,22 @@ export class ThreadEngine implements TrialEngine {
   private readonly teachers = new Map<string, string>();
   private nextId = 1;
   private closed = false;
+  private readonly modules: string[];
 
   constructor(opts: ThreadEngineOptions = {}) {
     const n = opts.workers ?? 1;
-    if (!(Number.isInteger(n) && n >= 1)) throw new ConfigError("workers", `expected an integer >= 1, got ${n}`);
+    if (!(Number.isInteger(n) && n >= 1))
+      throw new ConfigError("workers", `expected an integer >= 1, got ${n}`);
+    this.modules = (opts.modules ?? []).map((m) => (/^[a-z]+:/i.test(m) ? m : pathToFileURL(m).href));
     for (let i = 0; i < n; i++) this.slots.push(this.spawn());
     this.description = `${n} worker thread${n === 1 ? "" : "s"}`;
   }
 
   private spawn(): Slot {
-    const worker = new Worker(bootstrapCode(), { eval: true });
+    const worker = new Worker(bootstrapCode(), { eval: true, workerData: { modules: this.modules } });
     const slot: Slot = { worker };
-    for (const [hash, path] of this.teachers) worker.postMessage({ type: "teacher", hash, path } satisfies ToThread);
+    for (const [hash, path] of this.teachers)
+      worker.postMessage({ type: "teacher", hash, path } satisfies ToThread);
     worker.on("message", (m: FromThread) => {
       const task = slot.task;
       if (!task || task.id !== m.id) return;
@@ -98,7 +107,8 @@ export class ThreadEngine implements TrialEngine {
 
   async provideTeacher(ref: TeacherRef, path: string): Promise<void> {
     this.teachers.set(ref.hash, path);
-    for (const s of this.slots) s.worker.postMessage({ type: "teacher", hash: ref.hash, path } satisfies ToThread);
+    for (const s of this.slots)
+      s.worker.postMessage({ type: "teacher", hash: ref.hash, path } satisfies ToThread);
   }
 
   run(spec: TrialSpec, dir: string): Promise<TrialOutcome> {
@@ -114,7 +124,12 @@ export class ThreadEngine implements TrialEngine {
       if (slot.task || this.waiting.length === 0 || this.closed) continue;
       const task = this.waiting.shift()!;
       slot.task = task;
-      slot.worker.postMessage({ type: "run", id: task.id, spec: task.spec, dir: task.dir } satisfies ToThread);
+      slot.worker.postMessage({
+        type: "run",
+        id: task.id,
+        spec: task.spec,
+        dir: task.dir,
+      } satisfies ToThread);
     }
   }
 
@@ -140,7 +155,9 @@ export class ThreadEngine implements TrialEngine {
  */
 function bootstrapCode(): string {
   const fromSource = import.meta.url.endsWith(".ts");
-  const entry = JSON.stringify(new URL(fromSource ? "./thread-entry.ts" : "./thread-entry.js", import.meta.url).href);
+  const entry = JSON.stringify(
+    new URL(fromSource ? "./thread-entry.ts" : "./thread-entry.js", import.meta.url).href,
+  );
   let load = `import(${entry})`;
   if (fromSource) {
     const tsxApi = JSON.stringify(pathToFileURL(tsxEsmApiPath()).href);
