@@ -32,7 +32,8 @@ export function hyperbandPlan(maxSteps: number, minSteps: number, eta: number, b
     throw new ConfigError("minSteps", `expected an integer in [1, maxSteps = ${maxSteps}], got ${minSteps}`);
   if (!(Number.isInteger(eta) && eta >= 2))
     throw new ConfigError("eta", `expected an integer >= 2, got ${eta}`);
-  const sMax = Math.floor(Math.log(maxSteps / minSteps) / Math.log(eta) + 1e-9);
+  // The tolerance lets a rounded minSteps (50000 / 27 = 1851.9 given as 1852) still count as eta^3.
+  const sMax = Math.floor(Math.log(maxSteps / minSteps) / Math.log(eta) + 1e-3);
   const count = brackets === 0 ? sMax + 1 : Math.min(brackets, sMax + 1);
   const plan: BracketPlan[] = [];
   for (let s = sMax; s > sMax - count; s--) {

@@ -116,7 +116,9 @@ describe("search", () => {
     const base = { ...TINY_SEARCH, teacher, out: join(dir, "x") };
     const run = (extra: object) => search({ ...base, ...extra }, { engine: new InlineEngine() });
     await expect(run({ target: "retention=0.9,speed=3" })).rejects.toThrow(/target: unknown metric "speed"/);
-    await expect(run({ kinds: "conv" })).rejects.toThrow(/conv students cannot be searched here: observations/);
+    await expect(run({ kinds: "conv" })).rejects.toThrow(
+      /conv students cannot be searched here: observations/,
+    );
     await expect(run({ objective: "flops" })).rejects.toThrow(/search.objective/);
     await expect(run({ widths: [0, 4] })).rejects.toThrow(/search.widths/);
     await expect(run({ distill: { student: [4] } })).rejects.toThrow(/distill.student: is set by the search/);

@@ -184,7 +184,7 @@ export async function search(given: Partial<SearchConfig>, opts: SearchOptions =
       similarityStates: cfg.similarityStates,
     });
     const maxSteps = cfg.maxSteps || base.steps;
-    const minSteps = cfg.minSteps || Math.max(1, Math.round(maxSteps / cfg.eta ** 3));
+    const minSteps = cfg.minSteps || Math.max(1, Math.floor(maxSteps / cfg.eta ** 3));
     const plan = hyperbandPlan(maxSteps, minSteps, cfg.eta, cfg.brackets);
     run.writeJson("search.json", { version: libraryVersion(), config: cfg, teacherHash } satisfies Stored);
     await engine.provideTeacher(teacherRef, cfg.teacher);

@@ -47,5 +47,12 @@ export const TINY_SEARCH = {
   confirmSeeds: 2,
   confirmEpisodes: 8,
   target: "retention=0.8,agreement=0.9",
-  distill: { numEnvs: 4, rolloutSteps: 25, batchSize: 64, learningRate: 3e-3, trainRatio: 0.25, evalEpisodes: 2 },
+  distill: {
+    numEnvs: 4,
+    rolloutSteps: 25,
+    batchSize: 64,
+    learningRate: 3e-3,
+    trainRatio: 0.25,
+    evalEpisodes: 2,
+  },
 };
