@@ -35,6 +35,7 @@ export {
   measureLatency,
   measureLatencyAsync,
 } from "./latency.js";
+export { type Recording, type RecordOptions, recordEpisodes } from "./record.js";
 export {
   defaultPerturbations,
   evaluateRobustness,
