@@ -20,6 +20,7 @@ export {
   listEnvs,
   type MakeOptions,
   make,
+  prepareEnv,
   RENDER_MODES,
   type RenderMode,
   register,
@@ -68,3 +69,23 @@ export {
 export { RunningMeanStd, type RunningMeanStdState } from "./wrappers/running-mean-std.js";
 export { StickyAction, type StickyActionArgs } from "./wrappers/sticky-action.js";
 export { TimeLimit } from "./wrappers/time-limit.js";
+export {
+  AntEnv,
+  type AntKwargs,
+  HalfCheetahEnv,
+  type HalfCheetahKwargs,
+  HopperEnv,
+  type HopperKwargs,
+  InvertedDoublePendulumEnv,
+  type InvertedDoublePendulumKwargs,
+  InvertedPendulumEnv,
+  type InvertedPendulumKwargs,
+  isMujocoLoaded,
+  loadMujoco,
+  MujocoEnv,
+  type PhysicsKwargs,
+  ReacherEnv,
+  type ReacherKwargs,
+  Walker2dEnv,
+  type Walker2dKwargs,
+} from "./mujoco/index.js";
