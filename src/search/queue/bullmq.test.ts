@@ -46,7 +46,7 @@ describe.skipIf(!haveRedis)("BullMQ engine on a real redis-server", () => {
   let teacher: string;
   let reference: SearchResult;
   let queues = 0;
-  const cfg = () => ({ ...TINY_SEARCH, teacher, seed: 2, brackets: 1 });
+  const cfg = () => ({ ...TINY_SEARCH, minSteps: 400, teacher, seed: 2, brackets: 1 });
 
   beforeAll(async () => {
     redis = await new TestRedis().start();
@@ -169,7 +169,7 @@ describe.skipIf(!haveRedis)("BullMQ engine on a real redis-server", () => {
     const coordinator = cli([
       "search", "--teacher", teacher, "--env", LINE_ENV, "--out", out, "--queue", redis.url, "--queue-name", q.name,
       "--module", LINE_WORLD_FILE, "--seed", "2", "--target", t.target, "--quiet", "--no-report",
-      "--set", `maxSteps=${t.maxSteps}`, "--set", `minSteps=${t.minSteps}`, "--set", `eta=${t.eta}`, "--set", "brackets=1",
+      "--set", `maxSteps=${t.maxSteps}`, "--set", "minSteps=400", "--set", `eta=${t.eta}`, "--set", "brackets=1",
       "--set", "depths=1", "--set", `widths=${t.widths.join(",")}`, "--set", `trialEpisodes=${t.trialEpisodes}`,
       "--set", `similarityStates=${t.similarityStates}`, "--set", `confirmSeeds=${t.confirmSeeds}`,
       "--set", `confirmEpisodes=${t.confirmEpisodes}`,
