@@ -45,7 +45,7 @@ describe("squashed Gaussian", () => {
       }
     }
     const means = squashedMean(out, 2, 2);
-    [0.5, -1, 2, 0.3].forEach((m, k) => expect(means[k]).toBeCloseTo(Math.tanh(m), 6));
+    for (const [k, m] of [0.5, -1, 2, 0.3].entries()) expect(means[k]).toBeCloseTo(Math.tanh(m), 6);
     // raw 0 is the middle of the log-std range: (-5 + 2) / 2.
     expect(Math.log(s.std[0]!)).toBeCloseTo(-1.5, 6);
   });
