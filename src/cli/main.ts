@@ -28,6 +28,10 @@ export const commands: Record<string, { summary: string; load: Loader }> = {
     summary: "distill one or more teachers into a small student policy",
     load: async () => (await import("./distill.js")).distillCommand,
   },
+  search: {
+    summary: "find the smallest student that meets a target (architecture search on workers or a queue)",
+    load: async () => (await import("./search.js")).searchCommand,
+  },
   eval: {
     summary: "evaluate a policy (and a teacher beside it): returns, agreement, latency, robustness",
     load: async () => (await import("./eval.js")).evalCommand,
