@@ -8,6 +8,7 @@ import { CartPoleEnv } from "./cartpole.js";
 import { registerMinAtarEnvs } from "./minatar/index.js";
 import { MountainCarEnv } from "./mountain-car.js";
 import { MountainCarContinuousEnv } from "./mountain-car-continuous.js";
+import { registerMujocoEnvs } from "./mujoco/register.js";
 import { PendulumEnv } from "./pendulum.js";
 import type { EnvRegistration } from "./registry.js";
 
@@ -47,4 +48,5 @@ export function registerBuiltinEnvs(register: (entry: EnvRegistration) => void):
     description: "Swing up and hold an inverted pendulum (continuous torque).",
   });
   registerMinAtarEnvs(register);
+  registerMujocoEnvs(register);
 }
