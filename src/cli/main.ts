@@ -44,6 +44,10 @@ export const commands: Record<string, { summary: string; load: Loader }> = {
     summary: "write an HTML report (with charts) and a Markdown summary of run folders",
     load: async () => (await import("./report.js")).reportCommand,
   },
+  import: {
+    summary: "convert an ONNX model, Stable-Baselines3 .zip or PyTorch state_dict into a checkpoint",
+    load: async () => (await import("./import.js")).importCommand,
+  },
   export: {
     summary: "export a policy to ONNX or a standalone JavaScript runtime (float32 or int8)",
     load: async () => (await import("./export.js")).exportCommand,
