@@ -18,7 +18,7 @@ import { distill } from "../distill/distill.js";
 import type { DistillSummary } from "../distill/run-dir.js";
 import type { Teacher } from "../distill/teacher.js";
 import { loadTeacher } from "../distill/teachers/load.js";
-import { make } from "../envs/registry.js";
+import { make, prepareEnv } from "../envs/registry.js";
 import { type Candidate, candidateId } from "./space.js";
 
 /** Bumped when the payload's meaning changes; workers refuse other protocols. */
@@ -130,6 +130,7 @@ export async function loadTrialTeacher(
   env: string,
   kwargs: Record<string, number>,
 ): Promise<Teacher> {
+  await prepareEnv(env);
   const probe = make(env, kwargs) as Env<unknown, unknown>;
   try {
     return await loadTeacher(path, { env: probe });
@@ -154,6 +155,7 @@ export async function executeTrial(
   opts: { shouldStop?: () => boolean; worker?: string } = {},
 ): Promise<TrialOutcome> {
   const t0 = performance.now();
+  await prepareEnv(spec.env); // engines that load asynchronously (MuJoCo) before make()
   const { summary } = await distill(
     { ...spec.config, teachers: [spec.teacher.name], out: dir },
     { teacher, makeEnv: envFactory(spec.env, spec.envKwargs), shouldStop: opts.shouldStop },
