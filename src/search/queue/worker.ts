@@ -17,7 +17,7 @@ import { UnrecoverableError, Worker } from "bullmq";
 import { RlDistillError } from "../../core/errors.js";
 import { libraryVersion } from "../../nn/checkpoint.js";
 import { writeAtomic } from "../run-dir.js";
-import { checkTrialSpec, sha256, TRIAL_PROTOCOL, type TrialOutcome, type TrialSpec } from "../trial.js";
+import { checkTrialSpec, sha256, TRIAL_PROTOCOL, type TrialOutcome } from "../trial.js";
 import {
   bullConnection,
   connect,
@@ -101,8 +101,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<QueueWor
     stop = r;
   });
 
-  const teacherPath = async (spec: TrialSpec): Promise<string> => {
-    const hash = spec.teacher.hash;
+  const teacherPath = async (hash: string): Promise<string> => {
     const known = local.get(hash);
     if (known) return known;
     const cached = join(cacheDir, "teachers", `${hash}.rldistill`);
@@ -129,13 +128,14 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<QueueWor
         throw refusal; // a normal failure: the job is retried by the other workers
       }
       const spec = data.spec;
-      const path = await teacherPath(spec);
-      await threads.provideTeacher(spec.teacher, path);
+      for (const ref of [spec.teacher, ...(spec.tasks ?? []).map((t) => t.teacher)])
+        await threads.provideTeacher(ref, await teacherPath(ref.hash));
       const dir = join(cacheDir, "trials", spec.key);
       rmSync(dir, { recursive: true, force: true });
       const t0 = performance.now();
       const out = await threads.run(spec, dir);
-      out.studentBase64 = readFileSync(join(dir, "student.rldistill")).toString("base64");
+      // Federated updates and evaluations carry their result in the outcome; search trials send the student.
+      if (out.summary) out.studentBase64 = readFileSync(join(dir, "student.rldistill")).toString("base64");
       rmSync(dir, { recursive: true, force: true });
       result.processed++;
       print(
