@@ -92,7 +92,13 @@ function removeEqual(list: Entity[], e: Entity, fields: number): void {
 }
 
 /** Slots of each list in the state vector (measured maxima with a margin; see the README). */
-export const SEAQUEST_SLOTS = { friendlyBullets: 2, enemyBullets: 16, fish: 20, subs: 16, divers: 4 } as const;
+export const SEAQUEST_SLOTS = {
+  friendlyBullets: 2,
+  enemyBullets: 16,
+  fish: 20,
+  subs: 16,
+  divers: 4,
+} as const;
 
 /**
  * State vector: the player and the counters, then per list a count (its true length) and a fixed
