@@ -141,7 +141,7 @@ export async function distill(
   const print = opts.print ?? (() => {});
   const factory = DISTILLERS[cfg.method as DistillMethod];
   await initBackend();
-  await prepareEnv(cfg.env);
+  if (!opts.makeEnv) await prepareEnv(cfg.env);
   const makeEnv: EnvFactory = opts.makeEnv ?? (() => make(cfg.env));
   const probe = makeEnv(0) as Env<unknown, unknown>;
   const ownsTeacher = !opts.teacher;
