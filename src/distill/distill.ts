@@ -142,7 +142,8 @@ export async function distill(
   const print = opts.print ?? (() => {});
   const factory = DISTILLERS[cfg.method as DistillMethod];
   await initBackend();
-  await prepareEnv(cfg.env);
+  // A caller's makeEnv (fakes in tests) builds its own envs; only ids made here need preparing.
+  if (!opts.makeEnv) await prepareEnv(cfg.env);
   const makeEnv: EnvFactory = opts.makeEnv ?? (() => make(cfg.env));
   const probe = makeEnv(0) as Env<unknown, unknown>;
   const ownsTeacher = !opts.teacher;
@@ -271,7 +272,7 @@ export async function distill(
     checkpoints: loop.checkpoints,
   };
   run.writeJson("summary.json", summary);
-  const headline = writeRunHeadline(run, {
+  const { headline, videos } = writeRunHeadline(run, {
     teacher,
     student: spec,
     env: makeEnv,
@@ -288,6 +289,6 @@ export async function distill(
       `retention ${summary.retention?.toFixed(3) ?? "n/a"}, ${studentParams} vs ${teacher.params} parameters` +
       (sim.agreement === null ? "" : `, agreement ${(100 * sim.agreement).toFixed(1)}%`),
   );
-  print(formatHeadline(headline));
+  print(formatHeadline(headline, videos));
   return { config: cfg, summary, runDir: run.dir, studentSpec: spec, studentFile };
 }

@@ -105,6 +105,9 @@ export function envCanRender(env: EnvSource, kwargs: Record<string, unknown> = {
   }
 }
 
+/** The index of the GIFs `writePolicyVideos` wrote into a folder. */
+export const VIDEOS_FILE = "videos.json";
+
 /** One written GIF of one policy. */
 export interface PolicyVideo {
   /** File name inside the folder it was written to. */
@@ -113,21 +116,29 @@ export interface PolicyVideo {
   frames: number;
   width: number;
   height: number;
-  /** Return and length of the recorded episode(s). */
+  /** Return and length of each recorded episode. */
   returns: number[];
   lengths: number[];
 }
 
+/** videos.json. */
 export interface PolicyVideos {
+  /** Seed of the recorded episodes (the same for every policy). */
+  seed: number;
   videos: Record<string, PolicyVideo>;
-  /** Why no GIF was written (the env cannot render), else null. */
+  /** Why no GIF was written (video off, an env that cannot render), else null. */
   skipped: string | null;
+}
+
+/** Writes videos.json into `dir` (the report reads it to place and caption the GIFs). */
+export function writeVideosIndex(dir: string, index: PolicyVideos): void {
+  writeFileSync(join(dir, VIDEOS_FILE), `${JSON.stringify(index, null, 2)}\n`);
 }
 
 /**
  * Records every policy on the same episodes (same seed) and writes `<dir>/<name>.gif` for each,
- * e.g. teacher.gif and student.gif side by side in a report. An env that cannot render writes
- * nothing and says why in `skipped`.
+ * e.g. teacher.gif and student.gif side by side in a report, and videos.json listing them. An env
+ * that cannot render writes no GIF, and videos.json says why.
  */
 export function writePolicyVideos(
   policies: Record<string, Policy>,
@@ -135,25 +146,30 @@ export function writePolicyVideos(
   dir: string,
   opts: Omit<RecordOptions, "path"> = {},
 ): PolicyVideos {
-  if (!envCanRender(env, opts.kwargs)) {
-    const id = typeof env === "string" ? env : "the env";
-    return { videos: {}, skipped: `${id} cannot render (no render()), so no GIF was written` };
-  }
-  const videos: Record<string, PolicyVideo> = {};
-  for (const [name, policy] of Object.entries(policies)) {
+  const seed = opts.seed ?? 0;
+  for (const name of Object.keys(policies)) {
     if (!/^[A-Za-z0-9_-]+$/.test(name))
       throw new ConfigError("policies", `"${name}" cannot name a file: use letters, digits, _ and -`);
-    const file = `${name}.gif`;
-    const rec = recordEpisodes(policy, env, { ...opts, path: join(dir, file) });
-    videos[name] = {
-      file,
-      bytes: rec.gif.length,
-      frames: rec.frames,
-      width: rec.width,
-      height: rec.height,
-      returns: rec.episodes.map((e) => e.return),
-      lengths: rec.episodes.map((e) => e.length),
-    };
   }
-  return { videos, skipped: null };
+  const index: PolicyVideos = { seed, videos: {}, skipped: null };
+  if (!envCanRender(env, opts.kwargs)) {
+    const id = typeof env === "string" ? env : "the env";
+    index.skipped = `${id} cannot render (no render()), so no GIF was written`;
+  } else {
+    for (const [name, policy] of Object.entries(policies)) {
+      const file = `${name}.gif`;
+      const rec = recordEpisodes(policy, env, { ...opts, seed, path: join(dir, file) });
+      index.videos[name] = {
+        file,
+        bytes: rec.gif.length,
+        frames: rec.frames,
+        width: rec.width,
+        height: rec.height,
+        returns: rec.episodes.map((e) => e.return),
+        lengths: rec.episodes.map((e) => e.length),
+      };
+    }
+  }
+  writeVideosIndex(dir, index);
+  return index;
 }
