@@ -17,7 +17,7 @@ import { ConfigError } from "../core/errors.js";
 import { type CompiledPolicy, compileSpec } from "../nn/fast.js";
 import type { PolicySpec } from "../nn/spec.js";
 import type { EnvSource } from "./evaluate.js";
-import { efficiencyOf, measureActLatencies } from "./latency.js";
+import { efficiencyOf, type Latency, measureActLatencies } from "./latency.js";
 import { collectStates } from "./similarity.js";
 
 export interface HeadlineOptions {
@@ -40,8 +40,9 @@ export interface PolicyCost {
   bytes_float32: number | null;
   /** Estimated int8 size (weights 1 byte, scales and biases float32; see efficiencyOf). */
   bytes_int8: number | null;
-  /** Median act() latency, microseconds; null when not timed. */
+  /** Median and 99th-percentile act() latency, microseconds; null when not timed. */
   p50_us: number | null;
+  p99_us: number | null;
 }
 
 /** headline.json's measured part (a distillation run adds retention, agreement and videos). */
@@ -57,14 +58,15 @@ export interface Headline {
 
 export const HEADLINE_LATENCY_PATH = "compileSpec act(), batch 1, acting network only";
 
-function costOf(spec: PolicySpec, p50: number | null): PolicyCost {
+function costOf(spec: PolicySpec, lat: Latency): PolicyCost {
   const e = efficiencyOf(spec, { int8: true });
   return {
     params: e.params,
     flops_per_action: e.flopsPerAction,
     bytes_float32: e.bytesFloat32,
     bytes_int8: e.bytesInt8,
-    p50_us: p50,
+    p50_us: lat.p50Us,
+    p99_us: lat.p99Us,
   };
 }
 
@@ -96,15 +98,16 @@ export function measureHeadline(
   const policies: Record<string, CompiledPolicy> = { student: studentPolicy };
   if (teacherSpec) policies.teacher = compileSpec(teacherSpec);
   const lat = measureActLatencies(policies, states.obs, states.obsSize, { warmup, iterations });
-  const s = costOf(student, lat.student!.p50Us);
+  const s = costOf(student, lat.student!);
   const t: PolicyCost = teacherSpec
-    ? costOf(teacherSpec, lat.teacher!.p50Us)
+    ? costOf(teacherSpec, lat.teacher!)
     : {
         params: teacherParams,
         flops_per_action: null,
         bytes_float32: 4 * teacherParams,
         bytes_int8: null,
         p50_us: null,
+        p99_us: null,
       };
   return {
     teacher: t,
