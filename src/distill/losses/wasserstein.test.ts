@@ -1,5 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
+import { policyObjective } from "../objectives.js";
+import type { Student } from "../student.js";
 import { getLoss } from "./registry.js";
 import { BACKENDS, finiteDiff, maxRelErr, mean64, rows, tfGrad, useBackend, value } from "./testkit.js";
 import { gaussianW2Loss, meanMseLoss } from "./wasserstein.js";
@@ -104,5 +106,39 @@ describe.each(BACKENDS)("Gaussian W2 and mean MSE on %s", (backend) => {
       /studentLogStd.*gaussian-w2/,
     );
     expect(getLoss("mean-mse").inputs).toEqual(["studentMean", "teacherMean"]);
+  });
+});
+
+describe("as a distillation objective for Gaussian teachers", () => {
+  it("gaussian-w2 uses the student's log std; mean-mse the means only", () => {
+    const student = { logStdRows: (n: number) => tf.fill([n, 2], Math.log(2)) } as unknown as Student;
+    const out = tf.tensor2d([
+      [0, 0],
+      [1, 1],
+    ]);
+    const teacherOut = tf.tensor2d([
+      [1, 0],
+      [1, 1],
+    ]);
+    const teacherLogStd = tf.zeros([2, 2]);
+    const w2 = policyObjective("gaussian-w2", "gaussian")(
+      student,
+      out as tf.Tensor2D,
+      { teacherOut, teacherLogStd } as never,
+      1,
+    );
+    // rows: (1 + 1 + 1) and (0 + 1 + 1): std 2 vs 1 costs 1 per dimension.
+    expect(value(w2.loss)).toBeCloseTo(2.5, 5);
+    const mse = policyObjective("mean-mse", "gaussian")(
+      student,
+      out as tf.Tensor2D,
+      { teacherOut } as never,
+      1,
+    );
+    expect(value(mse.loss)).toBeCloseTo(0.25, 6);
+    expect(() =>
+      policyObjective("gaussian-w2", "gaussian")(student, out as tf.Tensor2D, { teacherOut } as never, 1),
+    ).toThrow(/gaussian-w2 needs a teacher with a log std/);
+    expect(() => policyObjective("mean-mse", "logits")).toThrow(/does not compare action outputs/);
   });
 });
