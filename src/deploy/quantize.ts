@@ -118,7 +118,7 @@ export function quantizeSymmetric(
   const q = new Int16Array(values.length);
   for (let i = 0, c = 0, k = 0; i < values.length; i++) {
     const r = roundHalfToEven(Math.fround(values[i]! / scale[c]!));
-    q[i] = r > qmax ? qmax : r < -qmax ? -qmax : r;
+    q[i] = Math.min(qmax, Math.max(-qmax, r));
     if (++k === stride) {
       k = 0;
       if (++c === channels) c = 0;
