@@ -28,6 +28,7 @@ import {
   figures,
   measureSimilarity,
 } from "./evaluation.js";
+import { formatHeadline, writeRunHeadline } from "./headline.js";
 import { type DistillContext, type Distiller, type DistillerFactory, runLoop } from "./loop.js";
 import { dqnDistiller } from "./methods/dqn.js";
 import { featureDistiller } from "./methods/feature.js";
@@ -287,6 +288,14 @@ export async function distill(
     checkpoints: loop.checkpoints,
   };
   run.writeJson("summary.json", summary);
+  const { headline, videos } = writeRunHeadline(run, {
+    teacher,
+    student: spec,
+    env: makeEnv,
+    seed: finalSeed,
+    summary,
+    video: cfg.video,
+  });
   logger.close();
   const studentParams = distiller.student.params;
   distiller.dispose();
@@ -296,5 +305,6 @@ export async function distill(
       `retention ${summary.retention?.toFixed(3) ?? "n/a"}, ${studentParams} vs ${teacher.params} parameters` +
       (sim.agreement === null ? "" : `, agreement ${(100 * sim.agreement).toFixed(1)}%`),
   );
+  print(formatHeadline(headline, videos));
   return { config: cfg, summary, runDir: run.dir, studentSpec: spec, studentFile };
 }
