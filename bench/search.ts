@@ -12,6 +12,10 @@
  *    threads and 2 BullMQ queue workers (a redis-server started here on a loopback port); prints
  *    the wall time of each, its ratio to 1 thread, and whether trials and winner are identical.
  *
+ * 3. Federated: CartPole-v1 clients with different pole lengths and masses (local PPO teachers trained
+ *    here), FedAvg over --fed-rounds rounds against centralised distillation on the pooled variants;
+ *    prints the per-client table and the federated / centralised ratio of mean retention.
+ *
  * The machine is shared: the load average is printed with every figure. Run folders go to --out
  * (default runs/bench-search).
  */
@@ -163,5 +167,64 @@ async function engines(): Promise<void> {
   }
 }
 
+async function federatedBench(): Promise<void> {
+  const { federated } = await import("../src/search/federated/federated.js");
+  const rounds = Number(arg("fed-rounds", "10"));
+  const clients = [
+    { length: 0.3, masspole: 0.1 },
+    { length: 0.5, masspole: 0.2 },
+    { length: 0.8, masspole: 0.05 },
+  ];
+  const engine = new ThreadEngine({ workers: WORKERS });
+  const t0 = performance.now();
+  const { summary: s } = await federated(
+    {
+      env: "CartPole-v1",
+      seed: SEED,
+      rounds,
+      localSteps: Number(arg("fed-local-steps", "4096")),
+      student: [16, 16],
+      teacherSteps: Number(arg("fed-teacher-steps", "60000")),
+      clients: clients.map((envKwargs) => ({ envKwargs })),
+      out: join(OUT, `federated-s${SEED}-${stamp}`),
+    },
+    { engine, print: (l) => console.error(l) },
+  );
+  await engine.close();
+  console.log(
+    `\n## Federated (FedAvg, ${rounds} rounds, 3 CartPole-v1 clients, 16-16 student) vs centralised on the pooled variants\n`,
+  );
+  console.log(
+    row([
+      "client",
+      "kwargs",
+      "local teacher return",
+      "federated return",
+      "federated retention",
+      "agreement",
+      "centralised retention",
+      "centralised agreement",
+    ]),
+  );
+  console.log(row(Array(8).fill("---")));
+  for (const c of s.clients)
+    console.log(
+      row([
+        c.client,
+        JSON.stringify(c.envKwargs),
+        c.federated.teacher_return.toFixed(1),
+        c.federated.student_return.toFixed(1),
+        c.federated.retention?.toFixed(3) ?? "-",
+        c.federated.agreement?.toFixed(3) ?? "-",
+        c.centralised?.retention?.toFixed(3) ?? "-",
+        c.centralised?.agreement?.toFixed(3) ?? "-",
+      ]),
+    );
+  console.log(
+    `\nmean retention: federated ${s.meanRetention.federated?.toFixed(3)}, centralised ${s.meanRetention.centralised?.toFixed(3)}; ratio ${s.ratio?.toFixed(3)} (goal >= 0.95); ${((performance.now() - t0) / 1000).toFixed(0)} s, load ${load()}`,
+  );
+}
+
 if (!flag("skip-smallest")) await smallest();
 if (!flag("skip-engines")) await engines();
+if (!flag("skip-federated")) await federatedBench();
