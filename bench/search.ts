@@ -3,7 +3,8 @@
  *
  *   npx tsx bench/search.ts [--envs CartPole-v1,Acrobot-v1,Pendulum-v1] [--seed 1] [--brackets 2]
  *                           [--workers 2] [--out DIR] [--skip-smallest] [--skip-engines]
- *                           [--engine-env CartPole-v1] [--engine-steps 8000]
+ *                           [--engine-env CartPole-v1] [--engine-steps 8000] [--engine-min-steps 0]
+ *                           [--skip-federated] [--fed-rounds 10] [--fed-local-steps 4096] [--fed-teacher-steps 60000]
  *
  * 1. Smallest student: `search()` on each env with its shipped teacher (models/<env>-ppo), the env's
  *    default target (presets/search.json) and the distill preset's budget as the full budget; prints
@@ -39,6 +40,7 @@ const WORKERS = Number(arg("workers", "2"));
 const OUT = arg("out", "runs/bench-search");
 const ENGINE_ENV = arg("engine-env", "CartPole-v1");
 const ENGINE_STEPS = Number(arg("engine-steps", "8000"));
+const ENGINE_MIN_STEPS = Number(arg("engine-min-steps", "0"));
 const stamp = `${Date.now()}`;
 
 const TEACHERS: Record<string, string> = {
@@ -111,12 +113,13 @@ async function engines(): Promise<void> {
     teacher: TEACHERS[ENGINE_ENV]!,
     seed: SEED,
     maxSteps: ENGINE_STEPS,
+    minSteps: ENGINE_MIN_STEPS,
     brackets: 1,
     confirmSeeds: 2,
     confirmEpisodes: 30,
   };
   console.log(
-    `\n## Wall time by engine (${ENGINE_ENV}, full budget ${ENGINE_STEPS} steps, 1 bracket, seed ${SEED})\n`,
+    `\n## Wall time by engine (${ENGINE_ENV}, budgets ${ENGINE_MIN_STEPS || "max/27"}..${ENGINE_STEPS} steps, 1 bracket, seed ${SEED})\n`,
   );
   console.log(row(["engine", "trials", "wall (s)", "vs 1 thread", "same trials and winner", "load 1/5/15"]));
   console.log(row(Array(6).fill("---")));
