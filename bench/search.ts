@@ -19,6 +19,36 @@
  *
  * The machine is shared: the load average is printed with every figure. Run folders go to --out
  * (default runs/bench-search).
+ *
+ * Measured (2-core machine shared with other engineers' jobs, Node 20.20, load averages in the rows):
+ *
+ * `npx tsx bench/search.ts --skip-engines --skip-federated --brackets 1 --workers 1` (full budget =
+ * the distill preset's 50k steps; the most exploratory Hyperband bracket only: 27 candidates at 1.85k
+ * steps, 9 at 5.6k, 3 at 16.7k, 1 at 50k, then 3 confirmation seeds x 100 episodes):
+ *
+ * | env | target | confirmed winner | params | share of teacher | retention | agreement | trials | wall (s) | load |
+ * | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+ * | CartPole-v1 | retention=0.99,agreement=0.97 | mlp-32x4-tanh-int8 | 302 | 1/224 (of 67,586) | 1.000 | 99.8% | 43 | 1497 | 14-17 |
+ * | Acrobot-v1 | retention=0.99,agreement=0.97 | mlp-2-tanh-int8 | 23 | 1/2972 (of 68,355) | 1.007 | 99.4% | 43 | 287 | 10-16 |
+ * | Pendulum-v1 | retention=0.99 | mlp-4x8-tanh-int8 | 66 | 1/1016 (of 67,074) | 0.993 | - | 43 | 226 | 9-14 |
+ *
+ * `npx tsx bench/search.ts --skip-smallest --skip-federated --engine-steps 6000 --engine-min-steps 667`
+ * (CartPole-v1, 15 trials): 1 thread 123.6 s; 2 threads 94.7 s (0.77x); 2 BullMQ workers on a
+ * loopback redis-server 84.4 s (0.68x; 9 + 6 trials); identical trials and winner on all three
+ * (load 7-8). An earlier run with 42 trials (--engine-steps 8000) under load 16-19: 612 s, 434 s
+ * (0.71x), 806 s (1.32x, overlapping a full test-suite run); identical trials and winner.
+ *
+ * `npx tsx bench/search.ts --skip-smallest --skip-engines --workers 2` (3 CartPole-v1 clients with
+ * local PPO teachers of 60k steps, 10 rounds x 4096 local steps, 16-16 student):
+ *
+ * | client | kwargs | teacher return | federated retention | agreement | centralised retention | agreement |
+ * | --- | --- | --- | --- | --- | --- | --- |
+ * | 0 | length 0.3, masspole 0.1 | 392.0 | 0.952 | 0.986 | 0.965 | 0.979 |
+ * | 1 | length 0.5, masspole 0.2 | 381.5 | 1.113 | 0.939 | 1.056 | 0.956 |
+ * | 2 | length 0.8, masspole 0.05 | 397.4 | 1.073 | 0.829 | 1.050 | 0.858 |
+ *
+ * Mean retention: federated 1.046, centralised 1.024: federated / centralised = 1.022 (goal >= 0.95);
+ * 618 s, load 9-13.
  */
 import { loadavg } from "node:os";
 import { join } from "node:path";
