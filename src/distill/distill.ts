@@ -15,7 +15,7 @@ import type { Env } from "../core/env.js";
 import { Rng } from "../core/rng.js";
 import { spaceFromJSON } from "../core/spaces.js";
 import { make, prepareEnv } from "../envs/registry.js";
-import { initBackend } from "../nn/backend.js";
+import { initBackend, tf } from "../nn/backend.js";
 import { savePolicy } from "../nn/checkpoint.js";
 import { compileSpec } from "../nn/fast.js";
 import type { PolicySpec } from "../nn/spec.js";
@@ -63,6 +63,16 @@ export interface DistillOptions {
   print?: (line: string) => void;
   /** Polled between rounds: true stops early (the CLI sets it on Ctrl-C); the run is still saved. */
   shouldStop?: () => boolean;
+  /**
+   * Weights the student starts from instead of its seeded initialisation (same architecture), e.g.
+   * the global model of a federated round (src/search/federated).
+   */
+  initialStudent?: Pick<PolicySpec, "layers" | "logStd">;
+  /**
+   * Task id of training env `index` (multi-task distillation: a routing teacher answers each row by
+   * its env's task). Default: no task ids.
+   */
+  envTask?: (index: number) => number;
 }
 
 export interface DistillResult {
@@ -185,6 +195,7 @@ export async function distill(
   const obsNorm = teacher.obsNorm ?? (teacher instanceof SpecTeacher ? teacher.spec.obsNorm : undefined);
   const ctx: DistillContext = {
     cfg,
+    taskIds: opts.envTask ? Array.from({ length: cfg.numEnvs }, (_, i) => opts.envTask!(i)) : undefined,
     teacher,
     makeEnv,
     rng: root.spawn(1),
@@ -207,6 +218,11 @@ export async function distill(
       }),
   };
   const distiller: Distiller = factory(ctx);
+  if (opts.initialStudent) {
+    distiller.student.net.loadWeights(opts.initialStudent.layers);
+    if (opts.initialStudent.logStd && distiller.student.logStd)
+      tf.tidy(() => distiller.student.logStd!.assign(tf.tensor1d(opts.initialStudent!.logStd!)));
+  }
   const deployed = (d: Distiller) => {
     const spec = d.deployedSpec?.() ?? d.student.toSpec();
     return { spec, policy: compileSpec(spec) };
