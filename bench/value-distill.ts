@@ -12,7 +12,7 @@ import { prepareEnv } from "../src/envs/registry.js";
 import { evaluatePolicy } from "../src/eval/evaluate.js";
 import { loadPolicy } from "../src/nn/checkpoint.js";
 import { compileSpec } from "../src/nn/fast.js";
-import { EvalCallback } from "../src/rl/callbacks.js";
+import { EvalCallback, StopTrainingOnRewardThreshold } from "../src/rl/callbacks.js";
 import { SAC } from "../src/rl/sac.js";
 
 function arg(name: string, fallback?: string): string {
@@ -56,7 +56,13 @@ for (const seed of seeds) {
       logInterval: 1e9,
       ...(c > 0 ? { teacherCritic: teacher, valueDistillCoef: c } : {}),
     });
-    const cb = new EvalCallback({ evalFreq, nEvalEpisodes: 5, seed: 10_000 + seed });
+    // Training stops at the first evaluation that reaches the target: that step is the figure.
+    const cb = new EvalCallback({
+      evalFreq,
+      nEvalEpisodes: 5,
+      seed: 10_000 + seed,
+      callbackOnNewBest: new StopTrainingOnRewardThreshold({ rewardThreshold: target }),
+    });
     const t0 = performance.now();
     await model.learn({ totalTimesteps: steps, callbacks: [cb] });
     const hit = cb.evaluations.find((e) => e.result.meanReturn >= target);
