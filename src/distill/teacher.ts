@@ -16,7 +16,7 @@ import type { Env } from "../core/env.js";
 import { ConfigError } from "../core/errors.js";
 import type { Action, ActionDistribution, ActOptions, DistributionPolicy } from "../core/policy.js";
 import { type AnySpace, Box, Discrete, type Space, spacesEqual } from "../core/spaces.js";
-import { argmaxRows, entropyRows, qGapRows, sampleRow, softmaxRows } from "./probs.js";
+import { argmaxRows, entropyRows, qGapRows, sampleRow, softmaxRows } from "../nn/distributions.js";
 
 /** What the teacher's main output means. */
 export type TeacherKind = "logits" | "q" | "gaussian";

@@ -7,9 +7,14 @@
  * outputs are accumulated in locals per pass (8 accumulators fit the registers V8 gives us;
  * measured against a 4 x 4 block and an axpy loop in bench/nn.ts's history).
  */
-import { samePadding } from "./ops.js";
-import { layerShapes } from "./sequential.js";
-import type { Activation, Conv2dLayerSpec, DenseLayerSpec, LayerSpec } from "./spec.js";
+import {
+  type Activation,
+  type Conv2dLayerSpec,
+  type DenseLayerSpec,
+  type LayerSpec,
+  layerShapes,
+  samePadding,
+} from "./spec.js";
 
 /** Y[r][o] = bias[o] + sum_i X[r][i] * WT[o][i], for `rows` rows. */
 export function gemm(

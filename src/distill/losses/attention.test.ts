@@ -1,4 +1,4 @@
-import * as tf from "@tensorflow/tfjs-core";
+import { tf } from "../../nn/backend.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import { attentionMap, attentionTransferLayers, attentionTransferLoss } from "./attention.js";
 import { BACKENDS, finiteDiff, maxRelErr, mean64, tfGrad, useBackend, value } from "./testkit.js";

@@ -10,7 +10,7 @@
  * Notation: ls = log softmax(s / tau), lt = log softmax(t / tau) over the A actions of one sample;
  * ps = exp(ls), pt = exp(lt). Per-sample losses are reduced by `weightedMean` (common.ts).
  */
-import * as tf from "@tensorflow/tfjs-core";
+import { tf } from "../../nn/backend.js";
 import { ConfigError } from "../../core/errors.js";
 import {
   argmaxAgreement,

@@ -8,7 +8,7 @@
  * Inside `tf.variableGrads` / `optimizer.minimize` only the returned loss survives the tidy: wrap
  * metrics in `tf.keep` there if you want to read them after the step.
  */
-import * as tf from "@tensorflow/tfjs-core";
+import { tf } from "../../nn/backend.js";
 import { ConfigError, checkNumber } from "../../core/errors.js";
 
 export interface LossResult {

@@ -1,4 +1,4 @@
-import * as tf from "@tensorflow/tfjs-core";
+import { tf } from "../../nn/backend.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Rng } from "../../core/rng.js";
 import { createFeatureProjector, featureL2Loss } from "./features.js";

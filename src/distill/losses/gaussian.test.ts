@@ -1,4 +1,4 @@
-import * as tf from "@tensorflow/tfjs-core";
+import { tf } from "../../nn/backend.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import { gaussianKlLoss } from "./gaussian.js";
 import { BACKENDS, finiteDiff, maxRelErr, mean64, rows, tfGrad, useBackend, value } from "./testkit.js";

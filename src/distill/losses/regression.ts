@@ -5,7 +5,7 @@
  * (KL on softmax(Q / 0.01) the best): regressing every action's value spends capacity on actions
  * the policy never takes. Value regression is still the right tool for distilling a critic.
  */
-import * as tf from "@tensorflow/tfjs-core";
+import { tf } from "../../nn/backend.js";
 import { ConfigError, checkNumber } from "../../core/errors.js";
 import {
   argmaxAgreement,

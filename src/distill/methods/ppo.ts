@@ -13,18 +13,20 @@
 import { ConfigError } from "../../core/errors.js";
 import type { Action } from "../../core/policy.js";
 import { type Scalar, type Tensor, tf } from "../../nn/backend.js";
-import {
-  categoricalEntropy,
-  categoricalLogProb,
-  gaussianEntropy,
-  gaussianLogProb,
-} from "../../nn/distributions.js";
+import { categoricalLogProb, sampleCategorical, sampleGaussian } from "../../nn/distributions.js";
 import type { CompiledPolicy } from "../../nn/fast.js";
+import {
+  categoricalEntropyTensor,
+  categoricalLogProbTensor,
+  gaussianEntropyTensor,
+  gaussianLogProbTensor,
+} from "../../nn/ops.js";
 import { Adam, type LossOutput, trainStep } from "../../nn/optim.js";
+import { ppoLoss } from "../../rl/losses.js";
 import { RolloutBuffer } from "../../rl/rollout-buffer.js";
+import { normalizeAdvantages } from "../../rl/stats.js";
 import type { ActingEnv } from "../collect.js";
 import type { DistillContext, Distiller } from "../loop.js";
-import { logSoftmaxRow, sampleGaussianRow, sampleRow } from "../probs.js";
 import { trainMetrics } from "../replay-distiller.js";
 import type { Student } from "../student.js";
 
@@ -73,7 +75,6 @@ export class DistilledPPO implements Distiller {
     const k = teacher.actionSize;
     const ad = this.discrete ? 1 : k;
     const logStd = policy.spec.logStd ?? new Float32Array(0);
-    const scratch = new Float64Array(k);
     this.buffer.reset();
     for (let t = 0; t < cfg.ppoSteps; t++) {
       const obs = new Float32Array(n * d);
@@ -94,13 +95,12 @@ export class DistilledPPO implements Distiller {
       for (let i = 0; i < n; i++) {
         let action: Action;
         if (this.discrete) {
-          logSoftmaxRow(out, i * k, k, scratch);
-          const a = sampleRow(scratch.map(Math.exp), 0, k, rng.random());
-          logProbs[i] = scratch[a]!;
+          const a = sampleCategorical(out, rng, i * k, k);
+          logProbs[i] = categoricalLogProb(out, i * k, k, a);
           actions[i] = a;
           action = a;
         } else {
-          logProbs[i] = sampleGaussianRow(out, i * k, logStd, k, () => rng.normal(), actions, i * k);
+          logProbs[i] = sampleGaussian(out, i * k, logStd, k, rng, actions, i * k);
           // The buffer keeps the unclipped sample (its log-prob); the env gets it clipped to the box.
           const clipped = actions.slice(i * k, (i + 1) * k);
           const { actionLow: lo, actionHigh: hi } = policy.spec;
@@ -184,7 +184,10 @@ export class DistilledPPO implements Distiller {
     return this.buffer.size;
   }
 
-  /** CleanRL's PPO loss: clipped surrogate on normalised advantages, value MSE, entropy bonus. */
+  /**
+   * src/rl's PPO loss (CleanRL's: clipped surrogate on per-minibatch normalised advantages,
+   * clipped value loss, entropy bonus), on the student's outputs; its metrics go to `metrics`.
+   */
   private ppoLoss(
     out: Tensor,
     value: Tensor,
@@ -192,28 +195,33 @@ export class DistilledPPO implements Distiller {
     metrics: Record<string, Scalar>,
   ): Scalar {
     const { cfg } = this.ctx;
-    let logp: Tensor;
+    const advantages = Float32Array.from(mb.advantages);
+    if (mb.size > 1) normalizeAdvantages(advantages);
+    const n = mb.size;
+    let logProb: Tensor;
     let entropy: Tensor;
     if (this.discrete) {
-      const actions = tf.tensor1d(Int32Array.from(mb.actions), "int32");
-      logp = categoricalLogProb(out, actions);
-      entropy = tf.mean(categoricalEntropy(out));
+      logProb = categoricalLogProbTensor(out, tf.tensor1d(Int32Array.from(mb.actions), "int32"));
+      entropy = categoricalEntropyTensor(out);
     } else {
-      const dims = out.shape[1]!;
-      logp = gaussianLogProb(out, this.student.logStd!, tf.tensor2d(mb.actions, [mb.size, dims]));
-      entropy = gaussianEntropy(this.student.logStd!);
+      const logStd = this.student.logStd!;
+      logProb = gaussianLogProbTensor(out, logStd, tf.tensor2d(mb.actions, [n, out.shape[1]!]));
+      entropy = tf.mul(gaussianEntropyTensor(logStd), tf.ones([n]));
     }
-    const advRaw = tf.tensor1d(mb.advantages);
-    const { mean, variance } = tf.moments(advRaw);
-    const adv = mb.size > 1 ? tf.div(tf.sub(advRaw, mean), tf.add(tf.sqrt(variance), 1e-8)) : advRaw;
-    const ratio = tf.exp(tf.sub(logp, tf.tensor1d(mb.logProbs)));
-    const clipped = tf.clipByValue(ratio, 1 - cfg.clipRange, 1 + cfg.clipRange);
-    const pg = tf.neg(tf.mean(tf.minimum(tf.mul(ratio, adv), tf.mul(clipped, adv))));
-    const vLoss = tf.mul(0.5, tf.mean(tf.square(tf.sub(tf.reshape(value, [-1]), tf.tensor1d(mb.returns)))));
-    metrics["train/policy_loss"] = pg as Scalar;
-    metrics["train/value_loss"] = vLoss as Scalar;
-    metrics["train/entropy"] = entropy as Scalar;
-    return tf.add(tf.sub(pg, tf.mul(entropy, cfg.entCoef)), tf.mul(vLoss, cfg.vfCoef)) as Scalar;
+    const res = ppoLoss(
+      {
+        logProb,
+        entropy,
+        value: tf.reshape(value, [-1]),
+        oldLogProb: tf.tensor1d(mb.logProbs),
+        advantages: tf.tensor1d(advantages),
+        returns: tf.tensor1d(mb.returns),
+        oldValues: tf.tensor1d(mb.values),
+      },
+      { clipCoef: cfg.clipRange, clipVloss: true, entCoef: cfg.entCoef, vfCoef: cfg.vfCoef },
+    );
+    trainMetrics(res.metrics, metrics);
+    return res.loss;
   }
 
   dispose(): void {
