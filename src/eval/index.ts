@@ -27,11 +27,13 @@ export {
   measureInferencePaths,
 } from "./inference-paths.js";
 export {
+  type ActLatencyOptions,
   type Efficiency,
   type EfficiencyOptions,
   efficiencyOf,
   type Latency,
   type LatencyOptions,
+  measureActLatencies,
   measureLatency,
   measureLatencyAsync,
 } from "./latency.js";

@@ -25,7 +25,7 @@ import {
   type InferencePathsResult,
   measureInferencePaths,
 } from "./inference-paths.js";
-import { type Efficiency, efficiencyOf, type Latency, measureLatency } from "./latency.js";
+import { type Efficiency, efficiencyOf, type Latency, measureActLatencies } from "./latency.js";
 import { evaluateRobustness, type Perturbation, type RobustnessResult } from "./robustness.js";
 import {
   collectStates,
@@ -195,22 +195,23 @@ function evaluateAll(opts: RunEvalOptions): {
           seed,
           kwargs: opts.kwargs,
         });
+  // Every policy timed through act() on the same states, in turns (specs: the compiled forward).
+  const latencies =
+    latencyStates && opts.latency !== false
+      ? measureActLatencies(
+          Object.fromEntries(names.map((n) => [n, resolved[n]!.policy])),
+          latencyStates.obs,
+          latencyStates.obsSize,
+          { warmup: opts.latency?.warmup ?? 100, iterations: opts.latency?.iterations ?? 1000 },
+        )
+      : null;
   const policies: Record<string, PolicyReport> = {};
   for (const name of names) {
     const { policy, efficiency } = resolved[name]!;
-    let latency: Latency | null = null;
-    if (latencyStates && opts.latency !== false) {
-      const { obs, obsSize, count } = latencyStates;
-      const rows = Array.from({ length: count }, (_, i) => obs.slice(i * obsSize, (i + 1) * obsSize));
-      latency = measureLatency((i) => policy.act(rows[i % count]!), {
-        warmup: opts.latency?.warmup ?? 100,
-        iterations: opts.latency?.iterations ?? 1000,
-      });
-    }
     policies[name] = {
       eval: evaluatePolicy(policy, opts.env, evalOpts),
       efficiency,
-      latency,
+      latency: latencies?.[name] ?? null,
       inference: null,
     };
   }
