@@ -1,6 +1,6 @@
-import { tf } from "../../nn/backend.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../../core/errors.js";
+import { tf } from "../../nn/backend.js";
 import { jsLoss, klLoss, nllLoss, reverseKlLoss, type TemperedArgs } from "./categorical.js";
 import {
   BACKENDS,

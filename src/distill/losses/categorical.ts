@@ -10,8 +10,9 @@
  * Notation: ls = log softmax(s / tau), lt = log softmax(t / tau) over the A actions of one sample;
  * ps = exp(ls), pt = exp(lt). Per-sample losses are reduced by `weightedMean` (common.ts).
  */
-import { tf } from "../../nn/backend.js";
+
 import { ConfigError } from "../../core/errors.js";
+import { tf } from "../../nn/backend.js";
 import {
   argmaxAgreement,
   checkBatch,

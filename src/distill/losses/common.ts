@@ -8,8 +8,9 @@
  * Inside `tf.variableGrads` / `optimizer.minimize` only the returned loss survives the tidy: wrap
  * metrics in `tf.keep` there if you want to read them after the step.
  */
-import { tf } from "../../nn/backend.js";
+
 import { ConfigError, checkNumber } from "../../core/errors.js";
+import { tf } from "../../nn/backend.js";
 
 export interface LossResult {
   /** The scalar to minimise. */

@@ -8,9 +8,10 @@
  * for [B, H, W, C] feature maps. When widths match the projection is the identity and has no
  * parameters (forcing a projection there would let the student ignore the hint).
  */
-import { tf } from "../../nn/backend.js";
+
 import { ConfigError, checkNumber, describeValue } from "../../core/errors.js";
 import type { Rng } from "../../core/rng.js";
+import { tf } from "../../nn/backend.js";
 import {
   checkBatch,
   checkSameShape,

@@ -7,8 +7,9 @@
  * summed over the D independent dimensions. Working in log-std avoids dividing by a variance that
  * can underflow, and exp(-2 r) is the variance ratio s_p^2 / s_q^2.
  */
-import { tf } from "../../nn/backend.js";
+
 import { ConfigError } from "../../core/errors.js";
+import { tf } from "../../nn/backend.js";
 import {
   checkBatch,
   checkRank,

@@ -3,8 +3,9 @@
  * takes one bag of tensors (`LossInputs`) and a plain options object, checks that the tensors it
  * needs are there and that every option is one it knows, then calls the typed loss function.
  */
-import type { tf } from "../../nn/backend.js";
+
 import { ConfigError, checkKnownKeys } from "../../core/errors.js";
+import type { tf } from "../../nn/backend.js";
 import { attentionTransferLayers } from "./attention.js";
 import { jsLoss, klLoss, nllLoss, reverseKlLoss } from "./categorical.js";
 import type { LossResult } from "./common.js";

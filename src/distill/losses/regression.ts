@@ -5,8 +5,9 @@
  * (KL on softmax(Q / 0.01) the best): regressing every action's value spends capacity on actions
  * the policy never takes. Value regression is still the right tool for distilling a critic.
  */
-import { tf } from "../../nn/backend.js";
+
 import { ConfigError, checkNumber } from "../../core/errors.js";
+import { tf } from "../../nn/backend.js";
 import {
   argmaxAgreement,
   checkBatch,
