@@ -14,7 +14,7 @@
 import type { Env } from "../core/env.js";
 import { Rng } from "../core/rng.js";
 import { spaceFromJSON } from "../core/spaces.js";
-import { make } from "../envs/registry.js";
+import { make, prepareEnv } from "../envs/registry.js";
 import { initBackend } from "../nn/backend.js";
 import { savePolicy } from "../nn/checkpoint.js";
 import { compileSpec } from "../nn/fast.js";
@@ -111,6 +111,7 @@ export async function distill(
   const print = opts.print ?? (() => {});
   const factory = DISTILLERS[cfg.method as DistillMethod];
   await initBackend();
+  await prepareEnv(cfg.env);
   const makeEnv: EnvFactory = opts.makeEnv ?? (() => make(cfg.env));
   const probe = makeEnv(0) as Env<unknown, unknown>;
   const ownsTeacher = !opts.teacher;

@@ -7,6 +7,7 @@ import { AcrobotEnv } from "./acrobot.js";
 import { CartPoleEnv } from "./cartpole.js";
 import { MountainCarEnv } from "./mountain-car.js";
 import { MountainCarContinuousEnv } from "./mountain-car-continuous.js";
+import { registerMujocoEnvs } from "./mujoco/register.js";
 import { PendulumEnv } from "./pendulum.js";
 import type { EnvRegistration } from "./registry.js";
 
@@ -45,4 +46,5 @@ export function registerBuiltinEnvs(register: (entry: EnvRegistration) => void):
     maxEpisodeSteps: 200,
     description: "Swing up and hold an inverted pendulum (continuous torque).",
   });
+  registerMujocoEnvs(register);
 }

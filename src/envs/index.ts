@@ -20,6 +20,7 @@ export {
   listEnvs,
   type MakeOptions,
   make,
+  prepareEnv,
   register,
 } from "./registry.js";
 export { type MakeVecOptions, makeVec } from "./vector/make-vec.js";
@@ -52,3 +53,23 @@ export {
 export { RunningMeanStd, type RunningMeanStdState } from "./wrappers/running-mean-std.js";
 export { StickyAction, type StickyActionArgs } from "./wrappers/sticky-action.js";
 export { TimeLimit } from "./wrappers/time-limit.js";
+export {
+  AntEnv,
+  type AntKwargs,
+  HalfCheetahEnv,
+  type HalfCheetahKwargs,
+  HopperEnv,
+  type HopperKwargs,
+  InvertedDoublePendulumEnv,
+  type InvertedDoublePendulumKwargs,
+  InvertedPendulumEnv,
+  type InvertedPendulumKwargs,
+  isMujocoLoaded,
+  loadMujoco,
+  MujocoEnv,
+  type PhysicsKwargs,
+  ReacherEnv,
+  type ReacherKwargs,
+  Walker2dEnv,
+  type Walker2dKwargs,
+} from "./mujoco/index.js";

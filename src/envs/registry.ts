@@ -20,6 +20,11 @@ export interface EnvRegistration {
   rewardThreshold?: number;
   /** One line for `rldistill envs`. */
   description?: string;
+  /**
+   * Loads what `create` needs and cannot load synchronously (the MuJoCo engine); `prepareEnv(id)`
+   * runs it. Until it has run, `create` throws a ConfigError saying so.
+   */
+  prepare?: () => Promise<void>;
 }
 
 export interface MakeOptions {
@@ -37,6 +42,14 @@ export function register(entry: EnvRegistration): void {
   }
   if (registry.has(entry.id)) throw new ConfigError("id", `"${entry.id}" is already registered`);
   registry.set(entry.id, entry);
+}
+
+/**
+ * Loads what an env needs before `make(id)` can build it synchronously (the MuJoCo engine for the
+ * MuJoCo ids; nothing for the others). Call it once per process, at any async entry point.
+ */
+export async function prepareEnv(id: string): Promise<void> {
+  await getRegistration(id).prepare?.();
 }
 
 /** Ids of every registered env, sorted. */

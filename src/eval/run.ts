@@ -17,6 +17,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError } from "../core/errors.js";
 import type { DistributionPolicy, Policy } from "../core/policy.js";
+import { prepareEnv } from "../envs/registry.js";
 import { compileSpec } from "../nn/fast.js";
 import type { PolicySpec } from "../nn/spec.js";
 import { type EvalResult, evaluatePolicy, randomPolicyReturn, retention } from "./evaluate.js";
@@ -144,6 +145,7 @@ export function runEval(opts: RunEvalOptions): EvalFile {
 
 /** runEval, plus `policies[name].inference` when `latencyPaths` is set. */
 export async function runEvalAsync(opts: RunEvalOptions): Promise<EvalFile> {
+  await prepareEnv(opts.env);
   const { file, resolved, states } = evaluateAll(opts);
   if (!opts.latencyPaths) return file;
   const timing = opts.latencyPaths === true ? {} : opts.latencyPaths;

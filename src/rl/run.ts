@@ -17,6 +17,7 @@ import { resolveConfig } from "../core/config.js";
 import { ConfigError, describeValue } from "../core/errors.js";
 import { ConsoleWriter, CsvWriter, JsonlWriter, Logger, type LogWriter } from "../core/logger.js";
 import { loadPreset } from "../core/presets.js";
+import { prepareEnv } from "../envs/registry.js";
 import { evaluatePolicy } from "../eval/evaluate.js";
 import type { Algorithm } from "./algorithm.js";
 import { MODEL_EXTENSION } from "./algorithm.js";
@@ -174,6 +175,7 @@ export async function trainRun(opts: TrainRunOptions): Promise<TrainSummary> {
     if (!existsSync(file)) throw new ConfigError("resume", `${file} does not exist; nothing to resume`);
     if (!isAlgoName(saved.algo))
       throw new ConfigError("resume", `config.json names an unknown algo ${describeValue(saved.algo)}`);
+    await prepareEnv(saved.env);
     model = ALGORITHMS[saved.algo].load(file);
     run = { ...saved, timesteps: checkCount("timesteps", opts.timesteps, saved.timesteps, 1) };
     out = opts.out ?? opts.resume;
@@ -200,6 +202,7 @@ export async function trainRun(opts: TrainRunOptions): Promise<TrainSummary> {
       timesteps: checkCount("timesteps", timesteps, 0, 1),
       config,
     };
+    await prepareEnv(run.env);
     model = entry.create({ env: run.env, seed: run.seed, ...config });
     out = opts.out;
   }

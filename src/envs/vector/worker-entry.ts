@@ -59,8 +59,9 @@ async function loadFactory(): Promise<Factory> {
     }
   }
   if (!init.envId) throw new ConfigError("envId", "required unless module and exportName give a factory");
-  const { make } = await import("../registry.js");
+  const { make, prepareEnv } = await import("../registry.js");
   const id = init.envId;
+  await prepareEnv(id);
   return (_i, kwargs) => make(id, kwargs, init.makeOptions);
 }
 
