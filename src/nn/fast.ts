@@ -10,7 +10,7 @@
 import { ConfigError } from "../core/errors.js";
 import type { Action, ActionDistribution, ActOptions, DistributionPolicy } from "../core/policy.js";
 import { argmax, sampleCategorical, softmaxProbs } from "./distributions.js";
-import { Stack } from "./fast-kernels.js";
+import { ExactStack } from "./kernels/exact.js";
 import type { PolicySpec } from "./spec.js";
 
 export interface CompileOptions {
@@ -41,7 +41,7 @@ export interface CompiledPolicy extends DistributionPolicy {
 
 /** Compiles a spec into a synchronous policy with preallocated scratch buffers. */
 export function compileSpec(spec: PolicySpec, opts: CompileOptions = {}): CompiledPolicy {
-  const policy = new Stack(spec.layers, "spec.layers");
+  const policy = new ExactStack(spec.layers, "spec.layers");
   const obsSize = spec.obsShape.reduce((a, b) => a * b, 1);
   if (policy.inSize !== obsSize) {
     throw new ConfigError(
@@ -52,7 +52,7 @@ export function compileSpec(spec: PolicySpec, opts: CompileOptions = {}): Compil
   if (policy.outSize !== spec.actionSize) {
     throw new ConfigError("spec.actionSize", `is ${spec.actionSize}, the last layer gives ${policy.outSize}`);
   }
-  const critic = spec.valueLayers ? new Stack(spec.valueLayers, "spec.valueLayers") : undefined;
+  const critic = spec.valueLayers ? new ExactStack(spec.valueLayers, "spec.valueLayers") : undefined;
   if (critic && (critic.inSize !== obsSize || critic.outSize !== 1)) {
     throw new ConfigError("spec.valueLayers", `must map ${obsSize} inputs to 1 output`);
   }
@@ -65,7 +65,7 @@ export function compileSpec(spec: PolicySpec, opts: CompileOptions = {}): Compil
   const one = new Float32Array(n);
   const std = spec.logStd ? Float64Array.from(spec.logStd, Math.exp) : undefined;
 
-  const load = (stack: Stack, obs: Float32Array, batch: number): void => {
+  const load = (stack: ExactStack, obs: Float32Array, batch: number): void => {
     if (!Number.isInteger(batch) || batch < 1)
       throw new ConfigError("batch", `must be a positive integer, got ${batch}`);
     if (obs.length < batch * obsSize) {

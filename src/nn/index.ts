@@ -46,7 +46,7 @@ export {
   softmaxRows,
 } from "./distributions.js";
 export { type CompiledPolicy, type CompileOptions, compileSpec } from "./fast.js";
-export { gemm } from "./fast-kernels.js";
+export { gemm } from "./kernels/exact.js";
 export { DIFFERENTIABLE_KERNELS, registerGradients } from "./gradients.js";
 export {
   GAIN_HIDDEN,
