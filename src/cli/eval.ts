@@ -5,15 +5,19 @@
  * forward, tfjs, onnxruntime) at batch 1 and 64 unless --no-latency-paths. A thin shell over
  * `runEvalAsync` in src/eval/run.ts.
  */
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { ConfigError } from "../core/errors.js";
 import { type EvalFile, runEvalAsync, writeEvalFile } from "../eval/run.js";
-import { loadPolicy, recordedEnvId } from "../nn/checkpoint.js";
+import { loadPolicy, MAGIC, recordedEnvId } from "../nn/checkpoint.js";
 import type { PolicySpec } from "../nn/spec.js";
 import { alignRows, type Command, type FlagSpecs, formatFlags, parseArgs } from "./args.js";
+import { readAnyModel } from "./import.js";
 
 const flags: FlagSpecs = {
-  model: { type: "string", help: "the policy to evaluate (student, or any saved rldistill model)" },
+  model: {
+    type: "string",
+    help: "the policy to evaluate: an rldistill checkpoint, an ONNX model, an SB3 .zip (see rldistill import)",
+  },
   teacher: { type: "string", help: "a teacher to compare against (agreement, JS divergence, retention)" },
   env: { type: "string", help: "environment id (default: the env stored in the model)" },
   episodes: { type: "integer", help: "episodes per policy", defaultText: "100" },
@@ -111,6 +115,16 @@ export function formatEvalTable(file: EvalFile): string {
   return lines.join("\n");
 }
 
+/** A checkpoint (with the env it records), or any model `rldistill import` reads (ONNX, SB3 .zip). */
+function loadModel(path: string): { spec: PolicySpec; env?: string } {
+  const bytes = readFileSync(path);
+  if (bytes.subarray(0, MAGIC.length).toString("latin1") === MAGIC) {
+    const loaded = loadPolicy(path);
+    return { spec: loaded.spec, env: recordedEnvId(loaded.artifact) };
+  }
+  return { spec: readAnyModel(path).spec };
+}
+
 export const evalCommand: Command = {
   name: "eval",
   summary: "evaluate a policy (and a teacher beside it): returns, agreement, latency, robustness",
@@ -125,9 +139,9 @@ export const evalCommand: Command = {
     if (positionals.length)
       throw new ConfigError("arguments", `unexpected "${positionals.join(" ")}"; use --model PATH`);
     if (typeof f.model !== "string") throw new ConfigError("--model", "required: the path of a saved policy");
-    const student = loadPolicy(f.model);
-    const teacher = typeof f.teacher === "string" ? loadPolicy(f.teacher) : undefined;
-    const env = (f.env as string | undefined) ?? recordedEnvId(student.artifact);
+    const student = loadModel(f.model);
+    const teacher = typeof f.teacher === "string" ? loadModel(f.teacher) : undefined;
+    const env = (f.env as string | undefined) ?? student.env ?? teacher?.env;
     if (!env) throw new ConfigError("--env", "required: the model does not record its environment");
     const policies: Record<string, PolicySpec> = teacher
       ? { teacher: teacher.spec, student: student.spec }

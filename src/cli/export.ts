@@ -6,12 +6,12 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { ConfigError } from "../core/errors.js";
 import { exportOnnx } from "../deploy/onnx-export.js";
-import { importOnnx } from "../deploy/onnx-import.js";
 import { quantizeSpec, specSizes } from "../deploy/quantize.js";
 import { exportRuntime } from "../deploy/runtime-export.js";
-import { loadPolicy } from "../nn/checkpoint.js";
+import { loadPolicy, MAGIC } from "../nn/checkpoint.js";
 import type { PolicySpec } from "../nn/spec.js";
 import { type Command, type FlagSpecs, formatFlags, parseArgs } from "./args.js";
+import { readAnyModel } from "./import.js";
 
 const flags: FlagSpecs = {
   model: {
@@ -62,8 +62,10 @@ export interface ExportSummary {
 }
 
 function readSpec(model: string): PolicySpec {
-  if (model.toLowerCase().endsWith(".onnx")) return importOnnx(new Uint8Array(readFileSync(model)));
-  return loadPolicy(model).spec;
+  const bytes = new Uint8Array(readFileSync(model));
+  if (new TextDecoder().decode(bytes.subarray(0, MAGIC.length)) === MAGIC) return loadPolicy(model).spec;
+  // ONNX, SB3 .zip: recognised by content, as `rldistill import` reads them.
+  return readAnyModel(model).spec;
 }
 
 /** The library call behind the command. */

@@ -40,7 +40,7 @@ import { parseSchedule } from "./schedules.js";
 import { Student } from "./student.js";
 import { checkCompatible, type Teacher } from "./teacher.js";
 import type { EnsembleMode } from "./teachers/ensemble.js";
-import { loadTeachers } from "./teachers/load.js";
+import { loadTeachers, teacherSourcesFromConfig } from "./teachers/load.js";
 import { SpecTeacher } from "./teachers/spec-teacher.js";
 import { type DistillWeight, DynamicDistillWeight, QDaggerWeight } from "./weights.js";
 
@@ -101,6 +101,36 @@ function alphaOf(
   return { alpha: (p) => s(p) };
 }
 
+/** Notes of the teacher and of each ensemble member (how ambiguous models were read). */
+function teacherNotes(t: Teacher): string[] {
+  const own = (t.notes ?? []).map((n) => `${t.name}: ${n}`);
+  const members = (t as { members?: readonly Teacher[] }).members ?? [];
+  return [...own, ...members.flatMap(teacherNotes)];
+}
+
+/**
+ * A teacher that does little better than random actions (or short of the env's reward threshold)
+ * is usually a loading problem, most often observation normalisation the model was trained with
+ * (VecNormalize) and was not given: distilling it would copy a broken policy.
+ */
+export function teacherWarning(
+  teacher: { meanReturn: number; stdReturn: number },
+  random: { meanReturn: number; stdReturn: number },
+  rewardThreshold: number | undefined,
+  hasObsNorm: boolean,
+): string | undefined {
+  const hint = hasObsNorm
+    ? "check the teacher's output kind (--teacher-kind) and the --obs-norm statistics"
+    : "if it was trained with VecNormalize, give its statistics with --obs-norm; check --teacher-kind too";
+  const gap = teacher.meanReturn - random.meanReturn;
+  const scale = Math.max(Math.abs(random.meanReturn), random.stdReturn, 1);
+  if (gap < 0.1 * scale)
+    return `the teacher's return ${teacher.meanReturn.toFixed(1)} is near a random policy's ${random.meanReturn.toFixed(1)}; ${hint}`;
+  if (rewardThreshold !== undefined && teacher.meanReturn < 0.5 * rewardThreshold && rewardThreshold > 0)
+    return `the teacher's return ${teacher.meanReturn.toFixed(1)} is far below the env's reward threshold ${rewardThreshold}; ${hint}`;
+  return undefined;
+}
+
 export async function distill(
   config: Partial<DistillConfig>,
   opts: DistillOptions = {},
@@ -116,8 +146,13 @@ export async function distill(
   const probe = makeEnv(0) as Env<unknown, unknown>;
   const ownsTeacher = !opts.teacher;
   const teacher =
-    opts.teacher ?? (await loadTeachers(cfg.teachers, cfg.ensemble as EnsembleMode, { env: probe }));
+    opts.teacher ??
+    (await loadTeachers(cfg.teachers, cfg.ensemble as EnsembleMode, {
+      env: probe,
+      ...teacherSourcesFromConfig(cfg, cfg.teachers.length),
+    }));
   checkCompatible(teacher, probe);
+  const rewardThreshold = probe.spec?.rewardThreshold;
   const actionSpace = spaceFromJSON(probe.actionSpace.toJSON());
   const observationSpace = spaceFromJSON(probe.observationSpace.toJSON());
   probe.close();
@@ -132,17 +167,20 @@ export async function distill(
   const finalSeed = cfg.seed * 1000 + 200_000;
 
   print(`teacher ${teacher.name}: ${teacher.params} parameters; evaluating teacher and random policy...`);
+  for (const note of teacherNotes(teacher)) print(`  note: ${note}`);
   const teacherEval = await evaluateTeacher(teacher, makeEnv, cfg.finalEpisodes, finalSeed);
   const randomEval = evaluateRandom(makeEnv, cfg.finalEpisodes, finalSeed);
   print(
     `  teacher return ${teacherEval.meanReturn.toFixed(1)} +- ${teacherEval.stdReturn.toFixed(1)}, random ${randomEval.meanReturn.toFixed(1)}`,
   );
+  const warning = teacherWarning(teacherEval, randomEval, rewardThreshold, cfg.obsNorm !== "");
+  if (warning) print(`  WARNING: ${warning}`);
   const { alpha, weight } = alphaOf(cfg, teacherEval.meanReturn, randomEval.meanReturn);
 
   const tau = parseSchedule(cfg.tau, "tau");
   const beta = parseSchedule(cfg.beta, "beta");
   const initRng = root.spawn(0);
-  const obsNorm = teacher instanceof SpecTeacher ? teacher.spec.obsNorm : undefined;
+  const obsNorm = teacher.obsNorm ?? (teacher instanceof SpecTeacher ? teacher.spec.obsNorm : undefined);
   const ctx: DistillContext = {
     cfg,
     teacher,

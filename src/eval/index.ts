@@ -37,6 +37,7 @@ export {
   measureLatency,
   measureLatencyAsync,
 } from "./latency.js";
+export { type Recording, type RecordOptions, recordEpisodes } from "./record.js";
 export {
   defaultPerturbations,
   evaluateRobustness,

@@ -46,7 +46,6 @@ export {
   softmaxRows,
 } from "./distributions.js";
 export { type CompiledPolicy, type CompileOptions, compileSpec } from "./fast.js";
-export { gemm } from "./kernels/exact.js";
 export { DIFFERENTIABLE_KERNELS, registerGradients } from "./gradients.js";
 export {
   GAIN_HIDDEN,
@@ -57,6 +56,7 @@ export {
   orthogonalDense,
   orthogonalize,
 } from "./init.js";
+export { gemm } from "./kernels/exact.js";
 export {
   type ActionConfig,
   ActorCritic,

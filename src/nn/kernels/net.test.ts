@@ -50,7 +50,11 @@ const NETS: Array<[string, (rng: Rng) => Sequential, number]> = [
   ],
   [
     "CNN 10x10x4 conv16 3x3 -> 32 -> 6 relu (MinAtar-sized)",
-    (rng) => new Cnn({ inShape: [10, 10, 4], convs: [{ channels: 16, kernelSize: 3 }], hidden: [32], outSize: 6 }, rng),
+    (rng) =>
+      new Cnn(
+        { inShape: [10, 10, 4], convs: [{ channels: 16, kernelSize: 3 }], hidden: [32], outSize: 6 },
+        rng,
+      ),
     400,
   ],
 ];
@@ -69,7 +73,10 @@ describe("the one forward: tfjs, float64 and SIMD backends agree", () => {
 
   it("takes uint8 observations (MinAtar) as the same numbers", () => {
     const rng = new Rng(5);
-    const net = new Cnn({ inShape: [4, 4, 2], convs: [{ channels: 3, kernelSize: 2 }], hidden: [], outSize: 2 }, rng);
+    const net = new Cnn(
+      { inShape: [4, 4, 2], convs: [{ channels: 3, kernelSize: 2 }], hidden: [], outSize: 2 },
+      rng,
+    );
     const bits = Uint8Array.from({ length: 3 * 32 }, () => (rng.random() < 0.3 ? 1 : 0));
     const k = new KernelNet(net.toSpec());
     const fromBits = k.forward(bits, 3).slice();
@@ -96,7 +103,13 @@ function tapeGrads(net: Sequential, x: Float32Array, batch: number, r: Float32Ar
 }
 
 /** Central differences of sum(out * r) through the float64 forward, for chosen parameter indices. */
-function finiteDiffs(layers: LayerSpec[], x: Float32Array, batch: number, r: Float32Array, idx: number[]): number[] {
+function finiteDiffs(
+  layers: LayerSpec[],
+  x: Float32Array,
+  batch: number,
+  r: Float32Array,
+  idx: number[],
+): number[] {
   const flatRefs: Array<[Float32Array, number]> = [];
   for (const l of layers) {
     if (l.kind === "flatten") continue;
@@ -151,7 +164,13 @@ describe("the one backward: gradients match the tape and finite differences", ()
   it("takes extra gradient at a hidden layer and gives the input gradient", () => {
     const rng = new Rng(7);
     const net = new Cnn(
-      { inShape: [5, 5, 2], convs: [{ channels: 3, kernelSize: 3, padding: "same" }], hidden: [6], outSize: 2, activation: "tanh" },
+      {
+        inShape: [5, 5, 2],
+        convs: [{ channels: 3, kernelSize: 3, padding: "same" }],
+        hidden: [6],
+        outSize: 2,
+        activation: "tanh",
+      },
       rng,
     );
     const batch = 4;
@@ -179,7 +198,7 @@ describe("the one backward: gradients match the tape and finite differences", ()
           tf.sum(tf.mul(tf.reshape(res.hidden.conv0!, [batch, 75]), tf.tensor2d(rh, [batch, 75]))),
         ) as Scalar;
       })(xt);
-      return { grads: net.variables.map((v) => Array.from(g[v.name]!.dataSync())).flat(), dx: gx.dataSync() };
+      return { grads: net.variables.flatMap((v) => Array.from(g[v.name]!.dataSync())), dx: gx.dataSync() };
     });
     expect(maxRel(grad, grads)).toBeLessThan(1e-4);
     expect(maxRel(k.inputGrad(), dx)).toBeLessThan(1e-4);
@@ -199,7 +218,7 @@ describe("the one backward: gradients match the tape and finite differences", ()
     const out = k.forward(x, batch, { addBeforeActivation: { fc0: add } }).slice();
     k.backward(r, new Float32Array(k.paramCount), 0);
     // Reference: the same sums by hand in float64.
-    const [l0, l1] = net.toSpec() as [
+    const [l0, l1] = net.toSpec() as unknown as [
       { weight: Float32Array; bias: Float32Array },
       { weight: Float32Array; bias: Float32Array },
     ];
@@ -222,5 +241,49 @@ describe("the one backward: gradients match the tape and finite differences", ()
       }
     }
     net.dispose();
+  });
+});
+
+describe("known answers", () => {
+  const conv = (padding: "valid" | "same", k: number): LayerSpec[] => [
+    {
+      kind: "conv2d",
+      inShape: [3, 3, 1],
+      outChannels: 1,
+      kernelSize: k,
+      stride: 1,
+      padding,
+      weight: new Float32Array(k * k).fill(1),
+      bias: Float32Array.of(0),
+      activation: "linear",
+    },
+    { kind: "flatten" },
+  ];
+  const x = Float32Array.from({ length: 9 }, (_, i) => i + 1);
+
+  it("conv2d with valid and same padding: window sums of 1..9 (both kernels)", () => {
+    // 3x3 single-channel input 1..9, kernel of ones: valid 2x2 -> sums of each 2x2 window; same 3x3 ->
+    // the sum of the in-bounds 3x3 neighbourhood.
+    for (const [padding, k, want] of [
+      ["valid", 2, [12, 16, 24, 28]],
+      ["same", 3, [12, 21, 16, 27, 45, 33, 24, 39, 28]],
+    ] as const) {
+      expect(Array.from(new KernelNet(conv(padding, k)).forward(x, 1))).toEqual(want);
+      const exact = new ExactStack(conv(padding, k), "layers");
+      exact.input(1).set(x);
+      expect(Array.from(exact.run(1).subarray(0, want.length))).toEqual(want);
+    }
+  });
+
+  it("names hidden activations as Sequential does", () => {
+    const net = new KernelNet(
+      new Cnn(
+        { inShape: [4, 4, 1], convs: [{ channels: 2, kernelSize: 2 }], hidden: [3, 5], outSize: 2 },
+        new Rng(1),
+      ).toSpec(),
+    );
+    expect(net.plan.steps.map((s) => s.name)).toEqual(["conv0", "fc0", "fc1", "fc2"]);
+    net.forward(new Float32Array(16), 1);
+    expect(net.activation("fc1").length).toBe(5);
   });
 });

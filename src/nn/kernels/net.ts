@@ -161,13 +161,15 @@ export class KernelNet {
    * [batch, outSize] as a view into the workspace, valid until the next forward or reserve.
    */
   forward(x: ArrayLike<number>, batch: number, opts: ForwardOptions = {}): Float32Array {
-    if (!Number.isInteger(batch) || batch < 1) throw new ConfigError("batch", `must be a positive integer, got ${batch}`);
+    if (!Number.isInteger(batch) || batch < 1)
+      throw new ConfigError("batch", `must be a positive integer, got ${batch}`);
     const n = batch * this.plan.inSize;
     if (x.length < n) throw new ConfigError("obs", `has ${x.length} numbers, ${batch} samples need ${n}`);
     this.reserve(batch);
     this.batch = batch;
     const f = this.ws.f32;
-    if (x instanceof Float32Array || x instanceof Uint8Array) f.set(x.length === n ? x : x.subarray(0, n), this.input);
+    if (x instanceof Float32Array || x instanceof Uint8Array)
+      f.set(x.length === n ? x : x.subarray(0, n), this.input);
     else for (let i = 0; i < n; i++) f[this.input + i] = x[i]!;
     let src = this.input;
     this.plan.steps.forEach((s, i) => {
@@ -199,7 +201,10 @@ export class KernelNet {
   activation(name: string): Float32Array {
     const i = this.plan.steps.findIndex((s) => s.name === name);
     if (i < 0) {
-      throw new ConfigError("layer", `no layer "${name}"; layers: ${this.plan.steps.map((s) => s.name).join(", ")}`);
+      throw new ConfigError(
+        "layer",
+        `no layer "${name}"; layers: ${this.plan.steps.map((s) => s.name).join(", ")}`,
+      );
     }
     return this.view(this.bufs[i]!.out, this.batch * this.plan.steps[i]!.outSize);
   }

@@ -65,11 +65,17 @@ export interface Plan {
 export function layerNames(layers: readonly LayerSpec[]): string[] {
   let nDense = 0;
   let nConv = 0;
-  return layers.map((l) => (l.kind === "dense" ? `fc${nDense++}` : l.kind === "conv2d" ? `conv${nConv++}` : ""));
+  return layers.map((l) =>
+    l.kind === "dense" ? `fc${nDense++}` : l.kind === "conv2d" ? `conv${nConv++}` : "",
+  );
 }
 
 /** Checks the stack (layerShapes) and lays out its steps. */
-export function planLayers(layers: readonly LayerSpec[], field = "layers", inShape?: readonly number[]): Plan {
+export function planLayers(
+  layers: readonly LayerSpec[],
+  field = "layers",
+  inShape?: readonly number[],
+): Plan {
   const shapes = layerShapes(layers, field, inShape);
   const names = layerNames(layers);
   const first = layers[0]!;
@@ -80,7 +86,15 @@ export function planLayers(layers: readonly LayerSpec[], field = "layers", inSha
   layers.forEach((l, index) => {
     const outSize = size(shapes[index]!);
     if (l.kind === "dense") {
-      steps.push({ kind: "dense", layer: l, name: names[index]!, index, inSize, outSize, activation: l.activation });
+      steps.push({
+        kind: "dense",
+        layer: l,
+        name: names[index]!,
+        index,
+        inSize,
+        outSize,
+        activation: l.activation,
+      });
     } else if (l.kind === "conv2d") {
       const geometry = convGeometry(l);
       const [h, w, channels] = l.inShape;
@@ -105,7 +119,12 @@ export function planLayers(layers: readonly LayerSpec[], field = "layers", inSha
     }
     inSize = outSize;
   });
-  return { steps, inSize: size(inDims), outSize: size(shapes[shapes.length - 1]!), shapes: shapes.map((s) => [...s]) };
+  return {
+    steps,
+    inSize: size(inDims),
+    outSize: size(shapes[shapes.length - 1]!),
+    shapes: shapes.map((s) => [...s]),
+  };
 }
 
 /**
@@ -117,4 +136,20 @@ export function hiddenActivations(plan: Plan): Array<{ name: string; size: numbe
   return plan.steps
     .filter((s) => s.index !== last)
     .map((s) => ({ name: s.name, size: s.outSize, shape: plan.shapes[s.index]! }));
+}
+
+/** Multiply-adds of one sample's forward, counted as 2 flops each (activations not counted). */
+export function planFlops(plan: Plan): number {
+  let flops = 0;
+  for (const s of plan.steps) {
+    flops += s.kind === "dense" ? 2 * s.inSize * s.outSize : 2 * s.patch * s.outChannels * s.pixels;
+  }
+  return flops;
+}
+
+/** Number of weights and biases in a layer stack. */
+export function countParams(layers: readonly LayerSpec[]): number {
+  let n = 0;
+  for (const l of layers) if (l.kind !== "flatten") n += l.weight.length + l.bias.length;
+  return n;
 }

@@ -20,9 +20,9 @@ import {
   assemble,
   type Code,
   F32,
+  type FunctionDef,
   f32,
   f32x4,
-  type FunctionDef,
   func,
   get,
   I32,
@@ -194,7 +194,7 @@ const TANH_P = [
   -2.76076847742355e-16, 2.00018790482477e-13, -8.60467152213735e-11, 5.12229709037114e-8,
   1.48572235717979e-5, 6.37261928875436e-4, 4.89352455891786e-3,
 ];
-const TANH_Q = [1.19825839466702e-6, 1.18534705686654e-4, 2.26843463243900e-3, 4.89352518554385e-3];
+const TANH_Q = [1.19825839466702e-6, 1.18534705686654e-4, 2.268434632439e-3, 4.89352518554385e-3];
 
 function tanhKernel(): FunctionDef {
   return func("tanh", { p: I32, n: I32 }, { i: I32, end: I32, x: V128, x2: V128, s: F32, s2: F32 }, (v) => {
@@ -266,7 +266,10 @@ const tanhBackward = () =>
     (v) =>
       seq(
         set(v.y!, f32.load(at(v, "q"))),
-        f32.store(at(v, "p"), f32.mul(f32.load(at(v, "p")), f32.sub(f32.c(1), f32.mul(get(v.y!), get(v.y!))))),
+        f32.store(
+          at(v, "p"),
+          f32.mul(f32.load(at(v, "p")), f32.sub(f32.c(1), f32.mul(get(v.y!), get(v.y!)))),
+        ),
       ),
   );
 
@@ -274,7 +277,8 @@ const tanhBackward = () =>
 const reluBackward = () =>
   elementwise(
     "reluBackward",
-    (v) => v128.store(at(v, "p"), v128.and(v128.load(at(v, "p")), f32x4.gt(v128.load(at(v, "q")), f32x4.c(0)))),
+    (v) =>
+      v128.store(at(v, "p"), v128.and(v128.load(at(v, "p")), f32x4.gt(v128.load(at(v, "q")), f32x4.c(0)))),
     (v) => ifElse(f32.gt(f32.load(at(v, "q")), f32.c(0)), [], [f32.store(at(v, "p"), f32.c(0))]),
   );
 
@@ -397,12 +401,7 @@ function patches(fname: "im2col" | "col2im"): FunctionDef {
         : f32.store(get(v.px), f32.add(f32.load(get(v.px)), f32.load(get(v.pc))));
       return seq(
         set(v.e, i32.add(get(v.pc), bytes(get(v.n)))),
-        whileLoop(
-          i32.leS(i32.add(get(v.pc), c(16)), get(v.e)),
-          vecStep,
-          inc(v.pc, c(16)),
-          inc(v.px, c(16)),
-        ),
+        whileLoop(i32.leS(i32.add(get(v.pc), c(16)), get(v.e)), vecStep, inc(v.pc, c(16)), inc(v.px, c(16))),
         whileLoop(i32.ltS(get(v.pc), get(v.e)), oneStep, inc(v.pc, c(4)), inc(v.px, c(4))),
       );
     };
@@ -416,7 +415,9 @@ function patches(fname: "im2col" | "col2im"): FunctionDef {
           set(v.kx0, c(0)),
           ifElse(i32.ltS(get(v.ix0), c(0)), [set(v.kx0, i32.sub(c(0), get(v.ix0)))]),
           set(v.kx1, get(v.k)),
-          ifElse(i32.gtS(i32.add(get(v.ix0), get(v.k)), get(v.w)), [set(v.kx1, i32.sub(get(v.w), get(v.ix0)))]),
+          ifElse(i32.gtS(i32.add(get(v.ix0), get(v.k)), get(v.w)), [
+            set(v.kx1, i32.sub(get(v.w), get(v.ix0))),
+          ]),
           zeroRun(i32.mul(get(v.kx0), get(v.ch))),
           set(
             v.px,
@@ -470,7 +471,17 @@ export const INITIAL_PAGES = 16;
 /** The module's binary, assembled once per process. */
 export function simdModuleBytes(): Uint8Array {
   return assemble(
-    [gemm(), reluKernel(), tanhKernel(), reluBackward(), tanhBackward(), colSum(), transpose(), patches("im2col"), patches("col2im")],
+    [
+      gemm(),
+      reluKernel(),
+      tanhKernel(),
+      reluBackward(),
+      tanhBackward(),
+      colSum(),
+      transpose(),
+      patches("im2col"),
+      patches("col2im"),
+    ],
     INITIAL_PAGES,
   );
 }

@@ -95,7 +95,8 @@ export class SimdWorkspace {
 
   /** The memory as floats (a fresh view after growth: do not keep it across `alloc`). */
   get f32(): Float32Array {
-    if (this.view.buffer !== this.exports.memory.buffer) this.view = new Float32Array(this.exports.memory.buffer);
+    if (this.view.buffer !== this.exports.memory.buffer)
+      this.view = new Float32Array(this.exports.memory.buffer);
     return this.view;
   }
 
