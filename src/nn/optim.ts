@@ -114,23 +114,13 @@ export class Adam {
     this.step += 1;
     const stepSize = this.lr / (1 - this.beta1 ** this.step);
     const sqrtBc2 = Math.sqrt(1 - this.beta2 ** this.step);
-    const { beta1: b1, beta2: b2, eps, m, v } = this;
-    const omb1 = 1 - b1;
-    const omb2 = 1 - b2;
+    const { m, v } = this;
     for (let k = 0; k < this.variables.length; k++) {
       if (present && !present[k]) continue;
       const p = this.variables[k]!;
       const data = this.readParam(k);
       const off = this.offsets[k]!;
-      const n = this.sizes[k]!;
-      for (let j = 0; j < n; j++) {
-        const gi = g[off + j]!;
-        const mi = b1 * m[off + j]! + omb1 * gi;
-        const vi = b2 * v[off + j]! + omb2 * gi * gi;
-        m[off + j] = mi;
-        v[off + j] = vi;
-        data[j] = data[j]! - (stepSize * mi) / (Math.sqrt(vi) / sqrtBc2 + eps);
-      }
+      adamUpdate(data, 0, g, off, m, v, off, this.sizes[k]!, stepSize, sqrtBc2, this);
       const t = tf.tensor(data, p.shape, "float32");
       p.assign(t);
       t.dispose();
@@ -181,6 +171,156 @@ export class Adam {
 
   dispose(): void {
     // The moments are plain arrays: nothing to free.
+  }
+}
+
+/**
+ * PyTorch's Adam step for n parameters, per element in float64, stored as float32:
+ *   m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;  p <- p - stepSize m / (sqrt(v) / sqrtBc2 + eps)
+ * with stepSize = lr / (1 - b1^t), sqrtBc2 = sqrt(1 - b2^t). The one update both optimizers run.
+ */
+function adamUpdate(
+  p: Float32Array,
+  pOff: number,
+  g: Float32Array,
+  gOff: number,
+  m: Float32Array,
+  v: Float32Array,
+  mOff: number,
+  n: number,
+  stepSize: number,
+  sqrtBc2: number,
+  c: { beta1: number; beta2: number; eps: number },
+): void {
+  const { beta1: b1, beta2: b2, eps } = c;
+  const omb1 = 1 - b1;
+  const omb2 = 1 - b2;
+  for (let j = 0; j < n; j++) {
+    const gi = g[gOff + j]!;
+    const mi = b1 * m[mOff + j]! + omb1 * gi;
+    const vi = b2 * v[mOff + j]! + omb2 * gi * gi;
+    m[mOff + j] = mi;
+    v[mOff + j] = vi;
+    p[pOff + j] = p[pOff + j]! - (stepSize * mi) / (Math.sqrt(vi) / sqrtBc2 + eps);
+  }
+}
+
+/**
+ * Parameters trained without tfjs: plain values with a gradient of the same length, split into
+ * `sizes` tensors (a network's w0, b0, w1, ...) for the optimizer state, as `Adam`'s variables.
+ */
+export interface ParamGroup {
+  values: Float32Array;
+  grad: Float32Array;
+  /** How the values split into tensors (checkpointed moments per tensor). Default: one. */
+  sizes?: readonly number[];
+}
+
+/**
+ * Adam over plain arrays (the tape-free training path): the same update and state layout as
+ * `Adam`, so a model trained here saves and resumes like one trained on tfjs variables.
+ *
+ *   const opt = new ArrayAdam([{ values: params, grad, sizes }], { lr: 1e-3 });
+ *   ... fill grad ...
+ *   const norm = opt.clipGradNorm(0.5);   // optional
+ *   opt.step();
+ */
+export class ArrayAdam {
+  lr: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  /** Updates applied so far (t in the bias corrections). */
+  step = 0;
+  private readonly groups: ParamGroup[];
+  private readonly m: Float32Array;
+  private readonly v: Float32Array;
+  private readonly sizes: number[];
+
+  constructor(groups: readonly ParamGroup[], config: AdamConfig = {}) {
+    this.lr = checkNumber("lr", config.lr ?? 3e-4, { min: 0 });
+    this.beta1 = checkNumber("beta1", config.beta1 ?? 0.9, { min: 0, max: 0.999999 });
+    this.beta2 = checkNumber("beta2", config.beta2 ?? 0.999, { min: 0, max: 0.999999999 });
+    this.eps = checkNumber("eps", config.eps ?? 1e-8, { positive: true });
+    if (groups.length === 0) throw new ConfigError("params", "Adam needs at least one parameter group");
+    this.groups = [...groups];
+    this.sizes = [];
+    for (const [i, g] of this.groups.entries()) {
+      if (g.grad.length !== g.values.length)
+        throw new ConfigError(`params[${i}].grad`, `has ${g.grad.length} values, the parameters ${g.values.length}`);
+      const sizes = g.sizes ?? [g.values.length];
+      if (sizes.reduce((a, b) => a + b, 0) !== g.values.length)
+        throw new ConfigError(`params[${i}].sizes`, `must add up to ${g.values.length}`);
+      this.sizes.push(...sizes);
+    }
+    const total = this.groups.reduce((n, g) => n + g.values.length, 0);
+    this.m = new Float32Array(total);
+    this.v = new Float32Array(total);
+  }
+
+  /** Total number of parameters. */
+  get size(): number {
+    return this.m.length;
+  }
+
+  /** Scales every group's gradient so the global norm is at most `maxNorm` (see `clipInPlace`); returns the norm. */
+  clipGradNorm(maxNorm: number): number {
+    let sq = 0;
+    for (const g of this.groups) for (let i = 0; i < g.grad.length; i++) sq += g.grad[i]! * g.grad[i]!;
+    const norm = Math.sqrt(sq);
+    if (Number.isFinite(maxNorm)) {
+      const coef = Math.min(maxNorm / (norm + 1e-6), 1);
+      if (coef < 1) for (const g of this.groups) for (let i = 0; i < g.grad.length; i++) g.grad[i] = g.grad[i]! * coef;
+    }
+    return norm;
+  }
+
+  /**
+   * One Adam update of every group from its `grad`. Groups with `active[i] === false` had no
+   * gradient this step (not in the loss, as a tape leaves them out): they and their moments are
+   * left alone, as PyTorch skips parameters whose grad is None.
+   */
+  apply(active?: readonly boolean[]): void {
+    this.step += 1;
+    const stepSize = this.lr / (1 - this.beta1 ** this.step);
+    const sqrtBc2 = Math.sqrt(1 - this.beta2 ** this.step);
+    let off = 0;
+    this.groups.forEach((g, i) => {
+      if (active?.[i] !== false) {
+        adamUpdate(g.values, 0, g.grad, 0, this.m, this.v, off, g.values.length, stepSize, sqrtBc2, this);
+      }
+      off += g.values.length;
+    });
+  }
+
+  getState(): AdamState {
+    const m: Float32Array[] = [];
+    const v: Float32Array[] = [];
+    let off = 0;
+    for (const n of this.sizes) {
+      m.push(this.m.slice(off, off + n));
+      v.push(this.v.slice(off, off + n));
+      off += n;
+    }
+    return { step: this.step, m, v };
+  }
+
+  /** Restores a state from `getState` (or from `Adam.getState` of the same model). */
+  setState(state: AdamState): void {
+    if (state.m.length !== this.sizes.length || state.v.length !== this.sizes.length) {
+      throw new ArtifactError(
+        `optimizer state has ${state.m.length} moments, this Adam has ${this.sizes.length} tensors`,
+      );
+    }
+    let off = 0;
+    this.sizes.forEach((n, i) => {
+      if (state.m[i]!.length !== n || state.v[i]!.length !== n)
+        throw new ArtifactError(`optimizer state tensor ${i} has ${state.m[i]!.length} values, expected ${n}`);
+      this.m.set(state.m[i]!, off);
+      this.v.set(state.v[i]!, off);
+      off += n;
+    });
+    this.step = state.step;
   }
 }
 

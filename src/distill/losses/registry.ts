@@ -7,11 +7,32 @@
 import { ConfigError, checkKnownKeys } from "../../core/errors.js";
 import type { tf } from "../../nn/backend.js";
 import { attentionTransferLayers } from "./attention.js";
-import { jsLoss, klLoss, nllLoss, reverseKlLoss } from "./categorical.js";
-import type { LossResult } from "./common.js";
-import { type FeatureProjector, featureL2Loss } from "./features.js";
-import { gaussianKlLoss } from "./gaussian.js";
-import { huberLoss, mseLoss, valueMseLoss } from "./regression.js";
+import {
+  jsLoss,
+  jsLossArrays,
+  klLoss,
+  klLossArrays,
+  nllLoss,
+  nllLossArrays,
+  reverseKlLoss,
+  reverseKlLossArrays,
+} from "./categorical.js";
+import type { ArrayLossResult, LossResult } from "./common.js";
+import {
+  type ArrayFeatureProjector,
+  type FeatureProjector,
+  featureL2Loss,
+  featureL2LossArrays,
+} from "./features.js";
+import { gaussianKlLoss, gaussianKlLossArrays } from "./gaussian.js";
+import {
+  huberLoss,
+  huberLossArrays,
+  mseLoss,
+  mseLossArrays,
+  valueMseLoss,
+  valueMseLossArrays,
+} from "./regression.js";
 
 /** Every tensor a loss may read; each loss names the ones it requires in `LossSpec.inputs`. */
 export interface LossInputs {
@@ -40,6 +61,27 @@ export interface LossInputs {
 
 export type LossInputName = Exclude<keyof LossInputs, "weights" | "actions" | "mask">;
 
+/**
+ * `LossInputs` as plain row-major arrays of `batch` rows (the tape-free path). Student-side
+ * inputs get gradients in `ArrayLossResult.grads` under the same names.
+ */
+export interface LossArrays {
+  batch: number;
+  studentLogits?: Float32Array;
+  teacherLogits?: Float32Array;
+  studentMean?: Float32Array;
+  studentLogStd?: Float32Array;
+  teacherMean?: Float32Array;
+  teacherLogStd?: Float32Array;
+  studentValues?: Float32Array;
+  teacherValues?: Float32Array;
+  studentFeatures?: Record<string, Float32Array>;
+  teacherFeatures?: Record<string, Float32Array>;
+  weights?: ArrayLike<number>;
+  actions?: ArrayLike<number>;
+  mask?: Float32Array;
+}
+
 export type LossName =
   | "kl"
   | "reverse-kl"
@@ -64,12 +106,19 @@ export interface LossSpec {
   /** Only meaningful for continuous action spaces (Gaussian policies). */
   continuousOnly: boolean;
   fn(inputs: LossInputs, options?: Record<string, unknown>): LossResult;
+  /**
+   * The same loss on plain arrays with its gradients, for training without the tape (same
+   * options; `feature-l2` takes an `ArrayFeatureProjector`). Absent for `attention`, which no
+   * distiller trains with yet.
+   */
+  arrays?(inputs: LossArrays, options?: Record<string, unknown>): ArrayLossResult;
 }
 
 const TEMPERED_OPTIONS = ["tau", "scaleByTauSquared", "weightNormalization"] as const;
 const VALUE_OPTIONS = ["weightNormalization"] as const;
 
 type Impl = (inputs: Required<LossInputs>, options: Record<string, unknown>) => LossResult;
+type ArrayImpl = (inputs: Required<LossArrays>, options: Record<string, unknown>) => ArrayLossResult;
 // Options arrive untyped from configs; each loss function validates the values it reads.
 type Opts = Record<string, never>;
 
@@ -80,8 +129,9 @@ function entry(
   options: readonly string[],
   kind: "discrete" | "continuous" | "any",
   impl: Impl,
+  arrayImpl?: ArrayImpl,
 ): LossSpec {
-  return {
+  const spec: LossSpec = {
     name,
     description,
     inputs,
@@ -98,6 +148,18 @@ function entry(
       return impl(given as Required<LossInputs>, opts);
     },
   };
+  if (arrayImpl) {
+    spec.arrays = (given, opts = {}) => {
+      checkKnownKeys(`loss.${name}`, opts, options);
+      for (const input of inputs) {
+        if (given[input] === undefined) {
+          throw new ConfigError(`inputs.${input}`, `required by loss "${name}" (needs ${inputs.join(", ")})`);
+        }
+      }
+      return arrayImpl(given as Required<LossArrays>, opts);
+    };
+  }
+  return spec;
 }
 
 const entries: LossSpec[] = [
@@ -108,6 +170,7 @@ const entries: LossSpec[] = [
     TEMPERED_OPTIONS,
     "discrete",
     (i, o) => klLoss(i.studentLogits, i.teacherLogits, { ...(o as Opts), weights: i.weights }),
+    (i, o) => klLossArrays(i.studentLogits, i.teacherLogits, i.batch, { ...(o as Opts), weights: i.weights }),
   ),
   entry(
     "reverse-kl",
@@ -116,6 +179,8 @@ const entries: LossSpec[] = [
     TEMPERED_OPTIONS,
     "discrete",
     (i, o) => reverseKlLoss(i.studentLogits, i.teacherLogits, { ...(o as Opts), weights: i.weights }),
+    (i, o) =>
+      reverseKlLossArrays(i.studentLogits, i.teacherLogits, i.batch, { ...(o as Opts), weights: i.weights }),
   ),
   entry(
     "js",
@@ -124,6 +189,7 @@ const entries: LossSpec[] = [
     TEMPERED_OPTIONS,
     "discrete",
     (i, o) => jsLoss(i.studentLogits, i.teacherLogits, { ...(o as Opts), weights: i.weights }),
+    (i, o) => jsLossArrays(i.studentLogits, i.teacherLogits, i.batch, { ...(o as Opts), weights: i.weights }),
   ),
   entry(
     "nll",
@@ -132,6 +198,8 @@ const entries: LossSpec[] = [
     VALUE_OPTIONS,
     "discrete",
     (i, o) => nllLoss(i.studentLogits, i.teacherLogits, { ...(o as Opts), weights: i.weights }),
+    (i, o) =>
+      nllLossArrays(i.studentLogits, i.teacherLogits, i.batch, { ...(o as Opts), weights: i.weights }),
   ),
   entry(
     "mse",
@@ -140,6 +208,8 @@ const entries: LossSpec[] = [
     VALUE_OPTIONS,
     "discrete",
     (i, o) => mseLoss(i.studentLogits, i.teacherLogits, { ...(o as Opts), weights: i.weights }),
+    (i, o) =>
+      mseLossArrays(i.studentLogits, i.teacherLogits, i.batch, { ...(o as Opts), weights: i.weights }),
   ),
   entry(
     "gaussian-kl",
@@ -151,6 +221,13 @@ const entries: LossSpec[] = [
       gaussianKlLoss(
         { mean: i.studentMean, logStd: i.studentLogStd },
         { mean: i.teacherMean, logStd: i.teacherLogStd },
+        { ...(o as Opts), weights: i.weights },
+      ),
+    (i, o) =>
+      gaussianKlLossArrays(
+        { mean: i.studentMean, logStd: i.studentLogStd },
+        { mean: i.teacherMean, logStd: i.teacherLogStd },
+        i.batch,
         { ...(o as Opts), weights: i.weights },
       ),
   ),
@@ -167,6 +244,13 @@ const entries: LossSpec[] = [
         actions: i.actions,
         mask: i.mask,
       }),
+    (i, o) =>
+      valueMseLossArrays(i.studentValues, i.teacherValues, i.batch, {
+        ...(o as Opts),
+        weights: i.weights,
+        actions: i.actions,
+        mask: i.mask,
+      }),
   ),
   entry(
     "huber",
@@ -176,6 +260,13 @@ const entries: LossSpec[] = [
     "any",
     (i, o) =>
       huberLoss(i.studentValues, i.teacherValues, {
+        ...(o as Opts),
+        weights: i.weights,
+        actions: i.actions,
+        mask: i.mask,
+      }),
+    (i, o) =>
+      huberLossArrays(i.studentValues, i.teacherValues, i.batch, {
         ...(o as Opts),
         weights: i.weights,
         actions: i.actions,
@@ -197,6 +288,19 @@ const entries: LossSpec[] = [
         );
       }
       return featureL2Loss(i.studentFeatures, i.teacherFeatures, projector, {
+        ...(rest as Opts),
+        weights: i.weights,
+      });
+    },
+    (i, o) => {
+      const { projector, ...rest } = o as { projector?: ArrayFeatureProjector };
+      if (!projector || typeof projector.backward !== "function") {
+        throw new ConfigError(
+          "loss.feature-l2.projector",
+          "required: create one with createArrayFeatureProjector(pairs, rng)",
+        );
+      }
+      return featureL2LossArrays(i.studentFeatures, i.teacherFeatures, projector, i.batch, {
         ...(rest as Opts),
         weights: i.weights,
       });

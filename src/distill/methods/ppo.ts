@@ -12,17 +12,10 @@
  */
 import { ConfigError } from "../../core/errors.js";
 import type { Action } from "../../core/policy.js";
-import { type Scalar, type Tensor, tf } from "../../nn/backend.js";
 import { categoricalLogProb, sampleCategorical, sampleGaussian } from "../../nn/distributions.js";
 import type { CompiledPolicy } from "../../nn/fast.js";
-import {
-  categoricalEntropyTensor,
-  categoricalLogProbTensor,
-  gaussianEntropyTensor,
-  gaussianLogProbTensor,
-} from "../../nn/ops.js";
-import { Adam, type LossOutput, trainStep } from "../../nn/optim.js";
-import { ppoLoss } from "../../rl/losses.js";
+import { ArrayAdam } from "../../nn/optim.js";
+import { ppoLossGrad } from "../../rl/losses.js";
 import { RolloutBuffer } from "../../rl/rollout-buffer.js";
 import { normalizeAdvantages } from "../../rl/stats.js";
 import type { ActingEnv } from "../collect.js";
@@ -34,7 +27,7 @@ export class DistilledPPO implements Distiller {
   readonly student: Student;
   private readonly ctx: DistillContext;
   private readonly envs: ActingEnv[];
-  private readonly optimizer: Adam;
+  private readonly optimizer: ArrayAdam;
   private readonly buffer: RolloutBuffer;
   private readonly teacherOut: Float32Array;
   private readonly teacherLogStd?: Float32Array;
@@ -55,7 +48,7 @@ export class DistilledPPO implements Distiller {
     this.ctx = ctx;
     this.discrete = teacher.kind === "logits";
     this.student = ctx.newStudent({ output: this.discrete ? "logits" : "mean", valueWidth: 1 });
-    this.optimizer = new Adam(this.student.variables, { lr: cfg.learningRate, eps: 1e-5 });
+    this.optimizer = new ArrayAdam([this.student.paramGroup()], { lr: cfg.learningRate, eps: 1e-5 });
     const n = cfg.numEnvs;
     const k = teacher.actionSize;
     this.buffer = new RolloutBuffer(cfg.ppoSteps, n, teacher.obsSize, this.discrete ? 1 : k);
@@ -155,28 +148,13 @@ export class DistilledPPO implements Distiller {
           tOut.set(this.teacherOut.subarray(idx[j]! * k, (idx[j]! + 1) * k), j * k);
           tLog?.set(this.teacherLogStd!.subarray(idx[j]! * k, (idx[j]! + 1) * k), j * k);
         }
-        const res = trainStep(
-          this.optimizer,
-          (): LossOutput => {
-            const obs = tf.tensor2d(mb.obs, [mb.size, teacher.obsSize]);
-            const f = this.student.forward(obs);
-            const teacherOut = tf.tensor2d(tOut, [mb.size, k]);
-            const kd = objective(
-              this.student,
-              f.out,
-              { teacherOut, teacherLogStd: tLog ? tf.tensor2d(tLog, [mb.size, k]) : undefined },
-              t,
-            );
-            const metrics = trainMetrics(kd.metrics);
-            if (a >= 1) return { loss: kd.loss, metrics };
-            const ppo = this.ppoLoss(f.out, f.value!, mb, metrics);
-            return { loss: tf.add(tf.mul(kd.loss, a), tf.mul(ppo, 1 - a)) as Scalar, metrics };
-          },
-          { maxGradNorm: cfg.maxGradNorm },
-        );
+        const res = this.gradientStep(mb, tOut, tLog, a, t);
+        const gradNorm = this.optimizer.clipGradNorm(cfg.maxGradNorm);
+        this.optimizer.apply();
+        this.student.paramsChanged();
+        logger.recordMean("train/grad_norm", gradNorm);
         this.updates++;
         logger.recordMean("train/loss", res.loss);
-        logger.recordMean("train/grad_norm", res.gradNorm);
         for (const [name, v] of Object.entries(res.metrics)) logger.recordMean(name, v);
       }
     }
@@ -185,47 +163,59 @@ export class DistilledPPO implements Distiller {
   }
 
   /**
-   * src/rl's PPO loss (CleanRL's: clipped surrogate on per-minibatch normalised advantages,
-   * clipped value loss, entropy bonus), on the student's outputs; its metrics go to `metrics`.
+   * alpha KL_tau(teacher || student) + (1 - alpha) L_PPO on one minibatch, forward and backward
+   * without the tape: L_PPO is src/rl's (`ppoLossGrad`: CleanRL's clipped surrogate on
+   * per-minibatch normalised advantages, clipped value loss, entropy bonus).
    */
-  private ppoLoss(
-    out: Tensor,
-    value: Tensor,
+  private gradientStep(
     mb: ReturnType<RolloutBuffer["gather"]>,
-    metrics: Record<string, Scalar>,
-  ): Scalar {
-    const { cfg } = this.ctx;
-    const advantages = Float32Array.from(mb.advantages);
-    if (mb.size > 1) normalizeAdvantages(advantages);
+    teacherOut: Float32Array,
+    teacherLogStd: Float32Array | undefined,
+    alpha: number,
+    tau: number,
+  ): { loss: number; metrics: Record<string, number> } {
+    const { cfg, objective } = this.ctx;
     const n = mb.size;
-    let logProb: Tensor;
-    let entropy: Tensor;
-    if (this.discrete) {
-      logProb = categoricalLogProbTensor(out, tf.tensor1d(Int32Array.from(mb.actions), "int32"));
-      entropy = categoricalEntropyTensor(out);
-    } else {
-      const logStd = this.student.logStd!;
-      logProb = gaussianLogProbTensor(out, logStd, tf.tensor2d(mb.actions, [n, out.shape[1]!]));
-      entropy = tf.mul(gaussianEntropyTensor(logStd), tf.ones([n]));
+    const k = this.student.actionSize;
+    const f = this.student.forward(mb.obs, n);
+    const kd = objective(this.student, f.out, { batch: n, teacherOut, teacherLogStd }, tau);
+    const metrics = trainMetrics(kd.metrics);
+    const dLogStd = new Float32Array(this.discrete ? 0 : k);
+    if (kd.dLogStd)
+      for (let i = 0; i < kd.dLogStd.length; i++) dLogStd[i % k] = dLogStd[i % k]! + alpha * kd.dLogStd[i]!;
+    if (alpha >= 1) {
+      this.student.backward({ out: kd.dOut, logStd: this.discrete ? undefined : dLogStd });
+      return { loss: kd.loss, metrics };
     }
-    const res = ppoLoss(
+    const advantages = Float32Array.from(mb.advantages);
+    if (n > 1) normalizeAdvantages(advantages);
+    const ppo = ppoLossGrad(
       {
-        logProb,
-        entropy,
-        value: tf.reshape(value, [-1]),
-        oldLogProb: tf.tensor1d(mb.logProbs),
-        advantages: tf.tensor1d(advantages),
-        returns: tf.tensor1d(mb.returns),
-        oldValues: tf.tensor1d(mb.values),
+        size: n,
+        out: f.out,
+        value: f.value!,
+        actions: mb.actions,
+        logStd: this.discrete ? undefined : this.student.logStd,
+        oldLogProb: mb.logProbs,
+        advantages,
+        returns: mb.returns,
+        oldValues: mb.values,
       },
+      k,
+      this.discrete,
       { clipCoef: cfg.clipRange, clipVloss: true, entCoef: cfg.entCoef, vfCoef: cfg.vfCoef },
     );
-    trainMetrics(res.metrics, metrics);
-    return res.loss;
+    trainMetrics(ppo.metrics, metrics);
+    const dOut = new Float32Array(n * k);
+    for (let i = 0; i < dOut.length; i++) dOut[i] = alpha * kd.dOut[i]! + (1 - alpha) * ppo.dOut[i]!;
+    const dValue = new Float32Array(n);
+    for (let i = 0; i < n; i++) dValue[i] = (1 - alpha) * ppo.dValue[i]!;
+    for (let j = 0; j < ppo.dLogStd.length; j++) dLogStd[j] = dLogStd[j]! + (1 - alpha) * ppo.dLogStd[j]!;
+    this.student.backward({ out: dOut, value: dValue, logStd: this.discrete ? undefined : dLogStd });
+    return { loss: alpha * kd.loss + (1 - alpha) * ppo.loss, metrics };
   }
 
   dispose(): void {
-    this.optimizer.dispose();
     this.student.dispose();
     for (const env of this.envs) env.close();
   }
