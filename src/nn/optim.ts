@@ -247,7 +247,10 @@ export class ArrayAdam {
     this.sizes = [];
     for (const [i, g] of this.groups.entries()) {
       if (g.grad.length !== g.values.length)
-        throw new ConfigError(`params[${i}].grad`, `has ${g.grad.length} values, the parameters ${g.values.length}`);
+        throw new ConfigError(
+          `params[${i}].grad`,
+          `has ${g.grad.length} values, the parameters ${g.values.length}`,
+        );
       const sizes = g.sizes ?? [g.values.length];
       if (sizes.reduce((a, b) => a + b, 0) !== g.values.length)
         throw new ConfigError(`params[${i}].sizes`, `must add up to ${g.values.length}`);
@@ -270,7 +273,8 @@ export class ArrayAdam {
     const norm = Math.sqrt(sq);
     if (Number.isFinite(maxNorm)) {
       const coef = Math.min(maxNorm / (norm + 1e-6), 1);
-      if (coef < 1) for (const g of this.groups) for (let i = 0; i < g.grad.length; i++) g.grad[i] = g.grad[i]! * coef;
+      if (coef < 1)
+        for (const g of this.groups) for (let i = 0; i < g.grad.length; i++) g.grad[i] = g.grad[i]! * coef;
     }
     return norm;
   }
@@ -315,7 +319,9 @@ export class ArrayAdam {
     let off = 0;
     this.sizes.forEach((n, i) => {
       if (state.m[i]!.length !== n || state.v[i]!.length !== n)
-        throw new ArtifactError(`optimizer state tensor ${i} has ${state.m[i]!.length} values, expected ${n}`);
+        throw new ArtifactError(
+          `optimizer state tensor ${i} has ${state.m[i]!.length} values, expected ${n}`,
+        );
       this.m.set(state.m[i]!, off);
       this.v.set(state.v[i]!, off);
       off += n;

@@ -15,7 +15,14 @@ import { ConfigError } from "../core/errors.js";
 import { ConsoleWriter, Logger } from "../core/logger.js";
 import type { Action, ActionDistribution, ActOptions, DistributionPolicy } from "../core/policy.js";
 import { Rng } from "../core/rng.js";
-import { type AnySpace, Box, Discrete, flatSize } from "../core/spaces.js";
+import {
+  type AnySpace,
+  Box,
+  Discrete,
+  flatSize,
+  type ObsStorageDtype,
+  obsStorageDtypeOf,
+} from "../core/spaces.js";
 import { make } from "../envs/registry.js";
 import {
   decodePolicySpec,
@@ -67,6 +74,8 @@ export interface LearnOptions {
 export interface SpaceInfo {
   obsShape: number[];
   obsSize: number;
+  /** Element type of the env's observations as stored (uint8 for a uint8 Box). */
+  obsDtype: ObsStorageDtype;
   discrete: boolean;
   /** Number of actions (discrete) or action dimensions (continuous). */
   actionSize: number;
@@ -84,6 +93,7 @@ export function describeSpaces(observationSpace: AnySpace, actionSpace: AnySpace
   const info: SpaceInfo = {
     obsShape: [...observationSpace.shape],
     obsSize: flatSize(observationSpace),
+    obsDtype: obsStorageDtypeOf(observationSpace),
     discrete: actionSpace instanceof Discrete,
     actionSize: 0,
   };
@@ -328,9 +338,18 @@ export abstract class Algorithm<C extends object> implements DistributionPolicy,
     await this.callback.onRolloutEnd(this.ctx!);
   }
 
-  /** Normalises final observations with the current (frozen for this call) statistics. */
-  protected normalizeOne(raw: Float32Array): Float32Array {
-    return this.normalizer ? this.normalizer.normalizeObs(raw, 1, new Float32Array(raw.length)) : raw;
+  /** Normalises final observations with the current (frozen for this call) statistics; float32 out. */
+  protected normalizeOne(raw: Float32Array | Uint8Array): Float32Array {
+    if (this.normalizer) return this.normalizer.normalizeObs(raw, 1, new Float32Array(raw.length));
+    return raw instanceof Float32Array ? raw : Float32Array.from(raw);
+  }
+
+  /**
+   * Element type for stored observations: uint8 when the env's observations are uint8 and are not
+   * normalised (then the float copies hold exactly the env's integers), else float32.
+   */
+  protected obsStorageDtype(normalizeObs: boolean): ObsStorageDtype {
+    return this.spaces.obsDtype === "uint8" && !normalizeObs ? "uint8" : "float32";
   }
 
   /** Records rollout/ and time/ keys, then dumps. */
