@@ -32,7 +32,7 @@ import { dequantizeSpec, quantizeSpec } from "../deploy/quantize.js";
 import { type CompiledPolicy, compileSpec } from "../nn/fast.js";
 import { GAIN_POLICY, GAIN_VALUE } from "../nn/init.js";
 import { type ForwardOptions, KernelNet } from "../nn/kernels/net.js";
-import { hiddenActivations } from "../nn/kernels/plan.js";
+import { countParams, flattenParams, hiddenActivations, unflattenParams } from "../nn/kernels/plan.js";
 import { compileObsNorm, type ObsNormalizer } from "../nn/obs-norm.js";
 import type { ParamGroup } from "../nn/optim.js";
 import { type ConvConfig, cnnLayers, mlpLayers } from "../nn/sequential.js";
@@ -98,26 +98,9 @@ export function checkHidden(field: string, hidden: readonly number[], allowEmpty
   return [...hidden];
 }
 
-function paramCount(layers: readonly LayerSpec[]): number {
-  return layers.reduce((n, l) => n + (l.kind === "flatten" ? 0 : l.weight.length + l.bias.length), 0);
-}
-
 /** Tensor sizes of a layer stack's parameters in order (w0, b0, w1, b1, ...). */
 function tensorSizes(layers: readonly LayerSpec[]): number[] {
   return layers.flatMap((l) => (l.kind === "flatten" ? [] : [l.weight.length, l.bias.length]));
-}
-
-/** The stack's layers with weights and biases read from values[offset ..] (copies). */
-function layersFrom(template: readonly LayerSpec[], values: Float32Array, offset: number): LayerSpec[] {
-  let at = offset;
-  return template.map((l) => {
-    if (l.kind === "flatten") return l;
-    const weight = values.slice(at, at + l.weight.length);
-    at += l.weight.length;
-    const bias = values.slice(at, at + l.bias.length);
-    at += l.bias.length;
-    return { ...l, weight, bias };
-  });
 }
 
 export class Student {
@@ -180,13 +163,13 @@ export class Student {
       const valueHidden = checkHidden("valueHidden", opts.valueHidden ?? this.hidden, this.convs.length > 0);
       this.valueLayers = this.build(valueHidden, opts.valueWidth, GAIN_VALUE, opts.rng);
     }
-    this.logStdOffset = paramCount(this.layers);
+    this.logStdOffset = countParams(this.layers);
     this.valueOffset = this.logStdOffset + logStdSize;
-    this.values = new Float32Array(this.valueOffset + (this.valueLayers ? paramCount(this.valueLayers) : 0));
+    this.values = new Float32Array(this.valueOffset + (this.valueLayers ? countParams(this.valueLayers) : 0));
     this.grad = new Float32Array(this.values.length);
-    this.writeLayers(this.layers, 0);
+    flattenParams(this.layers, this.values, 0);
     this.values.fill(opts.initLogStd ?? 0, this.logStdOffset, this.valueOffset);
-    if (this.valueLayers) this.writeLayers(this.valueLayers, this.valueOffset);
+    if (this.valueLayers) flattenParams(this.valueLayers, this.values, this.valueOffset);
     this.net = new KernelNet(this.layers, "student");
     if (this.valueLayers) this.valueNet = new KernelNet(this.valueLayers, "student value");
     if (opts.obsNorm) this.norm = compileObsNorm(opts.obsNorm, this.obsSize);
@@ -210,17 +193,6 @@ export class Student {
       },
       rng,
     );
-  }
-
-  private writeLayers(layers: readonly LayerSpec[], offset: number): void {
-    let at = offset;
-    for (const l of layers) {
-      if (l.kind === "flatten") continue;
-      this.values.set(l.weight, at);
-      at += l.weight.length;
-      this.values.set(l.bias, at);
-      at += l.bias.length;
-    }
   }
 
   /** Quantization-aware training: int8-grid weights in forward, toSpec and policy. */
@@ -285,24 +257,12 @@ export class Student {
 
   /** A stack's weights on quantizeSpec's int8 grid (biases unchanged), flat in layer order. */
   private quantizedValues(template: readonly LayerSpec[], offset: number): Float32Array {
-    const layers = layersFrom(template, this.values, offset);
-    const outSize = layers.reduce(
-      (n, l) => (l.kind === "flatten" ? n : l.kind === "dense" ? l.outSize : n),
-      0,
-    );
+    const layers = unflattenParams(template, this.values, offset);
+    const outSize = layers.reduce((n, l) => (l.kind === "dense" ? l.outSize : n), 0);
     const grid = dequantizeSpec(
       quantizeSpec({ obsShape: [...this.obsShape], output: "q", actionSize: outSize, layers }),
-    ).layers;
-    const flat = new Float32Array(paramCount(grid));
-    let at = 0;
-    for (const l of grid) {
-      if (l.kind === "flatten") continue;
-      flat.set(l.weight, at);
-      at += l.weight.length;
-      flat.set(l.bias, at);
-      at += l.bias.length;
-    }
-    return flat;
+    );
+    return flattenParams(grid.layers);
   }
 
   /**
@@ -353,7 +313,7 @@ export class Student {
   }
 
   private valueLayersFrom(): LayerSpec[] {
-    return layersFrom(this.valueLayers!, this.values, this.valueOffset);
+    return unflattenParams(this.valueLayers!, this.values, this.valueOffset);
   }
 
   /** The float network (no quantization) with the current weights. */
@@ -362,7 +322,7 @@ export class Student {
       obsShape: [...this.obsShape],
       output: this.output,
       actionSize: this.actionSize,
-      layers: layersFrom(this.layers, this.values, 0),
+      layers: unflattenParams(this.layers, this.values, 0),
     };
     if (this.obsNorm) spec.obsNorm = this.obsNorm;
     if (this.output === "mean") {

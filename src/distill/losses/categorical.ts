@@ -165,8 +165,17 @@ export function nllLoss(
 
 // ---- array forms (tape-free training; see common.ts) ----------------------------------------
 
-/** Per-row divergence of log-probabilities ls (student), lt (teacher) and its gradient dz with respect to the tempered student logits z = s / tau. */
-type RowDivergence = (ls: Float64Array, lt: Float64Array, dz: Float64Array) => number;
+/**
+ * Per-row divergence of log-probabilities ls (student), lt (teacher), with their exponentials ps,
+ * pt, and its gradient dz with respect to the tempered student logits z = s / tau.
+ */
+type RowDivergence = (
+  ls: Float64Array,
+  lt: Float64Array,
+  ps: Float64Array,
+  pt: Float64Array,
+  dz: Float64Array,
+) => number;
 
 function checkLogitArrays(student: Float32Array, teacher: Float32Array, batch: number): number {
   checkSameLength("studentLogits", student, "teacherLogits", teacher);
@@ -194,6 +203,8 @@ function temperedArrays(
   const c = sampleScales(batch, args);
   const ls = new Float64Array(k);
   const lt = new Float64Array(k);
+  const ps = new Float64Array(k);
+  const pt = new Float64Array(k);
   const dz = new Float64Array(k);
   const grad = new Float32Array(batch * k);
   let divergence = 0;
@@ -204,12 +215,15 @@ function temperedArrays(
     const o = r * k;
     logSoftmax(student, o, k, ls, tau);
     logSoftmax(teacher, o, k, lt, tau);
-    divergence += c[r]! * row(ls, lt, dz);
     for (let j = 0; j < k; j++) {
-      grad[o + j] = (c[r]! * scale * dz[j]!) / tau;
-      entS -= Math.exp(ls[j]!) * ls[j]!;
-      entT -= Math.exp(lt[j]!) * lt[j]!;
+      ps[j] = Math.exp(ls[j]!);
+      pt[j] = Math.exp(lt[j]!);
+      entS -= ps[j]! * ls[j]!;
+      entT -= pt[j]! * lt[j]!;
     }
+    divergence += c[r]! * row(ls, lt, ps, pt, dz);
+    const g = (c[r]! * scale) / tau;
+    for (let j = 0; j < k; j++) grad[o + j] = g * dz[j]!;
     if (argmax(student, o, k) === argmax(teacher, o, k)) agree++;
   }
   return {
@@ -225,21 +239,20 @@ function temperedArrays(
 }
 
 /** KL(pt || ps) = sum pt (lt - ls); d/dz = ps - pt. */
-const forwardKlRow: RowDivergence = (ls, lt, dz) => {
+const forwardKlRow: RowDivergence = (ls, lt, ps, pt, dz) => {
   let v = 0;
   for (let j = 0; j < ls.length; j++) {
-    const pt = Math.exp(lt[j]!);
-    v += pt * (lt[j]! - ls[j]!);
-    dz[j] = Math.exp(ls[j]!) - pt;
+    v += pt[j]! * (lt[j]! - ls[j]!);
+    dz[j] = ps[j]! - pt[j]!;
   }
   return v;
 };
 
 /** KL(ps || pt) = f = sum ps (ls - lt); d/dz_j = ps_j ((ls_j - lt_j) - f). */
-const reverseKlRow: RowDivergence = (ls, lt, dz) => {
+const reverseKlRow: RowDivergence = (ls, lt, ps, _pt, dz) => {
   let v = 0;
-  for (let j = 0; j < ls.length; j++) v += Math.exp(ls[j]!) * (ls[j]! - lt[j]!);
-  for (let j = 0; j < ls.length; j++) dz[j] = Math.exp(ls[j]!) * (ls[j]! - lt[j]! - v);
+  for (let j = 0; j < ls.length; j++) v += ps[j]! * (ls[j]! - lt[j]!);
+  for (let j = 0; j < ls.length; j++) dz[j] = ps[j]! * (ls[j]! - lt[j]! - v);
   return v;
 };
 
@@ -247,19 +260,18 @@ const reverseKlRow: RowDivergence = (ls, lt, dz) => {
  * JS = (KL(ps || m) + KL(pt || m)) / 2 with log m = logaddexp(ls, lt) - log 2; dJS/dps_j =
  * (ls_j - lm_j) / 2 = g_j, so d/dz_j = ps_j (g_j - sum_k ps_k g_k).
  */
-const jsRow: RowDivergence = (ls, lt, dz) => {
+const jsRow: RowDivergence = (ls, lt, ps, pt, dz) => {
   let v = 0;
   let mean = 0;
   for (let j = 0; j < ls.length; j++) {
     const a = ls[j]!;
     const b = lt[j]!;
     const lm = Math.max(a, b) + Math.log1p(Math.exp(-Math.abs(a - b))) - Math.LN2;
-    const ps = Math.exp(a);
-    v += 0.5 * (ps * (a - lm) + Math.exp(b) * (b - lm));
+    v += 0.5 * (ps[j]! * (a - lm) + pt[j]! * (b - lm));
     dz[j] = 0.5 * (a - lm);
-    mean += ps * dz[j]!;
+    mean += ps[j]! * dz[j]!;
   }
-  for (let j = 0; j < ls.length; j++) dz[j] = Math.exp(ls[j]!) * (dz[j]! - mean);
+  for (let j = 0; j < ls.length; j++) dz[j] = ps[j]! * (dz[j]! - mean);
   return v;
 };
 

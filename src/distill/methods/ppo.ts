@@ -132,7 +132,7 @@ export class DistilledPPO implements Distiller {
   }
 
   async iterate(progress: number): Promise<number> {
-    const { cfg, teacher, logger, rng, objective, tau, alpha } = this.ctx;
+    const { cfg, teacher, logger, rng, tau, alpha } = this.ctx;
     const policy = this.student.policy();
     await this.rollout(policy);
     const k = teacher.actionSize;

@@ -109,8 +109,13 @@ export class SpecTeacher implements Teacher {
   private normBuf = new Float32Array(0);
   private actor?: KernelNet;
   private critic?: KernelNet;
-  /** onnxruntime session (undefined: not tried yet; null: not installed). */
+  /**
+   * onnxruntime sessions, outputs only and with every hidden feature as an extra output
+   * (undefined: not tried yet; null: not installed). Returning hidden tensors costs copies and
+   * blocks operator fusion, so labels without features use the first.
+   */
   private onnx?: Promise<OnnxPolicy | null>;
+  private onnxWithFeatures?: Promise<OnnxPolicy | null>;
   /** Per feature: its onnx tensor name and, for conv maps, the [channels, h, w] to turn NCHW into NHWC. */
   private readonly onnxFeatures: Map<string, { tensor: string; chw?: [number, number, number] }>;
 
@@ -205,7 +210,7 @@ export class SpecTeacher implements Teacher {
     const useOnnx =
       this.backendChoice === "onnx" ||
       (this.backendChoice === "auto" && teacherBackend(this.flopsPerSample, n, true) === "onnx");
-    const session = useOnnx ? await this.onnxSession() : null;
+    const session = useOnnx ? await this.onnxSession(opts.features !== undefined) : null;
     if (!session) return this.predictSync(obs, n, opts);
     const res = await session.run(this.input(obs, n).slice(0, n * this.obsSize), n);
     const main = session.outputNames[0]!;
@@ -225,15 +230,24 @@ export class SpecTeacher implements Teacher {
     return batch;
   }
 
-  /** The onnxruntime session, built on first use; null when onnxruntime-node is not installed. */
-  private onnxSession(): Promise<OnnxPolicy | null> {
-    this.onnx ??= loadOnnxRuntime().then(
-      () =>
-        OnnxPolicy.create(exportOnnx({ ...this.spec, obsNorm: undefined }, { includeValue: this.hasValue }), {
-          intermediates: [...this.onnxFeatures.values()].map((f) => f.tensor),
-        }),
-      () => null,
-    );
+  /** An onnxruntime session (with the hidden features or not), built on first use; null when onnxruntime-node is not installed. */
+  private onnxSession(withFeatures: boolean): Promise<OnnxPolicy | null> {
+    const create = () =>
+      loadOnnxRuntime().then(
+        () =>
+          OnnxPolicy.create(
+            exportOnnx({ ...this.spec, obsNorm: undefined }, { includeValue: this.hasValue }),
+            {
+              intermediates: withFeatures ? [...this.onnxFeatures.values()].map((f) => f.tensor) : [],
+            },
+          ),
+        () => null,
+      );
+    if (withFeatures) {
+      this.onnxWithFeatures ??= create();
+      return this.onnxWithFeatures;
+    }
+    this.onnx ??= create();
     return this.onnx;
   }
 
@@ -257,7 +271,6 @@ export class SpecTeacher implements Teacher {
   }
 
   async dispose(): Promise<void> {
-    const session = await this.onnx;
-    await session?.release();
+    for (const session of [await this.onnx, await this.onnxWithFeatures]) await session?.release();
   }
 }

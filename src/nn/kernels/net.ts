@@ -19,15 +19,16 @@
  */
 import { ConfigError } from "../../core/errors.js";
 import type { LayerSpec } from "../spec.js";
-import { type ConvStep, type Plan, planLayers, type Step } from "./plan.js";
+import { type ConvStep, flattenParams, type Plan, planLayers, type Step } from "./plan.js";
 import { type PatchGeometry, SimdWorkspace } from "./simd.js";
 
 interface StepBuffers {
   /** Offsets in the workspace (floats). */
   weight: number;
   bias: number;
-  /** W^T, for dX = dZ W^T. */
+  /** W^T, for dX = dZ W^T; refreshed from `weight` when needed (`transposed` false after setParams). */
   weightT: number;
+  transposed: boolean;
   gradWeight: number;
   gradBias: number;
   weightSize: number;
@@ -78,6 +79,7 @@ export class KernelNet {
         weight: this.ws.alloc(weightSize),
         bias: this.ws.alloc(biasSize),
         weightT: this.ws.alloc(weightSize),
+        transposed: false,
         gradWeight: this.ws.alloc(weightSize),
         gradBias: this.ws.alloc(biasSize),
         weightSize,
@@ -91,15 +93,7 @@ export class KernelNet {
     this.paramCount = count;
     this.widest = Math.max(this.plan.inSize, ...this.plan.steps.map((s) => s.outSize));
     // The weights the specs came with, so a frozen net works without setParams.
-    const flat = new Float32Array(count);
-    let at = 0;
-    for (const s of this.plan.steps) {
-      flat.set(s.layer.weight, at);
-      at += s.layer.weight.length;
-      flat.set(s.layer.bias, at);
-      at += s.layer.bias.length;
-    }
-    this.setParams(flat, 0);
+    this.setParams(flattenParams(layers), 0);
   }
 
   get inSize(): number {
@@ -114,26 +108,38 @@ export class KernelNet {
   setParams(flat: ArrayLike<number>, offset: number): void {
     const f = this.ws.f32;
     let at = offset;
-    this.plan.steps.forEach((s, i) => {
-      const b = this.bufs[i]!;
-      for (let j = 0; j < b.weightSize; j++) f[b.weight + j] = flat[at + j]!;
-      at += b.weightSize;
-      for (let j = 0; j < b.biasSize; j++) f[b.bias + j] = flat[at + j]!;
-      at += b.biasSize;
-      const [rows, cols] = s.kind === "dense" ? [s.inSize, s.outSize] : [s.patch, s.outChannels];
-      this.ws.transpose(b.weight, rows, cols, b.weightT);
-    });
+    for (const b of this.bufs) {
+      for (const [dst, n] of [
+        [b.weight, b.weightSize],
+        [b.bias, b.biasSize],
+      ] as const) {
+        if (flat instanceof Float32Array) f.set(flat.subarray(at, at + n), dst);
+        else for (let j = 0; j < n; j++) f[dst + j] = flat[at + j]!;
+        at += n;
+      }
+      b.transposed = false;
+    }
   }
 
   /** Copies the weights and biases out into flat[offset ..]. */
   getParams(flat: Float32Array, offset: number): void {
+    this.copyOut("weight", "bias", flat, offset);
+  }
+
+  /** Copies per-layer buffers (weights or their gradients, then biases) out, in parameter order. */
+  private copyOut(
+    w: "weight" | "gradWeight",
+    b: "bias" | "gradBias",
+    flat: Float32Array,
+    offset: number,
+  ): void {
     const f = this.ws.f32;
     let at = offset;
-    for (const b of this.bufs) {
-      flat.set(f.subarray(b.weight, b.weight + b.weightSize), at);
-      at += b.weightSize;
-      flat.set(f.subarray(b.bias, b.bias + b.biasSize), at);
-      at += b.biasSize;
+    for (const buf of this.bufs) {
+      flat.set(f.subarray(buf[w], buf[w] + buf.weightSize), at);
+      at += buf.weightSize;
+      flat.set(f.subarray(buf[b], buf[b] + buf.biasSize), at);
+      at += buf.biasSize;
     }
   }
 
@@ -237,6 +243,11 @@ export class KernelNet {
       this.ws.colSum(dy, rows, width, b.gradBias);
       if (i > 0 || opts.inputGrad) {
         const dx = i > 0 ? spare : this.inputGradBuffer();
+        if (!b.transposed) {
+          const [rows, cols] = s.kind === "dense" ? [s.inSize, s.outSize] : [s.patch, s.outChannels];
+          this.ws.transpose(b.weight, rows, cols, b.weightT);
+          b.transposed = true;
+        }
         if (s.kind === "dense") {
           this.ws.gemm({ a: dy, b: b.weightT, c: dx, m: rows, k: width, n: s.inSize });
         } else {
@@ -248,14 +259,7 @@ export class KernelNet {
         dy = dx;
       }
     }
-    const f = this.ws.f32;
-    let at = offset;
-    for (const b of this.bufs) {
-      grad.set(f.subarray(b.gradWeight, b.gradWeight + b.weightSize), at);
-      at += b.weightSize;
-      grad.set(f.subarray(b.gradBias, b.gradBias + b.biasSize), at);
-      at += b.biasSize;
-    }
+    this.copyOut("gradWeight", "gradBias", grad, offset);
   }
 
   /** dLoss/dInput [batch, inSize] of the last backward with `inputGrad: true`. */

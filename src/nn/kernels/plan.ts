@@ -153,3 +153,37 @@ export function countParams(layers: readonly LayerSpec[]): number {
   for (const l of layers) if (l.kind !== "flatten") n += l.weight.length + l.bias.length;
   return n;
 }
+
+/** Writes the stack's weights and biases, layer by layer [w0, b0, w1, b1, ...], into out[offset ..]. */
+export function flattenParams(
+  layers: readonly LayerSpec[],
+  out: Float32Array = new Float32Array(countParams(layers)),
+  offset = 0,
+): Float32Array {
+  let at = offset;
+  for (const l of layers) {
+    if (l.kind === "flatten") continue;
+    out.set(l.weight, at);
+    at += l.weight.length;
+    out.set(l.bias, at);
+    at += l.bias.length;
+  }
+  return out;
+}
+
+/** The stack's layers with copies of the weights and biases read from values[offset ..] (`flattenParams`'s inverse). */
+export function unflattenParams(
+  template: readonly LayerSpec[],
+  values: Float32Array,
+  offset = 0,
+): LayerSpec[] {
+  let at = offset;
+  return template.map((l) => {
+    if (l.kind === "flatten") return l;
+    const weight = values.slice(at, at + l.weight.length);
+    at += l.weight.length;
+    const bias = values.slice(at, at + l.bias.length);
+    at += l.bias.length;
+    return { ...l, weight, bias };
+  });
+}

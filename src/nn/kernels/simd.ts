@@ -38,6 +38,18 @@ interface Exports {
   transpose(src: number, rows: number, cols: number, dst: number): void;
   im2col(...args: number[]): void;
   col2im(...args: number[]): void;
+  adam(
+    p: number,
+    g: number,
+    m: number,
+    v: number,
+    n: number,
+    stepSize: number,
+    sqrtBc2: number,
+    b1: number,
+    b2: number,
+    eps: number,
+  ): void;
 }
 
 let compiled: WebAssembly.Module | undefined;
@@ -139,6 +151,29 @@ export class SimdWorkspace {
       g.k,
       g.n,
       flags,
+    );
+  }
+
+  /**
+   * Adam on n parameters at p with gradient g and moments m, v (see simd-module.ts: float64
+   * arithmetic, the same results as the scalar formula).
+   */
+  adam(
+    at: { p: number; g: number; m: number; v: number },
+    n: number,
+    h: { stepSize: number; sqrtBc2: number; beta1: number; beta2: number; eps: number },
+  ): void {
+    this.exports.adam(
+      at.p * 4,
+      at.g * 4,
+      at.m * 4,
+      at.v * 4,
+      n,
+      h.stepSize,
+      h.sqrtBc2,
+      h.beta1,
+      h.beta2,
+      h.eps,
     );
   }
 

@@ -17,6 +17,7 @@ export type Code = readonly number[];
 /** Value types. */
 export const I32 = 0x7f;
 export const F32 = 0x7d;
+export const F64 = 0x7c;
 export const V128 = 0x7b;
 /** One of I32, F32, V128. */
 export type ValType = number;
@@ -135,13 +136,51 @@ export const f32 = {
   max: op(0x97),
 };
 
+function f64Bytes(v: number): number[] {
+  return Array.from(new Uint8Array(Float64Array.of(v).buffer));
+}
+
+/** An f64 constant. */
+export const f64c = (v: number): number[] => [0x44, ...f64Bytes(v)];
+
+export const f64 = {
+  /** f32 -> f64 (exact). */
+  promote: op(0xbb),
+  /** f64 -> f32, rounded to nearest (what storing a double into a Float32Array does). */
+  demote: op(0xb6),
+  sqrt: op(0x9f),
+  add: op(0xa0),
+  sub: op(0xa1),
+  mul: op(0xa2),
+  div: op(0xa3),
+};
+
 /** The SIMD instructions the kernels use (f32x4 lanes in a v128). */
 export const v128 = {
   load: memOp([0xfd, 0x00], 2),
+  /** Loads 8 bytes (two f32) into the low half, zeroing the rest. */
+  load64Zero: memOp([0xfd, 0x5d], 2),
+  /** Stores the low 8 bytes (two f32). */
+  store64Low: (address: Code, value: Code, offset = 0): number[] =>
+    seq(address, value, [0xfd, 0x5b], uleb(2), uleb(offset), [0]),
   /** Loads one f32 and splats it over the four lanes. */
   load32Splat: memOp([0xfd, 0x09], 2),
   store: storeOp([0xfd, 0x0b], 2),
   and: simd(0x4e),
+};
+
+/** Two f64 lanes, for updates that must round as JavaScript's doubles do. */
+export const f64x2 = {
+  splat: simd(0x14),
+  /** The low two f32 lanes, exactly, as f64. */
+  promoteLow: simd(0x5f),
+  /** f64 lanes -> the low two f32 lanes (rounded to nearest), upper lanes zero. */
+  demote: simd(0x5e),
+  sqrt: simd(0xef),
+  add: simd(0xf0),
+  sub: simd(0xf1),
+  mul: simd(0xf2),
+  div: simd(0xf3),
 };
 
 export const f32x4 = {
