@@ -96,6 +96,7 @@ export abstract class ReplayDistiller implements Distiller {
       seed: cfg.seed,
       teacherDeterministic: cfg.teacherDeterministic,
       features: features.map((f) => f.name),
+      taskIds: ctx.taskIds,
     });
     this.optimizer = new ArrayAdam([student.paramGroup(), ...(opts.extraParams ?? [])], {
       lr: cfg.learningRate,

@@ -213,6 +213,52 @@ export class Student {
     return { values: this.values, grad: this.grad, sizes };
   }
 
+  /**
+   * Starts from given weights (a previous student of the same architecture): the policy layers
+   * and, for Gaussian students, the log std. ConfigError naming the first mismatch.
+   */
+  loadWeights(layers: readonly LayerSpec[], logStd?: Float32Array): void {
+    if (layers.length !== this.layers.length) {
+      throw new ConfigError("layers", `has ${layers.length} layers, this student has ${this.layers.length}`);
+    }
+    layers.forEach((given, i) => {
+      const own = this.layers[i]!;
+      if (given.kind !== own.kind)
+        throw new ConfigError(`layers[${i}].kind`, `is ${given.kind}, expected ${own.kind}`);
+      if (given.kind === "flatten" || own.kind === "flatten") return;
+      if (given.weight.length !== own.weight.length || given.bias.length !== own.bias.length) {
+        throw new ConfigError(
+          `layers[${i}].weight`,
+          `has ${given.weight.length} weights and ${given.bias.length} biases, expected ${own.weight.length} and ${own.bias.length}`,
+        );
+      }
+    });
+    flattenParams(layers, this.values, 0);
+    if (logStd && this.output === "mean") {
+      if (logStd.length !== this.actionSize)
+        throw new ConfigError("logStd", `expected ${this.actionSize} values`);
+      this.values.set(logStd, this.logStdOffset);
+    }
+    this.stale = true;
+  }
+
+  /**
+   * The weights the forward multiplies with (under QAT the int8 grid, what gradients are taken
+   * through), as layer specs of the policy and of the value head.
+   */
+  forwardLayers(): { layers: LayerSpec[]; valueLayers?: LayerSpec[] } {
+    this.load();
+    const read = (net: KernelNet, template: readonly LayerSpec[]) => {
+      const flat = new Float32Array(net.paramCount);
+      net.getParams(flat, 0);
+      return unflattenParams(template, flat, 0);
+    };
+    return {
+      layers: read(this.net, this.layers),
+      valueLayers: this.valueNet ? read(this.valueNet, this.valueLayers!) : undefined,
+    };
+  }
+
   /** Call after changing `values` (an optimizer step): the next forward reloads the weights. */
   paramsChanged(): void {
     this.stale = true;

@@ -33,6 +33,7 @@ import {
   valueMseLoss,
   valueMseLossArrays,
 } from "./regression.js";
+import { gaussianW2Loss, gaussianW2LossArrays, meanMseLoss, meanMseLossArrays } from "./wasserstein.js";
 
 /** Every tensor a loss may read; each loss names the ones it requires in `LossSpec.inputs`. */
 export interface LossInputs {
@@ -89,6 +90,8 @@ export type LossName =
   | "nll"
   | "mse"
   | "gaussian-kl"
+  | "gaussian-w2"
+  | "mean-mse"
   | "value-mse"
   | "huber"
   | "feature-l2"
@@ -230,6 +233,36 @@ const entries: LossSpec[] = [
         i.batch,
         { ...(o as Opts), weights: i.weights },
       ),
+  ),
+  entry(
+    "gaussian-w2",
+    "squared 2-Wasserstein distance between diagonal Gaussians: sum (mu_s - mu_t)^2 + (std_s - std_t)^2 (bounded for near-deterministic teachers)",
+    ["studentMean", "studentLogStd", "teacherMean", "teacherLogStd"],
+    VALUE_OPTIONS,
+    "continuous",
+    (i, o) =>
+      gaussianW2Loss(
+        { mean: i.studentMean, logStd: i.studentLogStd },
+        { mean: i.teacherMean, logStd: i.teacherLogStd },
+        { ...(o as Opts), weights: i.weights },
+      ),
+    (i, o) =>
+      gaussianW2LossArrays(
+        { mean: i.studentMean, logStd: i.studentLogStd },
+        { mean: i.teacherMean, logStd: i.teacherLogStd },
+        i.batch,
+        { ...(o as Opts), weights: i.weights },
+      ),
+  ),
+  entry(
+    "mean-mse",
+    "mean squared error between the Gaussian means (behaviour cloning of the mean action; std ignored)",
+    ["studentMean", "teacherMean"],
+    VALUE_OPTIONS,
+    "continuous",
+    (i, o) => meanMseLoss(i.studentMean, i.teacherMean, { ...(o as Opts), weights: i.weights }),
+    (i, o) =>
+      meanMseLossArrays(i.studentMean, i.teacherMean, i.batch, { ...(o as Opts), weights: i.weights }),
   ),
   entry(
     "value-mse",
