@@ -72,6 +72,13 @@ const CASES: Case[] = [
     teacher: { teacherMean: [B, 2], teacherLogStd: [B, 2] },
   },
   {
+    name: "gaussian-w2",
+    weighted: true,
+    student: { studentMean: [B, 2], studentLogStd: [B, 2] },
+    teacher: { teacherMean: [B, 2], teacherLogStd: [B, 2] },
+  },
+  { name: "mean-mse", weighted: true, student: { studentMean: [B, 3] }, teacher: { teacherMean: [B, 3] } },
+  {
     name: "value-mse",
     weighted: true,
     student: { studentValues: [B, 1] },
