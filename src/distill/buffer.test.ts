@@ -100,7 +100,13 @@ describe("DistillBuffer", () => {
   });
 
   it("stores uint8 observations (images) as uint8 and samples them as float32", () => {
-    const b = new DistillBuffer({ capacity: 4, obsSize: 3, actionSize: 2, obsDtype: "uint8", transitions: true });
+    const b = new DistillBuffer({
+      capacity: 4,
+      obsSize: 3,
+      actionSize: 2,
+      obsDtype: "uint8",
+      transitions: true,
+    });
     expect(b.obsDtype).toBe("uint8");
     b.add({
       obs: Uint8Array.of(0, 1, 1, 1, 0, 255),
@@ -124,9 +130,9 @@ describe("DistillBuffer", () => {
       /buffer obs: uint8 storage holds integers/,
     );
     expect(() => b.add({ ...ok, nextObs: Float32Array.of(0, -1, 0) })).toThrow(/buffer nextObs/);
-    expect(() => new DistillBuffer({ capacity: 1, obsSize: 1, actionSize: 1, obsDtype: "f16" as "uint8" })).toThrow(
-      /obsDtype: allowed: float32, uint8/,
-    );
+    expect(
+      () => new DistillBuffer({ capacity: 1, obsSize: 1, actionSize: 1, obsDtype: "f16" as "uint8" }),
+    ).toThrow(/obsDtype: allowed: float32, uint8/);
   });
 
   it("stores named features and values, and names missing ones", () => {

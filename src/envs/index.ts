@@ -13,6 +13,26 @@ export {
   type MountainCarKwargs,
 } from "./mountain-car.js";
 export { MountainCarContinuousEnv, type MountainCarContinuousKwargs } from "./mountain-car-continuous.js";
+export {
+  AntEnv,
+  type AntKwargs,
+  HalfCheetahEnv,
+  type HalfCheetahKwargs,
+  HopperEnv,
+  type HopperKwargs,
+  InvertedDoublePendulumEnv,
+  type InvertedDoublePendulumKwargs,
+  InvertedPendulumEnv,
+  type InvertedPendulumKwargs,
+  isMujocoLoaded,
+  loadMujoco,
+  MujocoEnv,
+  type PhysicsKwargs,
+  ReacherEnv,
+  type ReacherKwargs,
+  Walker2dEnv,
+  type Walker2dKwargs,
+} from "./mujoco/index.js";
 export { PendulumEnv, type PendulumKwargs } from "./pendulum.js";
 export {
   type EnvRegistration,
@@ -69,23 +89,3 @@ export {
 export { RunningMeanStd, type RunningMeanStdState } from "./wrappers/running-mean-std.js";
 export { StickyAction, type StickyActionArgs } from "./wrappers/sticky-action.js";
 export { TimeLimit } from "./wrappers/time-limit.js";
-export {
-  AntEnv,
-  type AntKwargs,
-  HalfCheetahEnv,
-  type HalfCheetahKwargs,
-  HopperEnv,
-  type HopperKwargs,
-  InvertedDoublePendulumEnv,
-  type InvertedDoublePendulumKwargs,
-  InvertedPendulumEnv,
-  type InvertedPendulumKwargs,
-  isMujocoLoaded,
-  loadMujoco,
-  MujocoEnv,
-  type PhysicsKwargs,
-  ReacherEnv,
-  type ReacherKwargs,
-  Walker2dEnv,
-  type Walker2dKwargs,
-} from "./mujoco/index.js";

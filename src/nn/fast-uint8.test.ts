@@ -39,8 +39,12 @@ describe("compileSpec takes uint8 observations (images stored as bytes)", () => 
     for (const s of [spec, { ...spec, obsNorm: undefined }]) {
       const policy = compileSpec(s);
       const { bytes, floats } = planes(rng, 5);
-      expect(policy.forward(bytes, 5, new Float32Array(15))).toEqual(policy.forward(floats, 5, new Float32Array(15)));
-      expect(policy.value!(bytes, 5, new Float32Array(5))).toEqual(policy.value!(floats, 5, new Float32Array(5)));
+      expect(policy.forward(bytes, 5, new Float32Array(15))).toEqual(
+        policy.forward(floats, 5, new Float32Array(15)),
+      );
+      expect(policy.value!(bytes, 5, new Float32Array(5))).toEqual(
+        policy.value!(floats, 5, new Float32Array(5)),
+      );
       const one = bytes.subarray(0, 400);
       expect(policy.act(one)).toBe(policy.act(floats.subarray(0, 400)));
       expect(policy.distribution(one)).toEqual(policy.distribution(floats.subarray(0, 400)));

@@ -98,12 +98,16 @@ describe("uint8 observation storage (MinAtar)", () => {
     for (let b = 0; b < 32; b++) {
       const k = batch.rewards[b]!;
       expect(Array.from(batch.obs.subarray(b * 1000, (b + 1) * 1000))).toEqual(Array.from(frames[k]!));
-      expect(Array.from(batch.nextObs.subarray(b * 1000, (b + 1) * 1000))).toEqual(Array.from(frames[k + 1]!));
+      expect(Array.from(batch.nextObs.subarray(b * 1000, (b + 1) * 1000))).toEqual(
+        Array.from(frames[k + 1]!),
+      );
     }
     // Float copies of the 0/1 planes are stored exactly; anything else would be silently rounded.
     rb.add(Float32Array.from(frames[0]!), 0, 0, frames[1]!, false);
     const half = new Float32Array(1000).fill(0.5);
-    expect(() => rb.add(half, 0, 0, frames[1]!, false)).toThrow(/ReplayBuffer\.add obs: uint8 storage holds integers/);
+    expect(() => rb.add(half, 0, 0, frames[1]!, false)).toThrow(
+      /ReplayBuffer\.add obs: uint8 storage holds integers/,
+    );
     expect(() => new ReplayBuffer(1, 1, 1, { obsDtype: "int8" as "uint8" })).toThrow(
       /ReplayBuffer\.obsDtype: allowed: float32, uint8/,
     );

@@ -71,8 +71,10 @@ describe("FrameStackObservation", () => {
     expect(obs).toBeInstanceOf(Uint8Array);
     expect(obs).toEqual(Uint8Array.from(frames.flatMap((f) => Array.from(f))));
     expect(env.observationSpace.contains(obs)).toBe(true);
-    const zero = new FrameStackObservation(make("MinAtar/Breakout-v1"), { stackSize: 2, paddingType: "zero" });
+    const zero = new FrameStackObservation(make("MinAtar/Breakout-v1"), {
+      stackSize: 2,
+      paddingType: "zero",
+    });
     expect(Array.from(zero.reset({ seed: 0 }).obs.subarray(0, 400)).every((v) => v === 0)).toBe(true);
   });
 });
-
