@@ -141,7 +141,8 @@ export async function distill(
   const print = opts.print ?? (() => {});
   const factory = DISTILLERS[cfg.method as DistillMethod];
   await initBackend();
-  await prepareEnv(cfg.env);
+  // Only registry envs need preparing (e.g. loading MuJoCo); an env factory brings its own.
+  if (!opts.makeEnv) await prepareEnv(cfg.env);
   const makeEnv: EnvFactory = opts.makeEnv ?? (() => make(cfg.env));
   const probe = makeEnv(0) as Env<unknown, unknown>;
   const ownsTeacher = !opts.teacher;

@@ -10,9 +10,12 @@ SB3 itself is not installable here; these classes copy its structure (not its co
   SAC Actor:         features_extractor, latent_pi (Linear/ReLU pairs), mu, log_std (Linear)
 Used by the tests in src/distill/teachers (python3-torch) and by the byom guide's measurements.
 
-Usage: python3 sb3_shaped.py export KIND OUT.onnx [--fixed-batch] [--obs N] [--act N] [--seed S]
-       python3 sb3_shaped.py zip KIND OUT.zip [--obs N] [--act N] [--seed S]
-       python3 sb3_shaped.py statedict OUT.pt [--obs N] [--act N] [--seed S]   (CleanRL actor)
+Usage: python3 sb3_shaped.py export KIND OUT.onnx [--fixed-batch] [--obs N] [--act N] [--seed S] [--weights W.json]
+       python3 sb3_shaped.py zip KIND OUT.zip [--obs N] [--act N] [--seed S] [--weights W.json]
+       python3 sb3_shaped.py statedict OUT.pt [--obs N] [--act N] [--seed S] [--weights W.json] [--onnx OUT.onnx]
+(statedict: CleanRL's actor; --onnx also exports it as CleanRL users do.) --weights: JSON
+{"pi": [[W [in][out], b], ...], "vf": [...], "logStd": [...], "activation": "tanh"|"relu"}.
+       python3 sb3_shaped.py batch JOBS.json   (a JSON list of the argument lists above; one torch import)
 KIND: ppo (Discrete), ppo-box (Box), dqn, sac. Prints reference outputs as JSON on stdout.
 """
 import io
@@ -119,6 +122,23 @@ class SACActor(nn.Module):
         return th.tanh(mean)  # deterministic: the squashed mean, in [-1, 1]
 
 
+class SACPolicy(nn.Module):
+    """SB3's SACPolicy: actor, critic (twin qf0/qf1 on [obs, action]) and critic_target."""
+
+    def __init__(self, obs, act, arch=(64, 64)):
+        super().__init__()
+        self.actor = SACActor(obs, act, arch)
+        self.critic = nn.Module()
+        self.critic.qf0 = mlp([obs + act] + list(arch), nn.ReLU).append(nn.Linear(arch[-1], 1))
+        self.critic.qf1 = mlp([obs + act] + list(arch), nn.ReLU).append(nn.Linear(arch[-1], 1))
+        self.critic_target = nn.Module()
+        self.critic_target.qf0 = mlp([obs + act] + list(arch), nn.ReLU).append(nn.Linear(arch[-1], 1))
+        self.critic_target.qf1 = mlp([obs + act] + list(arch), nn.ReLU).append(nn.Linear(arch[-1], 1))
+
+    def forward(self, obs, deterministic=True):
+        return self.actor(obs, deterministic)
+
+
 class OnnxableSB3Policy(nn.Module):
     """SB3 docs' export recipe for on-policy algorithms: actions, values, log_prob."""
 
@@ -148,17 +168,55 @@ def cleanrl_actor(obs, act, hidden=64):
     )
 
 
-def build(kind, obs, act, seed):
+def build(kind, obs, act, seed, weights=None):
+    """A fresh module, or one holding given weights: JSON {"pi": [[W as [in][out] rows, b], ...], "vf": [...]}."""
     th.manual_seed(seed)
+    arch = (64, 64) if weights is None else tuple(len(b) for _, b in weights["pi"][:-1])
+    act_fn = nn.ReLU if weights is not None and weights.get("activation") == "relu" else nn.Tanh
     if kind == "ppo":
-        return ActorCriticPolicy(obs, act, True)
-    if kind == "ppo-box":
-        return ActorCriticPolicy(obs, act, False, log_std_init=-0.5)
-    if kind == "dqn":
-        return DQNPolicy(obs, act)
-    if kind == "sac":
-        return SACActor(obs, act)
-    raise SystemExit(f"unknown kind {kind}")
+        m = ActorCriticPolicy(obs, act, True, arch, act_fn)
+    elif kind == "ppo-box":
+        m = ActorCriticPolicy(obs, act, False, arch, act_fn, log_std_init=-0.5)
+    elif kind == "dqn":
+        m = DQNPolicy(obs, act, arch)
+    elif kind == "sac":
+        m = SACPolicy(obs, act, arch)
+    else:
+        raise SystemExit(f"unknown kind {kind}")
+    if weights is not None:
+        load_weights(m, kind, weights)
+    return m
+
+
+def _set(linear, wb):
+    w, b = wb
+    with th.no_grad():
+        linear.weight.copy_(th.tensor(w, dtype=th.float32).t())
+        linear.bias.copy_(th.tensor(b, dtype=th.float32))
+
+
+def load_weights(m, kind, weights):
+    pi = weights["pi"]
+    if kind in ("ppo", "ppo-box"):
+        hidden = [l for l in m.mlp_extractor.policy_net if isinstance(l, nn.Linear)]
+        for lin, wb in zip(hidden + [m.action_net], pi):
+            _set(lin, wb)
+        vhidden = [l for l in m.mlp_extractor.value_net if isinstance(l, nn.Linear)]
+        for lin, wb in zip(vhidden + [m.value_net], weights["vf"]):
+            _set(lin, wb)
+        if kind == "ppo-box":
+            with th.no_grad():
+                m.log_std.copy_(th.tensor(weights["logStd"]))
+    elif kind == "dqn":
+        for q in (m.q_net, m.q_net_target):
+            for lin, wb in zip([l for l in q.q_net if isinstance(l, nn.Linear)], pi):
+                _set(lin, wb)
+    elif kind == "cleanrl":
+        for lin, wb in zip([l for l in m if isinstance(l, nn.Linear)], pi):
+            _set(lin, wb)
+    else:
+        for lin, wb in zip([l for l in m.actor.latent_pi if isinstance(l, nn.Linear)] + [m.actor.mu], pi):
+            _set(lin, wb)
 
 
 def export(policy, kind, path, obs, fixed_batch=False):
@@ -168,7 +226,7 @@ def export(policy, kind, path, obs, fixed_batch=False):
     elif kind == "dqn":
         module = policy.q_net  # Q-values; SB3's policy() would only give the argmax
     else:
-        module = OnnxableSACActor(policy)
+        module = OnnxableSACActor(policy.actor)  # SB3 docs: OnnxablePolicy(model.policy.actor)
     dummy = th.randn(1, obs)
     kwargs = {} if fixed_batch else {"dynamic_axes": {"input": {0: "batch"}}}
     th.onnx.export(module, dummy, path, opset_version=9 if fixed_batch else 17, input_names=["input"], **kwargs)
@@ -233,30 +291,37 @@ def reference(policy, kind, obs, seed, n=16):
 
 def main(argv):
     cmd, kind = argv[0], argv[1]
-    args = dict(zip(argv[2::2], argv[3::2])) if cmd != "export" else {}
     fixed = "--fixed-batch" in argv
     rest = [a for a in argv[2:] if a != "--fixed-batch"]
     if cmd == "statedict":
-        out = kind
-        opts = dict(zip(rest[0::2], rest[1::2]))
-        obs, act, seed = int(opts.get("--obs", 4)), int(opts.get("--act", 2)), int(opts.get("--seed", 0))
-        th.manual_seed(seed)
-        actor = cleanrl_actor(obs, act)
-        th.save(actor.state_dict(), out)
-        print(json.dumps(reference(actor, "cleanrl", obs, seed)))
-        return
-    out = rest[0]
-    opts = dict(zip(rest[1::2], rest[2::2]))
+        out, opts = kind, dict(zip(rest[0::2], rest[1::2]))
+    else:
+        out, opts = rest[0], dict(zip(rest[1::2], rest[2::2]))
     obs, act, seed = int(opts.get("--obs", 4)), int(opts.get("--act", 2)), int(opts.get("--seed", 0))
-    policy = build(kind, obs, act, seed).eval()
+    weights = json.load(open(opts["--weights"])) if "--weights" in opts else None
+    if cmd == "statedict":
+        th.manual_seed(seed)
+        hidden = 64 if weights is None else len(weights["pi"][0][1])
+        actor = cleanrl_actor(obs, act, hidden)
+        if weights is not None:
+            load_weights(actor, "cleanrl", weights)
+        th.save(actor.state_dict(), out)
+        if "--onnx" in opts:  # CleanRL: torch.onnx.export(agent.actor, ...)
+            th.onnx.export(actor, th.randn(1, obs), opts["--onnx"], opset_version=17, input_names=["input"],
+                           dynamic_axes={"input": {0: "batch"}})
+        return reference(actor, "cleanrl", obs, seed)
+    policy = build(kind, obs, act, seed, weights).eval()
     if cmd == "export":
         export(policy, kind, out, obs, fixed)
     elif cmd == "zip":
         write_zip(policy, kind, out, obs, act)
     else:
         raise SystemExit(f"unknown command {cmd}")
-    print(json.dumps(reference(policy, kind, obs, seed)))
+    return reference(policy, kind, obs, seed)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    if sys.argv[1] == "batch":  # one torch import for many jobs: a JSON list of argument lists
+        print(json.dumps([main(job) for job in json.load(open(sys.argv[2]))]))
+    else:
+        print(json.dumps(main(sys.argv[1:])))
