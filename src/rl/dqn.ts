@@ -8,8 +8,10 @@
  *   const model = new DQN({ env: "CartPole-v1", seed: 1 });
  *   await model.learn({ totalTimesteps: 100_000 });
  *
- * Acting uses a synchronous Float32Array forward of the online network (refreshed after every
- * gradient step); tfjs runs only the gradient steps.
+ * Training runs on src/nn's SIMD kernels without a gradient tape (KernelQNetwork: any trunk,
+ * dueling heads unfolded): the greedy forwards while collecting, the TD target, the loss gradient
+ * in plain JS (`tdTargetArray`, `dqnLossGrad`), the backward, clipping and Adam. `act`/`predict`
+ * use compileSpec's float64 forward of the exported spec (heads folded), refreshed lazily.
  */
 
 import { type ConfigOf, type ConfigSchema, resolveConfig } from "../core/config.js";
@@ -24,21 +26,13 @@ import {
 } from "../nn/checkpoint.js";
 import { argmax, softmaxProbs } from "../nn/distributions.js";
 import { type CompiledPolicy, compileSpec } from "../nn/fast.js";
-import { initBackend, QNetwork, tf } from "../nn/index.js";
-import { Adam, type AdamState, clipInPlace, type TrainStepResult, trainStep } from "../nn/optim.js";
+import { KernelQNetwork } from "../nn/kernels/q-network.js";
+import { type AdamState, ArrayAdam } from "../nn/optim.js";
 import type { FloatArray } from "../nn/params.js";
 import type { PolicySpec } from "../nn/spec.js";
 import { Algorithm, type CommonOptions, type EnvSetup, type SaveOptions } from "./algorithm.js";
-import { dqnLoss, dqnLossGrad, tdTarget, tdTargetArray } from "./losses.js";
-import {
-  type DenseStack,
-  denseBackward,
-  denseForward,
-  denseStack,
-  readInto,
-  transposeWithOnes,
-} from "./mlp-grad.js";
-import { initialQWeights, type QInit, qLayers } from "./q-weights.js";
+import { dqnLossGrad, tdTargetArray } from "./losses.js";
+import { initialQWeights, type QInit, qLayers, qNetLayers } from "./q-weights.js";
 import { type ReplayBatch, ReplayBuffer } from "./replay-buffer.js";
 
 /** DQN's hyperparameters; defaults are CleanRL's dqn.py (classic control). */
@@ -100,14 +94,16 @@ export class DQN extends Algorithm<DqnConfig> {
   readonly algo = "dqn";
   private currentWeights: Record<string, FloatArray>;
   private compiled: CompiledPolicy;
-  /** The tf online network changed since `currentWeights`/`compiled` were read (refreshed when used). */
+  /** The online network changed since `currentWeights`/`compiled` were read (refreshed when used). */
   private stale = false;
   private nets: {
-    online: QNetwork;
-    target: QNetwork;
-    optimizer: Adam;
-    /** Dense networks (not dueling): the tape-free gradient step's view of them. */
-    stack: { online: DenseStack; target: DenseStack; grad: Float32Array } | null;
+    online: KernelQNetwork;
+    target: KernelQNetwork;
+    /** The online network's values (the weights' order: trunk, then dueling heads) and gradient; the target's values. */
+    values: Float32Array;
+    grad: Float32Array;
+    targetValues: Float32Array;
+    optimizer: ArrayAdam;
   } | null = null;
   private pendingAdam: AdamState | null = null;
   private pendingTarget: Record<string, FloatArray> | null = null;
@@ -158,7 +154,7 @@ export class DQN extends Algorithm<DqnConfig> {
   private refresh(): void {
     if (!this.stale || !this.nets) return;
     this.stale = false;
-    this.currentWeights = this.nets.online.getWeights();
+    this.currentWeights = unflattenWeights(this.currentWeights, this.nets.values);
     this.compiled = compileSpec({ ...this.qSpec(), obsNorm: undefined });
   }
 
@@ -200,7 +196,6 @@ export class DQN extends Algorithm<DqnConfig> {
 
   protected async trainLoop(): Promise<void> {
     const c = this.config;
-    await initBackend();
     this.setupEnv();
     const nets = this.buildNets();
     const { obsSize, actionSize } = this.spaces;
@@ -224,7 +219,7 @@ export class DQN extends Algorithm<DqnConfig> {
       for (let i = 0; i < N; i++) {
         if (this.rng.random() < eps) actions[i] = this.rng.integer(actionSize);
         else {
-          q ??= this.fast.forward(this.obs, N);
+          q ??= nets.online.forward(this.obs, N);
           actions[i] = argmax(q, i * actionSize, actionSize);
         }
       }
@@ -263,7 +258,8 @@ export class DQN extends Algorithm<DqnConfig> {
         Math.floor(this.numTimesteps / c.targetNetworkFrequency) >
         Math.floor(lastTarget / c.targetNetworkFrequency)
       ) {
-        nets.target.softUpdateFrom(nets.online, c.tau);
+        softUpdate(nets.targetValues, nets.values, c.tau);
+        nets.target.setParams(nets.targetValues, 0);
       }
       lastTarget = this.numTimesteps;
       const last = this.numTimesteps >= this.totalTimesteps;
@@ -277,91 +273,49 @@ export class DQN extends Algorithm<DqnConfig> {
     await this.rolloutEnd();
   }
 
+  /**
+   * One gradient step without the gradient tape: the TD target r + gamma (1 - terminated)
+   * max_a' Q_target(s', a') (double DQN: the online argmax) and CleanRL's loss gradient in plain JS
+   * (`tdTargetArray`, `dqnLossGrad`, tested against the tensor forms under the tape), the backward
+   * of the online network (dueling heads included), clipping and Adam.
+   */
   private gradientStep(nets: NonNullable<DQN["nets"]>, b: ReplayBatch): void {
-    const res = nets.stack ? this.fastGradientStep(nets, nets.stack, b) : this.tapeGradientStep(nets, b);
+    const c = this.config;
+    const { obsSize, actionSize: n } = this.spaces;
+    const B = b.size;
+    const nextObs = b.nextObs.subarray(0, B * obsSize);
+    const nextQ = nets.target.forward(nextObs, B).slice();
+    const nextOnline = c.doubleQ ? nets.online.forward(nextObs, B).slice() : null;
+    const target = tdTargetArray(nextQ, nextOnline, b.rewards, b.terminated, c.gamma, n);
+    const q = nets.online.forward(b.obs.subarray(0, B * obsSize), B);
+    const res = dqnLossGrad(q, b.actions, target, n, c.loss as "mse" | "huber");
+    nets.online.backward(res.dQ, nets.grad, 0);
+    nets.optimizer.clipGradNorm(c.maxGradNorm ?? Number.POSITIVE_INFINITY);
+    nets.optimizer.apply();
+    nets.online.setParams(nets.values, 0);
     this.nUpdates++;
     this.logger.recordMean("train/loss", res.loss);
     this.logger.recordMean("train/q_values", res.metrics["q_values"]!);
   }
 
-  /**
-   * Dense Q-networks: forwards without the gradient tape, TD target and loss gradient in plain
-   * JS (`tdTargetArray`, `dqnLossGrad`, the same math as `tdTarget`/`dqnLoss`), the backward
-   * of mlp-grad.ts, then clipping and Adam on the flat gradient.
-   */
-  private fastGradientStep(
-    nets: NonNullable<DQN["nets"]>,
-    stack: { online: DenseStack; target: DenseStack; grad: Float32Array },
-    b: ReplayBatch,
-  ): { loss: number; metrics: Record<string, number> } {
-    const c = this.config;
-    const { obsSize, actionSize: n } = this.spaces;
-    const B = b.size;
-    let res: ReturnType<typeof dqnLossGrad> | undefined;
-    tf.tidy(() => {
-      const next = tf.tensor2d(b.nextObs, [B, obsSize]);
-      const nextQ = denseForward(stack.target, next).out.dataSync();
-      const nextOnline = c.doubleQ ? denseForward(stack.online, next).out.dataSync() : null;
-      const target = tdTargetArray(nextQ, nextOnline, b.rewards, b.terminated, c.gamma, n);
-      const trace = denseForward(stack.online, tf.tensor2d(b.obs, [B, obsSize]));
-      res = dqnLossGrad(trace.out.dataSync(), b.actions, target, n, c.loss as "mse" | "huber");
-      const obsT1 = tf.tensor2d(transposeWithOnes(b.obs, B, obsSize), [obsSize + 1, B]);
-      readInto(stack.grad, 0, denseBackward(stack.online, trace, tf.tensor2d(res.dQ, [B, n]), obsT1));
-    });
-    clipInPlace(stack.grad, c.maxGradNorm ?? Number.POSITIVE_INFINITY);
-    nets.optimizer.applyArray(stack.grad);
-    return res!;
-  }
-
-  /** Any Q-network (dueling heads): the loss under tfjs's gradient tape. */
-  private tapeGradientStep(nets: NonNullable<DQN["nets"]>, b: ReplayBatch): TrainStepResult {
-    const c = this.config;
-    const { obsSize } = this.spaces;
-    const B = b.size;
-    // The TD target carries no gradient: computed outside the differentiated function.
-    const target = tf.tidy(() => {
-      const next = tf.tensor2d(b.nextObs, [B, obsSize]);
-      const online = c.doubleQ ? nets.online.q(next) : null;
-      return tdTarget(
-        nets.target.q(next),
-        online,
-        tf.tensor1d(b.rewards),
-        tf.tensor1d(b.terminated),
-        c.gamma,
-      );
-    });
-    try {
-      const lossFn = () =>
-        dqnLoss(
-          nets.online.q(tf.tensor2d(b.obs, [B, obsSize])),
-          tf.tensor1d(b.actions, "int32"),
-          target,
-          c.loss as "mse" | "huber",
-        );
-      return trainStep(nets.optimizer, lossFn, c.maxGradNorm === null ? {} : { maxGradNorm: c.maxGradNorm });
-    } finally {
-      target.dispose();
-    }
-  }
-
+  /** The training networks, built from the plain weights at the first `learn()`. */
   private buildNets(): NonNullable<DQN["nets"]> {
     if (this.nets) return this.nets;
-    const online = new QNetwork({ ...this.qConfig(), name: "dqn_q" }, this.rng.clone());
-    const target = new QNetwork({ ...this.qConfig(), name: "dqn_target" }, this.rng.clone());
-    online.setWeights(this.weights);
-    target.setWeights(this.pendingTarget ?? this.weights);
+    const config = this.qConfig();
+    const online = new KernelQNetwork(qNetLayers(this.currentWeights, config));
+    const target = new KernelQNetwork(qNetLayers(this.pendingTarget ?? this.currentWeights, config));
     this.pendingTarget = null;
-    const optimizer = new Adam(online.variables, { lr: this.config.learningRate, eps: this.config.adamEps });
+    const values = flattenWeights(this.currentWeights);
+    const targetValues = new Float32Array(values.length);
+    target.getParams(targetValues);
+    const grad = new Float32Array(values.length);
+    const optimizer = new ArrayAdam([{ values, grad, sizes: online.sizes }], {
+      lr: this.config.learningRate,
+      eps: this.config.adamEps,
+    });
     if (this.pendingAdam) optimizer.setState(this.pendingAdam);
     this.pendingAdam = null;
-    const layers = this.config.dueling ? null : qLayers(this.weights, this.qConfig());
-    const onlineStack = layers && denseStack(online.variables, layers);
-    const targetStack = layers && denseStack(target.variables, layers);
-    const stack =
-      onlineStack && targetStack
-        ? { online: onlineStack, target: targetStack, grad: new Float32Array(optimizer.size) }
-        : null;
-    this.nets = { online, target, optimizer, stack };
+    this.nets = { online, target, values, grad, targetValues, optimizer };
     return this.nets;
   }
 
@@ -401,7 +355,9 @@ export class DQN extends Algorithm<DqnConfig> {
     // Dueling: the raw (unfolded) heads, so training resumes exactly; otherwise policy/ holds them.
     if (this.config.dueling) for (const [k, v] of Object.entries(this.weights)) out[`q/${k}`] = v;
     if (opts.includeTrainingState) {
-      const target = this.nets ? this.nets.target.getWeights() : (this.pendingTarget ?? this.weights);
+      const target = this.nets
+        ? unflattenWeights(this.weights, this.nets.targetValues)
+        : (this.pendingTarget ?? this.weights);
       for (const [k, v] of Object.entries(target)) out[`target/${k}`] = v;
       const adam = this.nets ? this.nets.optimizer.getState() : this.pendingAdam;
       if (adam) Object.assign(out, adamStateToTensors(adam));
@@ -470,4 +426,42 @@ export class DQN extends Algorithm<DqnConfig> {
     model.restoreFrom(artifact);
     return model;
   }
+}
+
+/** The weights' arrays laid end to end, in the record's order (the optimizer's). */
+function flattenWeights(w: Record<string, FloatArray>): Float32Array {
+  const parts = Object.values(w);
+  const out = new Float32Array(parts.reduce((n, p) => n + p.data.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p.data, at);
+    at += p.data.length;
+  }
+  return out;
+}
+
+/** A weights record shaped like `like`, with copies of the values read from `flat` in order. */
+function unflattenWeights(like: Record<string, FloatArray>, flat: Float32Array): Record<string, FloatArray> {
+  const out: Record<string, FloatArray> = {};
+  let at = 0;
+  for (const [k, v] of Object.entries(like)) {
+    out[k] = { data: flat.slice(at, at + v.data.length), shape: v.shape };
+    at += v.data.length;
+  }
+  return out;
+}
+
+/**
+ * Polyak update target <- tau online + (1 - tau) target, rounded as the float32 tensor ops of
+ * `Params.blendFrom` round it (tau = 1, CleanRL's default, is an exact copy).
+ */
+function softUpdate(target: Float32Array, online: Float32Array, tau: number): void {
+  if (tau === 1) {
+    target.set(online);
+    return;
+  }
+  const f = Math.fround;
+  const a = f(tau);
+  const b = f(1 - tau);
+  for (let i = 0; i < target.length; i++) target[i] = f(f(online[i]! * a) + f(target[i]! * b));
 }

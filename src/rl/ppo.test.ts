@@ -8,7 +8,7 @@ import { Rng } from "../core/rng.js";
 import { evaluatePolicy } from "../eval/evaluate.js";
 import { loadPolicy } from "../nn/checkpoint.js";
 import { compileSpec } from "../nn/fast.js";
-import { tf } from "../nn/index.js";
+import { activeBackend } from "../nn/index.js";
 import { BaseCallback, type CallbackContext } from "./callbacks.js";
 import { PPO } from "./ppo.js";
 import type { RolloutBuffer } from "./rollout-buffer.js";
@@ -191,12 +191,11 @@ describe("PPO lean save", () => {
 });
 
 describe("PPO memory", () => {
-  it("leaks no tensors across iterations", async () => {
+  it("trains on the SIMD kernels without tfjs (no backend initialised, so no tensors to leak)", async () => {
     const model = new PPO({ env: "CartPole-v1", seed: 0, ...tiny });
     await model.learn({ totalTimesteps: 64 });
-    const before = tf.memory().numTensors;
     await model.learn({ totalTimesteps: 192, resetNumTimesteps: false });
-    expect(tf.memory().numTensors).toBe(before);
+    expect(activeBackend()).toBeUndefined();
   });
 
   it("keeps uint8 observations (MinAtar) as uint8 in the rollout buffer", async () => {

@@ -10,8 +10,10 @@
  *   await model.learn({ totalTimesteps: 100_000 });
  *   model.predict(obs, { deterministic: true });
  *
- * Acting uses a synchronous Float32Array forward over the N observations of the vector env;
- * tfjs runs only the gradient steps.
+ * Training runs on src/nn's SIMD kernels without a gradient tape: the rollout's forwards over the
+ * N observations of the vector env, and each minibatch's forward, CleanRL's loss with its
+ * gradient in plain JS (`ppoLossGrad`), the backward of actor and critic, clipping and Adam.
+ * `act`/`predict` use compileSpec's float64 forward (what an exported policy computes).
  */
 
 import { type ConfigOf, type ConfigSchema, resolveConfig } from "../core/config.js";
@@ -30,19 +32,13 @@ import {
   softmaxProbs,
 } from "../nn/distributions.js";
 import { type CompiledPolicy, compileSpec } from "../nn/fast.js";
-import { ActorCritic, initBackend, mlpLayers, tf } from "../nn/index.js";
-import { Adam, type AdamState, clipInPlace } from "../nn/optim.js";
+import { KernelNet } from "../nn/kernels/net.js";
+import { flattenParams, tensorSizes, unflattenParams } from "../nn/kernels/plan.js";
+import { type AdamState, ArrayAdam } from "../nn/optim.js";
+import { mlpLayers } from "../nn/sequential.js";
 import type { DenseLayerSpec, PolicySpec } from "../nn/spec.js";
 import { Algorithm, type CommonOptions, type EnvSetup, type SaveOptions } from "./algorithm.js";
-import { type PpoLossGrad, ppoLossGrad } from "./losses.js";
-import {
-  type DenseStack,
-  denseBackward,
-  denseForward,
-  denseStack,
-  readInto,
-  transposeWithOnes,
-} from "./mlp-grad.js";
+import { ppoLossGrad } from "./losses.js";
 import { RolloutBuffer } from "./rollout-buffer.js";
 import { explainedVariance, normalizeAdvantages } from "./stats.js";
 
@@ -102,20 +98,21 @@ export type PpoOptions = CommonOptions & Partial<PpoConfig>;
 
 export class PPO extends Algorithm<PpoConfig> {
   readonly algo = "ppo";
-  /** Current weights as plain arrays (the acting copy; the tf variables exist only while training). */
+  /** Current weights as plain arrays (the acting copy; the training nets exist only inside learn()). */
   actorLayers: DenseLayerSpec[];
   criticLayers: DenseLayerSpec[];
   logStd: Float32Array;
   /** The acting copy compiled for synchronous Float32Array forwards (on normalised observations). */
   private fast: CompiledPolicy;
-  private readonly oneValue = new Float32Array(1);
   private nets: {
-    ac: ActorCritic;
-    optimizer: Adam;
-    actor: DenseStack;
-    critic: DenseStack;
-    /** The flat gradient, reused every step. */
+    actor: KernelNet;
+    critic: KernelNet;
+    /** All trainable values [actor params, log std, critic params] (the tfjs variables' order) and their gradient. */
+    values: Float32Array;
     grad: Float32Array;
+    logStdAt: number;
+    criticAt: number;
+    optimizer: ArrayAdam;
   } | null = null;
   private pendingAdam: AdamState | null = null;
   private buffer: RolloutBuffer | null = null;
@@ -176,7 +173,6 @@ export class PPO extends Algorithm<PpoConfig> {
 
   protected async trainLoop(): Promise<void> {
     const c = this.config;
-    await initBackend();
     this.setupEnv();
     const nets = this.buildNets();
     const { obsSize, actionSize, discrete } = this.spaces;
@@ -195,7 +191,7 @@ export class PPO extends Algorithm<PpoConfig> {
       nets.optimizer.lr = c.annealLr ? c.learningRate * (1 - this.progress()) : c.learningRate;
       // A callback that stops training mid-rollout skips the update of the partial rollout (as SB3).
       if (!(await this.collectRollout(buffer))) break;
-      buffer.computeReturnsAndAdvantages(this.fast.value!(this.obs, N), c.gamma, c.gaeLambda);
+      buffer.computeReturnsAndAdvantages(nets.critic.forward(this.obs, N), c.gamma, c.gaeLambda);
       await this.update(nets, buffer, minibatchSize);
       if (iteration % c.logInterval === 0) this.dumpLogs({ "time/iterations": iteration });
     }
@@ -203,6 +199,7 @@ export class PPO extends Algorithm<PpoConfig> {
 
   /** Fills the buffer with `numSteps` vector steps of the current policy; false if a callback said stop. */
   private async collectRollout(buffer: RolloutBuffer): Promise<boolean> {
+    const { actor, critic } = this.nets!;
     const { actionSize: n, discrete } = this.spaces;
     const N = this.config.numEnvs;
     const actions = new Float32Array(N * (discrete ? 1 : n));
@@ -211,8 +208,8 @@ export class PPO extends Algorithm<PpoConfig> {
     await this.rolloutStart();
     buffer.reset();
     for (let t = 0; t < this.config.numSteps; t++) {
-      const out = this.fast.forward(this.obs, N);
-      const values = this.fast.value!(this.obs, N);
+      const out = actor.forward(this.obs, N);
+      const values = critic.forward(this.obs, N);
       for (let i = 0; i < N; i++) {
         if (discrete) {
           const a = sampleCategorical(out, this.rng, i * n, n);
@@ -232,7 +229,7 @@ export class PPO extends Algorithm<PpoConfig> {
       for (let i = 0; i < N; i++) {
         if (step.truncated[i] && !step.terminated[i]) {
           const finalObs = this.normalizeOne(step.finalObs[i]!);
-          buffer.setFinalValue(i, this.fast.value!(finalObs, 1, this.oneValue)[0]!);
+          buffer.setFinalValue(i, critic.forward(finalObs, 1)[0]!);
         }
       }
       const go = this.advance(step);
@@ -276,69 +273,81 @@ export class PPO extends Algorithm<PpoConfig> {
   }
 
   /**
-   * One minibatch step: forward of actor and critic without the gradient tape (mlp-grad.ts),
-   * CleanRL's loss and its output gradients in plain JS (`ppoLossGrad`, the same function as
-   * `ppoLoss`), the backward of both networks, global-norm clipping and Adam on the flat gradient.
+   * One minibatch step without the gradient tape: actor and critic forwards on the SIMD kernels,
+   * CleanRL's loss and its output gradients in plain JS (`ppoLossGrad`, tested against the tensor
+   * `ppoLoss` under the tape), the backward of both networks, global-norm clipping and Adam.
    */
   private gradientStep(
     nets: NonNullable<PPO["nets"]>,
     mb: ReturnType<RolloutBuffer["gather"]>,
   ): { loss: number; metrics: Record<string, number> } {
     const B = mb.size;
-    const { obsSize, actionSize: n, discrete } = this.spaces;
-    const { actor, critic, grad } = nets;
-    let res: PpoLossGrad | undefined;
-    tf.tidy(() => {
-      const obs = tf.tensor2d(mb.obs, [B, obsSize]);
-      const ta = denseForward(actor, obs);
-      const tc = denseForward(critic, obs);
-      res = ppoLossGrad(
-        {
-          size: B,
-          out: ta.out.dataSync(),
-          value: tc.out.dataSync(),
-          actions: mb.actions,
-          logStd: nets.ac.logStd ? (nets.ac.logStd.dataSync() as Float32Array) : undefined,
-          oldLogProb: mb.logProbs,
-          advantages: mb.advantages,
-          returns: mb.returns,
-          oldValues: mb.values,
-        },
-        n,
-        discrete,
-        this.config,
-      );
-      const obsT1 = tf.tensor2d(transposeWithOnes(mb.obs, B, obsSize), [obsSize + 1, B]);
-      let at = readInto(grad, 0, denseBackward(actor, ta, tf.tensor2d(res.dOut, [B, n]), obsT1));
-      grad.set(res.dLogStd, at);
-      at += res.dLogStd.length;
-      readInto(grad, at, denseBackward(critic, tc, tf.tensor2d(res.dValue, [B, 1]), obsT1));
-    });
-    clipInPlace(grad, this.config.maxGradNorm);
-    nets.optimizer.applyArray(grad);
-    return { loss: res!.loss, metrics: res!.metrics };
+    const { actionSize: n, discrete } = this.spaces;
+    const { actor, critic, values, grad, logStdAt, criticAt } = nets;
+    const res = ppoLossGrad(
+      {
+        size: B,
+        out: actor.forward(mb.obs, B),
+        value: critic.forward(mb.obs, B),
+        actions: mb.actions,
+        logStd: discrete ? undefined : values.subarray(logStdAt, criticAt),
+        oldLogProb: mb.logProbs,
+        advantages: mb.advantages,
+        returns: mb.returns,
+        oldValues: mb.values,
+      },
+      n,
+      discrete,
+      this.config,
+    );
+    actor.backward(res.dOut, grad, 0);
+    grad.set(res.dLogStd, logStdAt);
+    critic.backward(res.dValue, grad, criticAt);
+    nets.optimizer.clipGradNorm(this.config.maxGradNorm);
+    nets.optimizer.apply();
+    this.loadNets(nets);
+    return { loss: res.loss, metrics: res.metrics };
   }
 
-  /** tf variables for training, built from the plain weights at the first `learn()`. */
+  /** Copies the trainable values into the kernels (after each update). */
+  private loadNets(nets: NonNullable<PPO["nets"]>): void {
+    nets.actor.setParams(nets.values, 0);
+    nets.critic.setParams(nets.values, nets.criticAt);
+  }
+
+  /** The training nets, built from the plain weights at the first `learn()`. */
   private buildNets(): NonNullable<PPO["nets"]> {
     if (this.nets) return this.nets;
-    const ac = ActorCritic.fromSpec(this.toPolicySpec(), "ppo");
-    const optimizer = new Adam(ac.variables, { lr: this.config.learningRate, eps: this.config.adamEps });
+    const actor = new KernelNet(this.actorLayers, "actor");
+    const critic = new KernelNet(this.criticLayers, "critic");
+    const logStdAt = actor.paramCount;
+    const criticAt = logStdAt + this.logStd.length;
+    const values = new Float32Array(criticAt + critic.paramCount);
+    flattenParams(this.actorLayers, values, 0);
+    values.set(this.logStd, logStdAt);
+    flattenParams(this.criticLayers, values, criticAt);
+    const grad = new Float32Array(values.length);
+    const sizes = [
+      ...tensorSizes(this.actorLayers),
+      ...(this.logStd.length ? [this.logStd.length] : []),
+      ...tensorSizes(this.criticLayers),
+    ];
+    const optimizer = new ArrayAdam([{ values, grad, sizes }], {
+      lr: this.config.learningRate,
+      eps: this.config.adamEps,
+    });
     if (this.pendingAdam) optimizer.setState(this.pendingAdam);
     this.pendingAdam = null;
-    const actor = denseStack(ac.actor.variables, this.actorLayers);
-    const critic = denseStack(ac.critic.variables, this.criticLayers);
-    if (!actor || !critic) throw new Error("PPO: actor and critic must be dense stacks");
-    this.nets = { ac, optimizer, actor, critic, grad: new Float32Array(optimizer.size) };
+    this.nets = { actor, critic, values, grad, logStdAt, criticAt, optimizer };
     return this.nets;
   }
 
-  /** Copies the trained weights back to the plain arrays the fast forward acts with. */
+  /** Copies the trained weights back to the plain arrays the acting copy is compiled from. */
   private syncFromNets(): void {
-    const spec = this.nets!.ac.toSpec();
-    this.actorLayers = spec.layers as DenseLayerSpec[];
-    this.criticLayers = spec.valueLayers as DenseLayerSpec[];
-    if (spec.logStd) this.logStd = spec.logStd;
+    const { values, logStdAt, criticAt } = this.nets!;
+    this.actorLayers = unflattenParams(this.actorLayers, values, 0) as DenseLayerSpec[];
+    this.criticLayers = unflattenParams(this.criticLayers, values, criticAt) as DenseLayerSpec[];
+    this.logStd = values.slice(logStdAt, criticAt);
     this.fast = this.compile();
   }
 

@@ -6,8 +6,35 @@
  */
 import type { Rng } from "../core/rng.js";
 import { foldDueling, mlpLayers, type QNetworkConfig } from "../nn/index.js";
+import type { QLayers } from "../nn/kernels/q-network.js";
 import type { FloatArray } from "../nn/params.js";
-import type { DenseLayerSpec } from "../nn/spec.js";
+import type { Activation, DenseLayerSpec } from "../nn/spec.js";
+
+/**
+ * The layers as trained: the trunk (the whole network when not dueling) and the dueling heads
+ * unfolded (src/nn's KernelQNetwork), read from the weights in their order.
+ */
+export function qNetLayers(w: Record<string, FloatArray>, config: QNetworkConfig): QLayers {
+  const hidden = config.body!.hidden!;
+  const activation = config.body!.activation!;
+  const widths = [config.obsShape.reduce((a, b) => a * b, 1), ...hidden];
+  const dense = (prefix: string, inSize: number, outSize: number, act: Activation): DenseLayerSpec => ({
+    kind: "dense",
+    inSize,
+    outSize,
+    weight: w[`${prefix}.weight`]!.data,
+    bias: w[`${prefix}.bias`]!.data,
+    activation: act,
+  });
+  if (!config.dueling) return { trunk: qLayers(w, config) };
+  const trunk = hidden.map((h, k) => dense(`net/fc${k}`, widths[k]!, h, activation));
+  const last = widths[widths.length - 1]!;
+  return {
+    trunk,
+    value: dense("value/fc0", last, 1, "linear"),
+    advantage: dense("advantage/fc0", last, config.numActions, "linear"),
+  };
+}
 
 /** The dense layers computing Q(s, .) from these weights (dueling heads folded). */
 export function qLayers(w: Record<string, FloatArray>, config: QNetworkConfig): DenseLayerSpec[] {
