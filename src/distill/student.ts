@@ -32,7 +32,13 @@ import { dequantizeSpec, quantizeSpec } from "../deploy/quantize.js";
 import { type CompiledPolicy, compileSpec } from "../nn/fast.js";
 import { GAIN_POLICY, GAIN_VALUE } from "../nn/init.js";
 import { type ForwardOptions, KernelNet } from "../nn/kernels/net.js";
-import { countParams, flattenParams, hiddenActivations, unflattenParams } from "../nn/kernels/plan.js";
+import {
+  countParams,
+  flattenParams,
+  hiddenActivations,
+  tensorSizes,
+  unflattenParams,
+} from "../nn/kernels/plan.js";
 import { compileObsNorm, type ObsNormalizer } from "../nn/obs-norm.js";
 import type { ParamGroup } from "../nn/optim.js";
 import { type ConvConfig, cnnLayers, mlpLayers } from "../nn/sequential.js";
@@ -96,11 +102,6 @@ export function checkHidden(field: string, hidden: readonly number[], allowEmpty
     }
   }
   return [...hidden];
-}
-
-/** Tensor sizes of a layer stack's parameters in order (w0, b0, w1, b1, ...). */
-function tensorSizes(layers: readonly LayerSpec[]): number[] {
-  return layers.flatMap((l) => (l.kind === "flatten" ? [] : [l.weight.length, l.bias.length]));
 }
 
 export class Student {
