@@ -8,6 +8,7 @@ import { Rng } from "../core/rng.js";
 import { evaluatePolicy } from "../eval/evaluate.js";
 import { loadPolicy } from "../nn/checkpoint.js";
 import { compileSpec } from "../nn/fast.js";
+import { countParams } from "../nn/kernels/plan.js";
 import { BaseCallback, type CallbackContext } from "./callbacks.js";
 import { PPO } from "./ppo.js";
 import { registerRlTestEnvs } from "./testing-fakes.js";
@@ -212,6 +213,26 @@ describe("PPO with convolutions", () => {
       obs[rng.integer(72)] = 1;
       expect(policy.act(obs)).toBe(model.act(Float32Array.from(obs)));
     }
+  });
+
+  it("learns it with a shared trunk too, which is trained (and counted) once", async () => {
+    const model = new PPO({
+      env: "RlTest/PixelSide-v0",
+      seed: 1,
+      ...conv,
+      convs: "conv8x3",
+      sharedTrunk: true,
+      learningRate: 3e-3,
+      numEnvs: 8,
+      numSteps: 32,
+    });
+    await model.learn({ totalTimesteps: 6000 });
+    const spec = model.toPolicySpec();
+    expect(spec.valueLayers!.slice(0, -1)).toEqual(spec.layers.slice(0, -1));
+    // The actor plus the critic's head (16 inputs, 1 output).
+    expect(model.paramCount()).toBe(countParams(spec.layers) + 17);
+    const { meanReturn } = await evaluatePolicy(model, "RlTest/PixelSide-v0", { episodes: 20, seed: 7 });
+    expect(meanReturn).toBeGreaterThanOrEqual(7.5);
   });
 
   it("is deterministic on MinAtar (uint8 frames, conv16x3) and round-trips through save/load", async () => {

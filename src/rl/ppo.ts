@@ -33,10 +33,10 @@ import {
   softmaxProbs,
 } from "../nn/distributions.js";
 import { type CompiledPolicy, compileSpec } from "../nn/fast.js";
-import { KernelNet } from "../nn/kernels/net.js";
-import { countParams, flattenParams, tensorSizes, unflattenParams } from "../nn/kernels/plan.js";
+import { countParams } from "../nn/kernels/plan.js";
 import { type AdamState, ArrayAdam } from "../nn/optim.js";
 import type { Activation, LayerSpec, PolicySpec } from "../nn/spec.js";
+import { ActorCriticNets } from "./actor-critic-nets.js";
 import { Algorithm, type CommonOptions, type EnvSetup, type SaveOptions } from "./algorithm.js";
 import { ppoLossGrad } from "./losses.js";
 import { RolloutBuffer } from "./rollout-buffer.js";
@@ -83,6 +83,11 @@ export const PPO_SCHEMA = {
     default: "",
     help: "convolutions before the dense layers (image observations), e.g. conv16x3 (MinAtar's baseline) or conv16x3,conv32x3s2same; empty = an MLP",
   },
+  sharedTrunk: {
+    type: "boolean",
+    default: false,
+    help: "actor and critic share their hidden layers, with two linear heads (CleanRL's ppo_atari; halves a CNN's training cost)",
+  },
   activation: { type: "string", default: "tanh", choices: ["tanh", "relu"], help: "hidden activation" },
   adamEps: {
     type: "number",
@@ -101,15 +106,10 @@ export const PPO_SCHEMA = {
 export type PpoConfig = ConfigOf<typeof PPO_SCHEMA>;
 export type PpoOptions = CommonOptions & Partial<PpoConfig>;
 
-/** The training copy of the networks: one flat parameter vector [actor, logStd, critic] on the SIMD kernels. */
+/** The training copy of the networks (on the SIMD kernels) and Adam over their flat parameters. */
 interface PpoNets {
-  actor: KernelNet;
-  critic: KernelNet;
-  values: Float32Array;
-  grad: Float32Array;
+  ac: ActorCriticNets;
   optimizer: ArrayAdam;
-  logStdOffset: number;
-  criticOffset: number;
 }
 
 export class PPO extends Algorithm<PpoConfig> {
@@ -140,6 +140,8 @@ export class PPO extends Algorithm<PpoConfig> {
       initRng,
     );
     this.criticLayers = archLayers(arch, obsShape, { activation, outGain: 1, outSize: 1 }, initRng);
+    // One trunk: the critic's hidden layers are the actor's (its own output head stays).
+    if (c.sharedTrunk) this.criticLayers = [...this.actorLayers.slice(0, -1), ...this.criticLayers.slice(-1)];
     this.logStd = new Float32Array(this.spaces.discrete ? 0 : actionSize).fill(c.logStdInit);
   }
 
@@ -204,7 +206,7 @@ export class PPO extends Algorithm<PpoConfig> {
       nets.optimizer.lr = c.annealLr ? c.learningRate * (1 - this.progress()) : c.learningRate;
       // A callback that stops training mid-rollout skips the update of the partial rollout (as SB3).
       if (!(await this.collectRollout(buffer, nets))) break;
-      buffer.computeReturnsAndAdvantages(nets.critic.forward(this.obs, N), c.gamma, c.gaeLambda);
+      buffer.computeReturnsAndAdvantages(nets.ac.value(this.obs, N), c.gamma, c.gaeLambda);
       await this.update(nets, buffer, minibatchSize);
       if (iteration % c.logInterval === 0) this.dumpLogs({ "time/iterations": iteration });
     }
@@ -221,8 +223,7 @@ export class PPO extends Algorithm<PpoConfig> {
     buffer.reset();
     for (let t = 0; t < this.config.numSteps; t++) {
       // Views into the kernels' buffers: used (and the values copied by buffer.add) before the next forward.
-      const out = nets.actor.forward(this.obs, N);
-      const values = nets.critic.forward(this.obs, N);
+      const { out, value: values } = nets.ac.forward(this.obs, N);
       for (let i = 0; i < N; i++) {
         if (discrete) {
           const a = sampleCategorical(out, this.rng, i * n, n);
@@ -242,7 +243,7 @@ export class PPO extends Algorithm<PpoConfig> {
       for (let i = 0; i < N; i++) {
         if (step.truncated[i] && !step.terminated[i]) {
           const finalObs = this.normalizeOne(step.finalObs[i]!);
-          buffer.setFinalValue(i, nets.critic.forward(finalObs, 1)[0]!);
+          buffer.setFinalValue(i, nets.ac.value(finalObs, 1)[0]!);
         }
       }
       const go = this.advance(step);
@@ -292,14 +293,15 @@ export class PPO extends Algorithm<PpoConfig> {
   ): { loss: number; metrics: Record<string, number> } {
     const B = mb.size;
     const { actionSize: n, discrete } = this.spaces;
-    const { actor, critic, grad, values } = nets;
+    const { ac, optimizer } = nets;
+    const { out, value } = ac.forward(mb.obs, B);
     const res = ppoLossGrad(
       {
         size: B,
-        out: actor.forward(mb.obs, B),
-        value: critic.forward(mb.obs, B),
+        out,
+        value,
         actions: mb.actions,
-        logStd: discrete ? undefined : values.subarray(nets.logStdOffset, nets.criticOffset),
+        logStd: discrete ? undefined : ac.logStd,
         oldLogProb: mb.logProbs,
         advantages: mb.advantages,
         returns: mb.returns,
@@ -309,57 +311,32 @@ export class PPO extends Algorithm<PpoConfig> {
       discrete,
       this.config,
     );
-    actor.backward(res.dOut, grad, 0);
-    grad.set(res.dLogStd, nets.logStdOffset);
-    critic.backward(res.dValue, grad, nets.criticOffset);
-    nets.optimizer.clipGradNorm(this.config.maxGradNorm);
-    nets.optimizer.apply();
-    actor.setParams(values, 0);
-    critic.setParams(values, nets.criticOffset);
+    ac.backward(res.dOut, res.dLogStd, res.dValue);
+    optimizer.clipGradNorm(this.config.maxGradNorm);
+    optimizer.apply();
+    ac.paramsChanged();
     return { loss: res.loss, metrics: res.metrics };
   }
 
-  /**
-   * The training copy, built from the plain weights at the first `learn()`: actor and critic on
-   * the kernels, one flat vector [actor, logStd, critic] (the tensor order of earlier tfjs
-   * checkpoints, so their Adam state resumes here) and Adam over it.
-   */
+  /** The training copy, built from the plain weights at the first `learn()`, and Adam over it. */
   private buildNets(): PpoNets {
     if (this.nets) return this.nets;
-    const logStdOffset = countParams(this.actorLayers);
-    const criticOffset = logStdOffset + this.logStd.length;
-    const values = new Float32Array(criticOffset + countParams(this.criticLayers));
-    flattenParams(this.actorLayers, values, 0);
-    values.set(this.logStd, logStdOffset);
-    flattenParams(this.criticLayers, values, criticOffset);
-    const sizes = [...tensorSizes(this.actorLayers)];
-    if (this.logStd.length > 0) sizes.push(this.logStd.length);
-    sizes.push(...tensorSizes(this.criticLayers));
-    const grad = new Float32Array(values.length);
-    const optimizer = new ArrayAdam([{ values, grad, sizes }], {
-      lr: this.config.learningRate,
-      eps: this.config.adamEps,
+    const ac = new ActorCriticNets(this.actorLayers, this.criticLayers, this.logStd, {
+      shared: this.config.sharedTrunk,
     });
+    const optimizer = new ArrayAdam([ac.group()], { lr: this.config.learningRate, eps: this.config.adamEps });
     if (this.pendingAdam) optimizer.setState(this.pendingAdam);
     this.pendingAdam = null;
-    this.nets = {
-      actor: new KernelNet(this.actorLayers, "actor"),
-      critic: new KernelNet(this.criticLayers, "critic"),
-      values,
-      grad,
-      optimizer,
-      logStdOffset,
-      criticOffset,
-    };
+    this.nets = { ac, optimizer };
     return this.nets;
   }
 
   /** Copies the trained weights back to the plain arrays that `act`, exports and saves read. */
   private syncFromNets(): void {
-    const { values, logStdOffset, criticOffset } = this.nets!;
-    this.actorLayers = unflattenParams(this.actorLayers, values, 0);
-    this.criticLayers = unflattenParams(this.criticLayers, values, criticOffset);
-    this.logStd = values.slice(logStdOffset, criticOffset);
+    const { actor, critic, logStd } = this.nets!.ac.layers();
+    this.actorLayers = actor;
+    this.criticLayers = critic;
+    this.logStd = logStd;
     this.compiled = null;
   }
 
@@ -379,7 +356,9 @@ export class PPO extends Algorithm<PpoConfig> {
   }
 
   paramCount(): number {
-    return countParams(this.actorLayers) + countParams(this.criticLayers) + this.logStd.length;
+    // A shared trunk is stored in both specs but trained (and counted) once.
+    const critic = this.config.sharedTrunk ? this.criticLayers.slice(-1) : this.criticLayers;
+    return countParams(this.actorLayers) + countParams(critic) + this.logStd.length;
   }
 
   protected envSetup(): EnvSetup {
