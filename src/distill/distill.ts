@@ -16,7 +16,7 @@ import { Rng } from "../core/rng.js";
 import { type Box, spaceFromJSON } from "../core/spaces.js";
 import { make, prepareEnv } from "../envs/registry.js";
 import { parseConvs } from "../nn/arch.js";
-import { initBackend, tf } from "../nn/backend.js";
+import { initBackend } from "../nn/backend.js";
 import { savePolicy } from "../nn/checkpoint.js";
 import { compileSpec } from "../nn/fast.js";
 import type { PolicySpec } from "../nn/spec.js";

@@ -7,6 +7,7 @@ import { Rng } from "../core/rng.js";
 import { evaluatePolicy } from "../eval/evaluate.js";
 import { loadPolicy } from "../nn/checkpoint.js";
 import { compileSpec } from "../nn/fast.js";
+import { activeBackend, initBackend, QNetwork, tf } from "../nn/index.js";
 import { DQN } from "./dqn.js";
 import { registerRlTestEnvs } from "./testing-fakes.js";
 
@@ -162,32 +163,36 @@ describe("DQN with convolutions", () => {
   });
 });
 
+describe("DQN memory", () => {
+  it("trains on the SIMD kernels without tfjs (no backend initialised, so no tensors to leak)", async () => {
+    const model = new DQN({ env: "CartPole-v1", seed: 0, ...quick, doubleQ: true });
+    await model.learn({ totalTimesteps: 300 });
+    await model.learn({ totalTimesteps: 300, resetNumTimesteps: false });
+    expect(activeBackend()).toBeUndefined();
+  });
+});
+
 describe("DQN export and save/load", () => {
   it("folds dueling heads exactly: the spec's Q-values equal the training network's", async () => {
     const model = new DQN({ env: "Acrobot-v1", seed: 3, ...quick, dueling: true, hiddenSizes: [32, 16] });
     await model.learn({ totalTimesteps: 400 });
-    const w = model.weights;
+    await initBackend(); // the tfjs QNetwork is the reference
+    const net = new QNetwork(
+      {
+        obsShape: [6],
+        numActions: 3,
+        dueling: true,
+        body: { kind: "mlp", hidden: [32, 16], activation: "relu" },
+      },
+      new Rng(0),
+    );
+    net.setWeights(model.weights);
     const rng = new Rng(4);
     const obs = Float32Array.from({ length: 6 * 5 }, () => rng.normal());
-    // Q = V + A - mean(A) on the trunk's last hidden layer, written out in float64.
-    const dense = (x: number[], name: string, relu: boolean) => {
-      const { data: W, shape } = w[`${name}.weight`]!;
-      const b = w[`${name}.bias`]!.data;
-      const [inSize, outSize] = shape as [number, number];
-      return Array.from({ length: outSize }, (_, j) => {
-        let z = b[j]!;
-        for (let i = 0; i < inSize; i++) z += x[i]! * W[i * outSize + j]!;
-        return relu ? Math.max(0, z) : z;
-      });
-    };
+    const expected = net.q(tf.tensor2d(obs, [5, 6])).dataSync();
     const got = compileSpec(model.toPolicySpec()).forward(obs, 5);
-    for (let r = 0; r < 5; r++) {
-      const h = dense(dense(Array.from(obs.subarray(r * 6, r * 6 + 6)), "net/fc0", true), "net/fc1", true);
-      const v = dense(h, "value/fc0", false)[0]!;
-      const a = dense(h, "advantage/fc0", false);
-      const meanA = a.reduce((x, y) => x + y, 0) / 3;
-      for (let j = 0; j < 3; j++) expect(got[r * 3 + j]).toBeCloseTo(v + a[j]! - meanA, 5);
-    }
+    for (let k = 0; k < 15; k++) expect(got[k]).toBeCloseTo(expected[k]!, 4);
+    net.dispose();
   });
 
   it("round-trips weights, target network, optimizer and (on request) the replay buffer", async () => {

@@ -9,7 +9,7 @@
  *   await model.learn({ totalTimesteps: 100_000 });
  *
  * Networks are MLPs or CNNs (`convs`, e.g. "conv16x3" before `hiddenSizes`, MinAtar's baseline).
- * Acting while training and the gradient steps run on src/nn's float32 SIMD kernels (QNet: forward
+ * Acting while training and the gradient steps run on src/nn's float32 SIMD kernels (KernelQNetwork: forward
  * and backward without the gradient tape, dueling heads included; Adam on one flat vector);
  * `act`/`predict` use the float64 compiled forward that export and the runtime share.
  */
@@ -29,13 +29,14 @@ import {
 import { argmax, softmaxProbs } from "../nn/distributions.js";
 import { type CompiledPolicy, compileSpec } from "../nn/fast.js";
 import { countParams, flattenParams } from "../nn/kernels/plan.js";
+import { KernelQNetwork, type QLayers } from "../nn/kernels/q-network.js";
 import { type AdamState, ArrayAdam } from "../nn/optim.js";
 import type { FloatArray } from "../nn/params.js";
 import { mlpLayers } from "../nn/sequential.js";
-import type { Activation, LayerSpec, PolicySpec } from "../nn/spec.js";
+import type { Activation, PolicySpec } from "../nn/spec.js";
 import { Algorithm, type CommonOptions, type EnvSetup, type SaveOptions } from "./algorithm.js";
 import { dqnLossGrad, tdTargetArray } from "./losses.js";
-import { type DuelingHeads, QNet, qParamNames, qSpecLayers } from "./q-net.js";
+import { qParamNames, qSpecLayers } from "./q-weights.js";
 import { type ReplayBatch, ReplayBuffer } from "./replay-buffer.js";
 
 /** DQN's hyperparameters; defaults are CleanRL's dqn.py (classic control). */
@@ -106,17 +107,16 @@ export type DqnOptions = CommonOptions & Partial<DqnConfig>;
 
 /** The training copies: online and target Q-networks on the kernels, the flat gradient and Adam. */
 interface DqnNets {
-  online: QNet;
-  target: QNet;
+  online: KernelQNetwork;
+  target: KernelQNetwork;
   grad: Float32Array;
   optimizer: ArrayAdam;
 }
 
 export class DQN extends Algorithm<DqnConfig> {
   readonly algo = "dqn";
-  /** The Q-network's layers (the whole network, or the trunk when dueling); weights live in `values`. */
-  private readonly trunk: LayerSpec[];
-  private readonly heads?: DuelingHeads;
+  /** The Q-network's layers (the whole network, or the trunk and dueling heads); weights live in `values`. */
+  private readonly q: QLayers;
   /** Online weights, flat [trunk, value head, advantage head] (QNetwork's variable order). */
   private values: Float32Array;
   /** Target network weights (same layout), or null until training builds it (then = online). */
@@ -145,19 +145,20 @@ export class DQN extends Algorithm<DqnConfig> {
     const torch = c.init === "torch";
     const layerRng = torch ? new Rng(0) : initRng;
     const layerOpts = { activation: c.activation as Activation, outGain: 1 };
-    this.trunk = archLayers(
+    const trunk = archLayers(
       arch,
       this.spaces.obsShape,
       { ...layerOpts, outSize: c.dueling ? undefined : n },
       layerRng,
     );
+    this.q = { trunk };
     if (c.dueling) {
       const h = c.hiddenSizes[c.hiddenSizes.length - 1]!;
       const head = (outSize: number) =>
         mlpLayers({ inSize: h, hidden: [], outSize, outGain: 1 }, layerRng)[0]!;
-      this.heads = { value: head(1), advantage: head(n) };
+      this.q = { trunk, value: head(1), advantage: head(n) };
     }
-    const all = [...this.trunk, ...(this.heads ? [this.heads.value, this.heads.advantage] : [])];
+    const all = [...trunk, ...(this.q.value ? [this.q.value, this.q.advantage!] : [])];
     if (torch) torchDefaultInit(all, initRng);
     this.values = flattenParams(all);
   }
@@ -170,7 +171,7 @@ export class DQN extends Algorithm<DqnConfig> {
   private named(values: Float32Array): Record<string, FloatArray> {
     const out: Record<string, FloatArray> = {};
     let at = 0;
-    for (const p of qParamNames(this.trunk, this.heads)) {
+    for (const p of qParamNames(this.q)) {
       out[p.name] = { data: values.slice(at, at + p.size), shape: p.shape };
       at += p.size;
     }
@@ -321,14 +322,13 @@ export class DQN extends Algorithm<DqnConfig> {
   /** Online and target networks on the kernels and Adam over the online weights (at the first `learn()`). */
   private buildNets(): DqnNets {
     if (this.nets) return this.nets;
-    const online = new QNet(this.trunk, this.heads);
-    const target = new QNet(this.trunk, this.heads);
+    const online = new KernelQNetwork(this.q);
+    const target = new KernelQNetwork(this.q);
     this.targetValues ??= this.values.slice();
     online.setParams(this.values, 0);
     target.setParams(this.targetValues, 0);
     const grad = new Float32Array(this.values.length);
-    const sizes = qParamNames(this.trunk, this.heads).map((p) => p.size);
-    const optimizer = new ArrayAdam([{ values: this.values, grad, sizes }], {
+    const optimizer = new ArrayAdam([{ values: this.values, grad, sizes: online.sizes }], {
       lr: this.config.learningRate,
       eps: this.config.adamEps,
     });
@@ -347,7 +347,7 @@ export class DQN extends Algorithm<DqnConfig> {
       obsNorm: this.normalizer?.obsNormSpec(),
       output: "q",
       actionSize: this.spaces.actionSize,
-      layers: qSpecLayers(this.trunk, this.heads, this.values),
+      layers: qSpecLayers(this.q, this.values),
     };
   }
 
@@ -392,7 +392,7 @@ export class DQN extends Algorithm<DqnConfig> {
 
   protected restoreState(artifact: LoadedArtifact, policy: PolicySpec): void {
     const t = artifact.tensors;
-    const names = qParamNames(this.trunk, this.heads);
+    const names = qParamNames(this.q);
     const read = (prefix: string): Float32Array => {
       const flat = new Float32Array(this.values.length);
       let at = 0;
@@ -406,12 +406,12 @@ export class DQN extends Algorithm<DqnConfig> {
       }
       return flat;
     };
-    if (this.heads) this.values = read("q/");
+    if (this.q.value) this.values = read("q/");
     else {
       // Not dueling: the policy is the Q-network itself.
-      if (countParams(policy.layers) !== this.values.length || policy.layers.length !== this.trunk.length)
+      if (countParams(policy.layers) !== this.values.length || policy.layers.length !== this.q.trunk.length)
         throw new ArtifactError(
-          `the policy's layers do not match the config's network (${this.trunk.length} layers)`,
+          `the policy's layers do not match the config's network (${this.q.trunk.length} layers)`,
         );
       this.values = flattenParams(policy.layers);
     }

@@ -8,9 +8,11 @@ import { Rng } from "../core/rng.js";
 import { evaluatePolicy } from "../eval/evaluate.js";
 import { loadPolicy } from "../nn/checkpoint.js";
 import { compileSpec } from "../nn/fast.js";
+import { activeBackend } from "../nn/index.js";
 import { countParams } from "../nn/kernels/plan.js";
 import { BaseCallback, type CallbackContext } from "./callbacks.js";
 import { PPO } from "./ppo.js";
+import type { RolloutBuffer } from "./rollout-buffer.js";
 import { registerRlTestEnvs } from "./testing-fakes.js";
 
 registerRlTestEnvs();
@@ -256,6 +258,24 @@ describe("PPO with convolutions", () => {
   it("refuses convolutions over flat observations, naming the field", () => {
     expect(() => new PPO({ env: "CartPole-v1", convs: "conv4x3" })).toThrow(/image observations/);
     expect(() => new PPO({ env: "CartPole-v1", convs: "fc3" })).toThrow(/ppo\.convs/);
+  });
+});
+
+describe("PPO memory", () => {
+  it("trains on the SIMD kernels without tfjs (no backend initialised, so no tensors to leak)", async () => {
+    const model = new PPO({ env: "CartPole-v1", seed: 0, ...tiny });
+    await model.learn({ totalTimesteps: 64 });
+    await model.learn({ totalTimesteps: 192, resetNumTimesteps: false });
+    expect(activeBackend()).toBeUndefined();
+  });
+
+  it("keeps uint8 observations (MinAtar) as uint8 in the rollout buffer", async () => {
+    const model = new PPO({ env: "MinAtar/Breakout-v1", seed: 0, ...tiny, hiddenSizes: [16] });
+    await model.learn({ totalTimesteps: 64 });
+    const buffer = (model as unknown as { buffer: RolloutBuffer }).buffer;
+    expect(buffer.obs).toBeInstanceOf(Uint8Array);
+    expect(buffer.obs.byteLength).toBe(2 * 32 * 400);
+    expect(Array.from(buffer.obs).some((v) => v === 1)).toBe(true);
   });
 });
 

@@ -154,11 +154,6 @@ export function countParams(layers: readonly LayerSpec[]): number {
   return n;
 }
 
-/** Sizes of the stack's parameter tensors in order (w0, b0, w1, b1, ...): the optimizer's tensors. */
-export function tensorSizes(layers: readonly LayerSpec[]): number[] {
-  return layers.flatMap((l) => (l.kind === "flatten" ? [] : [l.weight.length, l.bias.length]));
-}
-
 /** Writes the stack's weights and biases, layer by layer [w0, b0, w1, b1, ...], into out[offset ..]. */
 export function flattenParams(
   layers: readonly LayerSpec[],
@@ -191,4 +186,9 @@ export function unflattenParams(
     at += l.bias.length;
     return { ...l, weight, bias };
   });
+}
+
+/** Tensor sizes of a stack's parameters in order (w0, b0, w1, b1, ...), for optimizer states. */
+export function tensorSizes(layers: readonly LayerSpec[]): number[] {
+  return layers.flatMap((l) => (l.kind === "flatten" ? [] : [l.weight.length, l.bias.length]));
 }
