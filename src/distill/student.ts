@@ -275,9 +275,9 @@ export class Student {
     return this.values.subarray(this.logStdOffset, this.valueOffset);
   }
 
-  /** Names and sizes (numbers per sample) of the hidden activations (conv0, ..., fc0, ...). */
-  hiddenInfo(): Array<{ name: string; size: number }> {
-    return hiddenActivations(this.net.plan).map(({ name, size }) => ({ name, size }));
+  /** Names, sizes (numbers per sample) and shapes ([width] or [h, w, channels]) of the hidden activations (conv0, ..., fc0, ...). */
+  hiddenInfo(): Array<{ name: string; size: number; shape: number[] }> {
+    return hiddenActivations(this.net.plan).map(({ name, size, shape }) => ({ name, size, shape }));
   }
 
   /** The observations as the networks see them (normalised into a reused buffer when the teacher's statistics were copied). */
