@@ -132,7 +132,8 @@ export const quickstartCommand: Command = {
       return 0;
     }
     const teacherFile = (f.teacher as string | undefined) ?? shippedCartPoleTeacher();
-    const student = f.student !== undefined ? parseStudent(String(f.student)) : [...QUICKSTART.student];
+    const student =
+      f.student !== undefined ? parseStudent(String(f.student)) : { student: [...QUICKSTART.student] };
     const print = f.quiet ? () => {} : (l: string) => console.log(l);
     const stop = installStopHandler((l) => console.error(l));
     let result: Awaited<ReturnType<typeof distill>>;
@@ -141,7 +142,7 @@ export const quickstartCommand: Command = {
         {
           teachers: [teacherFile],
           env: ENV,
-          student,
+          ...student,
           steps: (f.steps as number | undefined) ?? QUICKSTART.steps,
           seed: (f.seed as number | undefined) ?? QUICKSTART.seed,
           out: (f.out as string | undefined) ?? QUICKSTART.out,

@@ -161,7 +161,7 @@ export class SpecTeacher implements Teacher {
         throw new ConfigError("spec.valueLayers", `must map ${specObs} inputs to 1 output`);
     }
     const hidden = hiddenActivations(this.actor.plan);
-    this.features = hidden.map((h) => ({ name: h.name, size: h.size }));
+    this.features = hidden.map((h) => ({ name: h.name, size: h.size, shape: h.shape }));
     this.onnxFeatures = new Map(
       this.actor.plan.steps
         .filter((st) => hidden.some((h) => h.name === st.name))
@@ -212,7 +212,8 @@ export class SpecTeacher implements Teacher {
       (this.backendChoice === "auto" && teacherBackend(this.flopsPerSample, n, true) === "onnx");
     const session = useOnnx ? await this.onnxSession(opts.features !== undefined) : null;
     if (!session) return this.predictSync(obs, n, opts);
-    const res = await session.run(this.input(obs, n).slice(0, n * this.obsSize), n);
+    const x = this.input(obs, n);
+    const res = await session.run(x.length === n * this.obsSize ? x : x.slice(0, n * this.obsSize), n);
     const main = session.outputNames[0]!;
     const features = this.gather(opts, (name) => {
       const f = this.onnxFeatures.get(name)!;
