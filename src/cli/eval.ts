@@ -6,9 +6,12 @@
  * `runEvalAsync` in src/eval/run.ts.
  */
 import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { ConfigError } from "../core/errors.js";
+import { writePolicyVideos } from "../eval/record.js";
 import { type EvalFile, runEvalAsync, writeEvalFile } from "../eval/run.js";
 import { loadPolicy, MAGIC, recordedEnvId } from "../nn/checkpoint.js";
+import { compileSpec } from "../nn/fast.js";
 import type { PolicySpec } from "../nn/spec.js";
 import { alignRows, type Command, type FlagSpecs, formatFlags, parseArgs } from "./args.js";
 import { readAnyModel } from "./import.js";
@@ -41,6 +44,10 @@ const flags: FlagSpecs = {
     defaultText: "1000",
   },
   out: { type: "string", help: "directory to write eval.json into" },
+  video: {
+    type: "boolean",
+    help: "also write one greedy episode of each policy as teacher.gif / student.gif (or model.gif) into --out, from the evaluation's first start",
+  },
   json: { type: "boolean", help: "print eval.json to stdout instead of a table" },
   help: { type: "boolean", help: "show this help" },
 };
@@ -129,7 +136,7 @@ export const evalCommand: Command = {
   name: "eval",
   summary: "evaluate a policy (and a teacher beside it): returns, agreement, latency, robustness",
   usage: () =>
-    `Usage: rldistill eval --model PATH [--teacher PATH] [--env ID] [--episodes N] [--robustness] [--no-latency-paths] [--out DIR]\n\n${formatFlags(flags)}`,
+    `Usage: rldistill eval --model PATH [--teacher PATH] [--env ID] [--episodes N] [--robustness] [--no-latency-paths] [--out DIR [--video]]\n\n${formatFlags(flags)}`,
   async run(argv) {
     const { flags: f, positionals } = parseArgs(argv, flags);
     if (f.help) {
@@ -139,6 +146,8 @@ export const evalCommand: Command = {
     if (positionals.length)
       throw new ConfigError("arguments", `unexpected "${positionals.join(" ")}"; use --model PATH`);
     if (typeof f.model !== "string") throw new ConfigError("--model", "required: the path of a saved policy");
+    if (f.video && typeof f.out !== "string")
+      throw new ConfigError("--video", "needs --out DIR: the GIFs are written into that folder");
     const student = loadModel(f.model);
     const teacher = typeof f.teacher === "string" ? loadModel(f.teacher) : undefined;
     const env = (f.env as string | undefined) ?? student.env ?? teacher?.env;
@@ -165,6 +174,14 @@ export const evalCommand: Command = {
       mkdirSync(f.out, { recursive: true });
       const path = writeEvalFile(f.out, file);
       if (!f.json) console.log(`wrote ${path}`);
+    }
+    if (f.video) {
+      const compiled = Object.fromEntries(
+        Object.entries(policies).map(([n, spec]) => [n, compileSpec(spec)]),
+      );
+      const v = writePolicyVideos(compiled, env, f.out as string, { seed: file.seed });
+      const gifs = Object.values(v.videos).map((g) => `${join(f.out as string, g.file)} (${g.bytes} bytes)`);
+      if (!f.json) console.log(v.skipped ?? `wrote ${gifs.join(", ")}`);
     }
     console.log(f.json ? JSON.stringify(file, null, 2) : formatEvalTable(file));
     return 0;

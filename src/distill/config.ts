@@ -184,6 +184,11 @@ export const DISTILL_SCHEMA = {
     min: 1,
     help: "states (visited by the greedy student) on which agreement and JS divergence are measured",
   },
+  video: {
+    type: "boolean",
+    default: true,
+    help: "at the end, record one greedy episode of teacher and student as teacher.gif / student.gif in the run folder (when the env can render; false skips them)",
+  },
   // DistilledPPO (method=ppo)
   ppoSteps: { type: "integer", default: 128, min: 1, help: "ppo: rollout length per env" },
   ppoEpochs: { type: "integer", default: 4, min: 1, help: "ppo: epochs per rollout" },

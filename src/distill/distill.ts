@@ -15,7 +15,7 @@ import type { Env } from "../core/env.js";
 import { Rng } from "../core/rng.js";
 import { spaceFromJSON } from "../core/spaces.js";
 import { make, prepareEnv } from "../envs/registry.js";
-import { initBackend } from "../nn/backend.js";
+import { initBackend, tf } from "../nn/backend.js";
 import { savePolicy } from "../nn/checkpoint.js";
 import { compileSpec } from "../nn/fast.js";
 import type { PolicySpec } from "../nn/spec.js";
@@ -28,6 +28,7 @@ import {
   figures,
   measureSimilarity,
 } from "./evaluation.js";
+import { formatHeadline, writeRunHeadline } from "./headline.js";
 import { type DistillContext, type Distiller, type DistillerFactory, runLoop } from "./loop.js";
 import { dqnDistiller } from "./methods/dqn.js";
 import { featureDistiller } from "./methods/feature.js";
@@ -62,6 +63,16 @@ export interface DistillOptions {
   print?: (line: string) => void;
   /** Polled between rounds: true stops early (the CLI sets it on Ctrl-C); the run is still saved. */
   shouldStop?: () => boolean;
+  /**
+   * Weights the student starts from instead of its seeded initialisation (same architecture), e.g.
+   * the global model of a federated round (src/search/federated).
+   */
+  initialStudent?: Pick<PolicySpec, "layers" | "logStd">;
+  /**
+   * Task id of training env `index` (multi-task distillation: a routing teacher answers each row by
+   * its env's task). Default: no task ids.
+   */
+  envTask?: (index: number) => number;
 }
 
 export interface DistillResult {
@@ -184,6 +195,7 @@ export async function distill(
   const obsNorm = teacher.obsNorm ?? (teacher instanceof SpecTeacher ? teacher.spec.obsNorm : undefined);
   const ctx: DistillContext = {
     cfg,
+    taskIds: opts.envTask ? Array.from({ length: cfg.numEnvs }, (_, i) => opts.envTask!(i)) : undefined,
     teacher,
     makeEnv,
     rng: root.spawn(1),
@@ -206,6 +218,11 @@ export async function distill(
       }),
   };
   const distiller: Distiller = factory(ctx);
+  if (opts.initialStudent) {
+    distiller.student.net.loadWeights(opts.initialStudent.layers);
+    if (opts.initialStudent.logStd && distiller.student.logStd)
+      tf.tidy(() => distiller.student.logStd!.assign(tf.tensor1d(opts.initialStudent!.logStd!)));
+  }
   const deployed = (d: Distiller) => {
     const spec = d.deployedSpec?.() ?? d.student.toSpec();
     return { spec, policy: compileSpec(spec) };
@@ -271,6 +288,14 @@ export async function distill(
     checkpoints: loop.checkpoints,
   };
   run.writeJson("summary.json", summary);
+  const { headline, videos } = writeRunHeadline(run, {
+    teacher,
+    student: spec,
+    env: makeEnv,
+    seed: finalSeed,
+    summary,
+    video: cfg.video,
+  });
   logger.close();
   const studentParams = distiller.student.params;
   distiller.dispose();
@@ -280,5 +305,6 @@ export async function distill(
       `retention ${summary.retention?.toFixed(3) ?? "n/a"}, ${studentParams} vs ${teacher.params} parameters` +
       (sim.agreement === null ? "" : `, agreement ${(100 * sim.agreement).toFixed(1)}%`),
   );
+  print(formatHeadline(headline, videos));
   return { config: cfg, summary, runDir: run.dir, studentSpec: spec, studentFile };
 }

@@ -17,7 +17,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError } from "../core/errors.js";
 import type { DistributionPolicy, Policy } from "../core/policy.js";
-import { prepareEnv } from "../envs/registry.js";
+import { make, prepareEnv } from "../envs/registry.js";
 import { compileSpec } from "../nn/fast.js";
 import type { PolicySpec } from "../nn/spec.js";
 import { type EvalResult, evaluatePolicy, randomPolicyReturn, retention } from "./evaluate.js";
@@ -29,6 +29,7 @@ import {
 import { type Efficiency, efficiencyOf, type Latency, measureActLatencies } from "./latency.js";
 import { evaluateRobustness, type Perturbation, type RobustnessResult } from "./robustness.js";
 import {
+  actionRangeOf,
   collectStates,
   mixturePolicy,
   policySimilarity,
@@ -143,6 +144,16 @@ export function runEval(opts: RunEvalOptions): EvalFile {
   return evaluateAll(opts).file;
 }
 
+/** The bounds of the env's continuous action space (for action agreement), or undefined. */
+function envActionRange(id: string, kwargs: Record<string, unknown> = {}) {
+  const env = make(id, kwargs);
+  try {
+    return actionRangeOf(env);
+  } finally {
+    env.close();
+  }
+}
+
 /** runEval, plus `policies[name].inference` when `latencyPaths` is set. */
 export async function runEvalAsync(opts: RunEvalOptions): Promise<EvalFile> {
   await prepareEnv(opts.env);
@@ -249,7 +260,10 @@ function evaluateAll(opts: RunEvalOptions): {
       );
     const states = collectStates(driver, opts.env, { steps: sim.steps ?? 2000, seed, kwargs: opts.kwargs });
     similarity = {
-      ...policySimilarity(teacher, student, states, { seed }),
+      ...policySimilarity(teacher, student, states, {
+        seed,
+        actionRange: envActionRange(opts.env, opts.kwargs),
+      }),
       teacher: tName,
       student: sName,
       driver: driverName,

@@ -34,7 +34,8 @@ export interface TrialRecord {
 }
 
 export function recordOf(spec: TrialSpec, sizes: TrialRecord["sizes"], out: TrialOutcome): TrialRecord {
-  const s: DistillSummary = out.summary;
+  const s: DistillSummary | undefined = out.summary;
+  if (!s) throw new Error(`trial ${spec.key}: no distill summary in the outcome`);
   return {
     key: spec.key,
     role: spec.role,
@@ -95,7 +96,7 @@ export class TrialRunner {
     if (already) return already;
     if (out.studentBase64 !== undefined) {
       writeAtomic(join(dir, "student.rldistill"), Buffer.from(out.studentBase64, "base64"));
-      writeJsonAtomic(join(dir, "summary.json"), out.summary);
+      if (out.summary) writeJsonAtomic(join(dir, "summary.json"), out.summary);
       if (!existsSync(join(dir, "config.json")))
         writeFileSync(join(dir, "config.json"), `${JSON.stringify(spec.config, null, 2)}\n`);
     }
