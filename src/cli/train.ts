@@ -67,7 +67,7 @@ function readConfigFile(path: string): Record<string, unknown> {
 
 function usage(): string {
   return [
-    "Usage: rldistill train --algo ppo|dqn|sac --env ID [--timesteps N] [--seed S] [--out DIR]",
+    "Usage: rldistill train --algo ppo|dqn|sac|td3 --env ID [--timesteps N] [--seed S] [--out DIR]",
     "                       [--config FILE.json] [--set key=value ...] [--resume DIR]",
     "                       [--eval-freq N] [--eval-episodes N]",
     "",
