@@ -218,11 +218,8 @@ export async function distill(
       }),
   };
   const distiller: Distiller = factory(ctx);
-  if (opts.initialStudent) {
-    distiller.student.net.loadWeights(opts.initialStudent.layers);
-    if (opts.initialStudent.logStd && distiller.student.logStd)
-      tf.tidy(() => distiller.student.logStd!.assign(tf.tensor1d(opts.initialStudent!.logStd!)));
-  }
+  if (opts.initialStudent)
+    distiller.student.loadWeights(opts.initialStudent.layers, opts.initialStudent.logStd);
   const deployed = (d: Distiller) => {
     const spec = d.deployedSpec?.() ?? d.student.toSpec();
     return { spec, policy: compileSpec(spec) };
