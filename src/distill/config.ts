@@ -11,6 +11,7 @@
 import { type ConfigOf, type ConfigSchema, parseAssignment, resolveConfig } from "../core/config.js";
 import { ConfigError, describeValue } from "../core/errors.js";
 import { loadPreset } from "../core/presets.js";
+import { formatArch, formatConv, parseArch, parseConvs } from "../nn/arch.js";
 import { PRIORITISATIONS } from "./buffer.js";
 import { COLLECTOR_MODES } from "./collect.js";
 import { getLoss } from "./losses/registry.js";
@@ -32,8 +33,13 @@ export const DISTILL_SCHEMA = {
     type: "integer[]",
     default: [32, 32],
     min: 1,
-    minLength: 1,
-    help: "student hidden layer widths",
+    minLength: 0,
+    help: "student dense hidden widths (after studentConvs, if any); an architecture string is accepted too, e.g. conv16x3,fc64 (see studentConvs) or 64,64",
+  },
+  studentConvs: {
+    type: "string",
+    default: "",
+    help: "student convolutions before its dense layers (image observations), e.g. conv8x3 or conv16x3,conv16x3s2same; set together with student by an architecture string (--student conv8x3,fc32)",
   },
   studentActivation: {
     type: "string",
@@ -244,10 +250,18 @@ export const ADAPTIVE_ALPHAS: readonly string[] = ["qdagger", "dynamic"];
 
 export type DistillHyper = ConfigOf<typeof DISTILL_SCHEMA>;
 
+/** The student's architecture as one string ("conv8x3,fc32", "32,32"), as --student takes it. */
+export function studentArch(cfg: Pick<DistillHyper, "student" | "studentConvs">): string {
+  return formatArch({ convs: parseConvs(cfg.studentConvs, "studentConvs"), hidden: cfg.student });
+}
+
 /** Everything a run needs: the teachers' paths plus the flat schema fields. */
 export interface DistillConfig extends DistillHyper {
   teachers: string[];
 }
+
+/** What `distill()` accepts: any subset of the config; `student` may be an architecture string ("conv8x3,fc32"). */
+export type DistillInput = Omit<Partial<DistillConfig>, "student"> & { student?: number[] | string };
 
 /** Checks what the schema cannot: the loss name, schedules, the teacher list. */
 function checkCross(cfg: DistillConfig): void {
@@ -260,6 +274,9 @@ function checkCross(cfg: DistillConfig): void {
   }
   if (cfg.env === "") throw new ConfigError("env", "required: the env id to distil on (--env CartPole-v1)");
   getLoss(cfg.loss, "loss");
+  parseConvs(cfg.studentConvs, "studentConvs");
+  if (cfg.student.length === 0 && cfg.studentConvs === "")
+    throw new ConfigError("student", "needs at least one layer, e.g. 32,32 or conv8x3,fc32");
   for (const key of ["tau", "beta"] as const) parseSchedule(cfg[key], key);
   if (!ADAPTIVE_ALPHAS.includes(cfg.alpha)) parseSchedule(cfg.alpha, "alpha");
   if (cfg.featureWeights !== "") {
@@ -281,11 +298,17 @@ function checkCross(cfg: DistillConfig): void {
  * unknown losses and malformed schedules throw a ConfigError naming the field.
  */
 export function resolveDistillConfig(
-  ...layers: Array<Partial<DistillConfig> | Record<string, unknown>>
+  ...layers: Array<DistillInput | Record<string, unknown>>
 ): DistillConfig {
   const merged: Record<string, unknown> = {};
   for (const l of layers) for (const [k, v] of Object.entries(l)) if (v !== undefined) merged[k] = v;
   const { teachers, ...rest } = merged as { teachers?: unknown } & Record<string, unknown>;
+  // An architecture string sets both fields: "conv8x3,fc32" -> student [32], studentConvs "conv8x3".
+  if (typeof rest.student === "string") {
+    const arch = parseArch(rest.student, "student");
+    rest.student = arch.hidden;
+    rest.studentConvs = arch.convs.map(formatConv).join(",");
+  }
   const env = typeof rest.env === "string" ? rest.env : "";
   const preset = env ? loadPreset("distill", env, DISTILL_SCHEMA).config : {};
   const hyper = resolveConfig(DISTILL_SCHEMA, { ...preset, ...rest }, "distill");

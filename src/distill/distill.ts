@@ -13,13 +13,20 @@
  */
 import type { Env } from "../core/env.js";
 import { Rng } from "../core/rng.js";
-import { spaceFromJSON } from "../core/spaces.js";
+import { type Box, spaceFromJSON } from "../core/spaces.js";
 import { make, prepareEnv } from "../envs/registry.js";
-import { initBackend, tf } from "../nn/backend.js";
+import { parseConvs } from "../nn/arch.js";
+import { initBackend } from "../nn/backend.js";
 import { savePolicy } from "../nn/checkpoint.js";
 import { compileSpec } from "../nn/fast.js";
 import type { PolicySpec } from "../nn/spec.js";
-import { type DistillConfig, type DistillMethod, resolveDistillConfig } from "./config.js";
+import {
+  type DistillConfig,
+  type DistillInput,
+  type DistillMethod,
+  resolveDistillConfig,
+  studentArch,
+} from "./config.js";
 import {
   type EnvFactory,
   evaluateRandom,
@@ -142,10 +149,7 @@ export function teacherWarning(
   return undefined;
 }
 
-export async function distill(
-  config: Partial<DistillConfig>,
-  opts: DistillOptions = {},
-): Promise<DistillResult> {
+export async function distill(config: DistillInput, opts: DistillOptions = {}): Promise<DistillResult> {
   const given =
     opts.teacher && !config.teachers?.length ? { ...config, teachers: [opts.teacher.name] } : config;
   const cfg = resolveDistillConfig(given);
@@ -208,8 +212,10 @@ export async function distill(
     newStudent: (extra = {}) =>
       new Student({
         obsSize: teacher.obsSize,
+        obsShape: observationSpace.type === "Box" ? (observationSpace as Box).shape : undefined,
         actionSpace,
         hidden: cfg.student,
+        convs: parseConvs(cfg.studentConvs, "studentConvs"),
         activation: cfg.studentActivation as "tanh" | "relu",
         output: teacher.kind === "gaussian" ? "mean" : "logits",
         obsNorm,
@@ -237,7 +243,7 @@ export async function distill(
       ...extra,
     });
   print(
-    `distilling into a ${cfg.student.join("x")} student (${distiller.student.params} parameters), method ${cfg.method}, ${cfg.steps} steps`,
+    `distilling into a ${studentArch(cfg)} student (${distiller.student.params} parameters), method ${cfg.method}, ${cfg.steps} steps`,
   );
   let loop: Awaited<ReturnType<typeof runLoop>>;
   try {
@@ -275,6 +281,7 @@ export async function distill(
     student: {
       params: distiller.student.params,
       hidden: cfg.student,
+      arch: studentArch(cfg),
       file: STUDENT_FILE,
       eval: figures(studentEval),
     },

@@ -41,7 +41,8 @@ export interface DistillSummary {
   /** True when the run was stopped early (Ctrl-C): the figures are those of the last student. */
   interrupted: boolean;
   teacher: { name: string; files: string[]; params: number; eval: EvalFigures };
-  student: { params: number; hidden: number[]; file: string; eval: EvalFigures };
+  /** `arch`: the architecture string ("conv8x3,fc32", "32,32"), as --student takes it. */
+  student: { params: number; hidden: number[]; arch?: string; file: string; eval: EvalFigures };
   random: { eval: EvalFigures };
   agreement: number | null;
   js_divergence: number;
