@@ -35,9 +35,14 @@ const POLICY_INPUTS = ["studentLogits", "teacherLogits"];
  * The policy objective for loss `name` and a teacher of `kind`. Discrete teachers take every
  * registry loss on (student, teacher) logits; Gaussian teachers take `gaussian-kl` (`kl` is read
  * as the Gaussian KL there), or `mse` / `value-mse` on the means. Anything else is a ConfigError
- * naming the loss and the allowed ones.
+ * naming the loss and the allowed ones. `scaleByTauSquared` multiplies a tempered loss by tau^2
+ * (Hinton et al. 2015), for runs that mix it with other terms (distill.ts decides).
  */
-export function policyObjective(name: string, kind: TeacherKind): PolicyObjective {
+export function policyObjective(
+  name: string,
+  kind: TeacherKind,
+  opts: { scaleByTauSquared?: boolean } = {},
+): PolicyObjective {
   const requested = getLoss(name, "loss");
   if (kind === "gaussian") {
     const allowed = ["kl", "gaussian-kl", "mse", "value-mse"];
@@ -87,7 +92,10 @@ export function policyObjective(name: string, kind: TeacherKind): PolicyObjectiv
   return Object.assign(
     (_s: Student, out: Tensor2D, t: PolicyTargets, tau: number) => {
       const inputs: LossInputs = { studentLogits: out, teacherLogits: t.teacherOut, weights: t.weights };
-      return requested.fn(inputs, tempered ? { tau } : {});
+      return requested.fn(
+        inputs,
+        tempered ? { tau, scaleByTauSquared: opts.scaleByTauSquared === true } : {},
+      );
     },
     { spec: requested },
   );

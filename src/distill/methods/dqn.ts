@@ -4,7 +4,7 @@
  *
  *   L_distill = KL(softmax(Q_t / tau) || softmax(Q_s / tau))        (cfg.loss, kl by default)
  *             + advantageCoef * MSE(A_s, A_t)                        A = Q - mean_a Q
- *             + valueCoef     * MSE(mean_a Q_s, mean_a Q_t)
+ *             + stateValueCoef * MSE(mean_a Q_s, mean_a Q_t)
  *   L = alpha * L_distill + (1 - alpha) * Huber(Q_s(s, a), r + gamma (1 - done) max_a' Q_target(s', a'))
  *
  * The softmax target with a low temperature carries the teacher's action ranking (Rusu et al.
@@ -58,14 +58,14 @@ export class DqnDistiller extends ReplayDistiller {
       metrics["train/advantage_mse"] = adv.loss;
       distill = tf.add(distill, tf.mul(adv.loss, cfg.advantageCoef));
     }
-    if (cfg.valueCoef > 0) {
+    if (cfg.stateValueCoef > 0) {
       const v = mse.fn({
         studentValues: tf.mean(q, -1),
         teacherValues: tf.mean(b.teacherOut, -1),
         weights: b.weights,
       });
       metrics["train/value_mse"] = v.loss;
-      distill = tf.add(distill, tf.mul(v.loss, cfg.valueCoef));
+      distill = tf.add(distill, tf.mul(v.loss, cfg.stateValueCoef));
     }
     const a = alpha(progress);
     if (a >= 1) return { loss: distill as Scalar, metrics };
