@@ -7,19 +7,30 @@
  *   });
  *   summary.retention; summary.agreement; summary.checkpoints;   // see run-dir.ts
  *
- * Steps: resolve the config (defaults < preset < given), load and check the teacher(s), evaluate
- * teacher and random policy, run the chosen distiller in the common loop (evaluations and
- * checkpoints at every `evalEvery`), evaluate the final student, write the run folder.
+ * Steps: resolve and validate the config (defaults < preset < given), load the teacher(s) and
+ * check them against the env, build the distiller (which checks the method against the teacher)
+ * - all before the run folder is touched - then open the folder (locked; a folder holding files
+ * needs `overwrite` or `resume`), evaluate teacher and random policy, run the distiller in the
+ * common loop (evaluations and checkpoints at every `evalEvery`), evaluate the final student and
+ * write the summary. With `signal` aborted (Ctrl-C) the run stops within a second, saves the
+ * student and writes a summary with `interrupted: true` (and no figures it did not measure).
  */
 import type { Env } from "../core/env.js";
+import { ConfigError } from "../core/errors.js";
+import { InterruptedError } from "../core/interrupt.js";
+import { JsonlWriter, Logger } from "../core/logger.js";
 import { Rng } from "../core/rng.js";
+import { openRunFolder, type RunFolder } from "../core/run-dir.js";
+import { scheduleRange } from "../core/schedules.js";
 import { spaceFromJSON } from "../core/spaces.js";
 import { make } from "../envs/registry.js";
+import { describeNetwork } from "../eval/describe.js";
+import { retention } from "../eval/evaluate.js";
 import { initBackend } from "../nn/backend.js";
-import { savePolicy } from "../nn/checkpoint.js";
+import { encodeArtifact, encodePolicySpec, POLICY_KIND } from "../nn/checkpoint.js";
 import { compileSpec } from "../nn/fast.js";
 import type { PolicySpec } from "../nn/spec.js";
-import { type DistillConfig, type DistillMethod, resolveDistillConfig } from "./config.js";
+import { ADAPTIVE_ALPHAS, type DistillConfig, type DistillMethod, resolveDistillConfig } from "./config.js";
 import {
   type EnvFactory,
   evaluateRandom,
@@ -35,7 +46,8 @@ import { policyDistiller } from "./methods/policy.js";
 import { ppoDistiller } from "./methods/ppo.js";
 import { residualDistiller } from "./methods/residual.js";
 import { policyObjective } from "./objectives.js";
-import { type DistillSummary, RunDir, retentionOf } from "./run-dir.js";
+import { type ResumeState, readResumeState, restoreStudent, STUDENT_FILE } from "./resume.js";
+import type { DistillSummary } from "./run-dir.js";
 import { parseSchedule } from "./schedules.js";
 import { Student } from "./student.js";
 import { checkCompatible, type Teacher } from "./teacher.js";
@@ -43,6 +55,8 @@ import type { EnsembleMode } from "./teachers/ensemble.js";
 import { loadTeachers } from "./teachers/load.js";
 import { SpecTeacher } from "./teachers/spec-teacher.js";
 import { type DistillWeight, DynamicDistillWeight, QDaggerWeight } from "./weights.js";
+
+export { STUDENT_FILE } from "./resume.js";
 
 /** Distillers by `method`. */
 export const DISTILLERS: Record<DistillMethod, DistillerFactory> = {
@@ -58,10 +72,20 @@ export interface DistillOptions {
   teacher?: Teacher;
   /** Env factory (instead of `make(cfg.env)`), e.g. fakes in tests. */
   makeEnv?: EnvFactory;
-  /** Console lines (progress, evaluations). Default: silent. */
+  /** Console lines (what was built, notes, progress, evaluations). Default: silent. */
   print?: (line: string) => void;
-  /** Polled between rounds: true stops early (the CLI sets it on Ctrl-C); the run is still saved. */
+  /** Aborted = stop within a second (the CLI aborts it at Ctrl-C); the student and summary are still saved. */
+  signal?: AbortSignal;
+  /** Polled between rounds: true stops early, as an aborted `signal` does. */
   shouldStop?: () => boolean;
+  /** Empty the run folder first when it holds an earlier run (else such a folder is refused). */
+  overwrite?: boolean;
+  /** Continue the run in `config.out` (see resume.ts); `config` then holds only fields given again. */
+  resume?: boolean;
+  /** Recorded in the folder's lock (e.g. the command line). */
+  command?: string;
+  /** Called after summary.json is written, while the folder is still locked (the CLI writes the report). */
+  onFinish?: (folder: RunFolder, summary: DistillSummary) => void | Promise<void>;
 }
 
 export interface DistillResult {
@@ -74,18 +98,12 @@ export interface DistillResult {
   studentFile: string;
 }
 
-/** The student checkpoint in the run folder (src/nn checkpoint format, the agents' extension). */
-export const STUDENT_FILE = "student.rldistill";
-
 /** alpha: a schedule string, or "qdagger" / "dynamic" weights updated at every evaluation. */
 function alphaOf(
   cfg: DistillConfig,
   teacherReturn: number,
   randomReturn: number,
-): {
-  alpha: (p: number) => number;
-  weight?: DistillWeight;
-} {
+): { alpha: (p: number) => number; weight?: DistillWeight } {
   if (cfg.alpha === "qdagger") {
     const weight = new QDaggerWeight({
       teacherReturn,
@@ -97,100 +115,238 @@ function alphaOf(
     const weight = new DynamicDistillWeight();
     return { alpha: () => weight.value, weight };
   }
+  if (cfg.alpha === undefined) return { alpha: () => 1 }; // methods without an RL loss
   const s = parseSchedule(cfg.alpha, "alpha");
   return { alpha: (p) => s(p) };
+}
+
+/**
+ * Whether the tempered policy loss is multiplied by tau^2 (Hinton et al. 2015): on when the method
+ * mixes it with another term (so the KL's gradients, which shrink as 1/tau^2, keep their weight
+ * against that term), off when it is the only term (there tau^2 is a learning-rate change), unless
+ * `scaleByTauSquared` says true or false.
+ */
+export function scalesByTauSquared(cfg: DistillConfig): boolean {
+  if (cfg.scaleByTauSquared !== "auto") return cfg.scaleByTauSquared === "true";
+  const alphaBelowOne = () =>
+    cfg.alpha !== undefined &&
+    (ADAPTIVE_ALPHAS.includes(cfg.alpha) || scheduleRange(parseSchedule(cfg.alpha, "alpha"))[0] < 1);
+  switch (cfg.method) {
+    case "policy":
+      return cfg.valueCoef > 0;
+    case "ppo":
+      return alphaBelowOne();
+    case "dqn":
+      return cfg.advantageCoef > 0 || cfg.stateValueCoef > 0 || alphaBelowOne();
+    default:
+      return false; // feature, residual: the output loss stands alone in its stage
+  }
 }
 
 export async function distill(
   config: Partial<DistillConfig>,
   opts: DistillOptions = {},
 ): Promise<DistillResult> {
-  const given =
-    opts.teacher && !config.teachers?.length ? { ...config, teachers: [opts.teacher.name] } : config;
-  const cfg = resolveDistillConfig(given);
+  let folder: RunFolder | undefined;
+  let resume: ResumeState | undefined;
+  let cfg: DistillConfig;
+  if (opts.resume) {
+    if (typeof config.out !== "string" || config.out === "")
+      throw new ConfigError("--resume", "needs the run folder to continue");
+    folder = openRunFolder(config.out, { mode: "resume", command: opts.command });
+    try {
+      resume = readResumeState(folder, config as Record<string, unknown>);
+      cfg = resolveDistillConfig({ ...resume.cfg, out: config.out });
+    } catch (err) {
+      folder.release();
+      throw err;
+    }
+  } else {
+    const given =
+      opts.teacher && !config.teachers?.length ? { ...config, teachers: [opts.teacher.name] } : config;
+    cfg = resolveDistillConfig(given);
+  }
+  try {
+    return await run(cfg, opts, folder, resume);
+  } finally {
+    folder?.release();
+  }
+}
+
+async function run(
+  cfg: DistillConfig,
+  opts: DistillOptions,
+  resumeFolder: RunFolder | undefined,
+  resume: ResumeState | undefined,
+): Promise<DistillResult> {
   const print = opts.print ?? (() => {});
+  const t0 = performance.now() - 1000 * (resume?.wallSeconds ?? 0);
   const factory = DISTILLERS[cfg.method as DistillMethod];
   await initBackend();
   const makeEnv: EnvFactory = opts.makeEnv ?? (() => make(cfg.env));
   const probe = makeEnv(0) as Env<unknown, unknown>;
   const ownsTeacher = !opts.teacher;
-  const teacher =
-    opts.teacher ?? (await loadTeachers(cfg.teachers, cfg.ensemble as EnsembleMode, { env: probe }));
-  checkCompatible(teacher, probe);
-  const actionSpace = spaceFromJSON(probe.actionSpace.toJSON());
-  const observationSpace = spaceFromJSON(probe.observationSpace.toJSON());
-  probe.close();
-  const objective = policyObjective(cfg.loss, teacher.kind);
+  let teacher: Teacher | undefined;
+  let distiller: Distiller | undefined;
+  try {
+    teacher =
+      opts.teacher ?? (await loadTeachers(cfg.teachers, cfg.ensemble as EnsembleMode, { env: probe }));
+    checkCompatible(teacher, probe);
+    const actionSpace = spaceFromJSON(probe.actionSpace.toJSON());
+    const observationSpace = spaceFromJSON(probe.observationSpace.toJSON());
+    probe.close();
+    const scaleByTauSquared = scalesByTauSquared(cfg);
+    const objective = policyObjective(cfg.loss, teacher.kind, { scaleByTauSquared });
+    const stopped = () => opts.signal?.aborted === true;
+    const root = new Rng(cfg.seed);
+    const initRng = root.spawn(0);
+    const obsNorm = teacher instanceof SpecTeacher ? teacher.spec.obsNorm : undefined;
+    const tau = parseSchedule(cfg.tau, "tau");
+    const beta = parseSchedule(cfg.beta ?? "1", "beta");
+    let alpha: (p: number) => number = () => 1; // set once teacher and random returns are known
+    const logger = new Logger();
+    const t = teacher;
+    const ctx: DistillContext = {
+      cfg,
+      teacher: t,
+      makeEnv,
+      rng: root.spawn(1),
+      logger,
+      tau: (p) => tau(p),
+      alpha: (p) => alpha(p),
+      beta: (p) => beta(p),
+      objective,
+      obsNorm,
+      newStudent: (extra = {}) =>
+        new Student({
+          obsSize: t.obsSize,
+          actionSpace,
+          hidden: cfg.student,
+          activation: cfg.studentActivation as "tanh" | "relu",
+          output: t.kind === "gaussian" ? "mean" : "logits",
+          obsNorm,
+          rng: initRng,
+          ...extra,
+        }),
+      stopRequested: stopped,
+    };
+    // Building the distiller checks the method against the teacher (Q-values for dqn, a value
+    // head for valueCoef, features for feature/residual): still before any work.
+    distiller = factory(ctx);
+    if (resume) restoreStudent(distiller.student, resume.spec);
+    const folder =
+      resumeFolder ??
+      openRunFolder(cfg.out, { mode: opts.overwrite ? "overwrite" : "new", command: opts.command });
+    try {
+      return await train({
+        cfg,
+        opts,
+        print,
+        folder,
+        resume,
+        teacher: t,
+        distiller,
+        ctx,
+        logger,
+        t0,
+        observationSpace: observationSpace.toJSON(),
+        actionSpace: actionSpace.toJSON(),
+        scaleByTauSquared,
+        setAlpha: (a) => {
+          alpha = a;
+        },
+      });
+    } finally {
+      if (!resumeFolder) folder.release();
+    }
+  } finally {
+    probe.close();
+    distiller?.dispose();
+    if (ownsTeacher) teacher?.dispose?.();
+  }
+}
 
-  const run = new RunDir(cfg.out);
-  run.writeJson("config.json", cfg);
-  const logger = run.logger();
-  const t0 = performance.now();
-  const root = new Rng(cfg.seed);
+interface TrainArgs {
+  cfg: DistillConfig;
+  opts: DistillOptions;
+  print: (line: string) => void;
+  folder: RunFolder;
+  resume: ResumeState | undefined;
+  teacher: Teacher;
+  distiller: Distiller;
+  ctx: DistillContext;
+  logger: Logger;
+  t0: number;
+  observationSpace: unknown;
+  actionSpace: unknown;
+  scaleByTauSquared: boolean;
+  setAlpha: (alpha: (p: number) => number) => void;
+}
+
+/** The run proper, in its opened (locked) folder. */
+async function train(a: TrainArgs): Promise<DistillResult> {
+  const { cfg, opts, print, folder, resume, teacher, distiller, logger } = a;
+  for (const n of [...folder.notes, ...(resume?.notes ?? [])]) print(`note: ${n}`);
+  folder.writeJson("config.json", resume ? { ...cfg, resumes: resume.resumes } : cfg);
+  logger.writers.push(new JsonlWriter(folder.path("progress.jsonl"), { append: resume !== undefined }));
+  const weights = cfg.quantizeAware ? "int8 weights (quantization-aware)" : "float32 weights";
+  const spec0 = distiller.deployedSpec?.() ?? distiller.student.toSpec();
+  print(
+    `built: method ${cfg.method}, student ${describeNetwork(spec0)}, ${weights}, ${distiller.student.params} parameters` +
+      ` (teacher ${teacher.name}: ${teacher.params}), loss ${cfg.loss}${a.scaleByTauSquared ? " x tau^2" : ""}, ${cfg.steps} steps`,
+  );
   const evalSeed = cfg.seed * 1000 + 100_000;
   const finalSeed = cfg.seed * 1000 + 200_000;
-
-  print(`teacher ${teacher.name}: ${teacher.params} parameters; evaluating teacher and random policy...`);
-  const teacherEval = await evaluateTeacher(teacher, makeEnv, cfg.finalEpisodes, finalSeed);
-  const randomEval = evaluateRandom(makeEnv, cfg.finalEpisodes, finalSeed);
-  print(
-    `  teacher return ${teacherEval.meanReturn.toFixed(1)} +- ${teacherEval.stdReturn.toFixed(1)}, random ${randomEval.meanReturn.toFixed(1)}`,
-  );
-  const { alpha, weight } = alphaOf(cfg, teacherEval.meanReturn, randomEval.meanReturn);
-
-  const tau = parseSchedule(cfg.tau, "tau");
-  const beta = parseSchedule(cfg.beta, "beta");
-  const initRng = root.spawn(0);
-  const obsNorm = teacher instanceof SpecTeacher ? teacher.spec.obsNorm : undefined;
-  const ctx: DistillContext = {
-    cfg,
-    teacher,
-    makeEnv,
-    rng: root.spawn(1),
-    logger,
-    tau: (p) => tau(p),
-    alpha,
-    beta: (p) => beta(p),
-    objective,
-    obsNorm,
-    newStudent: (extra = {}) =>
-      new Student({
-        obsSize: teacher.obsSize,
-        actionSpace,
-        hidden: cfg.student,
-        activation: cfg.studentActivation as "tanh" | "relu",
-        output: teacher.kind === "gaussian" ? "mean" : "logits",
-        obsNorm,
-        rng: initRng,
-        ...extra,
-      }),
-  };
-  const distiller: Distiller = factory(ctx);
   const deployed = (d: Distiller) => {
     const spec = d.deployedSpec?.() ?? d.student.toSpec();
     return { spec, policy: compileSpec(spec) };
   };
-  const studentFile = run.path(STUDENT_FILE);
-  const saveStudent = (spec: PolicySpec, extra: Record<string, unknown>) =>
-    savePolicy(studentFile, spec, {
+  const studentFile = folder.path(STUDENT_FILE);
+  const saveStudent = (spec: PolicySpec, extra: Record<string, unknown>) => {
+    const { structure, tensors } = encodePolicySpec(spec);
+    const meta = {
       kind: "student",
       env: cfg.env,
-      observationSpace: observationSpace.toJSON(),
-      actionSpace: actionSpace.toJSON(),
+      observationSpace: a.observationSpace,
+      actionSpace: a.actionSpace,
       teacher: teacher.name,
       method: cfg.method,
       seed: cfg.seed,
+      weights: cfg.quantizeAware ? "int8" : "float32",
+      wallSeconds: (performance.now() - a.t0) / 1000,
       ...extra,
-    });
-  print(
-    `distilling into a ${cfg.student.join("x")} student (${distiller.student.params} parameters), method ${cfg.method}, ${cfg.steps} steps`,
+    };
+    folder.writeText(STUDENT_FILE, encodeArtifact({ kind: POLICY_KIND, config: structure, meta, tensors }));
+  };
+
+  print(`teacher ${teacher.name}: ${teacher.params} parameters; evaluating teacher and random policy...`);
+  const teacherEval = await evaluateTeacher(
+    teacher,
+    a.ctx.makeEnv,
+    cfg.finalEpisodes,
+    finalSeed,
+    opts.signal,
   );
+  const randomEval = await evaluateRandom(a.ctx.makeEnv, cfg.finalEpisodes, finalSeed, opts.signal);
+  print(
+    `  teacher return ${teacherEval.meanReturn.toFixed(1)} +- ${teacherEval.stdReturn.toFixed(1)}, random ${randomEval.meanReturn.toFixed(1)}`,
+  );
+  const { alpha, weight } = alphaOf(cfg, teacherEval.meanReturn, randomEval.meanReturn);
+  a.setAlpha(alpha);
+  // A resumed run replays the evaluations it restored into an adaptive weight (qdagger, dynamic).
+  for (const r of resume?.checkpoints ?? [])
+    weight?.update({ meanReturn: r.mean_return, agreement: r.agreement ?? undefined });
+
+  print(`distilling: ${cfg.steps} steps${resume ? `, from step ${resume.step}` : ""}`);
   let loop: Awaited<ReturnType<typeof runLoop>>;
   try {
-    loop = await runLoop(ctx, distiller, {
+    loop = await runLoop(a.ctx, distiller, {
       evalSeed,
       policyOf: deployed,
+      signal: opts.signal,
       shouldStop: opts.shouldStop,
+      startStep: resume?.step,
+      checkpoints: resume?.checkpoints,
       print,
       onEval: (r) => weight?.update({ meanReturn: r.mean_return, agreement: r.agreement ?? undefined }),
       onCheckpoint: (r, spec) => saveStudent(spec, { progress: r.progress, step: r.step }),
@@ -198,47 +354,69 @@ export async function distill(
   } catch (err) {
     // Keep what was learnt: a crash or a bad batch mid-run still leaves a loadable student.
     saveStudent(deployed(distiller).spec, { crashed: String(err) });
-    distiller.dispose();
     throw err;
+  } finally {
+    logger.close();
   }
-
   const { spec, policy } = deployed(distiller);
   saveStudent(spec, {
     progress: Math.min(1, loop.steps / cfg.steps),
     step: loop.steps,
     interrupted: loop.interrupted,
   });
-  const studentEval = evaluateReturns(policy, makeEnv, cfg.finalEpisodes, finalSeed);
-  const sim = await measureSimilarity(teacher, policy, makeEnv, cfg.similarityStates, finalSeed);
+  let interrupted = loop.interrupted;
+  let studentEval: Awaited<ReturnType<typeof evaluateReturns>> | null = null;
+  let sim: Awaited<ReturnType<typeof measureSimilarity>> | null = null;
+  if (!interrupted) {
+    try {
+      studentEval = await evaluateReturns(policy, a.ctx.makeEnv, cfg.finalEpisodes, finalSeed, opts.signal);
+      sim = await measureSimilarity(
+        teacher,
+        policy,
+        a.ctx.makeEnv,
+        cfg.similarityStates,
+        finalSeed,
+        opts.signal,
+      );
+    } catch (err) {
+      if (!(err instanceof InterruptedError)) throw err;
+      interrupted = true; // the final evaluation was abandoned: its figures are not claimed
+      studentEval = null;
+      sim = null;
+    }
+  }
   const summary: DistillSummary = {
     env: cfg.env,
     method: cfg.method,
     seed: cfg.seed,
     steps: loop.steps,
-    wall_seconds: (performance.now() - t0) / 1000,
-    interrupted: loop.interrupted,
+    wall_seconds: (performance.now() - a.t0) / 1000,
+    interrupted,
+    ...(resume ? { resumed_from_step: resume.step } : {}),
     teacher: { name: teacher.name, files: cfg.teachers, params: teacher.params, eval: figures(teacherEval) },
     student: {
       params: distiller.student.params,
       hidden: cfg.student,
       file: STUDENT_FILE,
-      eval: figures(studentEval),
+      eval: studentEval ? figures(studentEval) : null,
+      weights: cfg.quantizeAware ? "int8" : "float32",
     },
     random: { eval: figures(randomEval) },
-    agreement: sim.agreement,
-    js_divergence: sim.js_divergence,
-    retention: retentionOf(studentEval.meanReturn, teacherEval.meanReturn, randomEval.meanReturn),
+    agreement: sim?.agreement ?? null,
+    js_divergence: sim?.js_divergence ?? null,
+    retention: studentEval
+      ? retention(studentEval.meanReturn, teacherEval.meanReturn, randomEval.meanReturn)
+      : null,
     checkpoints: loop.checkpoints,
   };
-  run.writeJson("summary.json", summary);
-  logger.close();
-  const studentParams = distiller.student.params;
-  distiller.dispose();
-  if (ownsTeacher) teacher.dispose?.();
-  print(
-    `student return ${studentEval.meanReturn.toFixed(1)} +- ${studentEval.stdReturn.toFixed(1)} (teacher ${teacherEval.meanReturn.toFixed(1)}), ` +
-      `retention ${summary.retention?.toFixed(3) ?? "n/a"}, ${studentParams} vs ${teacher.params} parameters` +
-      (sim.agreement === null ? "" : `, agreement ${(100 * sim.agreement).toFixed(1)}%`),
-  );
-  return { config: cfg, summary, runDir: run.dir, studentSpec: spec, studentFile };
+  folder.writeJson("summary.json", summary);
+  if (studentEval) {
+    print(
+      `student return ${studentEval.meanReturn.toFixed(1)} +- ${studentEval.stdReturn.toFixed(1)} (teacher ${teacherEval.meanReturn.toFixed(1)}), ` +
+        `retention ${summary.retention?.toFixed(3) ?? "n/a"}, ${distiller.student.params} vs ${teacher.params} parameters` +
+        (sim?.agreement == null ? "" : `, agreement ${(100 * sim.agreement).toFixed(1)}%`),
+    );
+  }
+  await opts.onFinish?.(folder, summary);
+  return { config: cfg, summary, runDir: folder.dir, studentSpec: spec, studentFile };
 }

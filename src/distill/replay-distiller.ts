@@ -10,6 +10,7 @@
  * A subclass only says which teacher features and transitions to keep and writes `loss`.
  */
 import { ConfigError } from "../core/errors.js";
+import { yieldIfDue } from "../core/interrupt.js";
 import type { Policy } from "../core/policy.js";
 import { type Tensor, type Tensor1D, type Tensor2D, tf, type Variable } from "../nn/backend.js";
 import { Adam, type LossOutput, trainStep } from "../nn/optim.js";
@@ -156,6 +157,8 @@ export abstract class ReplayDistiller implements Distiller {
     const batch = Math.min(cfg.batchSize, this.buffer.size);
     const rng = this.ctx.rng;
     for (let i = 0; i < steps; i++) {
+      await yieldIfDue(); // Ctrl-C within a second (src/core/interrupt.ts)
+      if (this.ctx.stopRequested()) break;
       const s = this.buffer.sample(batch, rng, cfg.priorityBeta);
       const res = trainStep(
         this.optimizer,
