@@ -96,7 +96,8 @@ function savedStep(file: string, algo: string): { step: number } | { error: stri
     const a = loadArtifact(file, `${algo}-agent`);
     return { step: Number(a.meta?.["numTimesteps"] ?? 0) };
   } catch (err) {
-    return { error: (err as Error).message };
+    // The loader's message starts with the path: the caller names the file itself.
+    return { error: (err as Error).message.replace(`${file}: `, "") };
   }
 }
 
