@@ -15,3 +15,4 @@ export * from "./eval/index.js";
 export * from "./nn/index.js";
 export * from "./report/index.js";
 export * from "./rl/index.js";
+export * from "./search/index.js";

@@ -26,7 +26,34 @@ const flags: FlagSpecs = {
   teacher: {
     type: "string",
     repeat: true,
-    help: "teacher checkpoint (.rldistill) or ONNX file; repeat for an ensemble",
+    help: "teacher: rldistill checkpoint, ONNX model, Stable-Baselines3 .zip or torch state_dict (with --teacher-arch); repeat for an ensemble",
+  },
+  "teacher-output": {
+    type: "string",
+    repeat: true,
+    help: "ONNX teacher: the tensor holding the policy (once for all teachers, or once per teacher)",
+  },
+  "teacher-kind": {
+    type: "string",
+    repeat: true,
+    help: "what it holds: logits | probs | q | mean[,logstd=NAME|VALUE]",
+    defaultText: "from the model",
+  },
+  "teacher-value": { type: "string", repeat: true, help: "ONNX teacher: the state-value tensor, or none" },
+  "teacher-arch": {
+    type: "string",
+    repeat: true,
+    help: "state_dict teacher: [PREFIX:]ACTIVATION of its nn.Sequential, e.g. actor:tanh",
+  },
+  "obs-norm": {
+    type: "string",
+    repeat: true,
+    help: "VecNormalize statistics as JSON (mean, var, epsilon, clip), folded into the teacher (docs/byom.md)",
+  },
+  "teacher-temperature": {
+    type: "number",
+    repeat: true,
+    help: "ensemble: one temperature per teacher, turning logits / Q-values into probabilities",
   },
   env: { type: "string", help: "env id, e.g. CartPole-v1 (see `rldistill envs`)" },
   student: { type: "string", help: "student hidden widths, e.g. 32,32", defaultText: "preset, else 32,32" },
@@ -100,6 +127,17 @@ function configFileLayer(path: string): Record<string, unknown> {
 export function configFromArgs(f: Record<string, unknown>): Partial<DistillConfig> {
   const layer: Record<string, unknown> = f.config ? configFileLayer(f.config as string) : {};
   if (f.teacher) layer.teachers = f.teacher;
+  const teacherFlags = {
+    "teacher-output": "teacherOutput",
+    "teacher-kind": "teacherKind",
+    "teacher-value": "teacherValue",
+    "teacher-arch": "teacherArch",
+    "obs-norm": "obsNorm",
+    "teacher-temperature": "teacherTemperature",
+  } as const;
+  // Given once: every teacher; given once per teacher: in the order of --teacher.
+  for (const [flag, field] of Object.entries(teacherFlags))
+    if (f[flag] !== undefined) layer[field] = (f[flag] as Array<string | number>).join(";");
   for (const key of ["env", "method", "loss", "tau", "alpha", "collector", "seed", "out"] as const) {
     if (f[key] !== undefined) layer[key] = typeof f[key] === "number" ? f[key] : String(f[key]);
   }

@@ -1,4 +1,4 @@
-import { getRegistration, listEnvs, make } from "../envs/registry.js";
+import { getRegistration, listEnvs, make, prepareEnv } from "../envs/registry.js";
 import { type Command, type FlagSpecs, formatFlags, parseArgs } from "./args.js";
 
 const flags: FlagSpecs = {
@@ -7,14 +7,17 @@ const flags: FlagSpecs = {
 };
 
 /** Every registered env with its spaces, step limit and reward threshold. */
-export function describeEnvs(): Array<{
-  id: string;
-  observationSpace: string;
-  actionSpace: string;
-  maxEpisodeSteps: number | null;
-  rewardThreshold: number | null;
-  description: string;
-}> {
+export async function describeEnvs(): Promise<
+  Array<{
+    id: string;
+    observationSpace: string;
+    actionSpace: string;
+    maxEpisodeSteps: number | null;
+    rewardThreshold: number | null;
+    description: string;
+  }>
+> {
+  for (const id of listEnvs()) await prepareEnv(id);
   return listEnvs().map((id) => {
     const reg = getRegistration(id);
     const env = make(id);
@@ -42,7 +45,7 @@ export const envsCommand: Command = {
       console.log(this.usage());
       return 0;
     }
-    const rows = describeEnvs();
+    const rows = await describeEnvs();
     if (f.json) {
       console.log(JSON.stringify(rows, null, 2));
       return 0;

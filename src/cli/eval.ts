@@ -14,12 +14,16 @@ import { openRunFolder } from "../core/run-dir.js";
 import { make } from "../envs/registry.js";
 import { describeNetwork } from "../eval/describe.js";
 import { type EvalFile, runEvalAsync } from "../eval/run.js";
-import { loadPolicy, recordedEnvId } from "../nn/checkpoint.js";
+import { loadPolicy, MAGIC, recordedEnvId } from "../nn/checkpoint.js";
 import type { PolicySpec } from "../nn/spec.js";
 import { alignRows, type Command, type FlagSpecs, formatFlags, parseArgs, wantsHelp } from "./args.js";
+import { readAnyModel } from "./import.js";
 
 const flags: FlagSpecs = {
-  model: { type: "string", help: "the policy to evaluate (student, or any saved rldistill model)" },
+  model: {
+    type: "string",
+    help: "the policy to evaluate: an rldistill checkpoint, an ONNX model, an SB3 .zip (see rldistill import)",
+  },
   teacher: { type: "string", help: "a teacher to compare against (agreement, JS divergence, retention)" },
   env: { type: "string", help: "environment id (default: the env stored in the model)" },
   episodes: { type: "integer", help: "episodes per policy", defaultText: "100" },
@@ -120,6 +124,25 @@ export function formatEvalTable(file: EvalFile): string {
   return lines.join("\n");
 }
 
+/** A checkpoint (with the env and spaces it records), or any model `rldistill import` reads (ONNX, SB3 .zip). */
+function loadModel(
+  path: string,
+  field: string,
+): { spec: PolicySpec; env?: string; meta: Record<string, unknown> } {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new ConfigError(field, `cannot read ${path}: ${e.code === "ENOENT" ? "no such file" : e.message}`);
+  }
+  if (bytes.subarray(0, MAGIC.length).toString("latin1") === MAGIC) {
+    const loaded = loadPolicy(path);
+    return { spec: loaded.spec, env: recordedEnvId(loaded.artifact), meta: loaded.meta };
+  }
+  return { spec: readAnyModel(path).spec, meta: {} };
+}
+
 /** The env a run folder's config.json or summary.json names, if any. */
 function folderEnv(dir: string): string | undefined {
   for (const name of ["config.json", "summary.json"]) {
@@ -159,9 +182,9 @@ export const evalCommand: Command = {
     if (positionals.length)
       throw new ConfigError("arguments", `unexpected "${positionals.join(" ")}"; use --model PATH`);
     if (typeof f.model !== "string") throw new ConfigError("--model", "required: the path of a saved policy");
-    const student = loadPolicy(f.model);
-    const teacher = typeof f.teacher === "string" ? loadPolicy(f.teacher) : undefined;
-    const env = (f.env as string | undefined) ?? recordedEnvId(student.artifact);
+    const student = loadModel(f.model, "--model");
+    const teacher = typeof f.teacher === "string" ? loadModel(f.teacher, "--teacher") : undefined;
+    const env = (f.env as string | undefined) ?? student.env ?? teacher?.env;
     if (!env) throw new ConfigError("--env", "required: the model does not record its environment");
     // Validate everything before any work: both policies against the env's spaces, the output folder.
     const probe = make(env);

@@ -8,13 +8,13 @@ import { writeFileAtomic } from "../core/atomic-write.js";
 import { checkPolicyFitsRecorded, type RecordedSpaces } from "../core/compat.js";
 import { ConfigError } from "../core/errors.js";
 import { exportOnnx } from "../deploy/onnx-export.js";
-import { importOnnx } from "../deploy/onnx-import.js";
 import { quantizeSpec, specSizes } from "../deploy/quantize.js";
 import { exportRuntime } from "../deploy/runtime-export.js";
 import { describeNetwork } from "../eval/describe.js";
-import { loadPolicy } from "../nn/checkpoint.js";
+import { loadPolicy, MAGIC } from "../nn/checkpoint.js";
 import type { PolicySpec } from "../nn/spec.js";
 import { type Command, type FlagSpecs, formatFlags, parseArgs, wantsHelp } from "./args.js";
+import { readAnyModel } from "./import.js";
 
 const flags: FlagSpecs = {
   model: {
@@ -66,24 +66,27 @@ export interface ExportSummary {
   parameterBytes: number;
 }
 
-/** The policy of a file, checked against the spaces it recorded when saved (students record them). */
+/**
+ * The policy of a file: a checkpoint (checked against the spaces it recorded when saved: students
+ * record them), or ONNX / SB3 .zip recognised by content, as `rldistill import` reads them.
+ */
 function readSpec(model: string): PolicySpec {
-  if (model.toLowerCase().endsWith(".onnx")) {
-    let bytes: Uint8Array;
-    try {
-      bytes = new Uint8Array(readFileSync(model));
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      throw new ConfigError(
-        "--model",
-        `cannot read ${model}: ${e.code === "ENOENT" ? "no such file" : e.message}`,
-      );
-    }
-    return importOnnx(bytes);
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(model));
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new ConfigError(
+      "--model",
+      `cannot read ${model}: ${e.code === "ENOENT" ? "no such file" : e.message}`,
+    );
   }
-  const { spec, meta } = loadPolicy(model);
-  checkPolicyFitsRecorded(spec, meta as RecordedSpaces, `--model ${model}`);
-  return spec;
+  if (new TextDecoder().decode(bytes.subarray(0, MAGIC.length)) === MAGIC) {
+    const { spec, meta } = loadPolicy(model);
+    checkPolicyFitsRecorded(spec, meta as RecordedSpaces, `--model ${model}`);
+    return spec;
+  }
+  return readAnyModel(model).spec;
 }
 
 /** The library call behind the command. */

@@ -82,7 +82,7 @@ describe("rldistill CLI shell", () => {
   });
 
   it("envs lists every registered env with its spaces", async () => {
-    const rows = describeEnvs();
+    const rows = await describeEnvs();
     expect(rows.map((r) => r.id)).toEqual(listEnvs());
     expect(rows.find((r) => r.id === "CartPole-v1")).toMatchObject({
       actionSpace: "Discrete(2)",

@@ -29,6 +29,10 @@ export const commands: Record<string, { summary: string; load: Loader }> = {
     summary: "distill one or more teachers into a small student policy",
     load: async () => (await import("./distill.js")).distillCommand,
   },
+  search: {
+    summary: "find the smallest student that meets a target (architecture search on workers or a queue)",
+    load: async () => (await import("./search.js")).searchCommand,
+  },
   eval: {
     summary: "evaluate a policy (and a teacher beside it): returns, agreement, latency, robustness",
     load: async () => (await import("./eval.js")).evalCommand,
@@ -36,6 +40,10 @@ export const commands: Record<string, { summary: string; load: Loader }> = {
   report: {
     summary: "write an HTML report (with charts) and a Markdown summary of run folders",
     load: async () => (await import("./report.js")).reportCommand,
+  },
+  import: {
+    summary: "convert an ONNX model, Stable-Baselines3 .zip or PyTorch state_dict into a checkpoint",
+    load: async () => (await import("./import.js")).importCommand,
   },
   export: {
     summary: "export a policy to ONNX or a standalone JavaScript runtime (float32 or int8)",

@@ -36,6 +36,8 @@ describe("rldistill quickstart", () => {
     const text = lines.join("\n");
     expect(text).toMatch(/parameters\s+30\s+114/);
     expect(text).toMatch(/latency p50 \(us\)/);
+    // Teacher and student timed through the same path: the compiled forward of the acting network.
+    expect(text).toContain("same synchronous forward (compileSpec) for both");
     expect(text).toContain(`run folder: ${out}`);
     expect(existsSync(join(out, "summary.json"))).toBe(true);
     expect(existsSync(join(out, "report.html"))).toBe(true);

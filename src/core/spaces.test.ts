@@ -112,6 +112,56 @@ describe("Box", () => {
     expect(() => new Box(0, 1)).toThrow(/Box.shape/);
     expect(() => new Box([0, 0], [1, 1, 1])).toThrow(/Box.high: has 3 entries/);
     expect(() => new Box(0, 1, { shape: [0] })).toThrow(ConfigError);
+    expect(() => new Box(0, 1, { shape: [1], dtype: "int8" as "uint8" })).toThrow(
+      /Box.dtype: allowed: float32, float64, uint8/,
+    );
+  });
+});
+
+describe("Box uint8 (images)", () => {
+  const planes = new Box<Uint8Array>(0, 1, { shape: [10, 10, 4], dtype: "uint8" });
+
+  test("allocates and samples Uint8Array integers in [low, high], reproducibly", () => {
+    expect(planes.alloc()).toBeInstanceOf(Uint8Array);
+    expect(planes.size).toBe(400);
+    planes.seed(3);
+    const a = planes.sample();
+    expect(a).toBeInstanceOf(Uint8Array);
+    expect(planes.contains(a)).toBe(true);
+    // Both values occur (a float sampler rounded to uint8 would give almost only zeros).
+    const ones = a.reduce((n, v) => n + v, 0);
+    expect(ones).toBeGreaterThan(150);
+    expect(ones).toBeLessThan(250);
+    planes.seed(3);
+    expect(planes.sample()).toEqual(a);
+    const pixels = new Box<Uint8Array>(0, 255, { shape: [64], dtype: "uint8", seed: 1 });
+    expect(Math.max(...pixels.sample())).toBeGreaterThan(200);
+  });
+
+  test("contains wants integers within the bounds, from any numeric array", () => {
+    const ok = new Uint8Array(400);
+    ok[7] = 1;
+    expect(planes.contains(ok)).toBe(true);
+    expect(planes.contains(Float32Array.from(ok))).toBe(true);
+    ok[7] = 2;
+    expect(planes.contains(ok)).toBe(false);
+    const half = new Float32Array(400);
+    half[0] = 0.5;
+    expect(planes.contains(half)).toBe(false);
+    expect(planes.contains(new Uint8Array(399))).toBe(false);
+  });
+
+  test("toString, JSON round trip, bounds checked as uint8", () => {
+    expect(String(planes)).toBe("Box(0, 1, (10, 10, 4), uint8)");
+    const back = spaceFromJSON(viaJSON(planes.toJSON())) as Box;
+    expect(back.dtype).toBe("uint8");
+    expect(spacesEqual(back, planes)).toBe(true);
+    expect(spacesEqual(back, new Box(0, 1, { shape: [10, 10, 4], dtype: "float32" }))).toBe(false);
+    expect(() => new Box(0, 256, { shape: [1], dtype: "uint8" })).toThrow(
+      /Box.high: a uint8 Box needs integers/,
+    );
+    expect(() => new Box(-1, 1, { shape: [1], dtype: "uint8" })).toThrow(/Box.low/);
+    expect(() => new Box(0, 0.5, { shape: [1], dtype: "uint8" })).toThrow(/Box.high/);
   });
 });
 

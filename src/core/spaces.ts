@@ -1,16 +1,17 @@
 /**
  * Gymnasium-style spaces: `Discrete`, `Box` and `MultiDiscrete`.
  *
- * Values: a `Discrete` element is a number; a `Box` element is a Float32Array (dtype float32) or a
- * Float64Array (dtype float64) of `size` entries, row-major for multi-dimensional shapes; a
- * `MultiDiscrete` element is an Int32Array. `contains()` also accepts plain number arrays.
+ * Values: a `Discrete` element is a number; a `Box` element is a Float32Array (dtype float32), a
+ * Float64Array (dtype float64) or a Uint8Array (dtype uint8: images, MinAtar's binary planes) of
+ * `size` entries, row-major for multi-dimensional shapes; a `MultiDiscrete` element is an Int32Array. `contains()` also accepts plain number arrays.
  * Each space has its own generator for `sample()`, seeded with `seed()` as in Gymnasium.
  */
 import { ConfigError } from "./errors.js";
 import { Rng } from "./rng.js";
 
-export type BoxDtype = "float32" | "float64";
-export type BoxValue = Float32Array | Float64Array;
+export type BoxDtype = "float32" | "float64" | "uint8";
+export type BoxValue = Float32Array | Float64Array | Uint8Array;
+const BOX_DTYPES: readonly BoxDtype[] = ["float32", "float64", "uint8"];
 
 export type SpaceJSON =
   | { type: "Discrete"; n: number; start: number }
@@ -89,8 +90,12 @@ export class Discrete implements Space<number> {
 }
 
 /**
- * `V` names the element type for callers that know the dtype (`Box<Float32Array>` for float32), so an
- * env's observation space can be typed `Space<Float32Array>`; it defaults to either.
+ * `V` names the element type for callers that know the dtype (`Box<Float32Array>` for float32,
+ * `Box<Uint8Array>` for uint8), so an env's observation space can be typed `Space<Float32Array>`; it
+ * defaults to any of them.
+ *
+ * A uint8 Box holds integers: its bounds must be integers in [0, 255], `sample()` draws integers
+ * uniformly in [low, high] (as Gymnasium for integer dtypes) and `contains()` wants integers.
  */
 export class Box<V extends BoxValue = BoxValue> implements Space<V> {
   readonly type = "Box" as const;
@@ -121,9 +126,10 @@ export class Box<V extends BoxValue = BoxValue> implements Space<V> {
     this.shape = [...shape];
     this.size = product(shape);
     this.dtype = opts.dtype ?? "float32";
-    if (this.dtype !== "float32" && this.dtype !== "float64") {
-      throw new ConfigError("Box.dtype", `allowed: float32, float64; got ${String(this.dtype)}`);
+    if (!BOX_DTYPES.includes(this.dtype)) {
+      throw new ConfigError("Box.dtype", `allowed: ${BOX_DTYPES.join(", ")}; got ${String(this.dtype)}`);
     }
+    if (this.dtype === "uint8") checkUint8Bounds(low, high);
     this.low = this.alloc();
     this.high = this.alloc();
     for (const [name, src, dst] of [
@@ -151,7 +157,11 @@ export class Box<V extends BoxValue = BoxValue> implements Space<V> {
 
   /** A zero-filled array of this space's dtype and size. */
   alloc(): V {
-    return (this.dtype === "float32" ? new Float32Array(this.size) : new Float64Array(this.size)) as V;
+    const n = this.size;
+    const dtype = this.dtype;
+    return (
+      dtype === "float32" ? new Float32Array(n) : dtype === "uint8" ? new Uint8Array(n) : new Float64Array(n)
+    ) as V;
   }
 
   isBounded(): boolean {
@@ -161,9 +171,17 @@ export class Box<V extends BoxValue = BoxValue> implements Space<V> {
     return true;
   }
 
-  /** As Gymnasium: uniform where bounded, shifted exponential where half-bounded, normal where unbounded. */
+  /**
+   * As Gymnasium: uniform where bounded, shifted exponential where half-bounded, normal where
+   * unbounded; for uint8, integers uniform in [low, high].
+   */
   sample(): V {
     const out = this.alloc();
+    if (this.dtype === "uint8") {
+      for (let i = 0; i < this.size; i++)
+        out[i] = this.low[i]! + this.rng.integer(this.high[i]! - this.low[i]! + 1);
+      return out;
+    }
     for (let i = 0; i < this.size; i++) {
       const lo = this.low[i]!;
       const hi = this.high[i]!;
@@ -188,6 +206,7 @@ export class Box<V extends BoxValue = BoxValue> implements Space<V> {
     for (let i = 0; i < this.size; i++) {
       const v = x[i]!;
       if (typeof v !== "number" || Number.isNaN(v)) return false;
+      if (this.dtype === "uint8" && !Number.isInteger(v)) return false;
       const c = this.dtype === "float32" ? Math.fround(v) : v;
       if (c < this.low[i]! || c > this.high[i]!) return false;
     }
@@ -222,6 +241,20 @@ export class Box<V extends BoxValue = BoxValue> implements Space<V> {
       return `[${Array.from(a, num).join(" ")}]`;
     };
     return `Box(${fmt(this.low)}, ${fmt(this.high)}, (${this.shape.join(", ")}${this.shape.length === 1 ? "," : ""}), ${this.dtype})`;
+  }
+}
+
+/** uint8 bounds: integers in [0, 255] (a scalar or each entry of an array). */
+function checkUint8Bounds(low: number | ArrayLike<number>, high: number | ArrayLike<number>): void {
+  for (const [name, src] of [
+    ["low", low],
+    ["high", high],
+  ] as const) {
+    const values = typeof src === "number" ? [src] : Array.from(src);
+    const bad = values.findIndex((v) => !Number.isInteger(v) || v < 0 || v > 255);
+    if (bad >= 0) {
+      throw new ConfigError(`Box.${name}`, `a uint8 Box needs integers in [0, 255], got ${values[bad]}`);
+    }
   }
 }
 
@@ -273,6 +306,50 @@ export class MultiDiscrete implements Space<Int32Array> {
 }
 
 export type AnySpace = Discrete | Box | MultiDiscrete;
+
+/**
+ * Element type of stored observations (vector envs, replay and rollout buffers): "uint8" keeps
+ * images such as MinAtar's at one byte per entry (a quarter of float32), "float32" suits the rest.
+ * Batches sampled for training are float32 either way.
+ */
+export type ObsStorageDtype = "float32" | "uint8";
+export const OBS_STORAGE_DTYPES: readonly ObsStorageDtype[] = ["float32", "uint8"];
+export type ObsStorage = Float32Array | Uint8Array;
+
+/** The storage dtype that keeps a space's observations exactly: uint8 for a uint8 Box, else float32. */
+export function obsStorageDtypeOf(space: Space<unknown>): ObsStorageDtype {
+  return space instanceof Box && space.dtype === "uint8" ? "uint8" : "float32";
+}
+
+/** Checks a storage dtype option (named `field` in the error). */
+export function checkObsStorageDtype(field: string, dtype: unknown): ObsStorageDtype {
+  if (!OBS_STORAGE_DTYPES.includes(dtype as ObsStorageDtype)) {
+    throw new ConfigError(field, `allowed: ${OBS_STORAGE_DTYPES.join(", ")}; got ${JSON.stringify(dtype)}`);
+  }
+  return dtype as ObsStorageDtype;
+}
+
+/** A zeroed array of `n` observation entries of `dtype`. */
+export function allocObsStorage(dtype: ObsStorageDtype, n: number): ObsStorage {
+  return dtype === "uint8" ? new Uint8Array(n) : new Float32Array(n);
+}
+
+/**
+ * Throws when `values` cannot be stored in uint8 storage without change (not integers in
+ * [0, 255], e.g. normalised observations). A Uint8Array passes at once.
+ */
+export function checkUint8Storable(field: string, values: ArrayLike<number>): void {
+  if (values instanceof Uint8Array) return;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (!(v >= 0 && v <= 255 && Number.isInteger(v))) {
+      throw new ConfigError(
+        field,
+        `uint8 storage holds integers in [0, 255]; entry ${i} is ${v} (store float32 for normalised observations)`,
+      );
+    }
+  }
+}
 
 /** Rebuilds a space from `toJSON()` output (used by checkpoints). */
 export function spaceFromJSON(json: SpaceJSON): AnySpace {

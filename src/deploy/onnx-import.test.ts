@@ -223,8 +223,8 @@ describe("importOnnx: PyTorch-shaped graphs", () => {
       [c, h, w],
       ["q_values"],
     );
-    expect(() => importOnnx(bytes)).toThrow(/NCHW.*allowNchwInput/);
-    const spec = importOnnx(bytes, { allowNchwInput: true });
+    expect(() => importOnnx(bytes, { allowNchwInput: false })).toThrow(/NCHW.*allowNchwInput/);
+    const spec = importOnnx(bytes);
     expect(spec.obsShape).toEqual([h, w, c]);
     expect(spec.output).toBe("q");
     const chwToHwc = (o: Float32Array) => {
@@ -267,7 +267,7 @@ describe("importOnnx: PyTorch-shaped graphs", () => {
     expect(await agreement(bytes, spec)).toBeLessThan(1e-5);
   });
 
-  it("names the unsupported op and what is supported", () => {
+  it("drops a final Softmax (the spec outputs the logits) and names an unsupported op", async () => {
     const bytes = torchModel(
       [
         {
@@ -288,10 +288,24 @@ describe("importOnnx: PyTorch-shaped graphs", () => {
       [floatTensor("fc.weight", [3, 4], new Float32Array(12))],
       [4],
     );
-    expect(() => importOnnx(bytes)).toThrow(ArtifactError);
-    expect(() => importOnnx(bytes)).toThrow(
-      /unsupported ONNX op "Softmax" \(Softmax node "\/Softmax"\); supported: Gemm/,
+    const spec = importOnnx(bytes);
+    expect(spec.output).toBe("logits");
+    expect(spec.layers).toHaveLength(1);
+    const erf = torchModel(
+      [
+        { opType: "Erf", inputs: ["input"], outputs: ["e"], name: "/Erf" },
+        {
+          opType: "Gemm",
+          inputs: ["e", "fc.weight"],
+          outputs: ["output"],
+          attributes: [{ name: "transB", type: "int", i: 1 }],
+        },
+      ],
+      [floatTensor("fc.weight", [3, 4], new Float32Array(12))],
+      [4],
     );
+    expect(() => importOnnx(erf)).toThrow(ArtifactError);
+    expect(() => importOnnx(erf)).toThrow(/unsupported ONNX op "Erf" \(Erf node "\/Erf"\); supported: Gemm/);
   });
 
   it("rejects non-sequential graphs and garbage bytes", () => {

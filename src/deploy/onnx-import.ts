@@ -1,9 +1,15 @@
 /**
- * ONNX -> PolicySpec for sequential policy networks as PyTorch (torch.onnx.export) and our own
- * exporter write them: Gemm (any transB) or MatMul + Add, Relu, Tanh, Conv, Flatten/Reshape,
- * Transpose, Identity/Dropout, and an observation normalisation prefix (Sub, Div, Clip).
+ * ONNX -> PolicySpec for sequential policy networks as PyTorch (torch.onnx.export), Stable-
+ * Baselines3's export recipes, CleanRL and our own exporter write them: Gemm (any transB, alpha,
+ * beta) or MatMul + Add, Relu, Tanh, Conv, Flatten/Reshape, Transpose, Identity/Dropout/Cast,
+ * an observation normalisation prefix (Sub, Div, Clip; SB3's `obs.float() / 255` for images), and
+ * a distribution tail that does not change the policy (Softmax, LogSoftmax, SB3's
+ * `logits - logsumexp(logits)`), which is dropped: the spec outputs the logits.
+ * Which output is the policy and which the value is decided by `chooseOutputs` (onnx-outputs.ts).
+ * PyTorch's NCHW image input becomes the spec's channels-last [H, W, C] (weights are permuted).
  * Each output is traced back to the input through the one non-constant input of every node; a
- * node outside that vocabulary is reported by op type and name.
+ * node outside that vocabulary is reported by op type and name. Elu and LeakyRelu are not
+ * PolicySpec activations: such models run as teachers through onnxruntime but do not import.
  */
 import { ArtifactError, ConfigError, checkKnownKeys } from "../core/errors.js";
 import type {
@@ -26,23 +32,38 @@ import {
   intsAttr,
   label,
 } from "./onnx-graph.js";
-import { decodeModel, type OnnxNode } from "./onnx-proto.js";
+import { chooseOutputs, type PolicyOutputKind } from "./onnx-outputs.js";
+import { DataType, decodeModel, type OnnxNode } from "./onnx-proto.js";
 import { describeInput } from "./onnx-runtime.js";
 import { convGeometry } from "./spec-shapes.js";
 
 export interface ImportOnnxOptions {
-  /** What the first output means when its name does not say (logits, q_values, action_mean). Default "logits". */
-  output?: PolicySpec["output"];
   /**
-   * Accept image models whose input is NCHW (PyTorch's layout). The spec then takes
-   * channels-last observations [H, W, C]: callers must transpose observations. Default false.
+   * What the policy tensor holds when the graph does not say: logits, probs (read as logits:
+   * a final Softmax is dropped), q or mean. Default: see `chooseOutputs`.
+   */
+  output?: PolicySpec["output"] | "probs";
+  /** The policy tensor by name (a graph output or an intermediate tensor). */
+  outputName?: string;
+  /** The value tensor by name, or "none". */
+  valueName?: string;
+  /** Gaussian policies: log std as an initializer name or a constant. */
+  logStd?: string | number;
+  /** Number of actions (or action dimensions), to pick the policy among several outputs. */
+  actionSize?: number;
+  /**
+   * Accept image models whose input is NCHW (PyTorch's layout); the spec then takes
+   * channels-last observations [H, W, C], as the project's envs give them. Default true.
    */
   allowNchwInput?: boolean;
 }
 
-const OPTION_KEYS = ["output", "allowNchwInput"] as const;
+const OPTION_KEYS = ["output", "outputName", "valueName", "logStd", "actionSize", "allowNchwInput"] as const;
 const SUPPORTED =
-  "Gemm, MatMul, Add (bias), Relu, Tanh, Conv, Flatten, Reshape, Transpose, Identity, Dropout, Sub/Div/Clip (normalisation)";
+  "Gemm, MatMul, Add (bias), Relu, Tanh, Conv, Flatten, Reshape, Transpose, Identity, Dropout, Cast, " +
+  "Sub/Div/Clip (normalisation), Softmax/LogSoftmax (at the end)";
+/** Ops at the end of a discrete policy that leave its action distribution unchanged. */
+const DISTRIBUTION_TAIL = new Set(["Softmax", "LogSoftmax", "LogitsNormalise"]);
 
 interface StackResult {
   layers: LayerSpec[];
@@ -66,7 +87,9 @@ function traceChain(ctx: Context, output: string): OnnxNode[] {
     const node = ctx.producer.get(t);
     if (!node)
       throw new ArtifactError(`tensor "${t}" is neither the input "${ctx.inputName}" nor computed by a node`);
-    const data = node.inputs.filter((i) => i !== "" && !ctx.consts.get(i) && !ctx.consts.ints(i));
+    let data = node.inputs.filter((i) => i !== "" && !ctx.consts.get(i) && !ctx.consts.ints(i));
+    const shifted = logitsNormalised(ctx, node);
+    if (shifted !== undefined) data = [shifted];
     if (data.length !== 1) {
       throw new ArtifactError(
         `${label(node)} combines ${data.length} computed tensors; only sequential stacks are supported`,
@@ -77,6 +100,22 @@ function traceChain(ctx: Context, output: string): OnnxNode[] {
     if (chain.length > 100_000) throw new ArtifactError("graph has a cycle");
   }
   return chain;
+}
+
+/**
+ * torch.distributions.Categorical(logits=x) writes `x - logsumexp(x)`: the input x when `node` is
+ * that Sub, else undefined. It shifts each row by a constant, so the policy is unchanged.
+ */
+function logitsNormalised(ctx: Context, node: OnnxNode): string | undefined {
+  if (node.opType !== "Sub") return undefined;
+  const [x, lse] = node.inputs;
+  const r = ctx.producer.get(lse ?? "");
+  return r?.opType === "ReduceLogSumExp" && r.inputs[0] === x ? x : undefined;
+}
+
+/** Cast to float32 (SB3's `obs.float()`) is a no-op on float observations. */
+function castsToFloat(node: OnnxNode): boolean {
+  return intAttr(node, "to", DataType.FLOAT) === DataType.FLOAT;
 }
 
 function isNchwInput(ctx: Context, chain: OnnxNode[]): boolean {
@@ -183,6 +222,7 @@ function parseStack(ctx: Context, chain: OnnxNode[], where: string): StackResult
   let activatable: Exclude<LayerSpec, { kind: "flatten" }> | undefined;
   let biasPending: DenseLayerSpec | undefined;
   let rowPerm: [number, number, number] | undefined; // CHW flatten to undo in the next dense layer
+  let tail: string | undefined; // set once a distribution op (Softmax, ...) was seen
   /** A per-sample constant in our layout (NCHW constants are permuted to HWC). */
   const perSample = (what: string, c: Const): Float32Array => {
     if (!nchw) return broadcastTo(what, c, shape);
@@ -202,7 +242,24 @@ function parseStack(ctx: Context, chain: OnnxNode[], where: string): StackResult
     activatable = undefined;
     biasPending = undefined;
     const normStage = layers.length === 0;
-    if (op === "Identity" || op === "Dropout") {
+    const tailOp = logitsNormalised(ctx, node) !== undefined ? "LogitsNormalise" : op;
+    if (tail && !DISTRIBUTION_TAIL.has(tailOp) && op !== "Identity") {
+      throw new ArtifactError(
+        `${where}: ${label(node)} follows ${tail}; only the distribution's own ops (Softmax, LogSoftmax) may come after it`,
+      );
+    }
+    if (DISTRIBUTION_TAIL.has(tailOp)) {
+      if (layers.length === 0) throw new ArtifactError(`${where}: ${label(node)} comes before any layer`);
+      if (
+        op !== "LogitsNormalise" &&
+        op !== "Sub" &&
+        intAttr(node, "axis", -1) !== -1 &&
+        intAttr(node, "axis", -1) !== 1
+      )
+        throw new ArtifactError(`${label(node)}: only a softmax over the action axis is supported`);
+      tail = tailOp === "LogitsNormalise" ? "logsumexp normalisation" : op;
+      activatable = undefined;
+    } else if (op === "Identity" || op === "Dropout" || (op === "Cast" && castsToFloat(node))) {
       activatable = wasActivatable;
       biasPending = wasBiasPending;
     } else if (
@@ -248,6 +305,15 @@ function parseStack(ctx: Context, chain: OnnxNode[], where: string): StackResult
       const g = convGeometry(layer);
       shape = [g.outH, g.outW, layer.outChannels];
       activatable = layer;
+    } else if ((op === "Flatten" || op === "Reshape") && shape.length === 1) {
+      // SB3's FlattenExtractor on a vector observation: nothing to do.
+      if (op === "Reshape") {
+        const target = ctx.consts.ints(node.inputs[1] ?? "");
+        if (target?.length !== 2 || !(target[1] === shape[0] || target[1] === -1))
+          throw new ArtifactError(`${label(node)}: only a reshape to [batch, ${shape[0]}] is supported`);
+      }
+      activatable = wasActivatable;
+      biasPending = wasBiasPending;
     } else if (op === "Flatten" || op === "Reshape") {
       if (op === "Flatten" && intAttr(node, "axis", 1) !== 1)
         throw new ArtifactError(`${label(node)}: only axis=1 is supported`);
@@ -303,6 +369,11 @@ function parseStack(ctx: Context, chain: OnnxNode[], where: string): StackResult
       const idx = ctx.consts.get(node.inputs[1]!) ? 1 : 0;
       wasBiasPending.bias = broadcastTo("MatMul bias", constIn(node, idx, "bias"), [wasBiasPending.outSize]);
       activatable = wasActivatable;
+    } else if (op === "Elu" || op === "LeakyRelu" || op === "Sigmoid" || op === "Selu") {
+      throw new ArtifactError(
+        `${where}: ${label(node)}: ${op} is not a PolicySpec activation (linear, relu, tanh). ` +
+          "Use the ONNX file itself as a teacher (it runs in onnxruntime) and distil it into a student",
+      );
     } else if (op === "Relu" || op === "Tanh") {
       if (!wasActivatable)
         throw new ArtifactError(
@@ -332,15 +403,6 @@ function parseStack(ctx: Context, chain: OnnxNode[], where: string): StackResult
   return result;
 }
 
-const OUTPUT_KINDS: Record<string, PolicySpec["output"]> = {
-  logits: "logits",
-  q_values: "q",
-  q: "q",
-  action_mean: "mean",
-  mean: "mean",
-  actions: "mean",
-};
-
 function floatsFromMeta(meta: Record<string, string>, key: string): Float32Array | undefined {
   const v = meta[key];
   if (v === undefined) return undefined;
@@ -367,11 +429,23 @@ function sameNorm(a?: ObsNormSpec, b?: ObsNormSpec): boolean {
   return eq(a.mean, b.mean) && eq(a.var, b.var) && a.epsilon === b.epsilon && a.clip === b.clip;
 }
 
+/** A Gaussian policy's log std from an initializer (SB3's `log_std`) or a constant. */
+function logStdOf(ctx: Context, source: string | number | undefined, k: number): Float32Array | undefined {
+  if (source === undefined) return undefined;
+  if (typeof source === "number") return new Float32Array(k).fill(source);
+  const c = ctx.consts.get(source);
+  if (!c)
+    throw new ArtifactError(
+      `log std "${source}": not a constant tensor; a PolicySpec has a state-independent log std (give logstd=VALUE)`,
+    );
+  return broadcastTo(`log std "${source}"`, c, [k]);
+}
+
 /** Reads an ONNX policy network into a PolicySpec (float32; int8 weights are dequantized). */
 export function importOnnx(bytes: Uint8Array, options: ImportOnnxOptions = {}): PolicySpec {
   checkKnownKeys("importOnnx options", options, OPTION_KEYS);
-  if (options.output !== undefined && !["logits", "q", "mean"].includes(options.output)) {
-    throw new ConfigError("output", `"${options.output}" is not allowed; allowed: logits, q, mean`);
+  if (options.output !== undefined && !["logits", "probs", "q", "mean"].includes(options.output)) {
+    throw new ConfigError("output", `"${options.output}" is not allowed; allowed: logits, probs, q, mean`);
   }
   const model = decodeModel(bytes);
   const g = model.graph;
@@ -384,24 +458,29 @@ export function importOnnx(bytes: Uint8Array, options: ImportOnnxOptions = {}): 
     producer,
     inputName,
     inputDims,
-    allowNchwInput: options.allowNchwInput ?? false,
+    allowNchwInput: options.allowNchwInput ?? true,
   };
 
-  const main = g.outputs.find((o) => o.name !== "value");
-  if (!main) throw new ArtifactError("ONNX model: no policy output (only a value output)");
-  const valueOut = g.outputs.find((o) => o.name === "value");
+  const choice = chooseOutputs(model, {
+    output: options.outputName,
+    kind: options.output as PolicyOutputKind | undefined,
+    value: options.valueName,
+    logStd: options.logStd,
+    actionSize: options.actionSize,
+  });
   const meta = model.metadata ?? {};
-  const kind =
-    (meta[META.output] as PolicySpec["output"] | undefined) ??
-    OUTPUT_KINDS[main.name] ??
-    options.output ??
-    "logits";
+  const kind: PolicySpec["output"] = choice.kind === "probs" ? "logits" : choice.kind;
 
-  const chain = traceChain(ctx, main.name);
-  const pi = parseStack(ctx, chain, `output "${main.name}"`);
+  const where = `output "${choice.policy}"`;
+  const chain = traceChain(ctx, choice.policy);
+  const pi = parseStack(ctx, chain, where);
   const last = pi.layers[pi.layers.length - 1];
   if (last?.kind !== "dense")
-    throw new ArtifactError(`output "${main.name}": the stack must end in a Gemm or MatMul layer`);
+    throw new ArtifactError(`${where}: the stack must end in a Gemm or MatMul layer`);
+  if (choice.kind === "probs" && !chain.some((n) => n.opType === "Softmax"))
+    throw new ArtifactError(
+      `${where}: holds probabilities but no Softmax was found to drop; a PolicySpec outputs logits`,
+    );
   const spec: PolicySpec = {
     obsShape: isNchwInput(ctx, chain) ? [inputDims[1]!, inputDims[2]!, inputDims[0]!] : inputDims,
     output: kind,
@@ -409,15 +488,15 @@ export function importOnnx(bytes: Uint8Array, options: ImportOnnxOptions = {}): 
     layers: pi.layers,
   };
   if (pi.norm) spec.obsNorm = withExactScalars(pi.norm, meta);
-  if (valueOut) {
-    const v = parseStack(ctx, traceChain(ctx, valueOut.name), 'output "value"');
+  if (choice.value) {
+    const v = parseStack(ctx, traceChain(ctx, choice.value), `value "${choice.value}"`);
     if (!sameNorm(pi.norm, v.norm))
       throw new ArtifactError(
         'output "value": its observation normalisation differs from the policy output\'s',
       );
     spec.valueLayers = v.layers;
   }
-  const logStd = floatsFromMeta(meta, META.logStd);
+  const logStd = floatsFromMeta(meta, META.logStd) ?? logStdOf(ctx, choice.logStd, spec.actionSize);
   const low = floatsFromMeta(meta, META.actionLow);
   const high = floatsFromMeta(meta, META.actionHigh);
   if (logStd) spec.logStd = logStd;

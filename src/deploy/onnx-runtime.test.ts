@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../core/errors.js";
 import { exportOnnx } from "./onnx-export.js";
+import { DataType, encodeModel, int64Tensor } from "./onnx-proto.js";
 import { OnnxPolicy } from "./onnx-runtime.js";
 import { randomCnnSpec, randomMlpSpec, randomObservations, referenceForward } from "./test-util.js";
 
@@ -56,6 +57,60 @@ describe("OnnxPolicy", () => {
     const policy = await OnnxPolicy.create(bytes);
     await expect(policy.run(new Float32Array(7))).rejects.toThrow(/observations: length 7 is not batch x 4/);
     await policy.release();
+  });
+
+  it("names a missing output in one line (instead of returning without it)", async () => {
+    const policy = await OnnxPolicy.create(bytes, { name: "student.onnx" });
+    (policy.outputNames as string[]).push("ghost");
+    await expect(policy.run(randomObservations(1, 2, 4), 2)).rejects.toThrow(
+      /^student.onnx: onnxruntime returned no output "ghost" \(it returned logits, value\)$/,
+    );
+    await policy.release();
+  });
+
+  it("turns an onnxruntime failure into one line naming the model and the input", async () => {
+    // A graph that reshapes to a fixed batch of 1 fails at run time for batch 8.
+    const fixed = encodeModel({
+      irVersion: 8,
+      opsetImports: [{ domain: "", version: 13 }],
+      graph: {
+        name: "g",
+        nodes: [{ opType: "Reshape", inputs: ["obs", "shape"], outputs: ["out"] }],
+        initializers: [int64Tensor("shape", [2], [1, 4])],
+        inputs: [{ name: "obs", elemType: DataType.FLOAT, shape: ["batch", 4] }],
+        outputs: [{ name: "out", elemType: DataType.FLOAT, shape: [1, 4] }],
+      },
+    });
+    const policy = await OnnxPolicy.create(fixed, { name: "teacher.onnx" });
+    const err = await policy.run(new Float32Array(32), 8).catch((e: Error) => e);
+    expect((err as Error).message).toMatch(/^teacher.onnx: onnxruntime failed on input "obs" \[8, 4\]: /);
+    expect((err as Error).message).not.toContain("\n");
+    await policy.release();
+  });
+
+  it("runs a fixed-batch-1 graph one row at a time; refuses a fixed batch above 1 with the fix", async () => {
+    const graph = (batch: number) =>
+      encodeModel({
+        irVersion: 8,
+        opsetImports: [{ domain: "", version: 13 }],
+        graph: {
+          name: "g",
+          nodes: [{ opType: "Relu", inputs: ["obs"], outputs: ["out"] }],
+          initializers: [],
+          inputs: [{ name: "obs", elemType: DataType.FLOAT, shape: [batch, 3] }],
+          outputs: [{ name: "out", elemType: DataType.FLOAT, shape: [batch, 3] }],
+        },
+      });
+    const one = await OnnxPolicy.create(graph(1));
+    expect(one.fixedBatch).toBe(1);
+    const x = Float32Array.of(-1, 2, -3, 4, -5, 6);
+    const out = await one.run(x, 2);
+    expect(Array.from(out.out!.data)).toEqual([0, 2, 0, 4, 0, 6]);
+    expect(out.out!.dims).toEqual([2, 3]);
+    await one.release();
+    await expect(OnnxPolicy.create(graph(8), { name: "m.onnx" })).rejects.toThrow(
+      /m.onnx: input "obs" has a fixed batch of 8; re-export it with a dynamic batch/,
+    );
   });
 
   it("no deploy module imports onnxruntime-node statically (it is an optional dependency)", () => {

@@ -3,6 +3,10 @@
  * use, so the library imports and works without it, and a missing install gives one clear error.
  * OnnxPolicy can also expose hidden activations (for feature distillation) by adding graph
  * outputs for named intermediate tensors before the session is created.
+ *
+ * Models exported with a fixed batch of 1 (no `dynamic_axes`, as older Stable-Baselines3 docs
+ * did) are run one row at a time; a fixed batch above 1 is refused at load with the fix. Any
+ * onnxruntime failure becomes one line naming the model, the input and its shape.
  */
 import type * as Ort from "onnxruntime-node";
 import { ArtifactError, ConfigError, checkKnownKeys, RlDistillError } from "../core/errors.js";
@@ -25,6 +29,8 @@ export function loadOnnxRuntime(): Promise<typeof Ort> {
 }
 
 export interface OnnxPolicyOptions {
+  /** Names the model in errors (e.g. its file name). Default "ONNX model". */
+  name?: string;
   /** Names of intermediate tensors to return as extra outputs (see `OnnxPolicy.tensorNames`). */
   intermediates?: string[];
   /** Intra-op threads for onnxruntime (default 1: actors run side by side on few cores). */
@@ -38,7 +44,7 @@ export interface OnnxPolicyOptions {
   int8Activations?: boolean;
 }
 
-const OPTION_KEYS = ["intermediates", "threads", "int8Activations"] as const;
+const OPTION_KEYS = ["name", "intermediates", "threads", "int8Activations"] as const;
 
 export interface OnnxOutput {
   data: Float32Array;
@@ -58,6 +64,10 @@ export class OnnxPolicy {
     readonly outputNames: string[],
     /** Intermediate tensors added as outputs. */
     readonly intermediates: string[],
+    /** Model name used in errors. */
+    readonly name: string,
+    /** The batch size the graph fixes (1 for fixed-batch exports), or null when it is dynamic. */
+    readonly fixedBatch: number | null,
   ) {}
 
   /** Names of every tensor computed by a node: the candidates for `intermediates`. */
@@ -67,8 +77,15 @@ export class OnnxPolicy {
 
   static async create(bytes: Uint8Array, options: OnnxPolicyOptions = {}): Promise<OnnxPolicy> {
     checkKnownKeys("OnnxPolicy options", options, OPTION_KEYS);
+    const name = options.name ?? "ONNX model";
     const model = decodeModel(bytes);
-    const { inputName, obsShape } = describeInput(model);
+    const { inputName, obsShape, fixedBatch } = describeInput(model, name);
+    if (fixedBatch !== null && fixedBatch !== 1) {
+      throw new ArtifactError(
+        `${name}: input "${inputName}" has a fixed batch of ${fixedBatch}; re-export it with a dynamic batch ` +
+          `(torch.onnx.export(..., dynamic_axes={"${inputName}": {0: "batch"}})) or with a batch of 1`,
+      );
+    }
     const outputNames = model.graph.outputs.map((o) => o.name);
     const intermediates = options.intermediates ?? [];
     const known = new Set(model.graph.nodes.flatMap((n) => n.outputs));
@@ -87,13 +104,18 @@ export class OnnxPolicy {
       : bytes;
     const ort = await loadOnnxRuntime();
     const threads = options.threads ?? 1;
-    const session = await ort.InferenceSession.create(withOutputs, {
-      intraOpNumThreads: threads,
-      interOpNumThreads: 1,
-      graphOptimizationLevel: "all",
-      extra: { session: { qdq_matmulnbits_accuracy_level: options.int8Activations ? "4" : "0" } },
-    });
-    return new OnnxPolicy(ort, session, inputName, obsShape, outputNames, extra);
+    let session: Ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(withOutputs, {
+        intraOpNumThreads: threads,
+        interOpNumThreads: 1,
+        graphOptimizationLevel: "all",
+        extra: { session: { qdq_matmulnbits_accuracy_level: options.int8Activations ? "4" : "0" } },
+      });
+    } catch (err) {
+      throw new ArtifactError(`${name}: onnxruntime cannot load the model: ${firstLine(err)}`);
+    }
+    return new OnnxPolicy(ort, session, inputName, obsShape, outputNames, extra, name, fixedBatch);
   }
 
   /** Runs a batch of observations laid out back to back ([batch, ...obsShape], row-major). */
@@ -106,13 +128,51 @@ export class OnnxPolicy {
         `length ${observations.length} is not batch x ${obsSize} (obsShape [${this.obsShape.join(", ")}])`,
       );
     }
+    if (this.fixedBatch === 1 && batch > 1) return this.runRowByRow(observations, batch, obsSize);
     const input = new this.ort.Tensor("float32", observations, [batch, ...this.obsShape]);
-    const result = await this.session.run({ [this.inputName]: input });
+    let result: Ort.InferenceSession.ReturnType;
+    try {
+      result = await this.session.run({ [this.inputName]: input });
+    } catch (err) {
+      throw new RlDistillError(
+        `${this.name}: onnxruntime failed on input "${this.inputName}" [${[batch, ...this.obsShape].join(", ")}]: ${firstLine(err)}`,
+      );
+    }
     const out: Record<string, OnnxOutput> = {};
     for (const name of [...this.outputNames, ...this.intermediates]) {
       const t = result[name];
-      if (!t) continue;
-      out[name] = { data: t.data as Float32Array, dims: t.dims.map(Number) };
+      if (!t) {
+        throw new RlDistillError(
+          `${this.name}: onnxruntime returned no output "${name}" (it returned ${Object.keys(result).join(", ") || "nothing"})`,
+        );
+      }
+      // Integer outputs (e.g. greedy actions from an ArgMax) are returned as float32 numbers too.
+      const data =
+        t.type === "float32"
+          ? (t.data as Float32Array)
+          : Float32Array.from(t.data as ArrayLike<number | bigint>, (v) => Number(v));
+      out[name] = { data, dims: t.dims.map(Number) };
+    }
+    return out;
+  }
+
+  /** A fixed-batch-1 graph: one row per call, outputs stacked along the batch. */
+  private async runRowByRow(
+    observations: Float32Array,
+    batch: number,
+    obsSize: number,
+  ): Promise<Record<string, OnnxOutput>> {
+    const rows: Array<Record<string, OnnxOutput>> = [];
+    for (let r = 0; r < batch; r++)
+      rows.push(await this.run(observations.subarray(r * obsSize, (r + 1) * obsSize), 1));
+    const out: Record<string, OnnxOutput> = {};
+    for (const name of Object.keys(rows[0]!)) {
+      const width = rows[0]![name]!.data.length;
+      const data = new Float32Array(batch * width);
+      rows.forEach((row, r) => {
+        data.set(row[name]!.data, r * width);
+      });
+      out[name] = { data, dims: [batch, ...rows[0]![name]!.dims.slice(1)] };
     }
     return out;
   }
@@ -122,13 +182,26 @@ export class OnnxPolicy {
   }
 }
 
-export function describeInput(model: OnnxModel): { inputName: string; obsShape: number[] } {
+/** The first line of an error's message (onnxruntime's carry stack-like detail after it). */
+function firstLine(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.split("\n")[0]!.trim();
+}
+
+/**
+ * The one observation input: its name, the shape of one observation, and the batch the graph
+ * fixes (a number) or null when the batch dimension is symbolic or unknown.
+ */
+export function describeInput(
+  model: OnnxModel,
+  name = "ONNX model",
+): { inputName: string; obsShape: number[]; fixedBatch: number | null } {
   // Old exporters also list initializers as graph inputs; those are not fed.
   const inits = new Set(model.graph.initializers.map((t) => t.name));
   const inputs = model.graph.inputs.filter((i) => !inits.has(i.name));
   if (inputs.length !== 1) {
     throw new ArtifactError(
-      `ONNX model: expected one observation input, found ${inputs.length} (${inputs.map((i) => i.name).join(", ")})`,
+      `${name}: expected one observation input, found ${inputs.length} (${inputs.map((i) => i.name).join(", ")})`,
     );
   }
   const input = inputs[0]!;
@@ -136,8 +209,9 @@ export function describeInput(model: OnnxModel): { inputName: string; obsShape: 
   const obsShape = shape.slice(1);
   if (shape.length < 2 || !obsShape.every((d): d is number => typeof d === "number" && d > 0)) {
     throw new ArtifactError(
-      `ONNX input "${input.name}": shape [${shape.join(", ")}] must be [batch, ...fixed sizes]`,
+      `${name}: input "${input.name}" has shape [${shape.join(", ")}]; it must be [batch, ...fixed sizes]`,
     );
   }
-  return { inputName: input.name, obsShape };
+  const b = shape[0];
+  return { inputName: input.name, obsShape, fixedBatch: typeof b === "number" && b > 0 ? b : null };
 }

@@ -99,6 +99,42 @@ describe("DistillBuffer", () => {
     expect(s.terminated![0]).toBe(1);
   });
 
+  it("stores uint8 observations (images) as uint8 and samples them as float32", () => {
+    const b = new DistillBuffer({
+      capacity: 4,
+      obsSize: 3,
+      actionSize: 2,
+      obsDtype: "uint8",
+      transitions: true,
+    });
+    expect(b.obsDtype).toBe("uint8");
+    b.add({
+      obs: Uint8Array.of(0, 1, 1, 1, 0, 255),
+      teacher: labels([1, 0, 0, 1]),
+      actions: Float32Array.of(0, 1),
+      rewards: Float32Array.of(0, 1),
+      nextObs: Float32Array.of(1, 1, 0, 0, 0, 1),
+      terminated: Uint8Array.of(0, 1),
+    });
+    const s = b.gather(Int32Array.of(1, 0));
+    expect(s.obs).toBeInstanceOf(Float32Array);
+    expect(Array.from(s.obs)).toEqual([1, 0, 255, 0, 1, 1]);
+    expect(Array.from(s.nextObs!)).toEqual([0, 0, 1, 1, 1, 0]);
+    // Its storage is a quarter of float32's: the private arrays hold bytes.
+    const stored = (b as unknown as { obs: ArrayBufferView; next: ArrayBufferView }).obs;
+    expect(stored).toBeInstanceOf(Uint8Array);
+    expect(stored.byteLength).toBe(4 * 3);
+    const base = { teacher: labels([1, 0]), actions: Float32Array.of(0), rewards: Float32Array.of(0) };
+    const ok = { ...base, obs: Uint8Array.of(0, 0, 0), terminated: Uint8Array.of(0) };
+    expect(() => b.add({ ...ok, obs: Float32Array.of(0.5, 0, 0), nextObs: Uint8Array.of(0, 0, 0) })).toThrow(
+      /buffer obs: uint8 storage holds integers/,
+    );
+    expect(() => b.add({ ...ok, nextObs: Float32Array.of(0, -1, 0) })).toThrow(/buffer nextObs/);
+    expect(
+      () => new DistillBuffer({ capacity: 1, obsSize: 1, actionSize: 1, obsDtype: "f16" as "uint8" }),
+    ).toThrow(/obsDtype: allowed: float32, uint8/);
+  });
+
   it("stores named features and values, and names missing ones", () => {
     const b = new DistillBuffer({
       capacity: 2,

@@ -13,6 +13,13 @@
  */
 import { ConfigError } from "../core/errors.js";
 import type { Rng } from "../core/rng.js";
+import {
+  allocObsStorage,
+  checkObsStorageDtype,
+  checkUint8Storable,
+  type ObsStorage,
+  type ObsStorageDtype,
+} from "../core/spaces.js";
 import { SumTree } from "./sum-tree.js";
 import { type ConfidenceMeasure, type TeacherBatch, teacherConfidence } from "./teacher.js";
 
@@ -36,16 +43,22 @@ export interface DistillBufferOptions {
   priorityAlpha?: number;
   /** Small constant so no state has zero probability. Default 0.01. */
   priorityEps?: number;
+  /**
+   * Element type of the stored observations (and next observations): "uint8" for images such as
+   * MinAtar's (a quarter of the memory; the observations added must be integers in [0, 255]).
+   * Samples are float32 either way. Default "float32".
+   */
+  obsDtype?: ObsStorageDtype;
 }
 
 export interface DistillAddBatch {
   /** [n, obsSize] */
-  obs: Float32Array;
+  obs: Float32Array | Uint8Array;
   teacher: TeacherBatch;
   /** [n, actionDim] actions taken (needed when `transitions`). */
   actions?: Float32Array;
   rewards?: Float32Array;
-  nextObs?: Float32Array;
+  nextObs?: Float32Array | Uint8Array;
   terminated?: Uint8Array;
   taskIds?: Int32Array;
 }
@@ -73,16 +86,17 @@ export class DistillBuffer {
   readonly actionSize: number;
   readonly actionDim: number;
   readonly prioritisation: Prioritisation;
+  readonly obsDtype: ObsStorageDtype;
   private readonly alpha: number;
   private readonly eps: number;
-  private readonly obs: Float32Array;
+  private readonly obs: ObsStorage;
   private readonly out: Float32Array;
   private logStd?: Float32Array;
   private value?: Float32Array;
   private readonly feats: Record<string, { size: number; data: Float32Array }> = {};
   private readonly act?: Float32Array;
   private readonly rew?: Float32Array;
-  private readonly next?: Float32Array;
+  private readonly next?: ObsStorage;
   private readonly term?: Uint8Array;
   private readonly task: Int32Array;
   private readonly tree?: SumTree;
@@ -113,14 +127,15 @@ export class DistillBuffer {
     this.alpha = opts.priorityAlpha ?? 0.6;
     this.eps = opts.priorityEps ?? 0.01;
     const cap = this.capacity;
-    this.obs = new Float32Array(cap * this.obsSize);
+    this.obsDtype = checkObsStorageDtype("obsDtype", opts.obsDtype ?? "float32");
+    this.obs = allocObsStorage(this.obsDtype, cap * this.obsSize);
     this.out = new Float32Array(cap * this.actionSize);
     for (const f of opts.features ?? [])
       this.feats[f.name] = { size: f.size, data: new Float32Array(cap * f.size) };
     if (opts.transitions) {
       this.act = new Float32Array(cap * this.actionDim);
       this.rew = new Float32Array(cap);
-      this.next = new Float32Array(cap * this.obsSize);
+      this.next = allocObsStorage(this.obsDtype, cap * this.obsSize);
       this.term = new Uint8Array(cap);
     }
     this.task = new Int32Array(cap);
@@ -151,6 +166,10 @@ export class DistillBuffer {
         "buffer",
         "this buffer keeps transitions: actions, rewards, nextObs and terminated are needed",
       );
+    }
+    if (this.obsDtype === "uint8") {
+      checkUint8Storable("buffer obs", b.obs);
+      if (this.next) checkUint8Storable("buffer nextObs", b.nextObs!);
     }
     if (t.logStd && !this.logStd) this.logStd = new Float32Array(this.capacity * this.actionSize);
     if (t.values && !this.value) this.value = new Float32Array(this.capacity);
@@ -208,7 +227,8 @@ export class DistillBuffer {
   /** The entries at `indices`, in order (weights all 1). */
   gather(indices: Int32Array, weights = new Float32Array(indices.length).fill(1)): DistillSample {
     const n = indices.length;
-    const pick = (src: Float32Array, w: number): Float32Array => {
+    // Float32 out whatever the storage (a uint8 row converts in the set).
+    const pick = (src: Float32Array | Uint8Array, w: number): Float32Array => {
       const out = new Float32Array(n * w);
       for (let s = 0; s < n; s++) out.set(src.subarray(indices[s]! * w, (indices[s]! + 1) * w), s * w);
       return out;

@@ -58,6 +58,37 @@ export const COMMON_FIELDS = {
     choices: ["mean", "confidence"],
     help: "how several --teacher combine: mean of probabilities, or confidence-weighted (inverse entropy); per-task routing is library-only (EnsembleTeacher)",
   },
+  // Teacher sources (src/distill/teachers/load.ts): one value for every teacher, or one per teacher separated by ";".
+  teacherOutput: {
+    type: "string",
+    default: "",
+    help: "ONNX teachers: the policy tensor (an output or any tensor name); default: recognised from the graph, else an error listing the outputs",
+  },
+  teacherKind: {
+    type: "string",
+    default: "",
+    help: "what the teacher's policy output holds: logits, probs, q or mean[,logstd=NAME|VALUE]; default: from the model",
+  },
+  teacherValue: {
+    type: "string",
+    default: "",
+    help: "ONNX teachers: the state-value tensor (or none); default: an output named value, or SB3's values",
+  },
+  teacherArch: {
+    type: "string",
+    default: "",
+    help: "plain PyTorch state_dict teachers: [PREFIX:]ACTIVATION of the nn.Sequential actor, e.g. actor:tanh (CleanRL)",
+  },
+  obsNorm: {
+    type: "string",
+    default: "",
+    help: "JSON file of VecNormalize statistics (mean, var, epsilon, clip) folded into the teacher and copied into the student (docs/byom.md)",
+  },
+  teacherTemperature: {
+    type: "string",
+    default: "",
+    help: "ensembles: per-teacher temperatures (1;0.1) turning each member's logits or Q-values into probabilities before averaging",
+  },
   learningRate: { type: "number", default: 1e-3, min: 0, exclusiveMin: true, help: "Adam learning rate" },
   maxGradNorm: {
     type: "number",

@@ -23,7 +23,7 @@ import { Rng } from "../core/rng.js";
 import { openRunFolder, type RunFolder } from "../core/run-dir.js";
 import { scheduleRange } from "../core/schedules.js";
 import { spaceFromJSON } from "../core/spaces.js";
-import { make } from "../envs/registry.js";
+import { make, prepareEnv } from "../envs/registry.js";
 import { describeNetwork } from "../eval/describe.js";
 import { retention } from "../eval/evaluate.js";
 import { initBackend } from "../nn/backend.js";
@@ -52,7 +52,7 @@ import { parseSchedule } from "./schedules.js";
 import { Student } from "./student.js";
 import { checkCompatible, type Teacher } from "./teacher.js";
 import type { EnsembleMode } from "./teachers/ensemble.js";
-import { loadTeachers } from "./teachers/load.js";
+import { loadTeachers, teacherSourcesFromConfig } from "./teachers/load.js";
 import { SpecTeacher } from "./teachers/spec-teacher.js";
 import { type DistillWeight, DynamicDistillWeight, QDaggerWeight } from "./weights.js";
 
@@ -120,6 +120,36 @@ function alphaOf(
   return { alpha: (p) => s(p) };
 }
 
+/** Notes of the teacher and of each ensemble member (how ambiguous models were read). */
+function teacherNotes(t: Teacher): string[] {
+  const own = (t.notes ?? []).map((n) => `${t.name}: ${n}`);
+  const members = (t as { members?: readonly Teacher[] }).members ?? [];
+  return [...own, ...members.flatMap(teacherNotes)];
+}
+
+/**
+ * A teacher that does little better than random actions (or short of the env's reward threshold)
+ * is usually a loading problem, most often observation normalisation the model was trained with
+ * (VecNormalize) and was not given: distilling it would copy a broken policy.
+ */
+export function teacherWarning(
+  teacher: { meanReturn: number; stdReturn: number },
+  random: { meanReturn: number; stdReturn: number },
+  rewardThreshold: number | undefined,
+  hasObsNorm: boolean,
+): string | undefined {
+  const hint = hasObsNorm
+    ? "check the teacher's output kind (--teacher-kind) and the --obs-norm statistics"
+    : "if it was trained with VecNormalize, give its statistics with --obs-norm; check --teacher-kind too";
+  const gap = teacher.meanReturn - random.meanReturn;
+  const scale = Math.max(Math.abs(random.meanReturn), random.stdReturn, 1);
+  if (gap < 0.1 * scale)
+    return `the teacher's return ${teacher.meanReturn.toFixed(1)} is near a random policy's ${random.meanReturn.toFixed(1)}; ${hint}`;
+  if (rewardThreshold !== undefined && teacher.meanReturn < 0.5 * rewardThreshold && rewardThreshold > 0)
+    return `the teacher's return ${teacher.meanReturn.toFixed(1)} is far below the env's reward threshold ${rewardThreshold}; ${hint}`;
+  return undefined;
+}
+
 /**
  * Whether the tempered policy loss is multiplied by tau^2 (Hinton et al. 2015): on when the method
  * mixes it with another term (so the KL's gradients, which shrink as 1/tau^2, keep their weight
@@ -183,6 +213,8 @@ async function run(
   const t0 = performance.now() - 1000 * (resume?.wallSeconds ?? 0);
   const factory = DISTILLERS[cfg.method as DistillMethod];
   await initBackend();
+  // Only registry envs need preparing (e.g. loading MuJoCo); an env factory brings its own.
+  if (!opts.makeEnv) await prepareEnv(cfg.env);
   const makeEnv: EnvFactory = opts.makeEnv ?? (() => make(cfg.env));
   const probe = makeEnv(0) as Env<unknown, unknown>;
   const ownsTeacher = !opts.teacher;
@@ -190,8 +222,13 @@ async function run(
   let distiller: Distiller | undefined;
   try {
     teacher =
-      opts.teacher ?? (await loadTeachers(cfg.teachers, cfg.ensemble as EnsembleMode, { env: probe }));
+      opts.teacher ??
+      (await loadTeachers(cfg.teachers, cfg.ensemble as EnsembleMode, {
+        env: probe,
+        ...teacherSourcesFromConfig(cfg, cfg.teachers.length),
+      }));
     checkCompatible(teacher, probe);
+    const rewardThreshold = probe.spec?.rewardThreshold;
     const actionSpace = spaceFromJSON(probe.actionSpace.toJSON());
     const observationSpace = spaceFromJSON(probe.observationSpace.toJSON());
     probe.close();
@@ -200,7 +237,7 @@ async function run(
     const stopped = () => opts.signal?.aborted === true;
     const root = new Rng(cfg.seed);
     const initRng = root.spawn(0);
-    const obsNorm = teacher instanceof SpecTeacher ? teacher.spec.obsNorm : undefined;
+    const obsNorm = teacher.obsNorm ?? (teacher instanceof SpecTeacher ? teacher.spec.obsNorm : undefined);
     const tau = parseSchedule(cfg.tau, "tau");
     const beta = parseSchedule(cfg.beta ?? "1", "beta");
     let alpha: (p: number) => number = () => 1; // set once teacher and random returns are known
@@ -252,6 +289,7 @@ async function run(
         observationSpace: observationSpace.toJSON(),
         actionSpace: actionSpace.toJSON(),
         scaleByTauSquared,
+        rewardThreshold,
         setAlpha: (a) => {
           alpha = a;
         },
@@ -280,6 +318,7 @@ interface TrainArgs {
   observationSpace: unknown;
   actionSpace: unknown;
   scaleByTauSquared: boolean;
+  rewardThreshold: number | undefined;
   setAlpha: (alpha: (p: number) => number) => void;
 }
 
@@ -320,6 +359,7 @@ async function train(a: TrainArgs): Promise<DistillResult> {
   };
 
   print(`teacher ${teacher.name}: ${teacher.params} parameters; evaluating teacher and random policy...`);
+  for (const note of teacherNotes(teacher)) print(`  note: ${note}`);
   const teacherEval = await evaluateTeacher(
     teacher,
     a.ctx.makeEnv,
@@ -331,6 +371,8 @@ async function train(a: TrainArgs): Promise<DistillResult> {
   print(
     `  teacher return ${teacherEval.meanReturn.toFixed(1)} +- ${teacherEval.stdReturn.toFixed(1)}, random ${randomEval.meanReturn.toFixed(1)}`,
   );
+  const warning = teacherWarning(teacherEval, randomEval, a.rewardThreshold, cfg.obsNorm !== "");
+  if (warning) print(`  WARNING: ${warning}`);
   const { alpha, weight } = alphaOf(cfg, teacherEval.meanReturn, randomEval.meanReturn);
   a.setAlpha(alpha);
   // A resumed run replays the evaluations it restored into an adaptive weight (qdagger, dynamic).

@@ -16,6 +16,7 @@ import type { Env } from "../core/env.js";
 import { ConfigError } from "../core/errors.js";
 import type { Action, ActionDistribution, ActOptions, DistributionPolicy } from "../core/policy.js";
 import { type AnySpace, Box, Discrete, type Space, spacesEqual } from "../core/spaces.js";
+import type { ObsNormSpec } from "../nn/spec.js";
 import { argmaxRows, entropyRows, qGapRows, sampleRow, softmaxRows } from "./probs.js";
 
 /** What the teacher's main output means. */
@@ -63,6 +64,13 @@ export interface Teacher {
   readonly hasValue: boolean;
   /** Hidden features available, input to output. */
   readonly features: readonly FeatureInfo[];
+  /**
+   * Normalisation the teacher applies to raw observations, when it was given with it (e.g.
+   * VecNormalize statistics, `--obs-norm`); students copy it. Checkpoints keep theirs in the spec.
+   */
+  readonly obsNorm?: ObsNormSpec;
+  /** How the loader read an ambiguous model (e.g. which ONNX output is the policy), for the user. */
+  readonly notes?: readonly string[];
   predict(obs: Float32Array, n: number, opts?: PredictOptions): Promise<TeacherBatch>;
   /** Synchronous `predict`, where the backend allows it. */
   predictSync?(obs: Float32Array, n: number, opts?: PredictOptions): TeacherBatch;

@@ -15,6 +15,7 @@ import {
   type EnvSpec,
   type ResetOptions,
   type ResetResult,
+  type RgbFrame,
   readResetBounds,
   readStartState,
   type StepResult,
@@ -22,6 +23,7 @@ import {
 import { describeValue, InvalidActionError, numericKwargs, ResetNeededError } from "../core/errors.js";
 import { Rng } from "../core/rng.js";
 import { Box, Discrete } from "../core/spaces.js";
+import { drawAcrobot } from "./render/classic.js";
 
 export interface AcrobotKwargs {
   /** m. Default 1. */
@@ -165,6 +167,17 @@ export class AcrobotEnv implements Env<Float32Array, number> {
   /** [theta1, theta2, dtheta1, dtheta2], as Gymnasium's `env.unwrapped.state`. */
   getState(): number[] {
     return Array.from(this.s);
+  }
+
+  /** The two-link arm and the line its tip must cross, 500 x 500, as Gymnasium draws them. */
+  render(): RgbFrame {
+    if (!this.hasState) throw new ResetNeededError(`${NAME}: render() called before reset()`);
+    return drawAcrobot({
+      theta1: this.s[0]!,
+      theta2: this.s[1]!,
+      linkLength1: this.linkLength1,
+      linkLength2: this.linkLength2,
+    });
   }
 
   close(): void {}

@@ -1,12 +1,14 @@
 /**
  * The environments that ship with rldistill, with Gymnasium 1.4's registry values
- * (step limits and reward thresholds).
+ * (step limits and reward thresholds), and the MinAtar games as MinAtar 1.0.15 registers them.
  */
 
 import { AcrobotEnv } from "./acrobot.js";
 import { CartPoleEnv } from "./cartpole.js";
+import { registerMinAtarEnvs } from "./minatar/index.js";
 import { MountainCarEnv } from "./mountain-car.js";
 import { MountainCarContinuousEnv } from "./mountain-car-continuous.js";
+import { registerMujocoEnvs } from "./mujoco/register.js";
 import { PendulumEnv } from "./pendulum.js";
 import type { EnvRegistration } from "./registry.js";
 
@@ -45,4 +47,6 @@ export function registerBuiltinEnvs(register: (entry: EnvRegistration) => void):
     maxEpisodeSteps: 200,
     description: "Swing up and hold an inverted pendulum (continuous torque).",
   });
+  registerMinAtarEnvs(register);
+  registerMujocoEnvs(register);
 }

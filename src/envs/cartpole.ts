@@ -13,6 +13,7 @@ import {
   type EnvSpec,
   type ResetOptions,
   type ResetResult,
+  type RgbFrame,
   readResetBounds,
   readStartState,
   type StepResult,
@@ -26,6 +27,7 @@ import {
 } from "../core/errors.js";
 import { Rng } from "../core/rng.js";
 import { Box, Discrete } from "../core/spaces.js";
+import { drawCartPole } from "./render/classic.js";
 
 export interface CartPoleKwargs {
   /** m/s^2. Default 9.8. */
@@ -165,6 +167,12 @@ export class CartPoleEnv implements Env<Float32Array, number> {
   /** [x, xDot, theta, thetaDot], as Gymnasium's `env.unwrapped.state`. */
   getState(): number[] {
     return [this.x, this.xDot, this.theta, this.thetaDot];
+  }
+
+  /** The cart and pole, 600 x 400, as Gymnasium draws them (see render/classic.ts). */
+  render(): RgbFrame {
+    if (!this.hasState) throw new ResetNeededError(`${NAME}: render() called before reset()`);
+    return drawCartPole({ x: this.x, theta: this.theta, length: this.length, xThreshold: X_THRESHOLD });
   }
 
   close(): void {}

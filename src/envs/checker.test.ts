@@ -11,13 +11,17 @@ describe("checkEnv", () => {
     expect(listEnvs().length).toBeGreaterThanOrEqual(5);
   });
 
-  it.each(listEnvs())("passes %s through make() and unwrapped", (id) => {
-    expect(checkEnv(make(id), { seed: 0, throwOnProblems: false })).toEqual([]);
-    expect(checkEnv(make(id), { seed: 123, throwOnProblems: false })).toEqual([]);
-    expect(checkEnv(getRegistration(id).create({}), { seed: 1, steps: 300, throwOnProblems: false })).toEqual(
-      [],
-    );
-  });
+  // Envs whose engine loads asynchronously (MuJoCo) are checked in their own tests.
+  it.each(listEnvs().filter((id) => !getRegistration(id).prepare))(
+    "passes %s through make() and unwrapped",
+    (id) => {
+      expect(checkEnv(make(id), { seed: 0, throwOnProblems: false })).toEqual([]);
+      expect(checkEnv(make(id), { seed: 123, throwOnProblems: false })).toEqual([]);
+      expect(
+        checkEnv(getRegistration(id).create({}), { seed: 1, steps: 300, throwOnProblems: false }),
+      ).toEqual([]);
+    },
+  );
 
   it("passes seeded wrappers around a real env", () => {
     const sticky = new RecordEpisodeStatistics(new StickyAction(make("CartPole-v1"), { p: 0.25, seed: 5 }));

@@ -90,7 +90,8 @@ function checkSpaces(env: AnyEnv, problems: string[]): boolean {
 function obsProblem(space: Space<unknown>, obs: unknown): string | undefined {
   if (!space.contains(obs)) return `observation ${describeValue(obs)} is not in ${space}`;
   if (space instanceof Box) {
-    const want = space.dtype === "float32" ? Float32Array : Float64Array;
+    const want =
+      space.dtype === "float32" ? Float32Array : space.dtype === "uint8" ? Uint8Array : Float64Array;
     if (!(obs instanceof want))
       return `observation is a ${describeValue(obs?.constructor?.name)}, ${space} needs a ${want.name}`;
   }

@@ -13,6 +13,26 @@ export {
   type MountainCarKwargs,
 } from "./mountain-car.js";
 export { MountainCarContinuousEnv, type MountainCarContinuousKwargs } from "./mountain-car-continuous.js";
+export {
+  AntEnv,
+  type AntKwargs,
+  HalfCheetahEnv,
+  type HalfCheetahKwargs,
+  HopperEnv,
+  type HopperKwargs,
+  InvertedDoublePendulumEnv,
+  type InvertedDoublePendulumKwargs,
+  InvertedPendulumEnv,
+  type InvertedPendulumKwargs,
+  isMujocoLoaded,
+  loadMujoco,
+  MujocoEnv,
+  type PhysicsKwargs,
+  ReacherEnv,
+  type ReacherKwargs,
+  Walker2dEnv,
+  type Walker2dKwargs,
+} from "./mujoco/index.js";
 export { PendulumEnv, type PendulumKwargs } from "./pendulum.js";
 export {
   type EnvRegistration,
@@ -20,8 +40,24 @@ export {
   listEnvs,
   type MakeOptions,
   make,
+  prepareEnv,
+  RENDER_MODES,
+  type RenderMode,
   register,
 } from "./registry.js";
+export { BLACK, Canvas, type Point, type Rgb, rotateTranslate, WHITE } from "./render/canvas.js";
+export {
+  ACROBOT_SIZE,
+  CARTPOLE_SIZE,
+  drawAcrobot,
+  drawCartPole,
+  drawMountainCar,
+  drawPendulum,
+  MOUNTAIN_CAR_SIZE,
+  PENDULUM_SIZE,
+} from "./render/classic.js";
+export { encodeGif, type GifOptions } from "./render/gif.js";
+export { scaledSize, scaleFrame } from "./render/scale.js";
 export { type MakeVecOptions, makeVec } from "./vector/make-vec.js";
 export { SyncVectorEnv, type SyncVectorEnvOptions } from "./vector/sync-vector-env.js";
 export type {
@@ -44,6 +80,7 @@ export {
 } from "./wrappers/normalize-reward.js";
 export { ObservationNoise, type ObservationNoiseArgs } from "./wrappers/observation-noise.js";
 export { OrderEnforcing } from "./wrappers/order-enforcing.js";
+export { RecordEpisode, type RecordEpisodeArgs, type RecordedEpisode } from "./wrappers/record-episode.js";
 export {
   type EpisodeStatistics,
   RecordEpisodeStatistics,

@@ -14,6 +14,7 @@ import {
   type EnvSpec,
   type ResetOptions,
   type ResetResult,
+  type RgbFrame,
   readResetBounds,
   readStartState,
   type StepResult,
@@ -26,6 +27,7 @@ import {
   MOUNTAIN_CAR_MAX_SPEED,
   MOUNTAIN_CAR_MIN_POSITION,
 } from "./mountain-car.js";
+import { drawMountainCar } from "./render/classic.js";
 
 export interface MountainCarContinuousKwargs {
   /** Velocity change per step at full force. Default 0.0015. */
@@ -119,6 +121,17 @@ export class MountainCarContinuousEnv implements Env<Float32Array, Float32Array>
   /** [position, velocity], as Gymnasium's `env.unwrapped.state`. */
   getState(): number[] {
     return [this.position, this.velocity];
+  }
+
+  /** The hill, the car and the flag, 600 x 400, as Gymnasium draws them. */
+  render(): RgbFrame {
+    if (!this.hasState) throw new ResetNeededError(`${NAME}: render() called before reset()`);
+    return drawMountainCar({
+      position: this.position,
+      goalPosition: GOAL_POSITION,
+      minPosition: MOUNTAIN_CAR_MIN_POSITION,
+      maxPosition: MOUNTAIN_CAR_MAX_POSITION,
+    });
   }
 
   close(): void {}

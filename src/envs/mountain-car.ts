@@ -11,6 +11,7 @@ import {
   type EnvSpec,
   type ResetOptions,
   type ResetResult,
+  type RgbFrame,
   readResetBounds,
   readStartState,
   type StepResult,
@@ -18,6 +19,7 @@ import {
 import { describeValue, InvalidActionError, numericKwargs, ResetNeededError } from "../core/errors.js";
 import { Rng } from "../core/rng.js";
 import { Box, Discrete } from "../core/spaces.js";
+import { drawMountainCar } from "./render/classic.js";
 
 export interface MountainCarKwargs {
   /** Velocity change per step of a push (action 0 pushes left, 2 right). Default 0.001. */
@@ -107,6 +109,17 @@ export class MountainCarEnv implements Env<Float32Array, number> {
   /** [position, velocity], as Gymnasium's `env.unwrapped.state`. */
   getState(): number[] {
     return [this.position, this.velocity];
+  }
+
+  /** The hill, the car and the flag, 600 x 400, as Gymnasium draws them. */
+  render(): RgbFrame {
+    if (!this.hasState) throw new ResetNeededError(`${NAME}: render() called before reset()`);
+    return drawMountainCar({
+      position: this.position,
+      goalPosition: GOAL_POSITION,
+      minPosition: MOUNTAIN_CAR_MIN_POSITION,
+      maxPosition: MOUNTAIN_CAR_MAX_POSITION,
+    });
   }
 
   close(): void {}

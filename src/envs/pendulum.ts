@@ -13,6 +13,7 @@ import {
   type EnvSpec,
   type ResetOptions,
   type ResetResult,
+  type RgbFrame,
   readResetNumber,
   readStartState,
   type StepResult,
@@ -20,6 +21,7 @@ import {
 import { describeValue, InvalidActionError, numericKwargs, ResetNeededError } from "../core/errors.js";
 import { Rng } from "../core/rng.js";
 import { Box } from "../core/spaces.js";
+import { drawPendulum } from "./render/classic.js";
 
 export interface PendulumKwargs {
   /** Gravity, m/s^2. Default 10. */
@@ -61,6 +63,8 @@ export class PendulumEnv implements Env<Float32Array, Float32Array> {
   private theta = 0;
   private thetadot = 0;
   private hasState = false;
+  /** The clipped torque of the last step (Gymnasium's `last_u`), drawn by render(); null after reset. */
+  private lastTorque: number | null = null;
 
   constructor(kwargs: PendulumKwargs = {}) {
     const num = numericKwargs(NAME, kwargs, KWARGS);
@@ -100,6 +104,7 @@ export class PendulumEnv implements Env<Float32Array, Float32Array> {
       this.thetadot = this.rng.uniform(-y, y);
     }
     this.hasState = true;
+    this.lastTorque = null;
     return { obs: this.observe(), info: {} };
   }
 
@@ -122,12 +127,19 @@ export class PendulumEnv implements Env<Float32Array, Float32Array> {
     newthdot = Math.min(Math.max(newthdot, -this.maxSpeed), this.maxSpeed);
     this.theta = th + newthdot * dt;
     this.thetadot = newthdot;
+    this.lastTorque = u;
     return { obs: this.observe(), reward: -costs, terminated: false, truncated: false, info: EMPTY_INFO };
   }
 
   /** [theta, thetadot], as Gymnasium's `env.unwrapped.state`. */
   getState(): number[] {
     return [this.theta, this.thetadot];
+  }
+
+  /** The rod, and the last torque as a curved arrow, 500 x 500, as Gymnasium draws them. */
+  render(): RgbFrame {
+    if (!this.hasState) throw new ResetNeededError(`${NAME}: render() called before reset()`);
+    return drawPendulum({ theta: this.theta, lastTorque: this.lastTorque, maxTorque: this.maxTorque });
   }
 
   close(): void {}

@@ -5,9 +5,14 @@
  * `make("CartPole-v1", { length: 0.75 })`), then wraps it: `TimeLimit` (from the spec, or
  * `opts.maxEpisodeSteps`) and `OrderEnforcing` (reset before step, no step after the end, actions
  * checked against the action space).
+ *
+ * `renderMode` is read here, for every env, as Gymnasium's `render_mode`: `make(id, { renderMode:
+ * "rgb_array" })` checks that the env can draw itself, and refuses an env that cannot. `render()`
+ * works whenever the env can draw, whatever `renderMode` says: the mode only asks `make` to check
+ * it up front, since a picture costs nothing until `render()` is called.
  */
 import type { Env, EnvSpec } from "../core/env.js";
-import { ConfigError } from "../core/errors.js";
+import { ConfigError, describeValue } from "../core/errors.js";
 import { registerBuiltinEnvs } from "./builtin.js";
 import { OrderEnforcing } from "./wrappers/order-enforcing.js";
 import { TimeLimit } from "./wrappers/time-limit.js";
@@ -20,6 +25,11 @@ export interface EnvRegistration {
   rewardThreshold?: number;
   /** One line for `rldistill envs`. */
   description?: string;
+  /**
+   * Loads what `create` needs and cannot load synchronously (the MuJoCo engine); `prepareEnv(id)`
+   * runs it. Until it has run, `create` throws a ConfigError saying so.
+   */
+  prepare?: () => Promise<void>;
 }
 
 export interface MakeOptions {
@@ -29,6 +39,10 @@ export interface MakeOptions {
   disableActionCheck?: boolean;
 }
 
+/** Gymnasium's render modes that rldistill supports: `render()` returns an RgbFrame. */
+export const RENDER_MODES = ["rgb_array"] as const;
+export type RenderMode = (typeof RENDER_MODES)[number];
+
 const registry = new Map<string, EnvRegistration>();
 
 export function register(entry: EnvRegistration): void {
@@ -37,6 +51,14 @@ export function register(entry: EnvRegistration): void {
   }
   if (registry.has(entry.id)) throw new ConfigError("id", `"${entry.id}" is already registered`);
   registry.set(entry.id, entry);
+}
+
+/**
+ * Loads what an env needs before `make(id)` can build it synchronously (the MuJoCo engine for the
+ * MuJoCo ids; nothing for the others). Call it once per process, at any async entry point.
+ */
+export async function prepareEnv(id: string): Promise<void> {
+  await getRegistration(id).prepare?.();
 }
 
 /** Ids of every registered env, sorted. */
@@ -62,7 +84,17 @@ export function make<O = unknown, A = unknown>(
   opts: MakeOptions = {},
 ): Env<O, A> {
   const entry = getRegistration(id);
-  const raw = entry.create({ ...kwargs });
+  const { renderMode, ...envKwargs } = kwargs;
+  if (renderMode !== undefined && !RENDER_MODES.includes(renderMode as RenderMode)) {
+    throw new ConfigError(
+      "renderMode",
+      `allowed: ${RENDER_MODES.map((m) => `"${m}"`).join(", ")} (or leave it out); got ${describeValue(renderMode)}`,
+    );
+  }
+  const raw = entry.create(envKwargs);
+  if (renderMode !== undefined && typeof raw.render !== "function") {
+    throw new ConfigError("renderMode", `${id} cannot render (it has no render()); leave renderMode out`);
+  }
   const maxSteps = opts.maxEpisodeSteps === undefined ? entry.maxEpisodeSteps : opts.maxEpisodeSteps;
   const spec: EnvSpec = {
     id,

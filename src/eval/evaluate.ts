@@ -20,6 +20,7 @@ import { Rng } from "../core/rng.js";
 import { type AnySpace, spaceFromJSON } from "../core/spaces.js";
 import { make } from "../envs/registry.js";
 import { SyncVectorEnv } from "../envs/vector/sync-vector-env.js";
+import type { VectorObs } from "../envs/vector/vector-env.js";
 import { bootstrapCI, iqm, mean, std } from "./stats.js";
 
 /** An env id for `make()`, or a factory of env `index` (e.g. for fakes in tests). */
@@ -98,7 +99,9 @@ class EpisodeLoop {
   private readonly returns: number[] = [];
   private readonly lengths: number[] = [];
   private readonly actions: Float32Array | Int32Array;
-  private obs: Float32Array;
+  private obs: VectorObs;
+  /** Lane observations converted to float32 when the env's are uint8 (policies act on float32). */
+  private readonly laneObs: Float32Array[];
 
   constructor(
     private readonly source: EnvSource,
@@ -124,6 +127,10 @@ class EpisodeLoop {
     const size = n * this.venv.actSize;
     this.actions = this.venv.singleActionSpace.type === "Box" ? new Float32Array(size) : new Int32Array(size);
     this.obs = this.venv.reset({ seed: this.seed }).obs;
+    this.laneObs =
+      this.venv.obsDtype === "uint8"
+        ? Array.from({ length: n }, () => new Float32Array(this.venv.obsSize))
+        : [];
   }
 
   done(): boolean {
@@ -137,10 +144,14 @@ class EpisodeLoop {
     return out;
   }
 
-  /** Lane i's current observation (a view, valid until the next step). */
+  /** Lane i's current observation (a view or a reused copy, valid until the next step). */
   obsOf(i: number): Float32Array {
     const d = this.venv.obsSize;
-    return this.obs.subarray(i * d, (i + 1) * d);
+    const row = this.obs.subarray(i * d, (i + 1) * d);
+    if (row instanceof Float32Array) return row;
+    const out = this.laneObs[i]!;
+    out.set(row);
+    return out;
   }
 
   setAction(i: number, a: Action): void {

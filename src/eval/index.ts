@@ -27,14 +27,17 @@ export {
   measureInferencePaths,
 } from "./inference-paths.js";
 export {
+  type ActLatencyOptions,
   type Efficiency,
   type EfficiencyOptions,
   efficiencyOf,
   type Latency,
   type LatencyOptions,
+  measureActLatencies,
   measureLatency,
   measureLatencyAsync,
 } from "./latency.js";
+export { type Recording, type RecordOptions, recordEpisodes } from "./record.js";
 export {
   defaultPerturbations,
   evaluateRobustness,

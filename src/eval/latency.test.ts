@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { DenseLayerSpec, LayerSpec, PolicySpec } from "../nn/spec.js";
-import { efficiencyOf, measureLatency, measureLatencyAsync } from "./latency.js";
+import { efficiencyOf, measureActLatencies, measureLatency, measureLatencyAsync } from "./latency.js";
 
 function dense(
   inSize: number,
@@ -107,5 +107,43 @@ describe("measureLatency", () => {
     expect(done).toBe(12);
     expect(lat.iterations).toBe(10);
     expect(() => measureLatency(() => 0, { iterations: 0 })).toThrow(/iterations/);
+  });
+});
+
+describe("measureActLatencies", () => {
+  it("times every policy through act() on the same states, taking turns in rounds", () => {
+    const log: string[] = [];
+    const seen: Record<string, number[]> = { a: [], b: [] };
+    const policy = (name: "a" | "b") => ({
+      act(obs: Float32Array) {
+        log.push(name);
+        seen[name]!.push(obs[0]!);
+        return 0;
+      },
+    });
+    // Three observations of two numbers each; the first number names the row.
+    const states = Float32Array.from([0, 9, 1, 9, 2, 9]);
+    const lat = measureActLatencies({ a: policy("a"), b: policy("b") }, states, 2, {
+      warmup: 2,
+      iterations: 6,
+      rounds: 3,
+    });
+    expect(lat.a!.iterations).toBe(6);
+    expect(lat.b!.iterations).toBe(6);
+    expect(lat.a!.p99Us).toBeGreaterThanOrEqual(lat.a!.p50Us);
+    // Warm-up of each, then rounds of two timed calls each, alternating a, b.
+    expect(log.join("")).toBe("aabb" + "aabbaabbaabb");
+    // Both saw the same observations in the same order (warm-up, then timed calls cycle the rows).
+    expect(seen.a).toEqual([0, 1, 0, 1, 2, 0, 1, 2]);
+    expect(seen.b).toEqual(seen.a);
+  });
+
+  it("names a bad option", () => {
+    const p = { act: () => 0 };
+    expect(() => measureActLatencies({ p }, new Float32Array(3), 2)).toThrow(/states.*multiple of 2/);
+    expect(() => measureActLatencies({ p }, new Float32Array(2), 2, { iterations: 4, rounds: 5 })).toThrow(
+      /rounds/,
+    );
+    expect(() => measureActLatencies({ p }, new Float32Array(2), 2, { iterations: 0 })).toThrow(/iterations/);
   });
 });

@@ -6,6 +6,7 @@
  *   const eff = efficiencyOf(spec, { int8: true });
  */
 import { ConfigError } from "../core/errors.js";
+import type { Policy } from "../core/policy.js";
 import type { LayerSpec, PolicySpec } from "../nn/spec.js";
 import { mean, percentiles } from "./stats.js";
 
@@ -82,6 +83,62 @@ export async function measureLatencyAsync(
     times[i] = Number(process.hrtime.bigint() - t0);
   }
   return summarise(times, o);
+}
+
+export interface ActLatencyOptions {
+  /** Untimed calls per policy first. Default 100. */
+  warmup?: number;
+  /** Timed calls per policy, split evenly over the rounds. Default 1000. */
+  iterations?: number;
+  /** Rounds the policies take turns in. Default 10 (or `iterations`, if fewer). */
+  rounds?: number;
+}
+
+/**
+ * Latency of one action (batch 1) of each policy, every one timed through the same call,
+ * `policy.act(obs)`, on the same observations (`states`, `obsSize` numbers each, cycled). The
+ * policies take turns in `rounds` rounds, so a change of load on a shared machine falls on all of
+ * them alike and their ratio holds. To compare networks rather than wrappers, give each the same
+ * kind of policy: `compileSpec(spec)` (the synchronous Float32Array forward of the acting network,
+ * no critic) is what `runEval` and the quickstart time. Each timed call includes one
+ * `process.hrtime.bigint()` pair (tens of ns), the same for every policy.
+ */
+export function measureActLatencies(
+  policies: Record<string, Pick<Policy, "act">>,
+  states: Float32Array,
+  obsSize: number,
+  opts: ActLatencyOptions = {},
+): Record<string, Latency> {
+  const o = resolve({ warmup: opts.warmup, iterations: opts.iterations });
+  const rounds = opts.rounds ?? Math.min(10, o.iterations);
+  if (!(Number.isInteger(rounds) && rounds >= 1 && rounds <= o.iterations))
+    throw new ConfigError("rounds", `must be an integer in [1, iterations = ${o.iterations}], got ${rounds}`);
+  const count = states.length / obsSize;
+  if (!(Number.isInteger(count) && count >= 1))
+    throw new ConfigError("states", `length ${states.length} is not a positive multiple of ${obsSize}`);
+  const rows = Array.from({ length: count }, (_, i) => states.slice(i * obsSize, (i + 1) * obsSize));
+  const names = Object.keys(policies);
+  const times = new Map(names.map((n) => [n, new Float64Array(o.iterations)]));
+  for (const name of names) {
+    const p = policies[name]!;
+    for (let i = 0; i < o.warmup; i++) p.act(rows[i % count]!);
+  }
+  let done = 0;
+  for (let r = 0; r < rounds; r++) {
+    const end = Math.round(((r + 1) * o.iterations) / rounds);
+    for (const name of names) {
+      const p = policies[name]!;
+      const t = times.get(name)!;
+      for (let i = done; i < end; i++) {
+        const row = rows[i % count]!;
+        const t0 = process.hrtime.bigint();
+        p.act(row);
+        t[i] = Number(process.hrtime.bigint() - t0);
+      }
+    }
+    done = end;
+  }
+  return Object.fromEntries(names.map((n) => [n, summarise(times.get(n)!, o)]));
 }
 
 export interface Efficiency {

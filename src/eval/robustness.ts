@@ -63,6 +63,23 @@ const PHYSICS: Record<string, Perturbation[]> = {
     physics("m", "Pendulum mass (kg)", 1, [0.5, 0.8, 1, 1.2, 1.5]),
     physics("l", "Pendulum length (m)", 1, [0.5, 0.8, 1, 1.2, 1.5]),
   ],
+  ...Object.fromEntries(
+    [
+      "InvertedPendulum-v5",
+      "InvertedDoublePendulum-v5",
+      "Reacher-v5",
+      "HalfCheetah-v5",
+      "Hopper-v5",
+      "Walker2d-v5",
+      "Ant-v5",
+    ].map((id) => [
+      id,
+      [
+        physics("frictionScale", "Friction (x nominal)", 1, [0.5, 0.75, 1, 1.25, 1.5]),
+        physics("massScale", "Body masses (x nominal)", 1, [0.5, 0.75, 1, 1.25, 1.5]),
+      ],
+    ]),
+  ),
 };
 
 /** MountainCar observations are small (velocity within +-0.07): scale the sensor noise down. */

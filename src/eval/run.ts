@@ -25,7 +25,7 @@ import { checkPolicyFitsEnv } from "../core/compat.js";
 import { ConfigError } from "../core/errors.js";
 import { checkInterrupt, InterruptedError } from "../core/interrupt.js";
 import type { DistributionPolicy, Policy } from "../core/policy.js";
-import { make } from "../envs/registry.js";
+import { make, prepareEnv } from "../envs/registry.js";
 import { compileSpec } from "../nn/fast.js";
 import type { PolicySpec } from "../nn/spec.js";
 import {
@@ -38,7 +38,7 @@ import {
   retention,
 } from "./evaluate.js";
 import type { InferencePathsOptions, InferencePathsResult } from "./inference-paths.js";
-import { type Efficiency, efficiencyOf, type Latency, measureLatency } from "./latency.js";
+import { type Efficiency, efficiencyOf, type Latency, measureActLatencies } from "./latency.js";
 import {
   evaluateRobustness,
   evaluateRobustnessAsync,
@@ -233,14 +233,19 @@ function latencyStatesOf(p: Prepared, opts: RunEvalOptions): StateBatch | null {
   });
 }
 
-function latencyOf(policy: Policy, states: StateBatch | null, opts: RunEvalOptions): Latency | null {
+/** Every policy timed through act() on the same states, in turns (specs: the compiled forward). */
+function latenciesOf(
+  p: Prepared,
+  states: StateBatch | null,
+  opts: RunEvalOptions,
+): Record<string, Latency> | null {
   if (!states || opts.latency === false) return null;
-  const { obs, obsSize, count } = states;
-  const rows = Array.from({ length: count }, (_, i) => obs.slice(i * obsSize, (i + 1) * obsSize));
-  return measureLatency((i) => policy.act(rows[i % count]!), {
-    warmup: opts.latency?.warmup ?? 100,
-    iterations: opts.latency?.iterations ?? 1000,
-  });
+  return measureActLatencies(
+    Object.fromEntries(p.names.map((n) => [n, p.resolved[n]!.policy])),
+    states.obs,
+    states.obsSize,
+    { warmup: opts.latency?.warmup ?? 100, iterations: opts.latency?.iterations ?? 1000 },
+  );
 }
 
 /** Retention and the teacher/student comparison, once both policies' returns are known. */
@@ -287,10 +292,10 @@ export function runEval(opts: RunEvalOptions): EvalFile {
       "is measured by runEvalAsync (tfjs and onnxruntime set up asynchronously)",
     );
   const p = prepare(opts);
-  const states = latencyStatesOf(p, opts);
+  const latencies = latenciesOf(p, latencyStatesOf(p, opts), opts);
   for (const name of p.names) {
     const { policy, efficiency } = p.resolved[name]!;
-    const latency = latencyOf(policy, states, opts);
+    const latency = latencies?.[name] ?? null;
     p.file.policies[name] = {
       eval: evaluatePolicy(policy, opts.env, p.evalOpts),
       efficiency,
@@ -311,15 +316,17 @@ export function runEval(opts: RunEvalOptions): EvalFile {
  * event loop and stop at an aborted `signal` (the file then says `interrupted: true`).
  */
 export async function runEvalAsync(opts: RunEvalOptions): Promise<EvalFile> {
+  await prepareEnv(opts.env);
   const p = prepare(opts);
   const { file } = p;
   const signal = opts.signal;
   try {
     const states = latencyStatesOf(p, opts);
+    const latencies = latenciesOf(p, states, opts);
     for (const name of p.names) {
       await checkInterrupt(signal);
       const { policy, efficiency } = p.resolved[name]!;
-      const latency = latencyOf(policy, states, opts);
+      const latency = latencies?.[name] ?? null;
       const ev = await evaluatePolicyAsync(policy, opts.env, { ...p.evalOpts, signal });
       file.policies[name] = { eval: ev, efficiency, latency, inference: null };
     }

@@ -13,6 +13,9 @@ import { argmax, sampleCategorical, softmaxProbs } from "./distributions.js";
 import { Stack } from "./fast-kernels.js";
 import type { PolicySpec } from "./spec.js";
 
+/** One or more observations laid end to end: float32, or uint8 for image observations (MinAtar). */
+export type FastObs = Float32Array | Uint8Array;
+
 export interface CompileOptions {
   /** Temperature of the softmax that `distribution` applies to Q-values. Default 1. */
   qTemperature?: number;
@@ -28,15 +31,16 @@ export interface CompiledPolicy extends DistributionPolicy {
    * Raw outputs (logits, Q-values or action means) of `batch` observations laid end to end.
    * Without `out`, the result is an internal buffer overwritten by the next call.
    */
-  forward(obs: Float32Array, batch?: number, out?: Float32Array): Float32Array;
+  forward(obs: FastObs, batch?: number, out?: Float32Array): Float32Array;
   /** V(s) per observation; only when the spec has `valueLayers`. */
-  value?(obs: Float32Array, batch?: number, out?: Float32Array): Float32Array;
+  value?(obs: FastObs, batch?: number, out?: Float32Array): Float32Array;
   /**
    * One observation: argmax of logits or Q-values, or the mean clipped to [actionLow, actionHigh]
    * (a fresh Float32Array). With `deterministic: false`, logits and Gaussian policies sample
    * from `rng`; Q policies stay greedy (exploration belongs to the agent).
    */
-  act(obs: Float32Array, opts?: ActOptions): Action;
+  act(obs: FastObs, opts?: ActOptions): Action;
+  distribution(obs: FastObs): ActionDistribution;
 }
 
 /** Compiles a spec into a synchronous policy with preallocated scratch buffers. */
@@ -65,7 +69,7 @@ export function compileSpec(spec: PolicySpec, opts: CompileOptions = {}): Compil
   const one = new Float32Array(n);
   const std = spec.logStd ? Float64Array.from(spec.logStd, Math.exp) : undefined;
 
-  const load = (stack: Stack, obs: Float32Array, batch: number): void => {
+  const load = (stack: Stack, obs: FastObs, batch: number): void => {
     if (!Number.isInteger(batch) || batch < 1)
       throw new ConfigError("batch", `must be a positive integer, got ${batch}`);
     if (obs.length < batch * obsSize) {
@@ -79,7 +83,7 @@ export function compileSpec(spec: PolicySpec, opts: CompileOptions = {}): Compil
     else for (let i = 0; i < batch * obsSize; i++) input[i] = obs[i]!;
   };
 
-  const forward = (obs: Float32Array, batch = 1, out?: Float32Array): Float32Array => {
+  const forward = (obs: FastObs, batch = 1, out?: Float32Array): Float32Array => {
     load(policy, obs, batch);
     const res = policy.run(batch);
     if (!out) {
@@ -104,7 +108,7 @@ export function compileSpec(spec: PolicySpec, opts: CompileOptions = {}): Compil
     obsSize,
     outSize: n,
     forward,
-    act(obs: Float32Array, actOpts: ActOptions = {}): Action {
+    act(obs: FastObs, actOpts: ActOptions = {}): Action {
       const y = forward(obs, 1, one);
       const deterministic = actOpts.deterministic ?? true;
       if (spec.output === "q") return argmax(y, 0, n);
@@ -116,7 +120,7 @@ export function compileSpec(spec: PolicySpec, opts: CompileOptions = {}): Compil
       if (!deterministic && std) for (let i = 0; i < n; i++) a[i] = a[i]! + std[i]! * actOpts.rng!.normal();
       return clipInPlace(a);
     },
-    distribution(obs: Float32Array): ActionDistribution {
+    distribution(obs: FastObs): ActionDistribution {
       const y = forward(obs, 1, one);
       if (spec.output === "mean") {
         return { kind: "gaussian", mean: Float64Array.from(y), std: std ? std.slice() : new Float64Array(n) };
@@ -130,7 +134,7 @@ export function compileSpec(spec: PolicySpec, opts: CompileOptions = {}): Compil
     },
   };
   if (critic) {
-    compiled.value = (obs: Float32Array, batch = 1, out?: Float32Array): Float32Array => {
+    compiled.value = (obs: FastObs, batch = 1, out?: Float32Array): Float32Array => {
       load(critic, obs, batch);
       const res = critic.run(batch);
       if (!out) {
@@ -148,7 +152,7 @@ export function compileSpec(spec: PolicySpec, opts: CompileOptions = {}): Compil
 function compileNorm(
   spec: PolicySpec,
   obsSize: number,
-): ((obs: Float32Array, dst: Float64Array, count: number) => void) | undefined {
+): ((obs: FastObs, dst: Float64Array, count: number) => void) | undefined {
   const nrm = spec.obsNorm;
   if (!nrm) return undefined;
   if (nrm.mean.length !== obsSize || nrm.var.length !== obsSize) {

@@ -102,11 +102,13 @@ export const CHART_SCRIPT = `
     series.forEach(function (s) {
       var color = PALETTE[s.color % PALETTE.length];
       var d = s.points.map(function (p, i) { return (i ? "L" : "M") + X(p[0]).toFixed(1) + " " + Y(p[1]).toFixed(1); }).join(" ");
-      var path = el("path", { d: d, fill: "none", stroke: color, "stroke-width": 2, "class": "series",
-        "stroke-linejoin": "round", "stroke-linecap": "round" }, svg);
-      if (s.dashed) path.setAttribute("stroke-dasharray", "6 4");
-      path.setAttribute("data-series", s.name);
-      if (s.points.length <= 12) {
+      if (!s.scatter) {
+        var path = el("path", { d: d, fill: "none", stroke: color, "stroke-width": 2, "class": "series",
+          "stroke-linejoin": "round", "stroke-linecap": "round" }, svg);
+        if (s.dashed) path.setAttribute("stroke-dasharray", "6 4");
+        path.setAttribute("data-series", s.name);
+      }
+      if (s.scatter || s.points.length <= 12) {
         s.points.forEach(function (p) {
           var c = el("circle", { cx: X(p[0]), cy: Y(p[1]), r: 3.2, fill: s.dashed ? "#fff" : color, stroke: color, "stroke-width": 1.5 }, svg);
           var tip = el("title", {}, c);

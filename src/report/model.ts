@@ -4,6 +4,7 @@
  */
 import type { RunData } from "./load.js";
 import { checkpointSection, learningSection, robustnessSection } from "./sections-charts.js";
+import { searchSections } from "./sections-search.js";
 import { configSection, evaluationSection, overviewSection, policiesSection } from "./sections-tables.js";
 
 export interface ChartSeries {
@@ -13,6 +14,8 @@ export interface ChartSeries {
   /** Index into the palette, so one run keeps its colour across charts. */
   color: number;
   dashed?: boolean;
+  /** Points only, no line (trials of a search). */
+  scatter?: boolean;
 }
 
 export interface ChartSpec {
@@ -70,6 +73,7 @@ export function buildModel(runs: RunData[], title = "rldistill report"): ReportM
     learningSection(runs, ids),
     checkpointSection(runs, ids),
     robustnessSection(runs, ids),
+    ...searchSections(runs, ids),
     configSection(runs),
   ].filter((s): s is Section => s !== null && s.blocks.length > 0);
   return { title, runs: runs.map((r) => ({ name: r.name, dir: r.dir, kind: r.kind })), sections };

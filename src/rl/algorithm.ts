@@ -18,7 +18,7 @@ import { yieldIfDue } from "../core/interrupt.js";
 import { ConsoleWriter, Logger } from "../core/logger.js";
 import type { Action, ActionDistribution, ActOptions, DistributionPolicy } from "../core/policy.js";
 import { Rng } from "../core/rng.js";
-import type { AnySpace } from "../core/spaces.js";
+import type { AnySpace, ObsStorageDtype } from "../core/spaces.js";
 import { make } from "../envs/registry.js";
 import {
   decodePolicySpec,
@@ -284,9 +284,18 @@ export abstract class Algorithm<C extends object> implements DistributionPolicy,
     await this.callback.onRolloutEnd(this.ctx!);
   }
 
-  /** Normalises final observations with the current (frozen for this call) statistics. */
-  protected normalizeOne(raw: Float32Array): Float32Array {
-    return this.normalizer ? this.normalizer.normalizeObs(raw, 1, new Float32Array(raw.length)) : raw;
+  /** Normalises final observations with the current (frozen for this call) statistics; float32 out. */
+  protected normalizeOne(raw: Float32Array | Uint8Array): Float32Array {
+    if (this.normalizer) return this.normalizer.normalizeObs(raw, 1, new Float32Array(raw.length));
+    return raw instanceof Float32Array ? raw : Float32Array.from(raw);
+  }
+
+  /**
+   * Element type for stored observations: uint8 when the env's observations are uint8 and are not
+   * normalised (then the float copies hold exactly the env's integers), else float32.
+   */
+  protected obsStorageDtype(normalizeObs: boolean): ObsStorageDtype {
+    return this.spaces.obsDtype === "uint8" && !normalizeObs ? "uint8" : "float32";
   }
 
   /** Records rollout/ and time/ keys, then dumps. */

@@ -4,6 +4,7 @@ import type { ConfigSchema } from "../core/config.js";
 import type { Algorithm } from "./algorithm.js";
 import { DQN, DQN_SCHEMA } from "./dqn.js";
 import { PPO, PPO_SCHEMA } from "./ppo.js";
+import { SAC, SAC_SCHEMA } from "./sac.js";
 
 export interface AlgoEntry {
   schema: ConfigSchema;
@@ -22,6 +23,11 @@ export const ALGORITHMS = {
     schema: DQN_SCHEMA,
     create: (opts) => new DQN(opts as unknown as ConstructorParameters<typeof DQN>[0]),
     load: (path) => DQN.load(path),
+  },
+  sac: {
+    schema: SAC_SCHEMA,
+    create: (opts) => new SAC(opts as unknown as ConstructorParameters<typeof SAC>[0]),
+    load: (path) => SAC.load(path),
   },
 } satisfies Record<string, AlgoEntry>;
 

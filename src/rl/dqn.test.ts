@@ -169,4 +169,20 @@ describe("DQN export and save/load", () => {
     await lean.learn({ totalTimesteps: 100, resetNumTimesteps: false });
     expect(lean.numTimesteps).toBe(600);
   });
+
+  it("stores uint8 observations (MinAtar) as uint8 in the replay buffer and its checkpoint", async () => {
+    const opts = { env: "MinAtar/Breakout-v1", seed: 1, ...quick, learningStarts: 64, bufferSize: 256 };
+    const model = new DQN({ ...opts, hiddenSizes: [16] });
+    await model.learn({ totalTimesteps: 128 });
+    expect(model.replay!.obs).toBeInstanceOf(Uint8Array);
+    expect(model.replay!.obs.byteLength).toBe(256 * 400);
+    expect(Array.from(model.replay!.obs).some((v) => v === 1)).toBe(true);
+    const back = DQN.load(await model.save(join(dir, "dqn-minatar"), { includeReplayBuffer: true }));
+    expect(back.replay!.obs).toBeInstanceOf(Uint8Array);
+    expect(back.replay!.obs).toEqual(model.replay!.obs);
+    // Normalised observations are not integers: they stay float32.
+    const normalised = new DQN({ ...opts, hiddenSizes: [16], normalizeObs: true });
+    await normalised.learn({ totalTimesteps: 64 });
+    expect(normalised.replay!.obs).toBeInstanceOf(Float32Array);
+  });
 });

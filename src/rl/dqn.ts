@@ -205,7 +205,9 @@ export class DQN extends Algorithm<DqnConfig> {
     const nets = this.buildNets();
     const { obsSize, actionSize } = this.spaces;
     const N = c.numEnvs;
-    this.replay ??= new ReplayBuffer(c.bufferSize, obsSize, 1);
+    this.replay ??= new ReplayBuffer(c.bufferSize, obsSize, 1, {
+      obsDtype: this.obsStorageDtype(c.normalizeObs),
+    });
     const replay = this.replay;
     const epsilon = linearSchedule(c.startE, c.endE, c.explorationFraction);
     const actions = new Int32Array(N);
@@ -447,7 +449,9 @@ export class DQN extends Algorithm<DqnConfig> {
     const meta = artifact.meta ?? {};
     this.nUpdates = Number(meta["nUpdates"] ?? 0);
     if (t["replay/obs"] && meta["replay"]) {
-      const rb = new ReplayBuffer(this.config.bufferSize, this.spaces.obsSize, 1);
+      const rb = new ReplayBuffer(this.config.bufferSize, this.spaces.obsSize, 1, {
+        obsDtype: this.obsStorageDtype(this.config.normalizeObs),
+      });
       rb.obs.set(t["replay/obs"].data);
       rb.nextObs.set(t["replay/nextObs"]!.data);
       rb.actions.set(t["replay/actions"]!.data);

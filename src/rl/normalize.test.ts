@@ -36,4 +36,17 @@ describe("VecNormalize", () => {
     expect(r3[0]).toBeCloseTo(1 / Math.sqrt(2 / 3), 2);
     expect(vn.obsNormSpec()).toBeUndefined();
   });
+
+  it("takes a uint8 batch (images) and writes float32, with or without normalisation", () => {
+    const raw = Uint8Array.of(0, 1, 1, 1, 0, 1);
+    const copy = new VecNormalize(2, 3, { normalizeObs: false, normalizeReward: false, gamma: 0.99 });
+    expect(Array.from(copy.observe(raw, 2, new Float32Array(6)))).toEqual([0, 1, 1, 1, 0, 1]);
+    const vn = new VecNormalize(2, 3, { normalizeObs: true, normalizeReward: false, gamma: 0.99 });
+    const out = vn.observe(raw, 2, new Float32Array(6));
+    const same = new VecNormalize(2, 3, { normalizeObs: true, normalizeReward: false, gamma: 0.99 });
+    expect(out).toEqual(same.observe(Float32Array.from(raw), 2, new Float32Array(6)));
+    // Column 0 holds 0 and 1: normalised to -1 and +1.
+    expect(out[0]).toBeCloseTo(-1, 3);
+    expect(out[3]).toBeCloseTo(1, 3);
+  });
 });

@@ -177,7 +177,9 @@ export class PPO extends Algorithm<PpoConfig> {
     const { obsSize, actionSize, discrete } = this.spaces;
     const N = c.numEnvs;
     const actDim = discrete ? 1 : actionSize;
-    this.buffer ??= new RolloutBuffer(c.numSteps, N, obsSize, actDim);
+    this.buffer ??= new RolloutBuffer(c.numSteps, N, obsSize, actDim, {
+      obsDtype: this.obsStorageDtype(c.normalizeObs),
+    });
     const buffer = this.buffer;
     const batchSize = N * c.numSteps;
     const minibatchSize = Math.max(1, Math.floor(batchSize / c.numMinibatches));

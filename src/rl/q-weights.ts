@@ -48,7 +48,7 @@ export type QInit = "torch" | "orthogonal";
  * PyTorch's `nn.Linear` default (what CleanRL's DQN uses): weight and bias uniform in
  * +-1/sqrt(fanIn) (kaiming_uniform with a = sqrt(5)). Weight in the tfjs layout [in][out].
  */
-function torchDefaultDense(
+export function torchDefaultDense(
   inSize: number,
   outSize: number,
   rng: Rng,

@@ -1,12 +1,28 @@
 /**
  * Off-policy storage for DQN: a ring buffer of transitions (obs, action, reward, nextObs,
- * terminated) in flat Float32Arrays, sampled uniformly with the caller's `Rng`.
+ * terminated) in flat typed arrays, sampled uniformly with the caller's `Rng`.
+ *
+ * Observations are stored as float32, or as uint8 with `{ obsDtype: "uint8" }` (images such as
+ * MinAtar's 0/1 planes: 2 x 100C + 12 bytes per transition, so a million Seaquest transitions take
+ * 2.0 GB instead of 8.0 GB; see src/envs/minatar/README.md). Sampled batches are float32 either way.
  *
  * `nextObs` must be the real next observation: for a step that ended the episode, the env's
  * `finalObs`, not the auto-reset observation. Only `terminated` is stored: a truncated step
  * bootstraps from `nextObs` like any other (Stable-Baselines3's `handle_timeout_termination`).
  */
 import type { Rng } from "../core/rng.js";
+import {
+  allocObsStorage,
+  checkObsStorageDtype,
+  checkUint8Storable,
+  type ObsStorage,
+  type ObsStorageDtype,
+} from "../core/spaces.js";
+
+export interface ReplayBufferOptions {
+  /** Element type of the stored observations. Default "float32". */
+  obsDtype?: ObsStorageDtype;
+}
 
 export interface ReplayBatch {
   size: number;
@@ -22,22 +38,24 @@ export class ReplayBuffer {
   readonly capacity: number;
   readonly obsSize: number;
   readonly actionSize: number;
-  readonly obs: Float32Array;
-  readonly nextObs: Float32Array;
+  readonly obsDtype: ObsStorageDtype;
+  readonly obs: ObsStorage;
+  readonly nextObs: ObsStorage;
   readonly actions: Float32Array;
   readonly rewards: Float32Array;
   readonly terminated: Float32Array;
   private pos = 0;
   private count = 0;
 
-  constructor(capacity: number, obsSize: number, actionSize = 1) {
+  constructor(capacity: number, obsSize: number, actionSize = 1, opts: ReplayBufferOptions = {}) {
     if (!Number.isInteger(capacity) || capacity < 1)
       throw new RangeError(`ReplayBuffer capacity must be >= 1, got ${capacity}`);
     this.capacity = capacity;
     this.obsSize = obsSize;
     this.actionSize = actionSize;
-    this.obs = new Float32Array(capacity * obsSize);
-    this.nextObs = new Float32Array(capacity * obsSize);
+    this.obsDtype = checkObsStorageDtype("ReplayBuffer.obsDtype", opts.obsDtype ?? "float32");
+    this.obs = allocObsStorage(this.obsDtype, capacity * obsSize);
+    this.nextObs = allocObsStorage(this.obsDtype, capacity * obsSize);
     this.actions = new Float32Array(capacity * actionSize);
     this.rewards = new Float32Array(capacity);
     this.terminated = new Float32Array(capacity);
@@ -48,7 +66,10 @@ export class ReplayBuffer {
     return this.count;
   }
 
-  /** Adds one transition; `obs`/`nextObs` hold `obsSize` floats, `action` `actionSize`. */
+  /**
+   * Adds one transition; `obs`/`nextObs` hold `obsSize` numbers (integers in [0, 255] for uint8
+   * storage), `action` `actionSize`.
+   */
   add(
     obs: ArrayLike<number>,
     action: number | ArrayLike<number>,
@@ -59,6 +80,10 @@ export class ReplayBuffer {
     const O = this.obsSize;
     const A = this.actionSize;
     const p = this.pos;
+    if (this.obsDtype === "uint8") {
+      checkUint8Storable("ReplayBuffer.add obs", obs);
+      checkUint8Storable("ReplayBuffer.add nextObs", nextObs);
+    }
     this.obs.set(obs, p * O);
     this.nextObs.set(nextObs, p * O);
     if (typeof action === "number") this.actions[p * A] = action;

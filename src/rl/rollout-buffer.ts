@@ -1,6 +1,7 @@
 /**
- * On-policy storage for PPO: `numSteps` x `numEnvs` transitions in flat Float32Arrays
- * (row `t * numEnvs + i`), allocated once and overwritten every rollout.
+ * On-policy storage for PPO: `numSteps` x `numEnvs` transitions in flat typed arrays
+ * (row `t * numEnvs + i`), allocated once and overwritten every rollout. Observations are float32,
+ * or uint8 with `{ obsDtype: "uint8" }` (images); `gather` returns float32 minibatches either way.
  *
  *   buf.reset();
  *   for (let t = 0; t < numSteps; t++) buf.add(obs, actions, logProbs, values, rewards, terminated, truncated);
@@ -9,6 +10,13 @@
  *   for (const idx of buf.minibatchIndices(minibatchSize, rng)) { const mb = buf.gather(idx); ... }
  */
 import type { Rng } from "../core/rng.js";
+import {
+  allocObsStorage,
+  checkObsStorageDtype,
+  checkUint8Storable,
+  type ObsStorage,
+  type ObsStorageDtype,
+} from "../core/spaces.js";
 import { computeGae } from "./gae.js";
 
 export interface RolloutBatch {
@@ -21,13 +29,19 @@ export interface RolloutBatch {
   returns: Float32Array;
 }
 
+export interface RolloutBufferOptions {
+  /** Element type of the stored observations. Default "float32". */
+  obsDtype?: ObsStorageDtype;
+}
+
 export class RolloutBuffer {
   readonly numSteps: number;
   readonly numEnvs: number;
   readonly obsSize: number;
   /** Floats per action: 1 for a discrete index, the action dimension for continuous actions. */
   readonly actionSize: number;
-  readonly obs: Float32Array;
+  readonly obsDtype: ObsStorageDtype;
+  readonly obs: ObsStorage;
   readonly actions: Float32Array;
   readonly logProbs: Float32Array;
   readonly values: Float32Array;
@@ -39,13 +53,20 @@ export class RolloutBuffer {
   readonly returns: Float32Array;
   private pos = 0;
 
-  constructor(numSteps: number, numEnvs: number, obsSize: number, actionSize: number) {
+  constructor(
+    numSteps: number,
+    numEnvs: number,
+    obsSize: number,
+    actionSize: number,
+    opts: RolloutBufferOptions = {},
+  ) {
     this.numSteps = numSteps;
     this.numEnvs = numEnvs;
     this.obsSize = obsSize;
     this.actionSize = actionSize;
     const n = numSteps * numEnvs;
-    this.obs = new Float32Array(n * obsSize);
+    this.obsDtype = checkObsStorageDtype("RolloutBuffer.obsDtype", opts.obsDtype ?? "float32");
+    this.obs = allocObsStorage(this.obsDtype, n * obsSize);
     this.actions = new Float32Array(n * actionSize);
     this.logProbs = new Float32Array(n);
     this.values = new Float32Array(n);
@@ -89,7 +110,8 @@ export class RolloutBuffer {
       throw new RangeError(`RolloutBuffer is full (${this.numSteps} steps); call reset()`);
     const N = this.numEnvs;
     const row = this.pos * N;
-    this.obs.set(obs as ArrayLike<number>, row * this.obsSize);
+    if (this.obsDtype === "uint8") checkUint8Storable("RolloutBuffer.add obs", obs);
+    this.obs.set(obs, row * this.obsSize);
     this.actions.set(actions, row * this.actionSize);
     for (let i = 0; i < N; i++) {
       this.logProbs[row + i] = logProbs[i]!;

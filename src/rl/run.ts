@@ -22,6 +22,7 @@ import { InterruptedError } from "../core/interrupt.js";
 import { ConsoleWriter, CsvWriter, JsonlWriter, Logger, type LogWriter } from "../core/logger.js";
 import { loadPreset } from "../core/presets.js";
 import { openRunFolder, type RunFolder } from "../core/run-dir.js";
+import { prepareEnv } from "../envs/registry.js";
 import { describeNetwork } from "../eval/describe.js";
 import { evaluatePolicyAsync } from "../eval/evaluate.js";
 import { MODEL_EXTENSION } from "./agent-file.js";
@@ -159,7 +160,7 @@ interface Prepared {
 }
 
 /** A new run: everything validated (config, env, model) before the folder is opened. */
-function prepareNew(opts: TrainRunOptions, settings: RunSettings): Prepared {
+async function prepareNew(opts: TrainRunOptions, settings: RunSettings): Promise<Prepared> {
   if (!isAlgoName(opts.algo)) {
     throw new ConfigError(
       "algo",
@@ -185,6 +186,7 @@ function prepareNew(opts: TrainRunOptions, settings: RunSettings): Prepared {
     settings,
     command: opts.command,
   };
+  await prepareEnv(run.env); // e.g. loads MuJoCo
   const model = entry.create({ env: run.env, seed: run.seed, ...config });
   const folder = openRunFolder(opts.out, {
     mode: opts.overwrite ? "overwrite" : "new",
@@ -194,7 +196,11 @@ function prepareNew(opts: TrainRunOptions, settings: RunSettings): Prepared {
 }
 
 /** A resumed run: settings from config.json (changes recorded), the newest valid state, logs cut back. */
-function prepareResume(opts: TrainRunOptions, given: Partial<RunSettings>, notes: string[]): Prepared {
+async function prepareResume(
+  opts: TrainRunOptions,
+  given: Partial<RunSettings>,
+  notes: string[],
+): Promise<Prepared> {
   const dir = opts.resume!;
   if (opts.out !== undefined && opts.out !== dir)
     throw new ConfigError("out", `a resumed run continues in its own folder (${dir}); leave --out out`);
@@ -214,6 +220,7 @@ function prepareResume(opts: TrainRunOptions, given: Partial<RunSettings>, notes
   if (opts.config && Object.keys(opts.config).length > 0)
     throw new ConfigError("config", "a resumed run keeps its saved config; start a new run to change it");
   checkCount("timesteps", opts.timesteps, 1);
+  await prepareEnv(saved.env);
   const folder = openRunFolder(dir, { mode: "resume", command: opts.command });
   try {
     const state = newestValidState(folder.dir, saved.algo);
@@ -268,8 +275,8 @@ export async function trainRun(opts: TrainRunOptions): Promise<TrainSummary> {
   const print = opts.print ?? (() => {});
   const resumed = opts.resume !== undefined;
   const prepared = resumed
-    ? prepareResume(opts, given, notes)
-    : prepareNew(opts, { ...DEFAULT_SETTINGS, ...given });
+    ? await prepareResume(opts, given, notes)
+    : await prepareNew(opts, { ...DEFAULT_SETTINGS, ...given });
   const { run, model, folder } = prepared;
   try {
     const s = run.settings;

@@ -3,12 +3,21 @@
  * shape, whether actions are discrete, how many, and the bounds of a Box.
  */
 import { ConfigError } from "../core/errors.js";
-import { type AnySpace, Box, Discrete, flatSize } from "../core/spaces.js";
+import {
+  type AnySpace,
+  Box,
+  Discrete,
+  flatSize,
+  type ObsStorageDtype,
+  obsStorageDtypeOf,
+} from "../core/spaces.js";
 
 /** Env-side facts the algorithms need, from the action and observation spaces. */
 export interface SpaceInfo {
   obsShape: number[];
   obsSize: number;
+  /** Element type of the env's observations as stored (uint8 for a uint8 Box). */
+  obsDtype: ObsStorageDtype;
   discrete: boolean;
   /** Number of actions (discrete) or action dimensions (continuous). */
   actionSize: number;
@@ -26,6 +35,7 @@ export function describeSpaces(observationSpace: AnySpace, actionSpace: AnySpace
   const info: SpaceInfo = {
     obsShape: [...observationSpace.shape],
     obsSize: flatSize(observationSpace),
+    obsDtype: obsStorageDtypeOf(observationSpace),
     discrete: actionSpace instanceof Discrete,
     actionSize: 0,
   };

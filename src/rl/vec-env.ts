@@ -1,22 +1,22 @@
 /**
  * The vector-env view the algorithms step: an adapter over src/envs/vector's `makeVec` (same-step
- * auto-reset, flat Float32Array observations), reduced to what PPO and DQN read: rewards as
+ * auto-reset, flat observations: Float32Array, or Uint8Array for uint8 Box observations), reduced to what PPO and DQN read: rewards as
  * float32 (scaled in place by reward normalisation), and `finalObs[i]` (the last observation of
  * an episode that ended at this step, else null).
  */
 import type { Box, Discrete } from "../core/spaces.js";
 import { makeVec } from "../envs/vector/make-vec.js";
-import type { FinalInfo, VectorActions, VectorEnv } from "../envs/vector/vector-env.js";
+import type { FinalInfo, VectorActions, VectorEnv, VectorObs } from "../envs/vector/vector-env.js";
 
 export interface VecStep {
-  /** [numEnvs * obsSize], reused between steps: copy what you keep. */
-  obs: Float32Array;
+  /** [numEnvs * obsSize], reused between steps: copy what you keep. uint8 for uint8 Box observations. */
+  obs: VectorObs;
   /** Our own copy of the rewards (reward normalisation rescales it in place). */
   rewards: Float32Array;
   terminated: Uint8Array;
   truncated: Uint8Array;
   /** The last observation of the episode for sub-envs that finished at this step, else null. */
-  finalObs: Array<Float32Array | null>;
+  finalObs: Array<VectorObs | null>;
 }
 
 export class VecEnvAdapter {
@@ -44,7 +44,7 @@ export class VecEnvAdapter {
   }
 
   /** Resets every sub-env, env i from `seed + i`. */
-  reset(seed: number): Float32Array {
+  reset(seed: number): VectorObs {
     return this.inner.reset({ seed }).obs;
   }
 

@@ -9,7 +9,14 @@
  * - `route`: per-task routing for a multi-task student (Rusu et al. 2016, multi-task policy
  *   distillation): observation r is answered by member `taskIds[r]`.
  *
- * All members must share observation and action spaces and output kind.
+ * Members must share observation and action spaces, and be all Gaussian or all discrete. Discrete
+ * members of different kinds (logits and Q-values, from any source: checkpoints, ONNX, SB3) are
+ * combined as probabilities: member i contributes softmax(z_i / T_i) with its own temperature T_i
+ * (`temperatures`, default 1 each; Q-values usually want a temperature near their typical gap
+ * between actions, e.g. 0.1-1, since their scale is the return's), and the ensemble outputs the log
+ * of the mixture (kind logits). Members of one kind combine as before (mean of probabilities for
+ * logits, of Q-values for Q teachers) unless temperatures are given, which also apply to logits.
+ * The ensemble answers synchronously only when every member can (ONNX members cannot).
  */
 import { ConfigError } from "../../core/errors.js";
 import { spacesEqual } from "../../core/spaces.js";
@@ -26,13 +33,22 @@ import {
 export type EnsembleMode = "mean" | "confidence" | "route";
 export const ENSEMBLE_MODES: readonly EnsembleMode[] = ["mean", "confidence", "route"];
 
+export interface EnsembleOptions {
+  /** Per-member temperature for turning outputs into probabilities (see the file comment). */
+  temperatures?: readonly number[];
+}
+
 /** Per-row member weights [members][n], summing to 1 over members. */
-function memberWeights(batches: readonly TeacherBatch[], mode: EnsembleMode): Float32Array[] {
+function memberWeights(
+  batches: readonly TeacherBatch[],
+  mode: EnsembleMode,
+  temperatures?: readonly number[],
+): Float32Array[] {
   const m = batches.length;
   const { n, actionSize: k } = batches[0]!;
   const w = batches.map(() => new Float32Array(n).fill(1 / m));
   if (mode !== "confidence") return w;
-  const conf = batches.map((b) => {
+  const conf = batches.map((b, i) => {
     if (b.kind === "gaussian") {
       const c = new Float32Array(n);
       for (let r = 0; r < n; r++) {
@@ -42,7 +58,7 @@ function memberWeights(batches: readonly TeacherBatch[], mode: EnsembleMode): Fl
       }
       return c;
     }
-    const h = entropyRows(softmaxRows(b.outputs, n, k), n, k);
+    const h = entropyRows(softmaxRows(b.outputs, n, k, temperatures?.[i] ?? 1), n, k);
     return h.map((v) => 1 / (v + 0.05));
   });
   for (let r = 0; r < n; r++) {
@@ -57,14 +73,19 @@ function memberWeights(batches: readonly TeacherBatch[], mode: EnsembleMode): Fl
 export function combineBatches(
   batches: readonly TeacherBatch[],
   mode: Exclude<EnsembleMode, "route">,
+  temperatures?: readonly number[],
 ): TeacherBatch {
   const first = batches[0]!;
-  const { kind, n, actionSize: k } = first;
-  const w = memberWeights(batches, mode);
+  const { n, actionSize: k } = first;
+  const kind = combinedKind(
+    batches.map((b) => b.kind),
+    temperatures,
+  );
+  const w = memberWeights(batches, mode, temperatures);
   const outputs = new Float32Array(n * k);
   const out: TeacherBatch = { kind, n, actionSize: k, outputs, features: {} };
   if (kind === "logits") {
-    const probs = batches.map((b) => softmaxRows(b.outputs, n, k));
+    const probs = batches.map((b, i) => softmaxRows(b.outputs, n, k, temperatures?.[i] ?? 1));
     for (let r = 0; r < n; r++) {
       for (let j = 0; j < k; j++) {
         let p = 0;
@@ -99,6 +120,13 @@ export function combineBatches(
   return out;
 }
 
+/** The ensemble's kind: the members' own when they agree (and no temperatures), else logits (mixed discrete). */
+function combinedKind(kinds: readonly TeacherKind[], temperatures?: readonly number[]): TeacherKind {
+  const first = kinds[0]!;
+  if (kinds.every((k) => k === first) && (first === "gaussian" || !temperatures)) return first;
+  return "logits";
+}
+
 export class EnsembleTeacher implements Teacher {
   readonly name: string;
   readonly members: readonly Teacher[];
@@ -107,18 +135,35 @@ export class EnsembleTeacher implements Teacher {
   readonly params: number;
   readonly hasValue: boolean;
   readonly features: readonly FeatureInfo[];
+  readonly temperatures?: readonly number[];
+  /** Present only when every member answers synchronously. */
+  readonly predictSync?: (obs: Float32Array, n: number, opts?: PredictOptions) => TeacherBatch;
 
-  constructor(members: readonly Teacher[], mode: EnsembleMode = "mean") {
+  constructor(members: readonly Teacher[], mode: EnsembleMode = "mean", options: EnsembleOptions = {}) {
     if (members.length === 0) throw new ConfigError("teacher", "an ensemble needs at least one teacher");
     if (!ENSEMBLE_MODES.includes(mode)) {
       throw new ConfigError("ensemble", `"${mode}" is not allowed; allowed: ${ENSEMBLE_MODES.join(", ")}`);
     }
     const first = members[0]!;
+    const { temperatures } = options;
+    if (temperatures !== undefined) {
+      if (temperatures.length !== members.length || temperatures.some((t) => !(t > 0 && Number.isFinite(t))))
+        throw new ConfigError(
+          "teacherTemperature",
+          `expected ${members.length} temperatures > 0 (one per teacher), got [${temperatures.join(", ")}]`,
+        );
+      if (first.kind === "gaussian")
+        throw new ConfigError(
+          "teacherTemperature",
+          "temperatures apply to discrete teachers, not Gaussian ones",
+        );
+    }
     for (const t of members.slice(1)) {
       const same =
         spacesEqual(t.observationSpace, first.observationSpace) &&
         spacesEqual(t.actionSpace, first.actionSpace) &&
-        t.kind === first.kind;
+        (t.kind === "gaussian") === (first.kind === "gaussian") &&
+        (mode !== "route" || t.kind === first.kind);
       if (!same) {
         throw new ConfigError(
           "teacher",
@@ -129,8 +174,17 @@ export class EnsembleTeacher implements Teacher {
     }
     this.members = members;
     this.mode = mode;
+    this.temperatures = temperatures;
     this.name = `ensemble-${mode}(${members.map((t) => t.name).join(", ")})`;
-    this.kind = first.kind;
+    this.kind =
+      mode === "route"
+        ? first.kind
+        : combinedKind(
+            members.map((t) => t.kind),
+            temperatures,
+          );
+    if (members.every((t) => t.predictSync))
+      this.predictSync = (obs, n, opts) => this.answerSync(obs, n, opts);
     this.params = members.reduce((s, t) => s + t.params, 0);
     this.hasValue = members.every((t) => t.hasValue);
     // Features are only meaningful per member, so only routing (one member per row) exposes them,
@@ -157,7 +211,7 @@ export class EnsembleTeacher implements Teacher {
     if (this.mode !== "route") {
       this.checkNoFeatures(opts);
       const batches = await Promise.all(this.members.map((t) => t.predict(obs, n)));
-      return combineBatches(batches, this.mode);
+      return combineBatches(batches, this.mode, this.temperatures);
     }
     const groups = this.groupByTask(n, opts.taskIds);
     const parts = await Promise.all(
@@ -168,15 +222,14 @@ export class EnsembleTeacher implements Teacher {
     return scatter(parts, groups, n, this.kind, this.actionSize);
   }
 
-  predictSync(obs: Float32Array, n: number, opts: PredictOptions = {}): TeacherBatch {
+  private answerSync(obs: Float32Array, n: number, opts: PredictOptions = {}): TeacherBatch {
     checkBatch(this, obs, n);
-    const missing = this.members.find((t) => !t.predictSync);
-    if (missing) throw new ConfigError("teacher", `${missing.name} has no synchronous forward`);
     if (this.mode !== "route") {
       this.checkNoFeatures(opts);
       return combineBatches(
         this.members.map((t) => t.predictSync!(obs, n)),
         this.mode,
+        this.temperatures,
       );
     }
     const groups = this.groupByTask(n, opts.taskIds);

@@ -36,9 +36,7 @@ describe("OnnxTeacher (onnxruntime-node)", () => {
     expect(t.kind).toBe("gaussian");
     const out = await t.predict(obs, 3);
     expect(Array.from(out.logStd!)).toEqual([-0.5, -0.5, -0.5]);
-    await expect(loadTeacher(file, { env: new LineWorld() })).rejects.toThrow(
-      /outputs 1 values .*Discrete\(2\)/,
-    );
+    await expect(loadTeacher(file, { env: new LineWorld() })).rejects.toThrow(/does not fit Discrete\(2\)/);
   });
 
   it("names an unreadable ONNX file", async () => {

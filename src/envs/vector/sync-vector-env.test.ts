@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, InvalidActionError, ResetNeededError } from "../../core/errors.js";
+import { make } from "../registry.js";
 import { CountingEnv, EchoEnv } from "../testing-fakes.js";
 import { SyncVectorEnv } from "./sync-vector-env.js";
 import type { FinalInfo } from "./vector-env.js";
@@ -49,6 +50,29 @@ describe("SyncVectorEnv", () => {
     const out = venv.step(Float32Array.of(0.1, 0.2, 0.3, 0.4));
     expect(Array.from(out.obs)).toEqual([f(0.1), f(0.2), f(0.3), f(0.4)]);
     expect(Array.from(out.rewards)).toEqual([f(0.1) + f(0.2), f(0.3) + f(0.4)]);
+  });
+
+  it("stores uint8 observations (MinAtar) as uint8, as each sub-env gives them", () => {
+    const venv = new SyncVectorEnv(() => make("MinAtar/Breakout-v1"), 3);
+    expect(venv.obsDtype).toBe("uint8");
+    expect(venv.obsSize).toBe(400);
+    const { obs } = venv.reset({ seed: 5 });
+    expect(obs).toBeInstanceOf(Uint8Array);
+    for (let i = 0; i < 3; i++) {
+      const single = make<Uint8Array, number>("MinAtar/Breakout-v1").reset({ seed: 5 + i }).obs;
+      expect(obs.subarray(400 * i, 400 * (i + 1))).toEqual(single);
+    }
+    let final: FinalInfo | undefined;
+    for (let t = 0; t < 200 && !final; t++) {
+      const out = venv.step([0, 0, 0]);
+      expect(out.obs).toBeInstanceOf(Uint8Array);
+      final = out.infos.find((info) => "finalObs" in info) as FinalInfo | undefined;
+    }
+    expect(final!.finalObs).toBeInstanceOf(Uint8Array);
+    expect(final!.finalObs.length).toBe(400);
+    const floats = new SyncVectorEnv(() => make("CartPole-v1"), 2);
+    expect(floats.obsDtype).toBe("float32");
+    expect(floats.reset({ seed: 0 }).obs).toBeInstanceOf(Float32Array);
   });
 
   it("reports misuse with named errors", () => {

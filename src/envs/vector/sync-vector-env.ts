@@ -1,7 +1,14 @@
 import type { Env, Info } from "../../core/env.js";
 import { ConfigError, checkNumber, ResetNeededError } from "../../core/errors.js";
-import { type Box, type Discrete, type MultiDiscrete, spacesEqual } from "../../core/spaces.js";
 import {
+  type Box,
+  type BoxValue,
+  type Discrete,
+  type MultiDiscrete,
+  spacesEqual,
+} from "../../core/spaces.js";
+import {
+  allocObs,
   checkActionBatch,
   checkNumEnvs,
   EMPTY_INFO,
@@ -9,6 +16,8 @@ import {
   subEnvSeeds,
   type VectorActions,
   type VectorEnv,
+  type VectorObs,
+  type VectorObsDtype,
   type VectorResetOptions,
   type VectorResetResult,
   type VectorStepResult,
@@ -31,14 +40,15 @@ export class SyncVectorEnv implements VectorEnv {
   readonly singleObservationSpace: Box;
   readonly singleActionSpace: Discrete | Box | MultiDiscrete;
   readonly obsSize: number;
+  readonly obsDtype: VectorObsDtype;
   readonly actSize: number;
-  private readonly obs: Float32Array;
+  private readonly obs: VectorObs;
   private readonly rewards: Float64Array;
   private readonly terminated: Uint8Array;
   private readonly truncated: Uint8Array;
   private readonly infos: Info[];
   /** Per-env action arrays for Box / MultiDiscrete, reused each step. */
-  private readonly actionBufs: Array<Float32Array | Float64Array | Int32Array>;
+  private readonly actionBufs: Array<BoxValue | Int32Array>;
   private readonly discrete: boolean;
   private pendingSeed: number | undefined;
   private needsReset = true;
@@ -67,13 +77,14 @@ export class SyncVectorEnv implements VectorEnv {
     this.singleObservationSpace = layout.obsSpace;
     this.singleActionSpace = layout.actSpace;
     this.obsSize = layout.obsSize;
+    this.obsDtype = layout.obsDtype;
     this.actSize = layout.actSize;
     this.discrete = layout.actSpace.type === "Discrete";
     const space = layout.actSpace;
     this.actionBufs = this.discrete
       ? []
       : this.envs.map(() => (space.type === "Box" ? space.alloc() : new Int32Array(this.actSize)));
-    this.obs = new Float32Array(numEnvs * this.obsSize);
+    this.obs = allocObs(this.obsDtype, numEnvs * this.obsSize);
     this.rewards = new Float64Array(numEnvs);
     this.terminated = new Uint8Array(numEnvs);
     this.truncated = new Uint8Array(numEnvs);
@@ -114,7 +125,8 @@ export class SyncVectorEnv implements VectorEnv {
       this.terminated[i] = r.terminated ? 1 : 0;
       this.truncated[i] = r.truncated ? 1 : 0;
       if (r.terminated || r.truncated) {
-        const finalObs = Float32Array.from(r.obs as ArrayLike<number>);
+        const finalObs = allocObs(this.obsDtype, this.obsSize);
+        finalObs.set(r.obs as ArrayLike<number>);
         const next = env.reset();
         this.writeObs(i, next.obs as ArrayLike<number>);
         const info: FinalInfo = { ...next.info, finalObs, finalInfo: r.info };
@@ -151,8 +163,10 @@ export class SyncVectorEnv implements VectorEnv {
 
   private writeObs(i: number, obs: ArrayLike<number>): void {
     const off = i * this.obsSize;
-    if (obs instanceof Float32Array && obs.length === this.obsSize) this.obs.set(obs, off);
-    else for (let k = 0; k < this.obsSize; k++) this.obs[off + k] = obs[k]!;
+    // A typed array of the batch's own type copies as one memcpy; anything else converts per entry.
+    if (obs.constructor === this.obs.constructor && obs.length === this.obsSize) {
+      this.obs.set(obs as VectorObs, off);
+    } else for (let k = 0; k < this.obsSize; k++) this.obs[off + k] = obs[k]!;
   }
 
   private checkOpen(): void {

@@ -18,12 +18,26 @@
  *
  * The returned `obs`, `rewards`, `terminated` and `truncated` arrays (and the `infos` array itself)
  * are reused: the next `step` or `reset` overwrites them. Copy them (`obs.slice()`) if you keep them.
- * Observations are stored as float32 whatever the sub-env's Box dtype.
+ * Observations are stored as uint8 (a Uint8Array) when the sub-env's Box is uint8 (images such as
+ * MinAtar's: 4x less memory than float32, and no conversion per step), else as float32 (float64
+ * observations are rounded). `obsDtype` says which; `obs` and `finalObs` have that type.
  */
 import type { Info } from "../../core/env.js";
 import { ConfigError, describeValue, InvalidActionError } from "../../core/errors.js";
-import { Box, type Discrete, type MultiDiscrete, type Space } from "../../core/spaces.js";
+import {
+  Box,
+  type Discrete,
+  type MultiDiscrete,
+  type ObsStorage,
+  type ObsStorageDtype,
+  obsStorageDtypeOf,
+  type Space,
+} from "../../core/spaces.js";
 import { requireKnownSpace } from "../wrappers/space-checks.js";
+
+/** The batch of observations: uint8 for uint8 Box observations, float32 otherwise. */
+export type VectorObs = ObsStorage;
+export type VectorObsDtype = ObsStorageDtype;
 
 /** Discrete: one index per env (Int32Array or number[]); Box / MultiDiscrete: `numEnvs * actSize`, row-major. */
 export type VectorActions = Int32Array | Float32Array | Float64Array | readonly number[];
@@ -36,14 +50,14 @@ export interface VectorResetOptions {
 }
 
 export interface VectorResetResult {
-  /** `numEnvs * obsSize` float32, row-major. Overwritten by the next step/reset. */
-  obs: Float32Array;
+  /** `numEnvs * obsSize`, row-major, of dtype `obsDtype`. Overwritten by the next step/reset. */
+  obs: VectorObs;
   infos: Info[];
 }
 
 export interface VectorStepResult {
   /** `numEnvs * obsSize`; where a sub-env ended, its row is the first obs of the new episode. */
-  obs: Float32Array;
+  obs: VectorObs;
   rewards: Float64Array;
   /** 1 where the sub-env's episode ended inside the MDP. */
   terminated: Uint8Array;
@@ -55,7 +69,7 @@ export interface VectorStepResult {
 
 /** What `infos[i]` holds in the step where sub-env i ended. */
 export interface FinalInfo extends Info {
-  finalObs: Float32Array;
+  finalObs: VectorObs;
   finalInfo: Info;
 }
 
@@ -63,8 +77,10 @@ export interface VectorEnv {
   readonly numEnvs: number;
   readonly singleObservationSpace: Box;
   readonly singleActionSpace: Discrete | Box | MultiDiscrete;
-  /** Floats per sub-env in `obs`. */
+  /** Numbers per sub-env in `obs`. */
   readonly obsSize: number;
+  /** Element type of `obs` and `finalObs`: "uint8" for uint8 Box observations, else "float32". */
+  readonly obsDtype: VectorObsDtype;
   /** Numbers per sub-env in the actions array: 1 for Discrete, the element size otherwise. */
   readonly actSize: number;
   reset(opts?: VectorResetOptions): VectorResetResult;
@@ -81,6 +97,7 @@ export interface VectorLayout {
   obsSpace: Box;
   actSpace: Discrete | Box | MultiDiscrete;
   obsSize: number;
+  obsDtype: VectorObsDtype;
   actSize: number;
 }
 
@@ -89,7 +106,7 @@ export function vectorLayout(obsSpace: Space<unknown>, actSpace: Space<unknown>,
   if (!(obsSpace instanceof Box)) {
     throw new ConfigError(
       `${who}.observationSpace`,
-      `must be a Box to be batched as float32, got ${String(obsSpace)}`,
+      `must be a Box to be batched as flat arrays, got ${String(obsSpace)}`,
     );
   }
   const act = requireKnownSpace(actSpace, `${who}.actionSpace`);
@@ -97,6 +114,7 @@ export function vectorLayout(obsSpace: Space<unknown>, actSpace: Space<unknown>,
     obsSpace,
     actSpace: act,
     obsSize: obsSpace.size,
+    obsDtype: obsStorageDtypeOf(obsSpace),
     actSize: act.type === "Discrete" ? 1 : act.type === "Box" ? act.size : act.nvec.length,
   };
 }
@@ -127,6 +145,22 @@ export function checkActionBatch(actions: VectorActions, numEnvs: number, actSiz
       `vector step: expected ${numEnvs * actSize} actions (${numEnvs} envs x ${actSize}), got ${describeValue(actions)}`,
     );
   }
+}
+
+/** A zeroed observation batch of `n` numbers of the layout's dtype (on `buffer` when given). */
+export function allocObs(
+  dtype: VectorObsDtype,
+  n: number,
+  buffer?: SharedArrayBuffer,
+  offset = 0,
+): VectorObs {
+  if (dtype === "uint8") return buffer ? new Uint8Array(buffer, offset, n) : new Uint8Array(n);
+  return buffer ? new Float32Array(buffer, offset, n) : new Float32Array(n);
+}
+
+/** Bytes per number of an observation batch. */
+export function obsBytes(dtype: VectorObsDtype): number {
+  return dtype === "uint8" ? 1 : 4;
 }
 
 export function checkNumEnvs(numEnvs: number): number {

@@ -7,7 +7,8 @@ import { pathToFileURL } from "node:url";
 import { type MessagePort, receiveMessageOnPort, workerData } from "node:worker_threads";
 import type { Env } from "../../core/env.js";
 import { ConfigError } from "../../core/errors.js";
-import { vectorLayout } from "./vector-env.js";
+import type { BoxValue } from "../../core/spaces.js";
+import { allocObs, type VectorObs, type VectorObsDtype, vectorLayout } from "./vector-env.js";
 import {
   CMD,
   Cmd,
@@ -59,23 +60,25 @@ async function loadFactory(): Promise<Factory> {
     }
   }
   if (!init.envId) throw new ConfigError("envId", "required unless module and exportName give a factory");
-  const { make } = await import("../registry.js");
+  const { make, prepareEnv } = await import("../registry.js");
   const id = init.envId;
+  await prepareEnv(id);
   return (_i, kwargs) => make(id, kwargs, init.makeOptions);
 }
 
 class Runner {
   private readonly envs: Env<unknown, unknown>[];
   private actions!: Float64Array;
-  private obs!: Float32Array;
+  private obs!: VectorObs;
   private rewards!: Float64Array;
   private terminated!: Uint8Array;
   private truncated!: Uint8Array;
   private ended!: Uint8Array;
-  private finalObs!: Float32Array;
+  private finalObs!: VectorObs;
   private episode!: Float64Array;
-  private readonly actionBufs: Array<Float32Array | Float64Array | Int32Array | undefined>;
+  private readonly actionBufs: Array<BoxValue | Int32Array | undefined>;
   private readonly obsSize: number;
+  private readonly obsDtype: VectorObsDtype;
   private readonly actSize: number;
   private readonly epReturn: Float64Array;
   private readonly epLength: Float64Array;
@@ -86,6 +89,7 @@ class Runner {
     const layout = vectorLayout(envs[0]!.observationSpace, envs[0]!.actionSpace, "WorkerVectorEnv");
     const space = layout.actSpace;
     this.obsSize = layout.obsSize;
+    this.obsDtype = layout.obsDtype;
     this.actSize = layout.actSize;
     this.actionBufs = envs.map(() =>
       space.type === "Box"
@@ -102,12 +106,13 @@ class Runner {
 
   attach(b: SharedBuffers): void {
     this.actions = new Float64Array(b.actions);
-    this.obs = new Float32Array(b.obs);
+    const total = b.obs.byteLength / (this.obsDtype === "uint8" ? 1 : 4);
+    this.obs = allocObs(this.obsDtype, total, b.obs);
     this.rewards = new Float64Array(b.rewards);
     this.terminated = new Uint8Array(b.terminated);
     this.truncated = new Uint8Array(b.truncated);
     this.ended = new Uint8Array(b.ended);
-    this.finalObs = new Float32Array(b.finalObs);
+    this.finalObs = allocObs(this.obsDtype, total, b.finalObs);
     this.episode = new Float64Array(b.episode);
   }
 
@@ -175,9 +180,11 @@ class Runner {
     this.epStart[j] = performance.now();
   }
 
-  private writeObs(target: Float32Array, i: number, obs: ArrayLike<number>): void {
+  private writeObs(target: VectorObs, i: number, obs: ArrayLike<number>): void {
     const off = i * this.obsSize;
-    for (let k = 0; k < this.obsSize; k++) target[off + k] = obs[k]!;
+    if (obs.constructor === target.constructor && obs.length === this.obsSize)
+      target.set(obs as VectorObs, off);
+    else for (let k = 0; k < this.obsSize; k++) target[off + k] = obs[k]!;
   }
 }
 

@@ -71,6 +71,25 @@ describe("WorkerVectorEnv", () => {
     expect(trajectory(worker, 120)).toEqual(trajectory(sync, 120));
   });
 
+  it("keeps uint8 observations (MinAtar) as uint8 in shared memory, matching SyncVectorEnv", () => {
+    const worker = track(makeVec("MinAtar/Seaquest-v1", 4, { mode: "worker", numWorkers: 2 }));
+    const sync = track(makeVec("MinAtar/Seaquest-v1", 4));
+    expect(worker.obsDtype).toBe("uint8");
+    expect(worker.reset({ seed: 0 }).obs).toBeInstanceOf(Uint8Array);
+    expect(trajectory(worker, 300)).toEqual(trajectory(sync, 300));
+    const rng = new Rng(5);
+    let ended = 0;
+    for (let t = 0; t < 300 && ended === 0; t++) {
+      const out = worker.step(Int32Array.from({ length: 4 }, () => rng.integer(6)));
+      out.infos.forEach((info) => {
+        if (!("finalObs" in info)) return;
+        expect((info as FinalInfo).finalObs).toBeInstanceOf(Uint8Array);
+        ended++;
+      });
+    }
+    expect(ended).toBeGreaterThan(0);
+  });
+
   it("passes errors back as the same error classes", () => {
     expect(
       () => new WorkerVectorEnv(1, { module: fakes, exportName: "makeCountingEnv", kwargs: { bad: 1 } }),

@@ -22,13 +22,17 @@ import {
 } from "../../core/spaces.js";
 import type { MakeOptions } from "../registry.js";
 import {
+  allocObs,
   checkActionBatch,
   checkNumEnvs,
   EMPTY_INFO,
   type FinalInfo,
+  obsBytes,
   subEnvSeeds,
   type VectorActions,
   type VectorEnv,
+  type VectorObs,
+  type VectorObsDtype,
   type VectorResetOptions,
   type VectorResetResult,
   type VectorStepResult,
@@ -77,7 +81,7 @@ export interface WorkerVectorEnvOptions {
  * the same seed and actions.
  *
  * Limits, because only flat numbers cross the threads:
- * - observations are converted to float32; sub-env infos do not cross: `infos[i]` is empty, except
+ * - observations cross as float32 (as uint8 for uint8 Box observations); sub-env infos do not cross: `infos[i]` is empty, except
  *   where sub-env i ended: `{ finalObs, finalInfo: { episode: { r, l, t } } }`, the episode
  *   statistics being computed in the worker as `RecordEpisodeStatistics` would;
  * - sub-envs are built in the workers from `envId` + kwargs or from a module factory: wrapper
@@ -91,6 +95,7 @@ export class WorkerVectorEnv implements VectorEnv {
   readonly singleObservationSpace: Box;
   readonly singleActionSpace: Discrete | Box | MultiDiscrete;
   readonly obsSize: number;
+  readonly obsDtype: VectorObsDtype;
   readonly actSize: number;
   private readonly workers: Worker[] = [];
   private readonly ports: MessagePort[] = [];
@@ -99,15 +104,15 @@ export class WorkerVectorEnv implements VectorEnv {
   private readonly timeoutMs: number;
   private readonly shared: {
     actions: Float64Array;
-    obs: Float32Array;
+    obs: VectorObs;
     rewards: Float64Array;
     terminated: Uint8Array;
     truncated: Uint8Array;
     ended: Uint8Array;
-    finalObs: Float32Array;
+    finalObs: VectorObs;
     episode: Float64Array;
   };
-  private readonly obs: Float32Array;
+  private readonly obs: VectorObs;
   private readonly rewards: Float64Array;
   private readonly terminated: Uint8Array;
   private readonly truncated: Uint8Array;
@@ -192,31 +197,33 @@ export class WorkerVectorEnv implements VectorEnv {
     this.singleObservationSpace = layout.obsSpace;
     this.singleActionSpace = layout.actSpace;
     this.obsSize = layout.obsSize;
+    this.obsDtype = layout.obsDtype;
     this.actSize = layout.actSize;
 
     const n = numEnvs;
+    const obsBytesTotal = n * this.obsSize * obsBytes(this.obsDtype);
     const sab = (bytes: number) => new SharedArrayBuffer(bytes);
     const buffers: SharedBuffers = {
       actions: sab(n * this.actSize * 8),
-      obs: sab(n * this.obsSize * 4),
+      obs: sab(obsBytesTotal),
       rewards: sab(n * 8),
       terminated: sab(n),
       truncated: sab(n),
       ended: sab(n),
-      finalObs: sab(n * this.obsSize * 4),
+      finalObs: sab(obsBytesTotal),
       episode: sab(n * 3 * 8),
     };
     this.shared = {
       actions: new Float64Array(buffers.actions),
-      obs: new Float32Array(buffers.obs),
+      obs: allocObs(this.obsDtype, n * this.obsSize, buffers.obs),
       rewards: new Float64Array(buffers.rewards),
       terminated: new Uint8Array(buffers.terminated),
       truncated: new Uint8Array(buffers.truncated),
       ended: new Uint8Array(buffers.ended),
-      finalObs: new Float32Array(buffers.finalObs),
+      finalObs: allocObs(this.obsDtype, n * this.obsSize, buffers.finalObs),
       episode: new Float64Array(buffers.episode),
     };
-    this.obs = new Float32Array(n * this.obsSize);
+    this.obs = allocObs(this.obsDtype, n * this.obsSize);
     this.rewards = new Float64Array(n);
     this.terminated = new Uint8Array(n);
     this.truncated = new Uint8Array(n);
@@ -233,7 +240,7 @@ export class WorkerVectorEnv implements VectorEnv {
     this.needsReset = true;
     this.command(Cmd.reset);
     this.needsReset = false;
-    this.obs.set(this.shared.obs);
+    this.copyObs();
     this.infos.fill(EMPTY_INFO);
     return { obs: this.obs, infos: this.infos };
   }
@@ -247,7 +254,7 @@ export class WorkerVectorEnv implements VectorEnv {
     this.needsReset = true;
     this.command(Cmd.step);
     this.needsReset = false;
-    this.obs.set(shared.obs);
+    this.copyObs();
     this.rewards.set(shared.rewards);
     this.terminated.set(shared.terminated);
     this.truncated.set(shared.truncated);
@@ -298,6 +305,14 @@ export class WorkerVectorEnv implements VectorEnv {
     } finally {
       this.terminate();
     }
+  }
+
+  /** The shared observations into this thread's batch: both are views of dtype `obsDtype` (one memcpy). */
+  private copyObs(): void {
+    const { obs } = this;
+    const src = this.shared.obs;
+    if (obs instanceof Uint8Array) obs.set(src as Uint8Array);
+    else obs.set(src as Float32Array);
   }
 
   /** Sends `cmd` to every worker and waits for all of them; rethrows the first worker error. */

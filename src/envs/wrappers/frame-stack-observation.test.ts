@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../core/errors.js";
+import type { MinAtarEnv } from "../minatar/minatar-env.js";
+import { make } from "../registry.js";
 import { CountingEnv } from "../testing-fakes.js";
 import { FrameStackObservation } from "./frame-stack-observation.js";
 
@@ -52,5 +54,27 @@ describe("FrameStackObservation", () => {
     expect(() => new FrameStackObservation(inner, { stackSize: 2, paddingType: [1, 2] })).toThrow(
       /paddingType/,
     );
+  });
+
+  it("stacks uint8 observations (MinAtar) as uint8", () => {
+    const inner = make<Uint8Array, number>("MinAtar/Breakout-v1");
+    const env = new FrameStackObservation(inner, { stackSize: 4 });
+    expect(String(env.observationSpace)).toBe("Box(0, 1, (4, 10, 10, 4), uint8)");
+    const first = env.reset({ seed: 0 }).obs;
+    expect(first).toBeInstanceOf(Uint8Array);
+    const frames = [inner.unwrapped as MinAtarEnv].map((e) => e.pixels());
+    let obs = first;
+    for (let t = 0; t < 3; t++) {
+      obs = env.step(0).obs;
+      frames.push((inner.unwrapped as MinAtarEnv).pixels());
+    }
+    expect(obs).toBeInstanceOf(Uint8Array);
+    expect(obs).toEqual(Uint8Array.from(frames.flatMap((f) => Array.from(f))));
+    expect(env.observationSpace.contains(obs)).toBe(true);
+    const zero = new FrameStackObservation(make("MinAtar/Breakout-v1"), {
+      stackSize: 2,
+      paddingType: "zero",
+    });
+    expect(Array.from(zero.reset({ seed: 0 }).obs.subarray(0, 400)).every((v) => v === 0)).toBe(true);
   });
 });

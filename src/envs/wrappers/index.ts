@@ -6,6 +6,7 @@ export * from "./normalize-observation.js";
 export * from "./normalize-reward.js";
 export * from "./observation-noise.js";
 export * from "./order-enforcing.js";
+export * from "./record-episode.js";
 export * from "./record-episode-statistics.js";
 export * from "./running-mean-std.js";
 export * from "./sticky-action.js";

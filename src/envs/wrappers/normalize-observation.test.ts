@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../core/errors.js";
+import type { MinAtarEnv } from "../minatar/minatar-env.js";
+import { make } from "../registry.js";
 import { CountingEnv } from "../testing-fakes.js";
 import { NormalizeObservation } from "./normalize-observation.js";
 
@@ -111,5 +113,24 @@ describe("NormalizeObservation", () => {
     expect(() => env.setStats({ mean: [0], var: [1, 1], count: 1 })).toThrow(/stats\.mean/);
     expect(() => env.setStats({ mean: [0, 0], var: [1, -1], count: 1 })).toThrow(/stats\.var/);
     expect(() => env.setStats({ mean: [0, 0], var: [1, 1], count: 0 })).toThrow(ConfigError);
+  });
+
+  it("normalises uint8 observations (MinAtar) into float32 with the same statistics as their floats", () => {
+    const env = new NormalizeObservation(make<Uint8Array, number>("MinAtar/Freeway-v1"));
+    const inner = env.env.unwrapped as MinAtarEnv;
+    expect(String(env.observationSpace)).toBe("Box(-inf, inf, (10, 10, 7), float32)");
+    const rows: number[][] = [];
+    let obs = env.reset({ seed: 1 }).obs;
+    rows.push(Array.from(inner.pixels()));
+    for (let t = 0; t < 30; t++) {
+      obs = env.step(1).obs;
+      rows.push(Array.from(inner.pixels()));
+    }
+    expect(obs).toBeInstanceOf(Float32Array);
+    const { mean, var: v } = withPrior(rows);
+    const last = rows[rows.length - 1]!;
+    for (let i = 0; i < 700; i++) {
+      expect(obs[i]).toBeCloseTo((last[i]! - mean[i]!) / Math.sqrt(v[i]! + 1e-8), 3);
+    }
   });
 });

@@ -1,0 +1,490 @@
+/**
+ * MinAtar Seaquest (minatar/environments/seaquest.py, version 1.0.15), rules only.
+ *
+ * The player's submarine (two cells, front and back) moves on rows 0-8 and fires torpedoes
+ * forward. Enemy fish and enemy subs (which shoot) cross rows 1-8; a torpedo hit pays +1. Divers
+ * cross too; touching one picks it up (at most 6). Oxygen (200) drains below the surface. Coming up
+ * to row 0 with at least one diver refills the oxygen and drops one diver, or, with 6, pays one
+ * point per tenth of the oxygen left and drops them all; each surfacing ramps the difficulty (enemy
+ * spawn interval 20 down to 1, and on every other ramp the enemy move interval 5 down to 2).
+ * Contact with an enemy or enemy bullet, running out of oxygen, or surfacing with no diver ends
+ * the episode.
+ *
+ * MinAtar keeps its entities in Python lists and edits them while iterating over them in reverse,
+ * removing by VALUE (`list.remove(x)` drops the first equal element). This file keeps the same
+ * lists (arrays of small records, in the same order) and the same semantics, so that the rare
+ * cases where the order or equal records matter come out as in Python. A quirk kept on purpose:
+ * surfacing with 6 divers leaves the diver count at -1 (MinAtar sets it to 0, then drops one).
+ */
+import type { NumpyRandomState } from "../../core/numpy-random.js";
+import {
+  cell,
+  DOWN,
+  FIRE,
+  LEFT,
+  type MinAtarGame,
+  NOOP,
+  RIGHT,
+  type StateLayout,
+  slotGroups,
+  stateLayout,
+  UP,
+} from "./game.js";
+
+const RAMP_MOVE_MIN = 2;
+const MAX_OXYGEN = 200;
+const INIT_SPAWN_SPEED = 20;
+const DIVER_SPAWN_SPEED = 30;
+const INIT_MOVE_INTERVAL = 5;
+const SHOT_COOL_DOWN = 5;
+const ENEMY_SHOT_INTERVAL = 10;
+const DIVER_MOVE_INTERVAL = 5;
+const MAX_DIVERS = 6;
+
+const SUB_FRONT = 0;
+const SUB_BACK = 1;
+const FRIENDLY_BULLET = 2;
+const TRAIL = 3;
+const ENEMY_BULLET = 4;
+const ENEMY_FISH = 5;
+const ENEMY_SUB = 6;
+const OXYGEN_GAUGE = 7;
+const DIVER_GAUGE = 8;
+const DIVER = 9;
+const C = 10;
+
+/**
+ * One entity, as MinAtar's lists hold it: bullets are [x, y, right], fish and divers
+ * [x, y, right, moveTimer], enemy subs [x, y, right, moveTimer, shotTimer].
+ */
+interface Entity {
+  x: number;
+  y: number;
+  right: boolean;
+  timer: number;
+  shotTimer: number;
+}
+
+/** Fields MinAtar's records hold, for value equality: 3 for bullets, 4 fish/divers, 5 subs. */
+const BULLET_FIELDS = 3;
+const MOVER_FIELDS = 4;
+const SUB_FIELDS = 5;
+
+function sameRecord(a: Entity, b: Entity, fields: number): boolean {
+  return (
+    a.x === b.x &&
+    a.y === b.y &&
+    a.right === b.right &&
+    (fields < 4 || a.timer === b.timer) &&
+    (fields < 5 || a.shotTimer === b.shotTimer)
+  );
+}
+
+/** Python's `list.remove(e)`: removes the first element EQUAL to `e` (not necessarily `e` itself). */
+function removeEqual(list: Entity[], e: Entity, fields: number): void {
+  for (let i = 0; i < list.length; i++) {
+    if (sameRecord(list[i]!, e, fields)) {
+      list.splice(i, 1);
+      return;
+    }
+  }
+  throw new Error("Seaquest: removing an entity that is not in its list");
+}
+
+/** Slots of each list in the state vector (measured maxima with a margin; see the README). */
+export const SEAQUEST_SLOTS = {
+  friendlyBullets: 2,
+  enemyBullets: 16,
+  fish: 20,
+  subs: 16,
+  divers: 4,
+} as const;
+
+/**
+ * State vector: the player and the counters, then per list a count (its true length) and a fixed
+ * number of slots, oldest entity first (MinAtar's list order); slots past the count are all zeros, and
+ * entities past the slots (not seen in any measured episode) are left out.
+ */
+const LAYOUT: StateLayout = stateLayout([
+  ["subX", 0, 9],
+  ["subY", 0, 8],
+  ["subRight", 0, 1],
+  ["oxygen", -1, MAX_OXYGEN],
+  // Below 0 after surfacing with 6 divers (MinAtar's quirk), and lower at each surfacing after that.
+  ["diverCount", Number.NEGATIVE_INFINITY, MAX_DIVERS],
+  ["shotTimer", 0, SHOT_COOL_DOWN],
+  ["enemySpawnSpeed", 1, INIT_SPAWN_SPEED],
+  ["enemySpawnTimer", 0, INIT_SPAWN_SPEED],
+  ["diverSpawnTimer", 0, DIVER_SPAWN_SPEED],
+  ["moveSpeed", RAMP_MOVE_MIN, INIT_MOVE_INTERVAL],
+  ["rampIndex", 0, 19],
+  ["surface", 0, 1],
+  ["friendlyBulletCount", 0, Number.POSITIVE_INFINITY],
+  ...slotGroups("friendlyBullet", SEAQUEST_SLOTS.friendlyBullets, [
+    ["present", 0, 1],
+    ["x", 0, 9],
+    ["y", 0, 8],
+    ["right", 0, 1],
+  ]),
+  ["enemyBulletCount", 0, Number.POSITIVE_INFINITY],
+  ...slotGroups("enemyBullet", SEAQUEST_SLOTS.enemyBullets, [
+    ["present", 0, 1],
+    ["x", 0, 9],
+    ["y", 0, 8],
+    ["right", 0, 1],
+  ]),
+  ["fishCount", 0, Number.POSITIVE_INFINITY],
+  ...slotGroups("fish", SEAQUEST_SLOTS.fish, [
+    ["present", 0, 1],
+    ["x", 0, 9],
+    ["y", 0, 8],
+    ["right", 0, 1],
+    ["moveTimer", 0, INIT_MOVE_INTERVAL],
+  ]),
+  ["subCount", 0, Number.POSITIVE_INFINITY],
+  ...slotGroups("enemySub", SEAQUEST_SLOTS.subs, [
+    ["present", 0, 1],
+    ["x", 0, 9],
+    ["y", 0, 8],
+    ["right", 0, 1],
+    ["moveTimer", 0, INIT_MOVE_INTERVAL],
+    ["shotTimer", 0, ENEMY_SHOT_INTERVAL],
+  ]),
+  ["diverListCount", 0, Number.POSITIVE_INFINITY],
+  ...slotGroups("diver", SEAQUEST_SLOTS.divers, [
+    ["present", 0, 1],
+    ["x", 0, 9],
+    ["y", 0, 8],
+    ["right", 0, 1],
+    ["moveTimer", 0, DIVER_MOVE_INTERVAL],
+  ]),
+]);
+
+export class Seaquest implements MinAtarGame {
+  readonly channels = [
+    "sub_front",
+    "sub_back",
+    "friendly_bullet",
+    "trail",
+    "enemy_bullet",
+    "enemy_fish",
+    "enemy_sub",
+    "oxygen_guage",
+    "diver_guage",
+    "diver",
+  ] as const;
+  readonly minimalActions = [NOOP, LEFT, UP, RIGHT, DOWN, FIRE] as const;
+  readonly stateLayout = LAYOUT;
+  terminal = false;
+
+  private readonly random: NumpyRandomState;
+  private readonly ramping: boolean;
+  private oxygen = MAX_OXYGEN;
+  private diverCount = 0;
+  private subX = 5;
+  private subY = 0;
+  private subRight = false;
+  private readonly friendlyBullets: Entity[] = [];
+  private readonly enemyBullets: Entity[] = [];
+  private readonly fish: Entity[] = [];
+  private readonly subs: Entity[] = [];
+  private readonly divers: Entity[] = [];
+  private enemySpawnSpeed = INIT_SPAWN_SPEED;
+  private enemySpawnTimer = INIT_SPAWN_SPEED;
+  private diverSpawnTimer = DIVER_SPAWN_SPEED;
+  private moveSpeed = INIT_MOVE_INTERVAL;
+  private rampIndex = 0;
+  private shotTimer = 0;
+  private surface = true;
+
+  constructor(random: NumpyRandomState, ramping: boolean) {
+    this.random = random;
+    this.ramping = ramping;
+  }
+
+  reset(): void {
+    this.oxygen = MAX_OXYGEN;
+    this.diverCount = 0;
+    this.subX = 5;
+    this.subY = 0;
+    this.subRight = false;
+    this.friendlyBullets.length = 0;
+    this.enemyBullets.length = 0;
+    this.fish.length = 0;
+    this.subs.length = 0;
+    this.divers.length = 0;
+    this.enemySpawnSpeed = INIT_SPAWN_SPEED;
+    this.enemySpawnTimer = this.enemySpawnSpeed;
+    this.diverSpawnTimer = DIVER_SPAWN_SPEED;
+    this.moveSpeed = INIT_MOVE_INTERVAL;
+    this.rampIndex = 0;
+    this.shotTimer = 0;
+    this.surface = true;
+    this.terminal = false;
+  }
+
+  act(action: number): number {
+    if (this.terminal) return 0;
+    let reward = 0;
+    if (this.enemySpawnTimer === 0) {
+      this.spawnEnemy();
+      this.enemySpawnTimer = this.enemySpawnSpeed;
+    }
+    if (this.diverSpawnTimer === 0) {
+      this.spawnDiver();
+      this.diverSpawnTimer = DIVER_SPAWN_SPEED;
+    }
+    if (action === FIRE && this.shotTimer === 0) {
+      this.friendlyBullets.push(entity(this.subX, this.subY, this.subRight, 0, 0));
+      this.shotTimer = SHOT_COOL_DOWN;
+    } else if (action === LEFT) {
+      this.subX = Math.max(0, this.subX - 1);
+      this.subRight = false;
+    } else if (action === RIGHT) {
+      this.subX = Math.min(9, this.subX + 1);
+      this.subRight = true;
+    } else if (action === UP) {
+      this.subY = Math.max(0, this.subY - 1);
+    } else if (action === DOWN) {
+      this.subY = Math.min(8, this.subY + 1);
+    }
+
+    reward += this.moveFriendlyBullets();
+    this.moveDivers();
+    reward += this.moveEnemies(this.subs, SUB_FIELDS);
+    this.moveEnemyBullets();
+    reward += this.moveEnemies(this.fish, MOVER_FIELDS);
+
+    if (this.enemySpawnTimer > 0) this.enemySpawnTimer--;
+    if (this.diverSpawnTimer > 0) this.diverSpawnTimer--;
+    if (this.shotTimer > 0) this.shotTimer--;
+    if (this.oxygen <= 0) this.terminal = true;
+    if (this.subY > 0) {
+      this.oxygen--;
+      this.surface = false;
+    } else if (!this.surface) {
+      if (this.diverCount === 0) this.terminal = true;
+      else reward += this.surfaceSub();
+    }
+    return reward;
+  }
+
+  /*
+   * The loops below walk a list from its end as Python's `reversed(list)` does while the list
+   * shrinks: index i counts down from the initial last index, and the walk stops as soon as i is
+   * past the end of the (shortened) list.
+   */
+
+  private moveFriendlyBullets(): number {
+    let reward = 0;
+    const bullets = this.friendlyBullets;
+    for (let i = bullets.length - 1; i >= 0 && i < bullets.length; i--) {
+      const b = bullets[i]!;
+      b.x += b.right ? 1 : -1;
+      if (b.x < 0 || b.x > 9) {
+        removeEqual(bullets, b, BULLET_FIELDS);
+        continue;
+      }
+      const fish = findAt(this.fish, b.x, b.y);
+      if (fish) {
+        removeEqual(this.fish, fish, MOVER_FIELDS);
+        removeEqual(bullets, b, BULLET_FIELDS);
+        reward++;
+        continue;
+      }
+      const sub = findAt(this.subs, b.x, b.y);
+      if (sub) {
+        removeEqual(this.subs, sub, SUB_FIELDS);
+        removeEqual(bullets, b, BULLET_FIELDS);
+        reward++;
+      }
+    }
+    return reward;
+  }
+
+  private moveDivers(): void {
+    const divers = this.divers;
+    for (let i = divers.length - 1; i >= 0 && i < divers.length; i--) {
+      const d = divers[i]!;
+      if (this.atSub(d) && this.diverCount < MAX_DIVERS) {
+        removeEqual(divers, d, MOVER_FIELDS);
+        this.diverCount++;
+      } else if (d.timer === 0) {
+        d.timer = DIVER_MOVE_INTERVAL;
+        d.x += d.right ? 1 : -1;
+        if (d.x < 0 || d.x > 9) removeEqual(divers, d, MOVER_FIELDS);
+        else if (this.atSub(d) && this.diverCount < MAX_DIVERS) {
+          removeEqual(divers, d, MOVER_FIELDS);
+          this.diverCount++;
+        }
+      } else {
+        d.timer--;
+      }
+    }
+  }
+
+  /** Enemy subs (`fields` 5: they also shoot) or fish (`fields` 4). Returns the reward of torpedo hits. */
+  private moveEnemies(list: Entity[], fields: number): number {
+    let reward = 0;
+    const shoots = fields === SUB_FIELDS;
+    for (let i = list.length - 1; i >= 0 && i < list.length; i--) {
+      const e = list[i]!;
+      if (this.atSub(e)) this.terminal = true;
+      if (e.timer === 0) {
+        e.timer = this.moveSpeed;
+        e.x += e.right ? 1 : -1;
+        if (e.x < 0 || e.x > 9) removeEqual(list, e, fields);
+        else if (this.atSub(e)) this.terminal = true;
+        else {
+          const bullet = findAt(this.friendlyBullets, e.x, e.y);
+          if (bullet) {
+            removeEqual(list, e, fields);
+            removeEqual(this.friendlyBullets, bullet, BULLET_FIELDS);
+            reward++;
+          }
+        }
+      } else {
+        e.timer--;
+      }
+      // A sub that just left the screen or was hit still fires this frame, as in MinAtar.
+      if (shoots) {
+        if (e.shotTimer === 0) {
+          e.shotTimer = ENEMY_SHOT_INTERVAL;
+          this.enemyBullets.push(entity(e.x, e.y, e.right, 0, 0));
+        } else {
+          e.shotTimer--;
+        }
+      }
+    }
+    return reward;
+  }
+
+  private moveEnemyBullets(): void {
+    const bullets = this.enemyBullets;
+    for (let i = bullets.length - 1; i >= 0 && i < bullets.length; i--) {
+      const b = bullets[i]!;
+      if (this.atSub(b)) this.terminal = true;
+      b.x += b.right ? 1 : -1;
+      if (b.x < 0 || b.x > 9) removeEqual(bullets, b, BULLET_FIELDS);
+      else if (this.atSub(b)) this.terminal = true;
+    }
+  }
+
+  private atSub(e: Entity): boolean {
+    return e.x === this.subX && e.y === this.subY;
+  }
+
+  /** Surfacing with divers: refill oxygen, drop divers, pay for a full load, ramp the difficulty. */
+  private surfaceSub(): number {
+    this.surface = true;
+    let reward = 0;
+    if (this.diverCount === MAX_DIVERS) {
+      this.diverCount = 0;
+      reward = Math.floor((this.oxygen * 10) / MAX_OXYGEN);
+    }
+    this.oxygen = MAX_OXYGEN;
+    this.diverCount--;
+    if (this.ramping && (this.enemySpawnSpeed > 1 || this.moveSpeed > RAMP_MOVE_MIN)) {
+      if (this.moveSpeed > RAMP_MOVE_MIN && this.rampIndex % 2) this.moveSpeed--;
+      if (this.enemySpawnSpeed > 1) this.enemySpawnSpeed--;
+      this.rampIndex++;
+    }
+    return reward;
+  }
+
+  /** A fish or sub in a random row and side, unless that row holds an enemy going the other way. */
+  private spawnEnemy(): void {
+    const right = this.random.rand() < 1 / 2;
+    const isSub = this.random.rand() < 1 / 3;
+    const x = right ? 0 : 9;
+    const y = this.random.randint(1, 9);
+    if (headingOtherWay(this.subs, y, right) || headingOtherWay(this.fish, y, right)) return;
+    if (isSub) this.subs.push(entity(x, y, right, this.moveSpeed, ENEMY_SHOT_INTERVAL));
+    else this.fish.push(entity(x, y, right, this.moveSpeed, 0));
+  }
+
+  private spawnDiver(): void {
+    const right = this.random.rand() < 1 / 2;
+    const y = this.random.randint(1, 9);
+    this.divers.push(entity(right ? 0 : 9, y, right, DIVER_MOVE_INTERVAL, 0));
+  }
+
+  writeObservation(out: Uint8Array): void {
+    out[cell(this.subY, this.subX, SUB_FRONT, C)] = 1;
+    out[cell(this.subY, this.subRight ? this.subX - 1 : this.subX + 1, SUB_BACK, C)] = 1;
+    const oxygenCells = Math.floor((Math.max(0, this.oxygen) * 10) / MAX_OXYGEN);
+    for (let col = 0; col < oxygenCells; col++) out[cell(9, col, OXYGEN_GAUGE, C)] = 1;
+    // numpy's slice [9 - count : 9]: empty when the count is 0 or below (see the quirk above).
+    for (let col = Math.max(0, 9 - this.diverCount); col < 9; col++) out[cell(9, col, DIVER_GAUGE, C)] = 1;
+    for (const b of this.friendlyBullets) out[cell(b.y, b.x, FRIENDLY_BULLET, C)] = 1;
+    for (const b of this.enemyBullets) out[cell(b.y, b.x, ENEMY_BULLET, C)] = 1;
+    drawWithTrail(out, this.fish, ENEMY_FISH);
+    drawWithTrail(out, this.subs, ENEMY_SUB);
+    drawWithTrail(out, this.divers, DIVER);
+  }
+
+  writeState(out: Float32Array, offset: number): void {
+    let k = offset;
+    out[k++] = this.subX;
+    out[k++] = this.subY;
+    out[k++] = this.subRight ? 1 : 0;
+    out[k++] = this.oxygen;
+    out[k++] = this.diverCount;
+    out[k++] = this.shotTimer;
+    out[k++] = this.enemySpawnSpeed;
+    out[k++] = this.enemySpawnTimer;
+    out[k++] = this.diverSpawnTimer;
+    out[k++] = this.moveSpeed;
+    out[k++] = this.rampIndex;
+    out[k++] = this.surface ? 1 : 0;
+    k = writeSlots(out, k, this.friendlyBullets, SEAQUEST_SLOTS.friendlyBullets, BULLET_FIELDS);
+    k = writeSlots(out, k, this.enemyBullets, SEAQUEST_SLOTS.enemyBullets, BULLET_FIELDS);
+    k = writeSlots(out, k, this.fish, SEAQUEST_SLOTS.fish, MOVER_FIELDS);
+    k = writeSlots(out, k, this.subs, SEAQUEST_SLOTS.subs, SUB_FIELDS);
+    writeSlots(out, k, this.divers, SEAQUEST_SLOTS.divers, MOVER_FIELDS);
+  }
+}
+
+function entity(x: number, y: number, right: boolean, timer: number, shotTimer: number): Entity {
+  return { x, y, right, timer, shotTimer };
+}
+
+/** The first entity at (x, y), in list order (the Python `for x in list` scan). */
+function findAt(list: readonly Entity[], x: number, y: number): Entity | undefined {
+  for (const e of list) if (e.x === x && e.y === y) return e;
+  return undefined;
+}
+
+function headingOtherWay(list: readonly Entity[], y: number, right: boolean): boolean {
+  for (const e of list) if (e.y === y && e.right !== right) return true;
+  return false;
+}
+
+function drawWithTrail(out: Uint8Array, list: readonly Entity[], channel: number): void {
+  for (const e of list) {
+    out[cell(e.y, e.x, channel, C)] = 1;
+    const back = e.right ? e.x - 1 : e.x + 1;
+    if (back >= 0 && back <= 9) out[cell(e.y, back, TRAIL, C)] = 1;
+  }
+}
+
+/** The list's length, then `slots` records of `1 + fields - 1` floats (present, x, y, right, timers). */
+function writeSlots(
+  out: Float32Array,
+  k: number,
+  list: readonly Entity[],
+  slots: number,
+  fields: number,
+): number {
+  out[k++] = list.length;
+  for (let s = 0; s < slots; s++) {
+    const e = s < list.length ? list[s] : undefined;
+    out[k++] = e ? 1 : 0;
+    out[k++] = e ? e.x : 0;
+    out[k++] = e ? e.y : 0;
+    out[k++] = e?.right ? 1 : 0;
+    if (fields >= 4) out[k++] = e ? e.timer : 0;
+    if (fields >= 5) out[k++] = e ? e.shotTimer : 0;
+  }
+  return k;
+}

@@ -1,0 +1,629 @@
+/**
+ * Soft Actor-Critic (Haarnoja et al. 2018, https://arxiv.org/abs/1812.05905) with
+ * Stable-Baselines3's and CleanRL's defaults: a tanh-squashed Gaussian actor with state-dependent
+ * std, twin Q critics with Polyak-averaged targets (tau 0.005), automatic entropy tuning towards
+ * -|A|, replay of 1M transitions, uniform random actions for the first `learningStarts` steps,
+ * batch 256, Adam 3e-4, 256-256 ReLU networks with PyTorch's default init.
+ *
+ *   const model = new SAC({ env: "Hopper-v5", seed: 1 });
+ *   await model.learn({ totalTimesteps: 1_000_000 });
+ *   model.predict(obs, { deterministic: true }); // tanh(mean), in the env's action bounds
+ *
+ * The gradient steps are tape-free (forward and backward written out with mlp-grad.ts, the loss
+ * gradients in plain JS from sac-losses.ts): the critics' backward to their action input carries
+ * the actor's gradient. Acting uses a synchronous Float32Array forward of the actor.
+ */
+import { type ConfigOf, type ConfigSchema, resolveConfig } from "../core/config.js";
+import { ArtifactError, ConfigError } from "../core/errors.js";
+import type { Action, ActionDistribution, ActOptions } from "../core/policy.js";
+import {
+  adamStateFromTensors,
+  adamStateToTensors,
+  type LoadedArtifact,
+  type StoredTensor,
+} from "../nn/checkpoint.js";
+import { type CompiledPolicy, compileSpec } from "../nn/fast.js";
+import { initBackend, Params, Sequential, type Tensor2D, tf, type Variable } from "../nn/index.js";
+import { Adam, type AdamState } from "../nn/optim.js";
+import type { DenseLayerSpec, PolicySpec } from "../nn/spec.js";
+import { Algorithm, type CommonOptions, type EnvSetup, type SaveOptions } from "./algorithm.js";
+import {
+  type DenseStack,
+  type DenseTrace,
+  denseBackward,
+  denseForward,
+  denseStack,
+  readInto,
+} from "./mlp-grad.js";
+import { torchDefaultDense } from "./q-weights.js";
+import { type ReplayBatch, ReplayBuffer } from "./replay-buffer.js";
+import {
+  actorLossGrad,
+  alphaLossGrad,
+  criticLossGrad,
+  softTdTarget,
+  squashedGaussianSample,
+  squashedMean,
+} from "./sac-losses.js";
+
+/** SAC's hyperparameters; defaults are Stable-Baselines3's (CleanRL's where SB3 has none). */
+export const SAC_SCHEMA = {
+  learningRate: {
+    type: "number",
+    default: 3e-4,
+    min: 0,
+    exclusiveMin: true,
+    help: "Adam learning rate (actor, critics, alpha)",
+  },
+  qLearningRate: {
+    type: "number",
+    default: null,
+    nullable: true,
+    min: 0,
+    exclusiveMin: true,
+    help: "critic learning rate (CleanRL: 1e-3); null = learningRate",
+  },
+  bufferSize: { type: "integer", default: 1_000_000, min: 1, help: "replay buffer capacity" },
+  learningStarts: {
+    type: "integer",
+    default: 5000,
+    min: 0,
+    help: "env steps of uniform random actions before learning (CleanRL 5e3)",
+  },
+  batchSize: { type: "integer", default: 256, min: 1, help: "transitions per gradient step" },
+  gamma: { type: "number", default: 0.99, min: 0, max: 1, help: "discount factor" },
+  tau: {
+    type: "number",
+    default: 0.005,
+    min: 0,
+    max: 1,
+    exclusiveMin: true,
+    help: "Polyak weight of the target critics",
+  },
+  trainFrequency: { type: "integer", default: 1, min: 1, help: "env steps between training rounds" },
+  gradientSteps: { type: "integer", default: 1, min: 1, help: "gradient steps per training round" },
+  policyFrequency: {
+    type: "integer",
+    default: 1,
+    min: 1,
+    help: "critic steps per actor step (CleanRL: 2, with 2 actor steps)",
+  },
+  targetUpdateInterval: {
+    type: "integer",
+    default: 1,
+    min: 1,
+    help: "gradient steps between target updates",
+  },
+  autoEntropy: { type: "boolean", default: true, help: "tune alpha towards targetEntropy" },
+  alpha: {
+    type: "number",
+    default: 1,
+    min: 0,
+    help: "initial alpha (SB3 'auto' starts at 1), or the fixed one",
+  },
+  targetEntropy: { type: "number", default: null, nullable: true, help: "null = -(action dimensions)" },
+  logStdMin: { type: "number", default: -5, help: "lower bound of the actor's log std" },
+  logStdMax: { type: "number", default: 2, help: "upper bound of the actor's log std" },
+  hiddenSizes: {
+    type: "integer[]",
+    default: [256, 256],
+    min: 1,
+    minLength: 1,
+    help: "hidden widths (actor and critics)",
+  },
+  numEnvs: { type: "integer", default: 1, min: 1, help: "parallel envs" },
+  normalizeObs: { type: "boolean", default: false, help: "running observation normalisation" },
+  logInterval: { type: "integer", default: 1000, min: 1, help: "env steps between log dumps" },
+} satisfies ConfigSchema;
+
+export type SacConfig = ConfigOf<typeof SAC_SCHEMA>;
+export type SacOptions = CommonOptions & Partial<SacConfig>;
+
+type Net = "actor" | "q1" | "q2" | "q1Target" | "q2Target";
+const NETS: readonly Net[] = ["actor", "q1", "q2", "q1Target", "q2Target"];
+
+interface TrainNets {
+  seq: Record<Net, Sequential>;
+  stack: Record<Net, DenseStack>;
+  actorOpt: Adam;
+  criticOpt: Adam;
+  alphaOpt: Adam;
+  logAlpha: Variable;
+  actorGrad: Float32Array;
+  criticGrad: Float32Array;
+}
+
+export class SAC extends Algorithm<SacConfig> {
+  readonly algo = "sac";
+  /** Plain weights of every network (kept current with the tf copies after each update). */
+  private layers: Record<Net, DenseLayerSpec[]>;
+  private logAlphaValue: number;
+  private compiled: CompiledPolicy;
+  private nets: TrainNets | null = null;
+  private pendingAdam: Partial<Record<"actor" | "critic" | "alpha", AdamState>> = {};
+  replay: ReplayBuffer | null = null;
+  private nUpdates = 0;
+
+  constructor(opts: SacOptions) {
+    const { env, envKwargs, seed, verbose, ...rest } = opts;
+    super({ env, envKwargs, seed, verbose }, resolveConfig(SAC_SCHEMA, rest, "sac"));
+    if (this.spaces.discrete) throw new ConfigError("env", `${this.envId}: SAC needs a Box action space`);
+    const c = this.config;
+    if (!(c.logStdMin < c.logStdMax))
+      throw new ConfigError("logStdMin", `must be < logStdMax (${c.logStdMax})`);
+    const { obsSize: O, actionSize: A } = this.spaces;
+    const init = this.rng.spawn(0);
+    const q1 = mlp(O + A, c.hiddenSizes, 1, init);
+    const q2 = mlp(O + A, c.hiddenSizes, 1, init);
+    this.layers = {
+      actor: mlp(O, c.hiddenSizes, 2 * A, init),
+      q1,
+      q2,
+      q1Target: copy(q1),
+      q2Target: copy(q2),
+    };
+    this.logAlphaValue = Math.log(Math.max(c.alpha, 1e-30));
+    this.compiled = this.compileActor();
+  }
+
+  get alpha(): number {
+    return Math.exp(this.logAlphaValue);
+  }
+
+  // ---- acting -------------------------------------------------------------------------------
+
+  /** tanh(mean) (deterministic, the default) or a sample, scaled to the env's action bounds. */
+  act(obs: Float32Array, opts: ActOptions = {}): Action {
+    const out = this.compiled.forward(this.prepare(obs), 1);
+    const A = this.spaces.actionSize;
+    if (opts.deterministic ?? true) return this.toEnv(squashedMean(out, 1, A));
+    const noise = (opts.rng ?? this.actRng).fillNormal(new Float32Array(A));
+    const c = this.config;
+    return this.toEnv(squashedGaussianSample(out, noise, 1, A, c.logStdMin, c.logStdMax).action);
+  }
+
+  /** The pre-squash Gaussian (mean, std) of one raw observation. */
+  distribution(obs: Float32Array): ActionDistribution {
+    const out = this.compiled.forward(this.prepare(obs), 1);
+    const A = this.spaces.actionSize;
+    const { logStdMin: lo, logStdMax: hi } = this.config;
+    const mean = Float64Array.from(out.subarray(0, A));
+    const std = Float64Array.from(out.subarray(A, 2 * A), (r) =>
+      Math.exp(lo + 0.5 * (hi - lo) * (Math.tanh(r) + 1)),
+    );
+    return { kind: "gaussian", mean, std };
+  }
+
+  /** Squashed actions in [-1, 1] to the env's bounds (a fresh array). */
+  private toEnv(a: Float32Array, out = new Float32Array(a.length)): Float32Array {
+    const lo = this.spaces.actionLow!;
+    const hi = this.spaces.actionHigh!;
+    const A = lo.length;
+    for (let i = 0; i < a.length; i++) out[i] = lo[i % A]! + 0.5 * (a[i]! + 1) * (hi[i % A]! - lo[i % A]!);
+    return out;
+  }
+
+  private compileActor(): CompiledPolicy {
+    return compileSpec({
+      obsShape: [this.spaces.obsSize],
+      output: "mean",
+      actionSize: 2 * this.spaces.actionSize,
+      layers: this.layers.actor,
+    });
+  }
+
+  // ---- training -----------------------------------------------------------------------------
+
+  protected async trainLoop(): Promise<void> {
+    const c = this.config;
+    await initBackend();
+    this.setupEnv();
+    const nets = this.buildNets();
+    const { obsSize: O, actionSize: A } = this.spaces;
+    const N = c.numEnvs;
+    this.replay ??= new ReplayBuffer(c.bufferSize, O, A);
+    const replay = this.replay;
+    const squashed = new Float32Array(N * A);
+    const envActions = new Float32Array(N * A);
+    const prevObs = new Float32Array(N * O);
+    const noise = new Float32Array(N * A);
+    let batch: ReplayBatch | undefined;
+    let vecSteps = 0;
+    let lastLog = this.numTimesteps;
+    await this.rolloutStart();
+    while (this.numTimesteps < this.totalTimesteps) {
+      if (this.numTimesteps < c.learningStarts) {
+        this.rng.fillUniform(squashed, -1, 1);
+      } else {
+        const out = this.compiled.forward(this.obs, N);
+        this.rng.fillNormal(noise);
+        squashed.set(squashedGaussianSample(out, noise, N, A, c.logStdMin, c.logStdMax).action);
+      }
+      this.toEnv(squashed, envActions);
+      prevObs.set(this.obs);
+      const step = this.vecEnv!.step(envActions);
+      this.recordStep(step);
+      const go = this.advance(step);
+      for (let i = 0; i < N; i++) {
+        const fin = step.finalObs[i];
+        const next = fin ? this.normalizeOne(fin) : this.obs.subarray(i * O, (i + 1) * O);
+        replay.add(
+          prevObs.subarray(i * O, (i + 1) * O),
+          squashed.subarray(i * A, (i + 1) * A),
+          step.rewards[i]!,
+          next,
+          step.terminated[i] === 1,
+        );
+      }
+      vecSteps++;
+      const pause = this.maybeYield();
+      if (pause) await pause;
+      if (
+        this.numTimesteps >= c.learningStarts &&
+        replay.size >= c.batchSize &&
+        vecSteps % c.trainFrequency === 0
+      ) {
+        for (let g = 0; g < c.gradientSteps; g++) {
+          batch = replay.sample(c.batchSize, this.rng, batch);
+          this.gradientStep(nets, batch);
+        }
+        this.syncActor(nets);
+      }
+      const last = this.numTimesteps >= this.totalTimesteps;
+      if (last || Math.floor(this.numTimesteps / c.logInterval) > Math.floor(lastLog / c.logInterval)) {
+        this.dumpLogs({ "train/n_updates": this.nUpdates, "train/ent_coef": this.alpha });
+      }
+      lastLog = this.numTimesteps;
+      if (go === false || (go instanceof Promise && !(await go))) break;
+    }
+    await this.rolloutEnd();
+  }
+
+  /** One critic step, then (every `policyFrequency`) an actor and a temperature step, then Polyak. */
+  private gradientStep(nets: TrainNets, b: ReplayBatch): void {
+    const c = this.config;
+    const { obsSize: O, actionSize: A } = this.spaces;
+    const B = b.size;
+    const alpha = this.alpha;
+    const s = nets.stack;
+    tf.tidy(() => {
+      // Soft TD target from the current actor and the target critics (no gradient).
+      const next = tf.tensor2d(b.nextObs, [B, O]);
+      const nextOut = denseForward(s.actor, next).out.dataSync();
+      const nextSample = squashedGaussianSample(
+        nextOut,
+        this.rng.fillNormal(new Float32Array(B * A)),
+        B,
+        A,
+        c.logStdMin,
+        c.logStdMax,
+      );
+      const nextSa = tf.tensor2d(concatRows(b.nextObs, nextSample.action, B, O, A), [B, O + A]);
+      const q1n = denseForward(s.q1Target, nextSa).out.dataSync();
+      const q2n = denseForward(s.q2Target, nextSa).out.dataSync();
+      const y = softTdTarget(b.rewards, b.terminated, q1n, q2n, nextSample.logProb, alpha, c.gamma);
+      // Critic step.
+      const sa = tf.tensor2d(concatRows(b.obs, b.actions, B, O, A), [B, O + A]);
+      const t1 = denseForward(s.q1, sa);
+      const t2 = denseForward(s.q2, sa);
+      const q1 = t1.out.dataSync();
+      const q2 = t2.out.dataSync();
+      const critic = criticLossGrad(q1, q2, y);
+      let at = readInto(nets.criticGrad, 0, denseBackward(s.q1, t1, tf.tensor2d(critic.dQ1, [B, 1])));
+      at = readInto(nets.criticGrad, at, denseBackward(s.q2, t2, tf.tensor2d(critic.dQ2, [B, 1])));
+      nets.criticOpt.applyArray(nets.criticGrad);
+      this.logger.recordMean("train/critic_loss", critic.loss);
+      this.logger.recordMean("train/q_values", mean(q1));
+    });
+    this.nUpdates++;
+    if (this.nUpdates % c.policyFrequency === 0) this.actorStep(nets, b);
+    if (this.nUpdates % c.targetUpdateInterval === 0) {
+      nets.seq.q1Target.params.blendFrom(nets.seq.q1.params, c.tau);
+      nets.seq.q2Target.params.blendFrom(nets.seq.q2.params, c.tau);
+    }
+  }
+
+  /** Reparameterised actor step through the (just updated) critics; then the temperature step. */
+  private actorStep(nets: TrainNets, b: ReplayBatch): void {
+    const c = this.config;
+    const { obsSize: O, actionSize: A } = this.spaces;
+    const B = b.size;
+    const s = nets.stack;
+    const alpha = this.alpha;
+    let logProb: Float32Array | undefined;
+    tf.tidy(() => {
+      const obs = tf.tensor2d(b.obs, [B, O]);
+      const trace = denseForward(s.actor, obs);
+      const sample = squashedGaussianSample(
+        trace.out.dataSync(),
+        this.rng.fillNormal(new Float32Array(B * A)),
+        B,
+        A,
+        c.logStdMin,
+        c.logStdMax,
+      );
+      logProb = sample.logProb;
+      const sa = tf.tensor2d(concatRows(b.obs, sample.action, B, O, A), [B, O + A]);
+      const t1 = denseForward(s.q1, sa);
+      const t2 = denseForward(s.q2, sa);
+      const q1 = t1.out.dataSync();
+      const q2 = t2.out.dataSync();
+      // d min(Q1, Q2) / d(input): each row through the critic that is its minimum.
+      const pick1 = new Float32Array(B);
+      const minQ = new Float32Array(B);
+      for (let i = 0; i < B; i++) {
+        pick1[i] = q1[i]! <= q2[i]! ? 1 : 0;
+        minQ[i] = Math.min(q1[i]!, q2[i]!);
+      }
+      const pick2 = pick1.map((p) => 1 - p);
+      const dIn = tf.add(
+        inputGradient(s.q1, t1, tf.tensor2d(pick1, [B, 1])),
+        inputGradient(s.q2, t2, tf.tensor2d(pick2, [B, 1])),
+      );
+      const dQda = tf.slice(dIn, [0, O], [B, A]).dataSync();
+      const actor = actorLossGrad(sample, minQ, dQda, alpha, B, A, c.logStdMin, c.logStdMax);
+      readInto(nets.actorGrad, 0, denseBackward(s.actor, trace, tf.tensor2d(actor.dOut, [B, 2 * A])));
+      nets.actorOpt.applyArray(nets.actorGrad);
+      this.logger.recordMean("train/actor_loss", actor.loss);
+    });
+    if (c.autoEntropy) {
+      const target = c.targetEntropy ?? -A;
+      const { loss, grad } = alphaLossGrad(this.logAlphaValue, logProb!, target);
+      nets.alphaOpt.applyArray(Float32Array.of(grad));
+      this.logAlphaValue = nets.logAlpha.dataSync()[0]!;
+      this.logger.recordMean("train/ent_coef_loss", loss);
+    }
+  }
+
+  private buildNets(): TrainNets {
+    if (this.nets) return this.nets;
+    const c = this.config;
+    const seq = {} as Record<Net, Sequential>;
+    const stack = {} as Record<Net, DenseStack>;
+    for (const n of NETS) {
+      seq[n] = new Sequential(this.layers[n], `sac_${n}`);
+      stack[n] = denseStack(seq[n].variables, this.layers[n])!;
+    }
+    const qLr = c.qLearningRate ?? c.learningRate;
+    const actorOpt = new Adam(seq.actor.variables, { lr: c.learningRate });
+    const criticOpt = new Adam([...seq.q1.variables, ...seq.q2.variables], { lr: qLr });
+    const logAlpha = new Params("sac_alpha").add("logAlpha", Float32Array.of(this.logAlphaValue), []);
+    const alphaOpt = new Adam([logAlpha], { lr: qLr });
+    for (const [k, opt] of [
+      ["actor", actorOpt],
+      ["critic", criticOpt],
+      ["alpha", alphaOpt],
+    ] as const) {
+      const st = this.pendingAdam[k];
+      if (st) opt.setState(st);
+    }
+    this.pendingAdam = {};
+    this.nets = {
+      seq,
+      stack,
+      actorOpt,
+      criticOpt,
+      alphaOpt,
+      logAlpha,
+      actorGrad: new Float32Array(actorOpt.size),
+      criticGrad: new Float32Array(criticOpt.size),
+    };
+    return this.nets;
+  }
+
+  /** Refreshes the plain actor weights and the acting copy from the tf variables. */
+  private syncActor(nets: TrainNets): void {
+    this.layers.actor = nets.seq.actor.toSpec() as DenseLayerSpec[];
+    this.compiled = this.compileActor();
+  }
+
+  private syncAll(): void {
+    if (!this.nets) return;
+    for (const n of NETS) this.layers[n] = this.nets.seq[n].toSpec() as DenseLayerSpec[];
+    this.compiled = this.compileActor();
+  }
+
+  // ---- export, save, load -------------------------------------------------------------------
+
+  /**
+   * The deterministic policy as a spec: the actor's trunk and mean head with tanh, then (unless
+   * the bounds are [-1, 1]) a diagonal layer mapping [-1, 1] to the env's bounds.
+   */
+  toPolicySpec(): PolicySpec {
+    this.syncAll();
+    const A = this.spaces.actionSize;
+    const trunk = this.layers.actor.slice(0, -1);
+    const head = this.layers.actor[this.layers.actor.length - 1]!;
+    const weight = new Float32Array(head.inSize * A);
+    for (let r = 0; r < head.inSize; r++)
+      for (let j = 0; j < A; j++) weight[r * A + j] = head.weight[r * 2 * A + j]!;
+    const layers: DenseLayerSpec[] = [
+      ...trunk,
+      {
+        kind: "dense",
+        inSize: head.inSize,
+        outSize: A,
+        weight,
+        bias: head.bias.slice(0, A),
+        activation: "tanh",
+      },
+    ];
+    const lo = this.spaces.actionLow!;
+    const hi = this.spaces.actionHigh!;
+    if (!lo.every((v, i) => v === -1 && hi[i] === 1)) {
+      const scale = new Float32Array(A * A);
+      for (let j = 0; j < A; j++) scale[j * A + j] = 0.5 * (hi[j]! - lo[j]!);
+      const shift = Float32Array.from({ length: A }, (_, j) => 0.5 * (hi[j]! + lo[j]!));
+      layers.push({ kind: "dense", inSize: A, outSize: A, weight: scale, bias: shift, activation: "linear" });
+    }
+    return {
+      obsShape: [...this.spaces.obsShape],
+      obsNorm: this.normalizer?.obsNormSpec(),
+      output: "mean",
+      actionSize: A,
+      layers,
+      actionLow: lo,
+      actionHigh: hi,
+    };
+  }
+
+  /** Parameters of the actor and the two critics (targets and optimizer state excluded). */
+  paramCount(): number {
+    return (["actor", "q1", "q2"] as const).reduce((n, k) => n + countParams(this.layers[k]), 0);
+  }
+
+  /** The actor's parameters only (what acts, and what a student is compared with). */
+  actorParamCount(): number {
+    return countParams(this.layers.actor);
+  }
+
+  protected envSetup(): EnvSetup {
+    const c = this.config;
+    return { numEnvs: c.numEnvs, normalizeObs: c.normalizeObs, normalizeReward: false, gamma: c.gamma };
+  }
+
+  protected stateTensors(opts: SaveOptions): Record<string, StoredTensor> {
+    this.syncAll();
+    const out: Record<string, StoredTensor> = {};
+    const nets = opts.includeTrainingState ? NETS : (["actor", "q1", "q2"] as const);
+    for (const n of nets) {
+      this.layers[n].forEach((l, k) => {
+        out[`${n}/fc${k}.weight`] = { data: l.weight, shape: [l.inSize, l.outSize] };
+        out[`${n}/fc${k}.bias`] = { data: l.bias, shape: [l.outSize] };
+      });
+    }
+    out["logAlpha"] = { data: Float64Array.of(this.logAlphaValue), shape: [1] };
+    if (opts.includeTrainingState && this.nets) {
+      const { actorOpt, criticOpt, alphaOpt } = this.nets;
+      for (const [k, opt] of [
+        ["actor", actorOpt],
+        ["critic", criticOpt],
+        ["alpha", alphaOpt],
+      ] as const) {
+        for (const [name, t] of Object.entries(adamStateToTensors(opt.getState()))) out[`${k}/${name}`] = t;
+      }
+    }
+    const rb = this.replay;
+    if (opts.includeReplayBuffer && rb) {
+      out["replay/obs"] = { data: rb.obs, shape: [rb.capacity, rb.obsSize] };
+      out["replay/nextObs"] = { data: rb.nextObs, shape: [rb.capacity, rb.obsSize] };
+      out["replay/actions"] = { data: rb.actions, shape: [rb.capacity, rb.actionSize] };
+      out["replay/rewards"] = { data: rb.rewards, shape: [rb.capacity] };
+      out["replay/terminated"] = { data: rb.terminated, shape: [rb.capacity] };
+    }
+    return out;
+  }
+
+  protected stateMeta(): Record<string, unknown> {
+    return { nUpdates: this.nUpdates, replay: this.replay?.getState() };
+  }
+
+  protected restoreState(artifact: LoadedArtifact, _policy: PolicySpec): void {
+    const t = artifact.tensors;
+    const read = (n: Net): DenseLayerSpec[] =>
+      this.layers[n].map((l, k) => {
+        const w = t[`${n}/fc${k}.weight`];
+        const bias = t[`${n}/fc${k}.bias`];
+        if (
+          !(w?.data instanceof Float32Array) ||
+          w.data.length !== l.weight.length ||
+          !(bias?.data instanceof Float32Array)
+        ) {
+          throw new ArtifactError(`tensor ${n}/fc${k}: missing or not ${l.weight.length} float32 values`);
+        }
+        return { ...l, weight: w.data, bias: bias.data };
+      });
+    this.layers.actor = read("actor");
+    this.layers.q1 = read("q1");
+    this.layers.q2 = read("q2");
+    // A lean file (no training state) resumes with targets = critics and fresh Adam moments.
+    this.layers.q1Target = t["q1Target/fc0.weight"] ? read("q1Target") : copy(this.layers.q1);
+    this.layers.q2Target = t["q2Target/fc0.weight"] ? read("q2Target") : copy(this.layers.q2);
+    this.logAlphaValue = t["logAlpha"]!.data[0]!;
+    for (const k of ["actor", "critic", "alpha"] as const) {
+      if (!t[`${k}/optimizer/step`]) continue;
+      const sub: Record<string, StoredTensor> = {};
+      for (const [name, v] of Object.entries(t))
+        if (name.startsWith(`${k}/`)) sub[name.slice(k.length + 1)] = v;
+      this.pendingAdam[k] = adamStateFromTensors(sub);
+    }
+    const meta = artifact.meta ?? {};
+    this.nUpdates = Number(meta["nUpdates"] ?? 0);
+    if (t["replay/obs"] && meta["replay"]) {
+      const rb = new ReplayBuffer(this.config.bufferSize, this.spaces.obsSize, this.spaces.actionSize);
+      rb.obs.set(t["replay/obs"].data);
+      rb.nextObs.set(t["replay/nextObs"]!.data);
+      rb.actions.set(t["replay/actions"]!.data);
+      rb.rewards.set(t["replay/rewards"]!.data);
+      rb.terminated.set(t["replay/terminated"]!.data);
+      rb.setState(meta["replay"] as { pos: number; count: number });
+      this.replay = rb;
+    }
+    this.compiled = this.compileActor();
+  }
+
+  static load(path: string): SAC {
+    const { artifact, options } = Algorithm.readAgent(path, "sac");
+    const model = new SAC(options as unknown as SacOptions);
+    model.restoreFrom(artifact);
+    return model;
+  }
+}
+
+/** An MLP with ReLU hidden layers and a linear output, PyTorch's default init (CleanRL's SAC). */
+function mlp(
+  inSize: number,
+  hidden: readonly number[],
+  outSize: number,
+  rng: Parameters<typeof torchDefaultDense>[2],
+): DenseLayerSpec[] {
+  const widths = [inSize, ...hidden, outSize];
+  return widths.slice(1).map((out, k) => {
+    const { weight, bias } = torchDefaultDense(widths[k]!, out, rng);
+    return {
+      kind: "dense",
+      inSize: widths[k]!,
+      outSize: out,
+      weight,
+      bias,
+      activation: k === hidden.length ? "linear" : "relu",
+    };
+  });
+}
+
+function copy(layers: readonly DenseLayerSpec[]): DenseLayerSpec[] {
+  return layers.map((l) => ({ ...l, weight: l.weight.slice(), bias: l.bias.slice() }));
+}
+
+function countParams(layers: readonly DenseLayerSpec[]): number {
+  return layers.reduce((n, l) => n + l.weight.length + l.bias.length, 0);
+}
+
+/** Rows [obs_i, action_i] of the critics' input. */
+function concatRows(obs: Float32Array, actions: Float32Array, B: number, O: number, A: number): Float32Array {
+  const x = new Float32Array(B * (O + A));
+  for (let b = 0; b < B; b++) {
+    x.set(obs.subarray(b * O, (b + 1) * O), b * (O + A));
+    x.set(actions.subarray(b * A, (b + 1) * A), b * (O + A) + O);
+  }
+  return x;
+}
+
+/** d(out)/d(input) [B, in] of a dense stack given dLoss/dOut (the backward of mlp-grad.ts, down to x). */
+function inputGradient(net: DenseStack, trace: DenseTrace, dOut: Tensor2D): Tensor2D {
+  let dh = dOut;
+  for (let i = net.activations.length - 1; i >= 0; i--) {
+    const act = net.activations[i];
+    const y = trace.outputs[i]!;
+    const dz =
+      act === "relu" ? tf.mul(dh, tf.step(y)) : act === "tanh" ? tf.mul(dh, tf.sub(1, tf.square(y))) : dh;
+    dh = tf.matMul(dz, tf.transpose(net.vars[2 * i] as unknown as Tensor2D)) as Tensor2D;
+  }
+  return dh;
+}
+
+function mean(xs: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < xs.length; i++) s += xs[i]!;
+  return s / xs.length;
+}

@@ -1,0 +1,88 @@
+import { describe, expect, it } from "vitest";
+import { Rng } from "../core/rng.js";
+import {
+  candidateId,
+  checkSpace,
+  distillFields,
+  measureCandidateLatency,
+  type SearchSpace,
+  type StudentIO,
+  sampleCandidates,
+  sizesOf,
+  spaceSize,
+} from "./space.js";
+
+const cartpole: StudentIO = { obsShape: [4], actionSize: 2, output: "logits" };
+const space: SearchSpace = {
+  kinds: ["mlp"],
+  depths: [1, 2],
+  widths: [2, 4, 8],
+  activations: ["tanh", "relu"],
+  precisions: ["float32", "int8"],
+};
+
+describe("student space", () => {
+  it("sizes: parameters, float32 and int8 bytes (known answers)", () => {
+    const c = { kind: "mlp", hidden: [8], activation: "tanh" as const, precision: "float32" as const };
+    // 4*8 + 8 + 8*2 + 2
+    expect(sizesOf(c, cartpole)).toEqual({ params: 58, bytes: 232, flops: 2 * (32 + 16) });
+    // int8: 48 weight bytes + 10 per-output-channel float32 scales + 10 float32 biases
+    expect(sizesOf({ ...c, precision: "int8" }, cartpole).bytes).toBe(48 + 40 + 40);
+    // Gaussian (Pendulum): 3*4 + 4 + 4*1 + 1 + log std 1; bytes add log std and action bounds.
+    const pendulum: StudentIO = { obsShape: [3], actionSize: 1, output: "mean" };
+    const g = sizesOf({ ...c, hidden: [4] }, pendulum);
+    expect(g.params).toBe(22);
+    expect(g.bytes).toBe(4 * 22 + 8);
+    // Copied observation normalisation costs bytes, not parameters.
+    const norm = { mean: new Float32Array(4), var: new Float32Array(4), epsilon: 1e-8, clip: 10 };
+    expect(sizesOf(c, { ...cartpole, obsNorm: norm })).toMatchObject({ params: 58, bytes: 232 + 32 });
+  });
+
+  it("turns a candidate into distill() fields", () => {
+    expect(distillFields({ kind: "mlp", hidden: [6, 3], activation: "relu", precision: "int8" })).toEqual({
+      student: [6, 3],
+      studentActivation: "relu",
+      quantizeAware: true,
+    });
+    expect(candidateId({ kind: "mlp", hidden: [6, 3], activation: "relu", precision: "int8" })).toBe(
+      "mlp-6x3-relu-int8",
+    );
+  });
+
+  it("samples distinct candidates, the same for a seed", () => {
+    expect(spaceSize(space)).toBe((3 + 9) * 2 * 2);
+    const a = sampleCandidates(space, 20, new Rng(5)).map(candidateId);
+    const b = sampleCandidates(space, 20, new Rng(5)).map(candidateId);
+    const c = sampleCandidates(space, 20, new Rng(6)).map(candidateId);
+    expect(a).toEqual(b);
+    expect(c).not.toEqual(a);
+    expect(new Set(a).size).toBe(20);
+    // Asking for more than the space holds gives the whole space once.
+    expect(new Set(sampleCandidates(space, 100, new Rng(1)).map(candidateId)).size).toBe(48);
+  });
+
+  it("refuses kinds and values the env cannot use, saying why", () => {
+    expect(() => checkSpace({ ...space, kinds: ["conv"] }, cartpole)).toThrow(
+      /kinds: conv students cannot be searched here: observations of shape \[4\] are not images/,
+    );
+    expect(() => checkSpace({ ...space, kinds: ["conv"] }, { ...cartpole, obsShape: [10, 10, 4] })).toThrow(
+      /not trainable by distill\(\) yet/,
+    );
+    expect(() => checkSpace({ ...space, kinds: ["rnn"] }, cartpole)).toThrow(
+      /unknown student kind "rnn"; allowed: mlp, conv/,
+    );
+    expect(() => checkSpace({ ...space, precisions: ["int4" as never] }, cartpole)).toThrow(
+      /precisions: "int4" is not allowed; allowed: float32, int8/,
+    );
+    expect(() => checkSpace({ ...space, widths: [] }, cartpole)).toThrow(/widths: expected integers >= 1/);
+  });
+
+  it("measures a latency (a positive figure; its value is machine-dependent)", () => {
+    const us = measureCandidateLatency(
+      { kind: "mlp", hidden: [8], activation: "tanh", precision: "float32" },
+      cartpole,
+    );
+    expect(us).toBeGreaterThan(0);
+    expect(us).toBeLessThan(1000);
+  });
+});
