@@ -32,9 +32,6 @@ const small: Partial<DistillConfig> = {
   seed: 1,
   student: [16],
   numEnvs: 4,
-  rolloutSteps: 32,
-  batchSize: 64,
-  trainRatio: 0.25,
   learningRate: 3e-3,
   evalEvery: 1,
   evalEpisodes: 1,
@@ -42,8 +39,12 @@ const small: Partial<DistillConfig> = {
   similarityStates: 500,
 };
 
+/** Collection and replay: every method but ppo (which collects its own rollouts) takes these fields. */
+const replay: Partial<DistillConfig> = { rolloutSteps: 32, batchSize: 64, trainRatio: 0.25 };
+
 async function run(config: Partial<DistillConfig>) {
-  const result = await distill({ ...small, ...config, out: mkdtempSync(join(root, `${config.method}-`)) });
+  const base = config.method === "ppo" ? small : { ...small, ...replay };
+  const result = await distill({ ...base, ...config, out: mkdtempSync(join(root, `${config.method}-`)) });
   const { summary } = result;
   // The point of distillation: the student is a small fraction of the teacher.
   expect(summary.student.params).toBeLessThan(summary.teacher.params / 20);
