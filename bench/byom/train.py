@@ -63,9 +63,17 @@ def main(dataset, out, epochs):
     sb3.export(ppo, "ppo", os.path.join(out, "ppo.onnx"), 4)
     sb3.write_zip(ppo, "ppo", os.path.join(out, "ppo.zip"), 4, 2)
 
-    print("SB3-style DQN q_net (regression on the shipped DQN's Q-values)")
+    print("SB3-style DQN q_net (regression on the shipped DQN's Q-values, its action gaps weighted up)")
     dqn = sb3.DQNPolicy(4, 2)
-    fit(dqn.q_net.parameters(), lambda idx: ((dqn.q_net(x[idx]) - q[idx]) ** 2).mean(), epochs, n)
+
+    def dqn_loss(idx):
+        # CartPole's Q-values are ~60-100 while the gap between the two actions is often < 1: plain
+        # MSE learns the level and not the greedy action, so the advantages get their own term.
+        pred, target = dqn.q_net(x[idx]), q[idx]
+        adv = (pred - pred.mean(1, keepdim=True)) - (target - target.mean(1, keepdim=True))
+        return ((pred - target) ** 2).mean() + 100.0 * (adv**2).mean()
+
+    fit(dqn.q_net.parameters(), dqn_loss, epochs * 3, n)
     dqn.q_net_target.load_state_dict(dqn.q_net.state_dict())
     dqn.eval()
     sb3.export(dqn, "dqn", os.path.join(out, "dqn.onnx"), 4)

@@ -97,7 +97,7 @@ describe("rldistill distill", () => {
     expect(summary.student.params).toBe(4 * 8 + 8 + 8 * 2 + 2);
     expect(JSON.parse(readFileSync(join(out, "config.json"), "utf8")).student).toEqual([8]);
     // The report is written at the end by default.
-    expect(readFileSync(join(out, "report.html"), "utf8")).toContain("Distillation checkpoints");
+    expect(readFileSync(join(out, "report.html"), "utf8")).toContain("Against the teacher over training");
     expect(text).toContain(`report:     ${join(out, "report.html")}`);
   });
 });

@@ -13,8 +13,10 @@ import { onInterrupt } from "../core/interrupt.js";
 import { openRunFolder } from "../core/run-dir.js";
 import { make } from "../envs/registry.js";
 import { describeNetwork } from "../eval/describe.js";
+import { writePolicyVideos } from "../eval/record.js";
 import { type EvalFile, runEvalAsync } from "../eval/run.js";
 import { loadPolicy, MAGIC, recordedEnvId } from "../nn/checkpoint.js";
+import { compileSpec } from "../nn/fast.js";
 import type { PolicySpec } from "../nn/spec.js";
 import { alignRows, type Command, type FlagSpecs, formatFlags, parseArgs, wantsHelp } from "./args.js";
 import { readAnyModel } from "./import.js";
@@ -49,6 +51,10 @@ const flags: FlagSpecs = {
   out: {
     type: "string",
     help: "folder to write eval.json into (e.g. the student's run folder; locked while writing; its run must be on the same env)",
+  },
+  video: {
+    type: "boolean",
+    help: "also write one greedy episode of each policy as teacher.gif / student.gif (or model.gif) into --out, from the evaluation's first start",
   },
   json: { type: "boolean", help: "print eval.json to stdout instead of a table" },
   help: { type: "boolean", help: "show this help (-h)" },
@@ -160,7 +166,7 @@ function folderEnv(dir: string): string | undefined {
 
 function usage(): string {
   return [
-    "Usage: rldistill eval --model PATH [--teacher PATH] [--env ID] [--episodes N] [--robustness] [--no-latency-paths] [--out DIR]",
+    "Usage: rldistill eval --model PATH [--teacher PATH] [--env ID] [--episodes N] [--robustness] [--no-latency-paths] [--out DIR [--video]]",
     "",
     "The model (and teacher) are checked against the env's spaces before any episode. Ctrl-C stops",
     "within a second; with --out, eval.json then holds what was measured, marked interrupted.",
@@ -182,6 +188,8 @@ export const evalCommand: Command = {
     if (positionals.length)
       throw new ConfigError("arguments", `unexpected "${positionals.join(" ")}"; use --model PATH`);
     if (typeof f.model !== "string") throw new ConfigError("--model", "required: the path of a saved policy");
+    if (f.video && typeof f.out !== "string")
+      throw new ConfigError("--video", "needs --out DIR: the GIFs are written into that folder");
     const student = loadModel(f.model, "--model");
     const teacher = typeof f.teacher === "string" ? loadModel(f.teacher, "--teacher") : undefined;
     const env = (f.env as string | undefined) ?? student.env ?? teacher?.env;
@@ -247,6 +255,14 @@ export const evalCommand: Command = {
       if (folder) {
         folder.writeJson("eval.json", file);
         if (!f.json) console.log(`wrote ${folder.path("eval.json")}`);
+      }
+      if (folder && f.video && !file.interrupted) {
+        const compiled = Object.fromEntries(
+          Object.entries(policies).map(([n, spec]) => [n, compileSpec(spec)]),
+        );
+        const v = writePolicyVideos(compiled, env, folder.dir, { seed: file.seed });
+        const gifs = Object.values(v.videos).map((g) => `${folder.path(g.file)} (${g.bytes} bytes)`);
+        if (!f.json) console.log(v.skipped ?? `wrote ${gifs.join(", ")}`);
       }
     } finally {
       stop.dispose();

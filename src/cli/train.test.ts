@@ -108,7 +108,7 @@ describe("rldistill train: flags and config", () => {
       "--algo",
       "ppo",
       "--env",
-      "CartPole-v1",
+      "Acrobot-v1",
       "--timesteps",
       "256",
       "--seed",
@@ -145,21 +145,22 @@ describe("rldistill train: flags and config", () => {
       expect(existsSync(join(out, f))).toBe(true);
     }
     const config = JSON.parse(readFileSync(join(out, "config.json"), "utf8"));
-    // default < preset (CartPole: numMinibatches 2, entCoef 0) < --config < --set
+    // default < preset (Acrobot: gaeLambda 0.94, entCoef 0, normalizeObs) < --config < --set
     expect(config.config).toMatchObject({
       numSteps: 16,
       numEnvs: 2,
       learningRate: 0.003,
       hiddenSizes: [16, 16],
       entCoef: 0,
-      numMinibatches: 2,
+      gaeLambda: 0.94,
+      normalizeObs: true,
       clipCoef: 0.2,
     });
-    expect(config).toMatchObject({ algo: "ppo", env: "CartPole-v1", seed: 3, timesteps: 256 });
+    expect(config).toMatchObject({ algo: "ppo", env: "Acrobot-v1", seed: 3, timesteps: 256 });
     const summary = JSON.parse(readFileSync(join(out, "summary.json"), "utf8"));
     expect(summary).toMatchObject({
       algo: "ppo",
-      env: "CartPole-v1",
+      env: "Acrobot-v1",
       timesteps: 256,
       num_timesteps: 256,
       seed: 3,

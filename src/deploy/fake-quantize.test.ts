@@ -2,7 +2,17 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { Rng } from "../core/rng.js";
 import { initBackend, type Tensor, tf } from "../nn/backend.js";
 import { fakeQuantize } from "./fake-quantize.js";
-import { dequantizeWeights, quantizeWeights } from "./quantize.js";
+import { dequantizeWeights, quantizeDequantize, quantizeWeights } from "./quantize.js";
+
+/** Entries whose float32 bits differ (0 = bit-exact; +0 and -0 count as different). */
+function bitMismatches(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  const ua = new Uint32Array(a.buffer, a.byteOffset, a.length);
+  const ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  let n = 0;
+  for (let i = 0; i < a.length; i++) if (ua[i] !== ub[i]) n++;
+  return n;
+}
 
 beforeAll(async () => {
   await initBackend("cpu");
@@ -13,19 +23,25 @@ describe("fakeQuantize", () => {
   const w = new Rng(3).fillNormal(new Float32Array(rows * cols), 0, 1);
   for (let r = 0; r < rows; r++) w[r * cols + 2]! *= 50;
 
-  it("forward equals int8 per-channel quantize-dequantize (axis = output channels)", () => {
+  it("forward is bit for bit the int8 network quantizeSpec exports (axis = output channels)", () => {
     const out = tf.tidy(() => fakeQuantize(tf.tensor2d(w, [rows, cols]), 8, 1).dataSync());
-    const expected = dequantizeWeights(quantizeWeights(w, cols));
-    let mismatches = 0;
-    for (let i = 0; i < w.length; i++) {
-      const scale = quantizeWeights(w, cols).scale[i % cols]!;
-      // float32 vs float64 division can flip a value sitting on a rounding boundary by one step.
-      if (Math.abs(out[i]! - expected[i]!) > 1e-6 * scale) {
-        mismatches++;
-        expect(Math.abs(out[i]! - expected[i]!)).toBeLessThanOrEqual(scale * 1.001);
-      }
+    expect(bitMismatches(out as Float32Array, dequantizeWeights(quantizeWeights(w, cols)))).toBe(0);
+  });
+
+  it("conv HWIO (axis 3), a leading axis (axis 0) and per tensor use the same quantization", () => {
+    const hwio = new Rng(4).fillNormal(new Float32Array(3 * 3 * 2 * 4), 0, 1);
+    const conv = tf.tidy(() => fakeQuantize(tf.tensor4d(hwio, [3, 3, 2, 4]), 8, 3).dataSync());
+    expect(bitMismatches(conv as Float32Array, dequantizeWeights(quantizeWeights(hwio, 4)))).toBe(0);
+    // axis 0 of [rows, cols]: channel r holds entries r * cols .. r * cols + cols - 1.
+    const rowsQ = tf.tidy(() => fakeQuantize(tf.tensor2d(w, [rows, cols]), 8, 0).dataSync());
+    expect(bitMismatches(rowsQ as Float32Array, quantizeDequantize(w, rows, { stride: cols }))).toBe(0);
+    for (let r = 0; r < rows; r++) {
+      const row = w.slice(r * cols, (r + 1) * cols);
+      const expected = quantizeDequantize(row, 1);
+      expect(bitMismatches((rowsQ as Float32Array).slice(r * cols, (r + 1) * cols), expected)).toBe(0);
     }
-    expect(mismatches).toBeLessThanOrEqual(1);
+    const whole = tf.tidy(() => fakeQuantize(tf.tensor2d(w, [rows, cols]), 4).dataSync());
+    expect(bitMismatches(whole as Float32Array, quantizeDequantize(w, 1, { bits: 4 }))).toBe(0);
   });
 
   it("per tensor when axis is omitted: at most 2^(bits-1) - 1 distinct magnitudes", () => {

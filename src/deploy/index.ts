@@ -7,6 +7,14 @@
 export { fakeQuantize } from "./fake-quantize.js";
 export { type ExportOnnxOptions, exportOnnx } from "./onnx-export.js";
 export { type ImportOnnxOptions, importOnnx } from "./onnx-import.js";
+export {
+  chooseOutputs,
+  type OutputChoice,
+  type OutputChoiceOptions,
+  POLICY_OUTPUT_KINDS,
+  type PolicyOutputKind,
+  parseKindSpec,
+} from "./onnx-outputs.js";
 export { loadOnnxRuntime, type OnnxOutput, OnnxPolicy, type OnnxPolicyOptions } from "./onnx-runtime.js";
 export {
   dequantizeSpec,

@@ -8,10 +8,20 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { Rng } from "../core/rng.js";
+import { Discrete } from "../core/spaces.js";
 import { distill } from "../distill/distill.js";
+import { Student } from "../distill/student.js";
 import { collectStates, policySimilarity } from "../eval/similarity.js";
+import { initBackend } from "../nn/backend.js";
 import { compileSpec } from "../nn/fast.js";
-import { dequantizeSpec, quantizeSpec, specSizes } from "./quantize.js";
+import {
+  dequantizeSpec,
+  dequantizeWeights,
+  type QuantizedTensor,
+  quantizeSpec,
+  specSizes,
+} from "./quantize.js";
 import { packRuntime, runtimeModule } from "./runtime-export.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "rldistill-int8-student-"));
@@ -47,5 +57,46 @@ describe("int8 student of the shipped CartPole teacher", () => {
       if (deployed.act(o) === simulated.act(o, { deterministic: true })) same++;
     }
     expect(same).toBe(states.count);
+  });
+});
+
+describe("a quantization-aware student is the int8 network export writes", () => {
+  it("trains with, saves and exports the same int8 weights and scales, bit for bit", async () => {
+    await initBackend();
+    const student = new Student({
+      obsSize: 6,
+      actionSpace: new Discrete(3),
+      hidden: [64, 16],
+      output: "logits",
+      valueWidth: 1,
+      rng: new Rng(3),
+    });
+    const float = student.toSpec();
+    student.fakeQuant = true;
+    const saved = student.toSpec(); // what the run folder's student.rldistill holds
+    const exported = quantizeSpec(saved); // what `rldistill export --quantize int8` writes
+    const direct = quantizeSpec(float);
+    const f32bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
+    const weightOf = (l: (typeof exported.layers)[number]) => (l as { weight: QuantizedTensor }).weight;
+    for (const [i, layer] of exported.layers.entries()) {
+      const w = weightOf(layer);
+      const d = weightOf(direct.layers[i]!);
+      expect(Array.from(w.data)).toEqual(Array.from(d.data));
+      expect(f32bits(w.scale)).toEqual(f32bits(d.scale));
+      // The forward that training differentiates multiplies with exactly these weights.
+      const trained = student.layerWeight(i);
+      expect(f32bits(trained.dataSync() as Float32Array)).toEqual(f32bits(dequantizeWeights(w)));
+      trained.dispose();
+    }
+    // The value head (fine-tuning after distillation) is exported the same way.
+    expect(exported.valueLayers?.length).toBe(3);
+    for (const [i, layer] of exported.valueLayers!.entries()) {
+      const trained = student.layerWeight(i, student.valueNet);
+      expect(f32bits(trained.dataSync() as Float32Array)).toEqual(
+        f32bits(dequantizeWeights(weightOf(layer))),
+      );
+      trained.dispose();
+    }
+    student.dispose();
   });
 });

@@ -3,6 +3,9 @@
  * kept in float32 (the scheme of ONNX's per-axis QuantizeLinear and of most int8 runtimes).
  * `dequantizeSpec` gives back a float PolicySpec whose weights are exactly what an int8 runtime
  * computes with (each weight is `fround(q * scale)`), so the fast float forward simulates it.
+ * Quantization-aware training (fake-quantize.ts) runs the same `quantizeSymmetric`, so the
+ * weights a QAT student trains with are bit for bit those exported, and quantizing its saved
+ * (int8-grid) weights again gives the same integers and scales (quantize.test.ts).
  */
 import { ConfigError } from "../core/errors.js";
 import type { Conv2dLayerSpec, DenseLayerSpec, LayerSpec, PolicySpec } from "../nn/spec.js";
@@ -27,30 +30,129 @@ export interface QuantizedPolicySpec extends Omit<PolicySpec, "layers" | "valueL
 
 export const INT8_MAX = 127;
 
-/** Symmetric per-channel int8 quantization of a weight whose last axis has `channels` entries. */
-export function quantizeWeights(weight: Float32Array, channels: number): QuantizedTensor {
-  if (channels <= 0 || weight.length % channels !== 0) {
+/** 1.5 * 2^52: adding it leaves no fraction bits, so the FPU rounds (its default mode: ties to even). */
+const ROUND_MAGIC = 2 ** 52 + 2 ** 51;
+
+/**
+ * Round to nearest, ties to even (ONNX QuantizeLinear's rule, and tf.round's; Math.round sends
+ * ties up). Every double of magnitude >= 2^51 is already an integer. Zero comes back as +0.
+ */
+export function roundHalfToEven(x: number): number {
+  return Math.abs(x) < 2 ** 51 ? x + ROUND_MAGIC - ROUND_MAGIC : x;
+}
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+/** The next float32 below a positive finite float32. */
+function nextDownF32(x: number): number {
+  f32[0] = x;
+  u32[0] = u32[0]! - 1;
+  return f32[0]!;
+}
+/** The smallest positive float32 (a denormal): channels too small for m / qmax keep this scale. */
+const MIN_SCALE = 2 ** -149;
+
+/**
+ * The float32 scale of a channel whose largest |value| is `maxAbs`, for integers in [-qmax, qmax]:
+ * fround(maxAbs / qmax); 1 for an all-zero channel (every q is 0 anyway); at least the smallest
+ * denormal (a channel of denormals would otherwise get scale 0); and stepped down where
+ * fround(qmax * s) would overflow, so dequantized weights stay finite at the float32 extremes.
+ * Re-quantizing a dequantized channel (exporting a quantization-aware student, saved with
+ * int8-grid weights) finds the same scale again: its max is fround(qmax * s), and
+ * fround(fround(qmax * s) / qmax) = s for every such s (checked exhaustively over a binade of
+ * maxAbs in quantize.test.ts).
+ */
+export function symmetricScale(maxAbs: number, qmax: number): number {
+  if (!(maxAbs > 0)) return 1;
+  let s = Math.max(Math.fround(maxAbs / qmax), MIN_SCALE);
+  while (!Number.isFinite(Math.fround(qmax * s))) s = nextDownF32(s);
+  return s;
+}
+
+export interface SymmetricOptions {
+  /** Integer width: values in [-(2^(bits-1) - 1), 2^(bits-1) - 1]. Default 8. */
+  bits?: number;
+  /** Entry i belongs to channel floor(i / stride) % channels. Default 1 (channels on the last axis). */
+  stride?: number;
+}
+
+/**
+ * The one definition of symmetric quantization here, used by export (`quantizeWeights`) and by
+ * quantization-aware training (`fakeQuantize`), so both give the same integers and scales:
+ * one float32 scale per channel (`symmetricScale` of the channel's max |value|), zero-point 0, and
+ *
+ *   q = clamp(roundHalfToEven(fround(value / scale)), -qmax, qmax)
+ *
+ * (float32 division and ties to even, as ONNX QuantizeLinear computes it).
+ */
+export function quantizeSymmetric(
+  values: Float32Array,
+  channels: number,
+  opts: SymmetricOptions = {},
+): { q: Int16Array; scale: Float32Array } {
+  const bits = opts.bits ?? 8;
+  const stride = opts.stride ?? 1;
+  if (!Number.isInteger(bits) || bits < 2 || bits > 16)
+    throw new ConfigError("bits", `must be an integer in [2, 16], got ${bits}`);
+  if (!Number.isInteger(channels) || channels <= 0 || values.length % (channels * stride) !== 0) {
     throw new ConfigError(
       "weight",
-      `length ${weight.length} is not a multiple of ${channels} output channels`,
+      `length ${values.length} is not a multiple of ${channels} channels` +
+        (stride > 1 ? ` x ${stride}` : ""),
     );
   }
+  const qmax = 2 ** (bits - 1) - 1;
+  // Entry i's channel is floor(i / stride) % channels: walk it with counters (hot in QAT forwards).
   const maxAbs = new Float64Array(channels);
-  for (let i = 0; i < weight.length; i++) {
-    const c = i % channels;
-    const a = Math.abs(weight[i]!);
+  for (let i = 0, c = 0, k = 0; i < values.length; i++) {
+    const a = Math.abs(values[i]!);
     if (!Number.isFinite(a))
-      throw new ConfigError("weight", `entry ${i} is ${weight[i]}; cannot quantize a non-finite weight`);
+      throw new ConfigError("weight", `entry ${i} is ${values[i]}; cannot quantize a non-finite weight`);
     if (a > maxAbs[c]!) maxAbs[c] = a;
+    if (++k === stride) {
+      k = 0;
+      if (++c === channels) c = 0;
+    }
   }
-  // An all-zero channel gets scale 1 (every q is 0 anyway) rather than a 0 that would divide.
-  const scale = Float32Array.from(maxAbs, (m) => (m > 0 ? m / INT8_MAX : 1));
-  const data = new Int8Array(weight.length);
-  for (let i = 0; i < weight.length; i++) {
-    const q = Math.round(weight[i]! / scale[i % channels]!);
-    data[i] = Math.max(-INT8_MAX, Math.min(INT8_MAX, q));
+  const scale = Float32Array.from(maxAbs, (m) => symmetricScale(m, qmax));
+  const q = new Int16Array(values.length);
+  for (let i = 0, c = 0, k = 0; i < values.length; i++) {
+    const r = roundHalfToEven(Math.fround(values[i]! / scale[c]!));
+    q[i] = Math.min(qmax, Math.max(-qmax, r));
+    if (++k === stride) {
+      k = 0;
+      if (++c === channels) c = 0;
+    }
   }
-  return { data, scale, channels };
+  return { q, scale };
+}
+
+/**
+ * The values an integer runtime multiplies with after `quantizeSymmetric`: fround(q * scale), as
+ * DequantizeLinear. Quantization-aware training's forward (fake quantization) is this.
+ */
+export function quantizeDequantize(
+  values: Float32Array,
+  channels: number,
+  opts: SymmetricOptions = {},
+): Float32Array {
+  const { q, scale } = quantizeSymmetric(values, channels, opts);
+  const stride = opts.stride ?? 1;
+  const out = new Float32Array(values.length);
+  for (let i = 0, c = 0, k = 0; i < out.length; i++) {
+    out[i] = q[i]! * scale[c]!;
+    if (++k === stride) {
+      k = 0;
+      if (++c === channels) c = 0;
+    }
+  }
+  return out;
+}
+
+/** Symmetric per-channel int8 quantization of a weight whose last axis has `channels` entries. */
+export function quantizeWeights(weight: Float32Array, channels: number): QuantizedTensor {
+  const { q, scale } = quantizeSymmetric(weight, channels);
+  return { data: Int8Array.from(q), scale, channels };
 }
 
 /** The float32 weights an int8 runtime multiplies with: fround(q * scale), as DequantizeLinear. */

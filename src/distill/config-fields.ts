@@ -130,6 +130,11 @@ export const COMMON_FIELDS = {
     min: 1,
     help: "states (visited by the greedy student) on which agreement and JS divergence are measured",
   },
+  video: {
+    type: "boolean",
+    default: true,
+    help: "at the end, record one greedy episode of teacher and student as teacher.gif / student.gif in the run folder (when the env can render; false skips them)",
+  },
 } as const satisfies ConfigSchema;
 
 /** Collection and replay: the methods that learn from teacher-labelled states (all but ppo). */

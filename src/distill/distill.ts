@@ -39,6 +39,7 @@ import {
   figures,
   measureSimilarity,
 } from "./evaluation.js";
+import { formatHeadline, writeRunHeadline } from "./headline.js";
 import { type DistillContext, type Distiller, type DistillerFactory, runLoop } from "./loop.js";
 import { dqnDistiller } from "./methods/dqn.js";
 import { featureDistiller } from "./methods/feature.js";
@@ -453,11 +454,21 @@ async function train(a: TrainArgs): Promise<DistillResult> {
   };
   folder.writeJson("summary.json", summary);
   if (studentEval) {
+    // The end-of-run headline (sizes, act() latency, GIFs): measured only for a finished student.
+    const { headline, videos } = writeRunHeadline(folder, {
+      teacher,
+      student: spec,
+      env: a.ctx.makeEnv,
+      seed: finalSeed,
+      summary,
+      video: cfg.video,
+    });
     print(
       `student return ${studentEval.meanReturn.toFixed(1)} +- ${studentEval.stdReturn.toFixed(1)} (teacher ${teacherEval.meanReturn.toFixed(1)}), ` +
         `retention ${summary.retention?.toFixed(3) ?? "n/a"}, ${distiller.student.params} vs ${teacher.params} parameters` +
         (sim?.agreement == null ? "" : `, agreement ${(100 * sim.agreement).toFixed(1)}%`),
     );
+    print(formatHeadline(headline, videos));
   }
   await opts.onFinish?.(folder, summary);
   return { config: cfg, summary, runDir: folder.dir, studentSpec: spec, studentFile };

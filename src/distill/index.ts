@@ -65,8 +65,27 @@ export {
   teacherPolicy,
   teacherProbs,
 } from "./teacher.js";
-export { ENSEMBLE_MODES, type EnsembleMode, EnsembleTeacher } from "./teachers/ensemble.js";
-export { type LoadTeacherOptions, loadTeacher, loadTeachers } from "./teachers/load.js";
-export { OnnxTeacher } from "./teachers/onnx-teacher.js";
+export {
+  ENSEMBLE_MODES,
+  type EnsembleMode,
+  type EnsembleOptions,
+  EnsembleTeacher,
+} from "./teachers/ensemble.js";
+export {
+  detectModelFormat,
+  type LoadTeacherOptions,
+  type LoadTeachersOptions,
+  loadTeacher,
+  loadTeachers,
+  type ModelFormat,
+  readModelSpec,
+  type TeacherSourceOptions,
+} from "./teachers/load.js";
+export { obsNormFromJSON, readObsNormFile } from "./teachers/obs-norm.js";
+export { OnnxTeacher, type OnnxTeacherOptions } from "./teachers/onnx-teacher.js";
 export { SpecTeacher } from "./teachers/spec-teacher.js";
+export { readPickle } from "./teachers/torch/pickle.js";
+export { sb3ArchiveSpec, stateDictSpec, type TorchSpec } from "./teachers/torch/sb3.js";
+export { parseTorchArch, type TorchArch } from "./teachers/torch/sequential.js";
+export { readStateDict, type StateDict } from "./teachers/torch/state-dict.js";
 export * from "./weights.js";

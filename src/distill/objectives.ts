@@ -34,7 +34,8 @@ const POLICY_INPUTS = ["studentLogits", "teacherLogits"];
 /**
  * The policy objective for loss `name` and a teacher of `kind`. Discrete teachers take every
  * registry loss on (student, teacher) logits; Gaussian teachers take `gaussian-kl` (`kl` is read
- * as the Gaussian KL there), or `mse` / `value-mse` on the means. Anything else is a ConfigError
+ * as the Gaussian KL there) or `gaussian-w2` (both need the teacher's log std), or `mean-mse` /
+ * `mse` / `value-mse` on the means (a squashed SAC teacher's exported spec gives means only). Anything else is a ConfigError
  * naming the loss and the allowed ones. `scaleByTauSquared` multiplies a tempered loss by tau^2
  * (Hinton et al. 2015), for runs that mix it with other terms (distill.ts decides).
  */
@@ -45,19 +46,19 @@ export function policyObjective(
 ): PolicyObjective {
   const requested = getLoss(name, "loss");
   if (kind === "gaussian") {
-    const allowed = ["kl", "gaussian-kl", "mse", "value-mse"];
+    const allowed = ["kl", "gaussian-kl", "gaussian-w2", "mse", "mean-mse", "value-mse"];
     if (!allowed.includes(name)) {
       throw new ConfigError(
         "loss",
         `"${name}" does not apply to a Gaussian (continuous) teacher; allowed: ${allowed.join(", ")}`,
       );
     }
-    if (name === "kl" || name === "gaussian-kl") {
-      const spec = getLoss("gaussian-kl");
+    if (name === "kl" || name === "gaussian-kl" || name === "gaussian-w2") {
+      const spec = getLoss(name === "gaussian-w2" ? "gaussian-w2" : "gaussian-kl");
       return Object.assign(
         (student: Student, out: Tensor2D, t: PolicyTargets) => {
           if (!t.teacherLogStd)
-            throw new ConfigError("loss", "gaussian-kl needs a teacher with a log std; use mse");
+            throw new ConfigError("loss", `${spec.name} needs a teacher with a log std; use mean-mse`);
           return spec.fn({
             studentMean: out,
             studentLogStd: student.logStdRows(out.shape[0]),
@@ -66,6 +67,14 @@ export function policyObjective(
             weights: t.weights,
           });
         },
+        { spec },
+      );
+    }
+    if (name === "mean-mse") {
+      const spec = getLoss("mean-mse");
+      return Object.assign(
+        (_s: Student, out: Tensor2D, t: PolicyTargets) =>
+          spec.fn({ studentMean: out, teacherMean: t.teacherOut, weights: t.weights }),
         { spec },
       );
     }

@@ -10,6 +10,10 @@
  *
  * Retention is computed by `retention` in src/eval/evaluate.ts (one definition for eval and distill).
  */
+import type { RunFolder } from "../core/run-dir.js";
+
+/** What the end-of-run steps (headline.ts) need of the run's folder (src/core/run-dir.ts's RunFolder). */
+export type RunDir = Pick<RunFolder, "dir" | "path" | "writeJson" | "writeText" | "writeWith">;
 export interface EvalFigures {
   mean_return: number;
   std_return: number;

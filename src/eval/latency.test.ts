@@ -1,4 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { exportOnnx } from "../deploy/onnx-export.js";
+import { decodeModel, type OnnxTensor } from "../deploy/onnx-proto.js";
+import { quantizeSpec, specSizes } from "../deploy/quantize.js";
+import { randomCnnSpec, randomMlpSpec } from "../deploy/test-util.js";
 import type { DenseLayerSpec, LayerSpec, PolicySpec } from "../nn/spec.js";
 import { efficiencyOf, measureActLatencies, measureLatency, measureLatencyAsync } from "./latency.js";
 
@@ -29,14 +33,14 @@ describe("efficiencyOf", () => {
   it("counts a 4-64-64-2 MLP by hand", () => {
     // params: (4*64 + 64) + (64*64 + 64) + (64*2 + 2) = 320 + 4160 + 130
     // FLOPs:  2 * (4*64 + 64*64 + 64*2) = 2 * 4480
-    // int8:   4480 weight bytes + 3 scales * 4 + 130 float32 biases * 4
+    // int8:   4480 weight bytes + 130 per-channel float32 scales * 4 + 130 float32 biases * 4
     const e = efficiencyOf(mlp, { int8: true });
     expect(e).toEqual({
       params: 4610,
       valueParams: 4 * 64 + 64 + 64 + 1,
       flopsPerAction: 8960,
       bytesFloat32: 4 * 4610,
-      bytesInt8: 4480 + 12 + 520,
+      bytesInt8: 4480 + 520 + 520,
     });
     expect(efficiencyOf(mlp).bytesInt8).toBeNull();
     expect(efficiencyOf(mlp, { int8: 1234 }).bytesInt8).toBe(1234);
@@ -70,6 +74,31 @@ describe("efficiencyOf", () => {
     expect(e.params).toBe(576 + 16 + 6144 + 6 + 6);
     expect(e.flopsPerAction).toBe(2 * (64 * 576 + 6144));
     expect(e.valueParams).toBe(0);
+  });
+
+  it("int8 size = the bytes deploy writes: quantizeSpec's payload and the int8 ONNX initializers", () => {
+    const tensorBytes = (t: OnnxTensor) =>
+      t.rawData?.byteLength ?? (t.floatData ? 4 * t.floatData.length : (t.int32Data?.length ?? 0));
+    const specs: PolicySpec[] = [
+      randomMlpSpec({ obsSize: 6, hidden: [64, 16], actionSize: 3, obsNorm: true, value: true, seed: 1 }),
+      randomMlpSpec({ obsSize: 3, hidden: [32], actionSize: 2, output: "mean", seed: 2 }),
+      randomCnnSpec(3),
+    ];
+    for (const spec of specs) {
+      const estimate = efficiencyOf(spec, { int8: true }).bytesInt8;
+      // The acting network only (the value head is not needed to act).
+      const actor = quantizeSpec({ ...spec, valueLayers: undefined });
+      const logStdBytes = 4 * (spec.logStd?.length ?? 0);
+      const sizes = specSizes(actor);
+      expect(estimate).toBe(sizes.weightBytes + sizes.scaleBytes + sizes.biasBytes + logStdBytes);
+      // The same bytes as initializers of the int8 ONNX file (log std travels as metadata), which
+      // adds one int8 zero point per channel and the observation normalisation.
+      const inits = decodeModel(exportOnnx(actor)).graph.initializers.filter((t) => t.name.startsWith("pi."));
+      const params = inits.filter((t) => !t.name.endsWith("_zero_point"));
+      expect(params.reduce((a, t) => a + tensorBytes(t), 0) + logStdBytes).toBe(estimate);
+      const zeroPoints = inits.filter((t) => t.name.endsWith("_zero_point"));
+      expect(zeroPoints.reduce((a, t) => a + tensorBytes(t), 0)).toBe(sizes.scaleBytes / 4);
+    }
   });
 
   it("names the layer whose input size does not fit", () => {

@@ -150,15 +150,21 @@ export interface Efficiency {
   flopsPerAction: number;
   /** Size of the acting parameters stored as float32. */
   bytesFloat32: number;
-  /** Size when quantized to int8, when asked for (see `EfficiencyOptions.int8`); otherwise null. */
+  /**
+   * Size of the acting parameters quantized to int8 (weights 1 byte each, one float32 scale per
+   * output channel, biases and log std in float32: the payload of deploy's `quantizeSpec`), when
+   * asked for (see `EfficiencyOptions.int8`); otherwise null.
+   */
   bytesInt8: number | null;
 }
 
 export interface EfficiencyOptions {
   /**
-   * `true` estimates the int8 size: weights 1 byte each plus one float32 scale per weight tensor,
-   * biases and log std kept in float32. A number is taken as the measured size of a quantized
-   * artifact (e.g. from deploy/). Default: no int8 figure.
+   * `true` computes the int8 size of the acting parameters: weights 1 byte each, one float32 scale
+   * per output channel (per-channel symmetric quantization, as deploy exports), biases and log std
+   * kept in float32. This is the parameter payload only: an int8 ONNX file also holds one int8 zero
+   * point per channel, the observation normalisation and the graph. A number is taken as the
+   * measured size of a quantized artifact. Default: no int8 figure.
    */
   int8?: boolean | number;
 }
@@ -208,21 +214,19 @@ function stackCost(
   layers: LayerSpec[],
   obsShape: number[],
   what: string,
-): { weights: number; biases: number; macs: number; tensors: number } {
+): { weights: number; biases: number; macs: number } {
   let shape = obsShape;
   let weights = 0;
   let biases = 0;
   let macs = 0;
-  let tensors = 0;
   layers.forEach((layer, i) => {
     const c = layerCost(layer, shape, `${what}[${i}]`);
     weights += c.weights;
     biases += c.biases;
     macs += c.macs;
-    if (c.weights > 0) tensors++;
     shape = c.outShape;
   });
-  return { weights, biases, macs, tensors };
+  return { weights, biases, macs };
 }
 
 /** Parameters, FLOPs per action and bytes of a policy network. */
@@ -233,7 +237,8 @@ export function efficiencyOf(spec: PolicySpec, opts: EfficiencyOptions = {}): Ef
   const value = spec.valueLayers ? stackCost(spec.valueLayers, spec.obsShape, "valueLayers") : undefined;
   let bytesInt8: number | null = null;
   if (typeof opts.int8 === "number") bytesInt8 = opts.int8;
-  else if (opts.int8) bytesInt8 = actor.weights + 4 * actor.tensors + 4 * (actor.biases + logStd);
+  // One output channel per bias entry (dense outSize, conv outChannels): one float32 scale each.
+  else if (opts.int8) bytesInt8 = actor.weights + 4 * actor.biases + 4 * (actor.biases + logStd);
   return {
     params,
     valueParams: value ? value.weights + value.biases : 0,

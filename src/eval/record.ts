@@ -12,10 +12,13 @@
  * episode, evenly spread over the whole episode. The GIF plays them at `fps` and holds the last
  * frame of each episode for `holdMs`; the same policy, env and options give the same bytes.
  */
-import { writeFileSync } from "node:fs";
+
+import { join } from "node:path";
+import { writeFileAtomic, writeJsonAtomic } from "../core/atomic-write.js";
 import type { Env } from "../core/env.js";
 import { ConfigError, checkNumber } from "../core/errors.js";
 import type { Policy } from "../core/policy.js";
+import { make } from "../envs/registry.js";
 import { encodeGif } from "../envs/render/gif.js";
 import { RecordEpisode, type RecordedEpisode } from "../envs/wrappers/record-episode.js";
 import { type EnvSource, type EvalResult, evaluatePolicy } from "./evaluate.js";
@@ -82,7 +85,7 @@ export function recordEpisodes(policy: Policy, env: EnvSource, opts: RecordOptio
     e.frames.map((_, i) => (i === e.frames.length - 1 ? holdMs : 1000 / fps)),
   );
   const gif = encodeGif(frames, { delaysMs });
-  if (opts.path) writeFileSync(opts.path, gif);
+  if (opts.path) writeFileAtomic(opts.path, gif);
   return {
     episodes,
     eval: result,
@@ -91,4 +94,83 @@ export function recordEpisodes(policy: Policy, env: EnvSource, opts: RecordOptio
     height: frames[0]!.height,
     frames: frames.length,
   };
+}
+
+/** True when the env (an id, or a factory's env 0) can draw itself. */
+export function envCanRender(env: EnvSource, kwargs: Record<string, unknown> = {}): boolean {
+  const probe = typeof env === "string" ? make(env, kwargs) : env(0);
+  try {
+    return typeof probe.unwrapped.render === "function";
+  } finally {
+    probe.close();
+  }
+}
+
+/** The index of the GIFs `writePolicyVideos` wrote into a folder. */
+export const VIDEOS_FILE = "videos.json";
+
+/** One written GIF of one policy. */
+export interface PolicyVideo {
+  /** File name inside the folder it was written to. */
+  file: string;
+  bytes: number;
+  frames: number;
+  width: number;
+  height: number;
+  /** Return and length of each recorded episode. */
+  returns: number[];
+  lengths: number[];
+}
+
+/** videos.json. */
+export interface PolicyVideos {
+  /** Seed of the recorded episodes (the same for every policy). */
+  seed: number;
+  videos: Record<string, PolicyVideo>;
+  /** Why no GIF was written (video off, an env that cannot render), else null. */
+  skipped: string | null;
+}
+
+/** Writes videos.json into `dir` (the report reads it to place and caption the GIFs). */
+export function writeVideosIndex(dir: string, index: PolicyVideos): void {
+  writeJsonAtomic(join(dir, VIDEOS_FILE), index);
+}
+
+/**
+ * Records every policy on the same episodes (same seed) and writes `<dir>/<name>.gif` for each,
+ * e.g. teacher.gif and student.gif side by side in a report, and videos.json listing them. An env
+ * that cannot render writes no GIF, and videos.json says why.
+ */
+export function writePolicyVideos(
+  policies: Record<string, Policy>,
+  env: EnvSource,
+  dir: string,
+  opts: Omit<RecordOptions, "path"> = {},
+): PolicyVideos {
+  const seed = opts.seed ?? 0;
+  for (const name of Object.keys(policies)) {
+    if (!/^[A-Za-z0-9_-]+$/.test(name))
+      throw new ConfigError("policies", `"${name}" cannot name a file: use letters, digits, _ and -`);
+  }
+  const index: PolicyVideos = { seed, videos: {}, skipped: null };
+  if (!envCanRender(env, opts.kwargs)) {
+    const id = typeof env === "string" ? env : "the env";
+    index.skipped = `${id} cannot render (no render()), so no GIF was written`;
+  } else {
+    for (const [name, policy] of Object.entries(policies)) {
+      const file = `${name}.gif`;
+      const rec = recordEpisodes(policy, env, { ...opts, seed, path: join(dir, file) });
+      index.videos[name] = {
+        file,
+        bytes: rec.gif.length,
+        frames: rec.frames,
+        width: rec.width,
+        height: rec.height,
+        returns: rec.episodes.map((e) => e.return),
+        lengths: rec.episodes.map((e) => e.length),
+      };
+    }
+  }
+  writeVideosIndex(dir, index);
+  return index;
 }

@@ -46,6 +46,7 @@ import {
   type RobustnessResult,
 } from "./robustness.js";
 import {
+  actionRangeOf,
   collectStates,
   mixturePolicy,
   policySimilarity,
@@ -153,6 +154,16 @@ function resolvePolicy(name: string, input: PolicyInput): Resolved {
 
 function isDistribution(p: Policy): p is DistributionPolicy {
   return typeof (p as Partial<DistributionPolicy>).distribution === "function";
+}
+
+/** The bounds of the env's continuous action space (for action agreement), or undefined. */
+function envActionRange(id: string, kwargs: Record<string, unknown> = {}) {
+  const env = make(id, kwargs);
+  try {
+    return actionRangeOf(env);
+  } finally {
+    env.close();
+  }
 }
 
 /** Everything checked before any episode: names, options, and each spec against the env's spaces. */
@@ -264,7 +275,10 @@ function compare(p: Prepared, opts: RunEvalOptions): void {
       kwargs: opts.kwargs,
     });
     file.similarity = {
-      ...policySimilarity(teacher, student, states, { seed: p.seed }),
+      ...policySimilarity(teacher, student, states, {
+        seed: p.seed,
+        actionRange: envActionRange(opts.env, opts.kwargs),
+      }),
       teacher: p.tName,
       student: p.sName,
       driver: p.sim?.driver ?? "student",

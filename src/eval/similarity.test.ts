@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ActionDistribution, DistributionPolicy } from "../core/policy.js";
-import { collectStates, mixturePolicy, policySimilarity, stateBatch } from "./similarity.js";
+import { make } from "../envs/registry.js";
+import { actionRangeOf, collectStates, mixturePolicy, policySimilarity, stateBatch } from "./similarity.js";
 import { cartPoleHeuristic, cartPoleSoftmax, constantPolicy } from "./testing-policies.js";
 
 /** A policy that looks its distribution up by obs[0] (an index into `table`). */
@@ -69,6 +70,39 @@ describe("policySimilarity", () => {
     expect(oneD.jsDivergence).toBeCloseTo(0.12817497305439798, 2);
     expect(sim.jsDivergence).toBeGreaterThan(oneD.jsDivergence);
     expect(sim.jsDivergence).toBeLessThan(Math.LN2);
+  });
+
+  it("continuous agreement: distance of the deterministic actions, share within 10% of the range", () => {
+    // Actions given by act() (as a squashed SAC's tanh(mean)), not the Gaussian means.
+    const acting = (actions: number[][]): DistributionPolicy => ({
+      distribution: () => gauss([9, 9], [1, 1]),
+      act: (obs) => Float32Array.from(actions[obs[0]!]!),
+    });
+    const teacher = acting([
+      [0, 0],
+      [1, -1],
+      [0.5, 0.5],
+    ]);
+    const student = acting([
+      [0.3, 0.4], // 0.5 away; 0.3 > 0.1 * 2 on the first dimension: disagrees
+      [1, -1], // equal
+      [0.6, 0.35], // within 0.2 on both dimensions
+    ]);
+    const states = stateBatch(Float32Array.of(0, 1, 2), 1);
+    const range = { low: [-1, -1], high: [1, 1] };
+    const sim = policySimilarity(teacher, student, states, { actionRange: range });
+    expect(sim.actionDistance).toBeCloseTo((0.5 + 0 + Math.hypot(0.1, 0.15)) / 3, 6);
+    expect(sim.actionAgreement).toBeCloseTo(2 / 3, 12);
+    expect(sim.meanActionDistance).toBe(0); // the means are equal
+    expect(
+      policySimilarity(teacher, student, states, { actionRange: range, tolerance: 0.25 }).actionAgreement,
+    ).toBe(1);
+    expect(policySimilarity(teacher, student, states).actionAgreement).toBeNull();
+    expect(actionRangeOf(make("Pendulum-v1"))).toEqual({
+      low: Float32Array.of(-2),
+      high: Float32Array.of(2),
+    });
+    expect(actionRangeOf(make("CartPole-v1"))).toBeUndefined();
   });
 
   it("rejects mismatched policies and empty state sets", () => {

@@ -41,6 +41,17 @@ export interface Similarity {
   agreement: number | null;
   /** Mean L2 distance between the action means (continuous); null for discrete. */
   meanActionDistance: number | null;
+  /**
+   * Continuous: mean L2 distance between the deterministic actions (`act(obs, { deterministic:
+   * true })`, in the env's action units; for a tanh-squashed SAC policy that is tanh(mean) scaled to
+   * the bounds, not the pre-squash mean); null for discrete.
+   */
+  actionDistance: number | null;
+  /**
+   * Continuous, with `actionRange`: share of states where every dimension of the student's
+   * deterministic action is within `tolerance` (10%) of the action range of the teacher's.
+   */
+  actionAgreement: number | null;
   /** Mean Jensen-Shannon divergence, natural log, in [0, ln 2]. */
   jsDivergence: number;
   /** Mean KL(teacher || student). */
@@ -52,6 +63,29 @@ export interface SimilarityOptions {
   seed?: number;
   /** Monte Carlo draws per state for the Gaussian JS estimate. Default 256. */
   jsSamples?: number;
+  /** Bounds of a continuous action space, for `actionAgreement` (see `actionRangeOf`). */
+  actionRange?: { low: ArrayLike<number>; high: ArrayLike<number> };
+  /** Share of the action range within which two continuous actions agree. Default 0.1. */
+  tolerance?: number;
+}
+
+/** The bounds of an env's Box action space (undefined for other spaces or unbounded boxes). */
+export function actionRangeOf(env: Env): { low: Float32Array; high: Float32Array } | undefined {
+  const space = env.actionSpace as { type?: string; low?: ArrayLike<number>; high?: ArrayLike<number> };
+  if (space.type !== "Box" || !space.low || !space.high) return undefined;
+  const low = Float32Array.from(space.low);
+  const high = Float32Array.from(space.high);
+  return low.every(Number.isFinite) && high.every(Number.isFinite) ? { low, high } : undefined;
+}
+
+/** The deterministic action of a continuous policy: `act()` when it gives a vector, else the mean. */
+function deterministicAction(
+  policy: DistributionPolicy,
+  obs: Float32Array,
+  mean: Float64Array,
+): ArrayLike<number> {
+  const a = policy.act(obs, { deterministic: true });
+  return typeof a !== "number" && a.length === mean.length ? a : mean;
 }
 
 /** Agreement, JS and KL of `student` against `teacher` on the same states. */
@@ -68,6 +102,11 @@ export function policySimilarity(
   let dist = 0;
   let js = 0;
   let kl = 0;
+  let actDist = 0;
+  let actAgree = 0;
+  const tolerance = opts.tolerance ?? 0.1;
+  if (!(tolerance >= 0)) throw new ConfigError("tolerance", `must be >= 0, got ${tolerance}`);
+  const range = opts.actionRange;
   for (let s = 0; s < states.count; s++) {
     const obs = states.obs.subarray(s * states.obsSize, (s + 1) * states.obsSize);
     const p = teacher.distribution(obs);
@@ -90,6 +129,17 @@ export function policySimilarity(
       let d2 = 0;
       for (let i = 0; i < p.mean.length; i++) d2 += (p.mean[i]! - q.mean[i]!) ** 2;
       dist += Math.sqrt(d2);
+      const at = deterministicAction(teacher, obs, p.mean);
+      const as = deterministicAction(student, obs, q.mean);
+      let a2 = 0;
+      let within = true;
+      for (let i = 0; i < at.length; i++) {
+        const diff = Math.abs(at[i]! - as[i]!);
+        a2 += diff * diff;
+        if (range && diff > tolerance * (range.high[i]! - range.low[i]!)) within = false;
+      }
+      actDist += Math.sqrt(a2);
+      if (within) actAgree++;
       js += gaussianJS(p.mean, p.std, q.mean, q.std, rng, opts.jsSamples);
       kl += gaussianKL(p.mean, p.std, q.mean, q.std);
     } else {
@@ -103,6 +153,8 @@ export function policySimilarity(
     kind: kind!,
     agreement: discrete ? agree / n : null,
     meanActionDistance: discrete ? null : dist / n,
+    actionDistance: discrete ? null : actDist / n,
+    actionAgreement: discrete || !range ? null : actAgree / n,
     jsDivergence: js / n,
     klTeacherStudent: kl / n,
   };

@@ -8,18 +8,64 @@
  * and metric keys come from files on disk. Each chart gets `data-rendered="true"` and
  * `data-points="<n>"` when drawn (the browser test checks them), `data-rendered="error"` if not.
  */
+/** Series colours by index (Tableau 10): one per run, the same in charts and run tags. */
+export const PALETTE = [
+  "#4e79a7",
+  "#f28e2b",
+  "#e15759",
+  "#59a14f",
+  "#b07aa1",
+  "#76b7b2",
+  "#edc948",
+  "#9c755f",
+  "#ff9da7",
+  "#bab0ac",
+];
+
 export const CHART_SCRIPT = `
 (function () {
   "use strict";
   var NS = "http://www.w3.org/2000/svg";
-  var PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#9c755f", "#ff9da7", "#bab0ac"];
+  var PALETTE = ${JSON.stringify(PALETTE)};
   var M = { l: 56, r: 14, t: 10, b: 42 };
+  // A line style per run (or policy): dash pattern and marker shape, beside the colour.
+  var DASHES = ["", "7 4", "2 3", "10 3 2 3", "4 4", "12 4 2 4 2 4"];
+  var MARKERS = ["circle", "square", "triangle", "diamond", "down", "cross"];
 
   function el(name, attrs, parent) {
     var e = document.createElementNS(NS, name);
     for (var k in attrs) e.setAttribute(k, String(attrs[k]));
     if (parent) parent.appendChild(e);
     return e;
+  }
+
+  // A marker of the given shape centred on (x, y); hollow ones are filled white.
+  function marker(parent, shape, x, y, color, hollow) {
+    var r = 3.6, fill = hollow ? "#fff" : color, a = { fill: fill, stroke: color, "stroke-width": 1.5, "class": "mark" };
+    var pts = null;
+    if (shape === "square") return el("rect", Object.assign({ x: x - r * 0.85, y: y - r * 0.85, width: r * 1.7, height: r * 1.7 }, a), parent);
+    if (shape === "triangle") pts = [[x, y - r * 1.15], [x + r, y + r * 0.75], [x - r, y + r * 0.75]];
+    if (shape === "down") pts = [[x, y + r * 1.15], [x + r, y - r * 0.75], [x - r, y - r * 0.75]];
+    if (shape === "diamond") pts = [[x, y - r * 1.2], [x + r, y], [x, y + r * 1.2], [x - r, y]];
+    if (shape === "cross") {
+      var d = "M" + (x - r) + " " + (y - r) + "L" + (x + r) + " " + (y + r) + "M" + (x - r) + " " + (y + r) + "L" + (x + r) + " " + (y - r);
+      return el("path", { d: d, stroke: color, "stroke-width": 2, fill: "none", "class": "mark" }, parent);
+    }
+    if (pts) return el("polygon", Object.assign({ points: pts.map(function (p) { return p.join(","); }).join(" ") }, a), parent);
+    return el("circle", Object.assign({ cx: x, cy: y, r: r }, a), parent);
+  }
+
+  // The legend's sample of a series: its line (dash, colour) with its marker in the middle.
+  function swatch(s) {
+    var color = PALETTE[s.color % PALETTE.length], style = s.style || 0;
+    var svg = el("svg", { width: 30, height: 12, viewBox: "0 0 30 12", "class": "swatch" });
+    if (!s.scatter) {
+      var line = el("line", { x1: 1, x2: 29, y1: 6, y2: 6, stroke: color, "stroke-width": s.reference ? 1.5 : 2 }, svg);
+      var dash = s.reference ? "5 4" : DASHES[style % DASHES.length];
+      if (dash) line.setAttribute("stroke-dasharray", dash);
+    }
+    if (!s.reference) marker(svg, MARKERS[style % MARKERS.length], 15, 6, color, style % 2 === 1);
+    return svg;
   }
 
   function niceStep(span, count) {
@@ -99,22 +145,37 @@ export const CHART_SCRIPT = `
       var ml = el("text", { x: X(spec.marker.x) + 4, y: M.t + ph - 6, "class": "marker-label" }, svg);
       ml.textContent = spec.marker.label;
     }
-    series.forEach(function (s) {
+    // References first (thin, dashed, offset by style so equal levels of two runs interleave),
+    // then the series in order, each narrower than the one before so an earlier run peeks out
+    // from under a later one that covers it; dashes and marker shapes tell them apart in print.
+    var lines = series.filter(function (s) { return !s.reference && !s.scatter; });
+    var ordered = series.filter(function (s) { return s.reference; })
+      .concat(lines, series.filter(function (s) { return s.scatter && !s.reference; }));
+    ordered.forEach(function (s) {
       var color = PALETTE[s.color % PALETTE.length];
+      var style = s.style || 0;
       var d = s.points.map(function (p, i) { return (i ? "L" : "M") + X(p[0]).toFixed(1) + " " + Y(p[1]).toFixed(1); }).join(" ");
       if (!s.scatter) {
-        var path = el("path", { d: d, fill: "none", stroke: color, "stroke-width": 2, "class": "series",
-          "stroke-linejoin": "round", "stroke-linecap": "round" }, svg);
-        if (s.dashed) path.setAttribute("stroke-dasharray", "6 4");
+        var k = lines.indexOf(s);
+        var width = s.reference ? 1.5 : 2 + Math.min(3, 1.25 * (lines.length - 1 - k));
+        var path = el("path", { d: d, fill: "none", stroke: color, "stroke-width": width, "class": "series",
+          "stroke-linejoin": "round", "stroke-linecap": s.reference ? "butt" : "round" }, svg);
+        var dash = s.reference ? "5 4" : DASHES[style % DASHES.length];
+        if (dash) path.setAttribute("stroke-dasharray", dash);
+        if (s.reference) path.setAttribute("stroke-dashoffset", String(3 * style));
         path.setAttribute("data-series", s.name);
+        path.setAttribute("data-style", String(style));
       }
-      if (s.scatter || s.points.length <= 12) {
-        s.points.forEach(function (p) {
-          var c = el("circle", { cx: X(p[0]), cy: Y(p[1]), r: 3.2, fill: s.dashed ? "#fff" : color, stroke: color, "stroke-width": 1.5 }, svg);
-          var tip = el("title", {}, c);
-          tip.textContent = s.name + ": " + fmt(p[0]) + ", " + fmt(p[1]);
-        });
-      }
+      if (s.reference) return;
+      var n = s.points.length;
+      var every = s.scatter || n <= 12 ? 1 : Math.ceil(n / 10);
+      var phase = every > 1 ? (style * Math.max(1, Math.floor(every / 3))) % every : 0;
+      s.points.forEach(function (p, i) {
+        if (i % every !== phase && i !== n - 1) return;
+        var m = marker(svg, MARKERS[style % MARKERS.length], X(p[0]), Y(p[1]), color, style % 2 === 1);
+        var tip = el("title", {}, m);
+        tip.textContent = s.name + ": " + fmt(p[0]) + ", " + fmt(p[1]);
+      });
     });
 
     var legend = document.createElement("div");
@@ -122,10 +183,7 @@ export const CHART_SCRIPT = `
     series.forEach(function (s) {
       var item = document.createElement("span");
       item.className = "legend-item";
-      var sw = document.createElement("span");
-      sw.className = "swatch" + (s.dashed ? " dashed" : "");
-      sw.style.borderColor = PALETTE[s.color % PALETTE.length];
-      item.appendChild(sw);
+      item.appendChild(swatch(s));
       item.appendChild(document.createTextNode(s.name));
       legend.appendChild(item);
     });
@@ -151,6 +209,9 @@ export const CHART_SCRIPT = `
     }
   }
   drawAll();
+  // Charts in a folded section were drawn at a guessed width: draw again once it opens.
+  var folds = document.querySelectorAll("details");
+  for (var f = 0; f < folds.length; f++) folds[f].addEventListener("toggle", function (e) { if (e.target.open) drawAll(); });
   var lastWidth = window.innerWidth, timer = 0;
   window.addEventListener("resize", function () {
     if (window.innerWidth === lastWidth) return;

@@ -1,8 +1,9 @@
 /**
  * Renders a `ReportModel` as one self-contained HTML file: inline CSS, the chart specs as inlined
- * JSON and the chart script of chart-script.ts. No external resource is referenced.
+ * JSON, the chart script of chart-script.ts, and the episode GIFs as data: URIs. No external
+ * resource is referenced.
  */
-import { CHART_SCRIPT } from "./chart-script.js";
+import { CHART_SCRIPT, PALETTE } from "./chart-script.js";
 import type { Block, ChartSpec, ReportModel, Table } from "./model.js";
 
 /** Escapes text for HTML element content and quoted attribute values. */
@@ -63,8 +64,21 @@ details summary { cursor: pointer; color: var(--accent); font-weight: 500; }
 .chart-svg .empty { font-size: 14px; fill: var(--muted); }
 .legend { display: flex; flex-wrap: wrap; gap: 4px 14px; font-size: 12px; color: var(--fg); padding: 2px 4px 0; }
 .legend-item { display: inline-flex; align-items: center; gap: 6px; }
-.swatch { display: inline-block; width: 20px; border-top: 3px solid; }
-.swatch.dashed { border-top-style: dashed; }
+.swatch { display: inline-block; vertical-align: middle; flex: none; }
+.card .runs-of { margin: 0 0 4px; font-size: 12px; color: var(--muted); overflow-wrap: anywhere; }
+.run-tag { display: inline-flex; align-items: center; gap: 6px; font-weight: 600; margin: 14px 0 8px; }
+.run-tag .dot { width: 10px; height: 10px; border-radius: 50%; display: inline-block; }
+.headline { display: grid; grid-template-columns: repeat(auto-fill, minmax(200px, 1fr)); gap: 12px; }
+.figure { border: 1px solid var(--line); border-radius: 8px; padding: 12px 14px; background: var(--soft); }
+.figure .label { font-size: 12px; text-transform: uppercase; letter-spacing: 0.04em; color: var(--muted); }
+.figure .value { font-size: 28px; font-weight: 650; line-height: 1.25; font-variant-numeric: tabular-nums; }
+.figure .detail { font-size: 12px; color: var(--muted); }
+.episodes { display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start; }
+.episodes figure { margin: 0; border: 1px solid var(--line); border-radius: 6px; padding: 8px; background: var(--bg); }
+.episodes img { display: block; width: 100%; max-width: var(--shown-width); height: auto; }
+.episodes img.pixelated { image-rendering: pixelated; }
+.episodes figcaption { font-size: 13px; margin-top: 6px; }
+.episodes figcaption strong { text-transform: capitalize; }
 footer { margin-top: 40px; color: var(--muted); font-size: 12px; }
 `;
 
@@ -82,7 +96,37 @@ function renderTable(t: Table): string {
 }
 
 function renderChart(c: ChartSpec): string {
-  return `<div class="card"><h4>${escapeHtml(c.title)}</h4><div class="chart" data-chart="${escapeHtml(c.id)}"></div></div>`;
+  const runs = c.runs.length
+    ? `<p class="runs-of">${c.runs.length > 1 ? "runs" : "run"}: ${escapeHtml(c.runs.join(", "))}</p>`
+    : "";
+  return `<div class="card"><h4>${escapeHtml(c.title)}</h4>${runs}<div class="chart" data-chart="${escapeHtml(c.id)}"></div></div>`;
+}
+
+/** The run a block belongs to, in its chart colour. */
+function runTag(run: string, color: number): string {
+  return `<div class="run-tag"><span class="dot" style="background:${PALETTE[color % PALETTE.length]}"></span>${escapeHtml(run)}</div>`;
+}
+
+function renderHeadline(b: Extract<Block, { kind: "headline" }>): string {
+  const cards = b.cards
+    .map(
+      (c) =>
+        `<div class="figure"><div class="label">${escapeHtml(c.label)}</div><div class="value">${escapeHtml(c.value)}</div><div class="detail">${escapeHtml(c.detail)}</div></div>`,
+    )
+    .join("\n");
+  return `${runTag(b.run, b.color)}<div class="headline" data-run="${escapeHtml(b.run)}">${cards}</div>`;
+}
+
+/** GIFs shown at most 360 px wide; small ones (MinAtar's cells) are enlarged with hard edges. */
+function renderVideos(b: Extract<Block, { kind: "videos" }>): string {
+  const figures = b.videos
+    .map((v) => {
+      const small = v.width < 200;
+      const shown = small ? Math.min(360, v.width * Math.floor(360 / v.width)) : Math.min(360, v.width);
+      return `<figure data-policy="${escapeHtml(v.name)}" style="width:${shown + 18}px"><img src="${escapeHtml(v.src)}" alt="${escapeHtml(`${v.name} episode`)}" width="${v.width}" height="${v.height}"${small ? ' class="pixelated"' : ""} style="--shown-width:${shown}px"><figcaption>${escapeHtml(v.caption)}</figcaption></figure>`;
+    })
+    .join("\n");
+  return `${runTag(b.run, b.color)}<div class="episodes" data-run="${escapeHtml(b.run)}">${figures}</div>`;
 }
 
 function renderBlock(b: Block): string {
@@ -99,13 +143,27 @@ function renderBlock(b: Block): string {
     }
     case "note":
       return `<p class="note">${escapeHtml(b.text)}</p>`;
+    case "headline":
+      return renderHeadline(b);
+    case "videos":
+      return renderVideos(b);
+    case "details":
+      return `<details class="fold"><summary>${escapeHtml(b.summary)}</summary>${b.blocks.map(renderBlock).join("\n")}</details>`;
   }
+}
+
+/** Chart specs of every charts block, folded ones included. */
+function chartsOf(blocks: Block[], out: Record<string, ChartSpec>): Record<string, ChartSpec> {
+  for (const b of blocks) {
+    if (b.kind === "charts") for (const c of b.charts) out[c.id] = c;
+    if (b.kind === "details") chartsOf(b.blocks, out);
+  }
+  return out;
 }
 
 export function renderHtml(model: ReportModel): string {
   const charts: Record<string, ChartSpec> = {};
-  for (const s of model.sections)
-    for (const b of s.blocks) if (b.kind === "charts") for (const c of b.charts) charts[c.id] = c;
+  for (const s of model.sections) chartsOf(s.blocks, charts);
   const runs = model.runs
     .map(
       (r) =>

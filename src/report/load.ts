@@ -5,9 +5,12 @@
  *   config.json     the resolved config
  *   progress.jsonl  one object per logger dump: {"step": N, "rollout/ep_rew_mean": ..., ...}
  *   eval.json       from `rldistill eval` (see `EvalFile` in src/eval/run.ts)
+ *   headline.json   from `distill`: sizes and same-path latency of teacher and student
+ *   videos.json     which GIFs (teacher.gif, student.gif, ...) the folder holds, and what they show
  *
  * Files are read tolerantly: a missing optional file, a non-numeric value in a progress line or a
- * truncated last line (a run still writing) leaves that part out of the report instead of failing.
+ * truncated last line (a run still writing) leaves that part out of the report instead of failing;
+ * a corrupt line before the last one is an error (see parseProgress).
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
@@ -29,6 +32,29 @@ export interface RunData {
   /** Numeric entries of each progress line; lines without a numeric `step` are dropped. */
   progress: Record<string, number>[];
   evalFile: JsonObject | null;
+  headline: JsonObject | null;
+  /** videos.json, when the folder has one. */
+  videosIndex: JsonObject | null;
+  /** The episode GIFs of the folder, by policy name (from videos.json, else by file name). */
+  gifs: { name: string; file: string; bytes: Uint8Array }[];
+}
+
+/** GIF names looked for when a folder has no videos.json (e.g. written by hand). */
+const CONVENTIONAL_GIFS = ["teacher", "student", "model"];
+
+function gifsOf(dir: string, index: JsonObject | null): RunData["gifs"] {
+  const listed = isObject(index?.["videos"]) ? index["videos"] : null;
+  const entries: [string, string][] = listed
+    ? Object.entries(listed).flatMap(([name, v]) =>
+        isObject(v) && typeof v["file"] === "string" ? [[name, v["file"]] as [string, string]] : [],
+      )
+    : CONVENTIONAL_GIFS.map((name) => [name, `${name}.gif`]);
+  return (
+    entries
+      // Only plain file names inside the folder: videos.json is data, not a path to follow.
+      .filter(([, file]) => basename(file) === file && existsSync(join(dir, file)))
+      .map(([name, file]) => ({ name, file, bytes: new Uint8Array(readFileSync(join(dir, file))) }))
+  );
 }
 
 export function isObject(v: unknown): v is JsonObject {
@@ -69,18 +95,32 @@ function readJson(path: string, required: boolean): JsonObject | null {
   return parsed;
 }
 
-/** Parses progress.jsonl text: numeric fields only, lines in file order. */
-export function parseProgress(text: string): Record<string, number>[] {
+/**
+ * Parses progress.jsonl text: numeric fields only, lines in file order. Only the last line may be
+ * cut short (a run still writing, or stopped mid-write) and is then left out; any other line that
+ * is not a JSON object is an error naming `source` and the line, since skipping it would silently
+ * drop a stretch of training from the curves.
+ */
+export function parseProgress(text: string, source = "progress.jsonl"): Record<string, number>[] {
   const rows: Record<string, number>[] = [];
-  for (const line of text.split("\n")) {
+  const lines = text.split("\n");
+  let last = lines.length - 1;
+  while (last >= 0 && !lines[last]!.trim()) last--;
+  for (let i = 0; i <= last; i++) {
+    const line = lines[i]!;
     if (!line.trim()) continue;
     let obj: unknown;
     try {
       obj = JSON.parse(line);
-    } catch {
-      continue; // a line cut short by a run still writing
+    } catch (err) {
+      if (i === last) break;
+      throw new ArtifactError(`${source}, line ${i + 1}: not valid JSON (${(err as Error).message})`);
     }
-    if (!isObject(obj) || num(obj["step"]) === undefined) continue;
+    if (!isObject(obj)) {
+      if (i === last) break;
+      throw new ArtifactError(`${source}, line ${i + 1}: expected a JSON object, got ${line.slice(0, 40)}`);
+    }
+    if (num(obj["step"]) === undefined) continue;
     const row: Record<string, number> = {};
     for (const [k, v] of Object.entries(obj)) {
       const n = num(v);
@@ -107,14 +147,18 @@ export function loadRun(dir: string, name?: string): RunData {
   const evalFile = readJson(join(abs, "eval.json"), false);
   const summary = readJson(join(abs, "summary.json"), evalFile === null) ?? {};
   const progressPath = join(abs, "progress.jsonl");
+  const videosIndex = readJson(join(abs, "videos.json"), false);
   return {
     dir: abs,
     name: name ?? basename(abs),
     kind: kindOf(summary, evalFile),
     summary,
     config: readJson(join(abs, "config.json"), false),
-    progress: existsSync(progressPath) ? parseProgress(readFileSync(progressPath, "utf8")) : [],
+    progress: existsSync(progressPath) ? parseProgress(readFileSync(progressPath, "utf8"), progressPath) : [],
     evalFile,
+    headline: readJson(join(abs, "headline.json"), false),
+    videosIndex,
+    gifs: gifsOf(abs, videosIndex),
   };
 }
 

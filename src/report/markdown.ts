@@ -1,8 +1,10 @@
 /**
  * Renders a `ReportModel` as GitHub-flavoured Markdown for terminals and pull requests: the same
  * tables as the HTML report; learning curves become a table of the last logged values (charts
- * with a table of their own, checkpoints and robustness, are left to the HTML).
+ * with a table of their own, checkpoints and robustness, are left to the HTML); the headline
+ * figures become a table per run, and the episode GIFs links to their files.
  */
+import { join } from "node:path";
 import { fmt, MISSING } from "./format.js";
 import type { Block, ChartSpec, ReportModel, Table } from "./model.js";
 
@@ -41,7 +43,7 @@ function lastValues(charts: ChartSpec[]): Table {
   };
 }
 
-function renderBlock(b: Block, sectionId: string): string | null {
+function renderBlock(b: Block, sectionId: string, model: ReportModel): string | null {
   switch (b.kind) {
     case "table":
       return markdownTable(b.table);
@@ -50,6 +52,24 @@ function renderBlock(b: Block, sectionId: string): string | null {
     case "charts":
       if (sectionId !== "learning") return null;
       return (b.heading ? `**${cell(b.heading)}**\n\n` : "") + markdownTable(lastValues(b.charts));
+    case "headline":
+      return `**${cell(b.run)}**\n\n${markdownTable({
+        columns: ["Figure", "Value", "What it compares"],
+        numeric: [false, true, false],
+        rows: b.cards.map((c) => [c.label, c.value, c.detail]),
+      })}`;
+    case "videos": {
+      // Linked by path: Markdown viewers do not show data: URIs.
+      const dir = model.runs.find((r) => r.name === b.run)?.dir ?? ".";
+      const images = b.videos.map((v) => `![${cell(v.caption)}](<${join(dir, v.file)}>)`);
+      return `**${cell(b.run)}**\n\n${images.join(" ")}`;
+    }
+    case "details": {
+      const inner = b.blocks
+        .map((x) => renderBlock(x, sectionId, model))
+        .filter((t): t is string => t !== null);
+      return inner.length ? [`**${cell(b.summary)}**`, ...inner].join("\n\n") : null;
+    }
   }
 }
 
@@ -59,7 +79,7 @@ export function renderMarkdown(model: ReportModel): string {
   for (const s of model.sections) {
     out.push("", `## ${s.title}`);
     for (const b of s.blocks) {
-      const text = renderBlock(b, s.id);
+      const text = renderBlock(b, s.id, model);
       if (text) out.push("", text);
     }
   }

@@ -2,11 +2,12 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { ArtifactError } from "../core/errors.js";
 import { fmt, fmtBytes, fmtPct, fmtSI } from "./format.js";
 import { escapeHtml, inlineJson, renderHtml } from "./html.js";
 import { loadRun, loadRuns, parseProgress } from "./load.js";
 import { markdownTable, renderMarkdown } from "./markdown.js";
-import { buildModel } from "./model.js";
+import { type Block, buildModel } from "./model.js";
 import { thin } from "./sections-charts.js";
 import { writeDistillRun, writeTrainRun } from "./synthetic-runs.js";
 import { writeReport } from "./write.js";
@@ -21,7 +22,7 @@ function summaryOnly(dir: string, summary: object): string {
 }
 
 describe("loading run directories", () => {
-  it("keeps numeric progress fields and skips bad or truncated lines", () => {
+  it("keeps numeric progress fields, skips lines without a step and a truncated last line", () => {
     const rows = parseProgress(
       [
         '{"step": 1, "train/loss": 0.5, "note": "x", "eval/mean_return": null}',
@@ -29,12 +30,32 @@ describe("loading run directories", () => {
         '{"train/loss": 0.4}',
         '{"step": 3, "train/loss": 0.3}',
         '{"step": 4, "train/lo',
+        "",
       ].join("\n"),
     );
     expect(rows).toEqual([
       { step: 1, "train/loss": 0.5 },
       { step: 3, "train/loss": 0.3 },
     ]);
+  });
+
+  it("refuses a corrupt line before the last one, naming the file and the line", () => {
+    const text = ['{"step": 1, "a": 1}', '{"step": 2, "a"', '{"step": 3, "a": 3}'].join("\n");
+    expect(() => parseProgress(text, "runs/x/progress.jsonl")).toThrow(ArtifactError);
+    expect(() => parseProgress(text, "runs/x/progress.jsonl")).toThrow(
+      /runs\/x\/progress\.jsonl, line 2: not valid JSON/,
+    );
+    expect(() => parseProgress('{"step": 1}\n[1, 2]\n{"step": 3}')).toThrow(
+      /progress\.jsonl, line 2: expected a JSON object/,
+    );
+    // Through loadRun, the error names the file on disk.
+    const dir = writeTrainRun(join(tmp, "corrupt"));
+    const lines = readFileSync(join(dir, "progress.jsonl"), "utf8").split("\n");
+    lines[3] = lines[3]!.slice(0, 20);
+    writeFileSync(join(dir, "progress.jsonl"), lines.join("\n"));
+    expect(() => loadRun(dir)).toThrow(
+      new RegExp(`${join(dir, "progress.jsonl").replace(/[/.]/g, "\\$&")}, line 4`),
+    );
   });
 
   it("requires summary.json, names the file, and detects the run kind", () => {
@@ -76,13 +97,15 @@ describe("report model", () => {
   it("has every section for train + distill runs, with teacher and student side by side", () => {
     const runs = loadRuns([writeTrainRun(join(tmp, "m1")), writeDistillRun(join(tmp, "m2"))]);
     const model = buildModel(runs);
+    // The story first: headline, (episodes,) against the teacher, robustness; then tables and curves.
     expect(model.sections.map((s) => s.id)).toEqual([
-      "overview",
-      "policies",
-      "evaluation",
-      "learning",
+      "headline",
       "checkpoints",
       "robustness",
+      "policies",
+      "overview",
+      "evaluation",
+      "learning",
       "config",
     ]);
     const policies = model.sections.find((s) => s.id === "policies")!;
@@ -116,17 +139,25 @@ describe("report model", () => {
     expect(inf.rows[1]!.slice(2, 5)).toEqual(["304", "760", "5.70"]);
     const learning = model.sections.find((s) => s.id === "learning")!;
     const charts = learning.blocks.flatMap((b) => (b.kind === "charts" ? b.charts : []));
-    // rollout before eval before train before distill before time, each chart overlays its runs.
+    // rollout before eval before train before distill; returns, agreement and losses lead a group.
     expect(charts.map((c) => c.title)).toEqual([
       "rollout/ep_rew_mean",
       "eval/mean_return",
-      "train/entropy",
       "train/loss",
+      "train/entropy",
       "distill/agreement",
       "distill/loss",
-      "time/fps",
+      "schedule/beta",
     ]);
     expect(charts[0]!.series.map((s) => s.points.length)).toEqual([25]);
+    expect(charts[0]!.runs).toEqual(["m1"]);
+    // Constant and bookkeeping series are folded away, constants as a table of their values.
+    const fold = learning.blocks.find((b) => b.kind === "details") as Extract<Block, { kind: "details" }>;
+    expect(fold.summary).toBe("All metrics: 5 more (1 constant, 4 bookkeeping)");
+    const constants = fold.blocks.find((b) => b.kind === "table") as Extract<Block, { kind: "table" }>;
+    expect(constants.table.rows).toEqual([["schedule/tau", "–", "1"]]);
+    const folded = fold.blocks.flatMap((b) => (b.kind === "charts" ? b.charts.map((c) => c.title) : []));
+    expect(folded).toEqual(["rollout/buffer_size", "train/updates", "time/fps", "time/progress"]);
     const robust = model.sections.find((s) => s.id === "robustness")!;
     const rcharts = robust.blocks.flatMap((b) => (b.kind === "charts" ? b.charts : []));
     expect(rcharts.map((c) => c.marker?.x)).toEqual([0, 0, 0.5]);

@@ -83,10 +83,11 @@ function frontChart(
       name: "shorter budgets",
       points: pts(search.filter((t) => t.steps !== maxSteps)),
       color: 9,
+      style: 1,
       scatter: true,
     },
-    { name: "full budget", points: pts(full), color: 0, scatter: true },
-    { name: "Pareto front", points: pts(full.filter((t) => front.has(t.key))), color: 2 },
+    { name: "full budget", points: pts(full), color: 0, style: 0, scatter: true },
+    { name: "Pareto front", points: pts(full.filter((t) => front.has(t.key))), color: 2, style: 0 },
   ];
   const xs = series.flatMap((s) => s.points.map((p) => p[0]));
   if (target !== undefined && xs.length) {
@@ -97,12 +98,14 @@ function frontChart(
         [Math.max(...xs), target],
       ],
       color: 3,
-      dashed: true,
+      style: 0,
+      reference: true,
     });
   }
   return {
     id: ids.next(),
     title: `${metric} against size`,
+    runs: [],
     xLabel: SIZE_LABEL[objective] ?? "log10(size)",
     yLabel: metric,
     series,
@@ -163,6 +166,7 @@ export function searchSection(run: RunData, ids: ChartIds): Section {
         targetValue(s["target"], "agreement"),
       ),
     );
+  for (const c of charts) c.runs = [run.name];
   blocks.push({ kind: "charts", heading: "Pareto fronts (full-budget trials)", charts });
   const confirmations = Array.isArray(s["confirmations"]) ? s["confirmations"].filter(isObject) : [];
   if (confirmations.length) {

@@ -154,9 +154,15 @@ function policyRows(run: RunData): Map<string, PolicyRow> {
   if (run.kind === "distill") {
     for (const role of ["teacher", "student"] as const) {
       const s = run.summary[role];
+      // headline.json: measured at the end of the distill run (same act() path for both).
+      const h = at(run.headline, role);
       put(role, {
         params: num(at(s, "params")),
-        flops: num(at(s, "flops")),
+        flops: num(at(s, "flops")) ?? num(at(h, "flops_per_action")),
+        bytes32: num(at(h, "bytes_float32")),
+        bytes8: num(at(h, "bytes_int8")),
+        p50: num(at(h, "p50_us")),
+        p99: num(at(h, "p99_us")),
         mean: num(at(s, "eval", "mean_return")),
         std: num(at(s, "eval", "std_return")),
       });

@@ -68,8 +68,21 @@ function curve(strengths: number[], base: number, drop: number, scale: number): 
   }));
 }
 
-/** A distillation run (teacher 64-64 -> student 16-16) with eval.json incl. robustness. */
-export function writeDistillRun(dir: string): string {
+export interface SyntheticDistillOptions {
+  /**
+   * Episode GIFs to put in the folder by policy name (e.g. `{ teacher, student }`), listed in
+   * videos.json as distill writes them. The bytes are written as given.
+   */
+  videos?: Record<string, Uint8Array>;
+  /** Leave out eval.json, as a folder fresh from `distill` has none. Default false. */
+  noEval?: boolean;
+}
+
+/**
+ * A distillation run (teacher 64-64 -> student 16-16) with headline.json, eval.json incl.
+ * robustness, and optionally episode GIFs.
+ */
+export function writeDistillRun(dir: string, opts: SyntheticDistillOptions = {}): string {
   mkdirSync(dir, { recursive: true });
   write(dir, "config.json", {
     env: "CartPole-v1",
@@ -114,14 +127,66 @@ export function writeDistillRun(dir: string): string {
       js_divergence: 0.3 * Math.exp(-5 * p) + 0.02,
     })),
   });
+  // What distill logs: curves that tell something, and bookkeeping / constant ones to fold away.
   jsonl(
     dir,
     Array.from({ length: 40 }, (_, i) => ({
       step: (i + 1) * 1000,
       "distill/loss": 0.6 * Math.exp(-i / 8) + 0.01,
       "distill/agreement": 0.5 + 0.46 * (1 - Math.exp(-i / 6)),
+      "rollout/buffer_size": Math.min(20_000, (i + 1) * 1000),
+      "train/updates": (i + 1) * 125,
+      "time/progress": (i + 1) / 40,
+      "schedule/tau": 1,
+      "schedule/beta": 1 - i / 39,
     })),
   );
+  // The end-of-run measurement of src/distill/headline.ts.
+  write(dir, "headline.json", {
+    teacher: {
+      params: 4610,
+      flops_per_action: 8960,
+      bytes_float32: 18440,
+      bytes_int8: 5012,
+      p50_us: 4.4,
+      p99_us: 9.1,
+    },
+    student: {
+      params: 386,
+      flops_per_action: 704,
+      bytes_float32: 1544,
+      bytes_int8: 542,
+      p50_us: 1.1,
+      p99_us: 2.9,
+    },
+    size_ratio: 386 / 4610,
+    speedup: 4.4 / 1.1,
+    latency: {
+      path: "compileSpec act(), batch 1, acting network only",
+      warmup: 100,
+      iterations: 1000,
+      states: 256,
+    },
+    retention: 0.973,
+    agreement: 0.962,
+    teacher_return: 500,
+    student_return: 487.5,
+    seconds: 0.21,
+  });
+  if (opts.videos) {
+    const videos: Record<string, object> = {};
+    for (const [name, bytes] of Object.entries(opts.videos)) {
+      writeFileSync(join(dir, `${name}.gif`), bytes);
+      videos[name] = {
+        file: `${name}.gif`,
+        bytes: bytes.length,
+        returns: [name === "teacher" ? 500 : 487],
+        lengths: [name === "teacher" ? 500 : 487],
+      };
+    }
+    write(dir, "videos.json", { seed: 201_000, videos, skipped: null });
+  }
+  if (opts.noEval) return dir;
   /** eval.json's `inference` (src/eval/inference-paths.ts); figures shaped like STACK.md's. */
   const inferenceOf = (scale: number, maxAbsDiff: number) => {
     const lat = (batch: number, p50: number) => ({

@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { resolveConfig } from "../core/config.js";
 import { checkPreset, loadPreset, readPresetTable } from "../core/presets.js";
 import { listEnvs } from "../envs/registry.js";
 import { ALGORITHMS } from "./algos.js";
@@ -19,11 +20,30 @@ describe("presets", () => {
         expect(listEnvs()).toContain(env);
         const preset = loadPreset(algo, env, entry.schema);
         expect(preset.totalTimesteps).toBeGreaterThan(0);
-        // Presets build teacher-sized networks.
-        expect(preset.config["hiddenSizes"]).toEqual([256, 256]);
+        // Presets build teacher-sized networks, except CartPole-v1's PPO default: CleanRL's 64-64
+        // (the 256-256 teacher has presets/ppo-cartpole-teacher.json).
+        const cleanrl = algo === "ppo" && env === "CartPole-v1";
+        expect(preset.config["hiddenSizes"]).toEqual(cleanrl ? [64, 64] : [256, 256]);
       }
     }
     expect(loadPreset("ppo", "NoSuchEnv-v0", ALGORITHMS.ppo.schema)).toEqual({ config: {} });
+  });
+
+  it("CartPole-v1 PPO: the default is CleanRL's ppo.py; the shipped teacher's config file is valid", () => {
+    const schema = ALGORITHMS.ppo.schema;
+    const preset = loadPreset("ppo", "CartPole-v1", schema);
+    expect(preset.totalTimesteps).toBe(500_000);
+    // Every field of the preset equals the schema default (CleanRL's), so the default run is CleanRL's.
+    for (const [key, value] of Object.entries(preset.config))
+      expect(value, key).toEqual((schema as Record<string, { default: unknown }>)[key]!.default);
+    const teacher = JSON.parse(
+      readFileSync(new URL("../../presets/ppo-cartpole-teacher.json", import.meta.url), "utf8"),
+    );
+    const resolved = resolveConfig(schema, { ...preset.config, ...teacher }, "ppo");
+    expect(resolved.hiddenSizes).toEqual([256, 256]);
+    expect([resolved.numEnvs, resolved.numSteps, resolved.numMinibatches, resolved.updateEpochs]).toEqual([
+      8, 64, 2, 10,
+    ]);
   });
 
   it("names the preset entry and field in errors", () => {

@@ -15,3 +15,4 @@ export type { LossInputName, LossInputs, LossName, LossSpec } from "./registry.j
 export { getLoss, lossNames, lossRegistry } from "./registry.js";
 export type { HuberArgs, ValueArgs } from "./regression.js";
 export { huberElementwise, huberLoss, mseLoss, valueMseLoss } from "./regression.js";
+export { gaussianW2Loss, meanMseLoss } from "./wasserstein.js";

@@ -11,6 +11,7 @@ import type { LossResult } from "./common.js";
 import { type FeatureProjector, featureL2Loss } from "./features.js";
 import { gaussianKlLoss } from "./gaussian.js";
 import { huberLoss, mseLoss, valueMseLoss } from "./regression.js";
+import { gaussianW2Loss, meanMseLoss } from "./wasserstein.js";
 
 /** Every tensor a loss may read; each loss names the ones it requires in `LossSpec.inputs`. */
 export interface LossInputs {
@@ -46,6 +47,8 @@ export type LossName =
   | "nll"
   | "mse"
   | "gaussian-kl"
+  | "gaussian-w2"
+  | "mean-mse"
   | "value-mse"
   | "huber"
   | "feature-l2"
@@ -152,6 +155,27 @@ const entries: LossSpec[] = [
         { mean: i.teacherMean, logStd: i.teacherLogStd },
         { ...(o as Opts), weights: i.weights },
       ),
+  ),
+  entry(
+    "gaussian-w2",
+    "squared 2-Wasserstein distance between diagonal Gaussians: sum (mu_s - mu_t)^2 + (std_s - std_t)^2 (bounded for near-deterministic teachers)",
+    ["studentMean", "studentLogStd", "teacherMean", "teacherLogStd"],
+    VALUE_OPTIONS,
+    "continuous",
+    (i, o) =>
+      gaussianW2Loss(
+        { mean: i.studentMean, logStd: i.studentLogStd },
+        { mean: i.teacherMean, logStd: i.teacherLogStd },
+        { ...(o as Opts), weights: i.weights },
+      ),
+  ),
+  entry(
+    "mean-mse",
+    "mean squared error between the Gaussian means (behaviour cloning of the mean action; std ignored)",
+    ["studentMean", "teacherMean"],
+    VALUE_OPTIONS,
+    "continuous",
+    (i, o) => meanMseLoss(i.studentMean, i.teacherMean, { ...(o as Opts), weights: i.weights }),
   ),
   entry(
     "value-mse",

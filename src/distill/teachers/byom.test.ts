@@ -293,3 +293,123 @@ describe("files recognised by content", () => {
     ).rejects.toThrow(/not a recognised model file/);
   });
 });
+
+describe("graphs beyond the PolicySpec vocabulary, and PyTorch CNNs", () => {
+  it("an Elu / LeakyRelu actor runs as an ONNX teacher, and import names the op", async () => {
+    const w1 = floatTensor(
+      "0.weight",
+      [8, 4],
+      Float32Array.from({ length: 32 }, (_, i) => Math.sin(i)),
+    );
+    const w2 = floatTensor(
+      "2.weight",
+      [2, 8],
+      Float32Array.from({ length: 16 }, (_, i) => Math.cos(i)),
+    );
+    const gemm = (x: string, w: string, out: string) => ({
+      opType: "Gemm",
+      inputs: [x, w],
+      outputs: [out],
+      attributes: [{ name: "transB", type: "int" as const, i: 1 }],
+    });
+    const bytes = (op: string) =>
+      encodeModel({
+        irVersion: 8,
+        opsetImports: [{ domain: "", version: 17 }],
+        graph: {
+          name: "g",
+          nodes: [
+            gemm("input", "0.weight", "h"),
+            { opType: op, inputs: ["h"], outputs: ["a"], name: `/1/${op}` },
+            gemm("a", "2.weight", "logits"),
+          ],
+          initializers: [w1, w2],
+          inputs: [{ name: "input", elemType: DataType.FLOAT, shape: ["batch", 4] }],
+          outputs: [{ name: "logits", elemType: DataType.FLOAT, shape: ["batch", 2] }],
+        },
+      });
+    for (const op of ["Elu", "LeakyRelu"]) {
+      const t = await loadTeacher(write(`${op}.onnx`, bytes(op)), { env: cartpole() });
+      const x = Float32Array.of(0.1, -0.5, 0.3, 0.2);
+      const h = Array.from({ length: 8 }, (_, o) => {
+        const v = [0, 1, 2, 3].reduce((s, i) => s + x[i]! * Math.sin(o * 4 + i), 0);
+        return v > 0 ? v : op === "Elu" ? Math.exp(v) - 1 : 0.01 * v;
+      });
+      const ref = [0, 1].map((o) => h.reduce((s, v, i) => s + v * Math.cos(o * 8 + i), 0));
+      const out = await t.predict(x, 1);
+      expect(out.outputs[0]).toBeCloseTo(ref[0]!, 4);
+      expect(out.outputs[1]).toBeCloseTo(ref[1]!, 4);
+      expect(t.features.map((f) => f.name)).toEqual(["a"]);
+      t.dispose?.();
+      expect(() => importOnnx(bytes(op))).toThrow(new RegExp(`${op} is not a PolicySpec activation`));
+    }
+  });
+
+  it("an SB3-style CNN (Cast, /255, Conv, Relu, Flatten, Gemm) in NCHW imports as a channels-last spec", async () => {
+    const [c, h, w, oc, k] = [2, 5, 5, 3, 3];
+    const flat = oc * (h - k + 1) * (w - k + 1);
+    const convW = Float32Array.from({ length: oc * c * k * k }, (_, i) => Math.sin(i) * 0.5);
+    const fcW = Float32Array.from({ length: 2 * flat }, (_, i) => Math.cos(i) * 0.2);
+    const bytes = encodeModel({
+      irVersion: 8,
+      opsetImports: [{ domain: "", version: 17 }],
+      graph: {
+        name: "g",
+        nodes: [
+          {
+            opType: "Cast",
+            inputs: ["input"],
+            outputs: ["x"],
+            attributes: [{ name: "to", type: "int", i: 1 }],
+          },
+          { opType: "Div", inputs: ["x", "scale"], outputs: ["xs"] },
+          {
+            opType: "Conv",
+            inputs: ["xs", "cnn.0.weight", "cnn.0.bias"],
+            outputs: ["c0"],
+            name: "/features_extractor/cnn/cnn.0/Conv",
+            attributes: [
+              { name: "kernel_shape", type: "ints", ints: [k, k] },
+              { name: "strides", type: "ints", ints: [1, 1] },
+              { name: "pads", type: "ints", ints: [0, 0, 0, 0] },
+            ],
+          },
+          { opType: "Relu", inputs: ["c0"], outputs: ["r0"] },
+          {
+            opType: "Flatten",
+            inputs: ["r0"],
+            outputs: ["f"],
+            attributes: [{ name: "axis", type: "int", i: 1 }],
+          },
+          {
+            opType: "Gemm",
+            inputs: ["f", "fc.weight", "fc.bias"],
+            outputs: ["9"],
+            attributes: [{ name: "transB", type: "int", i: 1 }],
+          },
+        ],
+        initializers: [
+          floatTensor("scale", [], Float32Array.of(255)),
+          floatTensor("cnn.0.weight", [oc, c, k, k], convW),
+          floatTensor("cnn.0.bias", [oc], Float32Array.of(0.1, -0.2, 0.05)),
+          floatTensor("fc.weight", [2, flat], fcW),
+          floatTensor("fc.bias", [2], Float32Array.of(0.3, -0.1)),
+        ],
+        inputs: [{ name: "input", elemType: DataType.FLOAT, shape: ["batch", c, h, w] }],
+        outputs: [{ name: "9", elemType: DataType.FLOAT, shape: ["batch", 2] }],
+      },
+    });
+    const spec = importOnnx(bytes, { output: "q" });
+    expect(spec.obsShape).toEqual([h, w, c]);
+    expect(spec.obsNorm?.var[0]).toBeCloseTo(255 * 255, 0);
+    const chw = Float32Array.from({ length: c * h * w }, (_, i) => (i * 37) % 256);
+    const hwc = new Float32Array(chw.length);
+    for (let ch = 0; ch < c; ch++) for (let i = 0; i < h * w; i++) hwc[i * c + ch] = chw[ch * h * w + i]!;
+    const { OnnxPolicy } = await import("../../deploy/onnx-runtime.js");
+    const policy = await OnnxPolicy.create(bytes);
+    const ref = (await policy.run(chw, 1))["9"]!.data;
+    const got = compileSpec(spec).forward(hwc, 1, new Float32Array(2));
+    for (let i = 0; i < 2; i++) expect(got[i]).toBeCloseTo(ref[i]!, 4);
+    await policy.release();
+  });
+});
