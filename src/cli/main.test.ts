@@ -51,13 +51,11 @@ describe("rldistill CLI shell", () => {
     }
     // -h wins over other (even incomplete) flags.
     expect((await captureLog(() => main(["train", "--algo", "ppo", "-h"]))).result).toBe(0);
-    const cartpole = (
-      await captureLog(() => main(["help", "train", "--algo", "ppo", "--env", "CartPole-v1"]))
-    ).out;
-    expect(cartpole).toMatch(
-      /hiddenSizes \(integer\[\], default \[64,64\]; CartPole-v1 preset: \[256,256\]\)/,
-    );
-    expect(cartpole).not.toMatch(/DQN config fields/);
+    const acrobot = (await captureLog(() => main(["help", "train", "--algo", "ppo", "--env", "Acrobot-v1"])))
+      .out;
+    expect(acrobot).toMatch(/hiddenSizes \(integer\[\], default \[64,64\]; Acrobot-v1 preset: \[256,256\]\)/);
+    expect(acrobot).toMatch(/gaeLambda \(number, default 0\.95; Acrobot-v1 preset: 0\.94\)/);
+    expect(acrobot).not.toMatch(/DQN config fields/);
     const plain = (await captureLog(() => main(["train", "-h"]))).out;
     expect(plain).toMatch(/presets for CartPole-v1, .*add --env ID to --help/);
     const distill = (await captureLog(() => main(["distill", "--env", "MountainCar-v0", "-h"]))).out;
