@@ -8,9 +8,16 @@
  * timed loop; resets are included. Each figure is the median of 5 timed repeats, interleaved across
  * the variants so that load from other processes hits them alike, after a calibration run that also
  * warms up the JIT. Gymnasium's figures are quoted from docs/ANCHORS.md, not measured here.
+ *
+ * MinAtar (the MinAtar/<Game>-v1 ids): make() and the SyncVectorEnv of 8 as multiples of MinAtar
+ * 1.0.15's Python steps/s (goal: 20x). Give the Python figures measured in the same session as a
+ * JSON file of steps/s per game (`MINATAR_PYTHON=rates.json`, e.g. {"Breakout": 150000, ...});
+ * without it the figures of docs/ANCHORS.md are quoted, and the output says so.
  */
+
+import { readFileSync } from "node:fs";
 import type { Env } from "../src/core/env.js";
-import { getRegistration, listEnvs, make } from "../src/envs/registry.js";
+import { getRegistration, listEnvs, make, prepareEnv } from "../src/envs/registry.js";
 import { makeVec } from "../src/envs/vector/make-vec.js";
 import { WorkerVectorEnv } from "../src/envs/vector/worker-vector-env.js";
 import { TimeLimit } from "../src/envs/wrappers/time-limit.js";
@@ -22,6 +29,17 @@ const NUM_ENVS = 8;
 /** Quoted from ../shared/docs/ANCHORS.md (Gymnasium 1.4.0, this machine kind); not measured here. */
 const GYMNASIUM_CARTPOLE_MAKE = 128_000;
 const GYMNASIUM_CARTPOLE_VEC8 = 109_000;
+/**
+ * MinAtar 1.0.15 through its Gymnasium wrapper, steps/s, quoted from ../shared/docs/ANCHORS.md
+ * (sticky actions 0.1, random actions with resets, best of 2 runs of 20k steps, loaded 2-core machine).
+ */
+const MINATAR_PYTHON_QUOTED: Record<string, number> = {
+  Asterix: 146_000,
+  Breakout: 149_000,
+  Freeway: 59_000,
+  Seaquest: 111_000,
+  SpaceInvaders: 17_000,
+};
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -34,6 +52,8 @@ interface Variant {
   stepsPerCall: number;
   steps?: number;
   rates: number[];
+  /** Steps per second of this process's CPU time (all its threads), per repeat. */
+  cpuRates: number[];
 }
 
 /** Calibrates `steps` so one timed call takes about TARGET_SECONDS. */
@@ -59,9 +79,13 @@ function measure(variants: Variant[]): number[] {
   for (const v of variants) calibrate(v);
   for (let r = 0; r < REPEATS; r++) {
     for (const v of variants) {
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       v.run(v.steps!);
-      v.rates.push((v.steps! * v.stepsPerCall) / ((performance.now() - t0) / 1000));
+      const wall = (performance.now() - t0) / 1000;
+      const cpu = process.cpuUsage(c0);
+      v.rates.push((v.steps! * v.stepsPerCall) / wall);
+      v.cpuRates.push((v.steps! * v.stepsPerCall) / ((cpu.user + cpu.system) / 1e6));
     }
   }
   return variants.map((v) => median(v.rates));
@@ -111,8 +135,64 @@ function fmt(x: number): string {
   return x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : `${(x / 1e3).toFixed(0)}k`;
 }
 
-function main(): void {
+/** Per game: median wall-clock steps/s and median steps per CPU second. */
+type PythonRates = Record<string, { median: number; cpu: number }>;
+
+/**
+ * MinAtar's Python rates: measured in this session (MINATAR_PYTHON=file.json, per game
+ * { median, cpu }) or quoted from ANCHORS.md (one wall-clock figure, a best of 2, used for both).
+ */
+function minatarPython(): { rates: PythonRates; source: string } {
+  const file = process.env["MINATAR_PYTHON"];
+  const both = (r: Record<string, number | { median: number; cpu: number }>): PythonRates =>
+    Object.fromEntries(
+      Object.entries(r).map(([k, v]) => [k, typeof v === "number" ? { median: v, cpu: v } : v]),
+    );
+  if (!file) {
+    return { rates: both(MINATAR_PYTHON_QUOTED), source: "quoted from docs/ANCHORS.md, not measured here" };
+  }
+  return {
+    rates: both(JSON.parse(readFileSync(file, "utf8"))),
+    source: `measured in this session (${file})`,
+  };
+}
+
+interface RateRow {
+  make: number;
+  vec: number;
+  makeCpu: number;
+  vecCpu: number;
+}
+
+/**
+ * make() and SyncVectorEnv-of-8 rates against Python's: wall-clock medians against Python's, and
+ * steps per CPU second against Python's (on a busy machine a process waits for a core a varying
+ * share of the wall time; per CPU second, that wait does not count, on either side).
+ */
+function reportMinAtar(results: Map<string, RateRow>): void {
+  const rows = [...results].filter(([id]) => /^MinAtar\/\w+-v1$/.test(id));
+  if (rows.length === 0) return;
+  const python = minatarPython();
+  console.log(`\nMinAtar vs MinAtar 1.0.15 Python through its Gymnasium wrapper (${python.source}):`);
+  console.log(
+    "| game | Python wall / CPU | make() wall / CPU | x Python (wall / CPU) | SyncVec 8 wall / CPU | x Python (wall / CPU) |",
+  );
+  console.log("|---|---|---|---|---|---|");
+  for (const [id, r] of rows) {
+    const game = id.replace(/^MinAtar\/|-v1$/g, "");
+    const py = python.rates[game];
+    if (!py) continue;
+    const x = (a: number, b: number): string => `${(a / b).toFixed(1)}x`;
+    console.log(
+      `| ${game} | ${fmt(py.median)} / ${fmt(py.cpu)} | ${fmt(r.make)} / ${fmt(r.makeCpu)} | ${x(r.make, py.median)} / ${x(r.makeCpu, py.cpu)} | ${fmt(r.vec)} / ${fmt(r.vecCpu)} | ${x(r.vec, py.median)} / ${x(r.vecCpu, py.cpu)} |`,
+    );
+  }
+  console.log("Goal: make() >= 20x Python.");
+}
+
+async function main(): Promise<void> {
   const ids = process.argv.slice(2).length ? process.argv.slice(2) : listEnvs();
+  for (const id of ids) await prepareEnv(id);
   const withWorkers = !process.env["BENCH_NO_WORKERS"];
   console.log(
     `Node ${process.version}; median of ${REPEATS} x ~${TARGET_SECONDS}s; random actions; resets included`,
@@ -129,13 +209,14 @@ function main(): void {
   ];
   console.log(`| ${header.join(" | ")} |`);
   console.log(`|${header.map(() => "---").join("|")}|`);
-  const results = new Map<string, { make: number; vec: number }>();
+  const results = new Map<string, RateRow>();
   for (const id of ids) {
     const { create, maxEpisodeSteps } = getRegistration(id);
     const single = (env: Env<unknown, unknown>): Variant => ({
       run: singleEnvRunner(env),
       stepsPerCall: 1,
       rates: [],
+      cpuRates: [],
     });
     const sync = vectorRunner(id, "sync");
     const worker = withWorkers ? vectorRunner(id, "worker") : undefined;
@@ -144,10 +225,11 @@ function main(): void {
       single(maxEpisodeSteps ? new TimeLimit(create({}), maxEpisodeSteps) : create({})),
       single(make(id)),
       single(make(id, {}, { disableActionCheck: true })),
-      { run: sync.run, stepsPerCall: NUM_ENVS, rates: [] },
-      ...(worker ? [{ run: worker.run, stepsPerCall: NUM_ENVS, rates: [] }] : []),
+      { run: sync.run, stepsPerCall: NUM_ENVS, rates: [], cpuRates: [] },
+      ...(worker ? [{ run: worker.run, stepsPerCall: NUM_ENVS, rates: [], cpuRates: [] }] : []),
     ];
     const [raw, timeLimited, viaMake, noCheck, vec, workerRate] = measure(variants) as number[];
+    const cpu = (v: Variant): number => median(v.cpuRates);
     sync.close();
     worker?.close();
     const row = [
@@ -161,8 +243,9 @@ function main(): void {
     ];
     if (workerRate !== undefined) row.push(fmt(workerRate));
     console.log(`| ${row.join(" | ")} |`);
-    results.set(id, { make: viaMake!, vec: vec! });
+    results.set(id, { make: viaMake!, vec: vec!, makeCpu: cpu(variants[2]!), vecCpu: cpu(variants[4]!) });
   }
+  reportMinAtar(results);
   const cp = results.get("CartPole-v1");
   if (cp) {
     console.log(
@@ -175,4 +258,4 @@ function main(): void {
   }
 }
 
-main();
+await main();

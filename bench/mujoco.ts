@@ -56,7 +56,7 @@ console.log(
 );
 for (const seed of seeds) {
   const t0 = performance.now();
-  const { summary } = await distill({
+  const { summary, studentFile } = await distill({
     teachers: [teacherFile],
     env,
     student,
@@ -68,7 +68,7 @@ for (const seed of seeds) {
     out: join(out, `${env}-${student.join("x")}-s${seed}`),
   });
   const wall = (performance.now() - t0) / 1000;
-  const studentSpec = loadPolicy(summary.student.file).spec;
+  const studentSpec = loadPolicy(studentFile).spec;
   const float = compileSpec(studentSpec);
   const int8 = compileSpec(dequantizeSpec(quantizeSpec(studentSpec)));
   const fEval = evaluatePolicy(float, env, { episodes, seed: 1000 });

@@ -33,6 +33,14 @@ export const commands: Record<string, { summary: string; load: Loader }> = {
     summary: "find the smallest student that meets a target (architecture search on workers or a queue)",
     load: async () => (await import("./search.js")).searchCommand,
   },
+  federated: {
+    summary: "federated distillation (FedAvg) over clients with private env variants and local teachers",
+    load: async () => (await import("./federated.js")).federatedCommand,
+  },
+  worker: {
+    summary: "run search and federated trials from a BullMQ queue on Redis (rldistill search --queue)",
+    load: async () => (await import("./worker.js")).workerCommand,
+  },
   eval: {
     summary: "evaluate a policy (and a teacher beside it): returns, agreement, latency, robustness",
     load: async () => (await import("./eval.js")).evalCommand,

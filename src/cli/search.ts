@@ -4,7 +4,8 @@
  * BullMQ queue (`--queue redis://HOST:PORT`, run `rldistill worker --queue ...` anywhere).
  * Ctrl-C stops at once and keeps every finished trial; `--resume DIR` continues.
  */
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { describeSchema, parseAssignment } from "../core/config.js";
 import { ConfigError } from "../core/errors.js";
 import { parseDistillAssignment } from "../distill/config.js";
@@ -44,6 +45,11 @@ const flags: FlagSpecs = {
     type: "string",
     repeat: true,
     help: "a distill config field for every trial, key=value (e.g. method=ppo)",
+  },
+  module: {
+    type: "string",
+    repeat: true,
+    help: "ES module to import first, here and in worker threads (custom env registrations)",
   },
   quiet: { type: "boolean", help: "print only the result" },
   "no-report": { type: "boolean", help: "do not write report.html / report.md" },
@@ -97,10 +103,16 @@ export const searchCommand: Command = {
       throw new ConfigError("search", `unexpected argument "${positionals[0]}"; flags start with --`);
     const resume = f.resume !== undefined;
     const layer = resume ? { out: String(f.resume) } : searchConfigFromArgs(f);
+    const modules = ((f.module as string[] | undefined) ?? []).map((m) =>
+      /^[a-z]+:/i.test(m) ? m : pathToFileURL(resolve(m)).href,
+    );
+    for (const m of modules) await import(m);
     const engine = await engineFor({
+      modules,
       workers: f.workers as number | undefined,
       queue: f.queue as string | undefined,
       queueName: f["queue-name"] as string | undefined,
+      print: (l) => console.error(l),
     });
     const print = f.quiet ? () => {} : (l: string) => console.log(l);
     const abort = installInterrupt((l) => console.error(l));

@@ -107,7 +107,7 @@ function usage(argv: readonly string[] = []): string {
     // Help is shown whatever else is wrong with the line.
   }
   return [
-    "Usage: rldistill train --algo ppo|dqn|sac --env ID [--timesteps N] [--seed S] [--out DIR] [--overwrite]",
+    "Usage: rldistill train --algo ppo|dqn|sac|td3 --env ID [--timesteps N] [--seed S] [--out DIR] [--overwrite]",
     "                       [--config FILE.json] [--set key=value ...] [--resume DIR]",
     "",
     "Trains a teacher with the per-env preset of presets/<algo>.json (CleanRL's defaults where",

@@ -94,19 +94,20 @@ export class NumpyRandomState {
   /** The next 32-bit output of MT19937 (the reference `genrand_int32`), in [0, 2^32). */
   nextUint32(): number {
     if (this.index >= N) this.twist();
-    let y = this.mt[this.index++]!;
-    y ^= y >>> 11;
-    y ^= (y << 7) & 0x9d2c5680;
-    y ^= (y << 15) & 0xefc60000;
-    y ^= y >>> 18;
-    return y >>> 0;
+    return temper(this.mt[this.index++]!);
   }
 
   /** `rand()`: a double in [0, 1) with 53 random bits. */
   rand(): number {
-    const a = this.nextUint32() >>> 5;
-    const b = this.nextUint32() >>> 6;
-    return (a * TWO_POW_26 + b) / TWO_POW_53;
+    // Both words from the current state when they are there (the common case, kept small so that
+    // it inlines where MinAtar calls it every step); otherwise through nextUint32, which refills.
+    const i = this.index;
+    if (i + 1 >= N) {
+      const hi = this.nextUint32() >>> 5;
+      return (hi * TWO_POW_26 + (this.nextUint32() >>> 6)) / TWO_POW_53;
+    }
+    this.index = i + 2;
+    return ((temper(this.mt[i]!) >>> 5) * TWO_POW_26 + (temper(this.mt[i + 1]!) >>> 6)) / TWO_POW_53;
   }
 
   /** `rand(size)`: `size` doubles, drawn in order into `out` (allocated when not given). */
@@ -175,6 +176,16 @@ export class NumpyRandomState {
     mt[N - 1] = mt[M - 1]! ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0);
     this.index = 0;
   }
+}
+
+/** MT19937's output tempering of one state word. */
+function temper(word: number): number {
+  let y = word;
+  y ^= y >>> 11;
+  y ^= (y << 7) & 0x9d2c5680;
+  y ^= (y << 15) & 0xefc60000;
+  y ^= y >>> 18;
+  return y >>> 0;
 }
 
 /** `high - low - 1`, NumPy's inclusive range, after checking the bounds. */

@@ -85,6 +85,16 @@ export interface DistillOptions {
   resume?: boolean;
   /** Recorded in the folder's lock (e.g. the command line). */
   command?: string;
+  /**
+   * Weights the student starts from instead of its seeded initialisation (same architecture), e.g.
+   * the global model of a federated round (src/search/federated).
+   */
+  initialStudent?: Pick<PolicySpec, "layers" | "logStd">;
+  /**
+   * Task id of training env `index` (multi-task distillation: a routing teacher answers each row by
+   * its env's task). Default: no task ids.
+   */
+  envTask?: (index: number) => number;
   /** Called after summary.json is written, while the folder is still locked (the CLI writes the report). */
   onFinish?: (folder: RunFolder, summary: DistillSummary) => void | Promise<void>;
 }
@@ -246,6 +256,7 @@ async function run(
     const t = teacher;
     const ctx: DistillContext = {
       cfg,
+      taskIds: opts.envTask ? Array.from({ length: cfg.numEnvs }, (_, i) => opts.envTask!(i)) : undefined,
       teacher: t,
       makeEnv,
       rng: root.spawn(1),
@@ -272,6 +283,7 @@ async function run(
     // head for valueCoef, features for feature/residual): still before any work.
     distiller = factory(ctx);
     if (resume) restoreStudent(distiller.student, resume.spec);
+    else if (opts.initialStudent) restoreStudent(distiller.student, opts.initialStudent);
     const folder =
       resumeFolder ??
       openRunFolder(cfg.out, { mode: opts.overwrite ? "overwrite" : "new", command: opts.command });

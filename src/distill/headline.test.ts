@@ -28,11 +28,11 @@ const cartpole: Partial<DistillConfig> = {
   teachers: ["models/cartpole-ppo.rldistill"],
   env: "CartPole-v1",
   student: [16, 16],
-  steps: 2048,
+  steps: 1024,
   numEnvs: 4,
   evalEvery: 1,
   evalEpisodes: 1,
-  finalEpisodes: 2,
+  finalEpisodes: 1,
   similarityStates: 200,
 };
 

@@ -44,6 +44,8 @@ export interface DistillContext {
   readonly objective: PolicyObjective;
   /** The teacher's observation normalisation, which the student copies. */
   readonly obsNorm?: ObsNormSpec;
+  /** Task id of each training env (routing teachers), when the run has tasks. */
+  readonly taskIds?: readonly number[];
   /** A fresh student of cfg.student's shape for this teacher and env, with `extra` options. */
   newStudent(extra?: Partial<StudentOptions>): Student;
   /**

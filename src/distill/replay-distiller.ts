@@ -128,6 +128,7 @@ export abstract class ReplayDistiller implements Distiller {
       seed: cfg.seed,
       teacherDeterministic: cfg.teacherDeterministic,
       features: features.map((f) => f.name),
+      taskIds: ctx.taskIds,
     });
     this.optimizer = new Adam([...student.variables, ...(opts.extraVariables ?? [])], {
       lr: cfg.learningRate,

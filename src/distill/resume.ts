@@ -133,7 +133,10 @@ export function readResumeState(folder: RunFolder, given: Record<string, unknown
 }
 
 /** Loads a saved deployable spec into a freshly built student (same architecture, else a ConfigError). */
-export function restoreStudent(student: Student, spec: PolicySpec): void {
+export function restoreStudent(
+  student: Student,
+  spec: Pick<PolicySpec, "layers" | "logStd" | "valueLayers">,
+): void {
   student.net.loadWeights(spec.layers);
   if (spec.logStd && student.logStd) {
     const logStd = student.logStd;

@@ -5,6 +5,7 @@ import type { Algorithm } from "./algorithm.js";
 import { DQN, DQN_SCHEMA } from "./dqn.js";
 import { PPO, PPO_SCHEMA } from "./ppo.js";
 import { SAC, SAC_SCHEMA } from "./sac.js";
+import { TD3, TD3_SCHEMA } from "./td3.js";
 
 export interface AlgoEntry {
   schema: ConfigSchema;
@@ -28,6 +29,11 @@ export const ALGORITHMS = {
     schema: SAC_SCHEMA,
     create: (opts) => new SAC(opts as unknown as ConstructorParameters<typeof SAC>[0]),
     load: (path) => SAC.load(path),
+  },
+  td3: {
+    schema: TD3_SCHEMA,
+    create: (opts) => new TD3(opts as unknown as ConstructorParameters<typeof TD3>[0]),
+    load: (path) => TD3.load(path),
   },
 } satisfies Record<string, AlgoEntry>;
 

@@ -16,6 +16,7 @@ import { initBackend, tf } from "../nn/index.js";
 import { BaseCallback, type CallbackContext } from "./callbacks.js";
 import { categoricalLogProb, gaussianLogProb } from "./distributions.js";
 import { PPO } from "./ppo.js";
+import type { RolloutBuffer } from "./rollout-buffer.js";
 import { registerRlTestEnvs } from "./testing-fakes.js";
 
 registerRlTestEnvs();
@@ -223,6 +224,15 @@ describe("PPO memory", () => {
     const before = tf.memory().numTensors;
     await model.learn({ totalTimesteps: 192, resetNumTimesteps: false });
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("keeps uint8 observations (MinAtar) as uint8 in the rollout buffer", async () => {
+    const model = new PPO({ env: "MinAtar/Breakout-v1", seed: 0, ...tiny, hiddenSizes: [16] });
+    await model.learn({ totalTimesteps: 64 });
+    const buffer = (model as unknown as { buffer: RolloutBuffer }).buffer;
+    expect(buffer.obs).toBeInstanceOf(Uint8Array);
+    expect(buffer.obs.byteLength).toBe(2 * 32 * 400);
+    expect(Array.from(buffer.obs).some((v) => v === 1)).toBe(true);
   });
 });
 

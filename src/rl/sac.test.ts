@@ -81,10 +81,11 @@ describe("SAC determinism, export, save/load", () => {
     const a = m.act(obs) as Float32Array;
     expect(Math.abs(a[0]!)).toBeLessThanOrEqual(3);
     const spec = m.toPolicySpec();
-    expect(compileSpec(spec).act(obs)).toEqual(a);
+    // The spec computes in float64 (tanh layer, then the scale layer): equal to float32 rounding.
+    expect((compileSpec(spec).act(obs) as Float32Array)[0]).toBeCloseTo(a[0]!, 5);
     expect(m.actorParamCount()).toBe(4 * 32 + 32 + 32 * 32 + 32 + 32 * 2 + 2);
     const file = await m.save(join(dir, "sac"), { includeReplayBuffer: true });
-    expect(Array.from(compileSpec(loadPolicy(file).spec).act(obs) as Float32Array)).toEqual(Array.from(a));
+    expect((compileSpec(loadPolicy(file).spec).act(obs) as Float32Array)[0]).toBeCloseTo(a[0]!, 5);
     const b = SAC.load(file);
     expect(b.act(obs)).toEqual(a);
     expect(b.alpha).toBeCloseTo(m.alpha, 12);

@@ -14,7 +14,7 @@
  * the actor's gradient. Acting uses a synchronous Float32Array forward of the actor.
  */
 import { type ConfigOf, type ConfigSchema, resolveConfig } from "../core/config.js";
-import { ArtifactError, ConfigError } from "../core/errors.js";
+import { ConfigError } from "../core/errors.js";
 import type { Action, ActionDistribution, ActOptions } from "../core/policy.js";
 import {
   adamStateFromTensors,
@@ -23,19 +23,25 @@ import {
   type StoredTensor,
 } from "../nn/checkpoint.js";
 import { type CompiledPolicy, compileSpec } from "../nn/fast.js";
-import { initBackend, Params, Sequential, type Tensor2D, tf, type Variable } from "../nn/index.js";
+import { initBackend, Params, Sequential, tf, type Variable } from "../nn/index.js";
 import { Adam, type AdamState } from "../nn/optim.js";
 import type { DenseLayerSpec, PolicySpec } from "../nn/spec.js";
 import { Algorithm, type CommonOptions, type EnvSetup, type SaveOptions } from "./algorithm.js";
+import { type DenseStack, denseBackward, denseForward, denseStack, readInto } from "./mlp-grad.js";
 import {
-  type DenseStack,
-  type DenseTrace,
-  denseBackward,
-  denseForward,
-  denseStack,
-  readInto,
-} from "./mlp-grad.js";
-import { torchDefaultDense } from "./q-weights.js";
+  concatRows,
+  copyLayers,
+  countParams,
+  inputGradient,
+  layersFromTensors,
+  layersToTensors,
+  mean,
+  mlp,
+  replayFromTensors,
+  replayToTensors,
+  squashedPolicySpec,
+  toBounds,
+} from "./off-policy-nets.js";
 import { type ReplayBatch, ReplayBuffer } from "./replay-buffer.js";
 import {
   actorLossGrad,
@@ -159,8 +165,8 @@ export class SAC extends Algorithm<SacConfig> {
       actor: mlp(O, c.hiddenSizes, 2 * A, init),
       q1,
       q2,
-      q1Target: copy(q1),
-      q2Target: copy(q2),
+      q1Target: copyLayers(q1),
+      q2Target: copyLayers(q2),
     };
     this.logAlphaValue = Math.log(Math.max(c.alpha, 1e-30));
     this.compiled = this.compileActor();
@@ -176,10 +182,15 @@ export class SAC extends Algorithm<SacConfig> {
   act(obs: Float32Array, opts: ActOptions = {}): Action {
     const out = this.compiled.forward(this.prepare(obs), 1);
     const A = this.spaces.actionSize;
-    if (opts.deterministic ?? true) return this.toEnv(squashedMean(out, 1, A));
+    if (opts.deterministic ?? true)
+      return toBounds(squashedMean(out, 1, A), this.spaces.actionLow!, this.spaces.actionHigh!);
     const noise = (opts.rng ?? this.actRng).fillNormal(new Float32Array(A));
     const c = this.config;
-    return this.toEnv(squashedGaussianSample(out, noise, 1, A, c.logStdMin, c.logStdMax).action);
+    return toBounds(
+      squashedGaussianSample(out, noise, 1, A, c.logStdMin, c.logStdMax).action,
+      this.spaces.actionLow!,
+      this.spaces.actionHigh!,
+    );
   }
 
   /** The pre-squash Gaussian (mean, std) of one raw observation. */
@@ -192,15 +203,6 @@ export class SAC extends Algorithm<SacConfig> {
       Math.exp(lo + 0.5 * (hi - lo) * (Math.tanh(r) + 1)),
     );
     return { kind: "gaussian", mean, std };
-  }
-
-  /** Squashed actions in [-1, 1] to the env's bounds (a fresh array). */
-  private toEnv(a: Float32Array, out = new Float32Array(a.length)): Float32Array {
-    const lo = this.spaces.actionLow!;
-    const hi = this.spaces.actionHigh!;
-    const A = lo.length;
-    for (let i = 0; i < a.length; i++) out[i] = lo[i % A]! + 0.5 * (a[i]! + 1) * (hi[i % A]! - lo[i % A]!);
-    return out;
   }
 
   private compileActor(): CompiledPolicy {
@@ -239,7 +241,7 @@ export class SAC extends Algorithm<SacConfig> {
         this.rng.fillNormal(noise);
         squashed.set(squashedGaussianSample(out, noise, N, A, c.logStdMin, c.logStdMax).action);
       }
-      this.toEnv(squashed, envActions);
+      toBounds(squashed, this.spaces.actionLow!, this.spaces.actionHigh!, envActions);
       prevObs.set(this.obs);
       const step = this.vecEnv!.step(envActions);
       this.recordStep(step);
@@ -431,40 +433,15 @@ export class SAC extends Algorithm<SacConfig> {
    */
   toPolicySpec(): PolicySpec {
     this.syncAll();
-    const A = this.spaces.actionSize;
-    const trunk = this.layers.actor.slice(0, -1);
-    const head = this.layers.actor[this.layers.actor.length - 1]!;
-    const weight = new Float32Array(head.inSize * A);
-    for (let r = 0; r < head.inSize; r++)
-      for (let j = 0; j < A; j++) weight[r * A + j] = head.weight[r * 2 * A + j]!;
-    const layers: DenseLayerSpec[] = [
-      ...trunk,
-      {
-        kind: "dense",
-        inSize: head.inSize,
-        outSize: A,
-        weight,
-        bias: head.bias.slice(0, A),
-        activation: "tanh",
-      },
-    ];
-    const lo = this.spaces.actionLow!;
-    const hi = this.spaces.actionHigh!;
-    if (!lo.every((v, i) => v === -1 && hi[i] === 1)) {
-      const scale = new Float32Array(A * A);
-      for (let j = 0; j < A; j++) scale[j * A + j] = 0.5 * (hi[j]! - lo[j]!);
-      const shift = Float32Array.from({ length: A }, (_, j) => 0.5 * (hi[j]! + lo[j]!));
-      layers.push({ kind: "dense", inSize: A, outSize: A, weight: scale, bias: shift, activation: "linear" });
-    }
-    return {
-      obsShape: [...this.spaces.obsShape],
-      obsNorm: this.normalizer?.obsNormSpec(),
-      output: "mean",
-      actionSize: A,
-      layers,
-      actionLow: lo,
-      actionHigh: hi,
-    };
+    const { obsShape, actionSize, actionLow, actionHigh } = this.spaces;
+    return squashedPolicySpec(
+      this.layers.actor,
+      obsShape,
+      actionSize,
+      actionLow!,
+      actionHigh!,
+      this.normalizer?.obsNormSpec(),
+    );
   }
 
   /** Parameters of the actor and the two critics (targets and optimizer state excluded). */
@@ -486,12 +463,7 @@ export class SAC extends Algorithm<SacConfig> {
     this.syncAll();
     const out: Record<string, StoredTensor> = {};
     const nets = opts.includeTrainingState ? NETS : (["actor", "q1", "q2"] as const);
-    for (const n of nets) {
-      this.layers[n].forEach((l, k) => {
-        out[`${n}/fc${k}.weight`] = { data: l.weight, shape: [l.inSize, l.outSize] };
-        out[`${n}/fc${k}.bias`] = { data: l.bias, shape: [l.outSize] };
-      });
-    }
+    for (const n of nets) Object.assign(out, layersToTensors(n, this.layers[n]));
     out["logAlpha"] = { data: Float64Array.of(this.logAlphaValue), shape: [1] };
     if (opts.includeTrainingState && this.nets) {
       const { actorOpt, criticOpt, alphaOpt } = this.nets;
@@ -503,14 +475,7 @@ export class SAC extends Algorithm<SacConfig> {
         for (const [name, t] of Object.entries(adamStateToTensors(opt.getState()))) out[`${k}/${name}`] = t;
       }
     }
-    const rb = this.replay;
-    if (opts.includeReplayBuffer && rb) {
-      out["replay/obs"] = { data: rb.obs, shape: [rb.capacity, rb.obsSize] };
-      out["replay/nextObs"] = { data: rb.nextObs, shape: [rb.capacity, rb.obsSize] };
-      out["replay/actions"] = { data: rb.actions, shape: [rb.capacity, rb.actionSize] };
-      out["replay/rewards"] = { data: rb.rewards, shape: [rb.capacity] };
-      out["replay/terminated"] = { data: rb.terminated, shape: [rb.capacity] };
-    }
+    if (opts.includeReplayBuffer && this.replay) Object.assign(out, replayToTensors(this.replay));
     return out;
   }
 
@@ -520,25 +485,13 @@ export class SAC extends Algorithm<SacConfig> {
 
   protected restoreState(artifact: LoadedArtifact, _policy: PolicySpec): void {
     const t = artifact.tensors;
-    const read = (n: Net): DenseLayerSpec[] =>
-      this.layers[n].map((l, k) => {
-        const w = t[`${n}/fc${k}.weight`];
-        const bias = t[`${n}/fc${k}.bias`];
-        if (
-          !(w?.data instanceof Float32Array) ||
-          w.data.length !== l.weight.length ||
-          !(bias?.data instanceof Float32Array)
-        ) {
-          throw new ArtifactError(`tensor ${n}/fc${k}: missing or not ${l.weight.length} float32 values`);
-        }
-        return { ...l, weight: w.data, bias: bias.data };
-      });
+    const read = (n: Net): DenseLayerSpec[] => layersFromTensors(n, this.layers[n], t);
     this.layers.actor = read("actor");
     this.layers.q1 = read("q1");
     this.layers.q2 = read("q2");
     // A lean file (no training state) resumes with targets = critics and fresh Adam moments.
-    this.layers.q1Target = t["q1Target/fc0.weight"] ? read("q1Target") : copy(this.layers.q1);
-    this.layers.q2Target = t["q2Target/fc0.weight"] ? read("q2Target") : copy(this.layers.q2);
+    this.layers.q1Target = t["q1Target/fc0.weight"] ? read("q1Target") : copyLayers(this.layers.q1);
+    this.layers.q2Target = t["q2Target/fc0.weight"] ? read("q2Target") : copyLayers(this.layers.q2);
     this.logAlphaValue = t["logAlpha"]!.data[0]!;
     for (const k of ["actor", "critic", "alpha"] as const) {
       if (!t[`${k}/optimizer/step`]) continue;
@@ -549,16 +502,13 @@ export class SAC extends Algorithm<SacConfig> {
     }
     const meta = artifact.meta ?? {};
     this.nUpdates = Number(meta["nUpdates"] ?? 0);
-    if (t["replay/obs"] && meta["replay"]) {
-      const rb = new ReplayBuffer(this.config.bufferSize, this.spaces.obsSize, this.spaces.actionSize);
-      rb.obs.set(t["replay/obs"].data);
-      rb.nextObs.set(t["replay/nextObs"]!.data);
-      rb.actions.set(t["replay/actions"]!.data);
-      rb.rewards.set(t["replay/rewards"]!.data);
-      rb.terminated.set(t["replay/terminated"]!.data);
-      rb.setState(meta["replay"] as { pos: number; count: number });
-      this.replay = rb;
-    }
+    this.replay = replayFromTensors(
+      t,
+      meta["replay"],
+      this.config.bufferSize,
+      this.spaces.obsSize,
+      this.spaces.actionSize,
+    );
     this.compiled = this.compileActor();
   }
 
@@ -568,62 +518,4 @@ export class SAC extends Algorithm<SacConfig> {
     model.restoreFrom(artifact);
     return model;
   }
-}
-
-/** An MLP with ReLU hidden layers and a linear output, PyTorch's default init (CleanRL's SAC). */
-function mlp(
-  inSize: number,
-  hidden: readonly number[],
-  outSize: number,
-  rng: Parameters<typeof torchDefaultDense>[2],
-): DenseLayerSpec[] {
-  const widths = [inSize, ...hidden, outSize];
-  return widths.slice(1).map((out, k) => {
-    const { weight, bias } = torchDefaultDense(widths[k]!, out, rng);
-    return {
-      kind: "dense",
-      inSize: widths[k]!,
-      outSize: out,
-      weight,
-      bias,
-      activation: k === hidden.length ? "linear" : "relu",
-    };
-  });
-}
-
-function copy(layers: readonly DenseLayerSpec[]): DenseLayerSpec[] {
-  return layers.map((l) => ({ ...l, weight: l.weight.slice(), bias: l.bias.slice() }));
-}
-
-function countParams(layers: readonly DenseLayerSpec[]): number {
-  return layers.reduce((n, l) => n + l.weight.length + l.bias.length, 0);
-}
-
-/** Rows [obs_i, action_i] of the critics' input. */
-function concatRows(obs: Float32Array, actions: Float32Array, B: number, O: number, A: number): Float32Array {
-  const x = new Float32Array(B * (O + A));
-  for (let b = 0; b < B; b++) {
-    x.set(obs.subarray(b * O, (b + 1) * O), b * (O + A));
-    x.set(actions.subarray(b * A, (b + 1) * A), b * (O + A) + O);
-  }
-  return x;
-}
-
-/** d(out)/d(input) [B, in] of a dense stack given dLoss/dOut (the backward of mlp-grad.ts, down to x). */
-function inputGradient(net: DenseStack, trace: DenseTrace, dOut: Tensor2D): Tensor2D {
-  let dh = dOut;
-  for (let i = net.activations.length - 1; i >= 0; i--) {
-    const act = net.activations[i];
-    const y = trace.outputs[i]!;
-    const dz =
-      act === "relu" ? tf.mul(dh, tf.step(y)) : act === "tanh" ? tf.mul(dh, tf.sub(1, tf.square(y))) : dh;
-    dh = tf.matMul(dz, tf.transpose(net.vars[2 * i] as unknown as Tensor2D)) as Tensor2D;
-  }
-  return dh;
-}
-
-function mean(xs: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < xs.length; i++) s += xs[i]!;
-  return s / xs.length;
 }

@@ -4,6 +4,13 @@
  */
 export { resolveSearchConfig, SEARCH_SCHEMA, type SearchConfig } from "./config.js";
 export {
+  type ClientConfig,
+  FEDERATED_SCHEMA,
+  type FederatedConfig,
+  resolveFederatedConfig,
+} from "./federated/config.js";
+export { type FederatedOptions, type FederatedSummary, fedAvg, federated } from "./federated/federated.js";
+export {
   type EngineChoice,
   engineFor,
   InlineEngine,

@@ -34,8 +34,8 @@ export interface TrialRecord {
 }
 
 export function recordOf(spec: TrialSpec, sizes: TrialRecord["sizes"], out: TrialOutcome): TrialRecord {
-  const s: DistillSummary = out.summary;
-  // Only finished trials get here (an interrupted one is a TrialAborted): every figure was measured.
+  const s: DistillSummary | undefined = out.summary;
+  if (!s) throw new Error(`trial ${spec.key}: no distill summary in the outcome`);
   return {
     key: spec.key,
     role: spec.role,
@@ -46,6 +46,7 @@ export function recordOf(spec: TrialSpec, sizes: TrialRecord["sizes"], out: Tria
     sizes,
     retention: s.retention,
     agreement: s.agreement,
+    // Only finished trials get here (an interrupted one is a TrialAborted): every figure was measured.
     js_divergence: s.js_divergence!,
     student_return: s.student.eval!.mean_return,
     teacher_return: s.teacher.eval.mean_return,
@@ -96,7 +97,7 @@ export class TrialRunner {
     if (already) return already;
     if (out.studentBase64 !== undefined) {
       writeAtomic(join(dir, "student.rldistill"), Buffer.from(out.studentBase64, "base64"));
-      writeJsonAtomic(join(dir, "summary.json"), out.summary);
+      if (out.summary) writeJsonAtomic(join(dir, "summary.json"), out.summary);
       if (!existsSync(join(dir, "config.json")))
         writeFileSync(join(dir, "config.json"), `${JSON.stringify(spec.config, null, 2)}\n`);
     }

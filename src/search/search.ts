@@ -30,6 +30,7 @@ import { resolveDistillConfig } from "../distill/config.js";
 import { SpecTeacher } from "../distill/teachers/spec-teacher.js";
 import { libraryVersion } from "../nn/checkpoint.js";
 import { resolveSearchConfig, type SearchConfig, spaceOf, targetOf } from "./config.js";
+import { loadTrialTeacher } from "./execute.js";
 import { InlineEngine, TrialAborted, type TrialEngine } from "./queue/engine.js";
 import { ThreadEngine } from "./queue/threads.js";
 import { formatTarget, meetsTarget, paretoFront, rankTrials, type Target } from "./rank.js";
@@ -46,7 +47,7 @@ import {
   sampleCandidates,
   sizesOf,
 } from "./space.js";
-import { loadTrialTeacher, makeTrial, sha256, type TrialConfig, type TrialSpec } from "./trial.js";
+import { makeTrial, sha256, type TrialConfig, type TrialSpec } from "./trial.js";
 
 export interface SearchOptions {
   /** Where trials run. Default: `workers` threads (0: this thread). */

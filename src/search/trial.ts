@@ -4,21 +4,16 @@
  *
  *   const spec = makeTrial({ candidate, env, envKwargs, teacher, config, role: "search" });
  *   spec.key;                                  // sha256 of what determines the result
- *   const out = await executeTrial(spec, dir, teacher);   // distill() into the trial's own folder
+ *   const out = await executeTrial(spec, dir, teachers);  // execute.ts: distill() into the trial's own folder
  *
  * Same spec, same result (distill() is deterministic for a seed): a trial run twice (a worker
  * killed mid-trial and retried elsewhere, a coordinator that resumed) gives the same figures, so a
  * duplicate can be dropped and a search ends the same whatever ran it.
  */
 import { createHash } from "node:crypto";
-import type { Env } from "../core/env.js";
 import { ConfigError, describeValue } from "../core/errors.js";
 import type { DistillConfig } from "../distill/config.js";
-import { distill } from "../distill/distill.js";
 import type { DistillSummary } from "../distill/run-dir.js";
-import type { Teacher } from "../distill/teacher.js";
-import { loadTeacher } from "../distill/teachers/load.js";
-import { make } from "../envs/registry.js";
 import { type Candidate, candidateId } from "./space.js";
 
 /** Bumped when the payload's meaning changes; workers refuse other protocols. */
@@ -33,10 +28,29 @@ export interface TeacherRef {
   name: string;
 }
 
+/** A student's weights as plain JSON numbers (float32 values are exact in a double). */
+export interface StudentWeights {
+  layers: Array<{ weight: number[]; bias: number[] }>;
+  logStd?: number[];
+}
+
+/** One env variant and its teacher, in a multi-task (pooled) trial. */
+export interface TrialTask {
+  envKwargs: Record<string, number>;
+  teacher: TeacherRef;
+}
+
+export const TRIAL_ROLES = ["search", "confirm", "federated", "centralised", "evaluate"] as const;
+export type TrialRole = (typeof TRIAL_ROLES)[number];
+
 export interface TrialSpec {
   key: string;
-  /** search: a rung of a bracket; confirm: the winner's confirmation runs. */
-  role: "search" | "confirm";
+  /**
+   * search: a rung of a bracket; confirm: the winner's confirmation runs; federated: a client's
+   * local update from `init` (only the update leaves); centralised: one student on the pooled
+   * `tasks`; evaluate: `init` evaluated against the teacher on the env (no training).
+   */
+  role: TrialRole;
   candidate: Candidate;
   env: string;
   /** make() kwargs of the env (physical parameters of a variant). */
@@ -44,12 +58,37 @@ export interface TrialSpec {
   teacher: TeacherRef;
   /** The fully resolved distill config (presets applied by the coordinator), without teachers/out. */
   config: TrialConfig;
+  /** Weights the student starts from (federated rounds) or that are evaluated (evaluate). */
+  init?: StudentWeights;
+  /** Pooled variants (centralised): training env i is variant i mod tasks.length with its teacher. */
+  tasks?: TrialTask[];
+}
+
+/** What a federated client sends back: weights and a sample count, nothing else. */
+export interface ClientMessage {
+  samples: number;
+  weights: StudentWeights;
+}
+
+/** The figures of an `evaluate` trial. */
+export interface EvaluationFigures {
+  retention: number | null;
+  agreement: number | null;
+  student_return: number;
+  teacher_return: number;
+  random_return: number;
+  episodes: number;
 }
 
 /** What a finished trial hands back. */
 export interface TrialOutcome {
   key: string;
-  summary: DistillSummary;
+  /** The distill run's summary (search, confirm, centralised). */
+  summary?: DistillSummary;
+  /** A federated client's update: the only thing such a trial returns. */
+  message?: ClientMessage;
+  /** An evaluate trial's figures. */
+  evaluation?: EvaluationFigures;
   /** Who ran it (host:pid:thread), for the record. */
   worker: string;
   wallSeconds: number;
@@ -79,6 +118,8 @@ export function makeTrial(parts: Omit<TrialSpec, "key">): TrialSpec {
       envKwargs: parts.envKwargs,
       teacher: parts.teacher.hash,
       config: parts.config,
+      init: parts.init ?? null,
+      tasks: parts.tasks?.map((t) => ({ envKwargs: t.envKwargs, teacher: t.teacher.hash })) ?? null,
     }),
   ).slice(0, 24);
   return { key, ...parts };
@@ -95,7 +136,7 @@ export function checkTrialSpec(value: unknown): TrialSpec {
   if (typeof value !== "object" || value === null || Array.isArray(value)) bad("", "an object", value);
   const v = value as Record<string, unknown>;
   if (typeof v.key !== "string" || !/^[0-9a-f]{24}$/.test(v.key)) bad("key", "24 hex digits", v.key);
-  if (v.role !== "search" && v.role !== "confirm") bad("role", "search or confirm", v.role);
+  if (!(TRIAL_ROLES as readonly unknown[]).includes(v.role)) bad("role", TRIAL_ROLES.join(", "), v.role);
   if (typeof v.env !== "string" || v.env === "") bad("env", "an env id", v.env);
   const c = v.candidate as Record<string, unknown> | undefined;
   if (typeof c !== "object" || c === null) bad("candidate", "an object", c);
@@ -109,6 +150,15 @@ export function checkTrialSpec(value: unknown): TrialSpec {
   if (typeof t !== "object" || t === null || typeof t.hash !== "string" || !/^[0-9a-f]{64}$/.test(t.hash))
     bad("teacher.hash", "a sha256 hex digest", t?.hash);
   if (typeof v.config !== "object" || v.config === null) bad("config", "a distill config object", v.config);
+  if (v.init !== undefined) {
+    const init = v.init as StudentWeights;
+    const numbers = (a: unknown) =>
+      Array.isArray(a) && a.every((x) => typeof x === "number" && Number.isFinite(x));
+    if (!Array.isArray(init?.layers) || !init.layers.every((l) => numbers(l?.weight) && numbers(l?.bias)))
+      bad("init.layers", "layers of finite weight and bias numbers", init?.layers);
+  }
+  if (v.tasks !== undefined && (!Array.isArray(v.tasks) || v.tasks.length === 0))
+    bad("tasks", "a non-empty list of {envKwargs, teacher}", v.tasks);
   const spec = v as unknown as TrialSpec;
   const { key: _key, ...rest } = spec;
   if (makeTrial(rest).key !== spec.key)
@@ -117,52 +167,4 @@ export function checkTrialSpec(value: unknown): TrialSpec {
       `does not match the trial's content (expected ${makeTrial(rest).key})`,
     );
   return spec;
-}
-
-/** make(env, kwargs) for env `index` of a trial. */
-export function envFactory(env: string, kwargs: Record<string, number>): (index: number) => Env {
-  return () => make(env, kwargs) as Env;
-}
-
-/** Loads a teacher file for trials on this env (checked against the env's spaces by distill()). */
-export async function loadTrialTeacher(
-  path: string,
-  env: string,
-  kwargs: Record<string, number>,
-): Promise<Teacher> {
-  const probe = make(env, kwargs) as Env<unknown, unknown>;
-  try {
-    return await loadTeacher(path, { env: probe });
-  } finally {
-    probe.close();
-  }
-}
-
-/** Who is running this (for the record of which worker ran which trial). */
-export function workerName(): string {
-  return `${process.env.HOSTNAME ?? "local"}:${process.pid}`;
-}
-
-/**
- * Runs the trial: distill() with the trial's config into `dir` (the trial's own run folder).
- * `shouldStop` is polled between distillation rounds.
- */
-export async function executeTrial(
-  spec: TrialSpec,
-  dir: string,
-  teacher: Teacher,
-  opts: { shouldStop?: () => boolean; worker?: string } = {},
-): Promise<TrialOutcome> {
-  const t0 = performance.now();
-  const { summary } = await distill(
-    { ...spec.config, teachers: [spec.teacher.name], out: dir },
-    // The trial's folder is the search's own: a trial cut short earlier is run again from scratch.
-    { teacher, makeEnv: envFactory(spec.env, spec.envKwargs), shouldStop: opts.shouldStop, overwrite: true },
-  );
-  return {
-    key: spec.key,
-    summary,
-    worker: opts.worker ?? workerName(),
-    wallSeconds: (performance.now() - t0) / 1000,
-  };
 }

@@ -12,18 +12,11 @@
  * down, ramp.
  */
 import type { NumpyRandomState } from "../../core/numpy-random.js";
-import {
-  cell,
-  DOWN,
-  LEFT,
-  type MinAtarGame,
-  NOOP,
-  RIGHT,
-  type StateLayout,
-  slotGroups,
-  stateLayout,
-  UP,
-} from "./game.js";
+import { ACTION, type MinAtarGame, type StateLayout, slotGroups, stateLayout } from "./game.js";
+
+// Module-local copies of the shared constants (see game.ts: local ones are faster in per-frame code).
+const { NOOP, LEFT, UP, RIGHT, DOWN } = ACTION;
+const GRID = 10;
 
 const RAMP_INTERVAL = 100;
 const INIT_SPAWN_SPEED = 10;
@@ -35,6 +28,8 @@ const ENEMY = 1;
 const TRAIL = 2;
 const GOLD = 3;
 const C = 4;
+/** Index of (row, col, channel) in the (10, 10, C) row-major observation. */
+const at = (row: number, col: number, channel: number): number => (row * GRID + col) * C + channel;
 
 /**
  * State vector: the player, then one slot per row 1-8 (`present`, column `x`, `right` = moving
@@ -162,14 +157,14 @@ export class Asterix implements MinAtarGame {
   }
 
   writeObservation(out: Uint8Array): void {
-    out[cell(this.playerY, this.playerX, PLAYER, C)] = 1;
+    out[at(this.playerY, this.playerX, PLAYER)] = 1;
     for (let i = 0; i < SLOTS; i++) {
       if (!this.present[i]) continue;
       const x = this.entX[i]!;
       const row = i + 1;
-      out[cell(row, x, this.entGold[i] ? GOLD : ENEMY, C)] = 1;
+      out[at(row, x, this.entGold[i] ? GOLD : ENEMY)] = 1;
       const back = this.entRight[i] ? x - 1 : x + 1;
-      if (back >= 0 && back <= 9) out[cell(row, back, TRAIL, C)] = 1;
+      if (back >= 0 && back <= 9) out[at(row, back, TRAIL)] = 1;
     }
   }
 

@@ -9,14 +9,23 @@
  * No difficulty ramp. The generator is drawn once per reset (the ball's start side).
  */
 import type { NumpyRandomState } from "../../core/numpy-random.js";
-import { cell, GRID, LEFT, type MinAtarGame, NOOP, RIGHT, type StateLayout, stateLayout } from "./game.js";
+import { ACTION, type MinAtarGame, type StateLayout, stateLayout } from "./game.js";
+
+// Module-local copies of the shared constants (see game.ts: local ones are faster in per-frame code).
+const { NOOP, LEFT, RIGHT } = ACTION;
+const GRID = 10;
 
 const PADDLE = 0;
 const BALL = 1;
 const TRAIL = 2;
 const BRICK = 3;
 const C = 4;
-const BRICK_ROWS = [1, 2, 3] as const;
+/** Index of (row, col, channel) in the (10, 10, C) row-major observation. */
+const at = (row: number, col: number, channel: number): number => (row * GRID + col) * C + channel;
+/** Bricks stand in rows 1-3: cells [FIRST_BRICK, END_BRICK) of the grid, row-major. */
+const FIRST_BRICK = 1 * GRID;
+const END_BRICK = 4 * GRID;
+const BRICKS = END_BRICK - FIRST_BRICK;
 
 /** Ball directions: 0 up-left, 1 up-right, 2 down-right, 3 down-left. */
 const DX = [-1, 1, 1, -1] as const;
@@ -40,7 +49,7 @@ const LAYOUT: StateLayout = stateLayout([
   ["lastX", 0, 9],
   ["lastY", 0, 9],
   ["strike", 0, 1],
-  ["brick", 0, 1, BRICK_ROWS.length * GRID],
+  ["brick", 0, 1, BRICKS],
 ]);
 
 export class Breakout implements MinAtarGame {
@@ -126,20 +135,17 @@ export class Breakout implements MinAtarGame {
   }
 
   private fillBricks(): void {
-    for (const row of BRICK_ROWS) this.bricks.fill(1, row * GRID, (row + 1) * GRID);
-    this.brickCount = BRICK_ROWS.length * GRID;
+    this.bricks.fill(1, FIRST_BRICK, END_BRICK);
+    this.brickCount = BRICKS;
   }
 
   writeObservation(out: Uint8Array): void {
-    out[cell(this.ballY, this.ballX, BALL, C)] = 1;
-    out[cell(9, this.pos, PADDLE, C)] = 1;
-    out[cell(this.lastY, this.lastX, TRAIL, C)] = 1;
+    out[at(this.ballY, this.ballX, BALL)] = 1;
+    out[at(9, this.pos, PADDLE)] = 1;
+    out[at(this.lastY, this.lastX, TRAIL)] = 1;
     if (this.brickCount === 0) return;
-    for (const row of BRICK_ROWS) {
-      for (let col = 0; col < GRID; col++) {
-        if (this.bricks[row * GRID + col]) out[cell(row, col, BRICK, C)] = 1;
-      }
-    }
+    // A brick cell k (row-major) is observation index k * C + BRICK.
+    for (let k = FIRST_BRICK; k < END_BRICK; k++) if (this.bricks[k]) out[k * C + BRICK] = 1;
   }
 
   writeState(out: Float32Array, offset: number): void {
@@ -151,7 +157,6 @@ export class Breakout implements MinAtarGame {
     out[k++] = this.lastX;
     out[k++] = this.lastY;
     out[k++] = this.strike ? 1 : 0;
-    for (const row of BRICK_ROWS)
-      for (let col = 0; col < GRID; col++) out[k++] = this.bricks[row * GRID + col]!;
+    for (let cellIndex = FIRST_BRICK; cellIndex < END_BRICK; cellIndex++) out[k++] = this.bricks[cellIndex]!;
   }
 }

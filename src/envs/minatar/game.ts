@@ -6,16 +6,15 @@
  * randomness from the `NumpyRandomState` it is given (the env's, shared with the sticky-action
  * draw), in the same order as MinAtar 1.0.15's Python, and writes its observation into a buffer the
  * env provides: no allocation per step.
+ *
+ * Speed note for the game files: they copy the action ids into module-local constants and index
+ * cells with a module-local `at()`: calling an imported function in a per-frame loop measured 2.3x
+ * slower than calling a module-local one (Node 20, ESM, with or without tsx).
  */
 import type { NumpyRandomState } from "../../core/numpy-random.js";
 
 /** MinAtar's full action set, in its order (`['n','l','u','r','d','f']`). */
-export const NOOP = 0;
-export const LEFT = 1;
-export const UP = 2;
-export const RIGHT = 3;
-export const DOWN = 4;
-export const FIRE = 5;
+export const ACTION = { NOOP: 0, LEFT: 1, UP: 2, RIGHT: 3, DOWN: 4, FIRE: 5 } as const;
 export const ACTION_NAMES = ["NOOP", "LEFT", "UP", "RIGHT", "DOWN", "FIRE"] as const;
 
 /** Side of the square grid every game is played on. */
@@ -89,9 +88,4 @@ export function slotGroups(
   for (let i = 0; i < count; i++)
     for (const [f, lo, hi] of fields) out.push([`${prefix}[${i}].${f}`, lo, hi]);
   return out;
-}
-
-/** Index of cell (row, col) of channel `c` in a (10, 10, C) row-major observation. */
-export function cell(row: number, col: number, c: number, numChannels: number): number {
-  return (row * GRID + col) * numChannels + c;
 }

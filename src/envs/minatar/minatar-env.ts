@@ -20,6 +20,8 @@
  * - Before any seeded reset the generator is `RandomState(0)` (MinAtar seeds from the OS instead).
  * - No step limit: MinAtar registers none (Freeway ends itself after 2,501 frames).
  */
+
+import { ArrayBlocks } from "../../core/array-blocks.js";
 import {
   checkResetOptions,
   EMPTY_INFO,
@@ -106,6 +108,7 @@ export class MinAtarEnv implements Env<MinAtarObs, number> {
   private readonly gameStateSize: number;
   private readonly palette: Uint8Array;
   private readonly name: string;
+  private readonly blocks: ArrayBlocks;
   private lastAction = 0;
   private hasState = false;
 
@@ -144,6 +147,9 @@ export class MinAtarEnv implements Env<MinAtarObs, number> {
         ? new Box<Uint8Array>(0, 1, { shape: [GRID, GRID, this.numChannels], dtype: "uint8" })
         : new Box<Float32Array>([...layout.low, 0], [...layout.high, 5], { dtype: "float32" });
     this.palette = minatarPalette(this.numChannels);
+    const obsBytes =
+      this.obsType === "pixels" ? GRID * GRID * this.numChannels : 4 * (this.gameStateSize + 1);
+    this.blocks = new ArrayBlocks(obsBytes);
   }
 
   get unwrapped(): this {
@@ -194,7 +200,7 @@ export class MinAtarEnv implements Env<MinAtarObs, number> {
       reward,
       terminated: this.game.terminal,
       truncated: false,
-      info: EMPTY_INFO,
+      info: NO_INFO,
     };
   }
 
@@ -221,16 +227,23 @@ export class MinAtarEnv implements Env<MinAtarObs, number> {
 
   close(): void {}
 
+  /** A fresh observation: a new array, never written again by the env (cut from `ArrayBlocks`). */
   private observe(): MinAtarObs {
     if (this.obsType === "pixels") {
-      const obs = new Uint8Array(GRID * GRID * this.numChannels);
+      const obs = this.blocks.bytes();
       this.game.writeObservation(obs);
       return obs;
     }
-    return this.stateVector();
+    const obs = this.blocks.floats();
+    this.game.writeState(obs, 0);
+    obs[this.gameStateSize] = this.lastAction;
+    return obs;
   }
 
   private requireState(what: string): void {
     if (!this.hasState) throw new ResetNeededError(`${this.name}: ${what} called before reset()`);
   }
 }
+
+/** Module-local alias of the shared empty info (see game.ts: local bindings are faster in hot code). */
+const NO_INFO = EMPTY_INFO;

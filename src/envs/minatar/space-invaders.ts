@@ -8,23 +8,16 @@
  * replaced, and with difficulty ramping the move interval shrinks (12 down to 6). An alien or enemy
  * bullet on the cannon ends the episode. The game draws nothing from the generator.
  *
- * The three maps (aliens, friendly and enemy bullets) are 10 x 10 grids moved as MinAtar moves them
- * (`np.roll`, which wraps around; only an alien block already on the bottom row, a terminal case,
- * actually wraps).
+ * The three maps (aliens, friendly and enemy bullets) are kept as one 10-bit mask per row (bit c =
+ * column c) and moved as MinAtar moves its 10 x 10 arrays (`np.roll`, which wraps around; only an
+ * alien block already on the bottom row, a terminal case, actually wraps).
  */
 import type { NumpyRandomState } from "../../core/numpy-random.js";
-import {
-  cell,
-  FIRE,
-  GRID,
-  LEFT,
-  type MinAtarGame,
-  NOOP,
-  RIGHT,
-  type StateLayout,
-  slotGroups,
-  stateLayout,
-} from "./game.js";
+import { ACTION, type MinAtarGame, type StateLayout, slotGroups, stateLayout } from "./game.js";
+
+// Module-local copies of the shared constants (see game.ts: local ones are faster in per-frame code).
+const { NOOP, LEFT, RIGHT, FIRE } = ACTION;
+const GRID = 10;
 
 const SHOT_COOL_DOWN = 5;
 const ENEMY_MOVE_INTERVAL = 12;
@@ -33,7 +26,9 @@ const MIN_MOVE_INTERVAL = 6;
 const BLOCK_ROWS = 4;
 const BLOCK_COLS = 6;
 const BLOCK_COL0 = 2;
-const CELLS = GRID * GRID;
+/** A full row of the alien block: columns 2-7. */
+const BLOCK_ROW_MASK = ((1 << BLOCK_COLS) - 1) << BLOCK_COL0;
+const ROW_BITS = (1 << GRID) - 1;
 
 const CANNON = 0;
 const ALIEN = 1;
@@ -42,6 +37,8 @@ const ALIEN_RIGHT = 3;
 const FRIENDLY_BULLET = 4;
 const ENEMY_BULLET = 5;
 const C = 6;
+/** Index of (row, col, channel) in the (10, 10, C) row-major observation. */
+const at = (row: number, col: number, channel: number): number => (row * GRID + col) * C + channel;
 
 /** Friendly shots alive at once: one every 5 frames, 9 frames to leave the screen. */
 const FRIENDLY_SLOTS = 2;
@@ -92,10 +89,10 @@ export class SpaceInvaders implements MinAtarGame {
 
   private readonly ramping: boolean;
   private pos = 5;
-  /** 1 where an alien / a bullet is, row-major. */
-  private readonly aliens = new Uint8Array(CELLS);
-  private readonly friendly = new Uint8Array(CELLS);
-  private readonly enemy = new Uint8Array(CELLS);
+  /** One 10-bit mask per row (bit c = column c) of aliens, friendly and enemy bullets. */
+  private readonly aliens = new Int32Array(GRID);
+  private readonly friendly = new Int32Array(GRID);
+  private readonly enemy = new Int32Array(GRID);
   private alienCount = 0;
   private alienDir = -1;
   /** Grid position of the block's top-left cell (kept for the state vector; MinAtar has only the map). */
@@ -127,45 +124,55 @@ export class SpaceInvaders implements MinAtarGame {
 
   act(action: number): number {
     if (this.terminal) return 0;
-    const aliens = this.aliens;
+    const { aliens, friendly, enemy } = this;
+    const cannon = 1 << this.pos;
     if (action === FIRE && this.shotTimer === 0) {
-      this.friendly[9 * GRID + this.pos] = 1;
+      friendly[9] = friendly[9]! | cannon;
       this.shotTimer = SHOT_COOL_DOWN;
     } else if (action === LEFT) this.pos = Math.max(0, this.pos - 1);
     else if (action === RIGHT) this.pos = Math.min(9, this.pos + 1);
+    const at9 = 1 << this.pos;
 
     // Friendly shots go up a row (the top row leaves), enemy shots down a row (the bottom row leaves).
-    this.friendly.copyWithin(0, GRID, CELLS).fill(0, CELLS - GRID, CELLS);
-    this.enemy.copyWithin(GRID, 0, CELLS - GRID).fill(0, 0, GRID);
-    if (this.enemy[9 * GRID + this.pos]) this.terminal = true;
+    friendly.copyWithin(0, 1);
+    friendly[9] = 0;
+    enemy.copyWithin(1, 0, 9);
+    enemy[0] = 0;
+    if (enemy[9]! & at9) this.terminal = true;
 
-    if (aliens[9 * GRID + this.pos]) this.terminal = true;
+    if (aliens[9]! & at9) this.terminal = true;
     if (this.alienMoveTimer === 0) {
       this.alienMoveTimer = Math.min(this.alienCount, this.enemyMoveInterval);
-      if ((this.alienDir < 0 && anyInColumn(aliens, 0)) || (this.alienDir > 0 && anyInColumn(aliens, 9))) {
+      const columns = orOfRows(aliens);
+      if ((this.alienDir < 0 && columns & 1) || (this.alienDir > 0 && columns & (1 << 9))) {
         this.alienDir = -this.alienDir;
-        if (anyInRow(aliens, 9)) this.terminal = true;
-        rollDown(aliens);
+        if (aliens[9]) this.terminal = true;
+        const bottom = aliens[9]!;
+        aliens.copyWithin(1, 0, 9);
+        aliens[0] = bottom;
         this.blockRow = (this.blockRow + 1) % GRID;
       } else {
-        rollSideways(aliens, this.alienDir);
+        for (let r = 0; r < GRID; r++) aliens[r] = rollRow(aliens[r]!, this.alienDir);
         this.blockCol += this.alienDir;
       }
-      if (aliens[9 * GRID + this.pos]) this.terminal = true;
+      if (aliens[9]! & at9) this.terminal = true;
     }
     if (this.alienShotTimer === 0) {
       this.alienShotTimer = ENEMY_SHOT_INTERVAL;
-      this.enemy[this.nearestAlien()] = 1;
+      const shooter = this.nearestAlien();
+      const row = Math.floor(shooter / GRID);
+      enemy[row] = enemy[row]! | (1 << (shooter % GRID));
     }
 
     let reward = 0;
-    for (let k = 0; k < CELLS; k++) {
-      if (aliens[k] && this.friendly[k]) {
-        aliens[k] = 0;
-        this.friendly[k] = 0;
-        this.alienCount--;
-        reward++;
-      }
+    for (let r = 0; r < GRID; r++) {
+      const hit = aliens[r]! & friendly[r]!;
+      if (hit === 0) continue;
+      aliens[r] = aliens[r]! & ~hit;
+      friendly[r] = friendly[r]! & ~hit;
+      const n = popcount(hit);
+      this.alienCount -= n;
+      reward += n;
     }
 
     if (this.shotTimer > 0) this.shotTimer--;
@@ -182,8 +189,8 @@ export class SpaceInvaders implements MinAtarGame {
   }
 
   /**
-   * Cell of the lowest alien in the column nearest the cannon (ties: the left column first, as
-   * MinAtar's stable sort by distance). Only called while aliens remain.
+   * Cell (row * 10 + column) of the lowest alien in the column nearest the cannon (ties: the left
+   * column first, as MinAtar's stable sort by distance). Only called while aliens remain.
    */
   private nearestAlien(): number {
     for (let d = 0; d < GRID; d++) {
@@ -198,31 +205,34 @@ export class SpaceInvaders implements MinAtarGame {
   /** Cell of the lowest alien in column `col`, or -1 (also for a column off the grid). */
   private lowestAlien(col: number): number {
     if (col < 0 || col > 9) return -1;
-    for (let row = 9; row >= 0; row--) if (this.aliens[row * GRID + col]) return row * GRID + col;
+    const bit = 1 << col;
+    for (let row = 9; row >= 0; row--) if (this.aliens[row]! & bit) return row * GRID + col;
     return -1;
   }
 
   private fillBlock(): void {
     this.aliens.fill(0);
-    for (let r = 0; r < BLOCK_ROWS; r++) {
-      this.aliens.fill(1, r * GRID + BLOCK_COL0, r * GRID + BLOCK_COL0 + BLOCK_COLS);
-    }
+    this.aliens.fill(BLOCK_ROW_MASK, 0, BLOCK_ROWS);
     this.alienCount = BLOCK_ROWS * BLOCK_COLS;
     this.blockRow = 0;
     this.blockCol = BLOCK_COL0;
   }
 
   writeObservation(out: Uint8Array): void {
-    out[cell(9, this.pos, CANNON, C)] = 1;
+    out[at(9, this.pos, CANNON)] = 1;
     const dirChannel = this.alienDir < 0 ? ALIEN_LEFT : ALIEN_RIGHT;
-    for (let k = 0; k < CELLS; k++) {
-      const base = k * C;
-      if (this.aliens[k]) {
+    for (let row = 0; row < GRID; row++) {
+      for (let bits = this.aliens[row]!; bits !== 0; bits &= bits - 1) {
+        const base = at(row, lowestBit(bits), 0);
         out[base + ALIEN] = 1;
         out[base + dirChannel] = 1;
       }
-      if (this.friendly[k]) out[base + FRIENDLY_BULLET] = 1;
-      if (this.enemy[k]) out[base + ENEMY_BULLET] = 1;
+      for (let bits = this.friendly[row]!; bits !== 0; bits &= bits - 1) {
+        out[at(row, lowestBit(bits), FRIENDLY_BULLET)] = 1;
+      }
+      for (let bits = this.enemy[row]!; bits !== 0; bits &= bits - 1) {
+        out[at(row, lowestBit(bits), ENEMY_BULLET)] = 1;
+      }
     }
   }
 
@@ -238,10 +248,10 @@ export class SpaceInvaders implements MinAtarGame {
     out[k++] = this.blockRow;
     out[k++] = this.blockCol;
     for (let r = 0; r < BLOCK_ROWS; r++) {
+      const mask = this.aliens[(this.blockRow + r) % GRID]!;
       for (let c = 0; c < BLOCK_COLS; c++) {
         const col = this.blockCol + c;
-        const row = (this.blockRow + r) % GRID;
-        out[k++] = col >= 0 && col <= 9 ? this.aliens[row * GRID + col]! : 0;
+        out[k++] = col >= 0 && col <= 9 ? (mask >> col) & 1 : 0;
       }
     }
     k = writeBullets(out, k, this.friendly, FRIENDLY_SLOTS);
@@ -249,51 +259,38 @@ export class SpaceInvaders implements MinAtarGame {
   }
 }
 
-function anyInColumn(map: Uint8Array, col: number): boolean {
-  for (let row = 0; row < GRID; row++) if (map[row * GRID + col]) return true;
-  return false;
+/** The columns that hold something in any row, as one mask. */
+function orOfRows(rows: Int32Array): number {
+  let m = 0;
+  for (let r = 0; r < GRID; r++) m |= rows[r]!;
+  return m;
 }
 
-function anyInRow(map: Uint8Array, row: number): boolean {
-  for (let col = 0; col < GRID; col++) if (map[row * GRID + col]) return true;
-  return false;
+/** `np.roll` of one row by dir = +1 (right) or -1 (left), wrapping around. */
+function rollRow(mask: number, dir: number): number {
+  return dir > 0 ? ((mask << 1) | (mask >> 9)) & ROW_BITS : ((mask >> 1) | ((mask & 1) << 9)) & ROW_BITS;
 }
 
-/** `np.roll(map, 1, axis=0)`: every row down one, the bottom row back to the top. */
-function rollDown(map: Uint8Array): void {
-  for (let col = 0; col < GRID; col++) {
-    const bottom = map[CELLS - GRID + col]!;
-    for (let row = GRID - 1; row > 0; row--) map[row * GRID + col] = map[(row - 1) * GRID + col]!;
-    map[col] = bottom;
-  }
+function lowestBit(bits: number): number {
+  return 31 - Math.clz32(bits & -bits);
 }
 
-/** `np.roll(map, dir, axis=1)` for dir = +1 or -1: every column over one, wrapping around. */
-function rollSideways(map: Uint8Array, dir: number): void {
-  for (let row = 0; row < GRID; row++) {
-    const start = row * GRID;
-    const end = start + GRID;
-    if (dir > 0) {
-      const last = map[end - 1]!;
-      map.copyWithin(start + 1, start, end - 1);
-      map[start] = last;
-    } else {
-      const first = map[start]!;
-      map.copyWithin(start, start + 1, end);
-      map[end - 1] = first;
-    }
-  }
+function popcount(bits: number): number {
+  let n = 0;
+  for (let b = bits; b !== 0; b &= b - 1) n++;
+  return n;
 }
 
-/** Up to `slots` bullets of a map as (present, column, row), scanning from the top row. */
-function writeBullets(out: Float32Array, k: number, map: Uint8Array, slots: number): number {
+/** Up to `slots` bullets of a map as (present, column, row), from the top row, left to right. */
+function writeBullets(out: Float32Array, k: number, rows: Int32Array, slots: number): number {
   let found = 0;
-  for (let cellIndex = 0; cellIndex < CELLS && found < slots; cellIndex++) {
-    if (!map[cellIndex]) continue;
-    out[k++] = 1;
-    out[k++] = cellIndex % GRID;
-    out[k++] = Math.floor(cellIndex / GRID);
-    found++;
+  for (let row = 0; row < GRID && found < slots; row++) {
+    for (let bits = rows[row]!; bits !== 0 && found < slots; bits &= bits - 1) {
+      out[k++] = 1;
+      out[k++] = lowestBit(bits);
+      out[k++] = row;
+      found++;
+    }
   }
   for (; found < slots; found++) {
     out[k++] = 0;

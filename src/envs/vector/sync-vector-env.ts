@@ -13,6 +13,7 @@ import {
   checkNumEnvs,
   EMPTY_INFO,
   type FinalInfo,
+  FinalObsBlocks,
   subEnvSeeds,
   type VectorActions,
   type VectorEnv,
@@ -47,6 +48,7 @@ export class SyncVectorEnv implements VectorEnv {
   private readonly terminated: Uint8Array;
   private readonly truncated: Uint8Array;
   private readonly infos: Info[];
+  private readonly finalObsBlocks: FinalObsBlocks;
   /** Per-env action arrays for Box / MultiDiscrete, reused each step. */
   private readonly actionBufs: Array<BoxValue | Int32Array>;
   private readonly discrete: boolean;
@@ -89,6 +91,7 @@ export class SyncVectorEnv implements VectorEnv {
     this.terminated = new Uint8Array(numEnvs);
     this.truncated = new Uint8Array(numEnvs);
     this.infos = new Array(numEnvs).fill(EMPTY_INFO);
+    this.finalObsBlocks = new FinalObsBlocks(this.obsDtype, this.obsSize);
   }
 
   reset(opts: VectorResetOptions = {}): VectorResetResult {
@@ -125,7 +128,7 @@ export class SyncVectorEnv implements VectorEnv {
       this.terminated[i] = r.terminated ? 1 : 0;
       this.truncated[i] = r.truncated ? 1 : 0;
       if (r.terminated || r.truncated) {
-        const finalObs = allocObs(this.obsDtype, this.obsSize);
+        const finalObs = this.finalObsBlocks.obs();
         finalObs.set(r.obs as ArrayLike<number>);
         const next = env.reset();
         this.writeObs(i, next.obs as ArrayLike<number>);

@@ -22,6 +22,8 @@
  * MinAtar's: 4x less memory than float32, and no conversion per step), else as float32 (float64
  * observations are rounded). `obsDtype` says which; `obs` and `finalObs` have that type.
  */
+
+import { ArrayBlocks } from "../../core/array-blocks.js";
 import type { Info } from "../../core/env.js";
 import { ConfigError, describeValue, InvalidActionError } from "../../core/errors.js";
 import {
@@ -156,6 +158,32 @@ export function allocObs(
 ): VectorObs {
   if (dtype === "uint8") return buffer ? new Uint8Array(buffer, offset, n) : new Uint8Array(n);
   return buffer ? new Float32Array(buffer, offset, n) : new Float32Array(n);
+}
+
+/**
+ * New arrays for `finalObs`, one observation each, cut from shared blocks (`ArrayBlocks`: a fresh
+ * buffer per episode end would cost more than many steps of a fast env).
+ */
+export class FinalObsBlocks {
+  private readonly blocks: ArrayBlocks;
+  constructor(
+    private readonly dtype: VectorObsDtype,
+    private readonly obsSize: number,
+  ) {
+    this.blocks = new ArrayBlocks(obsSize * obsBytes(dtype));
+  }
+
+  /** A zeroed array of one observation. */
+  obs(): VectorObs {
+    return this.dtype === "uint8" ? this.blocks.bytes() : this.blocks.floats();
+  }
+
+  /** A copy of one observation of a batch (`source`, from index `offset`). */
+  copyOf(source: VectorObs, offset: number): VectorObs {
+    const out = this.obs();
+    out.set(source.subarray(offset, offset + this.obsSize));
+    return out;
+  }
 }
 
 /** Bytes per number of an observation batch. */

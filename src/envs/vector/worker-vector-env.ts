@@ -27,6 +27,7 @@ import {
   checkNumEnvs,
   EMPTY_INFO,
   type FinalInfo,
+  FinalObsBlocks,
   obsBytes,
   subEnvSeeds,
   type VectorActions,
@@ -117,6 +118,7 @@ export class WorkerVectorEnv implements VectorEnv {
   private readonly terminated: Uint8Array;
   private readonly truncated: Uint8Array;
   private readonly infos: Info[];
+  private readonly finalObsBlocks: FinalObsBlocks;
   private pendingSeed: number | undefined;
   private needsReset = true;
   private closed = false;
@@ -228,6 +230,7 @@ export class WorkerVectorEnv implements VectorEnv {
     this.terminated = new Uint8Array(n);
     this.truncated = new Uint8Array(n);
     this.infos = new Array(n).fill(EMPTY_INFO);
+    this.finalObsBlocks = new FinalObsBlocks(this.obsDtype, this.obsSize);
     for (const port of this.ports) port.postMessage(buffers);
     this.command(Cmd.attach);
   }
@@ -265,7 +268,7 @@ export class WorkerVectorEnv implements VectorEnv {
         continue;
       }
       const info: FinalInfo = {
-        finalObs: shared.finalObs.slice(i * o, (i + 1) * o),
+        finalObs: this.finalObsBlocks.copyOf(shared.finalObs, i * o),
         finalInfo: {
           episode: {
             r: shared.episode[3 * i]!,

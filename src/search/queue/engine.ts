@@ -14,13 +14,8 @@
  */
 import { RlDistillError } from "../../core/errors.js";
 import type { Teacher } from "../../distill/teacher.js";
-import {
-  executeTrial,
-  loadTrialTeacher,
-  type TeacherRef,
-  type TrialOutcome,
-  type TrialSpec,
-} from "../trial.js";
+import { executeTrial, loadTrialTeacher, type TeacherSource } from "../execute.js";
+import type { TeacherRef, TrialOutcome, TrialSpec } from "../trial.js";
 
 export interface TrialEngine {
   /** "inline", "threads x2", "bullmq redis://..." (for the log). */
@@ -57,20 +52,24 @@ export class TeacherCache {
     return this.paths.has(hash);
   }
 
-  get(spec: TrialSpec): Promise<Teacher> {
-    const id = `${spec.teacher.hash}|${spec.env}|${JSON.stringify(spec.envKwargs)}`;
+  /** The teacher `ref` for trials on (env, kwargs), loaded at most once. */
+  load(ref: TeacherRef, env: string, kwargs: Record<string, number>): Promise<Teacher> {
+    const id = `${ref.hash}|${env}|${JSON.stringify(kwargs)}`;
     let t = this.loaded.get(id);
     if (!t) {
-      const path = this.paths.get(spec.teacher.hash);
+      const path = this.paths.get(ref.hash);
       if (!path)
         return Promise.reject(
-          new RlDistillError(`no file for teacher ${spec.teacher.name} (${spec.teacher.hash.slice(0, 12)})`),
+          new RlDistillError(`no file for teacher ${ref.name} (${ref.hash.slice(0, 12)})`),
         );
-      t = loadTrialTeacher(path, spec.env, spec.envKwargs);
+      t = loadTrialTeacher(path, env, kwargs);
       this.loaded.set(id, t);
     }
     return t;
   }
+
+  /** This cache as an `executeTrial` teacher source. */
+  readonly source: TeacherSource = (ref, env, kwargs) => this.load(ref, env, kwargs);
 
   async dispose(): Promise<void> {
     for (const t of this.loaded.values()) (await t.catch(() => undefined))?.dispose?.();
@@ -92,9 +91,8 @@ export class InlineEngine implements TrialEngine {
   run(spec: TrialSpec, dir: string): Promise<TrialOutcome> {
     const next = this.chain.then(async () => {
       if (this.closed) throw new TrialAborted(spec.key);
-      const teacher = await this.teachers.get(spec);
-      const out = await executeTrial(spec, dir, teacher, { shouldStop: () => this.closed });
-      if (out.summary.interrupted) throw new TrialAborted(spec.key);
+      const out = await executeTrial(spec, dir, this.teachers.source, { shouldStop: () => this.closed });
+      if (out.summary?.interrupted) throw new TrialAborted(spec.key);
       return out;
     });
     this.chain = next.catch(() => undefined);

@@ -4,7 +4,7 @@
  * is done).
  */
 import { parentPort, threadId, workerData } from "node:worker_threads";
-import { executeTrial, workerName } from "../trial.js";
+import { executeTrial, workerName } from "../execute.js";
 import { TeacherCache } from "./engine.js";
 import type { FromThread, ToThread } from "./threads.js";
 
@@ -21,8 +21,9 @@ port.on("message", async (m: ToThread) => {
   let reply: FromThread;
   try {
     await ready;
-    const teacher = await teachers.get(m.spec);
-    const outcome = await executeTrial(m.spec, m.dir, teacher, { worker: `${workerName()}:t${threadId}` });
+    const outcome = await executeTrial(m.spec, m.dir, teachers.source, {
+      worker: `${workerName()}:t${threadId}`,
+    });
     reply = { type: "done", id: m.id, outcome };
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));

@@ -1,0 +1,62 @@
+import { mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseClient } from "../search/federated/config.js";
+import { LINE_ENV, writeLineTeacher } from "../search/testing/line-world.js";
+import { federatedConfigFromArgs } from "./federated.js";
+import { main } from "./main.js";
+
+async function runCli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const [log, error] = [console.log, console.error];
+  console.log = (...a: unknown[]) => out.push(a.join(" "));
+  console.error = (...a: unknown[]) => err.push(a.join(" "));
+  try {
+    return { code: await main(args), out: out.join("\n"), err: err.join("\n") };
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+}
+
+describe("rldistill federated", () => {
+  it("parses clients and flags", () => {
+    expect(parseClient("length=0.4,masspole=0.2@t.rldistill")).toEqual({
+      envKwargs: { length: 0.4, masspole: 0.2 },
+      teacher: "t.rldistill",
+    });
+    expect(parseClient("@t.rldistill")).toEqual({ envKwargs: {}, teacher: "t.rldistill" });
+    expect(() => parseClient("length=long")).toThrow(/--client: expected kwarg=number pairs/);
+    const layer = federatedConfigFromArgs({
+      env: "CartPole-v1",
+      client: ["length=0.3", "length=0.7"],
+      "local-steps": 99,
+      student: "8,8",
+    });
+    expect(layer).toMatchObject({
+      env: "CartPole-v1",
+      localSteps: 99,
+      student: [8, 8],
+      clients: [{ envKwargs: { length: 0.3 } }, { envKwargs: { length: 0.7 } }],
+    });
+  });
+
+  it("runs rounds on two clients and prints the per-client table", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "rldistill-cli-fed-"));
+    const a = writeLineTeacher(dir, 3);
+    mkdirSync(join(dir, "b"));
+    const b = writeLineTeacher(join(dir, "b"), 6);
+    // biome-ignore format: flag pairs
+    const r = await runCli([
+      "federated", "--env", LINE_ENV, "--client", `@${a}`, "--client", `@${b}`, "--rounds", "2", "--local-steps", "400",
+      "--student", "4", "--workers", "0", "--out", join(dir, "f"), "--quiet", "--set", "evalEpisodes=4", "--set", "similarityStates=100",
+      "--distill-set", "numEnvs=4", "--distill-set", "rolloutSteps=25", "--distill-set", "batchSize=64", "--distill-set", "learningRate=0.003",
+    ]);
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/client\s+kwargs\s+teacher return/);
+    expect(r.out).toMatch(/mean retention: federated \d\.\d{3}, centralised \d\.\d{3}/);
+  });
+});

@@ -1,0 +1,153 @@
+/**
+ * `rldistill federated`: FedAvg distillation of one shared student over clients that each hold a
+ * private env variant and a local teacher; a thin shell over `federated()` (src/search/federated).
+ * Trials run in local worker threads (`--workers N`) or on a BullMQ queue (`--queue`).
+ */
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { describeSchema, parseAssignment } from "../core/config.js";
+import { ConfigError } from "../core/errors.js";
+import { parseDistillAssignment } from "../distill/config.js";
+import { FEDERATED_SCHEMA, type FederatedConfig, parseClient } from "../search/federated/config.js";
+import { installInterrupt } from "../search/interrupt.js";
+import { engineFor } from "../search/queue/index.js";
+import { alignRows, type Command, type FlagSpecs, formatFlags, parseArgs } from "./args.js";
+
+const flags: FlagSpecs = {
+  env: { type: "string", help: "env id the clients run, e.g. CartPole-v1" },
+  client: {
+    type: "string",
+    repeat: true,
+    help: "one client: its make() kwargs, then @ and its teacher file (optional: else PPO trains one), e.g. length=0.4,masspole=0.2",
+  },
+  rounds: { type: "integer", help: "federated rounds", defaultText: "10" },
+  "local-steps": { type: "integer", help: "env steps each client distils per round", defaultText: "4096" },
+  student: { type: "string", help: "shared student's hidden widths, e.g. 16,16", defaultText: "16,16" },
+  seed: { type: "integer", help: "seed", defaultText: "0" },
+  out: { type: "string", help: "run folder", defaultText: "runs/federated-<env>-s<seed>" },
+  resume: { type: "string", help: "continue the federated run in this folder" },
+  workers: { type: "integer", help: "local worker threads (0 = this thread)", defaultText: "1" },
+  queue: {
+    type: "string",
+    help: "redis://HOST:PORT: run client updates on a BullMQ queue (rldistill worker)",
+  },
+  "queue-name": { type: "string", help: "BullMQ queue name", defaultText: "rldistill-trials" },
+  set: { type: "string", repeat: true, help: "any federated field, key=value (see below)" },
+  "distill-set": {
+    type: "string",
+    repeat: true,
+    help: "a distill config field of every local run, key=value",
+  },
+  module: { type: "string", repeat: true, help: "ES module to import first, here and in worker threads" },
+  quiet: { type: "boolean", help: "print only the result" },
+  help: { type: "boolean", help: "show this help" },
+};
+
+export function federatedConfigFromArgs(f: Record<string, unknown>): Partial<FederatedConfig> {
+  const layer: Record<string, unknown> = {};
+  for (const key of ["env", "rounds", "seed", "out"] as const) if (f[key] !== undefined) layer[key] = f[key];
+  if (f["local-steps"] !== undefined) layer.localSteps = f["local-steps"];
+  if (f.student !== undefined)
+    layer.student = parseAssignment(FEDERATED_SCHEMA, `student=${String(f.student)}`, "--student")[1];
+  layer.clients = ((f.client as string[] | undefined) ?? []).map((c) => parseClient(c));
+  for (const a of (f.set as string[] | undefined) ?? []) {
+    const [k, v] = parseAssignment(FEDERATED_SCHEMA, a, "federated");
+    layer[k] = v;
+  }
+  const distill: Record<string, unknown> = {};
+  for (const a of (f["distill-set"] as string[] | undefined) ?? []) {
+    const [k, v] = parseDistillAssignment(a);
+    distill[k] = v;
+  }
+  layer.distill = distill;
+  return layer as Partial<FederatedConfig>;
+}
+
+const pct = (v: number | null | undefined) => (v === null || v === undefined ? "-" : v.toFixed(3));
+
+export const federatedCommand: Command = {
+  name: "federated",
+  summary:
+    "federated distillation (FedAvg) of one student over clients with private env variants and teachers",
+  usage: () =>
+    [
+      "Usage: rldistill federated --env ID --client KWARGS[@TEACHER] --client ... [--rounds N] [--local-steps N] [flags]",
+      "       rldistill federated --resume DIR",
+      "",
+      "Each round the available clients start from the global student, distil locally on their own env",
+      "variant with their own teacher, and send back only their weights and sample count; the server",
+      "averages them weighted by samples. Reports every client's retention of the global student against",
+      "its local teacher, beside a student distilled centrally on the pooled variants (same data budget).",
+      "",
+      formatFlags(flags),
+      "",
+      "Federated fields (--set key=value):",
+      describeSchema(FEDERATED_SCHEMA),
+    ].join("\n"),
+  async run(argv) {
+    const { flags: f, positionals } = parseArgs(argv, flags);
+    if (f.help) {
+      console.log(this.usage());
+      return 0;
+    }
+    if (positionals.length) throw new ConfigError("federated", `unexpected argument "${positionals[0]}"`);
+    const resume = f.resume !== undefined;
+    const layer = resume ? { out: String(f.resume) } : federatedConfigFromArgs(f);
+    const modules = ((f.module as string[] | undefined) ?? []).map((m) =>
+      /^[a-z]+:/i.test(m) ? m : pathToFileURL(resolve(m)).href,
+    );
+    for (const m of modules) await import(m);
+    const engine = await engineFor({
+      modules,
+      workers: f.workers as number | undefined,
+      queue: f.queue as string | undefined,
+      queueName: f["queue-name"] as string | undefined,
+      print: (l) => console.error(l),
+    });
+    const print = f.quiet ? () => {} : (l: string) => console.log(l);
+    const interrupt = installInterrupt((l) => console.error(l));
+    const { federated } = await import("../search/federated/federated.js");
+    try {
+      const { summary, runDir } = await federated(layer, { engine, resume, print, signal: interrupt.signal });
+      if (summary.interrupted) {
+        console.error(
+          `interrupted: finished rounds are kept; continue with rldistill federated --resume ${runDir}`,
+        );
+        return 130;
+      }
+      const rows = [
+        [
+          "client",
+          "kwargs",
+          "teacher return",
+          "federated return",
+          "retention",
+          "agreement",
+          "centralised retention",
+        ],
+      ];
+      for (const c of summary.clients)
+        rows.push([
+          String(c.client),
+          JSON.stringify(c.envKwargs),
+          c.federated.teacher_return.toFixed(1),
+          c.federated.student_return.toFixed(1),
+          pct(c.federated.retention),
+          pct(c.federated.agreement),
+          pct(c.centralised?.retention),
+        ]);
+      console.log(alignRows(rows).join("\n"));
+      console.log(
+        `mean retention: federated ${pct(summary.meanRetention.federated)}, centralised ${pct(summary.meanRetention.centralised)}` +
+          (summary.ratio === null
+            ? ""
+            : `; federated keeps ${(100 * summary.ratio).toFixed(1)}% of centralised (goal >= 95%)`),
+      );
+      console.log(`run folder: ${runDir}`);
+      return 0;
+    } finally {
+      interrupt.remove();
+      await engine.close();
+    }
+  },
+};
