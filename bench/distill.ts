@@ -16,16 +16,35 @@
  * 3. Methods on the same short budget (policy, feature, residual, on-policy DistilledPPO): where
  *    a teacher-feature adapter or hints help a small student, and where they do not.
  *
+ * 0. Throughput (`--only throughput`, or first in a full run): samples/s of the supervised
+ *    distillation step as the replay distillers run it (teacher labels through SpecTeacher.predict,
+ *    KL(softmax(t / 2) || softmax(s / 2)) * 4, the student's tape-free forward and backward,
+ *    clipping, Adam lr 1e-3), batch 256 drawn from a pre-made buffer of observations, for the three
+ *    cases of /work/shared/docs/ANCHORS.md, next to its PyTorch figures. With
+ *    `--torch-script FILE` (a PyTorch version of the same loop printing one JSON line per case, run by
+ *    $PYTHON or python3,
+ *    kept outside the repository), PyTorch runs in the same session, case by case, in turns.
+ *    `--throughput-steps N` (default 1500, after 100 warm-up steps).
+ *
  * Prints Markdown tables and writes every run folder under --out (default runs/bench-distill).
  */
+import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
+import { Rng } from "../src/core/rng.js";
 import { Box, Discrete } from "../src/core/spaces.js";
 import type { DistillConfig } from "../src/distill/config.js";
 import { distill } from "../src/distill/distill.js";
+import { getLoss } from "../src/distill/losses/registry.js";
 import type { DistillSummary } from "../src/distill/run-dir.js";
+import { Student } from "../src/distill/student.js";
 import { loadTeacher } from "../src/distill/teachers/load.js";
+import { SpecTeacher } from "../src/distill/teachers/spec-teacher.js";
 import { make } from "../src/envs/registry.js";
+import { ArrayAdam } from "../src/nn/optim.js";
+import { cnnLayers, mlpLayers } from "../src/nn/sequential.js";
+import type { LayerSpec } from "../src/nn/spec.js";
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -41,6 +60,9 @@ const LOSS_ENVS = arg("loss-envs", "CartPole-v1,Acrobot-v1").split(",");
 const LOSS_STEPS = Number(arg("loss-steps", "10000"));
 const LOSS_SEEDS = arg("loss-seeds", "1,2").split(",").map(Number);
 const RATIO = 20;
+const ONLY = arg("only", "");
+const TORCH_SCRIPT = arg("torch-script", "");
+const THROUGHPUT_STEPS = Number(arg("throughput-steps", "1500"));
 
 /** The teacher file for an env: *.rldistill whose name contains the env name, PPO preferred. */
 function teacherFile(env: string): string {
@@ -237,6 +259,168 @@ async function methods(): Promise<void> {
   }
 }
 
+/** The throughput cases of ANCHORS.md, with its PyTorch 1.13 figures (1 thread, 2 vCPU). */
+const THROUGHPUT_CASES = [
+  {
+    id: "mlp4",
+    label: "MLP 4-256-256-2 (tanh) -> 4-32-32-2",
+    obsShape: [4],
+    actions: 2,
+    teacher: (rng: Rng) => mlpLayers({ inSize: 4, hidden: [256, 256], outSize: 2 }, rng),
+    student: { hidden: [32, 32] },
+    torch: { samples: 208_000, ms: 1.23 },
+  },
+  {
+    id: "mlp8",
+    label: "MLP 8-256-256-4 -> 8-64-64-4",
+    obsShape: [8],
+    actions: 4,
+    teacher: (rng: Rng) => mlpLayers({ inSize: 8, hidden: [256, 256], outSize: 4 }, rng),
+    student: { hidden: [64, 64] },
+    torch: { samples: 195_000, ms: 1.31 },
+  },
+  {
+    id: "cnn",
+    label: "CNN 10x10x4 (conv16 3x3, 128, relu) -> MLP 400-64-6",
+    obsShape: [10, 10, 4],
+    actions: 6,
+    teacher: (rng: Rng) =>
+      cnnLayers(
+        { inShape: [10, 10, 4], convs: [{ channels: 16, kernelSize: 3 }], hidden: [128], outSize: 6 },
+        rng,
+      ),
+    student: { hidden: [64] },
+    torch: { samples: 89_000, ms: 2.89 },
+  },
+] as const;
+
+/** Samples/s of the distillation step (see the file comment); also the teacher's share of the time. */
+async function distillStepRate(c: (typeof THROUGHPUT_CASES)[number], steps: number) {
+  const rng = new Rng(1);
+  const obsSize = c.obsShape.reduce((a, b) => a * b, 1);
+  const layers: LayerSpec[] = c.teacher(rng);
+  const spaces = {
+    observationSpace: new Box(-10, 10, { shape: [...c.obsShape] }),
+    actionSpace: new Discrete(c.actions),
+  };
+  const teacher = new SpecTeacher(
+    { obsShape: [...c.obsShape], output: "logits", actionSize: c.actions, layers },
+    { name: c.id, ...spaces },
+  );
+  const student = new Student({
+    obsSize,
+    actionSpace: spaces.actionSpace,
+    hidden: c.student.hidden,
+    output: "logits",
+    rng,
+  });
+  const opt = new ArrayAdam([student.paramGroup()], { lr: 1e-3 });
+  const kl = getLoss("kl").arrays!;
+  // A pre-made buffer of observations: Gaussian vectors, or MinAtar-like 0/1 maps (10% on).
+  const N = 20_000;
+  const pool = new Float32Array(N * obsSize);
+  if (c.obsShape.length === 3) for (let i = 0; i < pool.length; i++) pool[i] = rng.random() < 0.1 ? 1 : 0;
+  else rng.fillNormal(pool);
+  const B = 256;
+  const obs = new Float32Array(B * obsSize);
+  let teacherMs = 0;
+  const step = async () => {
+    for (let b = 0; b < B; b++) {
+      const k = rng.integer(N);
+      obs.set(pool.subarray(k * obsSize, (k + 1) * obsSize), b * obsSize);
+    }
+    const t0 = performance.now();
+    const labels = await teacher.predict(obs, B);
+    teacherMs += performance.now() - t0;
+    const f = student.forward(obs, B);
+    const res = kl(
+      { batch: B, studentLogits: f.out, teacherLogits: labels.outputs },
+      { tau: 2, scaleByTauSquared: true },
+    );
+    student.backward({ out: res.grads.studentLogits! });
+    opt.clipGradNorm(1);
+    opt.apply();
+    student.paramsChanged();
+  };
+  for (let i = 0; i < 100; i++) await step();
+  teacherMs = 0;
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  for (let i = 0; i < steps; i++) await step();
+  const cpu = process.cpuUsage(c0);
+  const ms = (performance.now() - t0) / steps;
+  await teacher.dispose();
+  return {
+    samples: B / (ms / 1000),
+    ms,
+    cpuMs: (cpu.user + cpu.system) / 1000 / steps,
+    teacherMs: teacherMs / steps,
+  };
+}
+
+/** One case of the PyTorch loop (`--torch-script`), run now, or null without a script. */
+function torchRate(id: string, steps: number): { samples: number; ms: number; cpuMs: number } | null {
+  if (!TORCH_SCRIPT) return null;
+  const out = execFileSync(
+    process.env.PYTHON ?? "python3",
+    [TORCH_SCRIPT, "--case", id, "--steps", String(steps)],
+    {
+      encoding: "utf8",
+    },
+  );
+  const row = JSON.parse(out.trim().split("\n").pop()!) as {
+    samples_per_s: number;
+    ms_per_batch: number;
+    cpu_ms_per_batch: number;
+  };
+  return { samples: row.samples_per_s, ms: row.ms_per_batch, cpuMs: row.cpu_ms_per_batch };
+}
+
+async function throughput(): Promise<void> {
+  const fmtK = (x: number) => `${(x / 1000).toFixed(0)}k`;
+  const load = loadavg()
+    .map((x) => x.toFixed(1))
+    .join(" ");
+  console.log(
+    `\n## Distillation throughput (batch 256, KL at tau 2 x 4, Adam; teacher forward included), load average ${load}\n`,
+  );
+  console.log(
+    "Wall-clock rates; CPU ms per batch (this process's CPU time, steadier on a loaded machine) in brackets.\n",
+  );
+  console.log(
+    "| teacher -> student | rldistill samples/s | ms/batch [CPU] (teacher) | PyTorch, ANCHORS.md | ratio | PyTorch, this session [CPU] | ratio (wall) | ratio (CPU) |",
+  );
+  console.log("|---|---|---|---|---|---|---|---|");
+  for (const c of THROUGHPUT_CASES) {
+    const ours = await distillStepRate(c, THROUGHPUT_STEPS);
+    const torch = torchRate(c.id, THROUGHPUT_STEPS);
+    const torchCells = torch
+      ? [
+          `${fmtK(torch.samples)} (${torch.ms.toFixed(2)} ms) [${torch.cpuMs.toFixed(2)}]`,
+          `${(ours.samples / torch.samples).toFixed(2)}x`,
+          `${(torch.cpuMs / ours.cpuMs).toFixed(2)}x`,
+        ]
+      : ["-", "-", "-"];
+    const cells = [
+      c.label,
+      fmtK(ours.samples),
+      `${ours.ms.toFixed(2)} [${ours.cpuMs.toFixed(2)}] (${ours.teacherMs.toFixed(2)})`,
+      `${fmtK(c.torch.samples)} (${c.torch.ms} ms)`,
+      `${(ours.samples / c.torch.samples).toFixed(2)}x`,
+      ...torchCells,
+    ];
+    console.log(`| ${cells.join(" | ")} |`);
+  }
+}
+
+if (ONLY) {
+  const sections: Record<string, () => Promise<void>> = { throughput, compression, losses, methods };
+  const run = sections[ONLY];
+  if (!run) throw new Error(`--only: allowed ${Object.keys(sections).join(", ")}; got ${ONLY}`);
+  await run();
+  process.exit(0);
+}
+await throughput();
 if (!flag("skip-compression")) await compression();
 if (!flag("skip-losses")) await losses();
 if (!flag("skip-methods")) await methods();

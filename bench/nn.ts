@@ -1,52 +1,33 @@
 /**
- * Neural-core benchmarks (on demand, never in the test suite): `npx tsx bench/nn.ts`.
+ * Neural-core benchmarks (on demand, never in the test suite): `npx tsx bench/nn.ts [--quick]`.
  *
- * 1. Train step (forward + backward + Adam, batch 256) on wasm, with three dense gradients:
- *    ours (`dense`: explicit transpose, then plain matMul), tf.matMul under the project's
- *    registered BatchMatMul gradient (same idea), and tfjs's stock gradient (transpose flags);
- *    plus the tape-free step PPO and DQN train with (src/rl/mlp-grad.ts, Adam on plain arrays).
- * 2. CNN 10x10x4 -> conv16 3x3 -> 128 -> 6 train step (conv as im2col).
- * 3. Forward latency, batch 1 and 64: compileSpec's Float32Array forward vs the tfjs forward
- *    (tensor in, forward, dataSync out).
+ * 1. Matrix product GFLOP/s: the SIMD kernel (src/nn/kernels, WebAssembly f32x4) and the float64
+ *    JS loops of compileSpec (tfjs-wasm's matMul is in sections 2 and 3, inside whole steps).
+ * 2. Train step (forward + backward + Adam, batch 256, MSE on the outputs): the tape-free step on
+ *    the SIMD kernels (KernelNet + ArrayAdam, what PPO, DQN and distillation train with) against
+ *    tfjs's gradient tape with the project's `dense` / im2col `conv2d` (trainStep).
+ * 3. Teacher forward by batch (1 to 256): compileSpec's float64 loops, the SIMD kernels, tfjs-wasm,
+ *    and onnxruntime-node when installed: the measurements behind `teacherBackend`'s rule
+ *    (src/distill/teachers/spec-teacher.ts).
  * Times are medians of CPU time (process.cpuUsage) per call in microseconds: on a shared machine
  * wall time mostly measures the neighbours. Re-run before quoting.
  */
 import { loadavg } from "node:os";
 import { Rng } from "../src/core/rng.js";
-import { initBackend, type Scalar, type Tensor, tf } from "../src/nn/backend.js";
+import { exportOnnx } from "../src/deploy/onnx-export.js";
+import { loadOnnxRuntime, OnnxPolicy } from "../src/deploy/onnx-runtime.js";
+import { initBackend, type Scalar, tf } from "../src/nn/backend.js";
 import { compileSpec } from "../src/nn/fast.js";
-import { activate, dense, mse } from "../src/nn/ops.js";
-import { Adam, clipInPlace, trainStep } from "../src/nn/optim.js";
+import { gemm as exactGemm } from "../src/nn/kernels/exact.js";
+import { KernelNet } from "../src/nn/kernels/net.js";
+import { planFlops } from "../src/nn/kernels/plan.js";
+import { SimdWorkspace } from "../src/nn/kernels/simd.js";
+import { mse } from "../src/nn/ops.js";
+import { Adam, ArrayAdam, trainStep } from "../src/nn/optim.js";
 import { Cnn, Mlp, type Sequential } from "../src/nn/sequential.js";
-import type { Activation, PolicySpec } from "../src/nn/spec.js";
-import { denseBackward, denseForward, denseStack, readInto } from "../src/rl/mlp-grad.js";
+import type { PolicySpec } from "../src/nn/spec.js";
 
-type Saved = (tensors: Tensor[]) => void;
-
-/** Dense with tfjs's stock matMul gradient: matMul with transposeA/transposeB flags. */
-const stockDense = tf.customGrad(((x: Tensor, w: Tensor, b: Tensor, save: Saved) => {
-  save([x, w]);
-  return {
-    value: tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b),
-    gradFunc: (dy: Tensor, [sx, sw]: Tensor[]) => [
-      tf.matMul(dy as tf.Tensor2D, sw as tf.Tensor2D, false, true),
-      tf.matMul(sx as tf.Tensor2D, dy as tf.Tensor2D, true, false),
-      tf.sum(dy, 0),
-    ],
-  };
-}) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: Tensor, w: Tensor, b: Tensor) => Tensor;
-
-type DenseImpl = (x: Tensor, w: Tensor, b: Tensor, act: Activation) => Tensor;
-const IMPLS: Record<string, DenseImpl> = {
-  ours: (x, w, b, act) => dense(x, w, b, act),
-  registered: (x, w, b, act) => activate(tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b), act),
-  stock: (x, w, b, act) => activate(stockDense(x, w, b), act),
-  // What plain tfjs code gets: stock matMul gradient and the Tanh kernel.
-  naive: (x, w, b, act) => {
-    const y = stockDense(x, w, b);
-    return act === "tanh" ? tf.tanh(y) : activate(y, act);
-  },
-};
+const QUICK = process.argv.includes("--quick");
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -54,164 +35,119 @@ function median(xs: number[]): number {
 }
 
 /** Median CPU microseconds per call over `reps` timed blocks of `inner` calls, after `warmup` calls. */
-function time(fn: () => void, reps: number, inner = 1, warmup = 5): number {
-  for (let i = 0; i < warmup; i++) fn();
+async function time(fn: () => unknown, reps: number, inner = 1, warmup = 5): Promise<number> {
+  for (let i = 0; i < warmup; i++) await fn();
   const samples: number[] = [];
-  for (let r = 0; r < reps; r++) {
+  for (let r = 0; r < (QUICK ? Math.max(3, reps >> 2) : reps); r++) {
     const c0 = process.cpuUsage();
-    for (let i = 0; i < inner; i++) fn();
+    for (let i = 0; i < inner; i++) await fn();
     const c = process.cpuUsage(c0);
     samples.push((c.user + c.system) / inner);
   }
   return median(samples);
 }
 
-function mlpTrainStep(widths: number[], impl: DenseImpl, rng: Rng, reps: number): number {
-  const net = new Mlp({ inSize: widths[0]!, hidden: widths.slice(1, -1), outSize: widths.at(-1)! }, rng);
-  const spec = net.toSpec();
-  const ws = net.params.list();
-  const x = tf.tensor2d(rng.fillNormal(new Float32Array(256 * widths[0]!)), [256, widths[0]!]);
-  const y = tf.tensor2d(rng.fillNormal(new Float32Array(256 * widths.at(-1)!)), [256, widths.at(-1)!]);
-  const opt = new Adam(ws, { lr: 1e-4 });
-  const us = time(
-    () =>
-      trainStep(opt, () => {
-        let h: Tensor = x;
-        spec.forEach((l, i) => {
-          if (l.kind === "dense") h = impl(h, ws[2 * i]!, ws[2 * i + 1]!, l.activation);
-        });
-        return mse(h, y) as Scalar;
-      }),
-    reps,
-    4,
-    20,
-  );
-  tf.dispose([x, y]);
-  opt.dispose();
-  net.dispose();
-  return us;
-}
-
-/**
- * The same step without the gradient tape, as PPO and DQN train (src/rl/mlp-grad.ts): forward
- * keeping activations, the MSE gradient in JS, the manual backward, clipping and Adam in JS.
- */
-function mlpTapeFreeStep(widths: number[], rng: Rng, reps: number): number {
-  const net = new Mlp({ inSize: widths[0]!, hidden: widths.slice(1, -1), outSize: widths.at(-1)! }, rng);
-  const stack = denseStack(net.params.list(), net.toSpec())!;
-  const B = 256;
-  const outSize = widths.at(-1)!;
-  const x = tf.tensor2d(rng.fillNormal(new Float32Array(B * widths[0]!)), [B, widths[0]!]);
-  const y = rng.fillNormal(new Float32Array(B * outSize));
-  const opt = new Adam(net.params.list(), { lr: 1e-4 });
-  const grad = new Float32Array(opt.size);
-  const dOut = new Float32Array(B * outSize);
-  const us = time(
-    () => {
-      tf.tidy(() => {
-        const trace = denseForward(stack, x);
-        const out = trace.out.dataSync();
-        for (let i = 0; i < dOut.length; i++) dOut[i] = (2 * (out[i]! - y[i]!)) / dOut.length;
-        readInto(grad, 0, denseBackward(stack, trace, tf.tensor2d(dOut, [B, outSize])));
-      });
-      clipInPlace(grad, Number.POSITIVE_INFINITY);
-      opt.applyArray(grad);
-    },
-    reps,
-    4,
-    20,
-  );
-  x.dispose();
-  net.dispose();
-  return us;
-}
-
-function cnnTrainStep(rng: Rng, reps: number): number {
-  const net = new Cnn(
-    { inShape: [10, 10, 4], convs: [{ channels: 16, kernelSize: 3 }], hidden: [128], outSize: 6 },
-    rng,
-  );
-  const x = tf.tensor2d(rng.fillUniform(new Float32Array(256 * 400)), [256, 400]);
-  const y = tf.tensor2d(rng.fillNormal(new Float32Array(256 * 6)), [256, 6]);
-  const opt = new Adam(net.variables, { lr: 1e-4 });
-  const us = time(() => trainStep(opt, () => mse(net.forward(x).out, y) as Scalar), reps, 2, 3);
-  tf.dispose([x, y]);
-  opt.dispose();
-  net.dispose();
-  return us;
-}
-
-function forwardLatency(
-  net: Sequential,
-  obsShape: number[],
-  batch: number,
-  rng: Rng,
-): { fast: number; tfjs: number; diff: number; scale: number } {
-  const spec: PolicySpec = { obsShape, output: "logits", actionSize: net.outSize, layers: net.toSpec() };
-  const policy = compileSpec(spec);
-  const obsSize = obsShape.reduce((a, b) => a * b, 1);
-  const obs = rng.fillNormal(new Float32Array(batch * obsSize));
-  const out = new Float32Array(batch * net.outSize);
-  const tfjsForward = () => tf.tidy(() => net.forward(tf.tensor2d(obs, [batch, obsSize])).out.dataSync());
-  let diff = 0;
-  const ref = tfjsForward();
-  policy.forward(obs, batch, out);
-  let scale = 0;
-  for (let i = 0; i < out.length; i++) {
-    diff = Math.max(diff, Math.abs(out[i]! - ref[i]!));
-    scale = Math.max(scale, Math.abs(ref[i]!));
-  }
-  const inner = batch === 1 ? 200 : 20;
-  return {
-    fast: time(() => policy.forward(obs, batch, out), 25, inner, 50),
-    tfjs: time(tfjsForward, 25, Math.max(1, inner / 10), 20),
-    diff,
-    scale,
-  };
-}
-
 const fmt = (us: number) => (us >= 100 ? Math.round(us).toLocaleString("en-US") : us.toFixed(1));
 
-async function main(): Promise<void> {
-  await initBackend("wasm");
-  const rng = new Rng(0);
-  const load = loadavg()[0]!.toFixed(1);
-  console.log(
-    `# rldistill bench/nn.ts (backend ${tf.getBackend()}, node ${process.version}, load average ${load})\n`,
-  );
-  console.log("## Train step (fwd + bwd + Adam), batch 256, wasm, median CPU us, tanh hidden layers");
-  console.log(
-    "| model | ours (`dense`) | tape-free (rl/mlp-grad) | tf.matMul + registered grad | stock matMul grad | stock grad + tf.tanh kernel | stock / ours | stock + tf.tanh / ours |",
-  );
-  console.log("|---|---|---|---|---|---|---|---|");
-  // Warm the JIT and tfjs's kernel caches, so the first measured column is not penalised.
-  for (const impl of Object.values(IMPLS)) mlpTrainStep([4, 64, 64, 2], impl, rng, 3);
-  for (const [widths, reps] of [
-    [[4, 64, 64, 2], 60],
-    [[8, 256, 256, 4], 25],
-  ] as [number[], number][]) {
-    const t = Object.fromEntries(
-      Object.entries(IMPLS).map(([k, impl]) => [k, mlpTrainStep(widths, impl, rng, reps)]),
-    );
-    const free = mlpTapeFreeStep(widths, rng, reps);
-    console.log(
-      `| MLP ${widths.join("-")} | ${fmt(t.ours!)} | ${fmt(free)} | ${fmt(t.registered!)} | ${fmt(t.stock!)} | ${fmt(t.naive!)} | ${(t.stock! / t.ours!).toFixed(1)}x | ${(t.naive! / t.ours!).toFixed(1)}x |`,
-    );
+async function gemmRates(rng: Rng): Promise<void> {
+  console.log("## Matrix product C = A B, GFLOP/s (CPU time)\n");
+  console.log("| m x k x n | SIMD kernel | float64 JS (compileSpec) |");
+  console.log("|---|---|---|");
+  for (const [m, k, n] of [
+    [256, 256, 256],
+    [256, 400, 64],
+    [256, 1024, 128],
+    [16384, 36, 16],
+    [256, 64, 64],
+  ] as const) {
+    const flops = 2 * m * k * n;
+    const inner = Math.max(1, Math.round(2e7 / flops));
+    const ws = new SimdWorkspace();
+    const a = ws.alloc(m * k);
+    const b = ws.alloc(k * n);
+    const c = ws.alloc(m * n);
+    rng.fillNormal(ws.f32.subarray(a, a + m * k));
+    rng.fillNormal(ws.f32.subarray(b, b + k * n));
+    const simd = await time(() => ws.gemm({ a, b, c, m, k, n }), 15, inner);
+    const x64 = rng.fillNormal(new Float64Array(m * k));
+    const wt64 = rng.fillNormal(new Float64Array(k * n));
+    const y64 = new Float64Array(m * n);
+    const bias = new Float64Array(n);
+    const exact = await time(() => exactGemm(x64, wt64, bias, y64, m, k, n), 7, Math.max(1, inner >> 3), 2);
+    const rate = (us: number) => (flops / us / 1000).toFixed(1);
+    console.log(`| ${m} x ${k} x ${n} | ${rate(simd)} | ${rate(exact)} |`);
   }
-  console.log(
-    `| CNN 10x10x4 conv16 3x3 -> 128 -> 6 relu (im2col) | ${fmt(cnnTrainStep(rng, 8))} | | | | | | |`,
-  );
+}
 
+async function trainSteps(rng: Rng): Promise<void> {
+  console.log("\n## Train step (forward + backward + Adam), batch 256, median CPU us\n");
+  console.log("| model | tape-free (SIMD kernels) | tfjs tape (wasm) | tape / tape-free |");
+  console.log("|---|---|---|---|");
+  const B = 256;
+  const nets: [string, Sequential, number][] = [
+    ["MLP 4-64-64-2 tanh", new Mlp({ inSize: 4, hidden: [64, 64], outSize: 2 }, rng), 60],
+    ["MLP 8-256-256-4 tanh", new Mlp({ inSize: 8, hidden: [256, 256], outSize: 4 }, rng), 25],
+    [
+      "CNN 10x10x4 conv16 3x3 -> 128 -> 6 relu",
+      new Cnn(
+        { inShape: [10, 10, 4], convs: [{ channels: 16, kernelSize: 3 }], hidden: [128], outSize: 6 },
+        rng,
+      ),
+      8,
+    ],
+  ];
+  for (const [name, net, reps] of nets) {
+    const inSize = net.inShape.reduce((a, b) => a * b, 1);
+    const out = net.outSize;
+    const x = rng.fillNormal(new Float32Array(B * inSize));
+    const y = rng.fillNormal(new Float32Array(B * out));
+    // Tape-free: forward, the MSE gradient in JS, backward, Adam on plain arrays.
+    const k = new KernelNet(net.toSpec());
+    const values = new Float32Array(k.paramCount);
+    k.getParams(values, 0);
+    const grad = new Float32Array(values.length);
+    const opt = new ArrayAdam([{ values, grad }], { lr: 1e-4 });
+    const dOut = new Float32Array(B * out);
+    const free = await time(
+      () => {
+        k.setParams(values, 0);
+        const o = k.forward(x, B);
+        for (let i = 0; i < dOut.length; i++) dOut[i] = (2 * (o[i]! - y[i]!)) / dOut.length;
+        k.backward(dOut, grad, 0);
+        opt.apply();
+      },
+      reps,
+      4,
+      20,
+    );
+    const xt = tf.tensor2d(x, [B, inSize]);
+    const yt = tf.tensor2d(y, [B, out]);
+    const adam = new Adam(net.variables, { lr: 1e-4 });
+    const tape = await time(() => trainStep(adam, () => mse(net.forward(xt).out, yt) as Scalar), reps, 2, 5);
+    tf.dispose([xt, yt]);
+    net.dispose();
+    console.log(`| ${name} | ${fmt(free)} | ${fmt(tape)} | ${(tape / free).toFixed(1)}x |`);
+  }
+}
+
+async function teacherForward(rng: Rng): Promise<void> {
+  let onnx = true;
+  try {
+    await loadOnnxRuntime();
+  } catch {
+    onnx = false;
+  }
+  console.log("\n## Teacher forward by batch, median CPU us per call (outputs copied out)\n");
   console.log(
-    "\n## Forward latency, median CPU us per call (fast = compileSpec, tfjs = tensor in, forward, dataSync)",
+    "| model (flops/sample) | batch | float64 JS (compileSpec) | SIMD kernels | tfjs-wasm | onnxruntime |",
   );
-  console.log("| model | batch | fast | tfjs wasm | tfjs / fast | max abs diff / max abs output |");
   console.log("|---|---|---|---|---|---|");
   const nets: [string, Sequential, number[]][] = [
     ["MLP 4-64-64-2 tanh", new Mlp({ inSize: 4, hidden: [64, 64], outSize: 2 }, rng), [4]],
+    ["MLP 4-256-256-2 tanh", new Mlp({ inSize: 4, hidden: [256, 256], outSize: 2 }, rng), [4]],
     ["MLP 8-256-256-4 tanh", new Mlp({ inSize: 8, hidden: [256, 256], outSize: 4 }, rng), [8]],
     [
-      "CNN 10x10x4 conv16 -> 128 -> 6 relu",
+      "CNN 10x10x4 conv16 3x3 -> 128 -> 6 relu",
       new Cnn(
         { inShape: [10, 10, 4], convs: [{ channels: 16, kernelSize: 3 }], hidden: [128], outSize: 6 },
         rng,
@@ -220,14 +156,46 @@ async function main(): Promise<void> {
     ],
   ];
   for (const [name, net, shape] of nets) {
-    for (const batch of [1, 64]) {
-      const r = forwardLatency(net, shape, batch, rng);
+    const spec: PolicySpec = {
+      obsShape: shape,
+      output: "logits",
+      actionSize: net.outSize,
+      layers: net.toSpec(),
+    };
+    const exact = compileSpec(spec);
+    const simd = new KernelNet(spec.layers);
+    const session = onnx ? await OnnxPolicy.create(exportOnnx(spec)) : undefined;
+    const d = shape.reduce((a, b) => a * b, 1);
+    const flops = planFlops(simd.plan);
+    for (const batch of QUICK ? [1, 64] : [1, 4, 16, 64, 256]) {
+      const obs = rng.fillUniform(new Float32Array(batch * d));
+      const out = new Float32Array(batch * net.outSize);
+      const inner = Math.max(2, Math.round(2000 / batch));
+      const e = await time(() => exact.forward(obs, batch, out), 9, Math.max(1, inner >> 3), 3);
+      const s = await time(() => out.set(simd.forward(obs, batch)), 9, inner, 10);
+      const t = await time(
+        () => tf.tidy(() => net.forward(tf.tensor2d(obs, [batch, d])).out.dataSync()),
+        9,
+        Math.max(1, inner >> 3),
+        5,
+      );
+      const o = session ? fmt(await time(() => session.run(obs, batch), 9, inner, 10)) : "not installed";
       console.log(
-        `| ${name} | ${batch} | ${fmt(r.fast)} | ${fmt(r.tfjs)} | ${(r.tfjs / r.fast).toFixed(1)}x | ${r.diff.toExponential(1)} / ${r.scale.toFixed(1)} |`,
+        `| ${name} (${Math.round(flops / 1000)}k) | ${batch} | ${fmt(e)} | ${fmt(s)} | ${fmt(t)} | ${o} |`,
       );
     }
+    await session?.release();
     net.dispose();
   }
 }
 
-await main();
+await initBackend("wasm");
+const rng = new Rng(0);
+console.log(
+  `# rldistill bench/nn.ts (backend ${tf.getBackend()}, node ${process.version}, load average ${loadavg()
+    .map((x) => x.toFixed(1))
+    .join(" ")})\n`,
+);
+await gemmRates(rng);
+await trainSteps(rng);
+await teacherForward(rng);

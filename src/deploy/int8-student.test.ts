@@ -78,24 +78,22 @@ describe("a quantization-aware student is the int8 network export writes", () =>
     const direct = quantizeSpec(float);
     const f32bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
     const weightOf = (l: (typeof exported.layers)[number]) => (l as { weight: QuantizedTensor }).weight;
+    // The forward that training differentiates multiplies with exactly these weights.
+    const trained = student.forwardLayers();
+    const weightsOf = (l: (typeof trained.layers)[number]) => (l as { weight: Float32Array }).weight;
     for (const [i, layer] of exported.layers.entries()) {
       const w = weightOf(layer);
       const d = weightOf(direct.layers[i]!);
       expect(Array.from(w.data)).toEqual(Array.from(d.data));
       expect(f32bits(w.scale)).toEqual(f32bits(d.scale));
-      // The forward that training differentiates multiplies with exactly these weights.
-      const trained = student.layerWeight(i);
-      expect(f32bits(trained.dataSync() as Float32Array)).toEqual(f32bits(dequantizeWeights(w)));
-      trained.dispose();
+      expect(f32bits(weightsOf(trained.layers[i]!))).toEqual(f32bits(dequantizeWeights(w)));
     }
     // The value head (fine-tuning after distillation) is exported the same way.
     expect(exported.valueLayers?.length).toBe(3);
     for (const [i, layer] of exported.valueLayers!.entries()) {
-      const trained = student.layerWeight(i, student.valueNet);
-      expect(f32bits(trained.dataSync() as Float32Array)).toEqual(
+      expect(f32bits(weightsOf(trained.valueLayers![i]!))).toEqual(
         f32bits(dequantizeWeights(weightOf(layer))),
       );
-      trained.dispose();
     }
     student.dispose();
   });

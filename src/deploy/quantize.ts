@@ -76,10 +76,55 @@ export interface SymmetricOptions {
   stride?: number;
 }
 
+/** The integer of one value: clamp(roundHalfToEven(fround(value / scale)), -qmax, qmax). */
+function quantizeValue(value: number, scale: number, qmax: number): number {
+  return Math.min(qmax, Math.max(-qmax, roundHalfToEven(Math.fround(value / scale))));
+}
+
+/** Checked options, qmax, and each channel's scale (`symmetricScale` of its max |value|). */
+function channelScales(
+  values: Float32Array,
+  channels: number,
+  opts: SymmetricOptions,
+): { qmax: number; stride: number; scale: Float32Array } {
+  const bits = opts.bits ?? 8;
+  const stride = opts.stride ?? 1;
+  if (!Number.isInteger(bits) || bits < 2 || bits > 16)
+    throw new ConfigError("bits", `must be an integer in [2, 16], got ${bits}`);
+  if (
+    !Number.isInteger(channels) ||
+    channels <= 0 ||
+    !Number.isInteger(stride) ||
+    stride <= 0 ||
+    values.length % (channels * stride) !== 0
+  ) {
+    throw new ConfigError(
+      "weight",
+      `length ${values.length} is not a multiple of ${channels} channels` +
+        (stride > 1 ? ` x ${stride}` : ""),
+    );
+  }
+  const qmax = 2 ** (bits - 1) - 1;
+  // Entry i's channel is floor(i / stride) % channels: walked with counters (hot in QAT forwards).
+  const maxAbs = new Float64Array(channels);
+  for (let i = 0, c = 0, k = 0; i < values.length; i++) {
+    const a = Math.abs(values[i]!);
+    if (!(a <= Number.MAX_VALUE))
+      throw new ConfigError("weight", `entry ${i} is ${values[i]}; cannot quantize a non-finite weight`);
+    if (a > maxAbs[c]!) maxAbs[c] = a;
+    if (++k === stride) {
+      k = 0;
+      if (++c === channels) c = 0;
+    }
+  }
+  return { qmax, stride, scale: Float32Array.from(maxAbs, (m) => symmetricScale(m, qmax)) };
+}
+
 /**
  * The one definition of symmetric quantization here, used by export (`quantizeWeights`) and by
- * quantization-aware training (`fakeQuantize`), so both give the same integers and scales:
- * one float32 scale per channel (`symmetricScale` of the channel's max |value|), zero-point 0, and
+ * quantization-aware training (`quantizeDequantize`, behind `fakeQuantize`), so both give the same
+ * integers and scales: one float32 scale per channel (`symmetricScale` of the channel's max
+ * |value|), zero-point 0, and
  *
  *   q = clamp(roundHalfToEven(fround(value / scale)), -qmax, qmax)
  *
@@ -90,35 +135,10 @@ export function quantizeSymmetric(
   channels: number,
   opts: SymmetricOptions = {},
 ): { q: Int16Array; scale: Float32Array } {
-  const bits = opts.bits ?? 8;
-  const stride = opts.stride ?? 1;
-  if (!Number.isInteger(bits) || bits < 2 || bits > 16)
-    throw new ConfigError("bits", `must be an integer in [2, 16], got ${bits}`);
-  if (!Number.isInteger(channels) || channels <= 0 || values.length % (channels * stride) !== 0) {
-    throw new ConfigError(
-      "weight",
-      `length ${values.length} is not a multiple of ${channels} channels` +
-        (stride > 1 ? ` x ${stride}` : ""),
-    );
-  }
-  const qmax = 2 ** (bits - 1) - 1;
-  // Entry i's channel is floor(i / stride) % channels: walk it with counters (hot in QAT forwards).
-  const maxAbs = new Float64Array(channels);
-  for (let i = 0, c = 0, k = 0; i < values.length; i++) {
-    const a = Math.abs(values[i]!);
-    if (!Number.isFinite(a))
-      throw new ConfigError("weight", `entry ${i} is ${values[i]}; cannot quantize a non-finite weight`);
-    if (a > maxAbs[c]!) maxAbs[c] = a;
-    if (++k === stride) {
-      k = 0;
-      if (++c === channels) c = 0;
-    }
-  }
-  const scale = Float32Array.from(maxAbs, (m) => symmetricScale(m, qmax));
+  const { qmax, stride, scale } = channelScales(values, channels, opts);
   const q = new Int16Array(values.length);
   for (let i = 0, c = 0, k = 0; i < values.length; i++) {
-    const r = roundHalfToEven(Math.fround(values[i]! / scale[c]!));
-    q[i] = Math.min(qmax, Math.max(-qmax, r));
+    q[i] = quantizeValue(values[i]!, scale[c]!, qmax);
     if (++k === stride) {
       k = 0;
       if (++c === channels) c = 0;
@@ -129,18 +149,19 @@ export function quantizeSymmetric(
 
 /**
  * The values an integer runtime multiplies with after `quantizeSymmetric`: fround(q * scale), as
- * DequantizeLinear. Quantization-aware training's forward (fake quantization) is this.
+ * DequantizeLinear. Quantization-aware training's forward (fake quantization) is this; one pass,
+ * without materialising the integers.
  */
 export function quantizeDequantize(
   values: Float32Array,
   channels: number,
   opts: SymmetricOptions = {},
 ): Float32Array {
-  const { q, scale } = quantizeSymmetric(values, channels, opts);
-  const stride = opts.stride ?? 1;
+  const { qmax, stride, scale } = channelScales(values, channels, opts);
   const out = new Float32Array(values.length);
-  for (let i = 0, c = 0, k = 0; i < out.length; i++) {
-    out[i] = q[i]! * scale[c]!;
+  for (let i = 0, c = 0, k = 0; i < values.length; i++) {
+    const s = scale[c]!;
+    out[i] = quantizeValue(values[i]!, s, qmax) * s;
     if (++k === stride) {
       k = 0;
       if (++c === channels) c = 0;

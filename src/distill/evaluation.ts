@@ -12,7 +12,7 @@ import { categoricalJS, gaussianJS } from "../eval/divergence.js";
 import { type EvalResult, evaluatePolicyAsync, randomPolicy } from "../eval/evaluate.js";
 import { collectStates } from "../eval/similarity.js";
 import { bootstrapCI, iqm, mean, std } from "../eval/stats.js";
-import { argmaxRows, softmaxRows } from "./probs.js";
+import { argmaxRows, softmaxRows } from "../nn/distributions.js";
 import type { EvalFigures } from "./run-dir.js";
 import { type Teacher, type TeacherBatch, teacherActions, teacherPolicy } from "./teacher.js";
 

@@ -1,24 +1,36 @@
 /**
- * The distillation terms every distiller shares, over the loss registry (src/distill/losses):
- * the policy term (student outputs against teacher outputs, any registry loss, tempered when the
- * loss takes a temperature) and the value term (student value head against the teacher's V(s) or
- * Q(s, .)). Distillers add their own terms (PPO, TD, features) on top.
+ * The distillation terms every distiller shares, over the loss registry (src/distill/losses) in
+ * its tape-free array form: the policy term (student outputs against teacher outputs, any
+ * registry loss, tempered when the loss takes a temperature) and the value term (student value
+ * head against the teacher's V(s) or Q(s, .)). Each returns the loss, its metrics and its
+ * gradient with respect to the student's outputs, ready for `Student.backward`. Distillers add
+ * their own terms (PPO, TD, features) on top.
  */
 import { ConfigError } from "../core/errors.js";
-import { type Tensor, type Tensor2D, tf } from "../nn/backend.js";
-import type { LossResult } from "./losses/common.js";
-import { getLoss, type LossInputs, type LossSpec, lossNames } from "./losses/registry.js";
+import type { ArrayLossResult } from "./losses/common.js";
+import { getLoss, type LossArrays, type LossSpec, lossNames } from "./losses/registry.js";
 import type { Student } from "./student.js";
 import type { TeacherKind } from "./teacher.js";
 
-/** Teacher targets for one batch. */
+/** Teacher targets for one batch of `batch` rows. */
 export interface PolicyTargets {
+  batch: number;
   /** Teacher logits, Q-values or Gaussian means [B, A]. */
-  teacherOut: Tensor2D;
+  teacherOut: Float32Array;
   /** Gaussian teachers: [B, A]. */
-  teacherLogStd?: Tensor2D;
+  teacherLogStd?: Float32Array;
   /** Per-sample (importance) weights [B]. */
-  weights?: Tensor;
+  weights?: Float32Array;
+}
+
+/** A loss term's value, metrics and gradients with respect to the student's outputs. */
+export interface ObjectiveResult {
+  loss: number;
+  metrics: Record<string, number>;
+  /** dLoss/dOut [B, A]. */
+  dOut: Float32Array;
+  /** Gaussian students: dLoss/dLogStd per row [B, A]. */
+  dLogStd?: Float32Array;
 }
 
 /** A registry loss bound to how a teacher of one kind is compared with a student. */
@@ -26,18 +38,31 @@ export interface PolicyObjective {
   /** The registry loss actually used. */
   spec: LossSpec;
   /** student outputs [B, A] (logits, Q or means) against the targets at temperature tau. */
-  (student: Student, out: Tensor2D, targets: PolicyTargets, tau: number): LossResult;
+  (student: Student, out: Float32Array, targets: PolicyTargets, tau: number): ObjectiveResult;
 }
 
 const POLICY_INPUTS = ["studentLogits", "teacherLogits"];
+
+function arraysOf(spec: LossSpec): NonNullable<LossSpec["arrays"]> {
+  if (!spec.arrays) throw new ConfigError("loss", `"${spec.name}" has no tape-free form to train with`);
+  return spec.arrays;
+}
+
+function onOutputs(
+  res: ArrayLossResult,
+  key: "studentLogits" | "studentMean" | "studentValues",
+): ObjectiveResult {
+  return { loss: res.loss, metrics: res.metrics, dOut: res.grads[key]!, dLogStd: res.grads.studentLogStd };
+}
 
 /**
  * The policy objective for loss `name` and a teacher of `kind`. Discrete teachers take every
  * registry loss on (student, teacher) logits; Gaussian teachers take `gaussian-kl` (`kl` is read
  * as the Gaussian KL there) or `gaussian-w2` (both need the teacher's log std), or `mean-mse` /
- * `mse` / `value-mse` on the means (a squashed SAC teacher's exported spec gives means only). Anything else is a ConfigError
- * naming the loss and the allowed ones. `scaleByTauSquared` multiplies a tempered loss by tau^2
- * (Hinton et al. 2015), for runs that mix it with other terms (distill.ts decides).
+ * `mse` / `value-mse` on the means (a squashed SAC teacher's exported spec gives means only).
+ * Anything else is a ConfigError naming the loss and the allowed ones. `scaleByTauSquared`
+ * multiplies a tempered loss by tau^2 (Hinton et al. 2015), for runs that mix it with other terms
+ * (distill.ts decides).
  */
 export function policyObjective(
   name: string,
@@ -55,33 +80,44 @@ export function policyObjective(
     }
     if (name === "kl" || name === "gaussian-kl" || name === "gaussian-w2") {
       const spec = getLoss(name === "gaussian-w2" ? "gaussian-w2" : "gaussian-kl");
+      const fn = arraysOf(spec);
       return Object.assign(
-        (student: Student, out: Tensor2D, t: PolicyTargets) => {
+        (student: Student, out: Float32Array, t: PolicyTargets) => {
           if (!t.teacherLogStd)
             throw new ConfigError("loss", `${spec.name} needs a teacher with a log std; use mean-mse`);
-          return spec.fn({
+          const res = fn({
+            batch: t.batch,
             studentMean: out,
-            studentLogStd: student.logStdRows(out.shape[0]),
+            studentLogStd: student.logStdRows(t.batch),
             teacherMean: t.teacherOut,
             teacherLogStd: t.teacherLogStd,
             weights: t.weights,
           });
+          return onOutputs(res, "studentMean");
         },
         { spec },
       );
     }
     if (name === "mean-mse") {
       const spec = getLoss("mean-mse");
+      const fn = arraysOf(spec);
       return Object.assign(
-        (_s: Student, out: Tensor2D, t: PolicyTargets) =>
-          spec.fn({ studentMean: out, teacherMean: t.teacherOut, weights: t.weights }),
+        (_s: Student, out: Float32Array, t: PolicyTargets) =>
+          onOutputs(
+            fn({ batch: t.batch, studentMean: out, teacherMean: t.teacherOut, weights: t.weights }),
+            "studentMean",
+          ),
         { spec },
       );
     }
     const spec = getLoss("value-mse");
+    const fn = arraysOf(spec);
     return Object.assign(
-      (_s: Student, out: Tensor2D, t: PolicyTargets) =>
-        spec.fn({ studentValues: out, teacherValues: t.teacherOut, weights: t.weights }),
+      (_s: Student, out: Float32Array, t: PolicyTargets) =>
+        onOutputs(
+          fn({ batch: t.batch, studentValues: out, teacherValues: t.teacherOut, weights: t.weights }),
+          "studentValues",
+        ),
       { spec },
     );
   }
@@ -98,21 +134,57 @@ export function policyObjective(
     );
   }
   const tempered = requested.options.includes("tau");
+  const fn = arraysOf(requested);
   return Object.assign(
-    (_s: Student, out: Tensor2D, t: PolicyTargets, tau: number) => {
-      const inputs: LossInputs = { studentLogits: out, teacherLogits: t.teacherOut, weights: t.weights };
-      return requested.fn(
-        inputs,
-        tempered ? { tau, scaleByTauSquared: opts.scaleByTauSquared === true } : {},
-      );
+    (_s: Student, out: Float32Array, t: PolicyTargets, tau: number) => {
+      const inputs: LossArrays = {
+        batch: t.batch,
+        studentLogits: out,
+        teacherLogits: t.teacherOut,
+        weights: t.weights,
+      };
+      const options = tempered ? { tau, scaleByTauSquared: opts.scaleByTauSquared === true } : {};
+      return onOutputs(fn(inputs, options), "studentLogits");
     },
     { spec: requested },
   );
 }
 
-/** Value distillation: the student's value head [B, W] against the teacher's V [B] or Q [B, A]. */
-export function valueObjective(studentValue: Tensor2D, teacherValue: Tensor, weights?: Tensor): LossResult {
-  // A V head is [B, 1] and the teacher's V is [B]: compare them as [B].
-  const student = teacherValue.rank === 1 ? tf.reshape(studentValue, [-1]) : studentValue;
-  return getLoss("value-mse").fn({ studentValues: student, teacherValues: teacherValue, weights });
+/**
+ * Value distillation: the student's value head [B, W] against the teacher's V [B] or Q [B, A]
+ * (value-mse); the gradient is with respect to the value head's output.
+ */
+export function valueObjective(
+  studentValue: Float32Array,
+  teacherValue: Float32Array,
+  batch: number,
+  weights?: Float32Array,
+): ObjectiveResult {
+  if (studentValue.length !== teacherValue.length) {
+    throw new ConfigError(
+      "valueCoef",
+      `the student's value head gives ${studentValue.length / batch} values per state, the teacher ${teacherValue.length / batch}`,
+    );
+  }
+  const res = getLoss("value-mse").arrays!({
+    batch,
+    studentValues: studentValue,
+    teacherValues: teacherValue,
+    weights,
+  });
+  return onOutputs(res, "studentValues");
+}
+
+/** a + c * b, elementwise into a new array (combining gradients of loss terms). */
+export function addScaled(a: Float32Array, b: Float32Array, c: number): Float32Array {
+  const out = new Float32Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i]! + c * b[i]!;
+  return out;
+}
+
+/** c * a, elementwise into a new array. */
+export function scaled(a: Float32Array, c: number): Float32Array {
+  const out = new Float32Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = c * a[i]!;
+  return out;
 }

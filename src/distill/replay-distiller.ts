@@ -7,35 +7,20 @@
  *   collect cfg.rolloutSteps in each env with the current student snapshot acting
  *   -> round(trainRatio * collected) gradient steps on batches drawn from the buffer
  *
- * A subclass only says which teacher features and transitions to keep and writes `loss`.
+ * A subclass only says which teacher features and transitions to keep and writes `step`: the
+ * student's forward, the loss terms (array forms of the registry losses, with their gradients)
+ * and `student.backward`. No gradient tape: the step runs on src/nn's SIMD kernels, and the
+ * tests check its gradients against the tape (methods.test.ts).
  */
 import { ConfigError } from "../core/errors.js";
 import { yieldIfDue } from "../core/interrupt.js";
 import type { Policy } from "../core/policy.js";
-import { type Tensor, type Tensor1D, type Tensor2D, tf, type Variable } from "../nn/backend.js";
-import { Adam, type LossOutput, trainStep } from "../nn/optim.js";
+import { ArrayAdam, type ParamGroup } from "../nn/optim.js";
 import type { PolicySpec } from "../nn/spec.js";
 import { DistillBuffer, type DistillSample } from "./buffer.js";
 import { type ActingEnv, Collector, type CollectorMode } from "./collect.js";
 import type { DistillContext, Distiller } from "./loop.js";
 import type { Student } from "./student.js";
-
-/** One sampled batch as tensors (created inside the training step, so they are freed with it). */
-export interface BatchTensors {
-  n: number;
-  obs: Tensor2D;
-  teacherOut: Tensor2D;
-  teacherLogStd?: Tensor2D;
-  teacherValue?: Tensor1D;
-  features: Record<string, Tensor2D>;
-  /** Importance weights of prioritised sampling; undefined when uniform. */
-  weights?: Tensor1D;
-  /** Taken actions [n] as int32 (discrete) or [n, dims] (continuous); with transitions only. */
-  actions?: Tensor;
-  rewards?: Tensor1D;
-  nextObs?: Tensor2D;
-  terminated?: Tensor1D;
-}
 
 export interface ReplayOptions {
   /** Teacher features to store with each state. */
@@ -43,42 +28,27 @@ export interface ReplayOptions {
   /** Store (action, reward, next obs, terminated) for TD losses. */
   transitions?: boolean;
   /** Trained along with the student (feature projections, adapters). */
-  extraVariables?: Variable[];
+  extraParams?: ParamGroup[];
 }
 
-export function sampleTensors(
-  s: DistillSample,
-  obsSize: number,
-  actionSize: number,
-  discrete: boolean,
-): BatchTensors {
-  const n = s.n;
-  const b: BatchTensors = {
-    n,
-    obs: tf.tensor2d(s.obs, [n, obsSize]),
-    teacherOut: tf.tensor2d(s.teacherOut, [n, actionSize]),
-    features: {},
-  };
-  if (s.teacherLogStd) b.teacherLogStd = tf.tensor2d(s.teacherLogStd, [n, actionSize]);
-  if (s.teacherValue) b.teacherValue = tf.tensor1d(s.teacherValue);
-  for (const [name, f] of Object.entries(s.features)) b.features[name] = tf.tensor2d(f, [n, f.length / n]);
-  if (s.weights.some((w) => w !== 1)) b.weights = tf.tensor1d(s.weights);
-  if (s.actions) {
-    b.actions = discrete
-      ? tf.tensor1d(Int32Array.from(s.actions), "int32")
-      : tf.tensor2d(s.actions, [n, s.actions.length / n]);
-    b.rewards = tf.tensor1d(s.rewards!);
-    b.nextObs = tf.tensor2d(s.nextObs!, [n, obsSize]);
-    b.terminated = tf.tensor1d(Float32Array.from(s.terminated!));
-  }
-  return b;
+/** What a step reports: the loss and its metrics (logged under train/). */
+export interface StepResult {
+  loss: number;
+  metrics: Record<string, number>;
+  /** Per optimizer group (student first, then the extra parameters): false when the loss did not use it. */
+  active?: boolean[];
+}
+
+/** The sample's importance weights, or undefined when they are all 1 (uniform sampling). */
+export function sampleWeights(s: DistillSample): Float32Array | undefined {
+  return s.weights.some((w) => w !== 1) ? s.weights : undefined;
 }
 
 /** Prefixes loss metrics with "train/". */
 export function trainMetrics(
-  metrics: Record<string, tf.Scalar>,
-  out: Record<string, tf.Scalar> = {},
-): Record<string, tf.Scalar> {
+  metrics: Record<string, number>,
+  out: Record<string, number> = {},
+): Record<string, number> {
   for (const [k, v] of Object.entries(metrics)) out[`train/${k}`] = v;
   return out;
 }
@@ -88,10 +58,9 @@ export abstract class ReplayDistiller implements Distiller {
   protected readonly ctx: DistillContext;
   protected readonly buffer: DistillBuffer;
   protected readonly collector: Collector;
-  protected readonly optimizer: Adam;
+  protected readonly optimizer: ArrayAdam;
   /** Gradient steps taken so far. */
   protected updates = 0;
-  private readonly discrete: boolean;
 
   constructor(ctx: DistillContext, student: Student, opts: ReplayOptions = {}) {
     this.ctx = ctx;
@@ -107,12 +76,12 @@ export abstract class ReplayDistiller implements Distiller {
       }
       return f;
     });
-    this.discrete = teacher.kind !== "gaussian";
+    const discrete = teacher.kind !== "gaussian";
     this.buffer = new DistillBuffer({
       capacity: cfg.bufferSize,
       obsSize: teacher.obsSize,
       actionSize: teacher.actionSize,
-      actionDim: this.discrete ? 1 : teacher.actionSize,
+      actionDim: discrete ? 1 : teacher.actionSize,
       features,
       transitions: opts.transitions,
       prioritisation: cfg.prioritisation as DistillBuffer["prioritisation"],
@@ -130,13 +99,16 @@ export abstract class ReplayDistiller implements Distiller {
       features: features.map((f) => f.name),
       taskIds: ctx.taskIds,
     });
-    this.optimizer = new Adam([...student.variables, ...(opts.extraVariables ?? [])], {
+    this.optimizer = new ArrayAdam([student.paramGroup(), ...(opts.extraParams ?? [])], {
       lr: cfg.learningRate,
     });
   }
 
-  /** The batch loss (inside a gradient step); `progress` in [0, 1] drives schedules. */
-  protected abstract loss(batch: BatchTensors, progress: number): LossOutput;
+  /**
+   * One gradient step's forward and backward on a sampled batch: fills the student's (and the
+   * extra parameters') gradients; `progress` in [0, 1] drives schedules.
+   */
+  protected abstract step(batch: DistillSample, progress: number): StepResult;
 
   /** Who acts for the student while collecting. Default: a snapshot of the current student. */
   protected actingPolicy(): Policy {
@@ -161,16 +133,14 @@ export abstract class ReplayDistiller implements Distiller {
       await yieldIfDue(); // Ctrl-C within a second (src/core/interrupt.ts)
       if (this.ctx.stopRequested()) break;
       const s = this.buffer.sample(batch, rng, cfg.priorityBeta);
-      const res = trainStep(
-        this.optimizer,
-        () =>
-          this.loss(sampleTensors(s, this.buffer.obsSize, this.buffer.actionSize, this.discrete), progress),
-        { maxGradNorm: cfg.maxGradNorm },
-      );
+      const res = this.step(s, progress);
+      const gradNorm = this.optimizer.clipGradNorm(cfg.maxGradNorm);
+      this.optimizer.apply(res.active);
+      this.student.paramsChanged();
       this.updates++;
       this.afterStep();
       logger.recordMean("train/loss", res.loss);
-      logger.recordMean("train/grad_norm", res.gradNorm);
+      logger.recordMean("train/grad_norm", gradNorm);
       for (const [k, v] of Object.entries(res.metrics)) logger.recordMean(k, v);
     }
     logger.record("train/updates", this.updates);
@@ -182,7 +152,6 @@ export abstract class ReplayDistiller implements Distiller {
   }
 
   dispose(): void {
-    this.optimizer.dispose();
     this.student.dispose();
     for (const env of this.collector.envs) env.close();
   }

@@ -20,7 +20,6 @@ import { existsSync, readFileSync } from "node:fs";
 import { ConfigError, describeValue } from "../core/errors.js";
 import { truncateProgress } from "../core/logger.js";
 import type { RunFolder } from "../core/run-dir.js";
-import { tf } from "../nn/backend.js";
 import { loadPolicy } from "../nn/checkpoint.js";
 import type { PolicySpec } from "../nn/spec.js";
 import type { DistillConfig } from "./config.js";
@@ -132,15 +131,11 @@ export function readResumeState(folder: RunFolder, given: Record<string, unknown
   };
 }
 
-/** Loads a saved deployable spec into a freshly built student (same architecture, else a ConfigError). */
-export function restoreStudent(
-  student: Student,
-  spec: Pick<PolicySpec, "layers" | "logStd" | "valueLayers">,
-): void {
-  student.net.loadWeights(spec.layers);
-  if (spec.logStd && student.logStd) {
-    const logStd = student.logStd;
-    tf.tidy(() => logStd.assign(tf.tensor1d(spec.logStd!)));
-  }
-  if (spec.valueLayers && student.valueNet?.outSize === 1) student.valueNet.loadWeights(spec.valueLayers);
+/**
+ * Loads a saved deployable spec into a freshly built student (same architecture, else a
+ * ConfigError): the policy layers and a Gaussian student's log std. A value head is not in the
+ * deployable spec's policy layers and restarts.
+ */
+export function restoreStudent(student: Student, spec: Pick<PolicySpec, "layers" | "logStd">): void {
+  student.loadWeights(spec.layers, spec.logStd);
 }

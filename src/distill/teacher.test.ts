@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ConfigError } from "../core/errors.js";
 import { Rng } from "../core/rng.js";
 import { Box, Discrete } from "../core/spaces.js";
-import { argmaxRows, entropyRows, qGapRows, softmaxRows } from "./probs.js";
+import { argmaxRows, entropyRows, qGapRows, softmaxRows } from "../nn/distributions.js";
 import {
   checkCompatible,
   rowDistribution,

@@ -16,8 +16,8 @@ import type { Env } from "../core/env.js";
 import { ConfigError } from "../core/errors.js";
 import type { Action, ActionDistribution, ActOptions, DistributionPolicy } from "../core/policy.js";
 import { type AnySpace, Box, Discrete, type Space, spacesEqual } from "../core/spaces.js";
+import { argmaxRows, entropyRows, qGapRows, sampleRow, softmaxRows } from "../nn/distributions.js";
 import type { ObsNormSpec } from "../nn/spec.js";
-import { argmaxRows, entropyRows, qGapRows, sampleRow, softmaxRows } from "./probs.js";
 
 /** What the teacher's main output means. */
 export type TeacherKind = "logits" | "q" | "gaussian";

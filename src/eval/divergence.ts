@@ -8,7 +8,7 @@
 import { ConfigError } from "../core/errors.js";
 import type { ActionDistribution } from "../core/policy.js";
 import type { Rng } from "../core/rng.js";
-import { safeLog } from "../nn/probs.js";
+import { safeLog } from "../nn/distributions.js";
 
 const LN2 = Math.LN2;
 

@@ -14,7 +14,7 @@ import { ConfigError } from "../core/errors.js";
 import type { Action, ActionDistribution, ActOptions, DistributionPolicy, Policy } from "../core/policy.js";
 import { Rng } from "../core/rng.js";
 import { make } from "../envs/registry.js";
-import { argmax } from "../nn/probs.js";
+import { argmax } from "../nn/distributions.js";
 import { categoricalJS, categoricalKL, gaussianJS, gaussianKL } from "./divergence.js";
 
 /** A batch of observations, row-major: `obs.length === count * obsSize`. */

@@ -5,12 +5,15 @@
  *
  * Arithmetic is float64 inside (so it is at least as accurate as tfjs's float32) and matches the
  * tfjs forward to about 1e-6; observation normalisation is computed in float32 exactly as the
- * tfjs op does it (Math.fround at every step), since the clip can amplify its rounding.
+ * tfjs op does it (obs-norm.ts), since the clip can amplify its rounding. The layers run on the
+ * float64 kernels of kernels/exact.ts (the standalone runtime reproduces their sums bit for bit);
+ * batched inference and training use the float32 SIMD kernels (kernels/net.ts) instead.
  */
 import { ConfigError } from "../core/errors.js";
 import type { Action, ActionDistribution, ActOptions, DistributionPolicy } from "../core/policy.js";
 import { argmax, sampleCategorical, softmaxProbs } from "./distributions.js";
-import { Stack } from "./fast-kernels.js";
+import { ExactStack } from "./kernels/exact.js";
+import { compileObsNorm } from "./obs-norm.js";
 import type { PolicySpec } from "./spec.js";
 
 /** One or more observations laid end to end: float32, or uint8 for image observations (MinAtar). */
@@ -45,7 +48,7 @@ export interface CompiledPolicy extends DistributionPolicy {
 
 /** Compiles a spec into a synchronous policy with preallocated scratch buffers. */
 export function compileSpec(spec: PolicySpec, opts: CompileOptions = {}): CompiledPolicy {
-  const policy = new Stack(spec.layers, "spec.layers");
+  const policy = new ExactStack(spec.layers, "spec.layers");
   const obsSize = spec.obsShape.reduce((a, b) => a * b, 1);
   if (policy.inSize !== obsSize) {
     throw new ConfigError(
@@ -56,11 +59,11 @@ export function compileSpec(spec: PolicySpec, opts: CompileOptions = {}): Compil
   if (policy.outSize !== spec.actionSize) {
     throw new ConfigError("spec.actionSize", `is ${spec.actionSize}, the last layer gives ${policy.outSize}`);
   }
-  const critic = spec.valueLayers ? new Stack(spec.valueLayers, "spec.valueLayers") : undefined;
+  const critic = spec.valueLayers ? new ExactStack(spec.valueLayers, "spec.valueLayers") : undefined;
   if (critic && (critic.inSize !== obsSize || critic.outSize !== 1)) {
     throw new ConfigError("spec.valueLayers", `must map ${obsSize} inputs to 1 output`);
   }
-  const norm = compileNorm(spec, obsSize);
+  const norm = spec.obsNorm ? compileObsNorm(spec.obsNorm, obsSize) : undefined;
   const tau = opts.qTemperature ?? 1;
   if (!(tau > 0)) throw new ConfigError("qTemperature", `must be > 0, got ${tau}`);
   const n = spec.actionSize;
@@ -69,7 +72,7 @@ export function compileSpec(spec: PolicySpec, opts: CompileOptions = {}): Compil
   const one = new Float32Array(n);
   const std = spec.logStd ? Float64Array.from(spec.logStd, Math.exp) : undefined;
 
-  const load = (stack: Stack, obs: FastObs, batch: number): void => {
+  const load = (stack: ExactStack, obs: FastObs, batch: number): void => {
     if (!Number.isInteger(batch) || batch < 1)
       throw new ConfigError("batch", `must be a positive integer, got ${batch}`);
     if (obs.length < batch * obsSize) {
@@ -146,27 +149,4 @@ export function compileSpec(spec: PolicySpec, opts: CompileOptions = {}): Compil
     };
   }
   return compiled;
-}
-
-/** Float32-exact normalisation (as tfjs computes it), or undefined without obsNorm. */
-function compileNorm(
-  spec: PolicySpec,
-  obsSize: number,
-): ((obs: FastObs, dst: Float64Array, count: number) => void) | undefined {
-  const nrm = spec.obsNorm;
-  if (!nrm) return undefined;
-  if (nrm.mean.length !== obsSize || nrm.var.length !== obsSize) {
-    throw new ConfigError("spec.obsNorm", `mean and var need ${obsSize} entries`);
-  }
-  const f = Math.fround;
-  const mean = Float32Array.from(nrm.mean);
-  const sd = new Float32Array(obsSize);
-  for (let i = 0; i < obsSize; i++) sd[i] = f(Math.sqrt(f(nrm.var[i]! + f(nrm.epsilon))));
-  const clip = f(nrm.clip);
-  return (obs, dst, count) => {
-    for (let i = 0, j = 0; i < count; i++, j = j + 1 === obsSize ? 0 : j + 1) {
-      const z = f(f(obs[i]! - mean[j]!) / sd[j]!);
-      dst[i] = Math.min(Math.max(z, -clip), clip);
-    }
-  };
 }

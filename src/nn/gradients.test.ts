@@ -6,8 +6,19 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { Rng } from "../core/rng.js";
 import { type BackendName, initBackend, type Scalar, type Tensor, tf, type Variable } from "./backend.js";
-import { categoricalEntropy, categoricalLogProb, gaussianEntropy, gaussianLogProb } from "./distributions.js";
-import { conv2d, dense, huber, maximum, minimum, mse, tanh } from "./ops.js";
+import {
+  categoricalEntropyTensor,
+  categoricalLogProbTensor,
+  conv2d,
+  dense,
+  gaussianEntropyTensor,
+  gaussianLogProbTensor,
+  huber,
+  maximum,
+  minimum,
+  mse,
+  tanh,
+} from "./ops.js";
 import { cnnLayers, mlpLayers, Sequential } from "./sequential.js";
 import type { LayerSpec } from "./spec.js";
 
@@ -188,8 +199,8 @@ describe("gradients: wasm vs cpu vs finite differences", () => {
     const r2 = normal(rng, [6]);
     await check(
       simple([normal(rng, [6, 4], 2)], ([logits]) => {
-        const lp = categoricalLogProb(logits!, tf.tensor1d(actions, "int32"));
-        return tf.add(weightedSum(lp, r1), weightedSum(categoricalEntropy(logits!), r2)) as Scalar;
+        const lp = categoricalLogProbTensor(logits!, tf.tensor1d(actions, "int32"));
+        return tf.add(weightedSum(lp, r1), weightedSum(categoricalEntropyTensor(logits!), r2)) as Scalar;
       }),
     );
   });
@@ -199,8 +210,8 @@ describe("gradients: wasm vs cpu vs finite differences", () => {
     const r = normal(rng, [5]);
     await check(
       simple([normal(rng, [5, 2]), { data: Float32Array.of(-0.5, 0.3), shape: [2] }], ([mean, logStd]) => {
-        const lp = gaussianLogProb(mean!, logStd!, tf.tensor(actions.data, actions.shape));
-        return tf.add(weightedSum(lp, r), tf.mul(3, gaussianEntropy(logStd!))) as Scalar;
+        const lp = gaussianLogProbTensor(mean!, logStd!, tf.tensor(actions.data, actions.shape));
+        return tf.add(weightedSum(lp, r), tf.mul(3, gaussianEntropyTensor(logStd!))) as Scalar;
       }),
     );
   });
@@ -319,11 +330,14 @@ describe("forward checks", () => {
     await initBackend("wasm");
     const lp = tf.tidy(() =>
       Array.from(
-        categoricalLogProb(tf.tensor2d([[1000, 0, -1000]], [1, 3]), tf.tensor1d([1], "int32")).dataSync(),
+        categoricalLogProbTensor(
+          tf.tensor2d([[1000, 0, -1000]], [1, 3]),
+          tf.tensor1d([1], "int32"),
+        ).dataSync(),
       ),
     );
     expect(lp[0]).toBeCloseTo(-1000, 3);
-    const ent = tf.tidy(() => categoricalEntropy(tf.tensor2d([[1e4, -1e4, 0]], [1, 3])).dataSync()[0]!);
+    const ent = tf.tidy(() => categoricalEntropyTensor(tf.tensor2d([[1e4, -1e4, 0]], [1, 3])).dataSync()[0]!);
     expect(Math.abs(ent)).toBe(0);
   });
 

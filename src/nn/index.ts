@@ -31,18 +31,21 @@ export {
 } from "./checkpoint.js";
 export {
   argmax,
-  categoricalEntropy,
+  argmaxRows,
   categoricalLogProb,
-  categoricalLogProbs,
+  entropyRows,
   gaussianEntropy,
   gaussianLogProb,
+  logSoftmax,
+  qGapRows,
   safeLog,
   sampleCategorical,
   sampleGaussian,
+  sampleRow,
   softmaxProbs,
+  softmaxRows,
 } from "./distributions.js";
 export { type CompiledPolicy, type CompileOptions, compileSpec } from "./fast.js";
-export { gemm } from "./fast-kernels.js";
 export { DIFFERENTIABLE_KERNELS, registerGradients } from "./gradients.js";
 export {
   GAIN_HIDDEN,
@@ -53,6 +56,7 @@ export {
   orthogonalDense,
   orthogonalize,
 } from "./init.js";
+export { gemm } from "./kernels/exact.js";
 export {
   type ActionConfig,
   ActorCritic,
@@ -66,9 +70,12 @@ export {
 } from "./models.js";
 export {
   activate,
+  categoricalEntropyTensor,
+  categoricalLogProbTensor,
   conv2d,
-  convOutSize,
   dense,
+  gaussianEntropyTensor,
+  gaussianLogProbTensor,
   huber,
   maximum,
   minimum,
@@ -76,7 +83,6 @@ export {
   normalizeObs,
   oneHotMask,
   pickActions,
-  samePadding,
   tanh,
 } from "./ops.js";
 export {
@@ -96,7 +102,6 @@ export {
   type ConvConfig,
   cnnLayers,
   type ForwardResult,
-  layerShapes,
   Mlp,
   type MlpConfig,
   mlpLayers,

@@ -1,9 +1,10 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { Rng } from "../core/rng.js";
 import { initBackend, tf } from "./backend.js";
-import { gaussianLogProb, sampleCategorical, softmaxProbs } from "./distributions.js";
+import { sampleCategorical, softmaxProbs } from "./distributions.js";
 import { orthogonal, orthogonalDense, orthogonalize } from "./init.js";
 import { ActorCritic, QNetwork } from "./models.js";
+import { gaussianLogProbTensor } from "./ops.js";
 import { Cnn, Mlp, Sequential } from "./sequential.js";
 import type { DenseLayerSpec } from "./spec.js";
 
@@ -198,7 +199,7 @@ describe("distributions", () => {
   it("gives the standard normal density for the Gaussian log-prob", () => {
     const lp = tf.tidy(
       () =>
-        gaussianLogProb(
+        gaussianLogProbTensor(
           tf.tensor2d([[0, 1]]),
           tf.tensor1d([0, Math.log(2)]),
           tf.tensor2d([[0, 3]]),

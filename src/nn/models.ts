@@ -7,8 +7,13 @@ import { ConfigError } from "../core/errors.js";
 import type { Rng } from "../core/rng.js";
 import type { Box, Discrete } from "../core/spaces.js";
 import { type Tensor, type Tensor2D, tf, type Variable } from "./backend.js";
-import { categoricalEntropy, categoricalLogProb, gaussianEntropy, gaussianLogProb } from "./distributions.js";
 import { GAIN_HIDDEN, GAIN_POLICY, GAIN_VALUE } from "./init.js";
+import {
+  categoricalEntropyTensor,
+  categoricalLogProbTensor,
+  gaussianEntropyTensor,
+  gaussianLogProbTensor,
+} from "./ops.js";
 import { type FloatArray, Params } from "./params.js";
 import { Cnn, type ConvConfig, type ForwardResult, Mlp, Sequential } from "./sequential.js";
 import type { Activation, DenseLayerSpec, ObsNormSpec, PolicySpec } from "./spec.js";
@@ -211,12 +216,12 @@ export class ActorCritic {
     if (this.logStd) {
       const batch = out.shape[0];
       return {
-        logProb: gaussianLogProb(out, this.logStd, actions),
-        entropy: tf.mul(gaussianEntropy(this.logStd), tf.ones([batch])),
+        logProb: gaussianLogProbTensor(out, this.logStd, actions),
+        entropy: tf.mul(gaussianEntropyTensor(this.logStd), tf.ones([batch])),
         value,
       };
     }
-    return { logProb: categoricalLogProb(out, actions), entropy: categoricalEntropy(out), value };
+    return { logProb: categoricalLogProbTensor(out, actions), entropy: categoricalEntropyTensor(out), value };
   }
 
   paramCount(): number {

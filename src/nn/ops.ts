@@ -5,7 +5,8 @@
  */
 
 import { type Tensor, type Tensor2D, tf } from "./backend.js";
-import type { Activation, ObsNormSpec } from "./spec.js";
+import { HALF_LOG_2PI } from "./distributions.js";
+import { type Activation, convOutSize, type ObsNormSpec, samePadding } from "./spec.js";
 
 type Saved = (tensors: Tensor[]) => void;
 
@@ -72,23 +73,6 @@ export function activate(x: Tensor, activation: Activation): Tensor {
 /** Fully connected layer on [batch, in] inputs with weight [in, out] and bias [out]. */
 export function dense(x: Tensor, w: Tensor, b: Tensor, activation: Activation = "linear"): Tensor2D {
   return activate(denseOp(x, w, b), activation) as Tensor2D;
-}
-
-/** Output size of a convolution along one axis, with TensorFlow's "same"/"valid" rules. */
-export function convOutSize(
-  inSize: number,
-  kernel: number,
-  stride: number,
-  padding: "valid" | "same",
-): number {
-  return padding === "same" ? Math.ceil(inSize / stride) : Math.floor((inSize - kernel) / stride) + 1;
-}
-
-/** Zero padding before/after along one axis for "same" (TensorFlow puts the extra one after). */
-export function samePadding(inSize: number, kernel: number, stride: number): [number, number] {
-  const out = Math.ceil(inSize / stride);
-  const total = Math.max((out - 1) * stride + kernel - inSize, 0);
-  return [Math.floor(total / 2), total - Math.floor(total / 2)];
 }
 
 /**
@@ -189,4 +173,32 @@ export function oneHotMask(actions: Tensor, n: number): Tensor2D {
 export function pickActions(values: Tensor, actions: Tensor): Tensor {
   const n = values.shape[values.rank - 1]!;
   return tf.sum(tf.mul(values, oneHotMask(actions, n)), -1);
+}
+
+// ---- action distributions on tensors (the tape forms of distributions.ts, tested against it) ----
+
+/** log pi(a | s) for int actions [batch], from logits [batch, n] (a one-hot mask, not a gather). */
+export function categoricalLogProbTensor(logits: Tensor, actions: Tensor): Tensor {
+  const n = logits.shape[logits.rank - 1]!;
+  return tf.sum(tf.mul(tf.logSoftmax(logits), oneHotMask(actions, n)), -1);
+}
+
+/** Entropy per row, -sum p log p, from logits [batch, n]. */
+export function categoricalEntropyTensor(logits: Tensor): Tensor {
+  const logp = tf.logSoftmax(logits);
+  return tf.neg(tf.sum(tf.mul(tf.exp(logp), logp), -1));
+}
+
+/**
+ * log N(a | mean, exp(logStd)) summed over action dimensions: mean and actions [batch, dim],
+ * logStd [dim] (state-independent, CleanRL/SB3) or [batch, dim].
+ */
+export function gaussianLogProbTensor(mean: Tensor, logStd: Tensor, actions: Tensor): Tensor {
+  const z = tf.div(tf.sub(actions, mean), tf.exp(logStd));
+  return tf.neg(tf.sum(tf.add(tf.mul(0.5, tf.square(z)), tf.add(logStd, HALF_LOG_2PI)), -1));
+}
+
+/** Entropy of a diagonal Gaussian, sum over dims of 0.5 + 0.5 log(2 pi) + logStd. */
+export function gaussianEntropyTensor(logStd: Tensor): Tensor {
+  return tf.sum(tf.add(logStd, 0.5 + HALF_LOG_2PI), -1);
 }

@@ -7,9 +7,16 @@ import { ConfigError } from "../core/errors.js";
 import type { Rng } from "../core/rng.js";
 import { type Tensor, type Tensor2D, tf, type Variable } from "./backend.js";
 import { GAIN_HIDDEN, orthogonalConv, orthogonalDense } from "./init.js";
-import { conv2d, convOutSize, dense } from "./ops.js";
+import { conv2d, dense } from "./ops.js";
 import { Params } from "./params.js";
-import type { Activation, Conv2dLayerSpec, DenseLayerSpec, LayerSpec } from "./spec.js";
+import {
+  type Activation,
+  type Conv2dLayerSpec,
+  convOutSize,
+  type DenseLayerSpec,
+  type LayerSpec,
+  layerShapes,
+} from "./spec.js";
 
 export interface ForwardResult {
   /** Output of the last layer, [batch, outSize]. */
@@ -46,45 +53,6 @@ function checkSize(field: string, n: unknown): number {
   return n;
 }
 
-/** Shape of one sample after each layer of `layers`, starting from the first layer's input. */
-export function layerShapes(layers: readonly LayerSpec[], field = "layers"): number[][] {
-  if (layers.length === 0) throw new ConfigError(field, "a network needs at least one layer");
-  const first = layers[0]!;
-  let shape: number[] =
-    first.kind === "dense" ? [first.inSize] : first.kind === "conv2d" ? [...first.inShape] : [];
-  if (first.kind === "flatten")
-    throw new ConfigError(`${field}[0].kind`, "a network cannot start with flatten");
-  const shapes: number[][] = [];
-  layers.forEach((l, i) => {
-    const f = `${field}[${i}]`;
-    if (l.kind === "dense") {
-      const inSize = shape.length === 1 ? shape[0] : undefined;
-      if (inSize !== l.inSize) {
-        throw new ConfigError(`${f}.inSize`, `is ${l.inSize}, but the previous layer gives [${shape}]`);
-      }
-      shape = [checkSize(`${f}.outSize`, l.outSize)];
-    } else if (l.kind === "conv2d") {
-      if (shape.length !== 3 || shape.some((v, k) => v !== l.inShape[k])) {
-        throw new ConfigError(`${f}.inShape`, `is [${l.inShape}], but the previous layer gives [${shape}]`);
-      }
-      const [h, w] = l.inShape;
-      shape = [
-        convOutSize(h, l.kernelSize, l.stride, l.padding),
-        convOutSize(w, l.kernelSize, l.stride, l.padding),
-        l.outChannels,
-      ];
-      if (shape[0]! < 1 || shape[1]! < 1)
-        throw new ConfigError(`${f}.kernelSize`, `too large for input [${l.inShape}]`);
-    } else if (l.kind === "flatten") {
-      shape = [shape.reduce((a, b) => a * b, 1)];
-    } else {
-      throw new ConfigError(`${f}.kind`, `unknown layer kind; allowed: dense, conv2d, flatten`);
-    }
-    shapes.push(shape);
-  });
-  return shapes;
-}
-
 export class Sequential {
   /** Shape of one input sample, e.g. [4] or [10, 10, 4]. */
   readonly inShape: number[];
@@ -112,10 +80,6 @@ export class Sequential {
           ? [spec.inSize, spec.outSize]
           : [spec.kernelSize, spec.kernelSize, spec.inShape[2], spec.outChannels];
       const outUnits = spec.kind === "dense" ? spec.outSize : spec.outChannels;
-      const wSize = wShape.reduce((a, b) => a * b, 1);
-      if (spec.weight.length !== wSize || spec.bias.length !== outUnits) {
-        throw new ConfigError(`layers[${i}].weight`, `expected ${wSize} weights and ${outUnits} biases`);
-      }
       const w = this.params.add(`${lname}.weight`, spec.weight, wShape);
       const b = this.params.add(`${lname}.bias`, spec.bias, [outUnits]);
       return { spec, name: lname, w, b, outShape };

@@ -7,14 +7,9 @@ import { Logger, type LogRow } from "../core/logger.js";
 import { Rng } from "../core/rng.js";
 import { evaluatePolicy } from "../eval/evaluate.js";
 import { loadPolicy } from "../nn/checkpoint.js";
-import {
-  categoricalLogProb as tfCategoricalLogProb,
-  gaussianLogProb as tfGaussianLogProb,
-} from "../nn/distributions.js";
 import { compileSpec } from "../nn/fast.js";
-import { initBackend, tf } from "../nn/index.js";
+import { tf } from "../nn/index.js";
 import { BaseCallback, type CallbackContext } from "./callbacks.js";
-import { categoricalLogProb, gaussianLogProb } from "./distributions.js";
 import { PPO } from "./ppo.js";
 import type { RolloutBuffer } from "./rollout-buffer.js";
 import { registerRlTestEnvs } from "./testing-fakes.js";
@@ -49,28 +44,6 @@ describe("PPO config", () => {
       /ppo\.activation: expected one of tanh, relu/,
     );
     expect(() => new PPO({ env: "CartPole-v9" })).toThrow(/unknown env id "CartPole-v9"/);
-  });
-});
-
-describe("PPO log-probabilities", () => {
-  it("acting (plain arrays) and the loss (tensors) agree", async () => {
-    await initBackend();
-    const rng = new Rng(0);
-    const logits = Float32Array.from({ length: 12 }, () => rng.normal(0, 3));
-    const actions = [2, 0, 1, 2];
-    const t = tfCategoricalLogProb(tf.tensor2d(logits, [4, 3]), tf.tensor1d(actions, "int32")).dataSync();
-    for (const [i, a] of actions.entries())
-      expect(categoricalLogProb(logits, i * 3, 3, a)).toBeCloseTo(t[i]!, 4);
-    const mean = Float32Array.from([0.5, -1, 2, 0]);
-    const act = Float32Array.from([0.1, -0.5, 3, 1]);
-    const logStd = Float32Array.from([-0.5, 0.3]);
-    const g = tfGaussianLogProb(
-      tf.tensor2d(mean, [2, 2]),
-      tf.tensor1d(logStd),
-      tf.tensor2d(act, [2, 2]),
-    ).dataSync();
-    for (let i = 0; i < 2; i++)
-      expect(gaussianLogProb(act, i * 2, mean, i * 2, logStd, 2)).toBeCloseTo(g[i]!, 4);
   });
 });
 

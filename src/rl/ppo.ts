@@ -22,13 +22,18 @@ import {
   type LoadedArtifact,
   type StoredTensor,
 } from "../nn/checkpoint.js";
-import { argmax, sampleCategorical, softmaxProbs } from "../nn/distributions.js";
+import {
+  argmax,
+  categoricalLogProb,
+  sampleCategorical,
+  sampleGaussian,
+  softmaxProbs,
+} from "../nn/distributions.js";
 import { type CompiledPolicy, compileSpec } from "../nn/fast.js";
 import { ActorCritic, initBackend, mlpLayers, tf } from "../nn/index.js";
 import { Adam, type AdamState, clipInPlace } from "../nn/optim.js";
 import type { DenseLayerSpec, PolicySpec } from "../nn/spec.js";
 import { Algorithm, type CommonOptions, type EnvSetup, type SaveOptions } from "./algorithm.js";
-import { categoricalLogProb, sampleGaussian } from "./distributions.js";
 import { type PpoLossGrad, ppoLossGrad } from "./losses.js";
 import {
   type DenseStack,

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Logger } from "../core/logger.js";
 import { prepareEnv } from "../envs/registry.js";
 import { evaluatePolicy } from "../eval/evaluate.js";
 import { loadPolicy } from "../nn/checkpoint.js";
@@ -94,5 +95,34 @@ describe("SAC determinism, export, save/load", () => {
     expect(b.numTimesteps).toBe(250);
     const lean = SAC.load(await m.save(join(dir, "sac-lean"), { includeTrainingState: false }));
     expect(lean.act(obs)).toEqual(a);
+  });
+});
+
+describe("SAC value distillation", () => {
+  it("needs a teacher for a positive coefficient; regresses the critics on the teacher's Q", async () => {
+    expect(() => new SAC({ env: "Pendulum-v1", valueDistillCoef: 1 })).toThrow(/teacherCritic: required/);
+    const teacher = new SAC({ env: "Pendulum-v1", seed: 7, learningStarts: 64, ...tiny });
+    await teacher.learn({ totalTimesteps: 150 });
+    const file = await teacher.save(join(dir, "sac-teacher"));
+    const losses: number[] = [];
+    const student = new SAC({
+      env: "Pendulum-v1",
+      seed: 8,
+      learningStarts: 64,
+      ...tiny,
+      hiddenSizes: [16, 16],
+      teacherCritic: file,
+      valueDistillCoef: 10,
+      logInterval: 50,
+    });
+    const logger = new Logger([
+      { write: (_s, row) => void losses.push(row["train/value_distill_loss"] as number), close() {} },
+    ]);
+    await student.learn({ totalTimesteps: 400, logger });
+    expect(() => new SAC({ env: "Pendulum-v1", teacherCritic: join(dir, "nope") })).toThrow(/nope/);
+    const seen = losses.filter((l) => Number.isFinite(l));
+    expect(seen.length).toBeGreaterThan(1);
+    // With a large weight the student's critics move onto the teacher's values.
+    expect(seen[seen.length - 1]!).toBeLessThan(seen[0]!);
   });
 });

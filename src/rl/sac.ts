@@ -16,10 +16,12 @@
 import { type ConfigOf, type ConfigSchema, resolveConfig } from "../core/config.js";
 import { ConfigError } from "../core/errors.js";
 import type { Action, ActionDistribution, ActOptions } from "../core/policy.js";
+import { Rng } from "../core/rng.js";
 import {
   adamStateFromTensors,
   adamStateToTensors,
   type LoadedArtifact,
+  loadArtifact,
   type StoredTensor,
 } from "../nn/checkpoint.js";
 import { type CompiledPolicy, compileSpec } from "../nn/fast.js";
@@ -120,6 +122,17 @@ export const SAC_SCHEMA = {
   numEnvs: { type: "integer", default: 1, min: 1, help: "parallel envs" },
   normalizeObs: { type: "boolean", default: false, help: "running observation normalisation" },
   logInterval: { type: "integer", default: 1000, min: 1, help: "env steps between log dumps" },
+  teacherCritic: {
+    type: "string",
+    default: "",
+    help: "a saved SAC agent whose critics give value-distillation targets (empty: none)",
+  },
+  valueDistillCoef: {
+    type: "number",
+    default: 0,
+    min: 0,
+    help: "weight of 0.5 (mse(Q1, Qt) + mse(Q2, Qt)), Qt = the teacher's min(Q1, Q2)(s, a), in the critic loss",
+  },
 } satisfies ConfigSchema;
 
 export type SacConfig = ConfigOf<typeof SAC_SCHEMA>;
@@ -149,6 +162,8 @@ export class SAC extends Algorithm<SacConfig> {
   private pendingAdam: Partial<Record<"actor" | "critic" | "alpha", AdamState>> = {};
   replay: ReplayBuffer | null = null;
   private nUpdates = 0;
+  /** The teacher's twin critics for value distillation (compiled plain-array forwards). */
+  private readonly teacherQ: [CompiledPolicy, CompiledPolicy] | null;
 
   constructor(opts: SacOptions) {
     const { env, envKwargs, seed, verbose, ...rest } = opts;
@@ -170,6 +185,13 @@ export class SAC extends Algorithm<SacConfig> {
     };
     this.logAlphaValue = Math.log(Math.max(c.alpha, 1e-30));
     this.compiled = this.compileActor();
+    if (c.valueDistillCoef > 0 && !c.teacherCritic) {
+      throw new ConfigError(
+        "teacherCritic",
+        "required when valueDistillCoef > 0: the path of a saved SAC agent",
+      );
+    }
+    this.teacherQ = c.teacherCritic ? loadTeacherCritics(c.teacherCritic, O + A) : null;
   }
 
   get alpha(): number {
@@ -311,6 +333,20 @@ export class SAC extends Algorithm<SacConfig> {
       const q1 = t1.out.dataSync();
       const q2 = t2.out.dataSync();
       const critic = criticLossGrad(q1, q2, y);
+      if (this.teacherQ && c.valueDistillCoef > 0) {
+        // Value distillation (the seed's "value distillation tricks"): pull both critics towards the
+        // teacher's min(Q1, Q2) on the replayed (s, a), beside the soft TD loss.
+        const x = concatRows(b.obs, b.actions, B, O, A);
+        const tq1 = this.teacherQ[0].forward(x, B, new Float32Array(B));
+        const tq2 = this.teacherQ[1].forward(x, B, new Float32Array(B));
+        const teacherQ = tq1.map((v, i) => Math.min(v, tq2[i]!));
+        const distill = criticLossGrad(q1, q2, teacherQ);
+        for (let i = 0; i < B; i++) {
+          critic.dQ1[i] = critic.dQ1[i]! + c.valueDistillCoef * distill.dQ1[i]!;
+          critic.dQ2[i] = critic.dQ2[i]! + c.valueDistillCoef * distill.dQ2[i]!;
+        }
+        this.logger.recordMean("train/value_distill_loss", distill.loss);
+      }
       let at = readInto(nets.criticGrad, 0, denseBackward(s.q1, t1, tf.tensor2d(critic.dQ1, [B, 1])));
       at = readInto(nets.criticGrad, at, denseBackward(s.q2, t2, tf.tensor2d(critic.dQ2, [B, 1])));
       nets.criticOpt.applyArray(nets.criticGrad);
@@ -518,4 +554,21 @@ export class SAC extends Algorithm<SacConfig> {
     model.restoreFrom(artifact);
     return model;
   }
+}
+
+/** The twin critics of a saved SAC agent, compiled for plain-array forwards on [obs, action] rows. */
+function loadTeacherCritics(path: string, inSize: number): [CompiledPolicy, CompiledPolicy] {
+  const a = loadArtifact(path, "sac-agent");
+  const hidden = (a.config as { hiddenSizes?: number[] }).hiddenSizes;
+  if (!Array.isArray(hidden))
+    throw new ConfigError("teacherCritic", `${path} does not record its hiddenSizes`);
+  const template = mlp(inSize, hidden, 1, new Rng(0));
+  const compile = (name: string): CompiledPolicy =>
+    compileSpec({
+      obsShape: [inSize],
+      output: "mean",
+      actionSize: 1,
+      layers: layersFromTensors(name, template, a.tensors),
+    });
+  return [compile("q1"), compile("q2")];
 }

@@ -1,5 +1,5 @@
-import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
+import { tf } from "../../nn/backend.js";
 import { attentionMap, attentionTransferLayers, attentionTransferLoss } from "./attention.js";
 import { BACKENDS, finiteDiff, maxRelErr, mean64, tfGrad, useBackend, value } from "./testkit.js";
 

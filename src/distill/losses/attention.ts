@@ -8,8 +8,9 @@
  * Channel counts may differ (that is the point: no projection is needed), spatial sizes may not:
  * resizing would invent attention, so a mismatch is an error.
  */
-import * as tf from "@tensorflow/tfjs-core";
+
 import { ConfigError, checkNumber } from "../../core/errors.js";
+import { tf } from "../../nn/backend.js";
 import {
   checkBatch,
   checkRank,

@@ -1,6 +1,6 @@
-import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../../core/errors.js";
+import { tf } from "../../nn/backend.js";
 import { jsLoss, klLoss, nllLoss, reverseKlLoss, type TemperedArgs } from "./categorical.js";
 import {
   BACKENDS,

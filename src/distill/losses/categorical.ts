@@ -10,17 +10,24 @@
  * Notation: ls = log softmax(s / tau), lt = log softmax(t / tau) over the A actions of one sample;
  * ps = exp(ls), pt = exp(lt). Per-sample losses are reduced by `weightedMean` (common.ts).
  */
-import * as tf from "@tensorflow/tfjs-core";
+
 import { ConfigError } from "../../core/errors.js";
+import { tf } from "../../nn/backend.js";
+import { argmax, logSoftmax } from "../../nn/distributions.js";
 import {
+  type ArrayArgs,
+  type ArrayLossResult,
   argmaxAgreement,
   checkBatch,
   checkRank,
+  checkSameLength,
   checkSameShape,
   checkTau,
   type LossResult,
   meanEntropy,
+  rowWidth,
   type SampleWeightArgs,
+  sampleScales,
   temperedLogSoftmax,
   weightedMean,
 } from "./common.js";
@@ -153,5 +160,180 @@ export function nllLoss(
       agreement: argmaxAgreement(studentLogits, teacherLogits),
       studentEntropy: meanEntropy(ls),
     },
+  };
+}
+
+// ---- array forms (tape-free training; see common.ts) ----------------------------------------
+
+/**
+ * Per-row divergence of log-probabilities ls (student), lt (teacher), with their exponentials ps,
+ * pt, and its gradient dz with respect to the tempered student logits z = s / tau.
+ */
+type RowDivergence = (
+  ls: Float64Array,
+  lt: Float64Array,
+  ps: Float64Array,
+  pt: Float64Array,
+  dz: Float64Array,
+) => number;
+
+function checkLogitArrays(student: Float32Array, teacher: Float32Array, batch: number): number {
+  checkSameLength("studentLogits", student, "teacherLogits", teacher);
+  return rowWidth("studentLogits", student, batch);
+}
+
+/** Shared body of the tempered divergences on arrays (the array form of `tempered`). */
+function temperedArrays(
+  student: Float32Array,
+  teacher: Float32Array,
+  batch: number,
+  args: ArrayArgs<TemperedArgs>,
+  metricName: string,
+  row: RowDivergence,
+): ArrayLossResult {
+  const k = checkLogitArrays(student, teacher, batch);
+  const tau = checkTau(args.tau ?? 1);
+  if (args.scaleByTauSquared !== undefined && typeof args.scaleByTauSquared !== "boolean") {
+    throw new ConfigError(
+      "scaleByTauSquared",
+      `expected true or false, got ${String(args.scaleByTauSquared)}`,
+    );
+  }
+  const scale = args.scaleByTauSquared ? tau * tau : 1;
+  const c = sampleScales(batch, args);
+  const ls = new Float64Array(k);
+  const lt = new Float64Array(k);
+  const ps = new Float64Array(k);
+  const pt = new Float64Array(k);
+  const dz = new Float64Array(k);
+  const grad = new Float32Array(batch * k);
+  let divergence = 0;
+  let agree = 0;
+  let entS = 0;
+  let entT = 0;
+  for (let r = 0; r < batch; r++) {
+    const o = r * k;
+    logSoftmax(student, o, k, ls, tau);
+    logSoftmax(teacher, o, k, lt, tau);
+    for (let j = 0; j < k; j++) {
+      ps[j] = Math.exp(ls[j]!);
+      pt[j] = Math.exp(lt[j]!);
+      entS -= ps[j]! * ls[j]!;
+      entT -= pt[j]! * lt[j]!;
+    }
+    divergence += c[r]! * row(ls, lt, ps, pt, dz);
+    const g = (c[r]! * scale) / tau;
+    for (let j = 0; j < k; j++) grad[o + j] = g * dz[j]!;
+    if (argmax(student, o, k) === argmax(teacher, o, k)) agree++;
+  }
+  return {
+    loss: divergence * scale,
+    metrics: {
+      [metricName]: divergence,
+      agreement: agree / batch,
+      studentEntropy: entS / batch,
+      teacherEntropy: entT / batch,
+    },
+    grads: { studentLogits: grad },
+  };
+}
+
+/** KL(pt || ps) = sum pt (lt - ls); d/dz = ps - pt. */
+const forwardKlRow: RowDivergence = (ls, lt, ps, pt, dz) => {
+  let v = 0;
+  for (let j = 0; j < ls.length; j++) {
+    v += pt[j]! * (lt[j]! - ls[j]!);
+    dz[j] = ps[j]! - pt[j]!;
+  }
+  return v;
+};
+
+/** KL(ps || pt) = f = sum ps (ls - lt); d/dz_j = ps_j ((ls_j - lt_j) - f). */
+const reverseKlRow: RowDivergence = (ls, lt, ps, _pt, dz) => {
+  let v = 0;
+  for (let j = 0; j < ls.length; j++) v += ps[j]! * (ls[j]! - lt[j]!);
+  for (let j = 0; j < ls.length; j++) dz[j] = ps[j]! * (ls[j]! - lt[j]! - v);
+  return v;
+};
+
+/**
+ * JS = (KL(ps || m) + KL(pt || m)) / 2 with log m = logaddexp(ls, lt) - log 2; dJS/dps_j =
+ * (ls_j - lm_j) / 2 = g_j, so d/dz_j = ps_j (g_j - sum_k ps_k g_k).
+ */
+const jsRow: RowDivergence = (ls, lt, ps, pt, dz) => {
+  let v = 0;
+  let mean = 0;
+  for (let j = 0; j < ls.length; j++) {
+    const a = ls[j]!;
+    const b = lt[j]!;
+    const lm = Math.max(a, b) + Math.log1p(Math.exp(-Math.abs(a - b))) - Math.LN2;
+    v += 0.5 * (ps[j]! * (a - lm) + pt[j]! * (b - lm));
+    dz[j] = 0.5 * (a - lm);
+    mean += ps[j]! * dz[j]!;
+  }
+  for (let j = 0; j < ls.length; j++) dz[j] = ps[j]! * (dz[j]! - mean);
+  return v;
+};
+
+/** `klLoss` on arrays [batch, actions], with dLoss/dStudentLogits. */
+export function klLossArrays(
+  student: Float32Array,
+  teacher: Float32Array,
+  batch: number,
+  args: ArrayArgs<TemperedArgs> = {},
+): ArrayLossResult {
+  return temperedArrays(student, teacher, batch, args, "kl", forwardKlRow);
+}
+
+/** `reverseKlLoss` on arrays, with dLoss/dStudentLogits. */
+export function reverseKlLossArrays(
+  student: Float32Array,
+  teacher: Float32Array,
+  batch: number,
+  args: ArrayArgs<TemperedArgs> = {},
+): ArrayLossResult {
+  return temperedArrays(student, teacher, batch, args, "reverseKl", reverseKlRow);
+}
+
+/** `jsLoss` on arrays, with dLoss/dStudentLogits. */
+export function jsLossArrays(
+  student: Float32Array,
+  teacher: Float32Array,
+  batch: number,
+  args: ArrayArgs<TemperedArgs> = {},
+): ArrayLossResult {
+  return temperedArrays(student, teacher, batch, args, "js", jsRow);
+}
+
+/** `nllLoss` on arrays: -log softmax(s)[argmax t] (first maximum on ties); d/ds = ps - onehot. */
+export function nllLossArrays(
+  student: Float32Array,
+  teacher: Float32Array,
+  batch: number,
+  args: ArrayArgs<SampleWeightArgs> = {},
+): ArrayLossResult {
+  const k = checkLogitArrays(student, teacher, batch);
+  const c = sampleScales(batch, args);
+  const ls = new Float64Array(k);
+  const grad = new Float32Array(batch * k);
+  let nll = 0;
+  let agree = 0;
+  let entS = 0;
+  for (let r = 0; r < batch; r++) {
+    const o = r * k;
+    logSoftmax(student, o, k, ls);
+    const a = argmax(teacher, o, k);
+    nll -= c[r]! * ls[a]!;
+    for (let j = 0; j < k; j++) {
+      const ps = Math.exp(ls[j]!);
+      grad[o + j] = c[r]! * (ps - (j === a ? 1 : 0));
+      entS -= ps * ls[j]!;
+    }
+    if (argmax(student, o, k) === a) agree++;
+  }
+  return {
+    loss: nll,
+    metrics: { nll, agreement: agree / batch, studentEntropy: entS / batch },
+    grads: { studentLogits: grad },
   };
 }

@@ -3,8 +3,9 @@
  * 2018) and QDagger (Agarwal et al. 2022), where the distillation weight decays as the student
  * catches up (see ../weights.ts and ../schedules.ts for where alpha comes from).
  */
-import * as tf from "@tensorflow/tfjs-core";
+
 import { checkNumber } from "../../core/errors.js";
+import { tf } from "../../nn/backend.js";
 import type { LossResult } from "./common.js";
 
 function asResult(x: LossResult | tf.Scalar): LossResult {

@@ -8,8 +8,9 @@
  * Inside `tf.variableGrads` / `optimizer.minimize` only the returned loss survives the tidy: wrap
  * metrics in `tf.keep` there if you want to read them after the step.
  */
-import * as tf from "@tensorflow/tfjs-core";
+
 import { ConfigError, checkNumber } from "../../core/errors.js";
+import { tf } from "../../nn/backend.js";
 
 export interface LossResult {
   /** The scalar to minimise. */
@@ -108,4 +109,81 @@ export function argmaxAgreement(a: tf.Tensor, b: tf.Tensor): tf.Scalar {
 /** Mean over the batch of the entropy -sum p log p, given log p [B, A]. */
 export function meanEntropy(logP: tf.Tensor): tf.Scalar {
   return tf.mean(tf.neg(tf.sum(tf.mul(tf.exp(logP), logP), -1)));
+}
+
+// ---- the tape-free forms: plain arrays in, loss, metrics and gradients out ----------------------
+//
+// Every registry loss also has an array form (`LossSpec.arrays`) that returns dLoss/dInput for
+// the student-side inputs, written from the same formula as its tensor form and tested against
+// it under the gradient tape and against finite differences. Distillers train with these.
+
+/** `SampleWeightArgs` with the weights as a plain array [B]. */
+export interface ArrayWeightArgs {
+  weights?: ArrayLike<number>;
+  weightNormalization?: "batch" | "weights";
+}
+
+/** A loss's options with array weights instead of a tensor. */
+export type ArrayArgs<T> = Omit<T, "weights"> & ArrayWeightArgs;
+
+/** Per-sample multipliers c_i with sum_i c_i l_i = the reduction `weightedMean` applies. */
+export function sampleScales(batch: number, args: ArrayWeightArgs): Float64Array {
+  const { weightNormalization = "batch" } = args;
+  if (weightNormalization !== "batch" && weightNormalization !== "weights") {
+    throw new ConfigError(
+      "weightNormalization",
+      `expected "batch" or "weights", got ${String(weightNormalization)}`,
+    );
+  }
+  const c = new Float64Array(batch);
+  const w = args.weights;
+  if (w === undefined) return c.fill(1 / batch);
+  if (w.length !== batch) {
+    throw new ConfigError("weights", `expected ${batch} values (one weight per sample), got ${w.length}`);
+  }
+  let denominator = batch;
+  if (weightNormalization === "weights") {
+    denominator = 0;
+    for (let i = 0; i < batch; i++) denominator += w[i]!;
+  }
+  for (let i = 0; i < batch; i++) c[i] = w[i]! / denominator;
+  return c;
+}
+
+/** Width of each of `batch` rows of `values`, checking it divides evenly; names the input. */
+export function rowWidth(name: string, values: ArrayLike<number>, batch: number): number {
+  const w = values.length / batch;
+  if (!Number.isInteger(batch) || batch < 1 || !Number.isInteger(w) || w < 1) {
+    throw new ConfigError(name, `has ${values.length} values, not ${batch} rows of at least one`);
+  }
+  return w;
+}
+
+/** Throws unless `b` has as many values as `a`, naming both. */
+export function checkSameLength(
+  nameA: string,
+  a: ArrayLike<number>,
+  nameB: string,
+  b: ArrayLike<number>,
+): void {
+  if (a.length !== b.length) {
+    throw new ConfigError(
+      nameB,
+      `has ${b.length} values, ${nameA} has ${a.length}; both must have the same shape`,
+    );
+  }
+}
+
+/** Loss value, metrics (plain numbers) and the gradient with respect to the student's input. */
+export interface ArrayLossResult {
+  loss: number;
+  metrics: Record<string, number>;
+  /** dLoss/d(student input) for each student-side input the loss read, same layout. */
+  grads: {
+    studentLogits?: Float32Array;
+    studentMean?: Float32Array;
+    studentLogStd?: Float32Array;
+    studentValues?: Float32Array;
+    studentFeatures?: Record<string, Float32Array>;
+  };
 }

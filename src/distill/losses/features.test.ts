@@ -1,6 +1,6 @@
-import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Rng } from "../../core/rng.js";
+import { tf } from "../../nn/backend.js";
 import { createFeatureProjector, featureL2Loss } from "./features.js";
 import { BACKENDS, finiteDiff, maxRelErr, mean64, rows, tfGrad, useBackend, value } from "./testkit.js";
 

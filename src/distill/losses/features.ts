@@ -8,14 +8,20 @@
  * for [B, H, W, C] feature maps. When widths match the projection is the identity and has no
  * parameters (forcing a projection there would let the student ignore the hint).
  */
-import * as tf from "@tensorflow/tfjs-core";
+
 import { ConfigError, checkNumber, describeValue } from "../../core/errors.js";
 import type { Rng } from "../../core/rng.js";
+import { tf } from "../../nn/backend.js";
+import { KernelNet } from "../../nn/kernels/net.js";
 import {
+  type ArrayArgs,
+  type ArrayLossResult,
   checkBatch,
   checkSameShape,
   type LossResult,
+  rowWidth,
   type SampleWeightArgs,
+  sampleScales,
   shapeText,
   weightedMean,
 } from "./common.js";
@@ -71,6 +77,19 @@ function checkPairs(pairs: readonly FeaturePair[]): Required<FeaturePair>[] {
   });
 }
 
+/** Initial kernels [studentWidth, teacherWidth] of the pairs whose widths differ (Glorot uniform), in order. */
+function initialKernels(
+  pairs: readonly Required<FeaturePair>[],
+  rng: Rng,
+): Array<[Required<FeaturePair>, Float32Array]> {
+  return pairs
+    .filter((p) => p.studentWidth !== p.teacherWidth)
+    .map((p) => {
+      const limit = Math.sqrt(6 / (p.studentWidth + p.teacherWidth));
+      return [p, rng.fillUniform(new Float32Array(p.studentWidth * p.teacherWidth), -limit, limit)];
+    });
+}
+
 /**
  * Creates the projections for `pairs`. Kernels [studentWidth, teacherWidth] are drawn from `rng`
  * with Glorot-uniform limits sqrt(6 / (in + out)) (Glorot and Bengio 2010) on the JS side, so the
@@ -79,10 +98,7 @@ function checkPairs(pairs: readonly FeaturePair[]): Required<FeaturePair>[] {
 export function createFeatureProjector(pairs: readonly FeaturePair[], rng: Rng): FeatureProjector {
   const checked = checkPairs(pairs);
   const projections = new Map<string, Projection>();
-  for (const p of checked) {
-    if (p.studentWidth === p.teacherWidth) continue;
-    const limit = Math.sqrt(6 / (p.studentWidth + p.teacherWidth));
-    const values = rng.fillUniform(new Float32Array(p.studentWidth * p.teacherWidth), -limit, limit);
+  for (const [p, values] of initialKernels(checked, rng)) {
     // tidy frees the initial tensors; variables survive it.
     projections.set(
       p.name,
@@ -155,4 +171,130 @@ export function featureL2Loss(
     total = tf.add(total, tf.mul(layer, pair.weight));
   }
   return { loss: total as tf.Scalar, metrics };
+}
+
+// ---- array forms (tape-free training; see common.ts) ----------------------------------------
+
+/** The projections as plain arrays, trained by the tape-free path (same initial values as `createFeatureProjector` for the same generator). */
+export interface ArrayFeatureProjector {
+  readonly pairs: readonly Required<FeaturePair>[];
+  /** Kernels and biases of the projected pairs, [K_0, b_0, K_1, b_1, ...] (one parameter group). */
+  readonly values: Float32Array;
+  /** Their gradient, written by `backward`. */
+  readonly grad: Float32Array;
+  /** Tensor sizes of `values`, for the optimizer state. */
+  readonly sizes: readonly number[];
+  /** P = F K + b on a [rows, studentWidth] feature (the feature itself where the widths match). */
+  project(name: string, feature: Float32Array): Float32Array;
+  /** dLoss/dF from dLoss/dP of the last `project(name)`; writes the pair's kernel and bias gradients. */
+  backward(name: string, dProjected: Float32Array): Float32Array;
+}
+
+export function createArrayFeatureProjector(pairs: readonly FeaturePair[], rng: Rng): ArrayFeatureProjector {
+  const checked = checkPairs(pairs);
+  const byName = new Map(checked.map((p) => [p.name, p]));
+  const kernels = initialKernels(checked, rng);
+  const sizes = kernels.flatMap(([p]) => [p.studentWidth * p.teacherWidth, p.teacherWidth]);
+  const values = new Float32Array(sizes.reduce((a, b) => a + b, 0));
+  const grad = new Float32Array(values.length);
+  const nets = new Map<string, { net: KernelNet; offset: number }>();
+  let offset = 0;
+  for (const [p, kernel] of kernels) {
+    values.set(kernel, offset);
+    const net = new KernelNet([
+      {
+        kind: "dense",
+        inSize: p.studentWidth,
+        outSize: p.teacherWidth,
+        weight: kernel,
+        bias: new Float32Array(p.teacherWidth),
+        activation: "linear",
+      },
+    ]);
+    nets.set(p.name, { net, offset });
+    offset += net.paramCount;
+  }
+  const pairOf = (name: string) => {
+    const pair = byName.get(name);
+    if (!pair)
+      throw new ConfigError(
+        "name",
+        `unknown feature layer ${JSON.stringify(name)}; known: ${[...byName.keys()].join(", ")}`,
+      );
+    return pair;
+  };
+  return {
+    pairs: checked,
+    values,
+    grad,
+    sizes,
+    project(name, feature) {
+      const pair = pairOf(name);
+      const rows = rowWidth(`studentFeatures.${name}`, feature, 1) / pair.studentWidth;
+      if (!Number.isInteger(rows)) {
+        throw new ConfigError(
+          `studentFeatures.${name}`,
+          `has ${feature.length} values, not rows of ${pair.studentWidth} (studentWidth of the pair)`,
+        );
+      }
+      const p = nets.get(name);
+      if (!p) return feature;
+      p.net.setParams(values, p.offset);
+      return p.net.forward(feature, rows).slice();
+    },
+    backward(name, dProjected) {
+      pairOf(name);
+      const p = nets.get(name);
+      if (!p) return dProjected;
+      p.net.backward(dProjected, grad, p.offset, { inputGrad: true });
+      return p.net.inputGrad().slice();
+    },
+  };
+}
+
+/**
+ * `featureL2Loss` on arrays: features by name, each [batch, ...] row-major with the channels
+ * last; dLoss/dStudentFeatures by name, and the projector's gradient in `projector.grad`.
+ */
+export function featureL2LossArrays(
+  studentFeatures: Record<string, Float32Array>,
+  teacherFeatures: Record<string, Float32Array>,
+  projector: ArrayFeatureProjector,
+  batch: number,
+  args: ArrayArgs<SampleWeightArgs> = {},
+): ArrayLossResult {
+  const c = sampleScales(batch, args);
+  const metrics: Record<string, number> = {};
+  const grads: Record<string, Float32Array> = {};
+  projector.grad.fill(0);
+  let total = 0;
+  for (const pair of projector.pairs) {
+    const s = studentFeatures[pair.name];
+    const t = teacherFeatures[pair.name];
+    if (!s) throw new ConfigError(`studentFeatures.${pair.name}`, "missing: the projector needs this layer");
+    if (!t) throw new ConfigError(`teacherFeatures.${pair.name}`, "missing: the projector needs this layer");
+    const projected = projector.project(pair.name, s);
+    if (projected.length !== t.length) {
+      throw new ConfigError(
+        `teacherFeatures.${pair.name}`,
+        `has ${t.length} values, the projected student feature ${projected.length}; both must have the same shape`,
+      );
+    }
+    const per = rowWidth(`teacherFeatures.${pair.name}`, t, batch);
+    const dP = new Float32Array(projected.length);
+    let layer = 0;
+    for (let r = 0; r < batch; r++) {
+      let sum = 0;
+      for (let j = r * per; j < (r + 1) * per; j++) {
+        const d = projected[j]! - t[j]!;
+        sum += d * d;
+        dP[j] = (2 * d * c[r]! * pair.weight) / per;
+      }
+      layer += (c[r]! * sum) / per;
+    }
+    metrics[`feature/${pair.name}`] = layer;
+    total += layer * pair.weight;
+    grads[pair.name] = projector.backward(pair.name, dP);
+  }
+  return { loss: total, metrics, grads: { studentFeatures: grads } };
 }

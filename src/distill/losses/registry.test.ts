@@ -1,7 +1,7 @@
-import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../../core/errors.js";
 import { Rng } from "../../core/rng.js";
+import { tf } from "../../nn/backend.js";
 import { klLoss } from "./categorical.js";
 import { combineLosses } from "./combine.js";
 import { createFeatureProjector } from "./features.js";

@@ -3,15 +3,37 @@
  * takes one bag of tensors (`LossInputs`) and a plain options object, checks that the tensors it
  * needs are there and that every option is one it knows, then calls the typed loss function.
  */
-import type * as tf from "@tensorflow/tfjs-core";
+
 import { ConfigError, checkKnownKeys } from "../../core/errors.js";
+import type { tf } from "../../nn/backend.js";
 import { attentionTransferLayers } from "./attention.js";
-import { jsLoss, klLoss, nllLoss, reverseKlLoss } from "./categorical.js";
-import type { LossResult } from "./common.js";
-import { type FeatureProjector, featureL2Loss } from "./features.js";
-import { gaussianKlLoss } from "./gaussian.js";
-import { huberLoss, mseLoss, valueMseLoss } from "./regression.js";
-import { gaussianW2Loss, meanMseLoss } from "./wasserstein.js";
+import {
+  jsLoss,
+  jsLossArrays,
+  klLoss,
+  klLossArrays,
+  nllLoss,
+  nllLossArrays,
+  reverseKlLoss,
+  reverseKlLossArrays,
+} from "./categorical.js";
+import type { ArrayLossResult, LossResult } from "./common.js";
+import {
+  type ArrayFeatureProjector,
+  type FeatureProjector,
+  featureL2Loss,
+  featureL2LossArrays,
+} from "./features.js";
+import { gaussianKlLoss, gaussianKlLossArrays } from "./gaussian.js";
+import {
+  huberLoss,
+  huberLossArrays,
+  mseLoss,
+  mseLossArrays,
+  valueMseLoss,
+  valueMseLossArrays,
+} from "./regression.js";
+import { gaussianW2Loss, gaussianW2LossArrays, meanMseLoss, meanMseLossArrays } from "./wasserstein.js";
 
 /** Every tensor a loss may read; each loss names the ones it requires in `LossSpec.inputs`. */
 export interface LossInputs {
@@ -40,6 +62,27 @@ export interface LossInputs {
 
 export type LossInputName = Exclude<keyof LossInputs, "weights" | "actions" | "mask">;
 
+/**
+ * `LossInputs` as plain row-major arrays of `batch` rows (the tape-free path). Student-side
+ * inputs get gradients in `ArrayLossResult.grads` under the same names.
+ */
+export interface LossArrays {
+  batch: number;
+  studentLogits?: Float32Array;
+  teacherLogits?: Float32Array;
+  studentMean?: Float32Array;
+  studentLogStd?: Float32Array;
+  teacherMean?: Float32Array;
+  teacherLogStd?: Float32Array;
+  studentValues?: Float32Array;
+  teacherValues?: Float32Array;
+  studentFeatures?: Record<string, Float32Array>;
+  teacherFeatures?: Record<string, Float32Array>;
+  weights?: ArrayLike<number>;
+  actions?: ArrayLike<number>;
+  mask?: Float32Array;
+}
+
 export type LossName =
   | "kl"
   | "reverse-kl"
@@ -66,12 +109,19 @@ export interface LossSpec {
   /** Only meaningful for continuous action spaces (Gaussian policies). */
   continuousOnly: boolean;
   fn(inputs: LossInputs, options?: Record<string, unknown>): LossResult;
+  /**
+   * The same loss on plain arrays with its gradients, for training without the tape (same
+   * options; `feature-l2` takes an `ArrayFeatureProjector`). Absent for `attention`, which no
+   * distiller trains with yet.
+   */
+  arrays?(inputs: LossArrays, options?: Record<string, unknown>): ArrayLossResult;
 }
 
 const TEMPERED_OPTIONS = ["tau", "scaleByTauSquared", "weightNormalization"] as const;
 const VALUE_OPTIONS = ["weightNormalization"] as const;
 
 type Impl = (inputs: Required<LossInputs>, options: Record<string, unknown>) => LossResult;
+type ArrayImpl = (inputs: Required<LossArrays>, options: Record<string, unknown>) => ArrayLossResult;
 // Options arrive untyped from configs; each loss function validates the values it reads.
 type Opts = Record<string, never>;
 
@@ -82,8 +132,9 @@ function entry(
   options: readonly string[],
   kind: "discrete" | "continuous" | "any",
   impl: Impl,
+  arrayImpl?: ArrayImpl,
 ): LossSpec {
-  return {
+  const spec: LossSpec = {
     name,
     description,
     inputs,
@@ -100,6 +151,18 @@ function entry(
       return impl(given as Required<LossInputs>, opts);
     },
   };
+  if (arrayImpl) {
+    spec.arrays = (given, opts = {}) => {
+      checkKnownKeys(`loss.${name}`, opts, options);
+      for (const input of inputs) {
+        if (given[input] === undefined) {
+          throw new ConfigError(`inputs.${input}`, `required by loss "${name}" (needs ${inputs.join(", ")})`);
+        }
+      }
+      return arrayImpl(given as Required<LossArrays>, opts);
+    };
+  }
+  return spec;
 }
 
 const entries: LossSpec[] = [
@@ -110,6 +173,7 @@ const entries: LossSpec[] = [
     TEMPERED_OPTIONS,
     "discrete",
     (i, o) => klLoss(i.studentLogits, i.teacherLogits, { ...(o as Opts), weights: i.weights }),
+    (i, o) => klLossArrays(i.studentLogits, i.teacherLogits, i.batch, { ...(o as Opts), weights: i.weights }),
   ),
   entry(
     "reverse-kl",
@@ -118,6 +182,8 @@ const entries: LossSpec[] = [
     TEMPERED_OPTIONS,
     "discrete",
     (i, o) => reverseKlLoss(i.studentLogits, i.teacherLogits, { ...(o as Opts), weights: i.weights }),
+    (i, o) =>
+      reverseKlLossArrays(i.studentLogits, i.teacherLogits, i.batch, { ...(o as Opts), weights: i.weights }),
   ),
   entry(
     "js",
@@ -126,6 +192,7 @@ const entries: LossSpec[] = [
     TEMPERED_OPTIONS,
     "discrete",
     (i, o) => jsLoss(i.studentLogits, i.teacherLogits, { ...(o as Opts), weights: i.weights }),
+    (i, o) => jsLossArrays(i.studentLogits, i.teacherLogits, i.batch, { ...(o as Opts), weights: i.weights }),
   ),
   entry(
     "nll",
@@ -134,6 +201,8 @@ const entries: LossSpec[] = [
     VALUE_OPTIONS,
     "discrete",
     (i, o) => nllLoss(i.studentLogits, i.teacherLogits, { ...(o as Opts), weights: i.weights }),
+    (i, o) =>
+      nllLossArrays(i.studentLogits, i.teacherLogits, i.batch, { ...(o as Opts), weights: i.weights }),
   ),
   entry(
     "mse",
@@ -142,6 +211,8 @@ const entries: LossSpec[] = [
     VALUE_OPTIONS,
     "discrete",
     (i, o) => mseLoss(i.studentLogits, i.teacherLogits, { ...(o as Opts), weights: i.weights }),
+    (i, o) =>
+      mseLossArrays(i.studentLogits, i.teacherLogits, i.batch, { ...(o as Opts), weights: i.weights }),
   ),
   entry(
     "gaussian-kl",
@@ -153,6 +224,13 @@ const entries: LossSpec[] = [
       gaussianKlLoss(
         { mean: i.studentMean, logStd: i.studentLogStd },
         { mean: i.teacherMean, logStd: i.teacherLogStd },
+        { ...(o as Opts), weights: i.weights },
+      ),
+    (i, o) =>
+      gaussianKlLossArrays(
+        { mean: i.studentMean, logStd: i.studentLogStd },
+        { mean: i.teacherMean, logStd: i.teacherLogStd },
+        i.batch,
         { ...(o as Opts), weights: i.weights },
       ),
   ),
@@ -168,6 +246,13 @@ const entries: LossSpec[] = [
         { mean: i.teacherMean, logStd: i.teacherLogStd },
         { ...(o as Opts), weights: i.weights },
       ),
+    (i, o) =>
+      gaussianW2LossArrays(
+        { mean: i.studentMean, logStd: i.studentLogStd },
+        { mean: i.teacherMean, logStd: i.teacherLogStd },
+        i.batch,
+        { ...(o as Opts), weights: i.weights },
+      ),
   ),
   entry(
     "mean-mse",
@@ -176,6 +261,8 @@ const entries: LossSpec[] = [
     VALUE_OPTIONS,
     "continuous",
     (i, o) => meanMseLoss(i.studentMean, i.teacherMean, { ...(o as Opts), weights: i.weights }),
+    (i, o) =>
+      meanMseLossArrays(i.studentMean, i.teacherMean, i.batch, { ...(o as Opts), weights: i.weights }),
   ),
   entry(
     "value-mse",
@@ -190,6 +277,13 @@ const entries: LossSpec[] = [
         actions: i.actions,
         mask: i.mask,
       }),
+    (i, o) =>
+      valueMseLossArrays(i.studentValues, i.teacherValues, i.batch, {
+        ...(o as Opts),
+        weights: i.weights,
+        actions: i.actions,
+        mask: i.mask,
+      }),
   ),
   entry(
     "huber",
@@ -199,6 +293,13 @@ const entries: LossSpec[] = [
     "any",
     (i, o) =>
       huberLoss(i.studentValues, i.teacherValues, {
+        ...(o as Opts),
+        weights: i.weights,
+        actions: i.actions,
+        mask: i.mask,
+      }),
+    (i, o) =>
+      huberLossArrays(i.studentValues, i.teacherValues, i.batch, {
         ...(o as Opts),
         weights: i.weights,
         actions: i.actions,
@@ -220,6 +321,19 @@ const entries: LossSpec[] = [
         );
       }
       return featureL2Loss(i.studentFeatures, i.teacherFeatures, projector, {
+        ...(rest as Opts),
+        weights: i.weights,
+      });
+    },
+    (i, o) => {
+      const { projector, ...rest } = o as { projector?: ArrayFeatureProjector };
+      if (!projector || typeof projector.backward !== "function") {
+        throw new ConfigError(
+          "loss.feature-l2.projector",
+          "required: create one with createArrayFeatureProjector(pairs, rng)",
+        );
+      }
+      return featureL2LossArrays(i.studentFeatures, i.teacherFeatures, projector, i.batch, {
         ...(rest as Opts),
         weights: i.weights,
       });

@@ -5,15 +5,22 @@
  * (KL on softmax(Q / 0.01) the best): regressing every action's value spends capacity on actions
  * the policy never takes. Value regression is still the right tool for distilling a critic.
  */
-import * as tf from "@tensorflow/tfjs-core";
+
 import { ConfigError, checkNumber } from "../../core/errors.js";
+import { tf } from "../../nn/backend.js";
+import { argmax } from "../../nn/distributions.js";
 import {
+  type ArrayArgs,
+  type ArrayLossResult,
   argmaxAgreement,
   checkBatch,
   checkRank,
+  checkSameLength,
   checkSameShape,
   type LossResult,
+  rowWidth,
   type SampleWeightArgs,
+  sampleScales,
   shapeText,
   weightedMean,
 } from "./common.js";
@@ -144,4 +151,128 @@ export function huberLoss(
     huberElementwise(d, delta),
   );
   return { loss: huber, metrics: { huber } };
+}
+
+// ---- array forms (tape-free training; see common.ts) ----------------------------------------
+
+/** `ValueArgs` on arrays: actions [B] or a mask [B, A] select the entries regressed per sample. */
+export interface ValueArrayArgs extends ArrayArgs<SampleWeightArgs> {
+  actions?: ArrayLike<number>;
+  mask?: ArrayLike<number>;
+  /** Huber only: where the loss turns linear, > 0. Default 1. */
+  delta?: number;
+}
+
+/**
+ * Per sample the (masked) mean over the row of e(s - t), then the weighted batch mean, with the
+ * gradient d/ds = e'(s - t) m / count scaled by the sample's weight. `e` returns [value, slope].
+ */
+function elementwiseArrays(
+  student: Float32Array,
+  teacher: Float32Array,
+  batch: number,
+  names: [string, string],
+  args: ValueArrayArgs,
+  e: (d: number) => [number, number],
+): { loss: number; grad: Float32Array } {
+  checkSameLength(names[0], student, names[1], teacher);
+  const w = rowWidth(names[0], student, batch);
+  const { actions, mask } = args;
+  if (actions !== undefined && mask !== undefined) {
+    throw new ConfigError("actions", "give either actions or mask, not both");
+  }
+  if (actions !== undefined && actions.length !== batch) {
+    throw new ConfigError(
+      "actions",
+      `expected ${batch} values (one action per sample), got ${actions.length}`,
+    );
+  }
+  if (mask !== undefined) checkSameLength(names[0], student, "mask", mask);
+  const c = sampleScales(batch, args);
+  const grad = new Float32Array(student.length);
+  let loss = 0;
+  for (let r = 0; r < batch; r++) {
+    const o = r * w;
+    let count = w;
+    if (actions) count = 1;
+    else if (mask) {
+      count = 0;
+      for (let j = 0; j < w; j++) count += mask[o + j]!;
+      count = Math.max(count, 1e-8);
+    }
+    let sum = 0;
+    for (let j = 0; j < w; j++) {
+      const m = actions ? (j === actions[r] ? 1 : 0) : mask ? mask[o + j]! : 1;
+      if (m === 0) continue;
+      const [v, slope] = e(student[o + j]! - teacher[o + j]!);
+      sum += m * v;
+      grad[o + j] = (c[r]! * m * slope) / count;
+    }
+    loss += (c[r]! * sum) / count;
+  }
+  return { loss, grad };
+}
+
+const squared = (d: number): [number, number] => [d * d, 2 * d];
+
+/** `mseLoss` on arrays [batch, actions], with dLoss/dStudentLogits. */
+export function mseLossArrays(
+  student: Float32Array,
+  teacher: Float32Array,
+  batch: number,
+  args: ArrayArgs<SampleWeightArgs> = {},
+): ArrayLossResult {
+  const { loss, grad } = elementwiseArrays(
+    student,
+    teacher,
+    batch,
+    ["studentLogits", "teacherLogits"],
+    args,
+    squared,
+  );
+  const k = student.length / batch;
+  let agree = 0;
+  for (let r = 0; r < batch; r++) if (argmax(student, r * k, k) === argmax(teacher, r * k, k)) agree++;
+  return { loss, metrics: { mse: loss, agreement: agree / batch }, grads: { studentLogits: grad } };
+}
+
+/** `valueMseLoss` on arrays (V [batch] or Q [batch, A], optionally masked), with dLoss/dStudentValues. */
+export function valueMseLossArrays(
+  student: Float32Array,
+  teacher: Float32Array,
+  batch: number,
+  args: ValueArrayArgs = {},
+): ArrayLossResult {
+  const { loss, grad } = elementwiseArrays(
+    student,
+    teacher,
+    batch,
+    ["studentValues", "teacherValues"],
+    args,
+    squared,
+  );
+  return { loss, metrics: { valueMse: loss }, grads: { studentValues: grad } };
+}
+
+/** `huberLoss` on arrays, with dLoss/dStudentValues (the slope clip(d, -delta, delta)). */
+export function huberLossArrays(
+  student: Float32Array,
+  teacher: Float32Array,
+  batch: number,
+  args: ValueArrayArgs = {},
+): ArrayLossResult {
+  const delta = checkNumber("delta", args.delta ?? 1, { positive: true });
+  const { loss, grad } = elementwiseArrays(
+    student,
+    teacher,
+    batch,
+    ["studentValues", "teacherValues"],
+    args,
+    (d) => {
+      const a = Math.abs(d);
+      const cl = Math.min(a, delta);
+      return [0.5 * cl * cl + delta * (a - cl), Math.min(Math.max(d, -delta), delta)];
+    },
+  );
+  return { loss, metrics: { huber: loss }, grads: { studentValues: grad } };
 }

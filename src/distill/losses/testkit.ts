@@ -2,18 +2,17 @@
  * Test helpers for the loss tests (not part of the public API): backend setup, float64 reference
  * math and central finite differences. References are written from the formulas in plain
  * JavaScript doubles, independently of tfjs, so a test compares float32 tfjs against float64.
+ *
+ * The backend comes from src/nn/backend.ts, so the gradients under test are the project's own
+ * (src/nn/gradients.ts), the ones training runs with, not tfjs's stock set.
  */
-import "@tensorflow/tfjs-backend-cpu";
-import "@tensorflow/tfjs-backend-wasm";
-import "@tensorflow/tfjs-core/dist/register_all_gradients.js";
-import * as tf from "@tensorflow/tfjs-core";
+import { type BackendName, initBackend, tf } from "../../nn/backend.js";
 
 /** Backends every loss test runs on; wasm is where the gradient traps of STACK.md live. */
-export const BACKENDS = ["cpu", "wasm"] as const;
+export const BACKENDS: readonly BackendName[] = ["cpu", "wasm"];
 
-export async function useBackend(name: string): Promise<void> {
-  if (!(await tf.setBackend(name))) throw new Error(`backend ${name} did not initialise`);
-  await tf.ready();
+export async function useBackend(name: BackendName): Promise<void> {
+  await initBackend(name);
 }
 
 export function logSoftmax64(row: readonly number[], tau = 1): number[] {

@@ -1,5 +1,5 @@
-import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
+import { tf } from "../../nn/backend.js";
 import { policyObjective } from "../objectives.js";
 import type { Student } from "../student.js";
 import { getLoss } from "./registry.js";
@@ -111,33 +111,28 @@ describe.each(BACKENDS)("Gaussian W2 and mean MSE on %s", (backend) => {
 
 describe("as a distillation objective for Gaussian teachers", () => {
   it("gaussian-w2 uses the student's log std; mean-mse the means only", () => {
-    const student = { logStdRows: (n: number) => tf.fill([n, 2], Math.log(2)) } as unknown as Student;
-    const out = tf.tensor2d([
-      [0, 0],
-      [1, 1],
-    ]);
-    const teacherOut = tf.tensor2d([
-      [1, 0],
-      [1, 1],
-    ]);
-    const teacherLogStd = tf.zeros([2, 2]);
+    const student = {
+      logStdRows: (n: number) => new Float32Array(n * 2).fill(Math.log(2)),
+    } as unknown as Student;
+    const out = Float32Array.of(0, 0, 1, 1);
+    const teacherOut = Float32Array.of(1, 0, 1, 1);
+    const teacherLogStd = new Float32Array(4);
     const w2 = policyObjective("gaussian-w2", "gaussian")(
       student,
-      out as tf.Tensor2D,
-      { teacherOut, teacherLogStd } as never,
+      out,
+      { batch: 2, teacherOut, teacherLogStd },
       1,
     );
     // rows: (1 + 1 + 1) and (0 + 1 + 1): std 2 vs 1 costs 1 per dimension.
-    expect(value(w2.loss)).toBeCloseTo(2.5, 5);
-    const mse = policyObjective("mean-mse", "gaussian")(
-      student,
-      out as tf.Tensor2D,
-      { teacherOut } as never,
-      1,
-    );
-    expect(value(mse.loss)).toBeCloseTo(0.25, 6);
+    expect(w2.loss).toBeCloseTo(2.5, 5);
+    // d/dmu = 2 (mu_s - mu_t) / B; d/dlogStd = 2 (s_s - s_t) s_s / B = 2 per entry.
+    expect(Array.from(w2.dOut)).toEqual([-1, 0, 0, 0]);
+    expect(Array.from(w2.dLogStd!)).toEqual([2, 2, 2, 2]);
+    const mse = policyObjective("mean-mse", "gaussian")(student, out, { batch: 2, teacherOut }, 1);
+    expect(mse.loss).toBeCloseTo(0.25, 6);
+    expect(mse.dLogStd).toBeUndefined();
     expect(() =>
-      policyObjective("gaussian-w2", "gaussian")(student, out as tf.Tensor2D, { teacherOut } as never, 1),
+      policyObjective("gaussian-w2", "gaussian")(student, out, { batch: 2, teacherOut }, 1),
     ).toThrow(/gaussian-w2 needs a teacher with a log std/);
     expect(() => policyObjective("mean-mse", "logits")).toThrow(/does not compare action outputs/);
   });

@@ -9,16 +9,21 @@
  * teacher), where KL(teacher || student) weights mean errors by 1 / s^2. It is symmetric, so it has
  * no direction.
  */
-import * as tf from "@tensorflow/tfjs-core";
+import { tf } from "../../nn/backend.js";
 import {
+  type ArrayArgs,
+  type ArrayLossResult,
   checkBatch,
   checkRank,
+  checkSameLength,
   checkSameShape,
   type LossResult,
+  rowWidth,
   type SampleWeightArgs,
+  sampleScales,
   weightedMean,
 } from "./common.js";
-import type { GaussianPolicyTensors } from "./gaussian.js";
+import type { GaussianPolicyArrays, GaussianPolicyTensors } from "./gaussian.js";
 
 /** Mean over the batch of W2^2 between student and teacher diagonal Gaussians (means, log-stds [B, D]). */
 export function gaussianW2Loss(
@@ -58,5 +63,78 @@ export function meanMseLoss(
   return {
     loss,
     metrics: { meanMse: loss, meanAbsError: tf.mean(tf.abs(tf.sub(studentMean, teacherMean))) },
+  };
+}
+
+// ---- array forms (tape-free training; see common.ts) ----------------------------------------
+
+/**
+ * `gaussianW2Loss` on arrays: per sample sum_d (mu_s - mu_t)^2 + (s_s - s_t)^2 with s = e^logStd;
+ * d/dmu_s = 2 (mu_s - mu_t), d/dlogStd_s = 2 (s_s - s_t) s_s, each times the sample's weight.
+ */
+export function gaussianW2LossArrays(
+  student: GaussianPolicyArrays,
+  teacher: GaussianPolicyArrays,
+  batch: number,
+  args: ArrayArgs<SampleWeightArgs> = {},
+): ArrayLossResult {
+  const d = rowWidth("studentMean", student.mean, batch);
+  checkSameLength("studentMean", student.mean, "studentLogStd", student.logStd);
+  checkSameLength("studentMean", student.mean, "teacherMean", teacher.mean);
+  checkSameLength("studentMean", student.mean, "teacherLogStd", teacher.logStd);
+  const c = sampleScales(batch, args);
+  const dMean = new Float32Array(batch * d);
+  const dLogStd = new Float32Array(batch * d);
+  let w2 = 0;
+  let absErr = 0;
+  let logStdSum = 0;
+  for (let r = 0; r < batch; r++) {
+    let row = 0;
+    for (let j = r * d; j < (r + 1) * d; j++) {
+      const dm = student.mean[j]! - teacher.mean[j]!;
+      const ss = Math.exp(student.logStd[j]!);
+      const ds = ss - Math.exp(teacher.logStd[j]!);
+      row += dm * dm + ds * ds;
+      dMean[j] = c[r]! * 2 * dm;
+      dLogStd[j] = c[r]! * 2 * ds * ss;
+      absErr += Math.abs(dm);
+      logStdSum += student.logStd[j]!;
+    }
+    w2 += c[r]! * row;
+  }
+  return {
+    loss: w2,
+    metrics: { gaussianW2: w2, meanAbsError: absErr / (batch * d), studentLogStd: logStdSum / (batch * d) },
+    grads: { studentMean: dMean, studentLogStd: dLogStd },
+  };
+}
+
+/** `meanMseLoss` on arrays: per sample the mean over dimensions of (mu_s - mu_t)^2; d/dmu_s = 2 (mu_s - mu_t) / D. */
+export function meanMseLossArrays(
+  studentMean: Float32Array,
+  teacherMean: Float32Array,
+  batch: number,
+  args: ArrayArgs<SampleWeightArgs> = {},
+): ArrayLossResult {
+  const d = rowWidth("studentMean", studentMean, batch);
+  checkSameLength("studentMean", studentMean, "teacherMean", teacherMean);
+  const c = sampleScales(batch, args);
+  const dMean = new Float32Array(batch * d);
+  let loss = 0;
+  let absErr = 0;
+  for (let r = 0; r < batch; r++) {
+    let row = 0;
+    for (let j = r * d; j < (r + 1) * d; j++) {
+      const dm = studentMean[j]! - teacherMean[j]!;
+      row += dm * dm;
+      dMean[j] = (c[r]! * 2 * dm) / d;
+      absErr += Math.abs(dm);
+    }
+    loss += (c[r]! * row) / d;
+  }
+  return {
+    loss,
+    metrics: { meanMse: loss, meanAbsError: absErr / (batch * d) },
+    grads: { studentMean: dMean },
   };
 }

@@ -16,20 +16,38 @@
  * Q-gap (prioritisation=qgap) spends updates where the teacher's greedy choice is clear.
  */
 import { ConfigError } from "../../core/errors.js";
-import { type Scalar, type Tensor, tf } from "../../nn/backend.js";
-import { pickActions } from "../../nn/ops.js";
-import type { LossOutput } from "../../nn/optim.js";
-import { Sequential } from "../../nn/sequential.js";
+import { KernelNet } from "../../nn/kernels/net.js";
+import type { DistillSample } from "../buffer.js";
 import type { DistillContext, Distiller } from "../loop.js";
 import { getLoss } from "../losses/registry.js";
-import { type BatchTensors, ReplayDistiller, trainMetrics } from "../replay-distiller.js";
+import { ReplayDistiller, type StepResult, sampleWeights, trainMetrics } from "../replay-distiller.js";
 
-function centred(q: Tensor): Tensor {
-  return tf.sub(q, tf.mean(q, -1, true));
+/** q - mean over actions, per row of [n, k]. */
+function centred(q: Float32Array, n: number, k: number): Float32Array {
+  const out = new Float32Array(n * k);
+  for (let r = 0; r < n; r++) {
+    let m = 0;
+    for (let j = 0; j < k; j++) m += q[r * k + j]!;
+    m /= k;
+    for (let j = 0; j < k; j++) out[r * k + j] = q[r * k + j]! - m;
+  }
+  return out;
+}
+
+/** Mean over actions of each row of [n, k]. */
+function rowMeans(q: Float32Array, n: number, k: number): Float32Array {
+  const out = new Float32Array(n);
+  for (let r = 0; r < n; r++) {
+    let m = 0;
+    for (let j = 0; j < k; j++) m += q[r * k + j]!;
+    out[r] = m / k;
+  }
+  return out;
 }
 
 export class DqnDistiller extends ReplayDistiller {
-  private readonly target: Sequential;
+  /** The TD target's network: a float copy of the student's Q-network, refreshed every targetUpdate steps. */
+  private readonly target: KernelNet;
 
   constructor(ctx: DistillContext) {
     if (ctx.teacher.kind !== "q") {
@@ -39,55 +57,75 @@ export class DqnDistiller extends ReplayDistiller {
       );
     }
     super(ctx, ctx.newStudent({ output: "q" }), { transitions: true });
-    this.target = Sequential.fromSpec(this.student.net.toSpec(), "student-target");
+    this.target = new KernelNet(this.student.toSpec().layers, "target");
+    this.target.setParams(this.student.values, 0);
   }
 
-  protected loss(b: BatchTensors, progress: number): LossOutput {
+  protected step(s: DistillSample, progress: number): StepResult {
     const { cfg, objective, tau, alpha } = this.ctx;
-    const q = this.student.forward(b.obs).out;
-    const kd = objective(this.student, q, { teacherOut: b.teacherOut, weights: b.weights }, tau(progress));
+    const n = s.n;
+    const k = this.student.actionSize;
+    const weights = sampleWeights(s);
+    const q = this.student.forward(s.obs, n).out;
+    const kd = objective(this.student, q, { batch: n, teacherOut: s.teacherOut, weights }, tau(progress));
     const metrics = trainMetrics(kd.metrics);
-    const mse = getLoss("value-mse");
-    let distill: Tensor = kd.loss;
+    const mse = getLoss("value-mse").arrays!;
+    let distill = kd.loss;
+    const dq = Float32Array.from(kd.dOut);
     if (cfg.advantageCoef > 0) {
-      const adv = mse.fn({
-        studentValues: centred(q),
-        teacherValues: centred(b.teacherOut),
-        weights: b.weights,
+      // A = Q - mean_a Q: the gradient through the centring is g - mean(g) per row.
+      const adv = mse({
+        batch: n,
+        studentValues: centred(q, n, k),
+        teacherValues: centred(s.teacherOut, n, k),
+        weights,
       });
       metrics["train/advantage_mse"] = adv.loss;
-      distill = tf.add(distill, tf.mul(adv.loss, cfg.advantageCoef));
+      distill += cfg.advantageCoef * adv.loss;
+      const g = centred(adv.grads.studentValues!, n, k);
+      for (let i = 0; i < n * k; i++) dq[i] = dq[i]! + cfg.advantageCoef * g[i]!;
     }
     if (cfg.stateValueCoef > 0) {
-      const v = mse.fn({
-        studentValues: tf.mean(q, -1),
-        teacherValues: tf.mean(b.teacherOut, -1),
-        weights: b.weights,
+      const v = mse({
+        batch: n,
+        studentValues: rowMeans(q, n, k),
+        teacherValues: rowMeans(s.teacherOut, n, k),
+        weights,
       });
       metrics["train/value_mse"] = v.loss;
-      distill = tf.add(distill, tf.mul(v.loss, cfg.stateValueCoef));
+      distill += cfg.stateValueCoef * v.loss;
+      const g = v.grads.studentValues!;
+      for (let i = 0; i < n * k; i++) dq[i] = dq[i]! + (cfg.stateValueCoef * g[Math.floor(i / k)]!) / k;
     }
     const a = alpha(progress);
-    if (a >= 1) return { loss: distill as Scalar, metrics };
-    const next = this.target.forward(this.student.input(b.nextObs!)).out;
-    const notDone = tf.sub(1, b.terminated!);
-    const y = tf.add(b.rewards!, tf.mul(tf.mul(tf.max(next, -1), notDone), cfg.gamma));
-    const td = getLoss("huber").fn({
-      studentValues: pickActions(q, b.actions!),
-      teacherValues: y,
-      weights: b.weights,
-    });
+    if (a >= 1) {
+      this.student.backward({ out: dq });
+      return { loss: distill, metrics };
+    }
+    // TD target r + gamma (1 - done) max_a' Q_target(s', a'), computed without gradient.
+    const qTaken = new Float32Array(n);
+    for (let r = 0; r < n; r++) qTaken[r] = q[r * k + s.actions![r]!]!;
+    const next = this.target.forward(this.student.input(s.nextObs!, n), n);
+    const y = new Float32Array(n);
+    for (let r = 0; r < n; r++) {
+      let best = next[r * k]!;
+      for (let j = 1; j < k; j++) best = Math.max(best, next[r * k + j]!);
+      y[r] = s.rewards![r]! + best * (1 - s.terminated![r]!) * cfg.gamma;
+    }
+    const td = getLoss("huber").arrays!({ batch: n, studentValues: qTaken, teacherValues: y, weights });
     metrics["train/td_loss"] = td.loss;
-    return { loss: tf.add(tf.mul(distill, a), tf.mul(td.loss, 1 - a)) as Scalar, metrics };
+    const gTd = td.grads.studentValues!;
+    for (let i = 0; i < n * k; i++) dq[i] = a * dq[i]!;
+    for (let r = 0; r < n; r++) {
+      const i = r * k + s.actions![r]!;
+      dq[i] = dq[i]! + (1 - a) * gTd[r]!;
+    }
+    this.student.backward({ out: dq });
+    return { loss: a * distill + (1 - a) * td.loss, metrics };
   }
 
   protected override afterStep(): void {
-    if (this.updates % this.ctx.cfg.targetUpdate === 0) this.target.copyWeightsFrom(this.student.net);
-  }
-
-  override dispose(): void {
-    this.target.dispose();
-    super.dispose();
+    if (this.updates % this.ctx.cfg.targetUpdate === 0) this.target.setParams(this.student.values, 0);
   }
 }
 

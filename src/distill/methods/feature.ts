@@ -14,52 +14,61 @@
  * convolutional feature maps on both sides; the students here are MLPs, so it is not offered.
  */
 import { ConfigError } from "../../core/errors.js";
-import type { LossOutput } from "../../nn/optim.js";
+import type { DistillSample } from "../buffer.js";
 import { type FeatureConfigLike, type FeaturePairing, pairFeatures } from "../feature-pairs.js";
 import type { DistillContext, Distiller } from "../loop.js";
-import { createFeatureProjector, type FeatureProjector } from "../losses/features.js";
+import { type ArrayFeatureProjector, createArrayFeatureProjector } from "../losses/features.js";
 import { getLoss } from "../losses/registry.js";
-import { type BatchTensors, ReplayDistiller, trainMetrics } from "../replay-distiller.js";
+import { ReplayDistiller, type StepResult, sampleWeights, trainMetrics } from "../replay-distiller.js";
 
 export class FeatureDistiller extends ReplayDistiller {
-  private readonly projector: FeatureProjector;
+  private readonly projector: ArrayFeatureProjector;
   private readonly pairing: FeaturePairing;
 
   constructor(ctx: DistillContext) {
     const student = ctx.newStudent();
     const pairing = pairFeatures(ctx.teacher.features, student.hiddenInfo(), ctx.cfg as FeatureConfigLike);
-    const projector = createFeatureProjector(pairing.pairs, ctx.rng.spawn(7));
-    super(ctx, student, { features: pairing.pairs.map((p) => p.name), extraVariables: projector.variables });
+    const projector = createArrayFeatureProjector(pairing.pairs, ctx.rng.spawn(7));
+    super(ctx, student, {
+      features: pairing.pairs.map((p) => p.name),
+      extraParams: [{ values: projector.values, grad: projector.grad, sizes: projector.sizes }],
+    });
     this.projector = projector;
     this.pairing = pairing;
   }
 
-  protected loss(b: BatchTensors, progress: number): LossOutput {
+  protected step(s: DistillSample, progress: number): StepResult {
     const { cfg, objective, tau } = this.ctx;
-    const f = this.student.forward(b.obs);
+    const n = s.n;
+    const weights = sampleWeights(s);
+    const f = this.student.forward(s.obs, n);
     if (progress < cfg.featureStage) {
-      const studentFeatures: Record<string, BatchTensors["obs"]> = {};
+      const studentFeatures: Record<string, Float32Array> = {};
       for (const [teacherName, studentName] of this.pairing.studentOf) {
-        studentFeatures[teacherName] = f.hidden[studentName] as BatchTensors["obs"];
+        studentFeatures[teacherName] = this.student.hiddenActivation(studentName);
       }
-      const res = getLoss("feature-l2").fn(
-        { studentFeatures, teacherFeatures: b.features, weights: b.weights },
+      const res = getLoss("feature-l2").arrays!(
+        { batch: n, studentFeatures, teacherFeatures: s.features, weights },
         { projector: this.projector },
       );
+      const hidden: Record<string, Float32Array> = {};
+      for (const [teacherName, studentName] of this.pairing.studentOf) {
+        const g = res.grads.studentFeatures![teacherName]!;
+        const prev = hidden[studentName];
+        hidden[studentName] = prev ? prev.map((v, i) => v + g[i]!) : g;
+      }
+      this.student.backward({ hidden });
       return { loss: res.loss, metrics: trainMetrics(res.metrics) };
     }
     const pol = objective(
       this.student,
       f.out,
-      { teacherOut: b.teacherOut, teacherLogStd: b.teacherLogStd, weights: b.weights },
+      { batch: n, teacherOut: s.teacherOut, teacherLogStd: s.teacherLogStd, weights },
       tau(progress),
     );
-    return { loss: pol.loss, metrics: trainMetrics(pol.metrics) };
-  }
-
-  override dispose(): void {
-    this.projector.dispose();
-    super.dispose();
+    this.student.backward({ out: pol.dOut, logStd: pol.dLogStd });
+    // The projections are not in this loss: Adam leaves them alone (as the tape would).
+    return { loss: pol.loss, metrics: trainMetrics(pol.metrics), active: [true, false] };
   }
 }
 

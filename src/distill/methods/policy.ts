@@ -12,11 +12,10 @@
  *   L = L_policy(student, teacher; tau(p)) + valueCoef * MSE(V_student, V_teacher)
  */
 import { ConfigError } from "../../core/errors.js";
-import { type Scalar, tf } from "../../nn/backend.js";
-import type { LossOutput } from "../../nn/optim.js";
+import type { DistillSample } from "../buffer.js";
 import type { DistillContext, Distiller } from "../loop.js";
-import { valueObjective } from "../objectives.js";
-import { type BatchTensors, ReplayDistiller, trainMetrics } from "../replay-distiller.js";
+import { scaled, valueObjective } from "../objectives.js";
+import { ReplayDistiller, type StepResult, sampleWeights, trainMetrics } from "../replay-distiller.js";
 
 /** Value-head width for value distillation from this teacher: 1 for V(s), the actions for Q(s, .). */
 export function valueWidthFor(ctx: DistillContext): number {
@@ -43,21 +42,23 @@ export class PolicyDistiller extends ReplayDistiller {
     );
   }
 
-  protected loss(b: BatchTensors, progress: number): LossOutput {
+  protected step(s: DistillSample, progress: number): StepResult {
     const { objective, tau, cfg, teacher } = this.ctx;
-    const f = this.student.forward(b.obs);
-    const pol = objective(
-      this.student,
-      f.out,
-      { teacherOut: b.teacherOut, teacherLogStd: b.teacherLogStd, weights: b.weights },
-      tau(progress),
-    );
+    const n = s.n;
+    const weights = sampleWeights(s);
+    const f = this.student.forward(s.obs, n);
+    const targets = { batch: n, teacherOut: s.teacherOut, teacherLogStd: s.teacherLogStd, weights };
+    const pol = objective(this.student, f.out, targets, tau(progress));
     const metrics = trainMetrics(pol.metrics);
-    if (!f.value) return { loss: pol.loss, metrics };
-    const target = teacher.kind === "q" ? b.teacherOut : b.teacherValue!;
-    const v = valueObjective(f.value, target, b.weights);
+    if (!f.value) {
+      this.student.backward({ out: pol.dOut, logStd: pol.dLogStd });
+      return { loss: pol.loss, metrics };
+    }
+    const target = teacher.kind === "q" ? s.teacherOut : s.teacherValue!;
+    const v = valueObjective(f.value, target, n, weights);
     metrics["train/value_mse"] = v.loss;
-    return { loss: tf.add(pol.loss, tf.mul(v.loss, cfg.valueCoef)) as Scalar, metrics };
+    this.student.backward({ out: pol.dOut, logStd: pol.dLogStd, value: scaled(v.dOut, cfg.valueCoef) });
+    return { loss: pol.loss + cfg.valueCoef * v.loss, metrics };
   }
 }
 

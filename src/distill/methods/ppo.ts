@@ -13,19 +13,14 @@
 import { ConfigError } from "../../core/errors.js";
 import { yieldIfDue } from "../../core/interrupt.js";
 import type { Action } from "../../core/policy.js";
-import { type Scalar, type Tensor, tf } from "../../nn/backend.js";
-import {
-  categoricalEntropy,
-  categoricalLogProb,
-  gaussianEntropy,
-  gaussianLogProb,
-} from "../../nn/distributions.js";
+import { categoricalLogProb, sampleCategorical, sampleGaussian } from "../../nn/distributions.js";
 import type { CompiledPolicy } from "../../nn/fast.js";
-import { Adam, type LossOutput, trainStep } from "../../nn/optim.js";
+import { ArrayAdam } from "../../nn/optim.js";
+import { ppoLossGrad } from "../../rl/losses.js";
 import { RolloutBuffer } from "../../rl/rollout-buffer.js";
+import { normalizeAdvantages } from "../../rl/stats.js";
 import type { ActingEnv } from "../collect.js";
 import type { DistillContext, Distiller } from "../loop.js";
-import { logSoftmaxRow, sampleGaussianRow, sampleRow } from "../probs.js";
 import { trainMetrics } from "../replay-distiller.js";
 import type { Student } from "../student.js";
 
@@ -33,7 +28,7 @@ export class DistilledPPO implements Distiller {
   readonly student: Student;
   private readonly ctx: DistillContext;
   private readonly envs: ActingEnv[];
-  private readonly optimizer: Adam;
+  private readonly optimizer: ArrayAdam;
   private readonly buffer: RolloutBuffer;
   private readonly teacherOut: Float32Array;
   private readonly teacherLogStd?: Float32Array;
@@ -54,7 +49,7 @@ export class DistilledPPO implements Distiller {
     this.ctx = ctx;
     this.discrete = teacher.kind === "logits";
     this.student = ctx.newStudent({ output: this.discrete ? "logits" : "mean", valueWidth: 1 });
-    this.optimizer = new Adam(this.student.variables, { lr: cfg.learningRate, eps: 1e-5 });
+    this.optimizer = new ArrayAdam([this.student.paramGroup()], { lr: cfg.learningRate, eps: 1e-5 });
     const n = cfg.numEnvs;
     const k = teacher.actionSize;
     this.buffer = new RolloutBuffer(cfg.ppoSteps, n, teacher.obsSize, this.discrete ? 1 : k);
@@ -74,7 +69,6 @@ export class DistilledPPO implements Distiller {
     const k = teacher.actionSize;
     const ad = this.discrete ? 1 : k;
     const logStd = policy.spec.logStd ?? new Float32Array(0);
-    const scratch = new Float64Array(k);
     this.buffer.reset();
     for (let t = 0; t < cfg.ppoSteps; t++) {
       await yieldIfDue(); // Ctrl-C within a second (src/core/interrupt.ts)
@@ -96,13 +90,12 @@ export class DistilledPPO implements Distiller {
       for (let i = 0; i < n; i++) {
         let action: Action;
         if (this.discrete) {
-          logSoftmaxRow(out, i * k, k, scratch);
-          const a = sampleRow(scratch.map(Math.exp), 0, k, rng.random());
-          logProbs[i] = scratch[a]!;
+          const a = sampleCategorical(out, rng, i * k, k);
+          logProbs[i] = categoricalLogProb(out, i * k, k, a);
           actions[i] = a;
           action = a;
         } else {
-          logProbs[i] = sampleGaussianRow(out, i * k, logStd, k, () => rng.normal(), actions, i * k);
+          logProbs[i] = sampleGaussian(out, i * k, logStd, k, rng, actions, i * k);
           // The buffer keeps the unclipped sample (its log-prob); the env gets it clipped to the box.
           const clipped = actions.slice(i * k, (i + 1) * k);
           const { actionLow: lo, actionHigh: hi } = policy.spec;
@@ -141,7 +134,7 @@ export class DistilledPPO implements Distiller {
   }
 
   async iterate(progress: number): Promise<number> {
-    const { cfg, teacher, logger, rng, objective, tau, alpha } = this.ctx;
+    const { cfg, teacher, logger, rng, tau, alpha } = this.ctx;
     const policy = this.student.policy();
     await this.rollout(policy);
     const k = teacher.actionSize;
@@ -159,28 +152,13 @@ export class DistilledPPO implements Distiller {
           tOut.set(this.teacherOut.subarray(idx[j]! * k, (idx[j]! + 1) * k), j * k);
           tLog?.set(this.teacherLogStd!.subarray(idx[j]! * k, (idx[j]! + 1) * k), j * k);
         }
-        const res = trainStep(
-          this.optimizer,
-          (): LossOutput => {
-            const obs = tf.tensor2d(mb.obs, [mb.size, teacher.obsSize]);
-            const f = this.student.forward(obs);
-            const teacherOut = tf.tensor2d(tOut, [mb.size, k]);
-            const kd = objective(
-              this.student,
-              f.out,
-              { teacherOut, teacherLogStd: tLog ? tf.tensor2d(tLog, [mb.size, k]) : undefined },
-              t,
-            );
-            const metrics = trainMetrics(kd.metrics);
-            if (a >= 1) return { loss: kd.loss, metrics };
-            const ppo = this.ppoLoss(f.out, f.value!, mb, metrics);
-            return { loss: tf.add(tf.mul(kd.loss, a), tf.mul(ppo, 1 - a)) as Scalar, metrics };
-          },
-          { maxGradNorm: cfg.maxGradNorm },
-        );
+        const res = this.gradientStep(mb, tOut, tLog, a, t);
+        const gradNorm = this.optimizer.clipGradNorm(cfg.maxGradNorm);
+        this.optimizer.apply();
+        this.student.paramsChanged();
+        logger.recordMean("train/grad_norm", gradNorm);
         this.updates++;
         logger.recordMean("train/loss", res.loss);
-        logger.recordMean("train/grad_norm", res.gradNorm);
         for (const [name, v] of Object.entries(res.metrics)) logger.recordMean(name, v);
       }
     }
@@ -188,40 +166,60 @@ export class DistilledPPO implements Distiller {
     return this.buffer.size;
   }
 
-  /** CleanRL's PPO loss: clipped surrogate on normalised advantages, value MSE, entropy bonus. */
-  private ppoLoss(
-    out: Tensor,
-    value: Tensor,
+  /**
+   * alpha KL_tau(teacher || student) + (1 - alpha) L_PPO on one minibatch, forward and backward
+   * without the tape: L_PPO is src/rl's (`ppoLossGrad`: CleanRL's clipped surrogate on
+   * per-minibatch normalised advantages, clipped value loss, entropy bonus).
+   */
+  private gradientStep(
     mb: ReturnType<RolloutBuffer["gather"]>,
-    metrics: Record<string, Scalar>,
-  ): Scalar {
-    const { cfg } = this.ctx;
-    let logp: Tensor;
-    let entropy: Tensor;
-    if (this.discrete) {
-      const actions = tf.tensor1d(Int32Array.from(mb.actions), "int32");
-      logp = categoricalLogProb(out, actions);
-      entropy = tf.mean(categoricalEntropy(out));
-    } else {
-      const dims = out.shape[1]!;
-      logp = gaussianLogProb(out, this.student.logStd!, tf.tensor2d(mb.actions, [mb.size, dims]));
-      entropy = gaussianEntropy(this.student.logStd!);
+    teacherOut: Float32Array,
+    teacherLogStd: Float32Array | undefined,
+    alpha: number,
+    tau: number,
+  ): { loss: number; metrics: Record<string, number> } {
+    const { cfg, objective } = this.ctx;
+    const n = mb.size;
+    const k = this.student.actionSize;
+    const f = this.student.forward(mb.obs, n);
+    const kd = objective(this.student, f.out, { batch: n, teacherOut, teacherLogStd }, tau);
+    const metrics = trainMetrics(kd.metrics);
+    const dLogStd = new Float32Array(this.discrete ? 0 : k);
+    if (kd.dLogStd)
+      for (let i = 0; i < kd.dLogStd.length; i++) dLogStd[i % k] = dLogStd[i % k]! + alpha * kd.dLogStd[i]!;
+    if (alpha >= 1) {
+      this.student.backward({ out: kd.dOut, logStd: this.discrete ? undefined : dLogStd });
+      return { loss: kd.loss, metrics };
     }
-    const advRaw = tf.tensor1d(mb.advantages);
-    const { mean, variance } = tf.moments(advRaw);
-    const adv = mb.size > 1 ? tf.div(tf.sub(advRaw, mean), tf.add(tf.sqrt(variance), 1e-8)) : advRaw;
-    const ratio = tf.exp(tf.sub(logp, tf.tensor1d(mb.logProbs)));
-    const clipped = tf.clipByValue(ratio, 1 - cfg.clipRange, 1 + cfg.clipRange);
-    const pg = tf.neg(tf.mean(tf.minimum(tf.mul(ratio, adv), tf.mul(clipped, adv))));
-    const vLoss = tf.mul(0.5, tf.mean(tf.square(tf.sub(tf.reshape(value, [-1]), tf.tensor1d(mb.returns)))));
-    metrics["train/policy_loss"] = pg as Scalar;
-    metrics["train/value_loss"] = vLoss as Scalar;
-    metrics["train/entropy"] = entropy as Scalar;
-    return tf.add(tf.sub(pg, tf.mul(entropy, cfg.entCoef)), tf.mul(vLoss, cfg.vfCoef)) as Scalar;
+    const advantages = Float32Array.from(mb.advantages);
+    if (n > 1) normalizeAdvantages(advantages);
+    const ppo = ppoLossGrad(
+      {
+        size: n,
+        out: f.out,
+        value: f.value!,
+        actions: mb.actions,
+        logStd: this.discrete ? undefined : this.student.logStd,
+        oldLogProb: mb.logProbs,
+        advantages,
+        returns: mb.returns,
+        oldValues: mb.values,
+      },
+      k,
+      this.discrete,
+      { clipCoef: cfg.clipRange, clipVloss: true, entCoef: cfg.entCoef, vfCoef: cfg.vfCoef },
+    );
+    trainMetrics(ppo.metrics, metrics);
+    const dOut = new Float32Array(n * k);
+    for (let i = 0; i < dOut.length; i++) dOut[i] = alpha * kd.dOut[i]! + (1 - alpha) * ppo.dOut[i]!;
+    const dValue = new Float32Array(n);
+    for (let i = 0; i < n; i++) dValue[i] = (1 - alpha) * ppo.dValue[i]!;
+    for (let j = 0; j < ppo.dLogStd.length; j++) dLogStd[j] = dLogStd[j]! + (1 - alpha) * ppo.dLogStd[j]!;
+    this.student.backward({ out: dOut, value: dValue, logStd: this.discrete ? undefined : dLogStd });
+    return { loss: alpha * kd.loss + (1 - alpha) * ppo.loss, metrics };
   }
 
   dispose(): void {
-    this.optimizer.dispose();
     this.student.dispose();
     for (const env of this.envs) env.close();
   }

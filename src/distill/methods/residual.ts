@@ -21,13 +21,12 @@
  * before 1, so the plain student has time to recover after the gate closes.
  */
 import { ConfigError } from "../../core/errors.js";
-import { type Tensor, tf, type Variable } from "../../nn/backend.js";
-import { activate, dense } from "../../nn/ops.js";
-import type { LossOutput } from "../../nn/optim.js";
-import type { Activation } from "../../nn/spec.js";
+import { KernelNet } from "../../nn/kernels/net.js";
+import type { DistillSample } from "../buffer.js";
 import { pairFeatures } from "../feature-pairs.js";
 import type { DistillContext, Distiller } from "../loop.js";
-import { type BatchTensors, ReplayDistiller, trainMetrics } from "../replay-distiller.js";
+import { scaled } from "../objectives.js";
+import { ReplayDistiller, type StepResult, sampleWeights, trainMetrics } from "../replay-distiller.js";
 
 /** The adapter gate at progress p: 1 at the start, 0 from adapterEnd on. */
 export function adapterGate(progress: number, adapterEnd: number): number {
@@ -36,8 +35,12 @@ export function adapterGate(progress: number, adapterEnd: number): number {
 
 export class ResidualDistiller extends ReplayDistiller {
   private readonly feature: string;
-  private readonly kernel: Variable;
-  private readonly bias: Variable;
+  /** The student layer the adapter feeds (its last hidden layer). */
+  private readonly layer: string;
+  /** f_teacher A + c, a dense linear layer; its kernel and bias are trained with the student. */
+  private readonly adapter: KernelNet;
+  private readonly adapterValues: Float32Array;
+  private readonly adapterGrad: Float32Array;
 
   constructor(ctx: DistillContext) {
     const student = ctx.newStudent();
@@ -53,54 +56,54 @@ export class ResidualDistiller extends ReplayDistiller {
     const rng = ctx.rng.spawn(11);
     // Small initial adapter (Glorot limit / 10) so the student's own path is not swamped at start.
     const limit = Math.sqrt(6 / (pair.teacherWidth + pair.studentWidth)) / 10;
-    const values = rng.fillUniform(new Float32Array(pair.teacherWidth * pair.studentWidth), -limit, limit);
-    // Inside tidy, so the initial tensors (sharing the variables' data) are released.
-    const kernel = tf.tidy(() =>
-      tf.variable(tf.tensor2d(values, [pair.teacherWidth, pair.studentWidth]), true),
-    );
-    const bias = tf.tidy(() => tf.variable(tf.zeros([pair.studentWidth]), true));
-    super(ctx, student, { features: [pair.name], extraVariables: [kernel, bias] });
+    const kernel = rng.fillUniform(new Float32Array(pair.teacherWidth * pair.studentWidth), -limit, limit);
+    const adapter = new KernelNet([
+      {
+        kind: "dense",
+        inSize: pair.teacherWidth,
+        outSize: pair.studentWidth,
+        weight: kernel,
+        bias: new Float32Array(pair.studentWidth),
+        activation: "linear",
+      },
+    ]);
+    const values = new Float32Array(adapter.paramCount);
+    adapter.getParams(values, 0);
+    const grad = new Float32Array(values.length);
+    super(ctx, student, {
+      features: [pair.name],
+      extraParams: [{ values, grad, sizes: [kernel.length, pair.studentWidth] }],
+    });
     this.feature = pair.name;
-    this.kernel = kernel;
-    this.bias = bias;
+    this.layer = hidden[hidden.length - 1]!.name;
+    this.adapter = adapter;
+    this.adapterValues = values;
+    this.adapterGrad = grad;
+    student.net.trackPreActivationGrad(this.layer);
   }
 
-  /** The student's forward with the gated adapter on its last hidden layer. */
-  private forward(obs: Tensor, teacherFeature: Tensor, gate: number): Tensor {
-    const params = this.student.net.params;
-    const act = this.ctx.cfg.studentActivation as Activation;
-    const depth = this.student.hidden.length;
-    let h = this.student.input(obs);
-    for (let i = 0; i < depth; i++) {
-      const w = this.student.layerWeight(i); // fake-quantized under quantizeAware
-      const b = params.get(`fc${i}.bias`);
-      if (i < depth - 1 || gate === 0) h = dense(h, w, b, act);
-      else {
-        const adapter = tf.add(tf.matMul(teacherFeature, this.kernel), this.bias);
-        h = activate(tf.add(dense(h, w, b, "linear"), tf.mul(adapter, gate)), act);
-      }
-    }
-    return dense(h, this.student.layerWeight(depth), params.get(`fc${depth}.bias`), "linear");
-  }
-
-  protected loss(b: BatchTensors, progress: number): LossOutput {
+  protected step(s: DistillSample, progress: number): StepResult {
     const { cfg, objective, tau, logger } = this.ctx;
+    const n = s.n;
     const gate = adapterGate(progress, cfg.adapterEnd);
-    const out = this.forward(b.obs, b.features[this.feature]!, gate) as BatchTensors["obs"];
+    let add: Float32Array | undefined;
+    if (gate > 0) {
+      this.adapter.setParams(this.adapterValues, 0);
+      add = scaled(this.adapter.forward(s.features[this.feature]!, n), gate);
+    }
+    const f = this.student.forward(s.obs, n, add ? { addBeforeActivation: { [this.layer]: add } } : {});
     const pol = objective(
       this.student,
-      out,
-      { teacherOut: b.teacherOut, teacherLogStd: b.teacherLogStd, weights: b.weights },
+      f.out,
+      { batch: n, teacherOut: s.teacherOut, teacherLogStd: s.teacherLogStd, weights: sampleWeights(s) },
       tau(progress),
     );
+    this.student.backward({ out: pol.dOut, logStd: pol.dLogStd });
     logger.record("train/adapter_gate", gate);
+    if (gate === 0) return { loss: pol.loss, metrics: trainMetrics(pol.metrics), active: [true, false] };
+    // d/d(adapter output) = gate * dLoss/d(pre-activation of the fed layer).
+    this.adapter.backward(scaled(this.student.net.preActivationGrad(this.layer), gate), this.adapterGrad, 0);
     return { loss: pol.loss, metrics: trainMetrics(pol.metrics) };
-  }
-
-  override dispose(): void {
-    this.kernel.dispose();
-    this.bias.dispose();
-    super.dispose();
   }
 }
 

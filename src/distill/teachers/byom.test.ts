@@ -12,12 +12,12 @@ import { importOnnx } from "../../deploy/onnx-import.js";
 import { DataType, encodeModel, floatTensor } from "../../deploy/onnx-proto.js";
 import { make } from "../../envs/registry.js";
 import { loadPolicy } from "../../nn/checkpoint.js";
+import { softmaxRows } from "../../nn/distributions.js";
 import { compileSpec } from "../../nn/fast.js";
 import type { PolicySpec } from "../../nn/spec.js";
 import type { DistillConfig } from "../config.js";
 import { distill, teacherWarning } from "../distill.js";
 import { evaluateTeacher } from "../evaluation.js";
-import { softmaxRows } from "../probs.js";
 import { loadTeacher, loadTeachers } from "./load.js";
 import {
   cleanRlActorGraph,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { softmaxRows } from "../probs.js";
+import { softmaxRows } from "../../nn/distributions.js";
 import { lineGaussianTeacher, lineTeacher } from "../testing/fakes.js";
 import { EnsembleTeacher } from "./ensemble.js";
 

@@ -20,7 +20,7 @@
  */
 import { ConfigError } from "../../core/errors.js";
 import { spacesEqual } from "../../core/spaces.js";
-import { entropyRows, safeLog, softmaxRows } from "../probs.js";
+import { entropyRows, safeLog, softmaxRows } from "../../nn/distributions.js";
 import {
   checkBatch,
   type FeatureInfo,

@@ -13,8 +13,8 @@
  */
 import { readFileSync } from "node:fs";
 import { ConfigError, describeValue } from "../../core/errors.js";
-import type { ObsNormSpec, PolicySpec } from "../../nn/spec.js";
-import { normaliseObs } from "./spec-forward.js";
+import { normalizeObservations } from "../../nn/obs-norm.js";
+import type { ObsNormSpec } from "../../nn/spec.js";
 
 function numbers(field: string, v: unknown, size: number): Float32Array {
   if (!Array.isArray(v) || v.some((x) => typeof x !== "number" || !Number.isFinite(x)))
@@ -66,7 +66,7 @@ export function readObsNormFile(path: string, obsSize: number): ObsNormSpec {
   return obsNormFromJSON(value, obsSize, `obsNorm (${path})`);
 }
 
-/** clip((obs - mean) / sqrt(var + eps), -clip, clip) for a batch (a copy), via the spec forward's one implementation. */
+/** clip((obs - mean) / sqrt(var + eps), -clip, clip) for a batch (a copy), via src/nn's one implementation. */
 export function normaliseObservations(norm: ObsNormSpec, obs: Float32Array, n: number): Float32Array {
-  return normaliseObs({ obsNorm: norm } as PolicySpec, obs, n);
+  return normalizeObservations(norm, obs, n);
 }

@@ -27,8 +27,8 @@ import {
 } from "../../deploy/onnx-outputs.js";
 import { decodeModel, type OnnxModel, tensorFloats } from "../../deploy/onnx-proto.js";
 import { OnnxPolicy } from "../../deploy/onnx-runtime.js";
+import { safeLog } from "../../nn/distributions.js";
 import type { ObsNormSpec } from "../../nn/spec.js";
-import { safeLog } from "../probs.js";
 import {
   actionSizeOf,
   checkBatch,

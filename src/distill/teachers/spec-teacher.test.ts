@@ -1,68 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../core/errors.js";
+import { Rng } from "../../core/rng.js";
 import { Box, Discrete } from "../../core/spaces.js";
+import { cnnLayers } from "../../nn/sequential.js";
 import type { PolicySpec } from "../../nn/spec.js";
 import { lineGaussianTeacher, lineTeacher, lineTeacherSpec } from "../testing/fakes.js";
-import { forwardLayers, hiddenInfo } from "./spec-forward.js";
-import { SpecTeacher } from "./spec-teacher.js";
-
-describe("spec forward", () => {
-  it("computes a dense tanh layer and keeps the hidden activation (known answer)", () => {
-    const spec = lineTeacherSpec({ k: 2 });
-    const { output, hidden } = forwardLayers(spec.layers, Float32Array.of(0.5, 1), 1);
-    const h = [Math.tanh(0.5), Math.tanh(-0.5), Math.tanh(0.25), Math.tanh(0.1)];
-    expect(Array.from(hidden[0]!)).toEqual(h.map(Math.fround));
-    expect(output[0]).toBeCloseTo(2 * (h[0]! - h[1]!), 6);
-    expect(output[1]).toBeCloseTo(-2 * (h[0]! - h[1]!), 6);
-  });
-
-  it("computes a conv2d with valid and same padding (known answer)", () => {
-    // 3x3 single-channel input 1..9, 2x2 kernel of ones: valid -> 2x2 sums of each window.
-    const x = Float32Array.from({ length: 9 }, (_, i) => i + 1);
-    const conv = (padding: "valid" | "same", k: number) =>
-      forwardLayers(
-        [
-          {
-            kind: "conv2d",
-            inShape: [3, 3, 1],
-            outChannels: 1,
-            kernelSize: k,
-            stride: 1,
-            padding,
-            weight: new Float32Array(k * k).fill(1),
-            bias: Float32Array.of(0),
-            activation: "linear",
-          },
-          { kind: "flatten" },
-        ],
-        x,
-        1,
-      ).output;
-    expect(Array.from(conv("valid", 2))).toEqual([12, 16, 24, 28]);
-    // same, 3x3 kernel: each output is the sum of the in-bounds 3x3 neighbourhood.
-    expect(Array.from(conv("same", 3))).toEqual([12, 21, 16, 27, 45, 33, 24, 39, 28]);
-    expect(
-      hiddenInfo([
-        {
-          kind: "dense",
-          inSize: 2,
-          outSize: 7,
-          weight: new Float32Array(14),
-          bias: new Float32Array(7),
-          activation: "relu",
-        },
-        {
-          kind: "dense",
-          inSize: 7,
-          outSize: 1,
-          weight: new Float32Array(7),
-          bias: new Float32Array(1),
-          activation: "linear",
-        },
-      ]),
-    ).toEqual([{ name: "fc0", size: 7 }]);
-  });
-});
+import { SpecTeacher, teacherBackend } from "./spec-teacher.js";
 
 describe("SpecTeacher", () => {
   it("returns logits, features by name, values, and counts parameters", () => {
@@ -77,14 +20,68 @@ describe("SpecTeacher", () => {
     expect(Array.from(out.values!)).toEqual([0, 2]);
   });
 
-  it("the compiled (outputs-only) path and the feature path agree", () => {
+  it("gives the same labels with and without features", () => {
     const t = lineTeacher({ value: true });
     const obs = Float32Array.of(0.3, 1, -1.2, 1, 0, 1);
-    const fast = t.predictSync(obs, 3);
-    const slow = t.predictSync(obs, 3, { features: "all" });
-    for (let i = 0; i < 6; i++) expect(fast.outputs[i]).toBeCloseTo(slow.outputs[i]!, 6);
-    for (let i = 0; i < 3; i++) expect(fast.values![i]).toBeCloseTo(slow.values![i]!, 6);
-    expect(fast.features).toEqual({});
+    const plain = t.predictSync(obs, 3);
+    const withFeatures = t.predictSync(obs, 3, { features: "all" });
+    expect(Array.from(withFeatures.outputs)).toEqual(Array.from(plain.outputs));
+    expect(Array.from(withFeatures.values!)).toEqual(Array.from(plain.values!));
+    expect(plain.features).toEqual({});
+    expect(Object.keys(withFeatures.features)).toEqual(["fc0"]);
+  });
+
+  it("onnxruntime and the SIMD kernels give the same outputs, values and (NHWC) conv features", async () => {
+    const rng = new Rng(3);
+    const layers = cnnLayers(
+      {
+        inShape: [5, 5, 3],
+        convs: [{ channels: 4, kernelSize: 3, padding: "same" }],
+        hidden: [8],
+        outSize: 3,
+      },
+      rng,
+    );
+    const value = cnnLayers(
+      { inShape: [5, 5, 3], convs: [{ channels: 2, kernelSize: 2 }], hidden: [], outSize: 1 },
+      rng,
+    );
+    const spec: PolicySpec = {
+      obsShape: [5, 5, 3],
+      output: "logits",
+      actionSize: 3,
+      layers,
+      valueLayers: value,
+      obsNorm: {
+        mean: rng.fillNormal(new Float32Array(75)),
+        var: new Float32Array(75).fill(2),
+        epsilon: 1e-8,
+        clip: 3,
+      },
+    };
+    const spaces = { observationSpace: new Box(-5, 5, { shape: [5, 5, 3] }), actionSpace: new Discrete(3) };
+    const simd = new SpecTeacher(spec, { name: "t", ...spaces, backend: "simd" });
+    const onnx = new SpecTeacher(spec, { name: "t", ...spaces, backend: "onnx" });
+    const obs = rng.fillNormal(new Float32Array(6 * 75));
+    const a = await simd.predict(obs, 6, { features: "all" });
+    const b = await onnx.predict(obs, 6, { features: ["conv0", "fc0"] });
+    const close = (x: Float32Array, y: Float32Array) => {
+      expect(x.length).toBe(y.length);
+      for (let i = 0; i < x.length; i++) expect(Math.abs(x[i]! - y[i]!)).toBeLessThan(1e-5);
+    };
+    close(b.outputs, a.outputs);
+    close(b.values!, a.values!);
+    close(b.features.conv0!, a.features.conv0!);
+    close(b.features.fc0!, a.features.fc0!);
+    await onnx.dispose();
+  });
+
+  it("runs a batch on onnxruntime only when its work outweighs the call overhead", () => {
+    expect(teacherBackend(9_000, 16, true)).toBe("simd");
+    expect(teacherBackend(9_000, 64, true)).toBe("onnx");
+    expect(teacherBackend(134_000, 1, true)).toBe("simd");
+    expect(teacherBackend(134_000, 4, true)).toBe("onnx");
+    expect(teacherBackend(134_000, 256, false)).toBe("simd");
   });
 
   it("names an unknown feature and lists the available ones", () => {

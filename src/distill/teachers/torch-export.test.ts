@@ -15,9 +15,9 @@ import { decodeModel } from "../../deploy/onnx-proto.js";
 import { requireOrWarn } from "../../deploy/test-util.js";
 import { make } from "../../envs/registry.js";
 import { loadPolicy } from "../../nn/checkpoint.js";
+import { softmaxRows } from "../../nn/distributions.js";
 import type { DenseLayerSpec, PolicySpec } from "../../nn/spec.js";
 import { distill } from "../distill.js";
-import { softmaxRows } from "../probs.js";
 import { loadTeacher } from "./load.js";
 import { cleanRlActorGraph, sb3DqnGraph, sb3PpoGraph, sb3SacGraph } from "./testing/sb3-graphs.js";
 

@@ -279,4 +279,16 @@ describe("MinAtar render", () => {
     expect(sum(brick)).toBeGreaterThan(sum(paddle));
     expect(() => new MinAtarEnv("Breakout").render()).toThrow(ResetNeededError);
   });
+
+  test('make(id, { renderMode: "rgb_array" }) works for all ten ids, in both observation modes', () => {
+    for (const id of listEnvs().filter((i) => i.startsWith("MinAtar/"))) {
+      for (const obsType of ["pixels", "state"]) {
+        const env = make(id, { renderMode: "rgb_array", obsType });
+        env.reset({ seed: 2 });
+        const frame = env.render!();
+        expect([frame.width, frame.height]).toEqual([160, 160]);
+        expect(frame.data.some((v) => v > 0)).toBe(true);
+      }
+    }
+  });
 });

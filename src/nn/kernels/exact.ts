@@ -1,15 +1,18 @@
 /**
- * The loops behind compileSpec: a layer stack compiled to float64 buffers.
+ * The float64 kernels: the plan (plan.ts) executed in plain JS for compileSpec's synchronous
+ * forward, the acting path (batch 1 and small batches; the standalone runtime reproduces these
+ * sums bit for bit).
  *
  * Every layer is a matrix product Y = X W + b over rows (samples for dense, output pixels for
  * conv after an im2col copy), done by one register-blocked kernel: weights are transposed once
- * at compile time so each output is a dot product over contiguous memory, and 2 rows x 4
- * outputs are accumulated in locals per pass (8 accumulators fit the registers V8 gives us;
- * measured against a 4 x 4 block and an axpy loop in bench/nn.ts's history).
+ * at compile time so each output is a dot product over contiguous memory, summed in input order
+ * from 0 with the bias added last, and 2 rows x 4 outputs are accumulated in locals per pass
+ * (8 accumulators fit the registers V8 gives us; measured against a 4 x 4 block and an axpy loop
+ * in bench/nn.ts's history). Each layer keeps its own output buffer, so hidden activations can be
+ * read after a run (teacher features).
  */
-import { samePadding } from "./ops.js";
-import { layerShapes } from "./sequential.js";
-import type { Activation, Conv2dLayerSpec, DenseLayerSpec, LayerSpec } from "./spec.js";
+import type { Activation, LayerSpec } from "../spec.js";
+import { type ConvStep, type DenseStep, type Plan, planLayers } from "./plan.js";
 
 /** Y[r][o] = bias[o] + sum_i X[r][i] * WT[o][i], for `rows` rows. */
 export function gemm(
@@ -124,53 +127,53 @@ function activateInPlace(buf: Float64Array, n: number, activation: Activation): 
 interface CompiledLayer {
   /** Makes room for `batch` samples (allocates only when growing). */
   reserve(batch: number): void;
-  run(x: Float64Array, y: Float64Array, batch: number): void;
+  run(x: Float64Array, batch: number): void;
+  /** The layer's output [capacity, outSize]. */
+  out: Float64Array;
 }
 
-function compileDense(l: DenseLayerSpec): CompiledLayer {
-  const nIn = l.inSize;
-  const nOut = l.outSize;
+function compileDense(s: DenseStep): CompiledLayer {
+  const { inSize: nIn, outSize: nOut, layer: l } = s;
   const wt = new Float64Array(nIn * nOut);
   for (let i = 0; i < nIn; i++) for (let o = 0; o < nOut; o++) wt[o * nIn + i] = l.weight[i * nOut + o]!;
   const bias = Float64Array.from(l.bias);
-  return {
-    reserve: () => {},
-    run: (x, y, batch) => {
-      gemm(x, wt, bias, y, batch, nIn, nOut);
-      activateInPlace(y, batch * nOut, l.activation);
+  const layer: CompiledLayer = {
+    out: new Float64Array(0),
+    reserve: (batch) => {
+      if (layer.out.length < batch * nOut) layer.out = new Float64Array(batch * nOut);
+    },
+    run: (x, batch) => {
+      gemm(x, wt, bias, layer.out, batch, nIn, nOut);
+      activateInPlace(layer.out, batch * nOut, l.activation);
     },
   };
+  return layer;
 }
 
 /** Conv as im2col into a scratch matrix (rows = output pixels, order ky, kx, c), then gemm. */
-function compileConv(l: Conv2dLayerSpec): CompiledLayer {
-  const [h, w, c] = l.inShape;
-  const k = l.kernelSize;
-  const s = l.stride;
-  const oc = l.outChannels;
-  const padTop = l.padding === "same" ? samePadding(h, k, s)[0] : 0;
-  const padLeft = l.padding === "same" ? samePadding(w, k, s)[0] : 0;
-  const oh = l.padding === "same" ? Math.ceil(h / s) : Math.floor((h - k) / s) + 1;
-  const ow = l.padding === "same" ? Math.ceil(w / s) : Math.floor((w - k) / s) + 1;
-  const patch = k * k * c;
+function compileConv(s: ConvStep): CompiledLayer {
+  const { h, w, channels: c, kernel: k, stride: st, outChannels: oc, patch, pixels, layer: l } = s;
+  const { padTop, padLeft, outH: oh, outW: ow } = s.geometry;
   const wt = new Float64Array(patch * oc);
   for (let p = 0; p < patch; p++) for (let o = 0; o < oc; o++) wt[o * patch + p] = l.weight[p * oc + o]!;
   const bias = Float64Array.from(l.bias);
-  let cols = new Float64Array(oh * ow * patch);
-  return {
+  let cols = new Float64Array(0);
+  const layer: CompiledLayer = {
+    out: new Float64Array(0),
     reserve: (batch) => {
-      if (cols.length < batch * oh * ow * patch) cols = new Float64Array(batch * oh * ow * patch);
+      if (cols.length < batch * pixels * patch) cols = new Float64Array(batch * pixels * patch);
+      if (layer.out.length < batch * pixels * oc) layer.out = new Float64Array(batch * pixels * oc);
     },
-    run: (x, y, batch) => {
+    run: (x, batch) => {
       let dst = 0;
       for (let b = 0; b < batch; b++) {
         const xb = b * h * w * c;
         for (let oy = 0; oy < oh; oy++) {
           for (let ox = 0; ox < ow; ox++) {
             for (let ky = 0; ky < k; ky++) {
-              const iy = oy * s + ky - padTop;
+              const iy = oy * st + ky - padTop;
               for (let kx = 0; kx < k; kx++) {
-                const ix = ox * s + kx - padLeft;
+                const ix = ox * st + kx - padLeft;
                 if (iy < 0 || iy >= h || ix < 0 || ix >= w) {
                   cols.fill(0, dst, dst + c);
                 } else {
@@ -183,42 +186,38 @@ function compileConv(l: Conv2dLayerSpec): CompiledLayer {
           }
         }
       }
-      gemm(cols, wt, bias, y, batch * oh * ow, patch, oc);
-      activateInPlace(y, batch * oh * ow * oc, l.activation);
+      gemm(cols, wt, bias, layer.out, batch * pixels, patch, oc);
+      activateInPlace(layer.out, batch * pixels * oc, l.activation);
     },
   };
+  return layer;
 }
 
 /** A layer stack compiled to loops over preallocated float64 buffers. */
-export class Stack {
-  readonly inSize: number;
-  readonly outSize: number;
+export class ExactStack {
+  readonly plan: Plan;
   private readonly layers: CompiledLayer[];
-  private readonly widest: number;
   private capacity = 0;
-  private bufA = new Float64Array(0);
-  private bufB = new Float64Array(0);
+  private inputBuf: Float64Array = new Float64Array(0);
 
   constructor(layers: readonly LayerSpec[], field: string) {
-    const shapes = layerShapes(layers, field);
-    const first = layers[0]!;
-    this.inSize =
-      first.kind === "dense" ? first.inSize : (first as Conv2dLayerSpec).inShape.reduce((a, b) => a * b, 1);
-    const sizes = shapes.map((sh) => sh.reduce((a, b) => a * b, 1));
-    this.outSize = sizes[sizes.length - 1]!;
-    this.widest = Math.max(this.inSize, ...sizes);
-    // Flatten is a no-op: NHWC row-major is already the flat order.
-    this.layers = layers.flatMap((l) =>
-      l.kind === "dense" ? [compileDense(l)] : l.kind === "conv2d" ? [compileConv(l)] : [],
-    );
+    this.plan = planLayers(layers, field);
+    this.layers = this.plan.steps.map((s) => (s.kind === "dense" ? compileDense(s) : compileConv(s)));
     this.reserve(1);
   }
 
-  /** Grows the scratch buffers to hold `batch` samples (the only allocation, and only on growth). */
+  get inSize(): number {
+    return this.plan.inSize;
+  }
+
+  get outSize(): number {
+    return this.plan.outSize;
+  }
+
+  /** Grows the buffers to hold `batch` samples (the only allocation, and only on growth). */
   reserve(batch: number): void {
     if (batch <= this.capacity) return;
-    this.bufA = new Float64Array(this.widest * batch);
-    this.bufB = new Float64Array(this.widest * batch);
+    this.inputBuf = new Float64Array(this.plan.inSize * batch);
     for (const l of this.layers) l.reserve(batch);
     this.capacity = batch;
   }
@@ -226,19 +225,23 @@ export class Stack {
   /** The input buffer to fill with `batch` normalised observations before `run`. */
   input(batch: number): Float64Array {
     this.reserve(batch);
-    return this.bufA;
+    return this.inputBuf;
   }
 
   /** Runs the stack on the input buffer; returns the buffer holding the output. */
   run(batch: number): Float64Array {
-    let src = this.bufA;
-    let dst = this.bufB;
+    let src = this.inputBuf;
     for (const l of this.layers) {
-      l.run(src, dst, batch);
-      const tmp = src;
-      src = dst;
-      dst = tmp;
+      l.run(src, batch);
+      src = l.out;
     }
     return src;
+  }
+
+  /** Output of the layer called `name` in the last run, [batch, size] (a view). */
+  activation(name: string, batch: number): Float64Array {
+    const i = this.plan.steps.findIndex((s) => s.name === name);
+    if (i < 0) throw new RangeError(`no layer "${name}"`);
+    return this.layers[i]!.out.subarray(0, batch * this.plan.steps[i]!.outSize);
   }
 }
