@@ -3,7 +3,8 @@
  *
  *   npx tsx bench/search.ts [--envs CartPole-v1,Acrobot-v1,Pendulum-v1] [--seed 1] [--brackets 2]
  *                           [--workers 2] [--out DIR] [--skip-smallest] [--skip-engines]
- *                           [--engine-env CartPole-v1] [--engine-steps 8000]
+ *                           [--engine-env CartPole-v1] [--engine-steps 8000] [--engine-min-steps 0]
+ *                           [--skip-federated] [--fed-rounds 10] [--fed-local-steps 4096] [--fed-teacher-steps 60000]
  *
  * 1. Smallest student: `search()` on each env with its shipped teacher (models/<env>-ppo), the env's
  *    default target (presets/search.json) and the distill preset's budget as the full budget; prints
@@ -12,8 +13,42 @@
  *    threads and 2 BullMQ queue workers (a redis-server started here on a loopback port); prints
  *    the wall time of each, its ratio to 1 thread, and whether trials and winner are identical.
  *
+ * 3. Federated: CartPole-v1 clients with different pole lengths and masses (local PPO teachers trained
+ *    here), FedAvg over --fed-rounds rounds against centralised distillation on the pooled variants;
+ *    prints the per-client table and the federated / centralised ratio of mean retention.
+ *
  * The machine is shared: the load average is printed with every figure. Run folders go to --out
  * (default runs/bench-search).
+ *
+ * Measured (2-core machine shared with other engineers' jobs, Node 20.20, load averages in the rows):
+ *
+ * `npx tsx bench/search.ts --skip-engines --skip-federated --brackets 1 --workers 1` (full budget =
+ * the distill preset's 50k steps; the most exploratory Hyperband bracket only: 27 candidates at 1.85k
+ * steps, 9 at 5.6k, 3 at 16.7k, 1 at 50k, then 3 confirmation seeds x 100 episodes):
+ *
+ * | env | target | confirmed winner | params | share of teacher | retention | agreement | trials | wall (s) | load |
+ * | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+ * | CartPole-v1 | retention=0.99,agreement=0.97 | mlp-32x4-tanh-int8 | 302 | 1/224 (of 67,586) | 1.000 | 99.8% | 43 | 1497 | 14-17 |
+ * | Acrobot-v1 | retention=0.99,agreement=0.97 | mlp-2-tanh-int8 | 23 | 1/2972 (of 68,355) | 1.007 | 99.4% | 43 | 287 | 10-16 |
+ * | Pendulum-v1 | retention=0.99 | mlp-4x8-tanh-int8 | 66 | 1/1016 (of 67,074) | 0.993 | - | 43 | 226 | 9-14 |
+ *
+ * `npx tsx bench/search.ts --skip-smallest --skip-federated --engine-steps 6000 --engine-min-steps 667`
+ * (CartPole-v1, 15 trials): 1 thread 123.6 s; 2 threads 94.7 s (0.77x); 2 BullMQ workers on a
+ * loopback redis-server 84.4 s (0.68x; 9 + 6 trials); identical trials and winner on all three
+ * (load 7-8). An earlier run with 42 trials (--engine-steps 8000) under load 16-19: 612 s, 434 s
+ * (0.71x), 806 s (1.32x, overlapping a full test-suite run); identical trials and winner.
+ *
+ * `npx tsx bench/search.ts --skip-smallest --skip-engines --workers 2` (3 CartPole-v1 clients with
+ * local PPO teachers of 60k steps, 10 rounds x 4096 local steps, 16-16 student):
+ *
+ * | client | kwargs | teacher return | federated retention | agreement | centralised retention | agreement |
+ * | --- | --- | --- | --- | --- | --- | --- |
+ * | 0 | length 0.3, masspole 0.1 | 392.0 | 0.952 | 0.986 | 0.965 | 0.979 |
+ * | 1 | length 0.5, masspole 0.2 | 381.5 | 1.113 | 0.939 | 1.056 | 0.956 |
+ * | 2 | length 0.8, masspole 0.05 | 397.4 | 1.073 | 0.829 | 1.050 | 0.858 |
+ *
+ * Mean retention: federated 1.046, centralised 1.024: federated / centralised = 1.022 (goal >= 0.95);
+ * 618 s, load 9-13.
  */
 import { loadavg } from "node:os";
 import { join } from "node:path";
@@ -35,6 +70,7 @@ const WORKERS = Number(arg("workers", "2"));
 const OUT = arg("out", "runs/bench-search");
 const ENGINE_ENV = arg("engine-env", "CartPole-v1");
 const ENGINE_STEPS = Number(arg("engine-steps", "8000"));
+const ENGINE_MIN_STEPS = Number(arg("engine-min-steps", "0"));
 const stamp = `${Date.now()}`;
 
 const TEACHERS: Record<string, string> = {
@@ -107,12 +143,13 @@ async function engines(): Promise<void> {
     teacher: TEACHERS[ENGINE_ENV]!,
     seed: SEED,
     maxSteps: ENGINE_STEPS,
+    minSteps: ENGINE_MIN_STEPS,
     brackets: 1,
     confirmSeeds: 2,
     confirmEpisodes: 30,
   };
   console.log(
-    `\n## Wall time by engine (${ENGINE_ENV}, full budget ${ENGINE_STEPS} steps, 1 bracket, seed ${SEED})\n`,
+    `\n## Wall time by engine (${ENGINE_ENV}, budgets ${ENGINE_MIN_STEPS || "max/27"}..${ENGINE_STEPS} steps, 1 bracket, seed ${SEED})\n`,
   );
   console.log(row(["engine", "trials", "wall (s)", "vs 1 thread", "same trials and winner", "load 1/5/15"]));
   console.log(row(Array(6).fill("---")));
@@ -163,5 +200,64 @@ async function engines(): Promise<void> {
   }
 }
 
+async function federatedBench(): Promise<void> {
+  const { federated } = await import("../src/search/federated/federated.js");
+  const rounds = Number(arg("fed-rounds", "10"));
+  const clients = [
+    { length: 0.3, masspole: 0.1 },
+    { length: 0.5, masspole: 0.2 },
+    { length: 0.8, masspole: 0.05 },
+  ];
+  const engine = new ThreadEngine({ workers: WORKERS });
+  const t0 = performance.now();
+  const { summary: s } = await federated(
+    {
+      env: "CartPole-v1",
+      seed: SEED,
+      rounds,
+      localSteps: Number(arg("fed-local-steps", "4096")),
+      student: [16, 16],
+      teacherSteps: Number(arg("fed-teacher-steps", "60000")),
+      clients: clients.map((envKwargs) => ({ envKwargs })),
+      out: join(OUT, `federated-s${SEED}-${stamp}`),
+    },
+    { engine, print: (l) => console.error(l) },
+  );
+  await engine.close();
+  console.log(
+    `\n## Federated (FedAvg, ${rounds} rounds, 3 CartPole-v1 clients, 16-16 student) vs centralised on the pooled variants\n`,
+  );
+  console.log(
+    row([
+      "client",
+      "kwargs",
+      "local teacher return",
+      "federated return",
+      "federated retention",
+      "agreement",
+      "centralised retention",
+      "centralised agreement",
+    ]),
+  );
+  console.log(row(Array(8).fill("---")));
+  for (const c of s.clients)
+    console.log(
+      row([
+        c.client,
+        JSON.stringify(c.envKwargs),
+        c.federated.teacher_return.toFixed(1),
+        c.federated.student_return.toFixed(1),
+        c.federated.retention?.toFixed(3) ?? "-",
+        c.federated.agreement?.toFixed(3) ?? "-",
+        c.centralised?.retention?.toFixed(3) ?? "-",
+        c.centralised?.agreement?.toFixed(3) ?? "-",
+      ]),
+    );
+  console.log(
+    `\nmean retention: federated ${s.meanRetention.federated?.toFixed(3)}, centralised ${s.meanRetention.centralised?.toFixed(3)}; ratio ${s.ratio?.toFixed(3)} (goal >= 0.95); ${((performance.now() - t0) / 1000).toFixed(0)} s, load ${load()}`,
+  );
+}
+
 if (!flag("skip-smallest")) await smallest();
 if (!flag("skip-engines")) await engines();
+if (!flag("skip-federated")) await federatedBench();

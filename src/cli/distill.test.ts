@@ -24,11 +24,23 @@ async function runCli(args: string[]): Promise<{ code: number; out: string }> {
 
 describe("rldistill distill", () => {
   it("parses student shapes and rejects ones that cannot work", () => {
-    expect(parseStudent("32,32")).toEqual([32, 32]);
-    expect(parseStudent("[8]")).toEqual([8]);
-    expect(() => parseStudent("0,32")).toThrow(/--student: layer 0 has width 0/);
-    expect(() => parseStudent("abc")).toThrow(/--student: expected hidden widths.*"abc"/);
-    expect(() => parseStudent("32,")).toThrow(/--student/);
+    expect(parseStudent("32,32")).toEqual({ student: [32, 32], studentConvs: "" });
+    expect(parseStudent("[8]")).toEqual({ student: [8], studentConvs: "" });
+    expect(parseStudent("conv8x3,fc32")).toEqual({ student: [32], studentConvs: "conv8x3" });
+    expect(parseStudent("Conv16x3s2same, conv8x3")).toEqual({
+      student: [],
+      studentConvs: "conv16x3s2same,conv8x3",
+    });
+    expect(() => parseStudent("0,32")).toThrow(
+      /--student: layer 0 \("0"\): the width must be an integer >= 1/,
+    );
+    expect(() => parseStudent("abc")).toThrow(
+      /--student: layer 0 \("abc"\) is not understood; expected comma-separated layers/,
+    );
+    expect(() => parseStudent("32,")).toThrow(/--student: layer 1 \(""\) is not understood/);
+    expect(() => parseStudent("32,conv8x3")).toThrow(
+      /--student: layer 1 \("conv8x3"\) is a convolution after a dense layer/,
+    );
   });
 
   it("layers --config, flags and --set", () => {
@@ -56,7 +68,9 @@ describe("rldistill distill", () => {
     await expect(
       runCli(["--teacher", teacher, "--env", "Acrobot-v1", "--out", join(dir, "bad")]),
     ).rejects.toThrow(/observes Box\(.*\(4,\), float32\) but Acrobot-v1 gives Box\(.*\(6,\), float32\)/);
-    await expect(runCli([...base, "--student", "0,32"])).rejects.toThrow(/--student: layer 0 has width 0/);
+    await expect(runCli([...base, "--student", "0,32"])).rejects.toThrow(
+      /--student: layer 0 \("0"\): the width must be an integer >= 1/,
+    );
     await expect(runCli(["--teacher", join(dir, "nope.rldistill"), "--env", "CartPole-v1"])).rejects.toThrow(
       /cannot read ".*nope.rldistill": no such file/,
     );

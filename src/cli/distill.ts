@@ -19,6 +19,7 @@ import { distill } from "../distill/distill.js";
 import { formatSmall } from "../distill/loop.js";
 import type { DistillSummary } from "../distill/run-dir.js";
 import { checkHidden } from "../distill/student.js";
+import { formatConv, parseArch } from "../nn/arch.js";
 import { alignRows, type Command, type FlagSpecs, formatFlags, parseArgs, wantsHelp } from "./args.js";
 import { readConfigFile, writeRunReport } from "./common.js";
 
@@ -56,7 +57,11 @@ const flags: FlagSpecs = {
     help: "ensemble: one temperature per teacher, turning logits / Q-values into probabilities",
   },
   env: { type: "string", help: "env id, e.g. CartPole-v1 (see `rldistill envs`)" },
-  student: { type: "string", help: "student hidden widths, e.g. 32,32", defaultText: "preset, else 32,32" },
+  student: {
+    type: "string",
+    help: "student architecture: dense widths (32,32; an MLP over the flattened observation) or conv<filters>x<kernel>[s<stride>][same] layers first, then dense widths (conv8x3,fc32)",
+    defaultText: "preset, else 32,32",
+  },
   method: { type: "string", choices: DISTILL_METHODS, help: "how to distil", defaultText: "policy" },
   loss: {
     type: "string",
@@ -102,14 +107,14 @@ const flags: FlagSpecs = {
   help: { type: "boolean", help: "show this help (-h)" },
 };
 
-/** "32,32" -> [32, 32], with an error naming the flag for anything else. */
-export function parseStudent(text: string, field = "--student"): number[] {
-  const parts = text.replace(/^\[|\]$/g, "").split(",");
-  const widths = parts.map((p) => (/^\s*\d+\s*$/.test(p) ? Number(p) : Number.NaN));
-  if (widths.some((w) => Number.isNaN(w))) {
-    throw new ConfigError(field, `expected hidden widths separated by commas, e.g. 32,32; got "${text}"`);
-  }
-  return checkHidden(field, widths);
+/**
+ * An architecture string (src/nn/arch.ts) as the config's two fields: "32,32" -> student [32, 32];
+ * "conv8x3,fc32" -> student [32], studentConvs "conv8x3". Errors name the flag.
+ */
+export function parseStudent(text: string, field = "--student"): { student: number[]; studentConvs: string } {
+  const arch = parseArch(text, field);
+  if (arch.convs.length === 0) checkHidden(field, arch.hidden);
+  return { student: arch.hidden, studentConvs: arch.convs.map(formatConv).join(",") };
 }
 
 /** A --config file: a previous run's config.json works (its `resumes` record is dropped). */
@@ -150,7 +155,7 @@ export function configFromArgs(f: Record<string, unknown>): Partial<DistillConfi
       );
     layer.out = f.resume;
   }
-  if (f.student !== undefined) layer.student = parseStudent(String(f.student));
+  if (f.student !== undefined) Object.assign(layer, parseStudent(String(f.student)));
   if (f["quantize-aware"] === true) layer.quantizeAware = true;
   for (const a of (f.set as string[] | undefined) ?? []) {
     const [k, v] = parseDistillAssignment(a);

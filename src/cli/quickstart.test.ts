@@ -35,9 +35,10 @@ describe("rldistill quickstart", () => {
     expect(code).toBe(0);
     const text = lines.join("\n");
     expect(text).toMatch(/parameters\s+30\s+114/);
-    expect(text).toMatch(/latency p50 \(us\)/);
+    expect(text).toMatch(/latency p50 \(us\), act/);
+    expect(text).toMatch(/latency p50 \(us\), simd/);
     // Teacher and student timed through the same path: the compiled forward of the acting network.
-    expect(text).toContain("same synchronous forward (compileSpec) for both");
+    expect(text).toContain("each row the same path for both networks (no critic)");
     expect(text).toContain(`run folder: ${out}`);
     expect(existsSync(join(out, "summary.json"))).toBe(true);
     expect(existsSync(join(out, "report.html"))).toBe(true);

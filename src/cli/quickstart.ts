@@ -8,14 +8,17 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigError } from "../core/errors.js";
 import { onInterrupt } from "../core/interrupt.js";
+import type { Policy } from "../core/policy.js";
+import type { AnySpace } from "../core/spaces.js";
 import { distill } from "../distill/distill.js";
-import type { Teacher } from "../distill/teacher.js";
+import { type Teacher, teacherPolicy } from "../distill/teacher.js";
 import { loadTeacher } from "../distill/teachers/load.js";
 import { SpecTeacher } from "../distill/teachers/spec-teacher.js";
 import { make } from "../envs/registry.js";
 import { measureActLatencies } from "../eval/latency.js";
 import { collectStates } from "../eval/similarity.js";
-import { type CompiledPolicy, compileSpec } from "../nn/fast.js";
+import { compileSpec } from "../nn/fast.js";
+import type { PolicySpec } from "../nn/spec.js";
 import { type Command, type FlagSpecs, formatFlags, parseArgs, wantsHelp } from "./args.js";
 import { writeRunReport } from "./common.js";
 import { formatSummary, parseStudent } from "./distill.js";
@@ -73,25 +76,48 @@ function formatTable(rows: string[][]): string {
   return lines.join("\n");
 }
 
+interface PathLatency {
+  teacher?: number;
+  student: number;
+}
+
 /**
- * p50 latency (us) of one greedy action, batch 1, of teacher and student through the same path:
- * the synchronous compiled forward of each acting network (`compileSpec`, no critic), on the same
- * CartPole states, interleaved (`measureActLatencies`). A teacher that is not a PolicySpec (ONNX)
- * has no such path and is left out rather than timed differently.
+ * p50 latency (us) of one greedy action, batch 1, of teacher and student through the same path,
+ * on the same CartPole states, in turns (`measureActLatencies`), on each of two paths:
+ * - `act`: the compiled forward of each acting network (`compileSpec`, float64 loops, no critic),
+ *   what students act with and what the standalone runtime reproduces;
+ * - `simd`: the float32 SIMD kernels that label distillation batches (`SpecTeacher.predictSync`),
+ *   each network without its critic.
+ * A teacher that is not a PolicySpec (ONNX) has neither path and is left out rather than timed
+ * differently.
  */
 async function actLatencies(
   teacherFile: string,
-  student: CompiledPolicy,
-): Promise<{ teacher?: number; student: number }> {
+  studentSpec: PolicySpec,
+): Promise<{ act: PathLatency; simd: PathLatency }> {
   const env = make(ENV);
   const loaded = await loadTeacher(teacherFile, { env });
+  const spaces = {
+    observationSpace: env.observationSpace as AnySpace,
+    actionSpace: env.actionSpace as AnySpace,
+  };
   env.close();
-  const policies: Record<string, CompiledPolicy> = { student };
-  if (loaded instanceof SpecTeacher) policies.teacher = compileSpec(loaded.spec);
+  const student = compileSpec(studentSpec);
+  const onSimd = (name: string, spec: PolicySpec) =>
+    teacherPolicy(new SpecTeacher({ ...spec, valueLayers: undefined }, { name, ...spaces, backend: "simd" }));
+  const act: Record<string, Pick<Policy, "act">> = { student };
+  const simd: Record<string, Pick<Policy, "act">> = { student: onSimd("student", studentSpec) };
+  if (loaded instanceof SpecTeacher) {
+    act.teacher = compileSpec(loaded.spec);
+    simd.teacher = onSimd("teacher", loaded.spec);
+  }
   (loaded as Teacher).dispose?.();
   const states = collectStates(student, ENV, { steps: 256, seed: 0 });
-  const lat = measureActLatencies(policies, states.obs, states.obsSize, { warmup: 500, iterations: 5000 });
-  return { teacher: lat.teacher?.p50Us, student: lat.student!.p50Us };
+  const time = (policies: Record<string, Pick<Policy, "act">>): PathLatency => {
+    const lat = measureActLatencies(policies, states.obs, states.obsSize, { warmup: 500, iterations: 5000 });
+    return { teacher: lat.teacher?.p50Us, student: lat.student!.p50Us };
+  };
+  return { act: time(act), simd: time(simd) };
 }
 
 export const quickstartCommand: Command = {
@@ -117,7 +143,8 @@ export const quickstartCommand: Command = {
     if (positionals.length)
       throw new ConfigError("quickstart", `unexpected argument "${positionals[0]}"; flags start with --`);
     const teacherFile = (f.teacher as string | undefined) ?? shippedCartPoleTeacher();
-    const student = f.student !== undefined ? parseStudent(String(f.student)) : [...QUICKSTART.student];
+    const student =
+      f.student !== undefined ? parseStudent(String(f.student)) : { student: [...QUICKSTART.student] };
     const quiet = f.quiet === true;
     const print = (l: string) => {
       if (!quiet || l.startsWith("built:") || l.startsWith("note:")) console.log(l);
@@ -133,7 +160,7 @@ export const quickstartCommand: Command = {
         {
           teachers: [teacherFile],
           env: ENV,
-          student,
+          ...student,
           steps: (f.timesteps as number | undefined) ?? QUICKSTART.steps,
           seed: (f.seed as number | undefined) ?? QUICKSTART.seed,
           out: (f.out as string | undefined) ?? QUICKSTART.out,
@@ -162,7 +189,7 @@ export const quickstartCommand: Command = {
       return 130;
     }
     const studentEval = s.student.eval;
-    const lat = await actLatencies(teacherFile, compileSpec(studentSpec));
+    const lat = await actLatencies(teacherFile, studentSpec);
     const ret = (e: { mean_return: number; std_return: number }) =>
       `${e.mean_return.toFixed(1)} +- ${e.std_return.toFixed(1)}`;
     console.log(
@@ -171,13 +198,16 @@ export const quickstartCommand: Command = {
         ["parameters", String(s.teacher.params), String(s.student.params)],
         ["return", ret(s.teacher.eval), ret(studentEval)],
         ["agreement", "", s.agreement === null ? "-" : `${(100 * s.agreement).toFixed(1)}%`],
-        ["latency p50 (us)", lat.teacher?.toFixed(2) ?? "-", lat.student.toFixed(2)],
+        ["latency p50 (us), act", lat.act.teacher?.toFixed(2) ?? "-", lat.act.student.toFixed(2)],
+        ["latency p50 (us), simd", lat.simd.teacher?.toFixed(2) ?? "-", lat.simd.student.toFixed(2)],
       ]),
     );
     console.log(
-      lat.teacher === undefined
-        ? "\nlatency: the student's act() at batch 1 (the teacher is not a PolicySpec, so not timed the same way)"
-        : "\nlatency: one greedy act() at batch 1 through the same synchronous forward (compileSpec) for both",
+      lat.act.teacher === undefined
+        ? "\nlatency: the student's greedy action at batch 1 (the teacher is not a PolicySpec, so not timed the same way)"
+        : "\nlatency: one greedy action at batch 1, each row the same path for both networks (no critic):\n" +
+            "  act  = compileSpec, the float64 forward students act with (and the standalone runtime reproduces)\n" +
+            "  simd = the float32 SIMD kernels that label distillation batches (SpecTeacher.predictSync)",
     );
     console.log(
       `\nretention ${s.retention?.toFixed(3) ?? "-"}, ${s.checkpoints.length} checkpoints, ${s.wall_seconds.toFixed(1)} s`,

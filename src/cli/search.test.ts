@@ -1,8 +1,12 @@
-import { existsSync, mkdtempSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { LINE_ENV, TINY_SEARCH, writeLineTeacher } from "../search/testing/line-world.js";
+import { InlineEngine } from "../search/queue/engine.js";
+import { search } from "../search/search.js";
+import { LINE_ENV, LINE_WORLD_MODULE, TINY_SEARCH, writeLineTeacher } from "../search/testing/line-world.js";
 import { main } from "./main.js";
 import { searchConfigFromArgs } from "./search.js";
 
@@ -105,5 +109,38 @@ describe("rldistill search", () => {
     expect(q.err).toMatch(/--workers: with --queue/);
     const h = await runCli(["search", "--help"]);
     expect(h.out).toContain("confirmEpisodes");
+  });
+
+  it("Ctrl-C (SIGINT) stops the search, keeps finished trials and exits 130; --resume finishes it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "rldistill-cli-search-int-"));
+    const teacher = writeLineTeacher(dir);
+    const out = join(dir, "s");
+    const main = fileURLToPath(new URL("./main.ts", import.meta.url));
+    // biome-ignore format: flag pairs
+    const child = spawn(process.execPath, [
+      "--import", "tsx", main, "search", "--teacher", teacher, "--env", LINE_ENV, "--out", out, "--workers", "1",
+      "--module", fileURLToPath(LINE_WORLD_MODULE), ...tiny,
+    ], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    await new Promise<void>((resolve) =>
+      child.stdout.on("data", (d) => {
+        stdout += d;
+        if (/^ {2}mlp-/m.test(stdout)) resolve();
+      }),
+    );
+    child.kill("SIGINT");
+    expect(await exited).toBe(130);
+    expect(stderr).toMatch(/interrupted: \d+ finished trials kept; continue with rldistill search --resume/);
+    const cut = JSON.parse(readFileSync(join(out, "summary.json"), "utf8"));
+    expect(cut.interrupted).toBe(true);
+    expect(cut.trials.length).toBeGreaterThanOrEqual(1);
+    const done = await search({ out }, { resume: true, engine: new InlineEngine() });
+    expect(done.summary.interrupted).toBe(false);
+    expect(done.summary.reused).toBeGreaterThanOrEqual(cut.trials.length);
   });
 });

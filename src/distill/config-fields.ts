@@ -24,8 +24,13 @@ export const COMMON_FIELDS = {
     type: "integer[]",
     default: [32, 32],
     min: 1,
-    minLength: 1,
-    help: "student hidden layer widths",
+    minLength: 0,
+    help: "student dense hidden widths (after studentConvs, if any); an architecture string is accepted too, e.g. conv16x3,fc64 (see studentConvs) or 64,64",
+  },
+  studentConvs: {
+    type: "string",
+    default: "",
+    help: "student convolutions before its dense layers (image observations), e.g. conv8x3 or conv16x3,conv16x3s2same; set together with student by an architecture string (--student conv8x3,fc32)",
   },
   studentActivation: {
     type: "string",

@@ -21,6 +21,7 @@ import {
 import { ConfigError, describeValue } from "../core/errors.js";
 import { loadPreset } from "../core/presets.js";
 import { formatSchedule, parseSchedule, scheduleRange } from "../core/schedules.js";
+import { formatArch, formatConv, parseArch, parseConvs } from "../nn/arch.js";
 import {
   COMMON_FIELDS,
   DISTILL_METHODS,
@@ -67,10 +68,18 @@ export const ADAPTIVE_ALPHAS: readonly string[] = ["qdagger", "dynamic"];
  */
 export type DistillHyper = ConfigOf<typeof DISTILL_SCHEMA>;
 
+/** The student's architecture as one string ("conv8x3,fc32", "32,32"), as --student takes it. */
+export function studentArch(cfg: Pick<DistillHyper, "student" | "studentConvs">): string {
+  return formatArch({ convs: parseConvs(cfg.studentConvs, "studentConvs"), hidden: cfg.student });
+}
+
 /** Everything a run needs: the teachers' paths plus the flat schema fields. */
 export interface DistillConfig extends DistillHyper {
   teachers: string[];
 }
+
+/** What `distill()` accepts: any subset of the config; `student` may be an architecture string ("conv8x3,fc32"). */
+export type DistillInput = Omit<Partial<DistillConfig>, "student"> & { student?: number[] | string };
 
 /** The schema of one method's run: common fields, replay fields if it uses the replay, its own. */
 export function methodSchema(method: DistillMethod): ConfigSchema {
@@ -111,6 +120,9 @@ function checkCross(cfg: DistillConfig): void {
   }
   if (cfg.env === "") throw new ConfigError("env", "required: the env id to distil on (--env CartPole-v1)");
   const loss = getLoss(cfg.loss, "loss");
+  parseConvs(cfg.studentConvs, "studentConvs");
+  if (cfg.student.length === 0 && cfg.studentConvs === "")
+    throw new ConfigError("student", "needs at least one layer, e.g. 32,32 or conv8x3,fc32");
   if (cfg.scaleByTauSquared === "true" && !loss.options.includes("tau"))
     throw new ConfigError(
       "scaleByTauSquared",
@@ -146,11 +158,17 @@ function checkCross(cfg: DistillConfig): void {
  * values, unknown losses and schedules out of range throw a ConfigError naming the field.
  */
 export function resolveDistillConfig(
-  ...layers: Array<Partial<DistillConfig> | Record<string, unknown>>
+  ...layers: Array<DistillInput | Record<string, unknown>>
 ): DistillConfig {
   const merged: Record<string, unknown> = {};
   for (const l of layers) for (const [k, v] of Object.entries(l)) if (v !== undefined) merged[k] = v;
   const { teachers, ...rest } = merged as { teachers?: unknown } & Record<string, unknown>;
+  // An architecture string sets both fields: "conv8x3,fc32" -> student [32], studentConvs "conv8x3".
+  if (typeof rest.student === "string") {
+    const arch = parseArch(rest.student, "student");
+    rest.student = arch.hidden;
+    rest.studentConvs = arch.convs.map(formatConv).join(",");
+  }
   const env = typeof rest.env === "string" ? rest.env : "";
   const preset = env ? loadPreset("distill", env, DISTILL_SCHEMA).config : {};
   const method = resolveConfig(

@@ -22,15 +22,23 @@ import { JsonlWriter, Logger } from "../core/logger.js";
 import { Rng } from "../core/rng.js";
 import { openRunFolder, type RunFolder } from "../core/run-dir.js";
 import { scheduleRange } from "../core/schedules.js";
-import { spaceFromJSON } from "../core/spaces.js";
+import { type Box, spaceFromJSON } from "../core/spaces.js";
 import { make, prepareEnv } from "../envs/registry.js";
 import { describeNetwork } from "../eval/describe.js";
 import { retention } from "../eval/evaluate.js";
+import { parseConvs } from "../nn/arch.js";
 import { initBackend } from "../nn/backend.js";
 import { encodeArtifact, encodePolicySpec, POLICY_KIND } from "../nn/checkpoint.js";
 import { compileSpec } from "../nn/fast.js";
 import type { PolicySpec } from "../nn/spec.js";
-import { ADAPTIVE_ALPHAS, type DistillConfig, type DistillMethod, resolveDistillConfig } from "./config.js";
+import {
+  ADAPTIVE_ALPHAS,
+  type DistillConfig,
+  type DistillInput,
+  type DistillMethod,
+  resolveDistillConfig,
+  studentArch,
+} from "./config.js";
 import {
   type EnvFactory,
   evaluateRandom,
@@ -184,10 +192,7 @@ export function scalesByTauSquared(cfg: DistillConfig): boolean {
   }
 }
 
-export async function distill(
-  config: Partial<DistillConfig>,
-  opts: DistillOptions = {},
-): Promise<DistillResult> {
+export async function distill(config: DistillInput, opts: DistillOptions = {}): Promise<DistillResult> {
   let folder: RunFolder | undefined;
   let resume: ResumeState | undefined;
   let cfg: DistillConfig;
@@ -269,8 +274,10 @@ async function run(
       newStudent: (extra = {}) =>
         new Student({
           obsSize: t.obsSize,
+          obsShape: observationSpace.type === "Box" ? (observationSpace as Box).shape : undefined,
           actionSpace,
           hidden: cfg.student,
+          convs: parseConvs(cfg.studentConvs, "studentConvs"),
           activation: cfg.studentActivation as "tanh" | "relu",
           output: t.kind === "gaussian" ? "mean" : "logits",
           obsNorm,
@@ -452,6 +459,7 @@ async function train(a: TrainArgs): Promise<DistillResult> {
     student: {
       params: distiller.student.params,
       hidden: cfg.student,
+      arch: studentArch(cfg),
       file: STUDENT_FILE,
       eval: studentEval ? figures(studentEval) : null,
       weights: cfg.quantizeAware ? "int8" : "float32",

@@ -15,6 +15,7 @@
 import { ConfigError } from "../core/errors.js";
 import { yieldIfDue } from "../core/interrupt.js";
 import type { Policy } from "../core/policy.js";
+import { obsStorageDtypeOf } from "../core/spaces.js";
 import { ArrayAdam, type ParamGroup } from "../nn/optim.js";
 import type { PolicySpec } from "../nn/spec.js";
 import { DistillBuffer, type DistillSample } from "./buffer.js";
@@ -86,6 +87,8 @@ export abstract class ReplayDistiller implements Distiller {
       transitions: opts.transitions,
       prioritisation: cfg.prioritisation as DistillBuffer["prioritisation"],
       priorityAlpha: cfg.priorityAlpha,
+      // Raw observations are stored (the student normalises its input): uint8 frames stay uint8.
+      obsDtype: obsStorageDtypeOf(teacher.observationSpace),
     });
     const envs = Array.from({ length: cfg.numEnvs }, (_, i) => ctx.makeEnv(i) as ActingEnv);
     this.collector = new Collector({

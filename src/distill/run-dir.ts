@@ -50,7 +50,15 @@ export interface DistillSummary {
   resumed_from_step?: number;
   teacher: { name: string; files: string[]; params: number; eval: EvalFigures };
   /** `eval` is null when the run was interrupted before the final evaluation. */
-  student: { params: number; hidden: number[]; file: string; eval: EvalFigures | null; weights: string };
+  /** `arch`: the architecture string ("conv8x3,fc32", "32,32"), as --student takes it. */
+  student: {
+    params: number;
+    hidden: number[];
+    arch?: string;
+    file: string;
+    eval: EvalFigures | null;
+    weights: string;
+  };
   random: { eval: EvalFigures };
   agreement: number | null;
   js_divergence: number | null;

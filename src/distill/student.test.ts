@@ -30,8 +30,8 @@ describe("Student", () => {
     });
     expect(s.params).toBe(3 * 5 + 5 + 5 * 4 + 4 + 4 * 2 + 2);
     expect(s.hiddenInfo()).toEqual([
-      { name: "fc0", size: 5 },
-      { name: "fc1", size: 4 },
+      { name: "fc0", size: 5, shape: [5] },
+      { name: "fc1", size: 4, shape: [4] },
     ]);
     const obs = Float32Array.of(1, 2, 3, -1, 0.5, 0);
     const f = s.forward(obs, 2);

@@ -32,7 +32,13 @@ import { dequantizeSpec, quantizeSpec } from "../deploy/quantize.js";
 import { type CompiledPolicy, compileSpec } from "../nn/fast.js";
 import { GAIN_POLICY, GAIN_VALUE } from "../nn/init.js";
 import { type ForwardOptions, KernelNet } from "../nn/kernels/net.js";
-import { countParams, flattenParams, hiddenActivations, unflattenParams } from "../nn/kernels/plan.js";
+import {
+  countParams,
+  flattenParams,
+  hiddenActivations,
+  tensorSizes,
+  unflattenParams,
+} from "../nn/kernels/plan.js";
 import { compileObsNorm, type ObsNormalizer } from "../nn/obs-norm.js";
 import type { ParamGroup } from "../nn/optim.js";
 import { type ConvConfig, cnnLayers, mlpLayers } from "../nn/sequential.js";
@@ -96,11 +102,6 @@ export function checkHidden(field: string, hidden: readonly number[], allowEmpty
     }
   }
   return [...hidden];
-}
-
-/** Tensor sizes of a layer stack's parameters in order (w0, b0, w1, b1, ...). */
-function tensorSizes(layers: readonly LayerSpec[]): number[] {
-  return layers.flatMap((l) => (l.kind === "flatten" ? [] : [l.weight.length, l.bias.length]));
 }
 
 export class Student {
@@ -274,9 +275,9 @@ export class Student {
     return this.values.subarray(this.logStdOffset, this.valueOffset);
   }
 
-  /** Names and sizes (numbers per sample) of the hidden activations (conv0, ..., fc0, ...). */
-  hiddenInfo(): Array<{ name: string; size: number }> {
-    return hiddenActivations(this.net.plan).map(({ name, size }) => ({ name, size }));
+  /** Names, sizes (numbers per sample) and shapes ([width] or [h, w, channels]) of the hidden activations (conv0, ..., fc0, ...). */
+  hiddenInfo(): Array<{ name: string; size: number; shape: number[] }> {
+    return hiddenActivations(this.net.plan).map(({ name, size, shape }) => ({ name, size, shape }));
   }
 
   /** The observations as the networks see them (normalised into a reused buffer when the teacher's statistics were copied). */

@@ -45,7 +45,10 @@ export interface PredictOptions {
 
 export interface FeatureInfo {
   name: string;
+  /** Numbers per observation. */
   size: number;
+  /** Shape per observation when known: [width] for a dense layer, [height, width, channels] for a conv map. */
+  shape?: readonly number[];
 }
 
 export interface Teacher {

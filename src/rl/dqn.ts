@@ -8,14 +8,18 @@
  *   const model = new DQN({ env: "CartPole-v1", seed: 1 });
  *   await model.learn({ totalTimesteps: 100_000 });
  *
- * Acting uses a synchronous Float32Array forward of the online network (refreshed after every
- * gradient step); tfjs runs only the gradient steps.
+ * Networks are MLPs or CNNs (`convs`, e.g. "conv16x3" before `hiddenSizes`, MinAtar's baseline).
+ * Acting while training and the gradient steps run on src/nn's float32 SIMD kernels (KernelQNetwork: forward
+ * and backward without the gradient tape, dueling heads included; Adam on one flat vector);
+ * `act`/`predict` use the float64 compiled forward that export and the runtime share.
  */
 
 import { type ConfigOf, type ConfigSchema, resolveConfig } from "../core/config.js";
 import { ArtifactError, ConfigError } from "../core/errors.js";
 import type { Action, ActionDistribution, ActOptions } from "../core/policy.js";
+import { Rng } from "../core/rng.js";
 import { linearSchedule } from "../core/schedules.js";
+import { archLayers, parseConvs, torchDefaultInit } from "../nn/arch.js";
 import {
   adamStateFromTensors,
   adamStateToTensors,
@@ -24,21 +28,15 @@ import {
 } from "../nn/checkpoint.js";
 import { argmax, softmaxProbs } from "../nn/distributions.js";
 import { type CompiledPolicy, compileSpec } from "../nn/fast.js";
-import { initBackend, QNetwork, tf } from "../nn/index.js";
-import { Adam, type AdamState, clipInPlace, type TrainStepResult, trainStep } from "../nn/optim.js";
+import { countParams, flattenParams } from "../nn/kernels/plan.js";
+import { KernelQNetwork, type QLayers } from "../nn/kernels/q-network.js";
+import { type AdamState, ArrayAdam } from "../nn/optim.js";
 import type { FloatArray } from "../nn/params.js";
-import type { PolicySpec } from "../nn/spec.js";
+import { mlpLayers } from "../nn/sequential.js";
+import type { Activation, PolicySpec } from "../nn/spec.js";
 import { Algorithm, type CommonOptions, type EnvSetup, type SaveOptions } from "./algorithm.js";
-import { dqnLoss, dqnLossGrad, tdTarget, tdTargetArray } from "./losses.js";
-import {
-  type DenseStack,
-  denseBackward,
-  denseForward,
-  denseStack,
-  readInto,
-  transposeWithOnes,
-} from "./mlp-grad.js";
-import { initialQWeights, type QInit, qLayers } from "./q-weights.js";
+import { dqnLossGrad, tdTargetArray } from "./losses.js";
+import { qParamNames, qSpecLayers } from "./q-weights.js";
 import { type ReplayBatch, ReplayBuffer } from "./replay-buffer.js";
 
 /** DQN's hyperparameters; defaults are CleanRL's dqn.py (classic control). */
@@ -83,9 +81,20 @@ export const DQN_SCHEMA = {
     type: "string",
     default: "torch",
     choices: ["torch", "orthogonal"],
-    help: "weight init: PyTorch's nn.Linear default (CleanRL) or orthogonal",
+    help: "weight init: PyTorch's nn.Linear/nn.Conv2d default (CleanRL) or orthogonal",
   },
-  hiddenSizes: { type: "integer[]", default: [120, 84], min: 1, minLength: 1, help: "hidden widths" },
+  hiddenSizes: {
+    type: "integer[]",
+    default: [120, 84],
+    min: 1,
+    minLength: 1,
+    help: "dense hidden widths (after the convolutions, if any)",
+  },
+  convs: {
+    type: "string",
+    default: "",
+    help: "convolutions before the dense layers (image observations), e.g. conv16x3 (MinAtar's baseline); empty = an MLP",
+  },
   activation: { type: "string", default: "relu", choices: ["tanh", "relu"], help: "hidden activation" },
   adamEps: { type: "number", default: 1e-8, min: 0, exclusiveMin: true, help: "Adam epsilon" },
   normalizeObs: { type: "boolean", default: false, help: "running observation normalisation" },
@@ -96,21 +105,25 @@ export const DQN_SCHEMA = {
 export type DqnConfig = ConfigOf<typeof DQN_SCHEMA>;
 export type DqnOptions = CommonOptions & Partial<DqnConfig>;
 
+/** The training copies: online and target Q-networks on the kernels, the flat gradient and Adam. */
+interface DqnNets {
+  online: KernelQNetwork;
+  target: KernelQNetwork;
+  grad: Float32Array;
+  optimizer: ArrayAdam;
+}
+
 export class DQN extends Algorithm<DqnConfig> {
   readonly algo = "dqn";
-  private currentWeights: Record<string, FloatArray>;
-  private compiled: CompiledPolicy;
-  /** The tf online network changed since `currentWeights`/`compiled` were read (refreshed when used). */
-  private stale = false;
-  private nets: {
-    online: QNetwork;
-    target: QNetwork;
-    optimizer: Adam;
-    /** Dense networks (not dueling): the tape-free gradient step's view of them. */
-    stack: { online: DenseStack; target: DenseStack; grad: Float32Array } | null;
-  } | null = null;
+  /** The Q-network's layers (the whole network, or the trunk and dueling heads); weights live in `values`. */
+  private readonly q: QLayers;
+  /** Online weights, flat [trunk, value head, advantage head] (QNetwork's variable order). */
+  private values: Float32Array;
+  /** Target network weights (same layout), or null until training builds it (then = online). */
+  private targetValues: Float32Array | null = null;
+  private compiled: CompiledPolicy | null = null;
+  private nets: DqnNets | null = null;
   private pendingAdam: AdamState | null = null;
-  private pendingTarget: Record<string, FloatArray> | null = null;
   /** The replay buffer (created at the first `learn()`; saved in checkpoints on request). */
   replay: ReplayBuffer | null = null;
   private nUpdates = 0;
@@ -124,52 +137,51 @@ export class DQN extends Algorithm<DqnConfig> {
         `${this.envId}: DQN needs a Discrete action space; use PPO for continuous actions`,
       );
     }
-    // Plain arrays until learn(): the QNetwork's tf variables are created from them there.
-    this.currentWeights = initialQWeights(this.qConfig(), this.rng.spawn(0), this.config.init as QInit);
-    this.compiled = compileSpec({ ...this.qSpec(), obsNorm: undefined });
-  }
-
-  /** Online network weights as plain arrays ("net/fc0.weight", ...; "value/..." and "advantage/..." when dueling). */
-  get weights(): Record<string, FloatArray> {
-    this.refresh();
-    return this.currentWeights;
-  }
-
-  set weights(w: Record<string, FloatArray>) {
-    this.currentWeights = w;
-    this.stale = false;
-  }
-
-  /** The acting copy compiled for synchronous Float32Array forwards (on normalised observations). */
-  private get fast(): CompiledPolicy {
-    this.refresh();
-    return this.compiled;
-  }
-
-  private set fast(f: CompiledPolicy) {
-    this.compiled = f;
-  }
-
-  /**
-   * Reads the online network into the plain weights and recompiles the acting copy, when a
-   * gradient step changed it since (lazily: with epsilon-greedy exploration many steps act at
-   * random and need no forward).
-   */
-  private refresh(): void {
-    if (!this.stale || !this.nets) return;
-    this.stale = false;
-    this.currentWeights = this.nets.online.getWeights();
-    this.compiled = compileSpec({ ...this.qSpec(), obsNorm: undefined });
-  }
-
-  private qConfig() {
     const c = this.config;
-    return {
-      obsShape: this.spaces.obsShape,
-      numActions: this.spaces.actionSize,
-      body: { kind: "mlp" as const, hidden: c.hiddenSizes, activation: c.activation as "tanh" | "relu" },
-      dueling: c.dueling,
-    };
+    const n = this.spaces.actionSize;
+    const arch = { convs: parseConvs(c.convs, "dqn.convs"), hidden: c.hiddenSizes };
+    const initRng = this.rng.spawn(0);
+    // PyTorch's init draws its own numbers: the orthogonal layers are then only a template.
+    const torch = c.init === "torch";
+    const layerRng = torch ? new Rng(0) : initRng;
+    const layerOpts = { activation: c.activation as Activation, outGain: 1 };
+    const trunk = archLayers(
+      arch,
+      this.spaces.obsShape,
+      { ...layerOpts, outSize: c.dueling ? undefined : n },
+      layerRng,
+    );
+    this.q = { trunk };
+    if (c.dueling) {
+      const h = c.hiddenSizes[c.hiddenSizes.length - 1]!;
+      const head = (outSize: number) =>
+        mlpLayers({ inSize: h, hidden: [], outSize, outGain: 1 }, layerRng)[0]!;
+      this.q = { trunk, value: head(1), advantage: head(n) };
+    }
+    const all = [...trunk, ...(this.q.value ? [this.q.value, this.q.advantage!] : [])];
+    if (torch) torchDefaultInit(all, initRng);
+    this.values = flattenParams(all);
+  }
+
+  /** Online network weights as plain arrays ("net/fc0.weight", "net/conv0.bias", ...; "value/..." and "advantage/..." when dueling). */
+  get weights(): Record<string, FloatArray> {
+    return this.named(this.values);
+  }
+
+  private named(values: Float32Array): Record<string, FloatArray> {
+    const out: Record<string, FloatArray> = {};
+    let at = 0;
+    for (const p of qParamNames(this.q)) {
+      out[p.name] = { data: values.slice(at, at + p.size), shape: p.shape };
+      at += p.size;
+    }
+    return out;
+  }
+
+  /** The compiled float64 forward of `act`/`predict` (on normalised observations), rebuilt when stale. */
+  private get fast(): CompiledPolicy {
+    this.compiled ??= compileSpec({ ...this.qSpec(), obsNorm: undefined });
+    return this.compiled;
   }
 
   // ---- acting -------------------------------------------------------------------------------
@@ -200,7 +212,6 @@ export class DQN extends Algorithm<DqnConfig> {
 
   protected async trainLoop(): Promise<void> {
     const c = this.config;
-    await initBackend();
     this.setupEnv();
     const nets = this.buildNets();
     const { obsSize, actionSize } = this.spaces;
@@ -224,7 +235,7 @@ export class DQN extends Algorithm<DqnConfig> {
       for (let i = 0; i < N; i++) {
         if (this.rng.random() < eps) actions[i] = this.rng.integer(actionSize);
         else {
-          q ??= this.fast.forward(this.obs, N);
+          q ??= nets.online.forward(this.obs, N);
           actions[i] = argmax(q, i * actionSize, actionSize);
         }
       }
@@ -257,13 +268,13 @@ export class DQN extends Algorithm<DqnConfig> {
           batch = replay.sample(c.batchSize, this.rng, batch);
           this.gradientStep(nets, batch);
         }
-        this.syncFromNets();
+        this.compiled = null;
       }
       if (
         Math.floor(this.numTimesteps / c.targetNetworkFrequency) >
         Math.floor(lastTarget / c.targetNetworkFrequency)
       ) {
-        nets.target.softUpdateFrom(nets.online, c.tau);
+        this.updateTarget(nets, c.tau);
       }
       lastTarget = this.numTimesteps;
       const last = this.numTimesteps >= this.totalTimesteps;
@@ -277,96 +288,54 @@ export class DQN extends Algorithm<DqnConfig> {
     await this.rolloutEnd();
   }
 
-  private gradientStep(nets: NonNullable<DQN["nets"]>, b: ReplayBatch): void {
-    const res = nets.stack ? this.fastGradientStep(nets, nets.stack, b) : this.tapeGradientStep(nets, b);
+  /**
+   * One gradient step on the kernels: the TD target from the target network (and the online one
+   * for double DQN) without gradient, `dqnLossGrad` (the same math as `dqnLoss`) for dLoss/dQ,
+   * the online network's backward, clipping and Adam on the flat gradient.
+   */
+  private gradientStep(nets: DqnNets, b: ReplayBatch): void {
+    const c = this.config;
+    const n = this.spaces.actionSize;
+    const B = b.size;
+    const nextQ = nets.target.forward(b.nextObs, B);
+    const nextOnline = c.doubleQ ? nets.online.forward(b.nextObs, B) : null;
+    const target = tdTargetArray(nextQ, nextOnline, b.rewards, b.terminated, c.gamma, n);
+    const res = dqnLossGrad(nets.online.forward(b.obs, B), b.actions, target, n, c.loss as "mse" | "huber");
+    nets.online.backward(res.dQ, nets.grad, 0);
+    nets.optimizer.clipGradNorm(c.maxGradNorm ?? Number.POSITIVE_INFINITY);
+    nets.optimizer.apply();
+    nets.online.setParams(this.values, 0);
     this.nUpdates++;
     this.logger.recordMean("train/loss", res.loss);
     this.logger.recordMean("train/q_values", res.metrics["q_values"]!);
   }
 
-  /**
-   * Dense Q-networks: forwards without the gradient tape, TD target and loss gradient in plain
-   * JS (`tdTargetArray`, `dqnLossGrad`, the same math as `tdTarget`/`dqnLoss`), the backward
-   * of mlp-grad.ts, then clipping and Adam on the flat gradient.
-   */
-  private fastGradientStep(
-    nets: NonNullable<DQN["nets"]>,
-    stack: { online: DenseStack; target: DenseStack; grad: Float32Array },
-    b: ReplayBatch,
-  ): { loss: number; metrics: Record<string, number> } {
-    const c = this.config;
-    const { obsSize, actionSize: n } = this.spaces;
-    const B = b.size;
-    let res: ReturnType<typeof dqnLossGrad> | undefined;
-    tf.tidy(() => {
-      const next = tf.tensor2d(b.nextObs, [B, obsSize]);
-      const nextQ = denseForward(stack.target, next).out.dataSync();
-      const nextOnline = c.doubleQ ? denseForward(stack.online, next).out.dataSync() : null;
-      const target = tdTargetArray(nextQ, nextOnline, b.rewards, b.terminated, c.gamma, n);
-      const trace = denseForward(stack.online, tf.tensor2d(b.obs, [B, obsSize]));
-      res = dqnLossGrad(trace.out.dataSync(), b.actions, target, n, c.loss as "mse" | "huber");
-      const obsT1 = tf.tensor2d(transposeWithOnes(b.obs, B, obsSize), [obsSize + 1, B]);
-      readInto(stack.grad, 0, denseBackward(stack.online, trace, tf.tensor2d(res.dQ, [B, n]), obsT1));
-    });
-    clipInPlace(stack.grad, c.maxGradNorm ?? Number.POSITIVE_INFINITY);
-    nets.optimizer.applyArray(stack.grad);
-    return res!;
+  /** Polyak update target <- tau * online + (1 - tau) * target (tau = 1: a copy). */
+  private updateTarget(nets: DqnNets, tau: number): void {
+    const t = this.targetValues!;
+    const v = this.values;
+    if (tau === 1) t.set(v);
+    else for (let i = 0; i < t.length; i++) t[i] = tau * v[i]! + (1 - tau) * t[i]!;
+    nets.target.setParams(t, 0);
   }
 
-  /** Any Q-network (dueling heads): the loss under tfjs's gradient tape. */
-  private tapeGradientStep(nets: NonNullable<DQN["nets"]>, b: ReplayBatch): TrainStepResult {
-    const c = this.config;
-    const { obsSize } = this.spaces;
-    const B = b.size;
-    // The TD target carries no gradient: computed outside the differentiated function.
-    const target = tf.tidy(() => {
-      const next = tf.tensor2d(b.nextObs, [B, obsSize]);
-      const online = c.doubleQ ? nets.online.q(next) : null;
-      return tdTarget(
-        nets.target.q(next),
-        online,
-        tf.tensor1d(b.rewards),
-        tf.tensor1d(b.terminated),
-        c.gamma,
-      );
-    });
-    try {
-      const lossFn = () =>
-        dqnLoss(
-          nets.online.q(tf.tensor2d(b.obs, [B, obsSize])),
-          tf.tensor1d(b.actions, "int32"),
-          target,
-          c.loss as "mse" | "huber",
-        );
-      return trainStep(nets.optimizer, lossFn, c.maxGradNorm === null ? {} : { maxGradNorm: c.maxGradNorm });
-    } finally {
-      target.dispose();
-    }
-  }
-
-  private buildNets(): NonNullable<DQN["nets"]> {
+  /** Online and target networks on the kernels and Adam over the online weights (at the first `learn()`). */
+  private buildNets(): DqnNets {
     if (this.nets) return this.nets;
-    const online = new QNetwork({ ...this.qConfig(), name: "dqn_q" }, this.rng.clone());
-    const target = new QNetwork({ ...this.qConfig(), name: "dqn_target" }, this.rng.clone());
-    online.setWeights(this.weights);
-    target.setWeights(this.pendingTarget ?? this.weights);
-    this.pendingTarget = null;
-    const optimizer = new Adam(online.variables, { lr: this.config.learningRate, eps: this.config.adamEps });
+    const online = new KernelQNetwork(this.q);
+    const target = new KernelQNetwork(this.q);
+    this.targetValues ??= this.values.slice();
+    online.setParams(this.values, 0);
+    target.setParams(this.targetValues, 0);
+    const grad = new Float32Array(this.values.length);
+    const optimizer = new ArrayAdam([{ values: this.values, grad, sizes: online.sizes }], {
+      lr: this.config.learningRate,
+      eps: this.config.adamEps,
+    });
     if (this.pendingAdam) optimizer.setState(this.pendingAdam);
     this.pendingAdam = null;
-    const layers = this.config.dueling ? null : qLayers(this.weights, this.qConfig());
-    const onlineStack = layers && denseStack(online.variables, layers);
-    const targetStack = layers && denseStack(target.variables, layers);
-    const stack =
-      onlineStack && targetStack
-        ? { online: onlineStack, target: targetStack, grad: new Float32Array(optimizer.size) }
-        : null;
-    this.nets = { online, target, optimizer, stack };
+    this.nets = { online, target, grad, optimizer };
     return this.nets;
-  }
-
-  private syncFromNets(): void {
-    this.stale = true;
   }
 
   // ---- export, save, load -------------------------------------------------------------------
@@ -378,17 +347,16 @@ export class DQN extends Algorithm<DqnConfig> {
       obsNorm: this.normalizer?.obsNormSpec(),
       output: "q",
       actionSize: this.spaces.actionSize,
-      layers: qLayers(this.currentWeights, this.qConfig()),
+      layers: qSpecLayers(this.q, this.values),
     };
   }
 
   toPolicySpec(): PolicySpec {
-    this.refresh();
     return this.qSpec();
   }
 
   paramCount(): number {
-    return Object.values(this.weights).reduce((n, v) => n + v.data.length, 0);
+    return this.values.length;
   }
 
   protected envSetup(): EnvSetup {
@@ -401,8 +369,8 @@ export class DQN extends Algorithm<DqnConfig> {
     // Dueling: the raw (unfolded) heads, so training resumes exactly; otherwise policy/ holds them.
     if (this.config.dueling) for (const [k, v] of Object.entries(this.weights)) out[`q/${k}`] = v;
     if (opts.includeTrainingState) {
-      const target = this.nets ? this.nets.target.getWeights() : (this.pendingTarget ?? this.weights);
-      for (const [k, v] of Object.entries(target)) out[`target/${k}`] = v;
+      for (const [k, v] of Object.entries(this.named(this.targetValues ?? this.values)))
+        out[`target/${k}`] = v;
       const adam = this.nets ? this.nets.optimizer.getState() : this.pendingAdam;
       if (adam) Object.assign(out, adamStateToTensors(adam));
     }
@@ -423,28 +391,32 @@ export class DQN extends Algorithm<DqnConfig> {
   }
 
   protected restoreState(artifact: LoadedArtifact, policy: PolicySpec): void {
-    const t = { ...artifact.tensors };
-    if (!this.config.dueling) {
-      policy.layers.forEach((l, k) => {
-        if (l.kind !== "dense") throw new ArtifactError(`policy layer ${k} is ${l.kind}, expected dense`);
-        t[`q/net/fc${k}.weight`] = { data: l.weight, shape: [l.inSize, l.outSize] };
-        t[`q/net/fc${k}.bias`] = { data: l.bias, shape: [l.outSize] };
-      });
-    }
-    const read = (prefix: string) => {
-      const w: Record<string, FloatArray> = {};
-      for (const [k, v] of Object.entries(this.weights)) {
-        const stored = t[`${prefix}${k}`];
-        if (!stored || !(stored.data instanceof Float32Array) || stored.data.length !== v.data.length) {
-          throw new ArtifactError(`tensor ${prefix}${k}: missing or not ${v.data.length} float32 values`);
+    const t = artifact.tensors;
+    const names = qParamNames(this.q);
+    const read = (prefix: string): Float32Array => {
+      const flat = new Float32Array(this.values.length);
+      let at = 0;
+      for (const p of names) {
+        const stored = t[`${prefix}${p.name}`];
+        if (!stored || !(stored.data instanceof Float32Array) || stored.data.length !== p.size) {
+          throw new ArtifactError(`tensor ${prefix}${p.name}: missing or not ${p.size} float32 values`);
         }
-        w[k] = { data: stored.data, shape: v.shape };
+        flat.set(stored.data, at);
+        at += p.size;
       }
-      return w;
+      return flat;
     };
-    this.weights = read("q/");
+    if (this.q.value) this.values = read("q/");
+    else {
+      // Not dueling: the policy is the Q-network itself.
+      if (countParams(policy.layers) !== this.values.length || policy.layers.length !== this.q.trunk.length)
+        throw new ArtifactError(
+          `the policy's layers do not match the config's network (${this.q.trunk.length} layers)`,
+        );
+      this.values = flattenParams(policy.layers);
+    }
     // Without a stored target network (a lean file), training resumes with target = online.
-    this.pendingTarget = t[`target/${Object.keys(this.weights)[0]}`] ? read("target/") : null;
+    this.targetValues = t[`target/${names[0]!.name}`] ? read("target/") : null;
     this.pendingAdam = t["optimizer/step"] ? adamStateFromTensors(t) : null;
     const meta = artifact.meta ?? {};
     this.nUpdates = Number(meta["nUpdates"] ?? 0);
@@ -460,7 +432,8 @@ export class DQN extends Algorithm<DqnConfig> {
       rb.setState(meta["replay"] as { pos: number; count: number });
       this.replay = rb;
     }
-    this.fast = compileSpec({ ...this.qSpec(), obsNorm: undefined });
+    this.nets = null;
+    this.compiled = null;
   }
 
   /** Loads a model saved by `save` (config, weights, target network, optimizer, counters). */

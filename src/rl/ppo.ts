@@ -10,12 +10,15 @@
  *   await model.learn({ totalTimesteps: 100_000 });
  *   model.predict(obs, { deterministic: true });
  *
- * Acting uses a synchronous Float32Array forward over the N observations of the vector env;
- * tfjs runs only the gradient steps.
+ * Networks are MLPs or CNNs (`convs`, e.g. "conv16x3" before the `hiddenSizes` dense layers, as
+ * MinAtar's baseline; src/nn/arch.ts). Rollouts and gradient steps run on src/nn's float32 SIMD
+ * kernels (KernelNet: forward and backward without the gradient tape, Adam on one flat vector);
+ * `act`/`predict` use the float64 compiled forward (`compileSpec`) that export and the runtime share.
  */
 
 import { type ConfigOf, type ConfigSchema, resolveConfig } from "../core/config.js";
 import type { Action, ActionDistribution, ActOptions } from "../core/policy.js";
+import { archLayers, parseConvs } from "../nn/arch.js";
 import {
   adamStateFromTensors,
   adamStateToTensors,
@@ -30,19 +33,12 @@ import {
   softmaxProbs,
 } from "../nn/distributions.js";
 import { type CompiledPolicy, compileSpec } from "../nn/fast.js";
-import { ActorCritic, initBackend, mlpLayers, tf } from "../nn/index.js";
-import { Adam, type AdamState, clipInPlace } from "../nn/optim.js";
-import type { DenseLayerSpec, PolicySpec } from "../nn/spec.js";
+import { countParams } from "../nn/kernels/plan.js";
+import { type AdamState, ArrayAdam } from "../nn/optim.js";
+import type { Activation, LayerSpec, PolicySpec } from "../nn/spec.js";
+import { ActorCriticNets } from "./actor-critic-nets.js";
 import { Algorithm, type CommonOptions, type EnvSetup, type SaveOptions } from "./algorithm.js";
-import { type PpoLossGrad, ppoLossGrad } from "./losses.js";
-import {
-  type DenseStack,
-  denseBackward,
-  denseForward,
-  denseStack,
-  readInto,
-  transposeWithOnes,
-} from "./mlp-grad.js";
+import { ppoLossGrad } from "./losses.js";
 import { RolloutBuffer } from "./rollout-buffer.js";
 import { explainedVariance, normalizeAdvantages } from "./stats.js";
 
@@ -80,7 +76,17 @@ export const PPO_SCHEMA = {
     default: [64, 64],
     min: 1,
     minLength: 1,
-    help: "hidden widths of actor and critic",
+    help: "dense hidden widths of actor and critic (after the convolutions, if any)",
+  },
+  convs: {
+    type: "string",
+    default: "",
+    help: "convolutions before the dense layers (image observations), e.g. conv16x3 (MinAtar's baseline) or conv16x3,conv32x3s2same; empty = an MLP",
+  },
+  sharedTrunk: {
+    type: "boolean",
+    default: false,
+    help: "actor and critic share their hidden layers, with two linear heads (CleanRL's ppo_atari; halves a CNN's training cost)",
   },
   activation: { type: "string", default: "tanh", choices: ["tanh", "relu"], help: "hidden activation" },
   adamEps: {
@@ -100,23 +106,21 @@ export const PPO_SCHEMA = {
 export type PpoConfig = ConfigOf<typeof PPO_SCHEMA>;
 export type PpoOptions = CommonOptions & Partial<PpoConfig>;
 
+/** The training copy of the networks (on the SIMD kernels) and Adam over their flat parameters. */
+interface PpoNets {
+  ac: ActorCriticNets;
+  optimizer: ArrayAdam;
+}
+
 export class PPO extends Algorithm<PpoConfig> {
   readonly algo = "ppo";
-  /** Current weights as plain arrays (the acting copy; the tf variables exist only while training). */
-  actorLayers: DenseLayerSpec[];
-  criticLayers: DenseLayerSpec[];
+  /** Current weights as plain arrays (the acting copy of `act`/`predict` and of exports). */
+  actorLayers: LayerSpec[];
+  criticLayers: LayerSpec[];
   logStd: Float32Array;
-  /** The acting copy compiled for synchronous Float32Array forwards (on normalised observations). */
-  private fast: CompiledPolicy;
-  private readonly oneValue = new Float32Array(1);
-  private nets: {
-    ac: ActorCritic;
-    optimizer: Adam;
-    actor: DenseStack;
-    critic: DenseStack;
-    /** The flat gradient, reused every step. */
-    grad: Float32Array;
-  } | null = null;
+  /** The compiled float64 forward of `act`/`predict` (on normalised observations), rebuilt when stale. */
+  private compiled: CompiledPolicy | null = null;
+  private nets: PpoNets | null = null;
   private pendingAdam: AdamState | null = null;
   private buffer: RolloutBuffer | null = null;
   private nUpdates = 0;
@@ -125,18 +129,26 @@ export class PPO extends Algorithm<PpoConfig> {
     const { env, envKwargs, seed, verbose, ...rest } = opts;
     super({ env, envKwargs, seed, verbose }, resolveConfig(PPO_SCHEMA, rest, "ppo"));
     const c = this.config;
-    const { obsSize, actionSize } = this.spaces;
+    const { obsShape, actionSize } = this.spaces;
     const initRng = this.rng.spawn(0);
-    const hidden = { inSize: obsSize, hidden: c.hiddenSizes, activation: c.activation as "tanh" | "relu" };
-    this.actorLayers = mlpLayers({ ...hidden, outSize: actionSize, outGain: 0.01 }, initRng);
-    this.criticLayers = mlpLayers({ ...hidden, outSize: 1, outGain: 1 }, initRng);
+    const arch = { convs: parseConvs(c.convs, "ppo.convs"), hidden: c.hiddenSizes };
+    const activation = c.activation as Activation;
+    this.actorLayers = archLayers(
+      arch,
+      obsShape,
+      { activation, outGain: 0.01, outSize: actionSize },
+      initRng,
+    );
+    this.criticLayers = archLayers(arch, obsShape, { activation, outGain: 1, outSize: 1 }, initRng);
+    // One trunk: the critic's hidden layers are the actor's (its own output head stays).
+    if (c.sharedTrunk) this.criticLayers = [...this.actorLayers.slice(0, -1), ...this.criticLayers.slice(-1)];
     this.logStd = new Float32Array(this.spaces.discrete ? 0 : actionSize).fill(c.logStdInit);
-    this.fast = this.compile();
   }
 
-  /** Compiles the current weights (without obs normalisation: callers pass normalised observations). */
-  private compile(): CompiledPolicy {
-    return compileSpec({ ...this.toPolicySpec(), obsNorm: undefined });
+  /** The current weights compiled (without obs normalisation: callers pass normalised observations). */
+  private get fast(): CompiledPolicy {
+    this.compiled ??= compileSpec({ ...this.toPolicySpec(), obsNorm: undefined });
+    return this.compiled;
   }
 
   // ---- acting -------------------------------------------------------------------------------
@@ -176,7 +188,6 @@ export class PPO extends Algorithm<PpoConfig> {
 
   protected async trainLoop(): Promise<void> {
     const c = this.config;
-    await initBackend();
     this.setupEnv();
     const nets = this.buildNets();
     const { obsSize, actionSize, discrete } = this.spaces;
@@ -194,15 +205,15 @@ export class PPO extends Algorithm<PpoConfig> {
       // CleanRL anneals with frac = 1 - (iteration - 1) / numIterations, i.e. by progress at the start.
       nets.optimizer.lr = c.annealLr ? c.learningRate * (1 - this.progress()) : c.learningRate;
       // A callback that stops training mid-rollout skips the update of the partial rollout (as SB3).
-      if (!(await this.collectRollout(buffer))) break;
-      buffer.computeReturnsAndAdvantages(this.fast.value!(this.obs, N), c.gamma, c.gaeLambda);
+      if (!(await this.collectRollout(buffer, nets))) break;
+      buffer.computeReturnsAndAdvantages(nets.ac.value(this.obs, N), c.gamma, c.gaeLambda);
       await this.update(nets, buffer, minibatchSize);
       if (iteration % c.logInterval === 0) this.dumpLogs({ "time/iterations": iteration });
     }
   }
 
   /** Fills the buffer with `numSteps` vector steps of the current policy; false if a callback said stop. */
-  private async collectRollout(buffer: RolloutBuffer): Promise<boolean> {
+  private async collectRollout(buffer: RolloutBuffer, nets: PpoNets): Promise<boolean> {
     const { actionSize: n, discrete } = this.spaces;
     const N = this.config.numEnvs;
     const actions = new Float32Array(N * (discrete ? 1 : n));
@@ -211,8 +222,8 @@ export class PPO extends Algorithm<PpoConfig> {
     await this.rolloutStart();
     buffer.reset();
     for (let t = 0; t < this.config.numSteps; t++) {
-      const out = this.fast.forward(this.obs, N);
-      const values = this.fast.value!(this.obs, N);
+      // Views into the kernels' buffers: used (and the values copied by buffer.add) before the next forward.
+      const { out, value: values } = nets.ac.forward(this.obs, N);
       for (let i = 0; i < N; i++) {
         if (discrete) {
           const a = sampleCategorical(out, this.rng, i * n, n);
@@ -232,7 +243,7 @@ export class PPO extends Algorithm<PpoConfig> {
       for (let i = 0; i < N; i++) {
         if (step.truncated[i] && !step.terminated[i]) {
           const finalObs = this.normalizeOne(step.finalObs[i]!);
-          buffer.setFinalValue(i, this.fast.value!(finalObs, 1, this.oneValue)[0]!);
+          buffer.setFinalValue(i, nets.ac.value(finalObs, 1)[0]!);
         }
       }
       const go = this.advance(step);
@@ -245,11 +256,7 @@ export class PPO extends Algorithm<PpoConfig> {
   }
 
   /** The epochs of minibatch gradient steps on one rollout, then the acting copy is refreshed. */
-  private async update(
-    nets: NonNullable<PPO["nets"]>,
-    buffer: RolloutBuffer,
-    minibatchSize: number,
-  ): Promise<void> {
+  private async update(nets: PpoNets, buffer: RolloutBuffer, minibatchSize: number): Promise<void> {
     const c = this.config;
     const log = this.logger;
     for (let epoch = 0; epoch < c.updateEpochs; epoch++) {
@@ -276,70 +283,61 @@ export class PPO extends Algorithm<PpoConfig> {
   }
 
   /**
-   * One minibatch step: forward of actor and critic without the gradient tape (mlp-grad.ts),
+   * One minibatch step on the SIMD kernels: forward of actor and critic keeping activations,
    * CleanRL's loss and its output gradients in plain JS (`ppoLossGrad`, the same function as
-   * `ppoLoss`), the backward of both networks, global-norm clipping and Adam on the flat gradient.
+   * `ppoLoss`), the backward of both networks into one flat gradient, global-norm clipping, Adam.
    */
   private gradientStep(
-    nets: NonNullable<PPO["nets"]>,
+    nets: PpoNets,
     mb: ReturnType<RolloutBuffer["gather"]>,
   ): { loss: number; metrics: Record<string, number> } {
     const B = mb.size;
-    const { obsSize, actionSize: n, discrete } = this.spaces;
-    const { actor, critic, grad } = nets;
-    let res: PpoLossGrad | undefined;
-    tf.tidy(() => {
-      const obs = tf.tensor2d(mb.obs, [B, obsSize]);
-      const ta = denseForward(actor, obs);
-      const tc = denseForward(critic, obs);
-      res = ppoLossGrad(
-        {
-          size: B,
-          out: ta.out.dataSync(),
-          value: tc.out.dataSync(),
-          actions: mb.actions,
-          logStd: nets.ac.logStd ? (nets.ac.logStd.dataSync() as Float32Array) : undefined,
-          oldLogProb: mb.logProbs,
-          advantages: mb.advantages,
-          returns: mb.returns,
-          oldValues: mb.values,
-        },
-        n,
-        discrete,
-        this.config,
-      );
-      const obsT1 = tf.tensor2d(transposeWithOnes(mb.obs, B, obsSize), [obsSize + 1, B]);
-      let at = readInto(grad, 0, denseBackward(actor, ta, tf.tensor2d(res.dOut, [B, n]), obsT1));
-      grad.set(res.dLogStd, at);
-      at += res.dLogStd.length;
-      readInto(grad, at, denseBackward(critic, tc, tf.tensor2d(res.dValue, [B, 1]), obsT1));
-    });
-    clipInPlace(grad, this.config.maxGradNorm);
-    nets.optimizer.applyArray(grad);
-    return { loss: res!.loss, metrics: res!.metrics };
+    const { actionSize: n, discrete } = this.spaces;
+    const { ac, optimizer } = nets;
+    const { out, value } = ac.forward(mb.obs, B);
+    const res = ppoLossGrad(
+      {
+        size: B,
+        out,
+        value,
+        actions: mb.actions,
+        logStd: discrete ? undefined : ac.logStd,
+        oldLogProb: mb.logProbs,
+        advantages: mb.advantages,
+        returns: mb.returns,
+        oldValues: mb.values,
+      },
+      n,
+      discrete,
+      this.config,
+    );
+    ac.backward(res.dOut, res.dLogStd, res.dValue);
+    optimizer.clipGradNorm(this.config.maxGradNorm);
+    optimizer.apply();
+    ac.paramsChanged();
+    return { loss: res.loss, metrics: res.metrics };
   }
 
-  /** tf variables for training, built from the plain weights at the first `learn()`. */
-  private buildNets(): NonNullable<PPO["nets"]> {
+  /** The training copy, built from the plain weights at the first `learn()`, and Adam over it. */
+  private buildNets(): PpoNets {
     if (this.nets) return this.nets;
-    const ac = ActorCritic.fromSpec(this.toPolicySpec(), "ppo");
-    const optimizer = new Adam(ac.variables, { lr: this.config.learningRate, eps: this.config.adamEps });
+    const ac = new ActorCriticNets(this.actorLayers, this.criticLayers, this.logStd, {
+      shared: this.config.sharedTrunk,
+    });
+    const optimizer = new ArrayAdam([ac.group()], { lr: this.config.learningRate, eps: this.config.adamEps });
     if (this.pendingAdam) optimizer.setState(this.pendingAdam);
     this.pendingAdam = null;
-    const actor = denseStack(ac.actor.variables, this.actorLayers);
-    const critic = denseStack(ac.critic.variables, this.criticLayers);
-    if (!actor || !critic) throw new Error("PPO: actor and critic must be dense stacks");
-    this.nets = { ac, optimizer, actor, critic, grad: new Float32Array(optimizer.size) };
+    this.nets = { ac, optimizer };
     return this.nets;
   }
 
-  /** Copies the trained weights back to the plain arrays the fast forward acts with. */
+  /** Copies the trained weights back to the plain arrays that `act`, exports and saves read. */
   private syncFromNets(): void {
-    const spec = this.nets!.ac.toSpec();
-    this.actorLayers = spec.layers as DenseLayerSpec[];
-    this.criticLayers = spec.valueLayers as DenseLayerSpec[];
-    if (spec.logStd) this.logStd = spec.logStd;
-    this.fast = this.compile();
+    const { actor, critic, logStd } = this.nets!.ac.layers();
+    this.actorLayers = actor;
+    this.criticLayers = critic;
+    this.logStd = logStd;
+    this.compiled = null;
   }
 
   // ---- export, save, load -------------------------------------------------------------------
@@ -358,8 +356,9 @@ export class PPO extends Algorithm<PpoConfig> {
   }
 
   paramCount(): number {
-    const count = (ls: DenseLayerSpec[]) => ls.reduce((n, l) => n + l.weight.length + l.bias.length, 0);
-    return count(this.actorLayers) + count(this.criticLayers) + this.logStd.length;
+    // A shared trunk is stored in both specs but trained (and counted) once.
+    const critic = this.config.sharedTrunk ? this.criticLayers.slice(-1) : this.criticLayers;
+    return countParams(this.actorLayers) + countParams(critic) + this.logStd.length;
   }
 
   protected envSetup(): EnvSetup {
@@ -383,12 +382,13 @@ export class PPO extends Algorithm<PpoConfig> {
   }
 
   protected restoreState(artifact: LoadedArtifact, policy: PolicySpec): void {
-    this.actorLayers = policy.layers as DenseLayerSpec[];
-    this.criticLayers = policy.valueLayers as DenseLayerSpec[];
+    this.actorLayers = policy.layers;
+    this.criticLayers = policy.valueLayers!;
     if (policy.logStd) this.logStd = policy.logStd;
     this.pendingAdam = artifact.tensors["optimizer/step"] ? adamStateFromTensors(artifact.tensors) : null;
     this.nUpdates = Number(artifact.meta?.["nUpdates"] ?? 0);
-    this.fast = this.compile();
+    this.nets = null;
+    this.compiled = null;
   }
 
   /** Loads a model saved by `save` (config, weights, optimizer, counters), ready to act or to `learn` on. */

@@ -1,92 +1,62 @@
 /**
- * A DQN Q-network's weights as plain arrays, named as `QNetwork.getWeights()` names them
- * ("net/fc0.weight", ...; "value/fc0.*" and "advantage/fc0.*" for dueling heads), so they exist
- * before tfjs is initialised and load into a `QNetwork` with `setWeights`. `qLayers` turns them
- * into the dense layers of a PolicySpec, folding dueling heads into one layer.
+ * DQN's weights by name and in their exported form. The names are the tfjs QNetwork's
+ * ("net/fc0.weight", "net/conv0.bias", ...; "value/fc0.*" and "advantage/fc0.*" for dueling heads),
+ * so checkpoints written before the kernels replaced tfjs keep loading.
  */
 import type { Rng } from "../core/rng.js";
-import { foldDueling, mlpLayers, type QNetworkConfig } from "../nn/index.js";
-import type { FloatArray } from "../nn/params.js";
-import type { DenseLayerSpec } from "../nn/spec.js";
+import { torchDefaultInit } from "../nn/arch.js";
+import { foldDueling } from "../nn/index.js";
+import { countParams, layerNames, unflattenParams } from "../nn/kernels/plan.js";
+import type { QLayers } from "../nn/kernels/q-network.js";
+import type { DenseLayerSpec, LayerSpec } from "../nn/spec.js";
 
-/** The dense layers computing Q(s, .) from these weights (dueling heads folded). */
-export function qLayers(w: Record<string, FloatArray>, config: QNetworkConfig): DenseLayerSpec[] {
-  const hidden = config.body!.hidden!;
-  const activation = config.body!.activation!;
-  const widths = [config.obsShape.reduce((a, b) => a * b, 1), ...hidden];
-  const layers: DenseLayerSpec[] = [];
-  const nTrunk = config.dueling ? hidden.length : hidden.length + 1;
-  for (let k = 0; k < nTrunk; k++) {
-    const last = k === hidden.length;
-    layers.push({
-      kind: "dense",
-      inSize: widths[k]!,
-      outSize: last ? config.numActions : widths[k + 1]!,
-      weight: w[`net/fc${k}.weight`]!.data,
-      bias: w[`net/fc${k}.bias`]!.data,
-      activation: last ? "linear" : activation,
+/** Name, size and shape of each parameter tensor of a Q-network, in parameter order (trunk, value head, advantage head). */
+export function qParamNames(q: QLayers): Array<{ name: string; size: number; shape: number[] }> {
+  const out: Array<{ name: string; size: number; shape: number[] }> = [];
+  const add = (prefix: string, layers: readonly LayerSpec[]) => {
+    const names = layerNames(layers);
+    layers.forEach((l, i) => {
+      if (l.kind === "flatten") return;
+      const shape =
+        l.kind === "dense"
+          ? [l.inSize, l.outSize]
+          : [l.kernelSize, l.kernelSize, l.inShape[2], l.outChannels];
+      out.push({ name: `${prefix}${names[i]}.weight`, size: l.weight.length, shape });
+      out.push({ name: `${prefix}${names[i]}.bias`, size: l.bias.length, shape: [l.bias.length] });
     });
-  }
-  if (config.dueling) {
-    const h = widths[widths.length - 1]!;
-    const head = (prefix: string, outSize: number): DenseLayerSpec => ({
-      kind: "dense",
-      inSize: h,
-      outSize,
-      weight: w[`${prefix}.weight`]!.data,
-      bias: w[`${prefix}.bias`]!.data,
-      activation: "linear",
-    });
-    layers.push(foldDueling(head("value/fc0", 1), head("advantage/fc0", config.numActions)));
-  }
-  return layers;
+  };
+  add("net/", q.trunk);
+  if (q.value) add("value/", [q.value]);
+  if (q.advantage) add("advantage/", [q.advantage]);
+  return out;
 }
 
-export type QInit = "torch" | "orthogonal";
+/** The Q-network's layers with weights from values[offset ..], dueling heads folded into one layer (the exported form). */
+export function qSpecLayers(q: QLayers, values: Float32Array, offset = 0): LayerSpec[] {
+  const layers = unflattenParams(q.trunk, values, offset);
+  if (!q.value || !q.advantage) return layers;
+  const at = offset + countParams(q.trunk);
+  const [value, advantage] = unflattenParams([q.value, q.advantage], values, at) as DenseLayerSpec[];
+  return [...layers, foldDueling(value!, advantage!)];
+}
 
 /**
- * PyTorch's `nn.Linear` default (what CleanRL's DQN uses): weight and bias uniform in
- * +-1/sqrt(fanIn) (kaiming_uniform with a = sqrt(5)). Weight in the tfjs layout [in][out].
+ * PyTorch's `nn.Linear` default (what CleanRL's DQN, SAC and TD3 use): weight and bias uniform in
+ * +-1/sqrt(fanIn). Weight in the tfjs layout [in][out].
  */
 export function torchDefaultDense(
   inSize: number,
   outSize: number,
   rng: Rng,
 ): { weight: Float32Array; bias: Float32Array } {
-  const bound = 1 / Math.sqrt(inSize);
-  const weight = rng.fillUniform(new Float32Array(inSize * outSize), -bound, bound);
-  const bias = rng.fillUniform(new Float32Array(outSize), -bound, bound);
-  return { weight, bias };
-}
-
-/**
- * Fresh weights in QNetwork's naming: "torch" = PyTorch's default init (CleanRL's DQN),
- * "orthogonal" = QNetwork's own (gain sqrt(2) hidden, 1 output, zero biases).
- */
-export function initialQWeights(
-  config: QNetworkConfig,
-  rng: Rng,
-  init: QInit = "orthogonal",
-): Record<string, FloatArray> {
-  const hidden = config.body!.hidden!;
-  const widths = [config.obsShape.reduce((a, b) => a * b, 1), ...hidden];
-  const w: Record<string, FloatArray> = {};
-  const layer = (prefix: string, inSize: number, outSize: number, gain: number) => {
-    const l =
-      init === "torch"
-        ? torchDefaultDense(inSize, outSize, rng)
-        : mlpLayers({ inSize, hidden: [], outSize, outGain: gain }, rng)[0]!;
-    w[`${prefix}.weight`] = { data: l.weight, shape: [inSize, outSize] };
-    w[`${prefix}.bias`] = { data: l.bias, shape: [outSize] };
+  const layer: DenseLayerSpec = {
+    kind: "dense",
+    inSize,
+    outSize,
+    weight: new Float32Array(inSize * outSize),
+    bias: new Float32Array(outSize),
+    activation: "linear",
   };
-  const outs = config.dueling ? hidden : [...hidden, config.numActions];
-  outs.forEach((outSize, k) => {
-    layer(`net/fc${k}`, widths[k]!, outSize, k < hidden.length ? Math.SQRT2 : 1);
-  });
-  if (config.dueling) {
-    const h = hidden[hidden.length - 1]!;
-    layer("value/fc0", h, 1, 1);
-    layer("advantage/fc0", h, config.numActions, 1);
-  }
-  return w;
+  torchDefaultInit([layer], rng);
+  return { weight: layer.weight, bias: layer.bias };
 }

@@ -60,9 +60,46 @@ export class EndlessEnv implements Env<Float32Array, number> {
   close(): void {}
 }
 
-/** Registers "RlTest/Target-v0" and "RlTest/Endless-v0" (once per process). */
+/**
+ * An image task for convolutional networks: a 6 x 6 x 2 uint8 frame with one lit cell, in channel
+ * 0 ("go left") or channel 1 ("go right"), at a random place; Discrete(2), reward 1 when the action
+ * matches the lit channel, else 0; 8 steps per episode (time limit). Random actions earn 4, the
+ * optimal policy 8. A network must read channels at any position: what a conv layer does well.
+ */
+export class PixelSideEnv implements Env<Uint8Array, number> {
+  readonly observationSpace = new Box<Uint8Array>(0, 1, { shape: [6, 6, 2], dtype: "uint8" });
+  readonly actionSpace = new Discrete(2);
+  private rng = new Rng(0);
+  private side = 0;
+
+  get unwrapped(): Env<unknown, unknown> {
+    return this;
+  }
+
+  private frame(): Uint8Array {
+    const obs = new Uint8Array(72);
+    this.side = this.rng.integer(2);
+    obs[this.rng.integer(36) * 2 + this.side] = 1;
+    return obs;
+  }
+
+  reset(opts: ResetOptions = {}): ResetResult<Uint8Array> {
+    if (opts.seed !== undefined) this.rng.reseed(opts.seed);
+    return { obs: this.frame(), info: {} };
+  }
+
+  step(action: number): StepResult<Uint8Array> {
+    const reward = action === this.side ? 1 : 0;
+    return { obs: this.frame(), reward, terminated: false, truncated: false, info: {} };
+  }
+
+  close(): void {}
+}
+
+/** Registers "RlTest/Target-v0", "RlTest/Endless-v0" and "RlTest/PixelSide-v0" (once per process). */
 export function registerRlTestEnvs(): void {
   if (listEnvs().includes("RlTest/Target-v0")) return;
   register({ id: "RlTest/Target-v0", create: () => new TargetEnv(), maxEpisodeSteps: 8 });
   register({ id: "RlTest/Endless-v0", create: () => new EndlessEnv(), maxEpisodeSteps: 5 });
+  register({ id: "RlTest/PixelSide-v0", create: () => new PixelSideEnv(), maxEpisodeSteps: 8 });
 }

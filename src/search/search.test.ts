@@ -125,4 +125,27 @@ describe("search", () => {
     await expect(run({ distill: { method: "nope" } })).rejects.toThrow(/method/);
     expect(existsSync(join(dir, "x", "search.json"))).toBe(false);
   });
+
+  it("minimises the chosen objective: bytes (int8 counts 1 per weight) or measured latency", async () => {
+    const dir = tmp();
+    const teacher = writeLineTeacher(dir);
+    const cfg = { ...TINY_SEARCH, minSteps: 400, brackets: 1, teacher, seed: 2 };
+    const bytes = await search(
+      { ...cfg, objective: "bytes", out: join(dir, "bytes") },
+      { engine: new InlineEngine() },
+    );
+    const w = bytes.summary.winner!;
+    expect(w.size).toBe(w.bytes);
+    const passing = bytes.summary.trials.filter(
+      (t) => t.role === "search" && t.steps === 800 && t.retention! >= 0.8 && t.agreement! >= 0.9,
+    );
+    expect(w.bytes).toBe(Math.min(...passing.map((t) => t.sizes.bytes)));
+    const lat = await search(
+      { ...cfg, objective: "latency", out: join(dir, "lat") },
+      { engine: new InlineEngine() },
+    );
+    const measured = JSON.parse(readFileSync(join(dir, "lat", "latency.json"), "utf8"));
+    for (const t of lat.summary.trials) expect(t.sizes.latencyUs).toBe(measured[t.id]);
+    expect(lat.summary.winner?.size).toBe(measured[lat.summary.winner!.id]);
+  });
 });

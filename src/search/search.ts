@@ -358,9 +358,4 @@ function fmt(v: number | null): string {
   return v === null ? "  -  " : v.toFixed(3);
 }
 
-/** Whether a folder holds a search (for the CLI's --resume checks). */
-export function isSearchDir(dir: string): boolean {
-  return existsSync(`${dir}/search.json`);
-}
-
 export type { Target };

@@ -11,7 +11,7 @@ describe("SpecTeacher", () => {
   it("returns logits, features by name, values, and counts parameters", () => {
     const t = lineTeacher({ value: true });
     expect(t.params).toBe(2 * 4 + 4 + 4 * 2 + 2);
-    expect(t.features).toEqual([{ name: "fc0", size: 4 }]);
+    expect(t.features).toEqual([{ name: "fc0", size: 4, shape: [4] }]);
     const out = t.predictSync(Float32Array.of(0.5, 1, -0.5, 1), 2, { features: ["fc0"] });
     expect(out.kind).toBe("logits");
     expect(out.outputs[0]).toBeGreaterThan(out.outputs[1]!); // x > 0: push left (action 0)

@@ -161,7 +161,7 @@ export class SpecTeacher implements Teacher {
         throw new ConfigError("spec.valueLayers", `must map ${specObs} inputs to 1 output`);
     }
     const hidden = hiddenActivations(this.actor.plan);
-    this.features = hidden.map((h) => ({ name: h.name, size: h.size }));
+    this.features = hidden.map((h) => ({ name: h.name, size: h.size, shape: h.shape }));
     this.onnxFeatures = new Map(
       this.actor.plan.steps
         .filter((st) => hidden.some((h) => h.name === st.name))

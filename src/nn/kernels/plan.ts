@@ -187,3 +187,8 @@ export function unflattenParams(
     return { ...l, weight, bias };
   });
 }
+
+/** Tensor sizes of a stack's parameters in order (w0, b0, w1, b1, ...), for optimizer states. */
+export function tensorSizes(layers: readonly LayerSpec[]): number[] {
+  return layers.flatMap((l) => (l.kind === "flatten" ? [] : [l.weight.length, l.bias.length]));
+}

@@ -75,7 +75,13 @@ describe.skipIf(!haveRedis)("BullMQ engine on a real redis-server", () => {
       signal: stop.signal,
       ...extra,
     });
-    return { done, stop: async () => (stop.abort(), done) };
+    return {
+      done,
+      stop: async () => {
+        stop.abort();
+        return done;
+      },
+    };
   };
   const expectOnce = (r: SearchResult, out: string) => {
     expect(fingerprint(r)).toEqual(fingerprint(reference));
