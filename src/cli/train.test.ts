@@ -230,7 +230,7 @@ describe("rldistill train: Ctrl-C and --resume", () => {
       }, 100);
     });
     const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
-    expect({ code, stderr }).toMatchObject({ code: 130 });
+    expect(code, `stderr:\n${stderr}\nstdout:\n${stdout}`).toBe(130);
     expect(stderr).toMatch(/interrupted; saving/);
     expect(stdout).toMatch(/continue with: rldistill train --resume/);
     const first = JSON.parse(readFileSync(join(out, "summary.json"), "utf8"));

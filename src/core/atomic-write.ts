@@ -22,7 +22,7 @@
  * matching writes succeed, then they fail), `delay:model.rldistill:400` (sleeps 400 ms between
  * writing the temporary file and renaming it, so a test can kill the process mid-save).
  */
-import { closeSync, openSync, readdirSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, type Dirent, openSync, readdirSync, renameSync, rmSync, writeSync } from "node:fs";
 import { basename, dirname, extname, join } from "node:path";
 
 /** A simulated failure of the writes below (tests). */
@@ -117,16 +117,25 @@ export function isTempFile(name: string): boolean {
   return TEMP.test(name);
 }
 
-/** Removes temporary files left in `dir` by killed processes; returns their names. */
+/**
+ * Removes temporary files left in `dir` (and its subfolders, e.g. checkpoints/) by killed
+ * processes; returns their paths relative to `dir`.
+ */
 export function removeTempFiles(dir: string): string[] {
-  let names: string[];
+  let entries: Dirent[];
   try {
-    names = readdirSync(dir);
+    entries = readdirSync(dir, { withFileTypes: true });
   } catch {
     return [];
   }
-  const removed = names.filter(isTempFile);
-  for (const n of removed) rmSync(join(dir, n), { force: true, recursive: true });
+  const removed: string[] = [];
+  for (const e of entries) {
+    if (isTempFile(e.name)) {
+      rmSync(join(dir, e.name), { force: true, recursive: true });
+      removed.push(e.name);
+    } else if (e.isDirectory())
+      removed.push(...removeTempFiles(join(dir, e.name)).map((n) => `${e.name}/${n}`));
+  }
   return removed;
 }
 

@@ -49,6 +49,19 @@ export interface ResumeState {
   notes: string[];
 }
 
+/** A JSON object file of the run folder; a ConfigError naming it otherwise. */
+function readJson(path: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(path, "utf8"));
+  } catch (err) {
+    throw new ConfigError("--resume", `cannot read ${path}: ${(err as Error).message}`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new ConfigError("--resume", `${path} must hold a JSON object, got ${describeValue(value)}`);
+  return value as Record<string, unknown>;
+}
+
 /** The evaluation rows of progress.jsonl (at or before `step`) as checkpoint records. */
 function checkpointsFromLog(path: string): CheckpointRecord[] {
   if (!existsSync(path)) return [];
@@ -73,7 +86,7 @@ function checkpointsFromLog(path: string): CheckpointRecord[] {
  * `given` holds only the fields the caller set (flags, --set, --config), not defaults or presets.
  */
 export function readResumeState(folder: RunFolder, given: Record<string, unknown>): ResumeState {
-  const saved = JSON.parse(readFileSync(folder.path("config.json"), "utf8")) as DistillConfig & {
+  const saved = readJson(folder.path("config.json")) as unknown as DistillConfig & {
     resumes?: DistillResumeRecord[];
   };
   const { resumes = [], ...savedCfg } = saved;
@@ -104,7 +117,7 @@ export function readResumeState(folder: RunFolder, given: Record<string, unknown
   const wallSeconds = Number(meta.wallSeconds ?? 0);
   const summaryPath = folder.path("summary.json");
   if (step >= cfg.steps && existsSync(summaryPath)) {
-    const summary = JSON.parse(readFileSync(summaryPath, "utf8")) as { interrupted?: boolean };
+    const summary = readJson(summaryPath) as { interrupted?: boolean };
     if (summary.interrupted === false) {
       throw new ConfigError(
         "--resume",
