@@ -24,10 +24,21 @@ export {
   DISTILL_SCHEMA,
   type DistillConfig,
   type DistillMethod,
+  describeDistillFields,
+  METHOD_CONFIGS,
+  methodSchema,
   parseDistillAssignment,
   resolveDistillConfig,
 } from "./config.js";
-export { DISTILLERS, type DistillOptions, type DistillResult, distill, STUDENT_FILE } from "./distill.js";
+export { COMMON_FIELDS, type MethodConfig, REPLAY_FIELDS } from "./config-fields.js";
+export {
+  DISTILLERS,
+  type DistillOptions,
+  type DistillResult,
+  distill,
+  STUDENT_FILE,
+  scalesByTauSquared,
+} from "./distill.js";
 export { evaluateTeacher, measureSimilarity, type SimilarityFigures } from "./evaluation.js";
 export { type FeaturePairing, pairFeatures } from "./feature-pairs.js";
 export { type DistillContext, type Distiller, type DistillerFactory, evalPoints, runLoop } from "./loop.js";
@@ -38,13 +49,8 @@ export { PolicyDistiller } from "./methods/policy.js";
 export { DistilledPPO } from "./methods/ppo.js";
 export { adapterGate, ResidualDistiller } from "./methods/residual.js";
 export { type PolicyObjective, policyObjective, valueObjective } from "./objectives.js";
-export {
-  type CheckpointRecord,
-  type DistillSummary,
-  type EvalFigures,
-  RunDir,
-  retentionOf,
-} from "./run-dir.js";
+export { RESUMABLE_FIELDS, restoreStudent } from "./resume.js";
+export type { CheckpointRecord, DistillSummary, EvalFigures } from "./run-dir.js";
 export * from "./schedules.js";
 export { checkHidden, Student, type StudentOptions } from "./student.js";
 export {
