@@ -13,8 +13,8 @@
  */
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { evaluatePolicy } from "../src/eval/evaluate.js";
 import { prepareEnv } from "../src/envs/registry.js";
+import { evaluatePolicy } from "../src/eval/evaluate.js";
 import { efficiencyOf } from "../src/eval/latency.js";
 import { loadPolicy, recordedEnvId } from "../src/nn/checkpoint.js";
 import { compileSpec } from "../src/nn/fast.js";
