@@ -47,9 +47,9 @@ describe("rldistill eval --video", () => {
   });
 
   it("--no-video is the default said out loud, and contradicts --video", async () => {
-    await expect(evalCommand.run(["--model", teacher, "--video", "--no-video", "--out", dir])).rejects.toThrow(
-      /--no-video: contradicts --video/,
-    );
+    await expect(
+      evalCommand.run(["--model", teacher, "--video", "--no-video", "--out", dir]),
+    ).rejects.toThrow(/--no-video: contradicts --video/);
     const log = vi.spyOn(console, "log").mockImplementation(() => {});
     try {
       expect(await evalCommand.run(["--help"])).toBe(0);

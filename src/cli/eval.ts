@@ -189,7 +189,8 @@ export const evalCommand: Command = {
     if (positionals.length)
       throw new ConfigError("arguments", `unexpected "${positionals.join(" ")}"; use --model PATH`);
     if (typeof f.model !== "string") throw new ConfigError("--model", "required: the path of a saved policy");
-    if (f.video && f["no-video"]) throw new ConfigError("--no-video", "contradicts --video: give one of them");
+    if (f.video && f["no-video"])
+      throw new ConfigError("--no-video", "contradicts --video: give one of them");
     if (f.video && typeof f.out !== "string")
       throw new ConfigError("--video", "needs --out DIR: the GIFs are written into that folder");
     const student = loadModel(f.model, "--model");

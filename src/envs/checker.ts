@@ -10,7 +10,7 @@
  *
  * The env is stepped, reset and finally closed: pass a fresh env.
  */
-import type { Env, ResetResult, RgbFrame, StepResult } from "../core/env.js";
+import type { Env, ResetResult, StepResult } from "../core/env.js";
 import { checkKnownKeys, checkNumber, describeValue, RlDistillError } from "../core/errors.js";
 import { Box, Discrete, MultiDiscrete, type Space } from "../core/spaces.js";
 
@@ -58,7 +58,8 @@ export function checkEnv(env: AnyEnv, opts: CheckEnvOptions = {}): string[] {
     if ((opts.checkState ?? true) && typeof env.unwrapped?.getState === "function") {
       attempt("state round trip", () => checkStateRoundTrip(env, seed, problems));
     }
-    if (typeof env.unwrapped?.render === "function") attempt("render()", () => checkRender(env, seed, problems));
+    if (typeof env.unwrapped?.render === "function")
+      attempt("render()", () => checkRender(env, seed, problems));
   }
   attempt("close()", () => env.close());
   attempt("a second close()", () => env.close());
@@ -223,15 +224,17 @@ function checkStateRoundTrip(env: AnyEnv, seed: number, problems: string[]): voi
 /** What is wrong with one rendered frame (not an RgbFrame of uint8 RGB bytes), else undefined. */
 function frameProblem(frame: unknown): string | undefined {
   if (!isInfo(frame)) return `must return { width, height, data }, got ${describeValue(frame)}`;
-  const { width, height, data } = frame as Partial<RgbFrame>;
-  for (const [key, v] of [["width", width], ["height", height]] as const) {
-    if (!(typeof v === "number" && Number.isInteger(v) && v > 0))
-      return `${key} must be a positive integer, got ${describeValue(v)}`;
+  const { width, height, data } = frame as { width?: unknown; height?: unknown; data?: unknown };
+  if (!(typeof width === "number" && Number.isInteger(width) && width > 0))
+    return `width must be a positive integer, got ${describeValue(width)}`;
+  if (!(typeof height === "number" && Number.isInteger(height) && height > 0))
+    return `height must be a positive integer, got ${describeValue(height)}`;
+  if (!(data instanceof Uint8Array)) {
+    const kind = (data as object | null | undefined)?.constructor?.name ?? data;
+    return `data must be a Uint8Array of RGB bytes, got ${describeValue(kind)}`;
   }
-  if (!(data instanceof Uint8Array) || data instanceof Uint8ClampedArray)
-    return `data must be a Uint8Array of RGB bytes, got ${describeValue(data?.constructor?.name ?? data)}`;
-  if (data.length !== width! * height! * 3)
-    return `data has ${data.length} bytes, width x height x 3 = ${width} x ${height} x 3 = ${width! * height! * 3}`;
+  if (data.length !== width * height * 3)
+    return `data has ${data.length} bytes, width x height x 3 = ${width} x ${height} x 3 = ${width * height * 3}`;
   return undefined;
 }
 

@@ -101,7 +101,9 @@ describe("MinAtar kwargs and errors", () => {
       /MinAtar\/Asterix\.obsType: allowed: "pixels", "state"; got "rgb"/,
     );
     expect(() => make(id, { obsType: "rgb" })).toThrow(ConfigError);
-    expect(() => make(id, { obsType: 1 })).toThrow(/MinAtar\/Asterix\.obsType: allowed: "pixels", "state"; got 1$/);
+    expect(() => make(id, { obsType: 1 })).toThrow(
+      /MinAtar\/Asterix\.obsType: allowed: "pixels", "state"; got 1$/,
+    );
     expect(() => make(id, { stickyActionProb: Number.NaN })).toThrow(/expected a finite number, got NaN$/);
     expect(() => make(id, { renderMode: "human" })).toThrow(/renderMode: allowed: "rgb_array"/);
     expect(() => new MinAtarEnv("Pong" as MinAtarGameName)).toThrow(/game: allowed: Asterix, Breakout/);
