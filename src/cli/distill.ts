@@ -21,6 +21,7 @@ import type { DistillSummary } from "../distill/run-dir.js";
 import { checkHidden } from "../distill/student.js";
 import { formatConv, parseArch } from "../nn/arch.js";
 import { type Command, type FlagSpecs, formatFlags, parseArgs } from "./args.js";
+import { MODES_HELP, modeOf, runMode } from "./distill-modes.js";
 
 const flags: FlagSpecs = {
   teacher: {
@@ -227,10 +228,14 @@ export const distillCommand: Command = {
       "",
       formatFlags(flags),
       "",
+      MODES_HELP,
+      "",
       "Config fields (--set key=value, or a --config JSON file):",
       describeSchema(DISTILL_SCHEMA),
     ].join("\n"),
   async run(argv) {
+    const mode = modeOf(argv);
+    if (mode) return runMode(mode, argv);
     const { flags: f, positionals } = parseArgs(argv, flags);
     if (f.help) {
       console.log(this.usage());

@@ -27,6 +27,7 @@ export {
   parseDistillAssignment,
   resolveDistillConfig,
 } from "./config.js";
+export * from "./crossmodal/index.js";
 export { DISTILLERS, type DistillOptions, type DistillResult, distill, STUDENT_FILE } from "./distill.js";
 export { evaluateTeacher, measureSimilarity, type SimilarityFigures } from "./evaluation.js";
 export { type FeaturePairing, pairFeatures } from "./feature-pairs.js";
@@ -37,6 +38,7 @@ export { FeatureDistiller } from "./methods/feature.js";
 export { PolicyDistiller } from "./methods/policy.js";
 export { DistilledPPO } from "./methods/ppo.js";
 export { adapterGate, ResidualDistiller } from "./methods/residual.js";
+export * from "./multitask/index.js";
 export { type PolicyObjective, policyObjective, valueObjective } from "./objectives.js";
 export {
   type CheckpointRecord,

@@ -72,10 +72,32 @@ export interface CrossModalSummary {
   target: number;
   /** Env steps at the first evaluation whose retention reached `target`; null if none did. */
   steps_to_target: number | null;
+  /** Env steps from which every later evaluation stayed at or above `target`; null if the last one is below. */
+  steps_to_target_sustained: number | null;
   evaluations: CrossModalRecord[];
 }
 
 export const CROSSMODAL_STUDENT_FILE = "student.rldistill";
+
+/**
+ * Env steps at the first evaluation whose retention reached `target`, or (sustained) at the first
+ * one from which every later evaluation stays at or above it; null when none does. The same rule
+ * measures RL from scratch in bench/multitask.ts.
+ */
+export function stepsToTarget(
+  evals: ReadonlyArray<{ step: number; retention: number | null }>,
+  target: number,
+  opts: { sustained?: boolean } = {},
+): number | null {
+  if (!opts.sustained) return evals.find((e) => e.retention !== null && e.retention >= target)?.step ?? null;
+  let from: number | null = null;
+  for (const e of evals) {
+    const ok = e.retention !== null && e.retention >= target;
+    if (!ok) from = null;
+    else if (from === null) from = e.step;
+  }
+  return from;
+}
 
 /** Mean and variance of the rows (population), as frozen observation statistics. */
 export function obsStatistics(rows: Float32Array, n: number, size: number): ObsNormSpec {
@@ -196,7 +218,7 @@ export async function distillCrossModal(
   );
 
   const evaluations: CrossModalRecord[] = [];
-  let stepsToTarget: number | null = null;
+  let reached = false;
   let nextEval = cfg.evalEvery;
   let interrupted = false;
   const evaluate = () => {
@@ -211,8 +233,7 @@ export async function distillCrossModal(
     logger.record("eval/mean_return", rec.mean_return);
     if (rec.retention !== null) logger.record("eval/retention", rec.retention);
     logger.dump(steps);
-    if (stepsToTarget === null && rec.retention !== null && rec.retention >= cfg.target)
-      stepsToTarget = steps;
+    if (rec.retention !== null && rec.retention >= cfg.target) reached = true;
     print(
       `  step ${String(steps).padStart(8)}  return ${rec.mean_return.toFixed(1)}  retention ${rec.retention?.toFixed(3) ?? "-"}`,
     );
@@ -243,7 +264,7 @@ export async function distillCrossModal(
     if (steps >= nextEval) {
       evaluate();
       nextEval += cfg.evalEvery;
-      if (cfg.stopAtTarget && stepsToTarget !== null) break;
+      if (cfg.stopAtTarget && reached) break;
     }
     const progress = steps / cfg.steps;
     collector.student = student.policy();
@@ -260,7 +281,7 @@ export async function distillCrossModal(
   if (
     !interrupted &&
     (evaluations.length === 0 || evaluations[evaluations.length - 1]!.step !== steps) &&
-    !(cfg.stopAtTarget && stepsToTarget !== null)
+    !(cfg.stopAtTarget && reached)
   )
     evaluate();
   collector.close();
@@ -313,7 +334,8 @@ export async function distillCrossModal(
     retention: retentionOf(final.meanReturn, teacherEval.meanReturn, randomEval.meanReturn),
     agreement,
     target: cfg.target,
-    steps_to_target: stepsToTarget,
+    steps_to_target: stepsToTarget(evaluations, cfg.target),
+    steps_to_target_sustained: stepsToTarget(evaluations, cfg.target, { sustained: true }),
     evaluations,
   };
   run.writeJson("summary.json", summary);
@@ -321,7 +343,7 @@ export async function distillCrossModal(
   teacher.dispose?.();
   print(
     `student ${final.meanReturn.toFixed(1)} +- ${final.stdReturn.toFixed(1)} (teacher ${teacherEval.meanReturn.toFixed(1)}), retention ${summary.retention?.toFixed(3) ?? "-"}` +
-      `, agreement ${agreement === null ? "-" : `${(100 * agreement).toFixed(1)}%`}, ${cfg.target * 100}% of the teacher ${stepsToTarget === null ? "not reached" : `at ${stepsToTarget} env steps`}`,
+      `, agreement ${agreement === null ? "-" : `${(100 * agreement).toFixed(1)}%`}, ${cfg.target * 100}% of the teacher ${summary.steps_to_target === null ? "not reached" : `at ${summary.steps_to_target} env steps (stays from ${summary.steps_to_target_sustained ?? "-"})`}`,
   );
   return { config: cfg, summary, runDir: run.dir, studentFile: file };
 }

@@ -90,7 +90,8 @@ export interface LifelongSummary {
   task_names: string[];
   forgetting: ForgettingFigures;
   mean_retention: number | null;
-  checkpoints: TasksCheckpoint[];
+  /** Every intermediate evaluation (all tasks). */
+  evaluations: TasksCheckpoint[];
 }
 
 interface Previous {
@@ -331,7 +332,7 @@ export async function distillStage(
     task_names: records.map((r) => r.env),
     forgetting: forgettingFigures(matrix),
     mean_retention: meanRetention(evals),
-    checkpoints: loop.checkpoints,
+    evaluations: loop.checkpoints,
   };
   run.writeJson("summary.json", summary);
   logger.close();

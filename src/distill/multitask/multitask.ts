@@ -76,7 +76,8 @@ export interface MultiTaskSummary {
   tasks: TaskSummary[];
   mean_retention: number | null;
   min_retention: number | null;
-  checkpoints: TasksCheckpoint[];
+  /** Every intermediate evaluation (all tasks). */
+  evaluations: TasksCheckpoint[];
 }
 
 export const MULTITASK_STUDENT_FILE = "student.rldistill";
@@ -246,7 +247,7 @@ export async function distillMultiTask(
     tasks: rows,
     mean_retention: meanRetention(evals),
     min_retention: rets.length ? Math.min(...rets) : null,
-    checkpoints: loop.checkpoints,
+    evaluations: loop.checkpoints,
   };
   run.writeJson("summary.json", summary);
   logger.close();
