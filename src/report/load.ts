@@ -24,6 +24,7 @@ export type RunKind =
   | "distill"
   | "eval"
   | "search"
+  | "federated"
   | "multitask"
   | "lifelong"
   | "crossmodal"
@@ -140,7 +141,7 @@ export function parseProgress(text: string, source = "progress.jsonl"): Record<s
 }
 
 function kindOf(summary: JsonObject, evalFile: JsonObject | null): RunKind {
-  if (summary["kind"] === "search") return "search";
+  if (summary["kind"] === "search" || summary["kind"] === "federated") return summary["kind"];
   for (const k of ["multitask", "lifelong", "crossmodal"] as const) if (summary["kind"] === k) return k;
   if (isObject(summary["teacher"]) && isObject(summary["student"])) return "distill";
   if (typeof summary["algo"] === "string") return "train";

@@ -109,10 +109,10 @@ function draw(rng: Rng, [r, c]: [number, number]): Float32Array {
 }
 
 describe("array losses agree with their tensor forms (loss, metrics, tape gradients, finite differences)", () => {
-  it("covers every registry loss but attention", () => {
-    const covered = new Set([...CASES.map((c) => c.name), "feature-l2"]);
-    expect(lossNames.filter((n) => !covered.has(n))).toEqual(["attention"]);
-    expect(getLoss("attention").arrays).toBeUndefined();
+  it("covers every registry loss", () => {
+    const covered = new Set([...CASES.map((c) => c.name), "feature-l2", "attention"]);
+    expect(lossNames.filter((n) => !covered.has(n))).toEqual([]);
+    for (const n of lossNames) expect(getLoss(n).arrays).toBeDefined();
   });
 
   it.each(CASES.map((c, i) => [`${c.name} #${i}`, c] as const))("%s", (_label, c) => {
@@ -221,5 +221,49 @@ describe("array losses agree with their tensor forms (loss, metrics, tape gradie
     expect(projector.grad.length).toBe(pGrads.length);
     for (const [j, g] of pGrads.entries()) close(projector.grad[j]!, g);
     tfProjector.dispose();
+  });
+
+  it.each([2, 3])("attention transfer (p = %i) on two conv layers of different channel counts", (p) => {
+    const rng = new Rng(31);
+    const shapes = {
+      conv0: { s: [B, 3, 3, 2], t: [B, 3, 3, 4] },
+      conv1: { s: [B, 2, 2, 3], t: [B, 2, 2, 1] },
+    };
+    const sf = { conv0: draw(rng, [B * 9, 2]), conv1: draw(rng, [B * 4, 3]) };
+    const tfeat = { conv0: draw(rng, [B * 9, 4]), conv1: draw(rng, [B * 4, 1]) };
+    const weights = Float32Array.from({ length: B }, () => 0.5 + rng.random());
+    const opts = { p, layerWeights: { conv1: 0.5 } };
+    const res = getLoss("attention").arrays!(
+      { batch: B, studentFeatures: sf, teacherFeatures: tfeat, weights },
+      { ...opts, spatial: { conv0: 9, conv1: 4 } },
+    );
+    const names = ["conv0", "conv1"] as const;
+    const { loss, metrics, g } = tf.tidy(() => {
+      const xs = names.map((n) => tf.tensor(sf[n], shapes[n].s));
+      const f = (...ys: Tensor[]) =>
+        getLoss("attention").fn(
+          {
+            studentFeatures: Object.fromEntries(names.map((n, i) => [n, ys[i]!])),
+            teacherFeatures: Object.fromEntries(names.map((n) => [n, tf.tensor(tfeat[n], shapes[n].t)])),
+            weights: tf.tensor1d(weights),
+          },
+          opts,
+        );
+      const out = f(...xs);
+      return {
+        loss: out.loss.dataSync()[0]!,
+        metrics: Object.fromEntries(Object.entries(out.metrics).map(([k, v]) => [k, v.dataSync()[0]!])),
+        g: tf
+          .grads((...ys: Tensor[]) => f(...ys).loss as Scalar)(xs)
+          .map((t) => Array.from(t.dataSync())),
+      };
+    });
+    close(res.loss, loss);
+    for (const [k, v] of Object.entries(metrics)) close(res.metrics[k]!, v);
+    for (const [i, n] of names.entries())
+      for (const [j, v] of g[i]!.entries()) close(res.grads.studentFeatures![n]![j]!, v);
+    expect(() =>
+      getLoss("attention").arrays!({ batch: B, studentFeatures: sf, teacherFeatures: tfeat }, { p }),
+    ).toThrow(/spatial.conv0/);
   });
 });

@@ -12,10 +12,13 @@
 import { ConfigError, checkNumber } from "../../core/errors.js";
 import { tf } from "../../nn/backend.js";
 import {
+  type ArrayArgs,
+  type ArrayLossResult,
   checkBatch,
   checkRank,
   type LossResult,
   type SampleWeightArgs,
+  sampleScales,
   shapeText,
   weightedMean,
 } from "./common.js";
@@ -111,4 +114,105 @@ export function attentionTransferLayers(
     total = tf.add(total, tf.mul(layer, weight));
   }
   return { loss: total as tf.Scalar, metrics };
+}
+
+// ---- array form (tape-free training; see common.ts) -----------------------------------------
+
+export interface AttentionArrayArgs extends ArrayArgs<AttentionLayersArgs> {
+  /**
+   * Pixels per map (height x width) of each layer: flat [B, H, W, C] arrays carry no shape, and
+   * the channel counts (which may differ between student and teacher) follow from it.
+   */
+  spatial?: Record<string, number>;
+}
+
+/** The normalised attention map [S] of one sample's [S, C] features at `at`, with its norm. */
+function mapRow(f: Float32Array, at: number, s: number, c: number, p: number, out: Float64Array): number {
+  let sq = 0;
+  for (let j = 0; j < s; j++) {
+    let q = 0;
+    for (let k = 0; k < c; k++) q += Math.abs(f[at + j * c + k]!) ** p;
+    out[j] = q / c;
+    sq += out[j]! * out[j]!;
+  }
+  const norm = Math.sqrt(sq + 1e-12);
+  for (let j = 0; j < s; j++) out[j] = out[j]! / norm;
+  return norm;
+}
+
+/**
+ * `attentionTransferLayers` on arrays: for each teacher layer, the weighted batch mean of
+ * mean_s (A_s - A_t)^2 of the normalised maps A = Q / |Q|, Q = mean_c |F|^p, with dLoss/dF for the
+ * student maps: dA = 2 (A_s - A_t) / S, dQ = (dA - A (dA . A)) / |Q|, dF = dQ p |F|^(p-1) sign(F) / C.
+ */
+export function attentionTransferArrays(
+  studentFeatures: Record<string, Float32Array>,
+  teacherFeatures: Record<string, Float32Array>,
+  batch: number,
+  args: AttentionArrayArgs = {},
+): ArrayLossResult {
+  const names = Object.keys(teacherFeatures);
+  if (names.length === 0) throw new ConfigError("teacherFeatures", "expected at least one feature map");
+  const { layerWeights = {}, spatial = {}, p = 2 } = args;
+  checkNumber("p", p, { integer: true, min: 1 });
+  for (const key of Object.keys(layerWeights)) {
+    if (!names.includes(key)) {
+      throw new ConfigError(
+        `layerWeights.${key}`,
+        `not a layer of teacherFeatures; layers: ${names.join(", ")}`,
+      );
+    }
+  }
+  const c = sampleScales(batch, args);
+  const metrics: Record<string, number> = {};
+  const grads: Record<string, Float32Array> = {};
+  let total = 0;
+  for (const name of names) {
+    const fs = studentFeatures[name];
+    const ft = teacherFeatures[name]!;
+    if (!fs) throw new ConfigError(`studentFeatures.${name}`, "missing: teacherFeatures has this layer");
+    const s = spatial[name];
+    if (s === undefined || !Number.isInteger(s) || s < 1) {
+      throw new ConfigError(`spatial.${name}`, "needed: the pixels per map (height x width) of this layer");
+    }
+    const cs = fs.length / (batch * s);
+    const ct = ft.length / (batch * s);
+    if (!Number.isInteger(cs) || !Number.isInteger(ct) || cs < 1 || ct < 1) {
+      throw new ConfigError(
+        `teacherFeatures.${name}`,
+        `${ft.length} and ${fs.length} values are not ${batch} maps of ${s} pixels (student and teacher)`,
+      );
+    }
+    const weight = checkNumber(`layerWeights.${name}`, layerWeights[name] ?? 1, { min: 0 });
+    const as = new Float64Array(s);
+    const at = new Float64Array(s);
+    const dq = new Float64Array(s);
+    const g = new Float32Array(fs.length);
+    let layer = 0;
+    for (let b = 0; b < batch; b++) {
+      const norm = mapRow(fs, b * s * cs, s, cs, p, as);
+      mapRow(ft, b * s * ct, s, ct, p, at);
+      let row = 0;
+      let dot = 0;
+      for (let j = 0; j < s; j++) {
+        const d = as[j]! - at[j]!;
+        row += d * d;
+        dq[j] = (2 * d * c[b]! * weight) / s;
+        dot += dq[j]! * as[j]!;
+      }
+      layer += (c[b]! * row) / s;
+      for (let j = 0; j < s; j++) {
+        const dQ = (dq[j]! - as[j]! * dot) / norm;
+        for (let k = 0; k < cs; k++) {
+          const i = b * s * cs + j * cs + k;
+          const x = fs[i]!;
+          g[i] = x === 0 ? 0 : (dQ * p * Math.abs(x) ** (p - 1) * Math.sign(x)) / cs;
+        }
+      }
+    }
+    metrics[`attention/${name}`] = layer;
+    total += weight * layer;
+    grads[name] = g;
+  }
+  return { loss: total, metrics, grads: { studentFeatures: grads } };
 }

@@ -6,7 +6,7 @@
 
 import { ConfigError, checkKnownKeys } from "../../core/errors.js";
 import type { tf } from "../../nn/backend.js";
-import { attentionTransferLayers } from "./attention.js";
+import { attentionTransferArrays, attentionTransferLayers } from "./attention.js";
 import {
   jsLoss,
   jsLossArrays,
@@ -111,8 +111,8 @@ export interface LossSpec {
   fn(inputs: LossInputs, options?: Record<string, unknown>): LossResult;
   /**
    * The same loss on plain arrays with its gradients, for training without the tape (same
-   * options; `feature-l2` takes an `ArrayFeatureProjector`). Absent for `attention`, which no
-   * distiller trains with yet.
+   * options; `feature-l2` takes an `ArrayFeatureProjector`, `attention` the pixels per map of each
+   * layer as `spatial`).
    */
   arrays?(inputs: LossArrays, options?: Record<string, unknown>): ArrayLossResult;
 }
@@ -343,10 +343,15 @@ const entries: LossSpec[] = [
     "attention",
     "attention transfer on conv feature maps [B, H, W, C] (Zagoruyko and Komodakis 2017)",
     ["studentFeatures", "teacherFeatures"],
-    ["p", "layerWeights", "weightNormalization"],
+    ["p", "layerWeights", "weightNormalization", "spatial"],
     "any",
     (i, o) =>
       attentionTransferLayers(i.studentFeatures, i.teacherFeatures, { ...(o as Opts), weights: i.weights }),
+    (i, o) =>
+      attentionTransferArrays(i.studentFeatures, i.teacherFeatures, i.batch, {
+        ...(o as Opts),
+        weights: i.weights,
+      }),
   ),
 ];
 

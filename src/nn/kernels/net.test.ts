@@ -244,6 +244,46 @@ describe("the one backward: gradients match the tape and finite differences", ()
   });
 });
 
+describe("sparse 0/1 inputs (MinAtar-like)", () => {
+  it.each([
+    ["MLP 64-16-3", (rng: Rng) => new Mlp({ inSize: 64, hidden: [16], outSize: 3 }, rng), 64],
+    [
+      "CNN 6x6x8 conv5 3x3 same -> 6 (72-wide patches)",
+      (rng: Rng) =>
+        new Cnn(
+          {
+            inShape: [6, 6, 8],
+            convs: [{ channels: 5, kernelSize: 3, padding: "same" }],
+            hidden: [],
+            outSize: 6,
+          },
+          rng,
+        ),
+      288,
+    ],
+  ] as const)("%s: the sparse first layer gives the same outputs and gradients", (_name, build, inSize) => {
+    const rng = new Rng(9);
+    const net = build(rng);
+    const batch = 13;
+    const x = Float32Array.from({ length: batch * inSize }, () => (rng.random() < 0.06 ? 1 : 0));
+    const r = rng.fillNormal(new Float32Array(batch * net.outSize));
+    const k = new KernelNet(net.toSpec());
+    const out = k.forward(x, batch).slice();
+    expect(k.sparseInput).toBe(true);
+    const exact = new ExactStack(net.toSpec(), "layers");
+    exact.input(batch).set(x);
+    expect(maxRel(out, exact.run(batch).slice(0, out.length))).toBeLessThan(2e-5);
+    const grad = new Float32Array(k.paramCount);
+    k.backward(r, grad, 0);
+    expect(maxRel(grad, tapeGrads(net, x, batch, r))).toBeLessThan(1e-4);
+    // Dense data takes the dense path.
+    k.forward(rng.fillNormal(new Float32Array(batch * inSize)), batch);
+    k.backward(r, grad, 0);
+    expect(k.sparseInput).toBe(false);
+    net.dispose();
+  });
+});
+
 describe("known answers", () => {
   const conv = (padding: "valid" | "same", k: number): LayerSpec[] => [
     {
