@@ -12,10 +12,10 @@
  *
  * `distill.ts` hands its arguments here when `modeOf` finds one of these modes.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { describeSchema } from "../core/config.js";
-import { ConfigError, describeValue } from "../core/errors.js";
+import { ConfigError } from "../core/errors.js";
+import { onInterrupt } from "../core/interrupt.js";
+import type { RunFolder } from "../core/run-dir.js";
 import { CROSSMODAL_SCHEMA, parseCrossModalAssignment } from "../distill/crossmodal/config.js";
 import {
   isTaskTeacher,
@@ -25,8 +25,8 @@ import {
   parseTaskTeacher,
 } from "../distill/multitask/config.js";
 import { formatMatrix } from "../distill/multitask/forgetting.js";
-import { type FlagSpecs, formatFlags, parseArgs } from "./args.js";
-import { installStopHandler } from "./distill.js";
+import { type FlagSpecs, formatFlags, parseArgs, wantsHelp } from "./args.js";
+import { readConfigFile, writeRunReport } from "./common.js";
 
 export type DistillMode = "multitask" | "lifelong" | "crossmodal";
 
@@ -54,6 +54,7 @@ const common: FlagSpecs = {
   config: { type: "string", help: "JSON file of config fields (e.g. a previous run's config.json)" },
   set: { type: "string", repeat: true, help: "any config field, key=value (see the list below)" },
   quiet: { type: "boolean", help: "print only the final table" },
+  overwrite: { type: "boolean", help: "empty a run folder that holds an earlier run (else it is refused)" },
   "no-report": { type: "boolean", help: "do not write report.html / report.md into the run folder" },
   help: { type: "boolean", help: "show this help" },
 };
@@ -129,18 +130,6 @@ export function modeOf(argv: readonly string[]): DistillMode | undefined {
   return teachers.some(isTaskTeacher) ? "multitask" : undefined;
 }
 
-function readConfig(path: string): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(readFileSync(path, "utf8"));
-  } catch (err) {
-    throw new ConfigError("--config", `cannot read "${path}" as JSON: ${(err as Error).message}`);
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value))
-    throw new ConfigError("--config", `${path} must hold a JSON object, got ${describeValue(value)}`);
-  return { ...(value as Record<string, unknown>) };
-}
-
 const FLAG_FIELDS: Record<string, string> = {
   student: "student",
   steps: "steps",
@@ -162,7 +151,7 @@ const FLAG_FIELDS: Record<string, string> = {
 
 /** The config layer of the flags (over --config, under --set). */
 export function modeConfig(mode: DistillMode, f: Record<string, unknown>): Record<string, unknown> {
-  const layer = f.config ? readConfig(f.config as string) : {};
+  const layer = f.config ? { ...readConfigFile(f.config as string) } : {};
   for (const [flag, field] of Object.entries(FLAG_FIELDS)) if (f[flag] !== undefined) layer[field] = f[flag];
   if (mode === "crossmodal") {
     if (f.teacher !== undefined) layer.teacher = f.teacher;
@@ -226,54 +215,63 @@ export function modeUsage(mode: DistillMode): string {
 }
 
 export async function runMode(mode: DistillMode, argv: string[]): Promise<number> {
-  const { flags: f, positionals } = parseArgs(argv, FLAGS[mode]);
-  if (f.help) {
+  if (wantsHelp(argv)) {
     console.log(modeUsage(mode));
     return 0;
   }
+  const { flags: f, positionals } = parseArgs(argv, FLAGS[mode]);
   if (positionals.length)
     throw new ConfigError("distill", `unexpected argument "${positionals[0]}"; flags start with --`);
   const layer = modeConfig(mode, f);
-  const print = f.quiet ? () => {} : (l: string) => console.log(l);
-  const stop = installStopHandler((l) => console.error(l));
+  const quiet = f.quiet === true;
+  // --quiet keeps the lines that say what was built and what happened to the folder.
+  const print = (l: string) => {
+    if (!quiet || l.startsWith("built:") || l.startsWith("note:")) console.log(l);
+  };
+  const stop = onInterrupt({
+    message: `rldistill distill (${mode}): interrupted; saving the student (Ctrl-C again to quit at once)`,
+  });
+  let report: string | undefined;
+  const opts = {
+    print,
+    signal: stop.signal,
+    overwrite: f.overwrite === true,
+    command: ["rldistill", "distill", ...argv].join(" "),
+  };
+  const finish = (title: string) => async (folder: RunFolder) => {
+    if (f["no-report"] !== true) report = await writeRunReport(folder, title);
+  };
   try {
     let runDir: string;
     let interrupted: boolean;
-    let title: string;
     if (mode === "crossmodal") {
       const { distillCrossModal } = await import("../distill/crossmodal/crossmodal.js");
-      const r = await distillCrossModal(layer, { print, shouldStop: stop.shouldStop });
+      const title = `rldistill cross-modal: ${String(layer.env)} ${String(layer.teacherView ?? "full")} -> ${String(layer.studentView ?? "full")}`;
+      const r = await distillCrossModal(layer, { ...opts, onFinish: finish(title) });
       ({ runDir } = r);
       interrupted = r.summary.interrupted;
-      title = `rldistill cross-modal: ${r.summary.env} ${r.summary.teacher_view} -> ${r.summary.student_view}`;
-      if (f.quiet)
+      if (quiet)
         console.log(
           `retention ${r.summary.retention?.toFixed(3) ?? "-"}, steps to ${r.summary.target}: ${r.summary.steps_to_target ?? "not reached"}`,
         );
     } else if (mode === "lifelong") {
       const { distillStage } = await import("../distill/multitask/lifelong.js");
-      const r = await distillStage(layer, { print, shouldStop: stop.shouldStop });
+      const r = await distillStage(layer, { ...opts, onFinish: finish("rldistill lifelong stage") });
       ({ runDir } = r);
       interrupted = r.summary.interrupted;
-      title = `rldistill lifelong: stage ${r.summary.stage} (${r.summary.task})`;
-      if (f.quiet) console.log(formatMatrix(r.summary.matrix, r.summary.task_names));
+      if (quiet) console.log(formatMatrix(r.summary.matrix, r.summary.task_names));
     } else {
       const { distillMultiTask, formatTasksTable } = await import("../distill/multitask/multitask.js");
-      const r = await distillMultiTask(layer, { print, shouldStop: stop.shouldStop });
+      const r = await distillMultiTask(layer, { ...opts, onFinish: finish("rldistill multi-task") });
       ({ runDir } = r);
       interrupted = r.summary.interrupted;
-      title = `rldistill multi-task: ${r.summary.tasks.length} tasks`;
-      if (f.quiet) console.log(formatTasksTable(r.summary.tasks));
+      if (quiet) console.log(formatTasksTable(r.summary.tasks));
     }
     console.log(`run folder: ${runDir}`);
-    if (f["no-report"] !== true) {
-      const { writeReport } = await import("../report/write.js");
-      const { html } = writeReport([runDir], join(runDir, "report.html"), { title });
-      console.log(`report:     ${html}`);
-    }
+    if (report) console.log(`report:     ${report}`);
     return interrupted ? 130 : 0;
   } finally {
-    stop.remove();
+    stop.dispose();
   }
 }
 

@@ -24,11 +24,22 @@ export {
   DISTILL_SCHEMA,
   type DistillConfig,
   type DistillMethod,
+  describeDistillFields,
+  METHOD_CONFIGS,
+  methodSchema,
   parseDistillAssignment,
   resolveDistillConfig,
 } from "./config.js";
+export { COMMON_FIELDS, type MethodConfig, REPLAY_FIELDS } from "./config-fields.js";
 export * from "./crossmodal/index.js";
-export { DISTILLERS, type DistillOptions, type DistillResult, distill, STUDENT_FILE } from "./distill.js";
+export {
+  DISTILLERS,
+  type DistillOptions,
+  type DistillResult,
+  distill,
+  STUDENT_FILE,
+  scalesByTauSquared,
+} from "./distill.js";
 export { evaluateTeacher, measureSimilarity, type SimilarityFigures } from "./evaluation.js";
 export { type FeaturePairing, pairFeatures } from "./feature-pairs.js";
 export { type DistillContext, type Distiller, type DistillerFactory, evalPoints, runLoop } from "./loop.js";
@@ -40,13 +51,8 @@ export { DistilledPPO } from "./methods/ppo.js";
 export { adapterGate, ResidualDistiller } from "./methods/residual.js";
 export * from "./multitask/index.js";
 export { type PolicyObjective, policyObjective, valueObjective } from "./objectives.js";
-export {
-  type CheckpointRecord,
-  type DistillSummary,
-  type EvalFigures,
-  RunDir,
-  retentionOf,
-} from "./run-dir.js";
+export { RESUMABLE_FIELDS, restoreStudent } from "./resume.js";
+export type { CheckpointRecord, DistillSummary, EvalFigures } from "./run-dir.js";
 export * from "./schedules.js";
 export { checkHidden, Student, type StudentOptions } from "./student.js";
 export {

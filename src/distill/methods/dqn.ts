@@ -4,7 +4,7 @@
  *
  *   L_distill = KL(softmax(Q_t / tau) || softmax(Q_s / tau))        (cfg.loss, kl by default)
  *             + advantageCoef * MSE(A_s, A_t)                        A = Q - mean_a Q
- *             + valueCoef     * MSE(mean_a Q_s, mean_a Q_t)
+ *             + stateValueCoef * MSE(mean_a Q_s, mean_a Q_t)
  *   L = alpha * L_distill + (1 - alpha) * Huber(Q_s(s, a), r + gamma (1 - done) max_a' Q_target(s', a'))
  *
  * The softmax target with a low temperature carries the teacher's action ranking (Rusu et al.
@@ -85,7 +85,7 @@ export class DqnDistiller extends ReplayDistiller {
       const g = centred(adv.grads.studentValues!, n, k);
       for (let i = 0; i < n * k; i++) dq[i] = dq[i]! + cfg.advantageCoef * g[i]!;
     }
-    if (cfg.valueCoef > 0) {
+    if (cfg.stateValueCoef > 0) {
       const v = mse({
         batch: n,
         studentValues: rowMeans(q, n, k),
@@ -93,9 +93,9 @@ export class DqnDistiller extends ReplayDistiller {
         weights,
       });
       metrics["train/value_mse"] = v.loss;
-      distill += cfg.valueCoef * v.loss;
+      distill += cfg.stateValueCoef * v.loss;
       const g = v.grads.studentValues!;
-      for (let i = 0; i < n * k; i++) dq[i] = dq[i]! + (cfg.valueCoef * g[Math.floor(i / k)]!) / k;
+      for (let i = 0; i < n * k; i++) dq[i] = dq[i]! + (cfg.stateValueCoef * g[Math.floor(i / k)]!) / k;
     }
     const a = alpha(progress);
     if (a >= 1) {

@@ -22,12 +22,13 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ConfigError } from "../../core/errors.js";
+import { JsonlWriter, Logger } from "../../core/logger.js";
 import { Rng } from "../../core/rng.js";
+import { openRunFolder, type RunFolder } from "../../core/run-dir.js";
 import { formatArch, parseArch } from "../../nn/arch.js";
 import { initBackend } from "../../nn/backend.js";
-import { loadArtifact, type StoredTensor, saveArtifact } from "../../nn/checkpoint.js";
+import { encodeArtifact, loadArtifact, type StoredTensor } from "../../nn/checkpoint.js";
 import { policyObjective } from "../objectives.js";
-import { RunDir } from "../run-dir.js";
 import { parseSchedule } from "../schedules.js";
 import { type LifelongConfig, resolveLifelongConfig } from "./config.js";
 import { diagonalFisher, EwcPenalty } from "./ewc.js";
@@ -50,6 +51,7 @@ import {
 import { ReservoirMemory } from "./reservoir.js";
 import { type EvalTask, evaluateTasks, meanRetention, runTasksLoop, type TasksCheckpoint } from "./run.js";
 import {
+  type LoadedTask,
   loadMultiTask,
   loadTask,
   saveMultiTask,
@@ -112,6 +114,11 @@ function loadPrevious(dir: string, cfg: LifelongConfig): Previous {
       `${dir} holds no ${MULTITASK_STUDENT_FILE}; give the folder of a finished lifelong stage`,
     );
   const prev = loadMultiTask(file);
+  if (prev.meta["complete"] === false)
+    throw new ConfigError(
+      "continueFrom",
+      `${dir} is an unfinished stage (interrupted or crashed); rerun that stage (--overwrite) before continuing from it`,
+    );
   if (prev.meta["lifelong"] !== true)
     throw new ConfigError(
       "continueFrom",
@@ -180,7 +187,6 @@ export async function distillStage(
       rng: root.spawn(0),
     });
   }
-  const id = layout.tasks.length - 1;
   const maxActions = Math.max(...layout.tasks.map((t) => t.actions));
   const memory = prev?.memory
     ? ReservoirMemory.fromArtifact(prev.memory.meta, prev.memory.tensors, cfg.memorySize, root.spawn(2))
@@ -190,19 +196,65 @@ export async function distillStage(
         inputDtype: layout.inputDtype,
         width: maxActions,
       });
-  let ewc = cfg.ewc > 0 && prev?.ewc ? new EwcPenalty(cfg.ewc, prev.ewc.fisher, prev.ewc.anchor) : undefined;
+  const ewc =
+    cfg.ewc > 0 && prev?.ewc ? new EwcPenalty(cfg.ewc, prev.ewc.fisher, prev.ewc.anchor) : undefined;
 
-  const run = new RunDir(cfg.out);
-  run.writeJson("config.json", cfg);
-  const logger = run.logger();
+  const folder = openRunFolder(cfg.out, {
+    mode: opts.overwrite ? "overwrite" : "new",
+    command: opts.command,
+  });
+  try {
+    return await runStage({
+      cfg,
+      opts,
+      print,
+      folder,
+      prev,
+      task,
+      stage,
+      root,
+      student,
+      layout,
+      memory,
+      ewc,
+    });
+  } finally {
+    folder.release();
+    task.teacher.dispose?.();
+  }
+}
+
+interface StageArgs {
+  cfg: LifelongConfig;
+  opts: TasksRunOptions;
+  print: (line: string) => void;
+  folder: RunFolder;
+  prev: Previous | undefined;
+  task: LoadedTask;
+  stage: number;
+  root: Rng;
+  student: MultiHeadStudent;
+  layout: TaskLayout;
+  memory: ReservoirMemory;
+  ewc: EwcPenalty | undefined;
+}
+
+async function runStage(a: StageArgs) {
+  const { cfg, opts, print, folder, prev, task, stage, root, student, layout, memory } = a;
+  let ewc = a.ewc;
+  const id = layout.tasks.length - 1;
+  for (const n of folder.notes) print(`note: ${n}`);
+  folder.writeJson("config.json", cfg);
+  const logger = new Logger([new JsonlWriter(folder.path("progress.jsonl"))]);
   const t0 = performance.now();
   const evalSeed = cfg.seed * 1000 + 100_000;
   const finalSeed = cfg.seed * 1000 + 200_000;
   const evalEnv = (env: string) => taskEnvFactory(env, cfg.maxEpisodeSteps);
   print(
-    `stage ${stage}: ${task.env}${prev ? ` after ${prev.records.map((r) => r.env).join(", ")}` : ""}; evaluating its teacher and a random policy...`,
+    `built: stage ${stage}, ${task.env}${prev ? ` after ${prev.records.map((r) => r.env).join(", ")}` : ""}; ${formatArch(student.arch)} student with ${student.tasks} heads (${student.params} parameters, input [${layout.inputShape}])`,
   );
-  const baseline = await taskBaseline(task, evalEnv(task.env), cfg.finalEpisodes, finalSeed);
+  print("evaluating its teacher and a random policy...");
+  const baseline = await taskBaseline(task, evalEnv(task.env), cfg.finalEpisodes, finalSeed, opts.signal);
   print(
     `  teacher ${baseline.teacher.mean_return.toFixed(1)}, random ${baseline.random.mean_return.toFixed(1)}; memory ${memory.size} rows of ${memory.capacity}, replay ${cfg.replayRatio}, ewc ${cfg.ewc}`,
   );
@@ -235,21 +287,14 @@ export async function distillStage(
     baseline: r.baseline,
     teacher: i === id ? task.teacher : undefined,
   }));
-  const file = run.path(MULTITASK_STUDENT_FILE);
   const save = (matrix: ForgettingMatrix, extra: Record<string, unknown>) => {
     const tensors: Record<string, StoredTensor> = {};
     if (ewc) {
       tensors["ewc/fisher"] = { data: ewc.fisher, shape: [ewc.fisher.length] };
       tensors["ewc/anchor"] = { data: ewc.anchor, shape: [ewc.anchor.length] };
     }
-    return saveMultiTask(
-      run.dir,
-      file,
-      student,
-      records,
-      { seed: cfg.seed, lifelong: true, stage, matrix, ...extra },
-      tensors,
-    );
+    const meta = { seed: cfg.seed, lifelong: true, stage, matrix, ...extra };
+    return saveMultiTask(folder, MULTITASK_STUDENT_FILE, student, records, meta, tensors);
   };
   let loop: Awaited<ReturnType<typeof runTasksLoop>>;
   try {
@@ -264,14 +309,16 @@ export async function distillStage(
       evalSeed,
       print,
       shouldStop: opts.shouldStop,
+      signal: opts.signal,
       onCheckpoint: (c) => save(prev?.matrix ?? [], { progress: c.progress, step: c.step, complete: false }),
     });
   } catch (err) {
     save(prev?.matrix ?? [], { crashed: String(err), complete: false });
     trainer.dispose();
+    logger.close();
     throw err;
   }
-  if (cfg.ewc > 0) {
+  if (cfg.ewc > 0 && !loop.interrupted) {
     print(`  EWC: Fisher of ${task.env} on ${cfg.fisherSamples} states`);
     const fisher = diagonalFisher(student, trainer.recentStates(cfg.fisherSamples), root.spawn(3));
     ewc = ewc
@@ -279,21 +326,25 @@ export async function distillStage(
       : new EwcPenalty(cfg.ewc, fisher, Float32Array.from(student.values));
   }
   trainer.dispose();
-  const evals = await evaluateTasks(
-    { student, tasks: evalTasks, memory, cfg },
-    cfg.finalEpisodes,
-    finalSeed,
-    cfg.similarityStates,
-  );
-  const row = records.map((r) => evals[r.env]!.retention);
-  const matrix = [...(prev?.matrix ?? []).map((r) => [...r]), row];
+  // An interrupted stage adds no row to the matrix (and cannot be continued from): its figures are
+  // those of its last evaluation, if any.
+  const evals = loop.interrupted
+    ? (loop.checkpoints[loop.checkpoints.length - 1]?.tasks ?? {})
+    : await evaluateTasks(
+        { student, tasks: evalTasks, memory, cfg, signal: opts.signal },
+        cfg.finalEpisodes,
+        finalSeed,
+        cfg.similarityStates,
+      );
+  const prior = (prev?.matrix ?? []).map((r) => [...r]);
+  const matrix = loop.interrupted ? prior : [...prior, records.map((r) => evals[r.env]?.retention ?? null)];
   const files = save(matrix, {
     step: loop.steps,
     interrupted: loop.interrupted,
     complete: !loop.interrupted,
   });
   const mem = memory.toArtifact();
-  saveArtifact(run.path(MEMORY_FILE), { kind: MEMORY_KIND, meta: mem.meta, tensors: mem.tensors });
+  folder.writeText(MEMORY_FILE, encodeArtifact({ kind: MEMORY_KIND, meta: mem.meta, tensors: mem.tensors }));
   const counts = memory.countByTask();
   const summary: LifelongSummary = {
     kind: "lifelong",
@@ -311,7 +362,7 @@ export async function distillStage(
       file: MULTITASK_STUDENT_FILE,
       input_shape: [...layout.inputShape],
     },
-    teachers_params: records.reduce((a, r) => a + r.baseline.teacherParams, 0),
+    teachers_params: records.reduce((acc, r) => acc + r.baseline.teacherParams, 0),
     memory: {
       capacity: memory.capacity,
       rows: memory.size,
@@ -325,7 +376,7 @@ export async function distillStage(
       records.map((r) => r.baseline),
       evals,
       student,
-      files.map((f) => f.slice(run.dir.length + 1)),
+      files,
       records.map(() => 1),
     ),
     matrix,
@@ -334,10 +385,12 @@ export async function distillStage(
     mean_retention: meanRetention(evals),
     evaluations: loop.checkpoints,
   };
-  run.writeJson("summary.json", summary);
+  folder.writeJson("summary.json", summary);
   logger.close();
-  task.teacher.dispose?.();
   print(formatTasksTable(summary.tasks));
   print(`forgetting matrix (retention after each stage):\n${formatMatrix(matrix, summary.task_names)}`);
-  return { config: cfg, summary, runDir: run.dir, studentFile: file };
+  if (loop.interrupted)
+    print("interrupted: this stage is not complete (no row in the matrix); rerun it with --overwrite");
+  await opts.onFinish?.(folder, summary);
+  return { config: cfg, summary, runDir: folder.dir, studentFile: folder.path(MULTITASK_STUDENT_FILE) };
 }

@@ -15,11 +15,13 @@
  * whole multi-task student), students/<task>.rldistill (each task's own policy, for eval/export),
  * summary.json (`kind: "multitask"`).
  */
+
+import { JsonlWriter, Logger } from "../../core/logger.js";
 import { Rng } from "../../core/rng.js";
+import { openRunFolder, type RunFolder } from "../../core/run-dir.js";
 import { formatArch, parseArch } from "../../nn/arch.js";
 import { initBackend } from "../../nn/backend.js";
 import { policyObjective } from "../objectives.js";
-import { RunDir } from "../run-dir.js";
 import { parseSchedule } from "../schedules.js";
 import { type MultiTaskConfig, parseTaskWeights, resolveMultiTaskConfig } from "./config.js";
 import { TaskLayout } from "./layout.js";
@@ -40,8 +42,16 @@ import { TaskTrainer } from "./trainer.js";
 export interface TasksRunOptions {
   /** Console lines. Default: silent. */
   print?: (line: string) => void;
-  /** Polled between rounds: true stops early (Ctrl-C); the run is still saved. */
+  /** Aborted at Ctrl-C: the run stops within a second and saves what it has (src/core/interrupt.ts). */
+  signal?: AbortSignal;
+  /** Polled between rounds: true stops early, as an aborted `signal` does. */
   shouldStop?: () => boolean;
+  /** Empty a folder that holds an earlier run (else such a folder is refused). */
+  overwrite?: boolean;
+  /** Recorded in the run folder's lock. */
+  command?: string;
+  /** Called with the still-locked folder after the summary is written (the CLI writes the report here). */
+  onFinish?: (folder: RunFolder, summary: { kind: string; interrupted: boolean }) => void | Promise<void>;
 }
 
 /** One task's row of a multi-task summary. */
@@ -49,10 +59,22 @@ export interface TaskSummary {
   env: string;
   teacher: { file: string; params: number; kind: string; eval: TaskBaseline["teacher"] };
   random: { eval: TaskBaseline["random"] };
-  student: TaskEval & { file: string; params: number };
+  /** The student's figures on the task (null where an interrupted run did not measure them). */
+  student: Nullable<TaskEval> & { file: string; params: number };
   retention: number | null;
   loss_weight: number;
 }
+
+type Nullable<T> = { [K in keyof T]: T[K] | null };
+
+const UNMEASURED: Nullable<TaskEval> = {
+  mean_return: null,
+  std_return: null,
+  retention: null,
+  agreement: null,
+  js_divergence: null,
+  episodes: null,
+};
 
 export interface MultiTaskSummary {
   kind: "multitask";
@@ -62,6 +84,8 @@ export interface MultiTaskSummary {
   steps_per_task: number;
   wall_seconds: number;
   interrupted: boolean;
+  /** False when interrupted: the per-task figures are those of the last intermediate evaluation (null without one). */
+  final_evaluation: boolean;
   student: {
     arch: string;
     params: number;
@@ -97,13 +121,13 @@ export function taskSummaries(
 ): TaskSummary[] {
   return tasks.map((t, i) => {
     const b = baselines[i]!;
-    const e = evals[t.env]!;
+    const e = evals[t.env];
     return {
       env: t.env,
       teacher: { file: t.teacherFile, params: b.teacherParams, kind: b.teacherKind, eval: b.teacher },
       random: { eval: b.random },
-      student: { ...e, file: files[i]!, params: student.taskParams(i) },
-      retention: e.retention,
+      student: { ...(e ?? UNMEASURED), file: files[i]!, params: student.taskParams(i) },
+      retention: e?.retention ?? null,
       loss_weight: weights[i] ?? 1,
     };
   });
@@ -118,34 +142,60 @@ export async function distillMultiTask(
   await initBackend();
   const tasks: LoadedTask[] = [];
   for (const [i, t] of cfg.tasks.entries()) tasks.push(await loadTask(t.env, t.teacher, `teacher[${i}]`));
-  const layout = new TaskLayout(
-    tasks.map((t) => t.shape),
-    { padTo: cfg.padTo },
-  );
-  const weights = parseTaskWeights(cfg.taskWeights, tasks.length);
-  const arch = parseArch(cfg.student === "auto" ? defaultTrunk(layout) : cfg.student, "student");
-  const root = new Rng(cfg.seed);
-  const student = new MultiHeadStudent({
-    layout,
-    arch,
-    activation: cfg.activation === "auto" ? undefined : (cfg.activation as "tanh" | "relu"),
-    taskEmbedding: cfg.taskEmbedding,
-    rng: root.spawn(0),
-  });
+  try {
+    const layout = new TaskLayout(
+      tasks.map((t) => t.shape),
+      { padTo: cfg.padTo },
+    );
+    const weights = parseTaskWeights(cfg.taskWeights, tasks.length);
+    const arch = parseArch(cfg.student === "auto" ? defaultTrunk(layout) : cfg.student, "student");
+    const root = new Rng(cfg.seed);
+    const student = new MultiHeadStudent({
+      layout,
+      arch,
+      activation: cfg.activation === "auto" ? undefined : (cfg.activation as "tanh" | "relu"),
+      taskEmbedding: cfg.taskEmbedding,
+      rng: root.spawn(0),
+    });
+    const folder = openRunFolder(cfg.out, {
+      mode: opts.overwrite ? "overwrite" : "new",
+      command: opts.command,
+    });
+    try {
+      return await runMultiTask(cfg, opts, print, folder, tasks, layout, weights, student, root);
+    } finally {
+      folder.release();
+    }
+  } finally {
+    for (const t of tasks) t.teacher.dispose?.();
+  }
+}
 
-  const run = new RunDir(cfg.out);
-  run.writeJson("config.json", cfg);
-  const logger = run.logger();
+async function runMultiTask(
+  cfg: MultiTaskConfig,
+  opts: TasksRunOptions,
+  print: (line: string) => void,
+  folder: RunFolder,
+  tasks: LoadedTask[],
+  layout: TaskLayout,
+  weights: number[],
+  student: MultiHeadStudent,
+  root: Rng,
+) {
+  for (const n of folder.notes) print(`note: ${n}`);
+  folder.writeJson("config.json", cfg);
+  const logger = new Logger([new JsonlWriter(folder.path("progress.jsonl"))]);
   const t0 = performance.now();
   const evalSeed = cfg.seed * 1000 + 100_000;
   const finalSeed = cfg.seed * 1000 + 200_000;
   const evalEnv = (env: string) => taskEnvFactory(env, cfg.maxEpisodeSteps);
   print(
-    `${tasks.length} tasks into one student (${student.params} parameters, input [${layout.inputShape}]); evaluating teachers and random policies...`,
+    `built: ${tasks.length} tasks into one ${formatArch(student.arch)} student with a head per task (${student.params} parameters, input [${layout.inputShape}])`,
   );
+  print("evaluating the teachers and random policies...");
   const baselines: TaskBaseline[] = [];
   for (const t of tasks) {
-    const b = await taskBaseline(t, evalEnv(t.env), cfg.finalEpisodes, finalSeed);
+    const b = await taskBaseline(t, evalEnv(t.env), cfg.finalEpisodes, finalSeed, opts.signal);
     baselines.push(b);
     print(
       `  ${t.env}: teacher ${b.teacher.mean_return.toFixed(1)} (${b.teacherParams} parameters), random ${b.random.mean_return.toFixed(1)}`,
@@ -181,9 +231,8 @@ export async function distillMultiTask(
     baseline: baselines[i]!,
     stage: 1,
   }));
-  const file = run.path(MULTITASK_STUDENT_FILE);
   const save = (extra: Record<string, unknown>) =>
-    saveMultiTask(run.dir, file, student, records, { seed: cfg.seed, ...extra });
+    saveMultiTask(folder, MULTITASK_STUDENT_FILE, student, records, { seed: cfg.seed, ...extra });
   print(
     `distilling ${cfg.steps} steps per task, ${student.params} student parameters vs ${teachersParams} in the teachers (${((100 * student.params) / teachersParams).toFixed(1)}%)`,
   );
@@ -199,33 +248,32 @@ export async function distillMultiTask(
       evalSeed,
       print,
       shouldStop: opts.shouldStop,
+      signal: opts.signal,
       onCheckpoint: (c) => save({ progress: c.progress, step: c.step }),
     });
   } catch (err) {
     save({ crashed: String(err) });
     trainer.dispose();
+    logger.close();
     throw err;
+  } finally {
+    trainer.dispose();
   }
-  trainer.dispose();
   const files = save({
     progress: Math.min(1, loop.steps / (cfg.steps * tasks.length)),
     step: loop.steps,
     interrupted: loop.interrupted,
   });
-  const evals = await evaluateTasks(
-    { student, tasks: evalTasks, cfg },
-    cfg.finalEpisodes,
-    finalSeed,
-    cfg.similarityStates,
-  );
-  const rows = taskSummaries(
-    tasks,
-    baselines,
-    evals,
-    student,
-    files.map((f) => f.slice(run.dir.length + 1)),
-    weights,
-  );
+  // An interrupted run is not evaluated again: its figures are those of its last evaluation (if any).
+  const evals = loop.interrupted
+    ? (loop.checkpoints[loop.checkpoints.length - 1]?.tasks ?? {})
+    : await evaluateTasks(
+        { student, tasks: evalTasks, cfg, signal: opts.signal },
+        cfg.finalEpisodes,
+        finalSeed,
+        cfg.similarityStates,
+      );
+  const rows = taskSummaries(tasks, baselines, evals, student, files, weights);
   const rets = rows.map((r) => r.retention).filter((r): r is number => r !== null);
   const summary: MultiTaskSummary = {
     kind: "multitask",
@@ -234,8 +282,9 @@ export async function distillMultiTask(
     steps_per_task: cfg.steps,
     wall_seconds: (performance.now() - t0) / 1000,
     interrupted: loop.interrupted,
+    final_evaluation: !loop.interrupted,
     student: {
-      arch: formatArch(arch),
+      arch: formatArch(student.arch),
       params: student.params,
       trunk_params: student.trunkSize,
       file: MULTITASK_STUDENT_FILE,
@@ -249,14 +298,15 @@ export async function distillMultiTask(
     min_retention: rets.length ? Math.min(...rets) : null,
     evaluations: loop.checkpoints,
   };
-  run.writeJson("summary.json", summary);
+  folder.writeJson("summary.json", summary);
   logger.close();
-  for (const t of tasks) t.teacher.dispose?.();
   print(formatTasksTable(summary.tasks));
   print(
-    `mean retention ${summary.mean_retention?.toFixed(3) ?? "-"}, student ${student.params} parameters = ${(100 * summary.param_ratio).toFixed(1)}% of the teachers' ${teachersParams}`,
+    `mean retention ${summary.mean_retention?.toFixed(3) ?? "-"}, student ${student.params} parameters = ${(100 * summary.param_ratio).toFixed(1)}% of the teachers' ${teachersParams}` +
+      (loop.interrupted ? " (interrupted: figures of the last evaluation)" : ""),
   );
-  return { config: cfg, summary, runDir: run.dir, studentFile: file };
+  await opts.onFinish?.(folder, summary);
+  return { config: cfg, summary, runDir: folder.dir, studentFile: folder.path(MULTITASK_STUDENT_FILE) };
 }
 
 /** Per-task figures as a small text table. */
@@ -265,7 +315,7 @@ export function formatTasksTable(rows: readonly TaskSummary[]): string {
   const body = rows.map((r) => [
     r.env,
     r.teacher.eval.mean_return.toFixed(1),
-    r.student.mean_return.toFixed(1),
+    r.student.mean_return === null ? "-" : r.student.mean_return.toFixed(1),
     r.random.eval.mean_return.toFixed(1),
     r.retention === null ? "-" : r.retention.toFixed(3),
     r.student.agreement === null ? "-" : `${(100 * r.student.agreement).toFixed(1)}%`,

@@ -11,6 +11,7 @@
  * Retention of each task is measured against its own teacher and random policy
  * (`TaskBaseline`), measured once when the task was loaded.
  */
+import { checkInterrupt, InterruptedError } from "../../core/interrupt.js";
 import type { Logger } from "../../core/logger.js";
 import { argmaxRows } from "../../nn/distributions.js";
 import type { EnvFactory } from "../evaluation.js";
@@ -50,13 +51,10 @@ export interface TasksLoopOptions {
   evalSeed: number;
   print: (line: string) => void;
   shouldStop?: () => boolean;
+  /** Aborted at Ctrl-C: the loop stops at the next round (or evaluation) and returns what it has. */
+  signal?: AbortSignal;
   /** Called after each evaluation (save a checkpoint). */
   onCheckpoint?: (c: TasksCheckpoint) => void;
-}
-
-/** Lets timers and signal handlers run (Ctrl-C) between rounds. */
-export function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** Mean of the non-null retentions. */
@@ -89,7 +87,7 @@ export function memoryAgreement(
 
 /** Evaluates every task; returns the figures by task name. */
 export async function evaluateTasks(
-  o: Pick<TasksLoopOptions, "student" | "tasks" | "memory" | "cfg">,
+  o: Pick<TasksLoopOptions, "student" | "tasks" | "memory" | "cfg" | "signal">,
   episodes: number,
   seed: number,
   states: number,
@@ -100,11 +98,12 @@ export async function evaluateTasks(
       episodes,
       seed: seed + 10_000 * t.id,
       teacher: t.teacher,
+      signal: o.signal,
       similarityStates: states,
     });
     if (!t.teacher) e.agreement = memoryAgreement(o.student, o.memory, t.id, states);
     out[t.env] = e;
-    await yieldToEventLoop();
+    await checkInterrupt(o.signal);
   }
   return out;
 }
@@ -143,38 +142,40 @@ export async function runTasksLoop(
   const checkpoints: TasksCheckpoint[] = [];
   let steps = 0;
   let next = 0;
-  let interrupted = false;
   const t0 = performance.now();
-  while (steps < budget) {
-    if (o.shouldStop?.()) {
-      interrupted = true;
-      break;
+  const stopped = () => o.signal?.aborted === true || o.shouldStop?.() === true;
+  try {
+    while (steps < budget && !stopped()) {
+      steps += await o.trainer.iterate(steps / budget, o.signal);
+      const p = Math.min(1, steps / budget);
+      logger.record("time/fps", Math.round(steps / ((performance.now() - t0) / 1000)));
+      logger.record("time/progress", p);
+      logger.dump(steps);
+      if (stopped()) break;
+      while (next < points.length && points[next]! <= p + 1e-12) {
+        const evals = await evaluateTasks(
+          o,
+          cfg.evalEpisodes,
+          o.evalSeed,
+          Math.min(cfg.similarityStates, 1000),
+        );
+        const mean = logEvals(logger, evals, points[next]!, steps);
+        const c = { progress: points[next]!, step: steps, tasks: evals, mean_retention: mean };
+        checkpoints.push(c);
+        o.onCheckpoint?.(c);
+        const parts = Object.entries(evals).map(
+          ([env, e]) => `${taskSlug(env)} ${e.retention === null ? "-" : e.retention.toFixed(2)}`,
+        );
+        o.print(
+          `  ${String(Math.round(points[next]! * 100)).padStart(3)}%  step ${String(steps).padStart(8)}  retention ${parts.join(", ")}  mean ${mean === null ? "-" : mean.toFixed(3)}`,
+        );
+        next++;
+      }
     }
-    steps += await o.trainer.iterate(steps / budget);
-    const p = Math.min(1, steps / budget);
-    logger.record("time/fps", Math.round(steps / ((performance.now() - t0) / 1000)));
-    logger.record("time/progress", p);
-    logger.dump(steps);
-    await yieldToEventLoop();
-    while (next < points.length && points[next]! <= p + 1e-12) {
-      const evals = await evaluateTasks(
-        o,
-        cfg.evalEpisodes,
-        o.evalSeed,
-        Math.min(cfg.similarityStates, 1000),
-      );
-      const mean = logEvals(logger, evals, points[next]!, steps);
-      const c = { progress: points[next]!, step: steps, tasks: evals, mean_retention: mean };
-      checkpoints.push(c);
-      o.onCheckpoint?.(c);
-      const parts = Object.entries(evals).map(
-        ([env, e]) => `${taskSlug(env)} ${e.retention === null ? "-" : e.retention.toFixed(2)}`,
-      );
-      o.print(
-        `  ${String(Math.round(points[next]! * 100)).padStart(3)}%  step ${String(steps).padStart(8)}  retention ${parts.join(", ")}  mean ${mean === null ? "-" : mean.toFixed(3)}`,
-      );
-      next++;
-    }
+  } catch (err) {
+    // Ctrl-C during an evaluation: stop there, keeping what was learnt.
+    if (!(err instanceof InterruptedError)) throw err;
   }
+  const interrupted = steps < budget || stopped();
   return { steps, interrupted, checkpoints };
 }

@@ -8,15 +8,18 @@ import { join } from "node:path";
 import type { Env } from "../../core/env.js";
 import { ConfigError } from "../../core/errors.js";
 import { Rng } from "../../core/rng.js";
+import type { RunFolder } from "../../core/run-dir.js";
 import { type AnySpace, Box, Discrete, obsStorageDtypeOf } from "../../core/spaces.js";
 import { make, prepareEnv } from "../../envs/registry.js";
+import { retention } from "../../eval/evaluate.js";
 import { type Architecture, formatArch, parseArch } from "../../nn/arch.js";
 import {
+  encodeArtifact,
+  encodePolicySpec,
   type LoadedArtifact,
   loadArtifact,
+  POLICY_KIND,
   type StoredTensor,
-  saveArtifact,
-  savePolicy,
 } from "../../nn/checkpoint.js";
 import { compileSpec } from "../../nn/fast.js";
 import type { Activation, ObsNormSpec } from "../../nn/spec.js";
@@ -28,7 +31,7 @@ import {
   figures,
   measureSimilarity,
 } from "../evaluation.js";
-import { type EvalFigures, retentionOf } from "../run-dir.js";
+import type { EvalFigures } from "../run-dir.js";
 import { checkCompatible, type Teacher, type TeacherKind } from "../teacher.js";
 import { loadTeacher } from "../teachers/load.js";
 import { SpecTeacher } from "../teachers/spec-teacher.js";
@@ -103,9 +106,10 @@ export async function taskBaseline(
   makeEnv: EnvFactory,
   episodes: number,
   seed: number,
+  signal?: AbortSignal,
 ): Promise<TaskBaseline> {
-  const t = await evaluateTeacher(task.teacher, makeEnv, episodes, seed);
-  const r = evaluateRandom(makeEnv, episodes, seed);
+  const t = await evaluateTeacher(task.teacher, makeEnv, episodes, seed, signal);
+  const r = await evaluateRandom(makeEnv, episodes, seed, signal);
   return {
     teacher: figures(t),
     random: figures(r),
@@ -130,17 +134,17 @@ export async function evaluateTask(
   t: number,
   makeEnv: EnvFactory,
   baseline: TaskBaseline,
-  opts: { episodes: number; seed: number; teacher?: Teacher; similarityStates: number },
+  opts: { episodes: number; seed: number; teacher?: Teacher; similarityStates: number; signal?: AbortSignal },
 ): Promise<TaskEval> {
   const policy = compileSpec(student.specFor(t));
-  const ret = evaluateReturns(policy, makeEnv, opts.episodes, opts.seed);
+  const ret = await evaluateReturns(policy, makeEnv, opts.episodes, opts.seed, opts.signal);
   const sim = opts.teacher
-    ? await measureSimilarity(opts.teacher, policy, makeEnv, opts.similarityStates, opts.seed)
+    ? await measureSimilarity(opts.teacher, policy, makeEnv, opts.similarityStates, opts.seed, opts.signal)
     : undefined;
   return {
     mean_return: ret.meanReturn,
     std_return: ret.stdReturn,
-    retention: retentionOf(ret.meanReturn, baseline.teacher.mean_return, baseline.random.mean_return),
+    retention: retention(ret.meanReturn, baseline.teacher.mean_return, baseline.random.mean_return),
     agreement: sim ? sim.agreement : null,
     js_divergence: sim ? sim.js_divergence : null,
     episodes: ret.returns.length,
@@ -174,12 +178,13 @@ export interface MultiTaskCheckpoint {
 }
 
 /**
- * Writes the student (`file`, kind "multitask-student": the flat values, the layout, every task's
- * record and normalisation, plus `extra` tensors such as the EWC state) and each task's deployable
- * policy as `<dir>/students/<task>.rldistill` (an ordinary policy file: eval, export, runtime).
+ * Writes the student into the run folder as `file` (kind "multitask-student": the flat values, the
+ * layout, every task's record and normalisation, plus `extra` tensors such as the EWC state) and
+ * each task's deployable policy as `students/<task>.rldistill` (an ordinary policy file: eval,
+ * export, runtime), each atomically. Returns the task files' paths relative to the folder.
  */
 export function saveMultiTask(
-  dir: string,
+  folder: Pick<RunFolder, "path" | "writeText">,
   file: string,
   student: MultiHeadStudent,
   tasks: readonly TaskRecord[],
@@ -205,12 +210,13 @@ export function saveMultiTask(
     ),
     tasks,
   };
-  saveArtifact(file, { kind: MULTITASK_KIND, config, meta, tensors });
-  mkdirSync(join(dir, "students"), { recursive: true });
+  folder.writeText(file, encodeArtifact({ kind: MULTITASK_KIND, config, meta, tensors }));
+  mkdirSync(folder.path("students"), { recursive: true });
   return tasks.map((task, i) => {
-    const path = join(dir, "students", `${taskSlug(task.env)}.rldistill`);
+    const name = join("students", `${taskSlug(task.env)}.rldistill`);
     const shape = student.layout.task(i);
-    savePolicy(path, student.specFor(i), {
+    const { structure, tensors: t } = encodePolicySpec(student.specFor(i));
+    const policyMeta = {
       kind: "student",
       env: task.env,
       observationSpace: make(task.env).observationSpace.toJSON(),
@@ -218,8 +224,12 @@ export function saveMultiTask(
       teacher: task.teacherFile,
       method: "multitask",
       multitask: file,
-    });
-    return path;
+    };
+    folder.writeText(
+      name,
+      encodeArtifact({ kind: POLICY_KIND, config: structure, meta: policyMeta, tensors: t }),
+    );
+    return name;
   });
 }
 

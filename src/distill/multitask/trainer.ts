@@ -13,6 +13,7 @@
  * head meet in the trunk's backward (MultiHeadStudent). Each task's loss is the registry loss for
  * its teacher's kind (logits or Q-values), so DQN and PPO teachers mix.
  */
+import { yieldIfDue } from "../../core/interrupt.js";
 import type { Logger } from "../../core/logger.js";
 import type { Rng } from "../../core/rng.js";
 import { compileSpec } from "../../nn/fast.js";
@@ -103,8 +104,11 @@ export class TaskTrainer {
     this.optimizer = new ArrayAdam([student.paramGroup()], { lr: cfg.learningRate });
   }
 
-  /** One round: collect for every live task, then train; resolves to the env steps collected. */
-  async iterate(progress: number): Promise<number> {
+  /**
+   * One round: collect for every live task, then train; resolves to the env steps collected. Yields
+   * to the event loop every few ms and stops training early once `signal` is aborted (Ctrl-C).
+   */
+  async iterate(progress: number, signal?: AbortSignal): Promise<number> {
     const { cfg, logger, layout, student, memory, rng } = this.o;
     let collected = 0;
     for (const t of this.live) {
@@ -120,7 +124,10 @@ export class TaskTrainer {
       logger.record(`rollout/${t.env}/teacher_acted`, stats.teacherActed);
     }
     const steps = Math.max(1, Math.round(cfg.trainRatio * collected));
-    for (let i = 0; i < steps; i++) this.step(progress);
+    for (let i = 0; i < steps && !signal?.aborted; i++) {
+      this.step(progress);
+      await yieldIfDue();
+    }
     logger.record("train/updates", this.updates);
     if (memory) logger.record("memory/rows", memory.size);
     return collected;
