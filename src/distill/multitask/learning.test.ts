@@ -101,6 +101,27 @@ describe("lifelong distillation", () => {
     expect(existsSync(join(root, "s2-replay", "memory.rldistill"))).toBe(true);
   });
 
+  it("stops at Ctrl-C with a loadable student and no final figures; an unfinished stage cannot be continued", async () => {
+    const stop = new AbortController();
+    const { summary } = await distillStage(
+      {
+        ...small,
+        student: "64,64",
+        tasks: [ACROBOT],
+        steps: 3000,
+        evalEvery: 0.25,
+        out: join(root, "cut"),
+        continueFrom: join(root, "s1"),
+      },
+      { signal: stop.signal, print: (l) => (l.trimStart().startsWith("25%") ? stop.abort() : undefined) },
+    );
+    expect(summary.interrupted).toBe(true);
+    expect(summary.steps).toBeLessThan(3000);
+    expect(summary.matrix).toHaveLength(1); // no row for the unfinished stage
+    expect(loadPolicy(join(root, "cut", summary.tasks[1]!.student.file)).spec.actionSize).toBe(3);
+    await expect(stage("after-cut", ACROBOT, join(root, "cut"), {})).rejects.toThrow(/unfinished stage/);
+  });
+
   it("refuses a task it already learnt and a student of another shape", async () => {
     await expect(stage("dup", CARTPOLE, join(root, "s1"), {})).rejects.toThrow(/already learnt in stage 1/);
     await expect(stage("shape", ACROBOT, join(root, "s1"), { student: "64" })).rejects.toThrow(
