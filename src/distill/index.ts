@@ -85,7 +85,7 @@ export {
 } from "./teachers/load.js";
 export { obsNormFromJSON, readObsNormFile } from "./teachers/obs-norm.js";
 export { OnnxTeacher, type OnnxTeacherOptions } from "./teachers/onnx-teacher.js";
-export { SpecTeacher } from "./teachers/spec-teacher.js";
+export { ONNX_MIN_FLOPS, SpecTeacher, teacherBackend } from "./teachers/spec-teacher.js";
 export { readPickle } from "./teachers/torch/pickle.js";
 export { sb3ArchiveSpec, stateDictSpec, type TorchSpec } from "./teachers/torch/sb3.js";
 export { parseTorchArch, type TorchArch } from "./teachers/torch/sequential.js";
