@@ -22,6 +22,7 @@ import { checkHidden } from "../distill/student.js";
 import { formatConv, parseArch } from "../nn/arch.js";
 import { alignRows, type Command, type FlagSpecs, formatFlags, parseArgs, wantsHelp } from "./args.js";
 import { readConfigFile, writeRunReport } from "./common.js";
+import { MODES_HELP, modeOf, runMode } from "./distill-modes.js";
 
 const flags: FlagSpecs = {
   teacher: {
@@ -242,6 +243,8 @@ function usage(argv: readonly string[] = []): string {
     "",
     formatFlags(flags),
     "",
+    MODES_HELP,
+    "",
     `Config fields (--set key=value, or a --config JSON file); each method takes its own ${note}:`,
     describeDistillFields(preset, `${env} preset`),
   ].join("\n");
@@ -252,6 +255,8 @@ export const distillCommand: Command = {
   summary: "distil teacher policies into a small student (policy, ppo, dqn, feature, residual)",
   usage,
   async run(argv) {
+    const mode = modeOf(argv);
+    if (mode) return runMode(mode, argv);
     if (wantsHelp(argv)) {
       console.log(usage(argv));
       return 0;
