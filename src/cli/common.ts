@@ -5,6 +5,10 @@
 import { readFileSync, renameSync, rmSync } from "node:fs";
 import { ConfigError, describeValue } from "../core/errors.js";
 import type { RunFolder } from "../core/run-dir.js";
+// Imported up front, not on first use: a run interrupted by Ctrl-C still writes its report, and
+// by then a terminal's SIGINT has also reached any helper process of the module loader (tsx's
+// esbuild service in a source checkout), so a module first loaded after Ctrl-C could fail to load.
+import { writeReport } from "../report/write.js";
 
 /** A --config JSON file as an object of config fields; errors name --config and the problem. */
 export function readConfigFile(path: string): Record<string, unknown> {
@@ -38,7 +42,9 @@ export function readConfigFile(path: string): Record<string, unknown> {
  * (a report cut short by Ctrl-C or a full disk leaves the previous one, or none).
  */
 export async function writeRunReport(folder: RunFolder, title: string): Promise<string> {
-  const { writeReport } = await import("../report/write.js");
+  // One turn of the event loop first: the saves before this are synchronous, so a second Ctrl-C
+  // pressed while they ran is seen here (and exits at once) instead of after the report.
+  await new Promise((resolve) => setImmediate(resolve));
   folder.writeWith(
     "report.html",
     (tmp) => {

@@ -31,6 +31,7 @@ export {
   resolveDistillConfig,
 } from "./config.js";
 export { COMMON_FIELDS, type MethodConfig, REPLAY_FIELDS } from "./config-fields.js";
+export * from "./crossmodal/index.js";
 export {
   DISTILLERS,
   type DistillOptions,
@@ -48,6 +49,7 @@ export { FeatureDistiller } from "./methods/feature.js";
 export { PolicyDistiller } from "./methods/policy.js";
 export { DistilledPPO } from "./methods/ppo.js";
 export { adapterGate, ResidualDistiller } from "./methods/residual.js";
+export * from "./multitask/index.js";
 export { type PolicyObjective, policyObjective, valueObjective } from "./objectives.js";
 export { RESUMABLE_FIELDS, restoreStudent } from "./resume.js";
 export type { CheckpointRecord, DistillSummary, EvalFigures } from "./run-dir.js";
@@ -83,7 +85,7 @@ export {
 } from "./teachers/load.js";
 export { obsNormFromJSON, readObsNormFile } from "./teachers/obs-norm.js";
 export { OnnxTeacher, type OnnxTeacherOptions } from "./teachers/onnx-teacher.js";
-export { SpecTeacher } from "./teachers/spec-teacher.js";
+export { ONNX_MIN_FLOPS, SpecTeacher, teacherBackend } from "./teachers/spec-teacher.js";
 export { readPickle } from "./teachers/torch/pickle.js";
 export { sb3ArchiveSpec, stateDictSpec, type TorchSpec } from "./teachers/torch/sb3.js";
 export { parseTorchArch, type TorchArch } from "./teachers/torch/sequential.js";

@@ -91,6 +91,9 @@ function claims(dir: string): string[] {
   }
   const steps = progressSteps(dir);
   const lastLogged = steps.length ? Math.max(...steps) : 0;
+  // A resume that replayed rows would step back (a round and its evaluation share a step).
+  if (steps.some((s, i) => i > 0 && s < steps[i - 1]!))
+    out.push("progress.jsonl steps go back: rows were replayed");
   if (summary && typeof summary.algo === "string") {
     const n = summary.num_timesteps as number;
     if (summary.interrupted && "eval" in summary)

@@ -112,6 +112,7 @@ describe("Ctrl-C stops every long command, saves what it has and exits 130", () 
       expectStopped(r, out);
       if (readdirSync(out).includes("summary.json")) {
         expect(summaryOf(out)).toMatchObject({ interrupted: true, retention: null, agreement: null });
+        expect(readdirSync(out)).toContain("report.html");
         expect(r.stdout).toMatch(/continue with: rldistill distill --resume/);
       } else {
         // Stopped while the teacher was still being evaluated: nothing trained, nothing claimed.
