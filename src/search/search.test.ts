@@ -117,7 +117,7 @@ describe("search", () => {
     const run = (extra: object) => search({ ...base, ...extra }, { engine: new InlineEngine() });
     await expect(run({ target: "retention=0.9,speed=3" })).rejects.toThrow(/target: unknown metric "speed"/);
     await expect(run({ kinds: "conv" })).rejects.toThrow(
-      /conv students cannot be searched here: observations/,
+      /conv students cannot be searched here: observations of shape \[2\] are not images/,
     );
     await expect(run({ objective: "flops" })).rejects.toThrow(/search.objective/);
     await expect(run({ widths: [0, 4] })).rejects.toThrow(/search.widths/);

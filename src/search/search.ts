@@ -174,7 +174,7 @@ export async function search(given: Partial<SearchConfig>, opts: SearchOptions =
         "target",
         `agreement is measured for discrete actions only; ${cfg.env} has continuous actions (use retention=...)`,
       );
-    const space = checkSpace(spaceOf(cfg), io);
+    const space = checkSpace(spaceOf(cfg, io), io);
     const teacherRef = { hash: teacherHash, name: cfg.teacher.split("/").pop()! };
     const base = resolveDistillConfig({
       evalEvery: 1,

@@ -143,6 +143,20 @@ export function checkTrialSpec(value: unknown): TrialSpec {
   if (typeof c!.kind !== "string") bad("candidate.kind", "a string", c!.kind);
   if (!Array.isArray(c!.hidden) || !c!.hidden.every((h) => Number.isInteger(h) && (h as number) >= 1))
     bad("candidate.hidden", "integer widths >= 1", c!.hidden);
+  if (
+    c!.convs !== undefined &&
+    !(
+      Array.isArray(c!.convs) &&
+      c!.convs.every(
+        (x) =>
+          Number.isInteger(x?.channels) &&
+          x.channels >= 1 &&
+          Number.isInteger(x?.kernelSize) &&
+          x.kernelSize >= 1,
+      )
+    )
+  )
+    bad("candidate.convs", "a list of {channels, kernelSize} integers >= 1", c!.convs);
   if (typeof v.envKwargs !== "object" || v.envKwargs === null) bad("envKwargs", "an object", v.envKwargs);
   for (const [k, x] of Object.entries(v.envKwargs as object))
     if (typeof x !== "number" || !Number.isFinite(x)) bad(`envKwargs.${k}`, "a finite number", x);
