@@ -8,9 +8,9 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describeSchema, parseAssignment } from "../core/config.js";
 import { ConfigError } from "../core/errors.js";
+import { onInterrupt } from "../core/interrupt.js";
 import { parseDistillAssignment } from "../distill/config.js";
 import { FEDERATED_SCHEMA, type FederatedConfig, parseClient } from "../search/federated/config.js";
-import { installInterrupt } from "../search/interrupt.js";
 import { engineFor } from "../search/queue/index.js";
 import { alignRows, type Command, type FlagSpecs, formatFlags, parseArgs } from "./args.js";
 
@@ -116,8 +116,12 @@ export const federatedCommand: Command = {
       print: (l) => console.error(l),
     });
     const print = f.quiet ? () => {} : (l: string) => console.log(l);
-    const interrupt = installInterrupt((l) => console.error(l));
     const { federated } = await import("../search/federated/federated.js");
+    // Loaded with the command, not after a Ctrl-C (a module imported after SIGINT can lose tsx's esbuild).
+    const { writeReport } = await import("../report/write.js");
+    const interrupt = onInterrupt({
+      message: "interrupted: stopping and saving (Ctrl-C again to quit at once)...",
+    });
     try {
       const { summary, runDir } = await federated(layer, { engine, resume, print, signal: interrupt.signal });
       if (summary.interrupted) {
@@ -156,7 +160,6 @@ export const federatedCommand: Command = {
       );
       console.log(`run folder: ${runDir}`);
       if (f["no-report"] !== true) {
-        const { writeReport } = await import("../report/write.js");
         const { html } = writeReport([runDir], join(runDir, "report.html"), {
           title: `rldistill federated: ${summary.env}`,
         });
@@ -164,7 +167,7 @@ export const federatedCommand: Command = {
       }
       return 0;
     } finally {
-      interrupt.remove();
+      interrupt.dispose();
       await engine.close();
     }
   },

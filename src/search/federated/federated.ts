@@ -40,7 +40,7 @@ import { PPO, PPO_SCHEMA } from "../../rl/ppo.js";
 import { loadTrialTeacher, weightsOf } from "../execute.js";
 import { InlineEngine, TrialAborted, type TrialEngine } from "../queue/engine.js";
 import { ThreadEngine } from "../queue/threads.js";
-import { acquireLock, readJson, SearchRunDir, writeAtomic, writeJsonAtomic } from "../run-dir.js";
+import { readJson, SearchRunDir, writeAtomic, writeJsonAtomic } from "../run-dir.js";
 import type { Candidate } from "../space.js";
 import {
   type ClientMessage,
@@ -190,8 +190,8 @@ export async function federated(
         `${cfg.out} already holds a federated run: continue it with --resume, or choose another --out`,
       );
   }
-  const run = new SearchRunDir(cfg.out);
-  const release = acquireLock(run.dir);
+  const run = new SearchRunDir(cfg.out, "rldistill federated");
+  for (const n of run.notes) print(n);
   const engine =
     opts.engine ??
     (opts.workers === 0 ? new InlineEngine() : new ThreadEngine({ workers: opts.workers ?? 1 }));
@@ -465,6 +465,6 @@ export async function federated(
   } finally {
     opts.signal?.removeEventListener("abort", onAbort);
     if (!opts.engine) await engine.close();
-    release();
+    run.release();
   }
 }
