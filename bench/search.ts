@@ -332,7 +332,7 @@ async function federatedBench(): Promise<void> {
       ]),
     );
   console.log(
-    `\nmean retention: federated ${s.meanRetention.federated?.toFixed(3)}, centralised ${s.meanRetention.centralised?.toFixed(3)}; ratio ${s.ratio?.toFixed(3)} (goal >= 0.95); ${((performance.now() - t0) / 1000).toFixed(0)} s, load ${load()}`,
+    `\nmean retention: federated ${s.meanRetention.federated?.toFixed(3) ?? "-"}, centralised ${s.meanRetention.centralised?.toFixed(3) ?? "-"}; ratio ${s.ratio?.toFixed(3) ?? "-"} (goal >= 0.95); ${((performance.now() - t0) / 1000).toFixed(0)} s, load ${load()}`,
   );
 }
 
