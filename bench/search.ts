@@ -46,6 +46,28 @@
  * (Pendulum's smallest passing full-budget trial, mlp-8x2-relu-int8 with 54 parameters, failed its
  * confirmation: mean retention 0.9897 < 0.99 over 3 seeds x 100 episodes; the next one passed.)
  *
+ * MinAtar/Breakout-v1, MLP against conv students (`kinds` auto on image observations), teacher
+ * models/minatar-breakout-ppo.rldistill (MinAtar baseline CNN, 132,179 parameters, 23.2 over 100
+ * episodes), target retention=0.9,agreement=0.9 (presets/search.json: a 20-episode mean of this
+ * teacher moves by +-13%, and its greedy action is often a tie), seed 1, 4 brackets, 2 threads:
+ * `rldistill search --teacher models/minatar-breakout-ppo.rldistill --env MinAtar/Breakout-v1 --seed 1
+ * --workers 2 --max-steps 49152 --set trialEpisodes=30 --distill-set learningRate=0.003
+ * --distill-set trainRatio=0.25` (1,820..49,152 steps, 770k steps in all; load 9-25):
+ *
+ * | confirmed winner | params | share of teacher | retention | agreement | trials | wall (s) |
+ * | --- | --- | --- | --- | --- | --- | --- |
+ * | conv4x3-fc16-tanh-float32 | 4,311 | 1/31 (3.3%) | 0.929 | 92.2% | 71 | 3158 |
+ *
+ * Confirmation over 3 seeds x 100 episodes: student 20.7 / 23.3 / 20.6 against the teacher's 23.9 /
+ * 23.7 / 21.7 (random 0.4); agreement 92.0 / 93.1 / 91.4%. Full-budget trials by size (params,
+ * retention, agreement over 30 episodes): conv8x3-fc4-fc32-relu 2,607 (0.00, 59%: a dead student),
+ * conv4x3-fc16-relu 4,311 (0.80, 92%), conv4x3-fc16-tanh 4,311 (1.00, 93%), mlp-16-tanh 6,467 (0.99,
+ * 93%), mlp-32x4-relu 12,979 (1.10, 95%), mlp-32x16-relu 13,411 (0.95, 94%), conv8x3-fc32-fc8-tanh-int8
+ * 17,003 (1.08, 93%), conv8x3-fc32-fc32-relu-int8 17,867 (0.98, 94%). The smallest MLP that met the
+ * target (mlp-16-tanh, reading the 400 frame values directly) needs 1.5x the conv winner's
+ * parameters. No student reached the classic-control target (agreement 0.97) at these budgets: the
+ * best agreement of any trial was 95.0%.
+ *
  * `npx tsx bench/search.ts --skip-smallest --skip-federated --engine-steps 6000 --engine-min-steps 667`
  * (CartPole-v1, 15 trials): 1 thread 123.6 s; 2 threads 94.7 s (0.77x); 2 BullMQ workers on a
  * loopback redis-server 84.4 s (0.68x; 9 + 6 trials); identical trials and winner on all three
