@@ -14,10 +14,11 @@ import { loadPreset } from "../core/presets.js";
 import { formatArch, formatConv, parseArch, parseConvs } from "../nn/arch.js";
 import { PRIORITISATIONS } from "./buffer.js";
 import { COLLECTOR_MODES } from "./collect.js";
+import { parseWeights } from "./feature-pairs.js";
 import { getLoss } from "./losses/registry.js";
 import { parseSchedule } from "./schedules.js";
 
-export const DISTILL_METHODS = ["policy", "ppo", "dqn", "feature", "residual"] as const;
+export const DISTILL_METHODS = ["policy", "ppo", "dqn", "feature", "residual", "attention"] as const;
 export type DistillMethod = (typeof DISTILL_METHODS)[number];
 
 export const DISTILL_SCHEMA = {
@@ -27,7 +28,7 @@ export const DISTILL_SCHEMA = {
     type: "string",
     default: "policy",
     choices: DISTILL_METHODS,
-    help: "policy (supervised on collected data), ppo (DistilledPPO), dqn (Q distillation), feature (hidden features, then outputs), residual (teacher-feature adapter, annealed away)",
+    help: "policy (supervised on collected data), ppo (DistilledPPO), dqn (Q distillation), feature (hidden features, then outputs), residual (teacher-feature adapter, annealed away), attention (policy loss + attention transfer between conv layers)",
   },
   student: {
     type: "integer[]",
@@ -228,12 +229,35 @@ export const DISTILL_SCHEMA = {
     default: "",
     help: "feature: per-layer weights, comma separated (default all 1)",
   },
+  featureCoef: {
+    type: "number",
+    default: 0,
+    min: 0,
+    help: "feature: weight of the feature loss kept alongside the policy loss after featureStage (0 = FitNets: outputs alone; featureStage=0 featureCoef=1 = KL + features from the start)",
+  },
   featureStage: {
     type: "number",
     default: 0.3,
     min: 0,
     max: 1,
     help: "feature: fraction of training spent on features alone before the outputs are distilled",
+  },
+  // Attention transfer (method=attention)
+  attentionLayers: {
+    type: "string",
+    default: "auto",
+    help: "attention: teacher conv layers whose spatial attention maps the student's conv layers match (conv0,conv1 or auto = all, paired from the output end; spatial sizes must match)",
+  },
+  attentionWeights: {
+    type: "string",
+    default: "",
+    help: "attention: per-layer weights beta, comma separated (default 1000 each, Zagoruyko and Komodakis's value for a loss averaged over positions)",
+  },
+  attentionP: {
+    type: "integer",
+    default: 2,
+    min: 1,
+    help: "attention: exponent p of the map mean_c |F_c|^p",
   },
   adapterEnd: {
     type: "number",
@@ -279,17 +303,8 @@ function checkCross(cfg: DistillConfig): void {
     throw new ConfigError("student", "needs at least one layer, e.g. 32,32 or conv8x3,fc32");
   for (const key of ["tau", "beta"] as const) parseSchedule(cfg[key], key);
   if (!ADAPTIVE_ALPHAS.includes(cfg.alpha)) parseSchedule(cfg.alpha, "alpha");
-  if (cfg.featureWeights !== "") {
-    for (const w of cfg.featureWeights.split(",")) {
-      const v = Number(w);
-      if (w.trim() === "" || !(v >= 0)) {
-        throw new ConfigError(
-          "featureWeights",
-          `expected non-negative numbers separated by commas, got "${cfg.featureWeights}"`,
-        );
-      }
-    }
-  }
+  parseWeights(cfg.featureWeights, "featureWeights");
+  parseWeights(cfg.attentionWeights, "attentionWeights");
 }
 
 /**

@@ -37,6 +37,7 @@ import {
 } from "./evaluation.js";
 import { formatHeadline, writeRunHeadline } from "./headline.js";
 import { type DistillContext, type Distiller, type DistillerFactory, runLoop } from "./loop.js";
+import { attentionDistiller } from "./methods/attention.js";
 import { dqnDistiller } from "./methods/dqn.js";
 import { featureDistiller } from "./methods/feature.js";
 import { policyDistiller } from "./methods/policy.js";
@@ -59,6 +60,7 @@ export const DISTILLERS: Record<DistillMethod, DistillerFactory> = {
   dqn: dqnDistiller,
   feature: featureDistiller,
   residual: residualDistiller,
+  attention: attentionDistiller,
 };
 
 export interface DistillOptions {
