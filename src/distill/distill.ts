@@ -43,7 +43,7 @@ import { featureDistiller } from "./methods/feature.js";
 import { policyDistiller } from "./methods/policy.js";
 import { ppoDistiller } from "./methods/ppo.js";
 import { residualDistiller } from "./methods/residual.js";
-import { policyObjective } from "./objectives.js";
+import { policyObjective, type TauMode } from "./objectives.js";
 import { type DistillSummary, RunDir, retentionOf } from "./run-dir.js";
 import { parseSchedule } from "./schedules.js";
 import { Student } from "./student.js";
@@ -174,7 +174,7 @@ export async function distill(config: DistillInput, opts: DistillOptions = {}): 
   const actionSpace = spaceFromJSON(probe.actionSpace.toJSON());
   const observationSpace = spaceFromJSON(probe.observationSpace.toJSON());
   probe.close();
-  const objective = policyObjective(cfg.loss, teacher.kind);
+  const objective = policyObjective(cfg.loss, teacher.kind, { tauMode: cfg.tauMode as TauMode });
 
   const run = new RunDir(cfg.out);
   run.writeJson("config.json", cfg);
