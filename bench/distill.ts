@@ -19,8 +19,9 @@
  * 0. Throughput (`--only throughput`, or first in a full run): samples/s of the supervised
  *    distillation step as the replay distillers run it (teacher labels through SpecTeacher.predict,
  *    KL(softmax(t / 2) || softmax(s / 2)) * 4, the student's tape-free forward and backward,
- *    clipping, Adam lr 1e-3), batch 256 drawn from a pre-made buffer of observations, for the three
- *    cases of /work/shared/docs/ANCHORS.md, next to its PyTorch figures. With
+ *    clipping, Adam lr 1e-3), batch 256 drawn from a pre-made buffer of observations (Gaussian
+ *    vectors for the MLPs; MinAtar Breakout frames, 0/1 with about 8% ones, for the CNN), for the
+ *    three cases of /work/shared/docs/ANCHORS.md, next to its PyTorch figures. With
  *    `--torch-script FILE` (a PyTorch version of the same loop printing one JSON line per case, run by
  *    $PYTHON or python3,
  *    kept outside the repository), PyTorch runs in the same session, case by case, in turns.
@@ -29,8 +30,8 @@
  * Prints Markdown tables and writes every run folder under --out (default runs/bench-distill).
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
-import { loadavg } from "node:os";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Rng } from "../src/core/rng.js";
 import { Box, Discrete } from "../src/core/spaces.js";
@@ -281,7 +282,7 @@ const THROUGHPUT_CASES = [
   },
   {
     id: "cnn",
-    label: "CNN 10x10x4 (conv16 3x3, 128, relu) -> MLP 400-64-6",
+    label: "CNN 10x10x4 (conv16 3x3, 128, relu) -> MLP 400-64-6, MinAtar Breakout frames",
     obsShape: [10, 10, 4],
     actions: 6,
     teacher: (rng: Rng) =>
@@ -316,11 +317,9 @@ async function distillStepRate(c: (typeof THROUGHPUT_CASES)[number], steps: numb
   });
   const opt = new ArrayAdam([student.paramGroup()], { lr: 1e-3 });
   const kl = getLoss("kl").arrays!;
-  // A pre-made buffer of observations: Gaussian vectors, or MinAtar-like 0/1 maps (10% on).
+  // A pre-made buffer of observations: Gaussian vectors, or real MinAtar Breakout frames.
   const N = 20_000;
-  const pool = new Float32Array(N * obsSize);
-  if (c.obsShape.length === 3) for (let i = 0; i < pool.length; i++) pool[i] = rng.random() < 0.1 ? 1 : 0;
-  else rng.fillNormal(pool);
+  const pool = c.obsShape.length === 3 ? minatarPool(N) : rng.fillNormal(new Float32Array(N * obsSize));
   const B = 256;
   const obs = new Float32Array(B * obsSize);
   let teacherMs = 0;
@@ -358,15 +357,36 @@ async function distillStepRate(c: (typeof THROUGHPUT_CASES)[number], steps: numb
   };
 }
 
+/**
+ * N observations of MinAtar Breakout-v1 ([10, 10, 4], 0/1, about 8% ones) from a seeded random
+ * policy with resets: the pixel workload the CNN case stands for. Cached in a file that the
+ * PyTorch script reads too, so both runs see the same frames.
+ */
+function minatarPool(n: number): Float32Array {
+  const file = join(tmpdir(), `rldistill-breakout-pool-${n}.f32`);
+  if (existsSync(file)) return new Float32Array(readFileSync(file).buffer.slice(0));
+  const env = make("MinAtar/Breakout-v1");
+  const rng = new Rng(7);
+  const pool = new Float32Array(n * 400);
+  let obs = env.reset({ seed: 7 }).obs as ArrayLike<number>;
+  for (let i = 0; i < n; i++) {
+    pool.set(obs, i * 400);
+    const res = env.step(rng.integer((env.actionSpace as Discrete).n));
+    obs = (res.terminated || res.truncated ? env.reset().obs : res.obs) as ArrayLike<number>;
+  }
+  env.close();
+  writeFileSync(file, pool);
+  return pool;
+}
+
 /** One case of the PyTorch loop (`--torch-script`), run now, or null without a script. */
 function torchRate(id: string, steps: number): { samples: number; ms: number; cpuMs: number } | null {
   if (!TORCH_SCRIPT) return null;
+  const pool = id === "cnn" ? ["--pool", join(tmpdir(), "rldistill-breakout-pool-20000.f32")] : [];
   const out = execFileSync(
     process.env.PYTHON ?? "python3",
-    [TORCH_SCRIPT, "--case", id, "--steps", String(steps)],
-    {
-      encoding: "utf8",
-    },
+    [TORCH_SCRIPT, "--case", id, "--steps", String(steps), ...pool],
+    { encoding: "utf8" },
   );
   const row = JSON.parse(out.trim().split("\n").pop()!) as {
     samples_per_s: number;

@@ -7,7 +7,10 @@
  *
  * Prints env steps per second (SPS) over the whole run (training included, as CleanRL's
  * charts/SPS), the mean return of the last 20 training episodes (what ANCHORS.md quotes), and a
- * greedy evaluation over 20 episodes. Run it alone: other processes on the 2 cores skew SPS.
+ * greedy evaluation over 20 episodes, and steps per CPU second of this process (training is
+ * single-threaded, so on an idle machine the two agree; on a loaded one the CPU figure is the
+ * steadier comparison with CleanRL's, which was measured on an idle machine). Run it alone:
+ * other processes on the 2 cores skew the wall-clock SPS.
  */
 import { evaluatePolicy } from "../src/eval/evaluate.js";
 import type { Algorithm } from "../src/rl/algorithm.js";
@@ -43,15 +46,19 @@ for (const algo of algos) {
   const model: Algorithm<object> =
     algo === "ppo" ? new PPO({ env: "CartPole-v1", seed }) : new DQN({ env: "CartPole-v1", seed });
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   await model.learn({ totalTimesteps: steps });
   const wall = (performance.now() - t0) / 1000;
+  const cpuUsed = process.cpuUsage(c0);
+  const cpu = (cpuUsed.user + cpuUsed.system) / 1e6;
   model.close();
   const last = model.episodeReturns.slice(-20);
   const trainReturn = last.reduce((a, b) => a + b, 0) / last.length;
   const greedy = evaluatePolicy(model, "CartPole-v1", { episodes: 20, seed: 12345 });
   const sps = model.numTimesteps / wall;
+  const cpuSps = model.numTimesteps / cpu;
   console.log(
-    `${algo} CartPole-v1 ${model.numTimesteps} steps: ${Math.round(sps)} SPS, ${wall.toFixed(1)} s, ` +
+    `${algo} CartPole-v1 ${model.numTimesteps} steps: ${Math.round(sps)} SPS (${Math.round(cpuSps)} per CPU second), ${wall.toFixed(1)} s, ` +
       `last-20 train return ${trainReturn.toFixed(1)}, greedy eval ${greedy.meanReturn.toFixed(1)} +- ${greedy.stdReturn.toFixed(1)}`,
   );
   const quoted = QUOTED[algo]!.reduce((best, q) =>
@@ -62,6 +69,7 @@ for (const algo of algos) {
     String(model.numTimesteps),
     String(Math.round(sps)),
     `${(sps / quoted.spsMid).toFixed(2)}x`,
+    `${Math.round(cpuSps)} (${(cpuSps / quoted.spsMid).toFixed(2)}x)`,
     trainReturn.toFixed(1),
     greedy.meanReturn.toFixed(1),
     `${quoted.sps} SPS, ${quoted.ret} at ${quoted.steps / 1000}k (quoted)`,
@@ -69,7 +77,7 @@ for (const algo of algos) {
 }
 
 console.log(
-  "\n| algo | steps | rldistill SPS | SPS / CleanRL's | last-20 train return | greedy eval (20 ep) | CleanRL (ANCHORS.md, quoted) |",
+  "\n| algo | steps | rldistill SPS | SPS / CleanRL's | steps per CPU second (/ CleanRL's) | last-20 train return | greedy eval (20 ep) | CleanRL (ANCHORS.md, quoted) |",
 );
-console.log("|---|---|---|---|---|---|---|");
+console.log("|---|---|---|---|---|---|---|---|");
 for (const r of rows) console.log(`| ${r.join(" | ")} |`);

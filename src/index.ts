@@ -5,6 +5,7 @@
 export * from "./core/env.js";
 export * from "./core/errors.js";
 export * from "./core/index.js";
+export { NumpyRandomState } from "./core/numpy-random.js";
 export * from "./core/policy.js";
 export { Rng } from "./core/rng.js";
 export * from "./core/spaces.js";

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -58,5 +58,8 @@ describe("rldistill federated", () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/client\s+kwargs\s+teacher return/);
     expect(r.out).toMatch(/mean retention: federated \d\.\d{3}, centralised \d\.\d{3}/);
+    const html = readFileSync(join(dir, "f", "report.html"), "utf8");
+    expect(html).toContain("Federated distillation: f");
+    expect(html).toContain("Global student on each client");
   });
 });

@@ -3,7 +3,7 @@
  * private env variant and a local teacher; a thin shell over `federated()` (src/search/federated).
  * Trials run in local worker threads (`--workers N`) or on a BullMQ queue (`--queue`).
  */
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describeSchema, parseAssignment } from "../core/config.js";
 import { ConfigError } from "../core/errors.js";
@@ -40,6 +40,7 @@ const flags: FlagSpecs = {
   },
   module: { type: "string", repeat: true, help: "ES module to import first, here and in worker threads" },
   quiet: { type: "boolean", help: "print only the result" },
+  "no-report": { type: "boolean", help: "do not write report.html / report.md" },
   help: { type: "boolean", help: "show this help" },
 };
 
@@ -144,6 +145,13 @@ export const federatedCommand: Command = {
             : `; federated keeps ${(100 * summary.ratio).toFixed(1)}% of centralised (goal >= 95%)`),
       );
       console.log(`run folder: ${runDir}`);
+      if (f["no-report"] !== true) {
+        const { writeReport } = await import("../report/write.js");
+        const { html } = writeReport([runDir], join(runDir, "report.html"), {
+          title: `rldistill federated: ${summary.env}`,
+        });
+        console.log(`report:     ${html}`);
+      }
       return 0;
     } finally {
       interrupt.remove();

@@ -1,10 +1,21 @@
 /**
- * The envs area's public API: the built-in environments, the registry, wrappers, vector envs and
- * the env checker. (Test fakes live in testing-fakes.ts and are not part of the API.)
+ * The envs area's public API: the built-in environments (classic control, MinAtar, MuJoCo), the
+ * registry, wrappers, vector envs and the env checker. (Test fakes live in testing-fakes.ts and are not part of the API.)
  */
 export { AcrobotEnv, type AcrobotKwargs } from "./acrobot.js";
 export { CartPoleEnv, type CartPoleKwargs } from "./cartpole.js";
 export { type CheckEnvOptions, checkEnv } from "./checker.js";
+export {
+  MINATAR_GAMES,
+  MINATAR_OBS_TYPES,
+  MinAtarEnv,
+  type MinAtarEnvOptions,
+  type MinAtarGameName,
+  type MinAtarKwargs,
+  type MinAtarObs,
+  type MinAtarObsType,
+  minatarPalette,
+} from "./minatar/index.js";
 export {
   MOUNTAIN_CAR_MAX_POSITION,
   MOUNTAIN_CAR_MAX_SPEED,

@@ -58,7 +58,8 @@ export function softmaxProbs<T extends Float32Array | Float64Array = Float64Arra
 
 /**
  * log softmax(x[offset .. offset + n) / tau) into out[0 .. n) (max subtracted: never the log of a
- * softmax, which underflows to -Infinity for extreme logits). Returns `out`.
+ * softmax, which underflows to -Infinity for extreme logits), and the probabilities themselves
+ * into `probs` when given (from the same exponentials). Returns `out`.
  */
 export function logSoftmax<T extends Float32Array | Float64Array>(
   x: ArrayLike<number>,
@@ -66,13 +67,19 @@ export function logSoftmax<T extends Float32Array | Float64Array>(
   n: number,
   out: T,
   tau = 1,
+  probs?: Float32Array | Float64Array,
 ): T {
   let max = Number.NEGATIVE_INFINITY;
   for (let j = 0; j < n; j++) max = Math.max(max, x[offset + j]!);
   let sum = 0;
-  for (let j = 0; j < n; j++) sum += Math.exp((x[offset + j]! - max) / tau);
+  for (let j = 0; j < n; j++) {
+    const e = Math.exp((x[offset + j]! - max) / tau);
+    if (probs) probs[j] = e;
+    sum += e;
+  }
   const lse = Math.log(sum);
   for (let j = 0; j < n; j++) out[j] = (x[offset + j]! - max) / tau - lse;
+  if (probs) for (let j = 0; j < n; j++) probs[j] = probs[j]! / sum;
   return out;
 }
 

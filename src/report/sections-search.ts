@@ -1,7 +1,9 @@
 /**
- * The report section of an architecture search run folder (summary.json with `kind: "search"`,
- * written by src/search/search.ts): the winner and its confirmation, the Pareto fronts of size
- * against retention and against agreement as charts, and every trial in a table.
+ * The report sections of src/search's run folders. An architecture search (summary.json with
+ * `kind: "search"`, src/search/search.ts): the winner and its confirmation, the Pareto fronts of
+ * size against retention and against agreement as charts, and every trial in a table. A federated
+ * run (`kind: "federated"`, src/search/federated): per-client retention and agreement of the global
+ * student beside the centralised one, and the rounds (who was averaged, late or absent).
  *
  * It reads the summary as plain JSON (the report sits below src/search and imports nothing from it).
  */
@@ -228,7 +230,118 @@ export function searchSection(run: RunData, ids: ChartIds): Section {
   };
 }
 
-/** One section per search run among `runs` (the hook model.ts calls). */
+function figuresOf(v: unknown): {
+  retention?: number;
+  agreement?: number;
+  student?: number;
+  teacher?: number;
+} {
+  return {
+    retention: num(at(v, "retention")),
+    agreement: num(at(v, "agreement")),
+    student: num(at(v, "student_return")),
+    teacher: num(at(v, "teacher_return")),
+  };
+}
+
+export function federatedSection(run: RunData, ids: ChartIds): Section {
+  const s = run.summary;
+  const clients = Array.isArray(s["clients"]) ? s["clients"].filter(isObject) : [];
+  const rounds = Array.isArray(s["rounds"]) ? s["rounds"].filter(isObject) : [];
+  const list = (v: unknown) => (Array.isArray(v) && v.length ? v.join(", ") : MISSING);
+  const ratio = num(s["ratio"]);
+  const blocks: Block[] = [
+    {
+      kind: "note",
+      text:
+        `FedAvg over ${clients.length} clients, ${rounds.length} rounds; mean retention federated ${fmt(num(at(s, "meanRetention", "federated")))}, ` +
+        `centralised ${fmt(num(at(s, "meanRetention", "centralised")))}` +
+        (ratio === undefined ? "." : ` (federated keeps ${fmtPct(ratio)} of centralised; goal 95%).`),
+    },
+  ];
+  const fed = clients.map((c) => figuresOf(c["federated"]));
+  const cen = clients.map((c) => figuresOf(c["centralised"]));
+  const series = (
+    name: string,
+    f: typeof fed,
+    color: number,
+    pick: "retention" | "agreement",
+  ): ChartSeries => ({
+    name,
+    color,
+    style: color,
+    scatter: true,
+    points: f.flatMap((x, i): [number, number][] => (x[pick] === undefined ? [] : [[i, x[pick]!]])),
+  });
+  const charts: ChartSpec[] = (["retention", "agreement"] as const)
+    .filter((m) => fed.some((x) => x[m] !== undefined))
+    .map((m) => ({
+      id: ids.next(),
+      title: `${m} by client`,
+      runs: [run.name],
+      xLabel: "client",
+      yLabel: m,
+      series: [series("federated", fed, 0, m), series("centralised", cen, 1, m)],
+    }));
+  if (charts.length) blocks.push({ kind: "charts", charts });
+  blocks.push({
+    kind: "table",
+    table: {
+      caption: "Global student on each client, against its local teacher",
+      columns: [
+        "Client",
+        "Env kwargs",
+        "Teacher return",
+        "Return",
+        "Retention",
+        "Agreement",
+        "Centralised retention",
+        "Centralised agreement",
+      ],
+      numeric: [true, false, true, true, true, true, true, true],
+      rows: clients.map((c, i) => [
+        String(c["client"] ?? i),
+        JSON.stringify(c["envKwargs"] ?? {}),
+        fmt(fed[i]!.teacher),
+        fmt(fed[i]!.student),
+        fmt(fed[i]!.retention),
+        fmtPct(fed[i]!.agreement),
+        fmt(cen[i]!.retention),
+        fmtPct(cen[i]!.agreement),
+      ]),
+    },
+  });
+  blocks.push({
+    kind: "table",
+    collapsed: true,
+    table: {
+      caption: `Rounds (${rounds.length})`,
+      columns: ["Round", "Sampled", "Averaged", "Missed the deadline", "Absent", "Samples"],
+      numeric: [true, false, false, false, false, true],
+      rows: rounds.map((r) => [
+        fmt(num(r["round"])),
+        list(r["sampled"]),
+        list(r["returned"]),
+        list(r["stragglers"]),
+        list(r["absent"]),
+        fmt(num(r["samples"])),
+      ]),
+    },
+  });
+  return {
+    id: `federated-${run.name}`.replace(/[^A-Za-z0-9_-]/g, "-"),
+    title: `Federated distillation: ${run.name}`,
+    blocks,
+  };
+}
+
+/** One section per search or federated run among `runs` (the hook model.ts calls). */
 export function searchSections(runs: RunData[], ids: ChartIds): Section[] {
-  return runs.filter(isSearchRun).map((r) => searchSection(r, ids));
+  return runs.flatMap((r) =>
+    r.summary["kind"] === "search"
+      ? [searchSection(r, ids)]
+      : r.summary["kind"] === "federated"
+        ? [federatedSection(r, ids)]
+        : [],
+  );
 }

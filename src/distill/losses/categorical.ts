@@ -213,11 +213,9 @@ function temperedArrays(
   let entT = 0;
   for (let r = 0; r < batch; r++) {
     const o = r * k;
-    logSoftmax(student, o, k, ls, tau);
-    logSoftmax(teacher, o, k, lt, tau);
+    logSoftmax(student, o, k, ls, tau, ps);
+    logSoftmax(teacher, o, k, lt, tau, pt);
     for (let j = 0; j < k; j++) {
-      ps[j] = Math.exp(ls[j]!);
-      pt[j] = Math.exp(lt[j]!);
       entS -= ps[j]! * ls[j]!;
       entT -= pt[j]! * lt[j]!;
     }

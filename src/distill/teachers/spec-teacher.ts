@@ -212,7 +212,8 @@ export class SpecTeacher implements Teacher {
       (this.backendChoice === "auto" && teacherBackend(this.flopsPerSample, n, true) === "onnx");
     const session = useOnnx ? await this.onnxSession(opts.features !== undefined) : null;
     if (!session) return this.predictSync(obs, n, opts);
-    const res = await session.run(this.input(obs, n).slice(0, n * this.obsSize), n);
+    const x = this.input(obs, n);
+    const res = await session.run(x.length === n * this.obsSize ? x : x.slice(0, n * this.obsSize), n);
     const main = session.outputNames[0]!;
     const features = this.gather(opts, (name) => {
       const f = this.onnxFeatures.get(name)!;

@@ -244,6 +244,48 @@ describe("the one backward: gradients match the tape and finite differences", ()
   });
 });
 
+describe("sparse 0/1 inputs (MinAtar-like)", () => {
+  it.each([
+    ["MLP 64-16-3", (rng: Rng) => new Mlp({ inSize: 64, hidden: [16], outSize: 3 }, rng), 64],
+    [
+      "CNN 6x6x4 conv5 3x3 same -> 6",
+      (rng: Rng) =>
+        new Cnn(
+          {
+            inShape: [6, 6, 4],
+            convs: [{ channels: 5, kernelSize: 3, padding: "same" }],
+            hidden: [],
+            outSize: 6,
+          },
+          rng,
+        ),
+      144,
+    ],
+  ] as const)("%s: the sparse first layer gives the same outputs and gradients", (_name, build, inSize) => {
+    const rng = new Rng(9);
+    const net = build(rng);
+    const batch = 13;
+    const x = Float32Array.from({ length: batch * inSize }, () => (rng.random() < 0.06 ? 1 : 0));
+    const r = rng.fillNormal(new Float32Array(batch * net.outSize));
+    const k = new KernelNet(net.toSpec());
+    const out = k.forward(x, batch).slice();
+    // Wide rows (the MLP's 64 inputs) go sparse in the forward; 36-wide conv patches only in the backward.
+    expect(k.sparseInput).toBe(inSize === 64);
+    const exact = new ExactStack(net.toSpec(), "layers");
+    exact.input(batch).set(x);
+    expect(maxRel(out, exact.run(batch).slice(0, out.length))).toBeLessThan(2e-5);
+    const grad = new Float32Array(k.paramCount);
+    k.backward(r, grad, 0);
+    expect(k.sparseInput).toBe(true);
+    expect(maxRel(grad, tapeGrads(net, x, batch, r))).toBeLessThan(1e-4);
+    // Dense data takes the dense path.
+    k.forward(rng.fillNormal(new Float32Array(batch * inSize)), batch);
+    k.backward(r, grad, 0);
+    expect(k.sparseInput).toBe(false);
+    net.dispose();
+  });
+});
+
 describe("known answers", () => {
   const conv = (padding: "valid" | "same", k: number): LayerSpec[] => [
     {

@@ -20,7 +20,20 @@
 import { ConfigError } from "../../core/errors.js";
 import type { LayerSpec } from "../spec.js";
 import { type ConvStep, flattenParams, type Plan, planLayers, type Step } from "./plan.js";
-import { type PatchGeometry, SimdWorkspace } from "./simd.js";
+import { type CompressedRows, type PatchGeometry, SimdWorkspace } from "./simd.js";
+
+/**
+ * The first layer treats its input (or, for a conv, its patch matrix) as a sparse matrix when at
+ * most SPARSE_MAX_DENSITY of it is non-zero: 0/1 image observations (MinAtar: 1-8% ones) then
+ * cost in proportion to their ones. The weight gradient X^T dZ goes sparse for rows of at least
+ * SPARSE_MIN_WIDTH (dense MLP inputs and conv patches: 400 x 256 x 64 at 8% ones, 56 instead of
+ * 357 us; conv patches 36 x 16384 x 16, 275 instead of 1,486); the forward only for rows of at
+ * least SPARSE_FORWARD_WIDTH (400-wide rows at 8%: 181 instead of 314 us; 36-wide conv patches
+ * lose: too little work per row). Measured with bench/nn.ts's "sparse first layer" table.
+ */
+export const SPARSE_MAX_DENSITY = 0.15;
+export const SPARSE_MIN_WIDTH = 32;
+export const SPARSE_FORWARD_WIDTH = 64;
 
 interface StepBuffers {
   /** Offsets in the workspace (floats). */
@@ -67,6 +80,12 @@ export class KernelNet {
   private batch = 0;
   /** Per named layer: the gradient of its pre-activation from the last backward (only when asked). */
   private readonly preActGrad = new Map<string, Float32Array>();
+  /** The first layer's input as compressed rows (and columns, for its weight gradient), when it qualifies. */
+  private sparse?: { rows: CompressedRows; cols: CompressedRows; next: number; maxNnz: number };
+  /** Whether the last forward's first-layer input is held in `sparse` (built by the forward or the backward). */
+  private sparseFirst = false;
+  /** Whether the last forward's first-layer input was checked for sparsity (by the forward). */
+  private sparseChecked = false;
 
   constructor(layers: readonly LayerSpec[], field = "layers") {
     this.plan = planLayers(layers, field);
@@ -94,6 +113,11 @@ export class KernelNet {
     this.widest = Math.max(this.plan.inSize, ...this.plan.steps.map((s) => s.outSize));
     // The weights the specs came with, so a frozen net works without setParams.
     this.setParams(flattenParams(layers), 0);
+  }
+
+  /** Whether the first layer's input of the last forward was held sparse (by the forward, or by the backward for its weight gradient). */
+  get sparseInput(): boolean {
+    return this.sparseFirst;
   }
 
   get inSize(): number {
@@ -159,6 +183,17 @@ export class KernelNet {
         b.dPatches = this.ws.alloc(cap * s.pixels * s.patch);
       }
     });
+    const first = this.plan.steps[0]!;
+    const [rows, width] = first.kind === "dense" ? [cap, first.inSize] : [cap * first.pixels, first.patch];
+    if (width >= SPARSE_MIN_WIDTH) {
+      const maxNnz = Math.floor(rows * width * SPARSE_MAX_DENSITY);
+      const compressed = (n: number) => ({
+        ptr: this.ws.alloc(n + 1),
+        idx: this.ws.alloc(maxNnz),
+        vals: this.ws.alloc(maxNnz),
+      });
+      this.sparse = { rows: compressed(rows), cols: compressed(width), next: this.ws.alloc(width), maxNnz };
+    }
     this.capacity = cap;
   }
 
@@ -178,21 +213,19 @@ export class KernelNet {
       f.set(x.length === n ? x : x.subarray(0, n), this.input);
     else for (let i = 0; i < n; i++) f[this.input + i] = x[i]!;
     let src = this.input;
+    this.sparseFirst = false;
+    this.sparseChecked = false;
     this.plan.steps.forEach((s, i) => {
       const b = this.bufs[i]!;
-      if (s.kind === "dense") {
-        this.ws.gemm({ a: src, b: b.weight, c: b.out, m: batch, k: s.inSize, n: s.outSize, bias: b.bias });
+      if (s.kind === "conv2d") this.ws.im2col(src, b.patches, this.patchGeometry(s, batch));
+      const [a, m, k, n] =
+        s.kind === "dense"
+          ? [src, batch, s.inSize, s.outSize]
+          : [b.patches, batch * s.pixels, s.patch, s.outChannels];
+      if (i === 0 && k >= SPARSE_FORWARD_WIDTH && this.compress(a, m, k)) {
+        this.ws.spmm(this.sparse!.rows, m, b.weight, n, b.out, b.bias);
       } else {
-        this.ws.im2col(src, b.patches, this.patchGeometry(s, batch));
-        this.ws.gemm({
-          a: b.patches,
-          b: b.weight,
-          c: b.out,
-          m: batch * s.pixels,
-          k: s.patch,
-          n: s.outChannels,
-          bias: b.bias,
-        });
+        this.ws.gemm({ a, b: b.weight, c: b.out, m, k, n, bias: b.bias });
       }
       const add = opts.addBeforeActivation?.[s.name];
       if (add) this.addInto(b.out, add, batch * s.outSize, `addBeforeActivation.${s.name}`);
@@ -236,10 +269,16 @@ export class KernelNet {
       if (s.activation === "relu") this.ws.reluBackward(dy, b.out, rows * width);
       else if (s.activation === "tanh") this.ws.tanhBackward(dy, b.out, rows * width);
       if (this.preActGrad.has(s.name)) this.preActGrad.set(s.name, this.view(dy, rows * width).slice());
-      // dW = X^T dZ (X read transposed), db = column sums of dZ.
+      // dW = X^T dZ (X read transposed; a sparse first input by its columns), db = column sums of dZ.
       const x = s.kind === "dense" ? (i === 0 ? this.input : this.bufs[i - 1]!.out) : b.patches;
       const inWidth = s.kind === "dense" ? s.inSize : s.patch;
-      this.ws.gemm({ a: x, transA: true, b: dy, c: b.gradWeight, m: inWidth, k: rows, n: width });
+      if (i === 0 && (this.sparseChecked ? this.sparseFirst : this.compress(x, rows, inWidth))) {
+        const sp = this.sparse!;
+        this.ws.csrTranspose(sp.rows, rows, inWidth, sp.cols, sp.next);
+        this.ws.spmm(sp.cols, inWidth, dy, width, b.gradWeight);
+      } else {
+        this.ws.gemm({ a: x, transA: true, b: dy, c: b.gradWeight, m: inWidth, k: rows, n: width });
+      }
       this.ws.colSum(dy, rows, width, b.gradBias);
       if (i > 0 || opts.inputGrad) {
         const dx = i > 0 ? spare : this.inputGradBuffer();
@@ -279,6 +318,20 @@ export class KernelNet {
     const g = this.preActGrad.get(name);
     if (!g) throw new ConfigError("layer", `call trackPreActivationGrad("${name}") first`);
     return g;
+  }
+
+  /**
+   * Compresses the first layer's input A [m, k] into `sparse` when it qualifies (wide enough rows,
+   * at most SPARSE_MAX_DENSITY non-zero); true when it did.
+   */
+  private compress(a: number, m: number, k: number): boolean {
+    this.sparseChecked = true;
+    const sp = this.sparse;
+    this.sparseFirst =
+      sp !== undefined &&
+      k >= SPARSE_MIN_WIDTH &&
+      this.ws.csr(a, m, k, sp.rows, Math.min(sp.maxNnz, Math.floor(m * k * SPARSE_MAX_DENSITY))) >= 0;
+    return this.sparseFirst;
   }
 
   private inputGradBuffer(): number {

@@ -108,6 +108,8 @@ export const tee = (index: number, value: Code): number[] => seq(value, [0x22, .
 
 export const i32 = {
   c: (v: number): number[] => [0x41, ...sleb(v)],
+  load: memOp([0x28], 2),
+  store: storeOp([0x36], 2),
   eqz: op(0x45),
   eq: op(0x46),
   ne: op(0x47),
@@ -127,6 +129,7 @@ export const f32 = {
   c: (v: number): number[] => [0x43, ...f32Bytes(v)],
   load: memOp([0x2a], 2),
   store: storeOp([0x38], 2),
+  ne: op(0x5c),
   gt: op(0x5e),
   add: op(0x92),
   sub: op(0x93),
@@ -167,6 +170,8 @@ export const v128 = {
   load32Splat: memOp([0xfd, 0x09], 2),
   store: storeOp([0xfd, 0x0b], 2),
   and: simd(0x4e),
+  /** 1 when any bit is set (an i32). */
+  anyTrue: simd(0x53),
 };
 
 /** Two f64 lanes, for updates that must round as JavaScript's doubles do. */
@@ -185,6 +190,7 @@ export const f64x2 = {
 
 export const f32x4 = {
   splat: simd(0x13),
+  ne: simd(0x42),
   gt: simd(0x44),
   abs: simd(0xe0),
   add: simd(0xe4),
@@ -203,6 +209,8 @@ export interface FunctionDef {
   name: string;
   params: readonly ValType[];
   locals: readonly ValType[];
+  /** Result types (none or one); the body leaves them on the stack. */
+  results: readonly ValType[];
   body: Code;
 }
 
@@ -215,6 +223,7 @@ export function func<P extends string, L extends string>(
   params: Record<P, ValType>,
   locals: Record<L, ValType>,
   build: (v: Record<P | L, number>) => Code,
+  results: readonly ValType[] = [],
 ): FunctionDef {
   const names = [...Object.keys(params), ...Object.keys(locals)] as (P | L)[];
   const index = Object.fromEntries(names.map((n, i) => [n, i])) as Record<P | L, number>;
@@ -222,6 +231,7 @@ export function func<P extends string, L extends string>(
     name,
     params: Object.values(params) as ValType[],
     locals: Object.values(locals) as ValType[],
+    results,
     body: build(index),
   };
 }
@@ -240,11 +250,13 @@ function name(s: string): number[] {
 }
 
 /**
- * The binary of a module with these functions (no results; each exported under its name) and
+ * The binary of a module with these functions (each exported under its name) and
  * one memory of `pages` 64 KiB pages, exported as "memory".
  */
 export function assemble(functions: readonly FunctionDef[], pages: number): Uint8Array {
-  const types = functions.map((f) => seq([0x60], vec(f.params.map((p) => [p])), [0]));
+  const types = functions.map((f) =>
+    seq([0x60], vec(f.params.map((p) => [p])), vec(f.results.map((r) => [r]))),
+  );
   const code = functions.map((f) => {
     // Locals grouped in runs of the same type, as the format wants.
     const runs: number[][] = [];
