@@ -9,6 +9,9 @@
  * 3. Teacher forward by batch (1 to 256): compileSpec's float64 loops, the SIMD kernels, tfjs-wasm,
  *    and onnxruntime-node when installed: the measurements behind `teacherBackend`'s rule
  *    (src/distill/teachers/spec-teacher.ts).
+ * 4. Sparse first layer: the forward X W and the weight gradient X^T dZ of a first layer whose input
+ *    is 0/1 with a given share of ones (MinAtar frames: 1-8%), dense kernel against compressed rows:
+ *    the measurements behind SPARSE_MAX_DENSITY / SPARSE_FORWARD_WIDTH (src/nn/kernels/net.ts).
  * Times are medians of CPU time (process.cpuUsage) per call in microseconds: on a shared machine
  * wall time mostly measures the neighbours. Re-run before quoting.
  */
@@ -189,6 +192,56 @@ async function teacherForward(rng: Rng): Promise<void> {
   }
 }
 
+async function sparseFirstLayer(rng: Rng): Promise<void> {
+  console.log("\n## Sparse first layer on 0/1 inputs, median CPU us (forward X W; weight gradient X^T dZ)\n");
+  console.log(
+    "| rows x width x outputs | share of ones | forward dense | forward sparse | dW dense | dW sparse |",
+  );
+  console.log("|---|---|---|---|---|---|");
+  for (const [m, k, n, label] of [
+    [256, 400, 64, "MLP 400-64 on 10x10x4 frames"],
+    [16384, 36, 16, "conv16 3x3 patches of 256 frames"],
+  ] as const) {
+    const ws = new SimdWorkspace();
+    const a = ws.alloc(m * k);
+    const b = ws.alloc(k * n);
+    const c = ws.alloc(m * n);
+    const dy = ws.alloc(m * n);
+    const dw = ws.alloc(k * n);
+    const rows = { ptr: ws.alloc(m + 1), idx: ws.alloc(m * k), vals: ws.alloc(m * k) };
+    const cols = { ptr: ws.alloc(k + 1), idx: ws.alloc(m * k), vals: ws.alloc(m * k) };
+    const next = ws.alloc(k);
+    rng.fillNormal(ws.f32.subarray(b, b + k * n));
+    rng.fillNormal(ws.f32.subarray(dy, dy + m * n));
+    for (const density of QUICK ? [0.08] : [0.02, 0.08, 0.15, 0.3]) {
+      const f = ws.f32;
+      for (let i = 0; i < m * k; i++) f[a + i] = rng.random() < density ? 1 : 0;
+      const fd = await time(() => ws.gemm({ a, b, c, m, k, n }), 15, 4);
+      const fs = await time(
+        () => {
+          ws.csr(a, m, k, rows, m * k);
+          ws.spmm(rows, m, b, n, c);
+        },
+        15,
+        4,
+      );
+      const gd = await time(() => ws.gemm({ a, transA: true, b: dy, c: dw, m: k, k: m, n }), 15, 4);
+      const gs = await time(
+        () => {
+          ws.csr(a, m, k, rows, m * k);
+          ws.csrTranspose(rows, m, k, cols, next);
+          ws.spmm(cols, k, dy, n, dw);
+        },
+        15,
+        4,
+      );
+      console.log(
+        `| ${label}: ${m} x ${k} x ${n} | ${density} | ${fmt(fd)} | ${fmt(fs)} | ${fmt(gd)} | ${fmt(gs)} |`,
+      );
+    }
+  }
+}
+
 await initBackend("wasm");
 const rng = new Rng(0);
 console.log(
@@ -199,3 +252,4 @@ console.log(
 await gemmRates(rng);
 await trainSteps(rng);
 await teacherForward(rng);
+await sparseFirstLayer(rng);

@@ -3,9 +3,9 @@ import { tf } from "../../nn/backend.js";
 import {
   attentionMap,
   attentionMapArrays,
-  attentionTransferArrays,
   attentionTransferLayers,
   attentionTransferLoss,
+  attentionTransferToMaps,
 } from "./attention.js";
 import { BACKENDS, finiteDiff, maxRelErr, mean64, tfGrad, useBackend, value } from "./testkit.js";
 
@@ -114,10 +114,10 @@ describe("attention maps on arrays (known answers)", () => {
     const b = attentionMapArrays(g, 1, { positions: 3, channels: 2 });
     expect(b[0]).toBeCloseTo(b[2]!, 6);
     expect(b[1]).toBe(0);
-    const { loss, grad } = attentionTransferArrays(f, a, 2, { positions: 4, channels: 3 });
+    const { loss, grad } = attentionTransferToMaps(f, a, 2, { positions: 4, channels: 3 });
     expect(loss).toBeCloseTo(0, 12);
     for (const v of grad) expect(Math.abs(v)).toBeLessThan(1e-6);
-    expect(() => attentionTransferArrays(f, a.subarray(0, 6), 2, { positions: 4, channels: 3 })).toThrow(
+    expect(() => attentionTransferToMaps(f, a.subarray(0, 6), 2, { positions: 4, channels: 3 })).toThrow(
       /teacherAttention: has 6 values; 2 maps of 4 positions need 8 \(spatial sizes must match/,
     );
   });

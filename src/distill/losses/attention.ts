@@ -118,18 +118,54 @@ export function attentionTransferLayers(
 
 // ---- array forms (tape-free training; see common.ts) ----------------------------------------
 
-/** Geometry of a feature map per sample: `positions` = height * width, and its channel count. */
+export interface AttentionArrayArgs extends ArrayArgs<AttentionLayersArgs> {
+  /**
+   * Pixels per map (height x width) of each layer: flat [B, H, W, C] arrays carry no shape, and
+   * the channel counts (which may differ between student and teacher) follow from it.
+   */
+  spatial?: Record<string, number>;
+}
+
+/** Positions (height * width) and channels of each sample's feature map, laid out [positions, channels]. */
 export interface MapGeometry {
   positions: number;
   channels: number;
 }
 
-/** sum over a row of Q^2 + 1e-12, the squared norm `attentionMap` divides by. */
-const NORM_EPS = 1e-12;
+/** The normalised attention map [S] of one sample's [S, C] features at `at`, with its norm. */
+function mapRow(
+  f: ArrayLike<number>,
+  at: number,
+  s: number,
+  c: number,
+  p: number,
+  out: Float64Array,
+): number {
+  let sq = 0;
+  for (let j = 0; j < s; j++) {
+    let q = 0;
+    for (let k = 0; k < c; k++) q += Math.abs(f[at + j * c + k]!) ** p;
+    out[j] = q / c;
+    sq += out[j]! * out[j]!;
+  }
+  const norm = Math.sqrt(sq + 1e-12);
+  for (let j = 0; j < s; j++) out[j] = out[j]! / norm;
+  return norm;
+}
+
+function checkMaps(name: string, values: ArrayLike<number>, batch: number, g: MapGeometry): void {
+  if (values.length !== batch * g.positions * g.channels) {
+    throw new ConfigError(
+      name,
+      `has ${values.length} values; ${batch} maps of ${g.positions} positions x ${g.channels} channels need ${batch * g.positions * g.channels}`,
+    );
+  }
+}
 
 /**
  * Normalised attention maps [batch, positions] of feature maps [batch, positions, channels]
- * (row-major NHWC): the array form of `attentionMap`, in float64 internally.
+ * (row-major NHWC): the array form of `attentionMap`. A distiller computes the teacher's once, when
+ * its labels arrive, and keeps these H*W numbers per state instead of the whole map.
  */
 export function attentionMapArrays(
   featureMap: ArrayLike<number>,
@@ -138,144 +174,124 @@ export function attentionMapArrays(
   p = 2,
 ): Float32Array {
   checkNumber("p", p, { integer: true, min: 1 });
-  const { positions: P, channels: C } = g;
-  if (featureMap.length !== batch * P * C) {
-    throw new ConfigError(
-      "featureMap",
-      `has ${featureMap.length} values; ${batch} maps of ${P} positions x ${C} channels need ${batch * P * C}`,
-    );
-  }
-  const out = new Float32Array(batch * P);
-  const q = new Float64Array(P);
+  checkMaps("featureMap", featureMap, batch, g);
+  const out = new Float32Array(batch * g.positions);
+  const row = new Float64Array(g.positions);
   for (let b = 0; b < batch; b++) {
-    let sq = 0;
-    for (let i = 0; i < P; i++) {
-      let s = 0;
-      const at = (b * P + i) * C;
-      for (let c = 0; c < C; c++) s += Math.abs(featureMap[at + c]!) ** p;
-      q[i] = s / C;
-      sq += q[i]! * q[i]!;
-    }
-    const norm = Math.sqrt(sq + NORM_EPS);
-    for (let i = 0; i < P; i++) out[b * P + i] = q[i]! / norm;
+    mapRow(featureMap, b * g.positions * g.channels, g.positions, g.channels, p, row);
+    out.set(row, b * g.positions);
   }
   return out;
 }
 
 /**
- * `attentionTransferLoss` on arrays, against the teacher's precomputed normalised maps (a
- * distiller stores those rather than whole feature maps: H*W numbers per state instead of
- * H*W*C): loss = weighted mean over the batch of mean_i (a_s,i - a_t,i)^2, and dLoss/dF_student.
- *
- * With a = Q / n, n = sqrt(sum Q^2 + eps): dL/dQ_j = g_j / n - Q_j (g . Q) / n^3 for g = dL/da,
- * and dQ_i/dF_ic = p |F_ic|^(p-1) sign(F_ic) / C.
+ * One layer's attention transfer against the teacher's normalised maps: the weighted batch mean of
+ * mean_s (A_s - A_t)^2, A = Q / |Q|, Q = mean_c |F|^p, and dLoss/dF for the student's map:
+ * dA = 2 (A_s - A_t) / S, dQ = (dA - A (dA . A)) / |Q|, dF = dQ p |F|^(p-1) sign(F) / C.
+ * `scale` multiplies the gradient (a layer weight), not the returned loss.
  */
-export function attentionTransferArrays(
+export function attentionTransferToMaps(
   studentMap: ArrayLike<number>,
   teacherAttention: ArrayLike<number>,
   batch: number,
   g: MapGeometry,
-  args: ArrayArgs<AttentionArgs> = {},
+  args: ArrayArgs<AttentionArgs> & { scale?: number } = {},
 ): { loss: number; grad: Float32Array } {
   const p = args.p ?? 2;
   checkNumber("p", p, { integer: true, min: 1 });
-  const { positions: P, channels: C } = g;
-  if (studentMap.length !== batch * P * C) {
-    throw new ConfigError(
-      "studentFeatureMap",
-      `has ${studentMap.length} values; ${batch} maps of ${P} positions x ${C} channels need ${batch * P * C}`,
-    );
-  }
-  if (teacherAttention.length !== batch * P) {
+  checkMaps("studentFeatureMap", studentMap, batch, g);
+  const { positions: s, channels: cs } = g;
+  if (teacherAttention.length !== batch * s) {
     throw new ConfigError(
       "teacherAttention",
-      `has ${teacherAttention.length} values; ${batch} maps of ${P} positions need ${batch * P} (spatial sizes must match; channels may differ)`,
+      `has ${teacherAttention.length} values; ${batch} maps of ${s} positions need ${batch * s} (spatial sizes must match; channels may differ)`,
     );
   }
-  const scale = sampleScales(batch, args);
+  const c = sampleScales(batch, args);
+  const scale = args.scale ?? 1;
+  const as = new Float64Array(s);
+  const dq = new Float64Array(s);
   const grad = new Float32Array(studentMap.length);
-  const q = new Float64Array(P);
-  const dq = new Float64Array(P);
   let loss = 0;
   for (let b = 0; b < batch; b++) {
-    let sq = 0;
-    for (let i = 0; i < P; i++) {
-      let s = 0;
-      const at = (b * P + i) * C;
-      for (let c = 0; c < C; c++) s += Math.abs(studentMap[at + c]!) ** p;
-      q[i] = s / C;
-      sq += q[i]! * q[i]!;
+    const norm = mapRow(studentMap, b * s * cs, s, cs, p, as);
+    let row = 0;
+    let dot = 0;
+    for (let j = 0; j < s; j++) {
+      const d = as[j]! - teacherAttention[b * s + j]!;
+      row += d * d;
+      dq[j] = (2 * d * c[b]! * scale) / s;
+      dot += dq[j]! * as[j]!;
     }
-    const n = Math.sqrt(sq + NORM_EPS);
-    let sample = 0;
-    let gq = 0;
-    for (let i = 0; i < P; i++) {
-      const d = q[i]! / n - teacherAttention[b * P + i]!;
-      sample += d * d;
-      // dL/da_i for this sample's share of the batch loss.
-      dq[i] = (2 * d * scale[b]!) / P;
-      gq += dq[i]! * q[i]!;
-    }
-    loss += (scale[b]! * sample) / P;
-    for (let i = 0; i < P; i++) {
-      const dQ = dq[i]! / n - (q[i]! * gq) / (n * n * n);
-      const at = (b * P + i) * C;
-      for (let c = 0; c < C; c++) {
-        const f = studentMap[at + c]!;
-        const dF = p === 1 ? Math.sign(f) : p * Math.abs(f) ** (p - 1) * Math.sign(f);
-        grad[at + c] = (dQ * dF) / C;
+    loss += (c[b]! * row) / s;
+    for (let j = 0; j < s; j++) {
+      const dQ = (dq[j]! - as[j]! * dot) / norm;
+      for (let k = 0; k < cs; k++) {
+        const i = b * s * cs + j * cs + k;
+        const x = studentMap[i]!;
+        grad[i] = x === 0 ? 0 : (dQ * p * Math.abs(x) ** (p - 1) * Math.sign(x)) / cs;
       }
     }
   }
   return { loss, grad };
 }
 
-/** Per layer name: positions (H*W) and the channel counts of the student's and the teacher's maps. */
-export type AttentionGeometry = Record<
-  string,
-  { positions: number; studentChannels: number; teacherChannels: number }
->;
-
 /**
- * `attentionTransferLayers` on arrays: the registry's array form. Feature maps by name, each
- * [batch, H*W*C] row-major NHWC with its geometry in `geometry` (student and teacher may have
- * different channel counts); dLoss/dStudentFeatures by name.
+ * `attentionTransferLayers` on arrays (the registry's array form): for each teacher layer, the
+ * teacher's maps from its features, then `attentionTransferToMaps` with the layer's weight.
  */
-export function attentionTransferLayersArrays(
+export function attentionTransferArrays(
   studentFeatures: Record<string, Float32Array>,
   teacherFeatures: Record<string, Float32Array>,
   batch: number,
-  geometry: AttentionGeometry,
-  args: ArrayArgs<AttentionLayersArgs> = {},
+  args: AttentionArrayArgs = {},
 ): ArrayLossResult {
   const names = Object.keys(teacherFeatures);
   if (names.length === 0) throw new ConfigError("teacherFeatures", "expected at least one feature map");
-  const { layerWeights = {}, ...rest } = args;
+  const { layerWeights = {}, spatial = {}, p = 2, ...weighting } = args;
+  checkNumber("p", p, { integer: true, min: 1 });
+  for (const key of Object.keys(layerWeights)) {
+    if (!names.includes(key)) {
+      throw new ConfigError(
+        `layerWeights.${key}`,
+        `not a layer of teacherFeatures; layers: ${names.join(", ")}`,
+      );
+    }
+  }
   const metrics: Record<string, number> = {};
   const grads: Record<string, Float32Array> = {};
   let total = 0;
   for (const name of names) {
-    const s = studentFeatures[name];
-    if (!s) throw new ConfigError(`studentFeatures.${name}`, "missing: teacherFeatures has this layer");
-    const geo = geometry[name];
-    if (!geo) throw new ConfigError(`geometry.${name}`, "missing: the positions and channels of this layer");
+    const fs = studentFeatures[name];
+    const ft = teacherFeatures[name]!;
+    if (!fs) throw new ConfigError(`studentFeatures.${name}`, "missing: teacherFeatures has this layer");
+    const s = spatial[name];
+    if (s === undefined || !Number.isInteger(s) || s < 1) {
+      throw new ConfigError(`spatial.${name}`, "needed: the pixels per map (height x width) of this layer");
+    }
+    const cs = fs.length / (batch * s);
+    const ct = ft.length / (batch * s);
+    if (!Number.isInteger(cs) || !Number.isInteger(ct) || cs < 1 || ct < 1) {
+      throw new ConfigError(
+        `teacherFeatures.${name}`,
+        `${ft.length} and ${fs.length} values are not ${batch} maps of ${s} pixels (student and teacher)`,
+      );
+    }
     const weight = checkNumber(`layerWeights.${name}`, layerWeights[name] ?? 1, { min: 0 });
-    const teacher = attentionMapArrays(
-      teacherFeatures[name]!,
-      batch,
-      { positions: geo.positions, channels: geo.teacherChannels },
-      rest.p ?? 2,
-    );
-    const res = attentionTransferArrays(
-      s,
+    const teacher = attentionMapArrays(ft, batch, { positions: s, channels: ct }, p);
+    const res = attentionTransferToMaps(
+      fs,
       teacher,
       batch,
-      { positions: geo.positions, channels: geo.studentChannels },
-      rest,
+      { positions: s, channels: cs },
+      {
+        ...weighting,
+        p,
+        scale: weight,
+      },
     );
     metrics[`attention/${name}`] = res.loss;
     total += weight * res.loss;
-    for (let i = 0; i < res.grad.length; i++) res.grad[i] = res.grad[i]! * weight;
     grads[name] = res.grad;
   }
   return { loss: total, metrics, grads: { studentFeatures: grads } };

@@ -6,11 +6,7 @@
 
 import { ConfigError, checkKnownKeys } from "../../core/errors.js";
 import type { tf } from "../../nn/backend.js";
-import {
-  type AttentionGeometry,
-  attentionTransferLayers,
-  attentionTransferLayersArrays,
-} from "./attention.js";
+import { attentionTransferArrays, attentionTransferLayers } from "./attention.js";
 import {
   jsLoss,
   jsLossArrays,
@@ -115,7 +111,8 @@ export interface LossSpec {
   fn(inputs: LossInputs, options?: Record<string, unknown>): LossResult;
   /**
    * The same loss on plain arrays with its gradients, for training without the tape (same
-   * options; `feature-l2` takes an `ArrayFeatureProjector`, `attention` the maps' `geometry`).
+   * options; `feature-l2` takes an `ArrayFeatureProjector`, `attention` the pixels per map of each
+   * layer as `spatial`).
    */
   arrays?(inputs: LossArrays, options?: Record<string, unknown>): ArrayLossResult;
 }
@@ -346,28 +343,15 @@ const entries: LossSpec[] = [
     "attention",
     "attention transfer on conv feature maps [B, H, W, C] (Zagoruyko and Komodakis 2017)",
     ["studentFeatures", "teacherFeatures"],
-    ["p", "layerWeights", "weightNormalization", "geometry"],
+    ["p", "layerWeights", "weightNormalization", "spatial"],
     "any",
-    (i, o) => {
-      const { geometry: _, ...rest } = o as { geometry?: unknown };
-      return attentionTransferLayers(i.studentFeatures, i.teacherFeatures, {
-        ...(rest as Opts),
+    (i, o) =>
+      attentionTransferLayers(i.studentFeatures, i.teacherFeatures, { ...(o as Opts), weights: i.weights }),
+    (i, o) =>
+      attentionTransferArrays(i.studentFeatures, i.teacherFeatures, i.batch, {
+        ...(o as Opts),
         weights: i.weights,
-      });
-    },
-    (i, o) => {
-      const { geometry, ...rest } = o as { geometry?: AttentionGeometry };
-      if (!geometry || typeof geometry !== "object") {
-        throw new ConfigError(
-          "loss.attention.geometry",
-          "required for arrays: { [layer]: { positions, studentChannels, teacherChannels } }",
-        );
-      }
-      return attentionTransferLayersArrays(i.studentFeatures, i.teacherFeatures, i.batch, geometry, {
-        ...(rest as Opts),
-        weights: i.weights,
-      });
-    },
+      }),
   ),
 ];
 

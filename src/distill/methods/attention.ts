@@ -15,7 +15,7 @@
 import type { DistillSample } from "../buffer.js";
 import { type AttentionPair, pairAttentionMaps } from "../feature-pairs.js";
 import type { DistillContext, Distiller } from "../loop.js";
-import { attentionMapArrays, attentionTransferArrays } from "../losses/attention.js";
+import { attentionMapArrays, attentionTransferToMaps } from "../losses/attention.js";
 import { ReplayDistiller, type StepResult, sampleWeights, trainMetrics } from "../replay-distiller.js";
 import type { TeacherBatch } from "../teacher.js";
 
@@ -65,17 +65,17 @@ export class AttentionDistiller extends ReplayDistiller {
     const hidden: Record<string, Float32Array> = {};
     let loss = pol.loss;
     for (const x of this.pairs) {
-      const at = attentionTransferArrays(
+      const at = attentionTransferToMaps(
         this.student.hiddenActivation(x.student),
         s.features[mapName(x.teacher)]!,
         n,
         { positions: x.positions, channels: x.studentChannels },
-        { p: cfg.attentionP, weights },
+        { p: cfg.attentionP, weights, scale: x.weight },
       );
       metrics[`train/attention/${x.student}`] = at.loss;
       loss += x.weight * at.loss;
       const g = hidden[x.student] ?? new Float32Array(at.grad.length);
-      for (let i = 0; i < g.length; i++) g[i] = g[i]! + x.weight * at.grad[i]!;
+      for (let i = 0; i < g.length; i++) g[i] = g[i]! + at.grad[i]!;
       hidden[x.student] = g;
     }
     this.student.backward({ out: pol.dOut, logStd: pol.dLogStd, hidden });

@@ -23,17 +23,15 @@ import { type ConvStep, flattenParams, type Plan, planLayers, type Step } from "
 import { type CompressedRows, type PatchGeometry, SimdWorkspace } from "./simd.js";
 
 /**
- * The first layer treats its input (or, for a conv, its patch matrix) as a sparse matrix when at
- * most SPARSE_MAX_DENSITY of it is non-zero: 0/1 image observations (MinAtar: 1-8% ones) then
- * cost in proportion to their ones. The weight gradient X^T dZ goes sparse for rows of at least
- * SPARSE_MIN_WIDTH (dense MLP inputs and conv patches: 400 x 256 x 64 at 8% ones, 56 instead of
- * 357 us; conv patches 36 x 16384 x 16, 275 instead of 1,486); the forward only for rows of at
- * least SPARSE_FORWARD_WIDTH (400-wide rows at 8%: 181 instead of 314 us; 36-wide conv patches
- * lose: too little work per row). Measured with bench/nn.ts's "sparse first layer" table.
+ * The first layer treats its input (or, for a conv, its patch matrix) as a sparse matrix when its
+ * rows are at least SPARSE_MIN_WIDTH long and at most SPARSE_MAX_DENSITY of it is non-zero: 0/1
+ * image observations (MinAtar: 1-8% ones) then cost in proportion to their ones, in the forward
+ * and the weight gradient. Measured (bench/nn.ts, "sparse first layer"): 256 x 400 x 64 at 8%
+ * ones, forward 195 instead of 334 us and weight gradient 198 instead of 389; break-even near
+ * 15%; 36-wide conv patches lose at every density (too little work per row), so they stay dense.
  */
-export const SPARSE_MAX_DENSITY = 0.15;
-export const SPARSE_MIN_WIDTH = 32;
-export const SPARSE_FORWARD_WIDTH = 64;
+export const SPARSE_MAX_DENSITY = 0.12;
+export const SPARSE_MIN_WIDTH = 64;
 
 interface StepBuffers {
   /** Offsets in the workspace (floats). */
@@ -82,10 +80,8 @@ export class KernelNet {
   private readonly preActGrad = new Map<string, Float32Array>();
   /** The first layer's input as compressed rows (and columns, for its weight gradient), when it qualifies. */
   private sparse?: { rows: CompressedRows; cols: CompressedRows; next: number; maxNnz: number };
-  /** Whether the last forward's first-layer input is held in `sparse` (built by the forward or the backward). */
+  /** Whether the last forward's first-layer input is held in `sparse` (and was multiplied sparsely). */
   private sparseFirst = false;
-  /** Whether the last forward's first-layer input was checked for sparsity (by the forward). */
-  private sparseChecked = false;
 
   constructor(layers: readonly LayerSpec[], field = "layers") {
     this.plan = planLayers(layers, field);
@@ -115,7 +111,7 @@ export class KernelNet {
     this.setParams(flattenParams(layers), 0);
   }
 
-  /** Whether the first layer's input of the last forward was held sparse (by the forward, or by the backward for its weight gradient). */
+  /** Whether the first layer's input of the last forward was held sparse (its forward and weight gradient). */
   get sparseInput(): boolean {
     return this.sparseFirst;
   }
@@ -214,7 +210,6 @@ export class KernelNet {
     else for (let i = 0; i < n; i++) f[this.input + i] = x[i]!;
     let src = this.input;
     this.sparseFirst = false;
-    this.sparseChecked = false;
     this.plan.steps.forEach((s, i) => {
       const b = this.bufs[i]!;
       if (s.kind === "conv2d") this.ws.im2col(src, b.patches, this.patchGeometry(s, batch));
@@ -222,7 +217,7 @@ export class KernelNet {
         s.kind === "dense"
           ? [src, batch, s.inSize, s.outSize]
           : [b.patches, batch * s.pixels, s.patch, s.outChannels];
-      if (i === 0 && k >= SPARSE_FORWARD_WIDTH && this.compress(a, m, k)) {
+      if (i === 0 && this.compress(a, m, k)) {
         this.ws.spmm(this.sparse!.rows, m, b.weight, n, b.out, b.bias);
       } else {
         this.ws.gemm({ a, b: b.weight, c: b.out, m, k, n, bias: b.bias });
@@ -272,7 +267,7 @@ export class KernelNet {
       // dW = X^T dZ (X read transposed; a sparse first input by its columns), db = column sums of dZ.
       const x = s.kind === "dense" ? (i === 0 ? this.input : this.bufs[i - 1]!.out) : b.patches;
       const inWidth = s.kind === "dense" ? s.inSize : s.patch;
-      if (i === 0 && (this.sparseChecked ? this.sparseFirst : this.compress(x, rows, inWidth))) {
+      if (i === 0 && this.sparseFirst) {
         const sp = this.sparse!;
         this.ws.csrTranspose(sp.rows, rows, inWidth, sp.cols, sp.next);
         this.ws.spmm(sp.cols, inWidth, dy, width, b.gradWeight);
@@ -325,7 +320,6 @@ export class KernelNet {
    * at most SPARSE_MAX_DENSITY non-zero); true when it did.
    */
   private compress(a: number, m: number, k: number): boolean {
-    this.sparseChecked = true;
     const sp = this.sparse;
     this.sparseFirst =
       sp !== undefined &&
