@@ -58,6 +58,7 @@ def main():
     p.add_argument("--epochs", type=int, default=4)
     p.add_argument("--lr", type=float, default=5e-4)
     p.add_argument("--ent", type=float, default=0.01)
+    p.add_argument("--clip", type=float, default=0.2)
     p.add_argument("--seed", type=int, default=1)
     a = p.parse_args()
     torch.set_num_threads(1)
@@ -77,6 +78,7 @@ def main():
     iterations = a.steps // (N * T)
     t_act = t_update = 0.0
     start = time.perf_counter()
+    cpu0 = time.process_time()
     for it in range(iterations):
         for g in opt.param_groups:
             g["lr"] = a.lr * (1 - it / iterations)
@@ -124,8 +126,8 @@ def main():
                 ratio = (dist.log_prob(b_act[idx]) - b_logp[idx]).exp()
                 A = b_adv[idx]
                 A = (A - A.mean()) / (A.std() + 1e-8)
-                pg = torch.max(-A * ratio, -A * ratio.clamp(0.8, 1.2)).mean()
-                v_clip = b_val[idx] + (v - b_val[idx]).clamp(-0.2, 0.2)
+                pg = torch.max(-A * ratio, -A * ratio.clamp(1 - a.clip, 1 + a.clip)).mean()
+                v_clip = b_val[idx] + (v - b_val[idx]).clamp(-a.clip, a.clip)
                 vl = 0.5 * torch.max((v - b_ret[idx]) ** 2, (v_clip - b_ret[idx]) ** 2).mean()
                 loss = pg - a.ent * dist.entropy().mean() + 0.5 * vl
                 opt.zero_grad()
@@ -135,6 +137,7 @@ def main():
         t_act += t1 - t0
         t_update += time.perf_counter() - t1
     wall = time.perf_counter() - start
+    cpu = time.process_time() - cpu0
     steps = iterations * N * T
     last = returns[-20:]
     print(
@@ -144,6 +147,8 @@ def main():
                 "steps": steps,
                 "wall_s": wall,
                 "sps": steps / wall,
+                "cpu_s": cpu,
+                "blas": "generic (reference)" if "BLAS_INFO=generic" in torch.__config__.show() else "optimised",
                 "act_s": t_act,
                 "update_s": t_update,
                 "last20_return": float(np.mean(last)) if last else None,
