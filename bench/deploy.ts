@@ -94,7 +94,7 @@ async function student(task: (typeof TASKS)[number], seed: number, variant: Vari
     out,
   });
   console.error(
-    `  distilled ${task.env} seed ${seed} ${variant}: return ${summary.student.eval.mean_return.toFixed(1)}, ` +
+    `  distilled ${task.env} seed ${seed} ${variant}: return ${summary.student.eval!.mean_return.toFixed(1)}, ` +
       `agreement ${summary.agreement?.toFixed(4)} (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
   );
   return studentSpec;

@@ -144,8 +144,8 @@ async function compression(): Promise<void> {
       results.push(s);
       rows.push(
         `| ${env} | ${seed} | ${s.teacher.params} | ${student.join("x")} (${s.student.params}, 1/${(s.teacher.params / s.student.params).toFixed(1)}) | ` +
-          `${s.teacher.eval.mean_return.toFixed(1)} | ${s.student.eval.mean_return.toFixed(1)} | ${s.random.eval.mean_return.toFixed(1)} | ` +
-          `${fmt(s.retention)} | ${s.agreement === null ? "-" : fmt(s.agreement)} | ${s.js_divergence.toExponential(2)} | ${s.wall_seconds.toFixed(0)} |`,
+          `${s.teacher.eval.mean_return.toFixed(1)} | ${s.student.eval!.mean_return.toFixed(1)} | ${s.random.eval.mean_return.toFixed(1)} | ` +
+          `${fmt(s.retention)} | ${s.agreement === null ? "-" : fmt(s.agreement)} | ${s.js_divergence!.toExponential(2)} | ${s.wall_seconds.toFixed(0)} |`,
       );
     }
     const ret = mean(results.map((r) => r.retention ?? 0));
@@ -259,7 +259,7 @@ async function methods(): Promise<void> {
       const early = first.map((c, i) => (c.mean_return - res[i]!.random.eval.mean_return) / span[i]!);
       console.log(
         `| ${m.label} | ${fmt(mean(res.map((r) => r.retention ?? 0)))} | ${fmt(mean(res.map((r) => r.agreement ?? 0)))} | ` +
-          `${mean(res.map((r) => r.js_divergence)).toExponential(2)} | ${fmt(mean(early))} | ${fmt(mean(first.map((c) => c.agreement ?? 0)))} |`,
+          `${mean(res.map((r) => r.js_divergence!)).toExponential(2)} | ${fmt(mean(early))} | ${fmt(mean(first.map((c) => c.agreement ?? 0)))} |`,
       );
     }
   }

@@ -32,6 +32,18 @@
  * | Acrobot-v1 | retention=0.99,agreement=0.97 | mlp-2-tanh-int8 | 23 | 1/2972 (of 68,355) | 1.007 | 99.4% | 43 | 287 | 10-16 |
  * | Pendulum-v1 | retention=0.99 | mlp-4x8-tanh-int8 | 66 | 1/1016 (of 67,074) | 0.993 | - | 43 | 226 | 9-14 |
  *
+ * The default search (all 4 Hyperband brackets, 69-73 trials) through the CLI, 2 threads, seed 1:
+ * `rldistill search --teacher models/<env>-ppo.rldistill --env <env> --workers 2 --seed 1` (load 9-11):
+ *
+ * | env | confirmed winner | params | share of teacher | retention | agreement | trials | wall (s) |
+ * | --- | --- | --- | --- | --- | --- | --- | --- |
+ * | CartPole-v1 | mlp-2-tanh-int8 | 16 | 1/4224 | 1.000 | 99.3% | 71 | 188 |
+ * | Acrobot-v1 | mlp-2-relu-int8 | 23 | 1/2972 | 1.005 | 99.5% | 69 | 221 |
+ * | Pendulum-v1 | mlp-4x8-tanh-int8 | 66 | 1/1016 | 0.992 | - | 73 | 262 |
+ *
+ * (Pendulum's smallest passing full-budget trial, mlp-8x2-relu-int8 with 54 parameters, failed its
+ * confirmation: mean retention 0.9897 < 0.99 over 3 seeds x 100 episodes; the next one passed.)
+ *
  * `npx tsx bench/search.ts --skip-smallest --skip-federated --engine-steps 6000 --engine-min-steps 667`
  * (CartPole-v1, 15 trials): 1 thread 123.6 s; 2 threads 94.7 s (0.77x); 2 BullMQ workers on a
  * loopback redis-server 84.4 s (0.68x; 9 + 6 trials); identical trials and winner on all three

@@ -16,6 +16,8 @@ export interface FlagSpec {
   help: string;
   /** Shown in help; applied by the command, not by the parser. */
   defaultText?: string;
+  /** Other names of the flag (without --); the parsed value is stored under the main name. */
+  aliases?: readonly string[];
 }
 
 export type FlagSpecs = Record<string, FlagSpec>;
@@ -42,21 +44,37 @@ function convert(name: string, spec: FlagSpec, raw: string): string | number {
   return raw;
 }
 
+/** Whether argv asks for help (`-h` or `--help` anywhere before `--`). */
+export function wantsHelp(argv: readonly string[]): boolean {
+  for (const a of argv) {
+    if (a === "--") return false;
+    if (a === "-h" || a === "--help") return true;
+  }
+  return false;
+}
+
 export function parseArgs(argv: readonly string[], specs: FlagSpecs): ParsedArgs {
   const flags: ParsedFlags = {};
   const positionals: string[] = [];
+  const byAlias = new Map<string, string>();
+  for (const [name, s] of Object.entries(specs)) for (const a of s.aliases ?? []) byAlias.set(a, name);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === "--") {
       positionals.push(...argv.slice(i + 1));
       break;
     }
+    if (arg === "-h" && specs.help) {
+      flags.help = true;
+      continue;
+    }
     if (!arg.startsWith("--")) {
       positionals.push(arg);
       continue;
     }
     const eq = arg.indexOf("=");
-    const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
+    const given = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
+    const name = byAlias.get(given) ?? given;
     const spec = specs[name];
     if (!spec) {
       const known = Object.keys(specs)
@@ -88,7 +106,11 @@ export function parseArgs(argv: readonly string[], specs: FlagSpecs): ParsedArgs
       list.push(value);
       flags[name] = list;
     } else {
-      if (name in flags) throw new ConfigError(`--${name}`, "given more than once");
+      if (name in flags)
+        throw new ConfigError(
+          `--${name}`,
+          `given more than once${spec.aliases?.length ? ` (also as --${spec.aliases.join(", --")})` : ""}`,
+        );
       flags[name] = value;
     }
   }
@@ -100,7 +122,8 @@ export function formatFlags(specs: FlagSpecs): string {
   const rows = Object.entries(specs).map(([name, s]) => {
     const value = s.type === "boolean" ? "" : s.choices ? ` ${s.choices.join("|")}` : ` <${s.type}>`;
     const left = `  --${name}${value}${s.repeat ? " ..." : ""}`;
-    const right = s.help + (s.defaultText !== undefined ? ` (default: ${s.defaultText})` : "");
+    const alias = s.aliases?.length ? ` (also --${s.aliases.join(", --")})` : "";
+    const right = s.help + alias + (s.defaultText !== undefined ? ` (default: ${s.defaultText})` : "");
     return [left, right] as const;
   });
   const width = Math.min(36, Math.max(...rows.map(([l]) => l.length)) + 2);
@@ -130,8 +153,11 @@ export interface Command {
   name: string;
   /** One line for `rldistill --help`. */
   summary: string;
-  /** Full usage text for `rldistill <name> --help`. */
-  usage(): string;
+  /**
+   * Full usage text for `rldistill <name> --help` (also `-h`, `rldistill help <name>`); `argv`, when
+   * given, lets it show what applies to the chosen options (e.g. the preset of `--env`).
+   */
+  usage(argv?: readonly string[]): string;
   /** Runs the command; returns the process exit code. */
   run(argv: string[]): Promise<number>;
 }

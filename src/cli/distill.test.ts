@@ -49,7 +49,7 @@ describe("rldistill distill", () => {
       cfgFile,
       JSON.stringify({ teacher: "a.rldistill", env: "CartPole-v1", steps: 5, loss: "mse" }),
     );
-    const layer = configFromArgs({ config: cfgFile, steps: 7, set: ["tau=5:1:linear", "numEnvs=2"] });
+    const layer = configFromArgs({ config: cfgFile, timesteps: 7, set: ["tau=5:1:linear", "numEnvs=2"] });
     expect(layer).toMatchObject({
       teachers: ["a.rldistill"],
       env: "CartPole-v1",

@@ -5,15 +5,20 @@
  * forward, tfjs, onnxruntime) at batch 1 and 64 unless --no-latency-paths. A thin shell over
  * `runEvalAsync` in src/eval/run.ts.
  */
-import { mkdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { checkPolicyFitsEnv, type RecordedSpaces } from "../core/compat.js";
 import { ConfigError } from "../core/errors.js";
+import { onInterrupt } from "../core/interrupt.js";
+import { openRunFolder } from "../core/run-dir.js";
+import { make } from "../envs/registry.js";
+import { describeNetwork } from "../eval/describe.js";
 import { writePolicyVideos } from "../eval/record.js";
-import { type EvalFile, runEvalAsync, writeEvalFile } from "../eval/run.js";
+import { type EvalFile, runEvalAsync } from "../eval/run.js";
 import { loadPolicy, MAGIC, recordedEnvId } from "../nn/checkpoint.js";
 import { compileSpec } from "../nn/fast.js";
 import type { PolicySpec } from "../nn/spec.js";
-import { alignRows, type Command, type FlagSpecs, formatFlags, parseArgs } from "./args.js";
+import { alignRows, type Command, type FlagSpecs, formatFlags, parseArgs, wantsHelp } from "./args.js";
 import { readAnyModel } from "./import.js";
 
 const flags: FlagSpecs = {
@@ -43,13 +48,16 @@ const flags: FlagSpecs = {
     help: "timed calls per latency measurement (inference paths: fewer if 2 s run out)",
     defaultText: "1000",
   },
-  out: { type: "string", help: "directory to write eval.json into" },
+  out: {
+    type: "string",
+    help: "folder to write eval.json into (e.g. the student's run folder; locked while writing; its run must be on the same env)",
+  },
   video: {
     type: "boolean",
     help: "also write one greedy episode of each policy as teacher.gif / student.gif (or model.gif) into --out, from the evaluation's first start",
   },
   json: { type: "boolean", help: "print eval.json to stdout instead of a table" },
-  help: { type: "boolean", help: "show this help" },
+  help: { type: "boolean", help: "show this help (-h)" },
 };
 
 function fmt(v: number | null | undefined, digits = 2): string {
@@ -122,36 +130,93 @@ export function formatEvalTable(file: EvalFile): string {
   return lines.join("\n");
 }
 
-/** A checkpoint (with the env it records), or any model `rldistill import` reads (ONNX, SB3 .zip). */
-function loadModel(path: string): { spec: PolicySpec; env?: string } {
-  const bytes = readFileSync(path);
+/** A checkpoint (with the env and spaces it records), or any model `rldistill import` reads (ONNX, SB3 .zip). */
+function loadModel(
+  path: string,
+  field: string,
+): { spec: PolicySpec; env?: string; meta: Record<string, unknown> } {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new ConfigError(field, `cannot read ${path}: ${e.code === "ENOENT" ? "no such file" : e.message}`);
+  }
   if (bytes.subarray(0, MAGIC.length).toString("latin1") === MAGIC) {
     const loaded = loadPolicy(path);
-    return { spec: loaded.spec, env: recordedEnvId(loaded.artifact) };
+    return { spec: loaded.spec, env: recordedEnvId(loaded.artifact), meta: loaded.meta };
   }
-  return { spec: readAnyModel(path).spec };
+  return { spec: readAnyModel(path).spec, meta: {} };
+}
+
+/** The env a run folder's config.json or summary.json names, if any. */
+function folderEnv(dir: string): string | undefined {
+  for (const name of ["config.json", "summary.json"]) {
+    const path = join(dir, name);
+    if (!existsSync(path)) continue;
+    try {
+      const env = (JSON.parse(readFileSync(path, "utf8")) as { env?: unknown }).env;
+      if (typeof env === "string") return env;
+    } catch {
+      // An unreadable file says nothing about the env.
+    }
+  }
+  return undefined;
+}
+
+function usage(): string {
+  return [
+    "Usage: rldistill eval --model PATH [--teacher PATH] [--env ID] [--episodes N] [--robustness] [--no-latency-paths] [--out DIR [--video]]",
+    "",
+    "The model (and teacher) are checked against the env's spaces before any episode. Ctrl-C stops",
+    "within a second; with --out, eval.json then holds what was measured, marked interrupted.",
+    "",
+    formatFlags(flags),
+  ].join("\n");
 }
 
 export const evalCommand: Command = {
   name: "eval",
   summary: "evaluate a policy (and a teacher beside it): returns, agreement, latency, robustness",
-  usage: () =>
-    `Usage: rldistill eval --model PATH [--teacher PATH] [--env ID] [--episodes N] [--robustness] [--no-latency-paths] [--out DIR [--video]]\n\n${formatFlags(flags)}`,
+  usage,
   async run(argv) {
-    const { flags: f, positionals } = parseArgs(argv, flags);
-    if (f.help) {
-      console.log(this.usage());
+    if (wantsHelp(argv)) {
+      console.log(usage());
       return 0;
     }
+    const { flags: f, positionals } = parseArgs(argv, flags);
     if (positionals.length)
       throw new ConfigError("arguments", `unexpected "${positionals.join(" ")}"; use --model PATH`);
     if (typeof f.model !== "string") throw new ConfigError("--model", "required: the path of a saved policy");
     if (f.video && typeof f.out !== "string")
       throw new ConfigError("--video", "needs --out DIR: the GIFs are written into that folder");
-    const student = loadModel(f.model);
-    const teacher = typeof f.teacher === "string" ? loadModel(f.teacher) : undefined;
+    const student = loadModel(f.model, "--model");
+    const teacher = typeof f.teacher === "string" ? loadModel(f.teacher, "--teacher") : undefined;
     const env = (f.env as string | undefined) ?? student.env ?? teacher?.env;
     if (!env) throw new ConfigError("--env", "required: the model does not record its environment");
+    // Validate everything before any work: both policies against the env's spaces, the output folder.
+    const probe = make(env);
+    try {
+      checkPolicyFitsEnv(student.spec, probe, `--model ${f.model}`, student.meta as RecordedSpaces);
+      if (teacher)
+        checkPolicyFitsEnv(
+          teacher.spec,
+          probe,
+          `--teacher ${String(f.teacher)}`,
+          teacher.meta as RecordedSpaces,
+        );
+    } finally {
+      probe.close();
+    }
+    const out = typeof f.out === "string" ? f.out : undefined;
+    if (out !== undefined) {
+      const runEnv = existsSync(out) ? folderEnv(out) : undefined;
+      if (runEnv !== undefined && runEnv !== env)
+        throw new ConfigError(
+          "--out",
+          `${out} holds a run on ${runEnv}; an eval on ${env} there would contradict it (choose another folder)`,
+        );
+    }
     const policies: Record<string, PolicySpec> = teacher
       ? { teacher: teacher.spec, student: student.spec }
       : { model: student.spec };
@@ -159,31 +224,55 @@ export const evalCommand: Command = {
       warmup: (f["latency-warmup"] as number | undefined) ?? 100,
       iterations: (f["latency-iterations"] as number | undefined) ?? 1000,
     };
-    const file = await runEvalAsync({
-      env,
-      policies,
-      episodes: (f.episodes as number | undefined) ?? 100,
-      seed: (f.seed as number | undefined) ?? 0,
-      numEnvs: f["num-envs"] as number | undefined,
-      deterministic: !f.stochastic,
-      latency: timing,
-      latencyPaths: f["no-latency-paths"] ? false : timing,
-      robustness: f.robustness ? { episodes: (f["robustness-episodes"] as number | undefined) ?? 10 } : false,
+    const folder =
+      out !== undefined
+        ? openRunFolder(out, { mode: "add", command: ["rldistill", "eval", ...argv].join(" ") })
+        : undefined;
+    const stop = onInterrupt({
+      message: "rldistill eval: interrupted; keeping what was measured (Ctrl-C again to quit at once)",
     });
-    if (typeof f.out === "string") {
-      mkdirSync(f.out, { recursive: true });
-      const path = writeEvalFile(f.out, file);
-      if (!f.json) console.log(`wrote ${path}`);
-    }
-    if (f.video) {
-      const compiled = Object.fromEntries(
-        Object.entries(policies).map(([n, spec]) => [n, compileSpec(spec)]),
-      );
-      const v = writePolicyVideos(compiled, env, f.out as string, { seed: file.seed });
-      const gifs = Object.values(v.videos).map((g) => `${join(f.out as string, g.file)} (${g.bytes} bytes)`);
-      if (!f.json) console.log(v.skipped ?? `wrote ${gifs.join(", ")}`);
+    let file: EvalFile;
+    try {
+      for (const n of folder?.notes ?? []) console.log(`note: ${n}`);
+      if (!f.json) {
+        const weights = student.meta.weights === "int8" ? "int8 weights" : "float32 weights";
+        console.log(`evaluating ${f.model} (${describeNetwork(student.spec)}, ${weights}) on ${env}`);
+      }
+      file = await runEvalAsync({
+        env,
+        policies,
+        episodes: (f.episodes as number | undefined) ?? 100,
+        seed: (f.seed as number | undefined) ?? 0,
+        numEnvs: f["num-envs"] as number | undefined,
+        deterministic: !f.stochastic,
+        latency: timing,
+        latencyPaths: f["no-latency-paths"] ? false : timing,
+        robustness: f.robustness
+          ? { episodes: (f["robustness-episodes"] as number | undefined) ?? 10 }
+          : false,
+        signal: stop.signal,
+      });
+      if (folder) {
+        folder.writeJson("eval.json", file);
+        if (!f.json) console.log(`wrote ${folder.path("eval.json")}`);
+      }
+      if (folder && f.video && !file.interrupted) {
+        const compiled = Object.fromEntries(
+          Object.entries(policies).map(([n, spec]) => [n, compileSpec(spec)]),
+        );
+        const v = writePolicyVideos(compiled, env, folder.dir, { seed: file.seed });
+        const gifs = Object.values(v.videos).map((g) => `${folder.path(g.file)} (${g.bytes} bytes)`);
+        if (!f.json) console.log(v.skipped ?? `wrote ${gifs.join(", ")}`);
+      }
+    } finally {
+      stop.dispose();
+      folder?.release();
     }
     console.log(f.json ? JSON.stringify(file, null, 2) : formatEvalTable(file));
+    if (file.interrupted) {
+      console.log("interrupted: the figures above are those measured before Ctrl-C");
+      return 130;
+    }
     return 0;
   },
 };

@@ -98,9 +98,21 @@ describe("rldistill distill, then rldistill export --quantize int8", () => {
       "2000",
     ];
     const quick = ["--set", "evalEpisodes=2", "--set", "finalEpisodes=2", "--set", "similarityStates=200"];
-    expect(
-      await run([...distillArgs, "--quantize-aware", "--out", runDir, "--quiet", ...quick], distillCommand),
-    ).toBe(0);
+    const printed: string[] = [];
+    const log = vi
+      .spyOn(console, "log")
+      .mockImplementation((...a: unknown[]) => void printed.push(a.join(" ")));
+    try {
+      expect(
+        await distillCommand.run([...distillArgs, "--quantize-aware", "--out", runDir, "--quiet", ...quick]),
+      ).toBe(0);
+    } finally {
+      log.mockRestore();
+    }
+    // Even --quiet says what was built: the student is int8.
+    expect(printed.find((l) => l.startsWith("built:"))).toMatch(
+      /^built: method policy, student 4-16-16-2 tanh, logits, int8 weights \(quantization-aware\), 386 parameters/,
+    );
     const student = join(runDir, STUDENT_FILE);
     const onnxFile = join(tmp, "student-int8.onnx");
     const bundle = join(tmp, "student-int8");

@@ -2,15 +2,18 @@
  * `rldistill export`: a saved policy (or an .onnx file) to an ONNX model or a standalone
  * JavaScript bundle, optionally with int8 weights. Loads only the deploy modules it needs (no tfjs).
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
+import { writeFileAtomic } from "../core/atomic-write.js";
+import { checkPolicyFitsRecorded, type RecordedSpaces } from "../core/compat.js";
 import { ConfigError } from "../core/errors.js";
 import { exportOnnx } from "../deploy/onnx-export.js";
 import { quantizeSpec, specSizes } from "../deploy/quantize.js";
 import { exportRuntime } from "../deploy/runtime-export.js";
+import { describeNetwork } from "../eval/describe.js";
 import { loadPolicy, MAGIC } from "../nn/checkpoint.js";
 import type { PolicySpec } from "../nn/spec.js";
-import { type Command, type FlagSpecs, formatFlags, parseArgs } from "./args.js";
+import { type Command, type FlagSpecs, formatFlags, parseArgs, wantsHelp } from "./args.js";
 import { readAnyModel } from "./import.js";
 
 const flags: FlagSpecs = {
@@ -42,7 +45,7 @@ const flags: FlagSpecs = {
     defaultText: "float32",
   },
   json: { type: "boolean", help: "print a JSON summary" },
-  help: { type: "boolean", help: "show this help" },
+  help: { type: "boolean", help: "show this help (-h)" },
 };
 
 export interface ExportModelOptions {
@@ -63,16 +66,34 @@ export interface ExportModelOptions {
 
 export interface ExportSummary {
   model: string;
+  /** What was exported, e.g. "4-32-32-2 tanh, logits". */
+  network: string;
   format: "onnx" | "js";
   quantize: "none" | "int8";
   files: Record<string, number>;
   parameterBytes: number;
 }
 
+/**
+ * The policy of a file: a checkpoint (checked against the spaces it recorded when saved: students
+ * record them), or ONNX / SB3 .zip recognised by content, as `rldistill import` reads them.
+ */
 function readSpec(model: string): PolicySpec {
-  const bytes = new Uint8Array(readFileSync(model));
-  if (new TextDecoder().decode(bytes.subarray(0, MAGIC.length)) === MAGIC) return loadPolicy(model).spec;
-  // ONNX, SB3 .zip: recognised by content, as `rldistill import` reads them.
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(model));
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new ConfigError(
+      "--model",
+      `cannot read ${model}: ${e.code === "ENOENT" ? "no such file" : e.message}`,
+    );
+  }
+  if (new TextDecoder().decode(bytes.subarray(0, MAGIC.length)) === MAGIC) {
+    const { spec, meta } = loadPolicy(model);
+    checkPolicyFitsRecorded(spec, meta as RecordedSpaces, `--model ${model}`);
+    return spec;
+  }
   return readAnyModel(model).spec;
 }
 
@@ -93,13 +114,20 @@ export async function exportModel(o: ExportModelOptions): Promise<ExportSummary>
       inputType: o.inputType ?? "float32",
     });
     mkdirSync(dirname(o.out), { recursive: true });
-    writeFileSync(o.out, bytes);
+    writeFileAtomic(o.out, bytes);
     files[o.out] = bytes.length;
   } else {
     const r = await exportRuntime(stored, o.out, { weights: quantize === "int8" ? "int8" : "float32" });
     for (const file of r.files) files[file.path] = file.bytes;
   }
-  return { model: o.model, format: o.format, quantize, files, parameterBytes: specSizes(stored).totalBytes };
+  return {
+    model: o.model,
+    network: describeNetwork(spec),
+    format: o.format,
+    quantize,
+    files,
+    parameterBytes: specSizes(stored).totalBytes,
+  };
 }
 
 function required(f: Record<string, unknown>, name: string): string {
@@ -121,11 +149,11 @@ export const exportCommand: Command = {
       formatFlags(flags),
     ].join("\n"),
   async run(argv) {
-    const { flags: f, positionals } = parseArgs(argv, flags);
-    if (f.help) {
+    if (wantsHelp(argv)) {
       console.log(this.usage());
       return 0;
     }
+    const { flags: f, positionals } = parseArgs(argv, flags);
     if (positionals.length)
       throw new ConfigError(positionals[0]!, "unexpected argument; see rldistill export --help");
     const summary = await exportModel({
@@ -142,6 +170,7 @@ export const exportCommand: Command = {
       return 0;
     }
     const weights = summary.quantize === "int8" ? "int8 weights" : "float32 weights";
+    console.log(`built: ${summary.network}, ${weights}`);
     console.log(
       `exported ${summary.model} as ${summary.format} (${weights}, ${summary.parameterBytes} parameter bytes)`,
     );

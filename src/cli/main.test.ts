@@ -40,6 +40,45 @@ describe("rldistill CLI shell", () => {
     }
   });
 
+  it("-h and `rldistill help CMD` work everywhere, and help shows the preset of the chosen env", async () => {
+    for (const name of Object.keys(commands)) {
+      const short = await captureLog(() => main([name, "-h"]));
+      expect(short.result, name).toBe(0);
+      expect(short.out, name).toMatch(/Usage: rldistill/);
+      const viaHelp = await captureLog(() => main(["help", name]));
+      expect(viaHelp.result, name).toBe(0);
+      expect(viaHelp.out, name).toBe(short.out);
+    }
+    // -h wins over other (even incomplete) flags.
+    expect((await captureLog(() => main(["train", "--algo", "ppo", "-h"]))).result).toBe(0);
+    const acrobot = (await captureLog(() => main(["help", "train", "--algo", "ppo", "--env", "Acrobot-v1"])))
+      .out;
+    expect(acrobot).toMatch(/hiddenSizes \(integer\[\], default \[64,64\]; Acrobot-v1 preset: \[256,256\]\)/);
+    expect(acrobot).toMatch(/gaeLambda \(number, default 0\.95; Acrobot-v1 preset: 0\.94\)/);
+    expect(acrobot).not.toMatch(/DQN config fields/);
+    const plain = (await captureLog(() => main(["train", "-h"]))).out;
+    expect(plain).toMatch(/presets for CartPole-v1, .*add --env ID to --help/);
+    const distill = (await captureLog(() => main(["distill", "--env", "MountainCar-v0", "-h"]))).out;
+    expect(distill).toMatch(/beta \(string, default "1:0:linear"; MountainCar-v0 preset: "1:0:cosine"\)/);
+  });
+
+  it("one flag name for the step budget: --timesteps everywhere, --steps as its alias", async () => {
+    for (const name of ["train", "distill", "quickstart"]) {
+      const out = (await captureLog(() => main([name, "-h"]))).out;
+      expect(out, name).toMatch(/--timesteps <integer>\s+.*\(also --steps\)/);
+    }
+    expect(
+      parseArgs(["--steps", "5"], { timesteps: { type: "integer", aliases: ["steps"], help: "" } }).flags,
+    ).toEqual({
+      timesteps: 5,
+    });
+    expect(() =>
+      parseArgs(["--steps", "5", "--timesteps", "6"], {
+        timesteps: { type: "integer", aliases: ["steps"], help: "" },
+      }),
+    ).toThrow(/--timesteps: given more than once \(also as --steps\)/);
+  });
+
   it("envs lists every registered env with its spaces", async () => {
     const rows = await describeEnvs();
     expect(rows.map((r) => r.id)).toEqual(listEnvs());

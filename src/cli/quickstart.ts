@@ -9,6 +9,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigError } from "../core/errors.js";
+import { onInterrupt } from "../core/interrupt.js";
 import type { Policy } from "../core/policy.js";
 import type { AnySpace } from "../core/spaces.js";
 import { distill } from "../distill/distill.js";
@@ -20,8 +21,9 @@ import { measureActLatencies } from "../eval/latency.js";
 import { collectStates } from "../eval/similarity.js";
 import { compileSpec } from "../nn/fast.js";
 import type { PolicySpec } from "../nn/spec.js";
-import { type Command, type FlagSpecs, formatFlags, parseArgs } from "./args.js";
-import { installStopHandler, parseStudent } from "./distill.js";
+import { type Command, type FlagSpecs, formatFlags, parseArgs, wantsHelp } from "./args.js";
+import { writeRunReport } from "./common.js";
+import { formatSummary, parseStudent } from "./distill.js";
 
 /** What the quickstart runs on CartPole-v1 (the default), written once. */
 export const QUICKSTART = {
@@ -78,10 +80,16 @@ const flags: FlagSpecs = {
       .map(([env, q]) => `${q.student} on ${env}`)
       .join(", "),
   },
-  steps: { type: "integer", help: "environment steps", defaultText: "per env, see above" },
+  timesteps: {
+    type: "integer",
+    aliases: ["steps"],
+    help: "environment steps (the step budget)",
+    defaultText: "per env, see above",
+  },
+  overwrite: { type: "boolean", help: "replace an earlier run in --out (else the folder is refused)" },
   teacher: { type: "string", help: "teacher file (default: the env's shipped teacher in models/)" },
   quiet: { type: "boolean", help: "print only the final table" },
-  help: { type: "boolean", help: "show this help" },
+  help: { type: "boolean", help: "show this help (-h)" },
 };
 
 /** The package's models/ folder (beside src/ and dist/). */
@@ -175,12 +183,14 @@ export const quickstartCommand: Command = {
     "distil the shipped CartPole-v1 PPO teacher into a tiny student (under a minute); --env MinAtar/Breakout-v1 for pixels",
   usage: () =>
     [
-      "Usage: rldistill quickstart [--env ID] [--out DIR] [--seed S]",
+      "Usage: rldistill quickstart [--env ID] [--out DIR] [--overwrite] [--seed S]",
+      "",
+      "A second quickstart into the same --out needs --overwrite. Ctrl-C stops within a second and saves the student.",
       "",
       ...Object.entries(QUICKSTARTS).flatMap(([env, q]) => [
         `--env ${env}${env === "CartPole-v1" ? " (default)" : ""}: distils the shipped teacher (models/*${q.teacherWords.join("*")}*) into a`,
         `${q.student} student over ${q.steps} environment steps (${q.duration} on 2 cores) and compares them. Same as:`,
-        `  rldistill distill --teacher models/<${q.teacherWords.join(" ")}> --env ${env} --student ${q.student} --steps ${q.steps}` +
+        `  rldistill distill --teacher models/<${q.teacherWords.join(" ")}> --env ${env} --student ${q.student} --timesteps ${q.steps}` +
           Object.entries(q.extra ?? {})
             .map(([k, v]) => ` --set ${k}=${v}`)
             .join(""),
@@ -189,17 +199,26 @@ export const quickstartCommand: Command = {
       formatFlags(flags),
     ].join("\n"),
   async run(argv) {
-    const { flags: f } = parseArgs(argv, flags);
-    if (f.help) {
+    if (wantsHelp(argv)) {
       console.log(this.usage());
       return 0;
     }
+    const { flags: f, positionals } = parseArgs(argv, flags);
+    if (positionals.length)
+      throw new ConfigError("quickstart", `unexpected argument "${positionals[0]}"; flags start with --`);
     const envId = (f.env as string | undefined) ?? "CartPole-v1";
     const setup = QUICKSTARTS[envId]!;
     const teacherFile = (f.teacher as string | undefined) ?? shippedTeacher(envId);
     const student = parseStudent(f.student !== undefined ? String(f.student) : setup.student);
-    const print = f.quiet ? () => {} : (l: string) => console.log(l);
-    const stop = installStopHandler((l) => console.error(l));
+    const quiet = f.quiet === true;
+    const print = (l: string) => {
+      if (!quiet || l.startsWith("built:") || l.startsWith("note:")) console.log(l);
+    };
+    const stop = onInterrupt({
+      message:
+        "rldistill quickstart: interrupted; saving the student and summary (Ctrl-C again to quit at once)",
+    });
+    let report: string | undefined;
     let result: Awaited<ReturnType<typeof distill>>;
     try {
       result = await distill(
@@ -208,16 +227,34 @@ export const quickstartCommand: Command = {
           teachers: [teacherFile],
           env: envId,
           ...student,
-          steps: (f.steps as number | undefined) ?? setup.steps,
+          steps: (f.timesteps as number | undefined) ?? setup.steps,
           seed: (f.seed as number | undefined) ?? QUICKSTART.seed,
           out: (f.out as string | undefined) ?? setup.out,
         },
-        { print, shouldStop: stop.shouldStop },
+        {
+          print,
+          signal: stop.signal,
+          overwrite: f.overwrite === true,
+          command: ["rldistill", "quickstart", ...argv].join(" "),
+          onFinish: async (folder) => {
+            try {
+              report = await writeRunReport(folder, "rldistill quickstart");
+            } catch (err) {
+              report = `not written (${(err as Error).message})`;
+            }
+          },
+        },
       );
     } finally {
-      stop.remove();
+      stop.dispose();
     }
     const { summary: s, runDir, studentSpec } = result;
+    if (s.interrupted || !s.student.eval) {
+      console.log(formatSummary(s, runDir));
+      if (report) console.log(`report:     ${report}`);
+      return 130;
+    }
+    const studentEval = s.student.eval;
     const lat = await actLatencies(envId, teacherFile, studentSpec);
     const ret = (e: { mean_return: number; std_return: number }) =>
       `${e.mean_return.toFixed(1)} +- ${e.std_return.toFixed(1)}`;
@@ -225,7 +262,7 @@ export const quickstartCommand: Command = {
       formatTable([
         ["", "teacher", "student"],
         ["parameters", String(s.teacher.params), String(s.student.params)],
-        ["return", ret(s.teacher.eval), ret(s.student.eval)],
+        ["return", ret(s.teacher.eval), ret(studentEval)],
         ["agreement", "", s.agreement === null ? "-" : `${(100 * s.agreement).toFixed(1)}%`],
         ["latency p50 (us), act", lat.act.teacher?.toFixed(2) ?? "-", lat.act.student.toFixed(2)],
         ["latency p50 (us), simd", lat.simd.teacher?.toFixed(2) ?? "-", lat.simd.student.toFixed(2)],
@@ -242,13 +279,7 @@ export const quickstartCommand: Command = {
       `\nretention ${s.retention?.toFixed(3) ?? "-"}, ${s.checkpoints.length} checkpoints, ${s.wall_seconds.toFixed(1)} s`,
     );
     console.log(`run folder: ${runDir}`);
-    try {
-      const { writeReport } = await import("../report/write.js");
-      const { html } = writeReport([runDir], join(runDir, "report.html"), { title: "rldistill quickstart" });
-      console.log(`report:     ${html}`);
-    } catch (err) {
-      console.log(`report:     not written (${(err as Error).message})`);
-    }
-    return s.interrupted ? 130 : 0;
+    if (report) console.log(`report:     ${report}`);
+    return 0;
   },
 };

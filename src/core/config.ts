@@ -157,9 +157,20 @@ export function parseAssignment(schema: ConfigSchema, assignment: string, what: 
   return [key, checkField(field, spec, value)];
 }
 
-/** One line per field: `name (type, default X): help`, for `--help` output and docs. */
-export function describeSchema(schema: ConfigSchema): string {
+/**
+ * One line per field: `name (type, default X): help`, for `--help` output and docs. With `preset`
+ * (the values an env's preset sets, named by `presetName`), the value that run would use is shown
+ * beside the default: `hiddenSizes (integer[], default [64,64]; CartPole-v1 preset: [256,256])`.
+ */
+export function describeSchema(
+  schema: ConfigSchema,
+  preset: Record<string, unknown> = {},
+  presetName = "preset",
+): string {
   return Object.entries(schema)
-    .map(([k, s]) => `  ${k} (${s.type}, default ${JSON.stringify(s.default)}): ${s.help}`)
+    .map(([k, s]) => {
+      const used = k in preset ? `; ${presetName}: ${JSON.stringify(preset[k])}` : "";
+      return `  ${k} (${s.type}, default ${JSON.stringify(s.default)}${used}): ${s.help}`;
+    })
     .join("\n");
 }

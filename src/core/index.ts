@@ -1,7 +1,18 @@
 /**
- * Plumbing every area shares: the config schema and its validation, presets, the logger and
- * schedules of progress. It sits below rl/ and distill/ so neither reaches into the other for it.
+ * Plumbing every area shares: the config schema and its validation, presets, the logger,
+ * schedules of progress, run folders (locks, atomic writes) and Ctrl-C handling. It sits below
+ * rl/ and distill/ so neither reaches into the other for it.
  */
+
+export {
+  appendLine,
+  removeTempFiles,
+  setWriteFault,
+  type WriteFault,
+  writeFileAtomic,
+  writeJsonAtomic,
+  writeViaTemp,
+} from "./atomic-write.js";
 export {
   type ConfigOf,
   type ConfigSchema,
@@ -13,6 +24,15 @@ export {
   resolveConfig,
 } from "./config.js";
 export {
+  checkInterrupt,
+  InterruptedError,
+  type InterruptHandle,
+  type InterruptOptions,
+  onInterrupt,
+  writeLineSync,
+  yieldIfDue,
+} from "./interrupt.js";
+export {
   ConsoleWriter,
   CsvWriter,
   JsonlWriter,
@@ -20,6 +40,17 @@ export {
   type LogRow,
   type LogValue,
   type LogWriter,
+  truncateProgress,
 } from "./logger.js";
 export { checkPreset, loadPreset, type Preset, presetsDir, readPresetTable } from "./presets.js";
+export {
+  LOCK_FILE,
+  type LockInfo,
+  type OpenRunFolderOptions,
+  openRunFolder,
+  RunFolder,
+  type RunFolderMode,
+  RunLockedError,
+  readLock,
+} from "./run-dir.js";
 export { constantSchedule, linearSchedule, type Schedule } from "./schedules.js";

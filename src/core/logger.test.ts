@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { ConsoleWriter, CsvWriter, JsonlWriter, Logger } from "./logger.js";
+import { ConsoleWriter, CsvWriter, JsonlWriter, Logger, truncateProgress } from "./logger.js";
 
 const dirs: string[] = [];
 function tmp(): string {
@@ -68,5 +68,21 @@ describe("Logger", () => {
     expect(text).toMatch(/\|\s+ep_rew_mean\s+\| 22\.5\s+\|/);
     expect(text).toMatch(/\|\s+approx_kl\s+\| 1\.230e-4\s+\|/);
     expect(text).toMatch(/\|\s+total_timesteps\s+\| 2048\s+\|/);
+  });
+});
+
+describe("truncateProgress", () => {
+  it("cuts jsonl and csv logs back to a step, dropping a torn last line", () => {
+    const dir = mkdtempSync(join(tmpdir(), "rldistill-trunc-"));
+    const jsonl = join(dir, "progress.jsonl");
+    writeFileSync(jsonl, '{"step":10,"a":1}\n{"step":20,"a":2}\n{"step":30,"a":3}\n{"step":40,"a"');
+    expect(truncateProgress(jsonl, 20)).toBe(2);
+    expect(readFileSync(jsonl, "utf8")).toBe('{"step":10,"a":1}\n{"step":20,"a":2}\n');
+    const csv = join(dir, "progress.csv");
+    writeFileSync(csv, "step,a,b\n10,1,\n20,2,5\n30,3,6\n");
+    expect(truncateProgress(csv, 25)).toBe(1);
+    expect(readFileSync(csv, "utf8")).toBe("step,a,b\n10,1,\n20,2,5\n");
+    expect(truncateProgress(join(dir, "missing.jsonl"), 5)).toBe(0);
+    rmSync(dir, { recursive: true, force: true });
   });
 });

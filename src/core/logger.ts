@@ -7,8 +7,9 @@
  *   logger.record("train/loss", 0.5);
  *   logger.dump(2048);
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { dirname, extname } from "node:path";
+import { appendLine, writeFileAtomic } from "./atomic-write.js";
 
 export type LogValue = number | string;
 export type LogRow = Record<string, LogValue>;
@@ -97,17 +98,20 @@ export class ConsoleWriter implements LogWriter {
   close(): void {}
 }
 
-/** One JSON object per dump, with its `step`, appended to a file (`progress.jsonl`). */
+/**
+ * One JSON object per dump, with its `step`, appended to a file (`progress.jsonl`), one write per
+ * row (a killed run leaves whole rows).
+ */
 export class JsonlWriter implements LogWriter {
   readonly path: string;
   constructor(path: string, opts: { append?: boolean } = {}) {
     this.path = path;
     mkdirSync(dirname(path), { recursive: true });
-    if (!opts.append || !existsSync(path)) writeFileSync(path, "");
+    if (!opts.append || !existsSync(path)) writeFileAtomic(path, "");
   }
 
   write(step: number, row: LogRow): void {
-    appendFileSync(this.path, `${JSON.stringify({ step, ...row })}\n`);
+    appendLine(this.path, JSON.stringify({ step, ...row }));
   }
 
   close(): void {}
@@ -169,7 +173,7 @@ export class CsvWriter implements LogWriter {
           this.rows.push(row);
         }
       }
-    } else writeFileSync(path, "");
+    } else writeFileAtomic(path, "");
   }
 
   write(step: number, row: LogRow): void {
@@ -182,11 +186,45 @@ export class CsvWriter implements LogWriter {
         this.keys.join(","),
         ...this.rows.map((r) => this.keys.map((k) => csvCell(r[k])).join(",")),
       ];
-      writeFileSync(this.path, `${text.join("\n")}\n`);
+      writeFileAtomic(this.path, `${text.join("\n")}\n`);
     } else {
-      appendFileSync(this.path, `${this.keys.map((k) => csvCell(full[k])).join(",")}\n`);
+      appendLine(this.path, this.keys.map((k) => csvCell(full[k])).join(","));
     }
   }
 
   close(): void {}
+}
+
+/**
+ * Cuts a progress log (`.jsonl`, or `.csv` with a `step` column) back to the rows with
+ * step <= `maxStep`, and drops a last line cut short by a killed writer: a resumed run continues
+ * the log from the step it restored, so the curve never runs past the model. Atomic; returns the
+ * number of rows removed. A missing file is left missing.
+ */
+export function truncateProgress(path: string, maxStep: number): number {
+  if (!existsSync(path)) return 0;
+  const lines = readFileSync(path, "utf8").split("\n");
+  if (lines.at(-1) === "") lines.pop();
+  const csv = extname(path).toLowerCase() === ".csv";
+  const header = csv ? lines.shift() : undefined;
+  const col = header === undefined ? -1 : parseCsvLine(header).indexOf("step");
+  const stepOf = (line: string): number | undefined => {
+    if (csv) {
+      const v = Number(parseCsvLine(line)[col]);
+      return col >= 0 && line !== "" && Number.isFinite(v) ? v : undefined;
+    }
+    try {
+      const v = (JSON.parse(line) as { step?: unknown }).step;
+      return typeof v === "number" ? v : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const kept = lines.filter((l) => {
+    const step = stepOf(l);
+    return step !== undefined && step <= maxStep;
+  });
+  const out = header === undefined ? kept : [header, ...kept];
+  writeFileAtomic(path, out.length ? `${out.join("\n")}\n` : "");
+  return lines.length - kept.length;
 }

@@ -254,3 +254,19 @@ export function formatSchedule(schedule: Schedule | ScheduleSpec): string {
       return `piecewise:${spec.points.map(([p, v]) => `${p}=${v}`).join(",")}`;
   }
 }
+
+/**
+ * The smallest and largest value a schedule takes over progress [0, 1]: every form is monotone
+ * between its ends (or piecewise points), so they bound it. For range checks such as alpha in
+ * [0, 1] or tau > 0.
+ */
+export function scheduleRange(schedule: Schedule | ScheduleSpec): [number, number] {
+  const spec = typeof schedule === "function" ? schedule.spec : schedule;
+  const values =
+    spec.kind === "constant"
+      ? [spec.value]
+      : spec.kind === "piecewise"
+        ? spec.points.map((p) => p[1])
+        : [spec.from, spec.to];
+  return [Math.min(...values), Math.max(...values)];
+}

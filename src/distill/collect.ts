@@ -15,8 +15,10 @@
  * Environments step in lockstep so the teacher labels all of them in one batched call; an env that
  * ends is reset at once (its stream continues from the first seeded reset).
  */
+
 import type { Env } from "../core/env.js";
 import { ConfigError } from "../core/errors.js";
+import { yieldIfDue } from "../core/interrupt.js";
 import type { Action, Policy } from "../core/policy.js";
 import type { Rng } from "../core/rng.js";
 import { Discrete } from "../core/spaces.js";
@@ -133,6 +135,7 @@ export class Collector {
     const stats: CollectStats = { steps: 0, episodeReturns: [], episodeLengths: [], teacherActed: 0 };
     let teacherSteps = 0;
     for (let t = 0; t < stepsPerEnv; t++) {
+      await yieldIfDue(); // Ctrl-C within a second (src/core/interrupt.ts)
       const obs = new Float32Array(m * d);
       this.current.forEach((o, k) => {
         obs.set(o, k * d);

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { DISTILL_SCHEMA, parseDistillAssignment, resolveDistillConfig } from "./config.js";
+import {
+  DISTILL_SCHEMA,
+  describeDistillFields,
+  parseDistillAssignment,
+  resolveDistillConfig,
+} from "./config.js";
 
 describe("distill config", () => {
   it("layers defaults < env preset < given values", () => {
@@ -22,17 +27,71 @@ describe("distill config", () => {
       /distill.method: expected one of policy, ppo, dqn/,
     );
     expect(() => resolveDistillConfig({ ...ok, tau: "5:1:lin" })).toThrow(/tau: cannot parse "5:1:lin"/);
-    expect(() => resolveDistillConfig({ ...ok, alpha: "often" })).toThrow(/alpha/);
-    expect(resolveDistillConfig({ ...ok, alpha: "qdagger" }).alpha).toBe("qdagger");
+    const ppo = { ...ok, method: "ppo" };
+    expect(() => resolveDistillConfig({ ...ppo, alpha: "often" })).toThrow(/alpha/);
+    expect(resolveDistillConfig({ ...ppo, alpha: "qdagger" }).alpha).toBe("qdagger");
     expect(() => resolveDistillConfig({ ...ok, student: [0, 32] })).toThrow(
       /distill.student: expected a list of integers >= 1/,
     );
-    expect(() => resolveDistillConfig({ ...ok, featureWeights: "1,x" })).toThrow(/featureWeights/);
+    expect(() => resolveDistillConfig({ ...ok, method: "feature", featureWeights: "1,x" })).toThrow(
+      /featureWeights: expected non-negative numbers/,
+    );
     expect(() => resolveDistillConfig({ ...ok, numEnv: 4 } as never)).toThrow(
       /distill.numEnv: unknown option/,
     );
     expect(() => resolveDistillConfig({ env: "CartPole-v1" })).toThrow(/teacher: at least one teacher/);
     expect(() => resolveDistillConfig({ teachers: ["t"] })).toThrow(/env: required/);
+  });
+
+  it("checks schedules over the whole run: tau > 0, alpha and beta in [0, 1]", () => {
+    const ok = { env: "CartPole-v1", teachers: ["t"] };
+    const ppo = { ...ok, method: "ppo" };
+    expect(() => resolveDistillConfig({ ...ppo, alpha: "2" })).toThrow(
+      /^alpha: "2" takes values from 2 to 2 over the run \(2\); allowed: a weight in \[0, 1\] throughout, or qdagger \/ dynamic$/,
+    );
+    expect(() => resolveDistillConfig({ ...ppo, alpha: "-1" })).toThrow(/alpha: "-1" takes values from -1/);
+    expect(() => resolveDistillConfig({ ...ppo, alpha: "1:-0.5:linear" })).toThrow(/from -0.5 to 1/);
+    expect(() => resolveDistillConfig({ ...ppo, alpha: "piecewise:0=1,0.5=1.2,1=0" })).toThrow(
+      /from 0 to 1.2/,
+    );
+    expect(resolveDistillConfig({ ...ppo, alpha: "1:0:cosine" }).alpha).toBe("1:0:cosine");
+    expect(() => resolveDistillConfig({ ...ok, tau: "-1" })).toThrow(
+      /^tau: "-1" .*allowed: a temperature > 0/,
+    );
+    expect(() => resolveDistillConfig({ ...ok, tau: "5:0:linear" })).toThrow(
+      /tau: "5:0:linear" takes values from 0 to 5/,
+    );
+    expect(() => resolveDistillConfig({ ...ok, beta: "1.5:0:linear" })).toThrow(
+      /beta: .*a probability in \[0, 1\]/,
+    );
+  });
+
+  it("each method takes its own fields; another method's field is refused, naming its method", () => {
+    const ok = { env: "CartPole-v1", teachers: ["t"] };
+    expect(() => resolveDistillConfig({ ...ok, ppoEpochs: 8 })).toThrow(
+      /^distill\.ppoEpochs: is a field of method ppo, not of policy/,
+    );
+    expect(() => resolveDistillConfig({ ...ok, method: "ppo", batchSize: 512 })).toThrow(
+      /distill\.batchSize: is a field of method policy \/ dqn \/ feature \/ residual \/ attention, not of ppo/,
+    );
+    expect(() => resolveDistillConfig({ ...ok, method: "dqn", valueCoef: 1 })).toThrow(
+      /distill\.valueCoef: is a field of method policy, not of dqn/,
+    );
+    // The resolved config holds the common fields and the method's own, nothing else.
+    const dqn = resolveDistillConfig({ ...ok, method: "dqn", stateValueCoef: 0.5 });
+    expect(dqn.stateValueCoef).toBe(0.5);
+    expect("ppoEpochs" in dqn || "valueCoef" in dqn || "featureStage" in dqn).toBe(false);
+    expect("batchSize" in dqn && "alpha" in dqn).toBe(true);
+    expect("alpha" in resolveDistillConfig(ok)).toBe(false);
+    expect(() => resolveDistillConfig({ ...ok, loss: "mse", scaleByTauSquared: "true" })).toThrow(
+      /scaleByTauSquared: loss mse takes no temperature/,
+    );
+    expect(() => resolveDistillConfig({ ...ok, quantizeAwareStart: 0.5 })).toThrow(
+      /quantizeAwareStart: applies only/,
+    );
+    const help = describeDistillFields({ tau: "2" }, "X preset");
+    expect(help).toMatch(/Method dqn:\n {2}alpha .*\n {2}gamma .*\n {2}advantageCoef .*\n {2}stateValueCoef/);
+    expect(help).toMatch(/tau \(string, default "1"; X preset: "2"\)/);
   });
 
   it("--set assignments are typed by the schema", () => {

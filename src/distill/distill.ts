@@ -7,17 +7,27 @@
  *   });
  *   summary.retention; summary.agreement; summary.checkpoints;   // see run-dir.ts
  *
- * Steps: resolve the config (defaults < preset < given), load and check the teacher(s), evaluate
- * teacher and random policy, run the chosen distiller in the common loop (evaluations and
- * checkpoints at every `evalEvery`), evaluate the final student, write the run folder.
+ * Steps: resolve and validate the config (defaults < preset < given), load the teacher(s) and
+ * check them against the env, build the distiller (which checks the method against the teacher)
+ * - all before the run folder is touched - then open the folder (locked; a folder holding files
+ * needs `overwrite` or `resume`), evaluate teacher and random policy, run the distiller in the
+ * common loop (evaluations and checkpoints at every `evalEvery`), evaluate the final student and
+ * write the summary. With `signal` aborted (Ctrl-C) the run stops within a second, saves the
+ * student and writes a summary with `interrupted: true` (and no figures it did not measure).
  */
 import type { Env } from "../core/env.js";
+import { ConfigError } from "../core/errors.js";
+import { InterruptedError } from "../core/interrupt.js";
+import { JsonlWriter, Logger } from "../core/logger.js";
 import { Rng } from "../core/rng.js";
+import { openRunFolder, type RunFolder } from "../core/run-dir.js";
 import { type Box, spaceFromJSON } from "../core/spaces.js";
 import { make, prepareEnv } from "../envs/registry.js";
+import { describeNetwork } from "../eval/describe.js";
+import { retention } from "../eval/evaluate.js";
 import { parseConvs } from "../nn/arch.js";
 import { initBackend } from "../nn/backend.js";
-import { savePolicy } from "../nn/checkpoint.js";
+import { encodeArtifact, encodePolicySpec, POLICY_KIND } from "../nn/checkpoint.js";
 import { compileSpec } from "../nn/fast.js";
 import type { PolicySpec } from "../nn/spec.js";
 import {
@@ -44,14 +54,18 @@ import { policyDistiller } from "./methods/policy.js";
 import { ppoDistiller } from "./methods/ppo.js";
 import { residualDistiller } from "./methods/residual.js";
 import { policyObjective, type TauMode } from "./objectives.js";
-import { type DistillSummary, RunDir, retentionOf } from "./run-dir.js";
+import { type ResumeState, readResumeState, restoreStudent, STUDENT_FILE } from "./resume.js";
+import type { DistillSummary } from "./run-dir.js";
+import { alphaOf, scalesByTauSquared, teacherNotes, teacherWarning } from "./run-setup.js";
 import { parseSchedule } from "./schedules.js";
 import { Student } from "./student.js";
 import { checkCompatible, type Teacher } from "./teacher.js";
 import type { EnsembleMode } from "./teachers/ensemble.js";
 import { loadTeachers, teacherSourcesFromConfig } from "./teachers/load.js";
 import { SpecTeacher } from "./teachers/spec-teacher.js";
-import { type DistillWeight, DynamicDistillWeight, QDaggerWeight } from "./weights.js";
+
+export { STUDENT_FILE } from "./resume.js";
+export { scalesByTauSquared, teacherWarning } from "./run-setup.js";
 
 /** Distillers by `method`. */
 export const DISTILLERS: Record<DistillMethod, DistillerFactory> = {
@@ -68,10 +82,18 @@ export interface DistillOptions {
   teacher?: Teacher;
   /** Env factory (instead of `make(cfg.env)`), e.g. fakes in tests. */
   makeEnv?: EnvFactory;
-  /** Console lines (progress, evaluations). Default: silent. */
+  /** Console lines (what was built, notes, progress, evaluations). Default: silent. */
   print?: (line: string) => void;
-  /** Polled between rounds: true stops early (the CLI sets it on Ctrl-C); the run is still saved. */
+  /** Aborted = stop within a second (the CLI aborts it at Ctrl-C); the student and summary are still saved. */
+  signal?: AbortSignal;
+  /** Polled between rounds: true stops early, as an aborted `signal` does. */
   shouldStop?: () => boolean;
+  /** Empty the run folder first when it holds an earlier run (else such a folder is refused). */
+  overwrite?: boolean;
+  /** Continue the run in `config.out` (see resume.ts); `config` then holds only fields given again. */
+  resume?: boolean;
+  /** Recorded in the folder's lock (e.g. the command line). */
+  command?: string;
   /**
    * Weights the student starts from instead of its seeded initialisation (same architecture), e.g.
    * the global model of a federated round (src/search/federated).
@@ -82,6 +104,8 @@ export interface DistillOptions {
    * its env's task). Default: no task ids.
    */
   envTask?: (index: number) => number;
+  /** Called after summary.json is written, while the folder is still locked (the CLI writes the report). */
+  onFinish?: (folder: RunFolder, summary: DistillSummary) => void | Promise<void>;
 }
 
 export interface DistillResult {
@@ -94,68 +118,41 @@ export interface DistillResult {
   studentFile: string;
 }
 
-/** The student checkpoint in the run folder (src/nn checkpoint format, the agents' extension). */
-export const STUDENT_FILE = "student.rldistill";
-
-/** alpha: a schedule string, or "qdagger" / "dynamic" weights updated at every evaluation. */
-function alphaOf(
-  cfg: DistillConfig,
-  teacherReturn: number,
-  randomReturn: number,
-): {
-  alpha: (p: number) => number;
-  weight?: DistillWeight;
-} {
-  if (cfg.alpha === "qdagger") {
-    const weight = new QDaggerWeight({
-      teacherReturn,
-      randomReturn: randomReturn < teacherReturn ? randomReturn : undefined,
-    });
-    return { alpha: () => weight.value, weight };
-  }
-  if (cfg.alpha === "dynamic") {
-    const weight = new DynamicDistillWeight();
-    return { alpha: () => weight.value, weight };
-  }
-  const s = parseSchedule(cfg.alpha, "alpha");
-  return { alpha: (p) => s(p) };
-}
-
-/** Notes of the teacher and of each ensemble member (how ambiguous models were read). */
-function teacherNotes(t: Teacher): string[] {
-  const own = (t.notes ?? []).map((n) => `${t.name}: ${n}`);
-  const members = (t as { members?: readonly Teacher[] }).members ?? [];
-  return [...own, ...members.flatMap(teacherNotes)];
-}
-
-/**
- * A teacher that does little better than random actions (or short of the env's reward threshold)
- * is usually a loading problem, most often observation normalisation the model was trained with
- * (VecNormalize) and was not given: distilling it would copy a broken policy.
- */
-export function teacherWarning(
-  teacher: { meanReturn: number; stdReturn: number },
-  random: { meanReturn: number; stdReturn: number },
-  rewardThreshold: number | undefined,
-  hasObsNorm: boolean,
-): string | undefined {
-  const hint = hasObsNorm
-    ? "check the teacher's output kind (--teacher-kind) and the --obs-norm statistics"
-    : "if it was trained with VecNormalize, give its statistics with --obs-norm; check --teacher-kind too";
-  const gap = teacher.meanReturn - random.meanReturn;
-  const scale = Math.max(Math.abs(random.meanReturn), random.stdReturn, 1);
-  if (gap < 0.1 * scale)
-    return `the teacher's return ${teacher.meanReturn.toFixed(1)} is near a random policy's ${random.meanReturn.toFixed(1)}; ${hint}`;
-  if (rewardThreshold !== undefined && teacher.meanReturn < 0.5 * rewardThreshold && rewardThreshold > 0)
-    return `the teacher's return ${teacher.meanReturn.toFixed(1)} is far below the env's reward threshold ${rewardThreshold}; ${hint}`;
-  return undefined;
-}
-
 export async function distill(config: DistillInput, opts: DistillOptions = {}): Promise<DistillResult> {
-  const given =
-    opts.teacher && !config.teachers?.length ? { ...config, teachers: [opts.teacher.name] } : config;
-  const cfg = resolveDistillConfig(given);
+  let folder: RunFolder | undefined;
+  let resume: ResumeState | undefined;
+  let cfg: DistillConfig;
+  if (opts.resume) {
+    if (typeof config.out !== "string" || config.out === "")
+      throw new ConfigError("--resume", "needs the run folder to continue");
+    folder = openRunFolder(config.out, { mode: "resume", command: opts.command });
+    try {
+      resume = readResumeState(folder, config as Record<string, unknown>);
+      cfg = resolveDistillConfig({ ...resume.cfg, out: config.out });
+    } catch (err) {
+      folder.release();
+      throw err;
+    }
+  } else {
+    const given =
+      opts.teacher && !config.teachers?.length ? { ...config, teachers: [opts.teacher.name] } : config;
+    cfg = resolveDistillConfig(given);
+  }
+  try {
+    return await run(cfg, opts, folder, resume);
+  } finally {
+    folder?.release();
+  }
+}
+
+async function run(
+  cfg: DistillConfig,
+  opts: DistillOptions,
+  resumeFolder: RunFolder | undefined,
+  resume: ResumeState | undefined,
+): Promise<DistillResult> {
   const print = opts.print ?? (() => {});
+  const t0 = performance.now() - 1000 * (resume?.wallSeconds ?? 0);
   const factory = DISTILLERS[cfg.method as DistillMethod];
   await initBackend();
   // Only registry envs need preparing (e.g. loading MuJoCo); an env factory brings its own.
@@ -163,96 +160,184 @@ export async function distill(config: DistillInput, opts: DistillOptions = {}): 
   const makeEnv: EnvFactory = opts.makeEnv ?? (() => make(cfg.env));
   const probe = makeEnv(0) as Env<unknown, unknown>;
   const ownsTeacher = !opts.teacher;
-  const teacher =
-    opts.teacher ??
-    (await loadTeachers(cfg.teachers, cfg.ensemble as EnsembleMode, {
-      env: probe,
-      ...teacherSourcesFromConfig(cfg, cfg.teachers.length),
-    }));
-  checkCompatible(teacher, probe);
-  const rewardThreshold = probe.spec?.rewardThreshold;
-  const actionSpace = spaceFromJSON(probe.actionSpace.toJSON());
-  const observationSpace = spaceFromJSON(probe.observationSpace.toJSON());
-  probe.close();
-  const objective = policyObjective(cfg.loss, teacher.kind, { tauMode: cfg.tauMode as TauMode });
+  let teacher: Teacher | undefined;
+  let distiller: Distiller | undefined;
+  try {
+    teacher =
+      opts.teacher ??
+      (await loadTeachers(cfg.teachers, cfg.ensemble as EnsembleMode, {
+        env: probe,
+        ...teacherSourcesFromConfig(cfg, cfg.teachers.length),
+      }));
+    checkCompatible(teacher, probe);
+    const rewardThreshold = probe.spec?.rewardThreshold;
+    const actionSpace = spaceFromJSON(probe.actionSpace.toJSON());
+    const observationSpace = spaceFromJSON(probe.observationSpace.toJSON());
+    probe.close();
+    const scaleByTauSquared = scalesByTauSquared(cfg);
+    const objective = policyObjective(cfg.loss, teacher.kind, {
+      tauMode: cfg.tauMode as TauMode,
+      scaleByTauSquared,
+    });
+    const stopped = () => opts.signal?.aborted === true;
+    const root = new Rng(cfg.seed);
+    const initRng = root.spawn(0);
+    const obsNorm = teacher.obsNorm ?? (teacher instanceof SpecTeacher ? teacher.spec.obsNorm : undefined);
+    const tau = parseSchedule(cfg.tau, "tau");
+    const beta = parseSchedule(cfg.beta ?? "1", "beta");
+    let alpha: (p: number) => number = () => 1; // set once teacher and random returns are known
+    const logger = new Logger();
+    const t = teacher;
+    const ctx: DistillContext = {
+      cfg,
+      taskIds: opts.envTask ? Array.from({ length: cfg.numEnvs }, (_, i) => opts.envTask!(i)) : undefined,
+      teacher: t,
+      makeEnv,
+      rng: root.spawn(1),
+      logger,
+      tau: (p) => tau(p),
+      alpha: (p) => alpha(p),
+      beta: (p) => beta(p),
+      objective,
+      obsNorm,
+      newStudent: (extra = {}) =>
+        new Student({
+          obsSize: t.obsSize,
+          obsShape: observationSpace.type === "Box" ? (observationSpace as Box).shape : undefined,
+          actionSpace,
+          hidden: cfg.student,
+          convs: parseConvs(cfg.studentConvs, "studentConvs"),
+          activation: cfg.studentActivation as "tanh" | "relu",
+          output: t.kind === "gaussian" ? "mean" : "logits",
+          obsNorm,
+          rng: initRng,
+          ...extra,
+        }),
+      stopRequested: stopped,
+    };
+    // Building the distiller checks the method against the teacher (Q-values for dqn, a value
+    // head for valueCoef, features for feature/residual): still before any work.
+    distiller = factory(ctx);
+    if (resume) restoreStudent(distiller.student, resume.spec);
+    else if (opts.initialStudent) restoreStudent(distiller.student, opts.initialStudent);
+    const folder =
+      resumeFolder ??
+      openRunFolder(cfg.out, { mode: opts.overwrite ? "overwrite" : "new", command: opts.command });
+    try {
+      return await train({
+        cfg,
+        opts,
+        print,
+        folder,
+        resume,
+        teacher: t,
+        distiller,
+        ctx,
+        logger,
+        t0,
+        observationSpace: observationSpace.toJSON(),
+        actionSpace: actionSpace.toJSON(),
+        scaleByTauSquared,
+        rewardThreshold,
+        setAlpha: (a) => {
+          alpha = a;
+        },
+      });
+    } finally {
+      if (!resumeFolder) folder.release();
+    }
+  } finally {
+    probe.close();
+    distiller?.dispose();
+    if (ownsTeacher) teacher?.dispose?.();
+  }
+}
 
-  const run = new RunDir(cfg.out);
-  run.writeJson("config.json", cfg);
-  const logger = run.logger();
-  const t0 = performance.now();
-  const root = new Rng(cfg.seed);
+interface TrainArgs {
+  cfg: DistillConfig;
+  opts: DistillOptions;
+  print: (line: string) => void;
+  folder: RunFolder;
+  resume: ResumeState | undefined;
+  teacher: Teacher;
+  distiller: Distiller;
+  ctx: DistillContext;
+  logger: Logger;
+  t0: number;
+  observationSpace: unknown;
+  actionSpace: unknown;
+  scaleByTauSquared: boolean;
+  rewardThreshold: number | undefined;
+  setAlpha: (alpha: (p: number) => number) => void;
+}
+
+/** The run proper, in its opened (locked) folder. */
+async function train(a: TrainArgs): Promise<DistillResult> {
+  const { cfg, opts, print, folder, resume, teacher, distiller, logger } = a;
+  for (const n of [...folder.notes, ...(resume?.notes ?? [])]) print(`note: ${n}`);
+  folder.writeJson("config.json", resume ? { ...cfg, resumes: resume.resumes } : cfg);
+  logger.writers.push(new JsonlWriter(folder.path("progress.jsonl"), { append: resume !== undefined }));
+  const weights = cfg.quantizeAware ? "int8 weights (quantization-aware)" : "float32 weights";
+  const spec0 = distiller.deployedSpec?.() ?? distiller.student.toSpec();
+  print(
+    `built: method ${cfg.method}, student ${describeNetwork(spec0)}, ${weights}, ${distiller.student.params} parameters` +
+      ` (teacher ${teacher.name}: ${teacher.params}), loss ${cfg.loss}${a.scaleByTauSquared ? " x tau^2" : ""}, ${cfg.steps} steps`,
+  );
   const evalSeed = cfg.seed * 1000 + 100_000;
   const finalSeed = cfg.seed * 1000 + 200_000;
-
-  print(`teacher ${teacher.name}: ${teacher.params} parameters; evaluating teacher and random policy...`);
-  for (const note of teacherNotes(teacher)) print(`  note: ${note}`);
-  const teacherEval = await evaluateTeacher(teacher, makeEnv, cfg.finalEpisodes, finalSeed);
-  const randomEval = evaluateRandom(makeEnv, cfg.finalEpisodes, finalSeed);
-  print(
-    `  teacher return ${teacherEval.meanReturn.toFixed(1)} +- ${teacherEval.stdReturn.toFixed(1)}, random ${randomEval.meanReturn.toFixed(1)}`,
-  );
-  const warning = teacherWarning(teacherEval, randomEval, rewardThreshold, cfg.obsNorm !== "");
-  if (warning) print(`  WARNING: ${warning}`);
-  const { alpha, weight } = alphaOf(cfg, teacherEval.meanReturn, randomEval.meanReturn);
-
-  const tau = parseSchedule(cfg.tau, "tau");
-  const beta = parseSchedule(cfg.beta, "beta");
-  const initRng = root.spawn(0);
-  const obsNorm = teacher.obsNorm ?? (teacher instanceof SpecTeacher ? teacher.spec.obsNorm : undefined);
-  const ctx: DistillContext = {
-    cfg,
-    taskIds: opts.envTask ? Array.from({ length: cfg.numEnvs }, (_, i) => opts.envTask!(i)) : undefined,
-    teacher,
-    makeEnv,
-    rng: root.spawn(1),
-    logger,
-    tau: (p) => tau(p),
-    alpha,
-    beta: (p) => beta(p),
-    objective,
-    obsNorm,
-    newStudent: (extra = {}) =>
-      new Student({
-        obsSize: teacher.obsSize,
-        obsShape: observationSpace.type === "Box" ? (observationSpace as Box).shape : undefined,
-        actionSpace,
-        hidden: cfg.student,
-        convs: parseConvs(cfg.studentConvs, "studentConvs"),
-        activation: cfg.studentActivation as "tanh" | "relu",
-        output: teacher.kind === "gaussian" ? "mean" : "logits",
-        obsNorm,
-        rng: initRng,
-        ...extra,
-      }),
-  };
-  const distiller: Distiller = factory(ctx);
-  if (opts.initialStudent)
-    distiller.student.loadWeights(opts.initialStudent.layers, opts.initialStudent.logStd);
   const deployed = (d: Distiller) => {
     const spec = d.deployedSpec?.() ?? d.student.toSpec();
     return { spec, policy: compileSpec(spec) };
   };
-  const studentFile = run.path(STUDENT_FILE);
-  const saveStudent = (spec: PolicySpec, extra: Record<string, unknown>) =>
-    savePolicy(studentFile, spec, {
+  const studentFile = folder.path(STUDENT_FILE);
+  const saveStudent = (spec: PolicySpec, extra: Record<string, unknown>) => {
+    const { structure, tensors } = encodePolicySpec(spec);
+    const meta = {
       kind: "student",
       env: cfg.env,
-      observationSpace: observationSpace.toJSON(),
-      actionSpace: actionSpace.toJSON(),
+      observationSpace: a.observationSpace,
+      actionSpace: a.actionSpace,
       teacher: teacher.name,
       method: cfg.method,
       seed: cfg.seed,
+      weights: cfg.quantizeAware ? "int8" : "float32",
+      wallSeconds: (performance.now() - a.t0) / 1000,
       ...extra,
-    });
-  print(
-    `distilling into a ${studentArch(cfg)} student (${distiller.student.params} parameters), method ${cfg.method}, ${cfg.steps} steps`,
+    };
+    folder.writeText(STUDENT_FILE, encodeArtifact({ kind: POLICY_KIND, config: structure, meta, tensors }));
+  };
+
+  print(`teacher ${teacher.name}: ${teacher.params} parameters; evaluating teacher and random policy...`);
+  for (const note of teacherNotes(teacher)) print(`  note: ${note}`);
+  const teacherEval = await evaluateTeacher(
+    teacher,
+    a.ctx.makeEnv,
+    cfg.finalEpisodes,
+    finalSeed,
+    opts.signal,
   );
+  const randomEval = await evaluateRandom(a.ctx.makeEnv, cfg.finalEpisodes, finalSeed, opts.signal);
+  print(
+    `  teacher return ${teacherEval.meanReturn.toFixed(1)} +- ${teacherEval.stdReturn.toFixed(1)}, random ${randomEval.meanReturn.toFixed(1)}`,
+  );
+  const warning = teacherWarning(teacherEval, randomEval, a.rewardThreshold, cfg.obsNorm !== "");
+  if (warning) print(`  WARNING: ${warning}`);
+  const { alpha, weight } = alphaOf(cfg, teacherEval.meanReturn, randomEval.meanReturn);
+  a.setAlpha(alpha);
+  // A resumed run replays the evaluations it restored into an adaptive weight (qdagger, dynamic).
+  for (const r of resume?.checkpoints ?? [])
+    weight?.update({ meanReturn: r.mean_return, agreement: r.agreement ?? undefined });
+
+  print(`distilling: ${cfg.steps} steps${resume ? `, from step ${resume.step}` : ""}`);
   let loop: Awaited<ReturnType<typeof runLoop>>;
   try {
-    loop = await runLoop(ctx, distiller, {
+    loop = await runLoop(a.ctx, distiller, {
       evalSeed,
       policyOf: deployed,
+      signal: opts.signal,
       shouldStop: opts.shouldStop,
+      startStep: resume?.step,
+      checkpoints: resume?.checkpoints,
       print,
       onEval: (r) => weight?.update({ meanReturn: r.mean_return, agreement: r.agreement ?? undefined }),
       onCheckpoint: (r, spec) => saveStudent(spec, { progress: r.progress, step: r.step }),
@@ -260,57 +345,80 @@ export async function distill(config: DistillInput, opts: DistillOptions = {}): 
   } catch (err) {
     // Keep what was learnt: a crash or a bad batch mid-run still leaves a loadable student.
     saveStudent(deployed(distiller).spec, { crashed: String(err) });
-    distiller.dispose();
     throw err;
+  } finally {
+    logger.close();
   }
-
   const { spec, policy } = deployed(distiller);
   saveStudent(spec, {
     progress: Math.min(1, loop.steps / cfg.steps),
     step: loop.steps,
     interrupted: loop.interrupted,
   });
-  const studentEval = evaluateReturns(policy, makeEnv, cfg.finalEpisodes, finalSeed);
-  const sim = await measureSimilarity(teacher, policy, makeEnv, cfg.similarityStates, finalSeed);
+  let interrupted = loop.interrupted;
+  let studentEval: Awaited<ReturnType<typeof evaluateReturns>> | null = null;
+  let sim: Awaited<ReturnType<typeof measureSimilarity>> | null = null;
+  if (!interrupted) {
+    try {
+      studentEval = await evaluateReturns(policy, a.ctx.makeEnv, cfg.finalEpisodes, finalSeed, opts.signal);
+      sim = await measureSimilarity(
+        teacher,
+        policy,
+        a.ctx.makeEnv,
+        cfg.similarityStates,
+        finalSeed,
+        opts.signal,
+      );
+    } catch (err) {
+      if (!(err instanceof InterruptedError)) throw err;
+      interrupted = true; // the final evaluation was abandoned: its figures are not claimed
+      studentEval = null;
+      sim = null;
+    }
+  }
   const summary: DistillSummary = {
     env: cfg.env,
     method: cfg.method,
     seed: cfg.seed,
     steps: loop.steps,
-    wall_seconds: (performance.now() - t0) / 1000,
-    interrupted: loop.interrupted,
+    wall_seconds: (performance.now() - a.t0) / 1000,
+    interrupted,
+    ...(resume ? { resumed_from_step: resume.step } : {}),
     teacher: { name: teacher.name, files: cfg.teachers, params: teacher.params, eval: figures(teacherEval) },
     student: {
       params: distiller.student.params,
       hidden: cfg.student,
       arch: studentArch(cfg),
       file: STUDENT_FILE,
-      eval: figures(studentEval),
+      eval: studentEval ? figures(studentEval) : null,
+      weights: cfg.quantizeAware ? "int8" : "float32",
     },
     random: { eval: figures(randomEval) },
-    agreement: sim.agreement,
-    js_divergence: sim.js_divergence,
-    retention: retentionOf(studentEval.meanReturn, teacherEval.meanReturn, randomEval.meanReturn),
+    agreement: sim?.agreement ?? null,
+    js_divergence: sim?.js_divergence ?? null,
+    retention: studentEval
+      ? retention(studentEval.meanReturn, teacherEval.meanReturn, randomEval.meanReturn)
+      : null,
     checkpoints: loop.checkpoints,
   };
-  run.writeJson("summary.json", summary);
-  const { headline, videos } = writeRunHeadline(run, {
-    teacher,
-    student: spec,
-    env: makeEnv,
-    seed: finalSeed,
-    summary,
-    video: cfg.video,
-  });
-  logger.close();
-  const studentParams = distiller.student.params;
-  distiller.dispose();
-  if (ownsTeacher) teacher.dispose?.();
-  print(
-    `student return ${studentEval.meanReturn.toFixed(1)} +- ${studentEval.stdReturn.toFixed(1)} (teacher ${teacherEval.meanReturn.toFixed(1)}), ` +
-      `retention ${summary.retention?.toFixed(3) ?? "n/a"}, ${studentParams} vs ${teacher.params} parameters` +
-      (sim.agreement === null ? "" : `, agreement ${(100 * sim.agreement).toFixed(1)}%`),
-  );
-  print(formatHeadline(headline, videos));
-  return { config: cfg, summary, runDir: run.dir, studentSpec: spec, studentFile };
+  folder.writeJson("summary.json", summary);
+  if (studentEval) {
+    // The end-of-run headline (sizes, act() latency, GIFs): measured only for a finished student.
+    const { headline, videos } = writeRunHeadline(folder, {
+      teacher,
+      student: spec,
+      env: a.ctx.makeEnv,
+      seed: finalSeed,
+      summary,
+      video: cfg.video,
+    });
+    print(
+      `student return ${studentEval.meanReturn.toFixed(1)} +- ${studentEval.stdReturn.toFixed(1)} (teacher ${teacherEval.meanReturn.toFixed(1)}), ` +
+        `retention ${summary.retention?.toFixed(3) ?? "n/a"}, ${distiller.student.params} vs ${teacher.params} parameters` +
+        (sim?.agreement == null ? "" : `, agreement ${(100 * sim.agreement).toFixed(1)}%`),
+    );
+    print(formatHeadline(headline, videos));
+  }
+  await opts.onFinish?.(folder, summary);
+  return { config: cfg, summary, runDir: folder.dir, studentSpec: spec, studentFile };
 }

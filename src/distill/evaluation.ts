@@ -5,15 +5,16 @@
  * distribution matters, and teacher states would flatter a student that drifts).
  */
 import type { Env } from "../core/env.js";
+import { checkInterrupt } from "../core/interrupt.js";
 import type { Action, DistributionPolicy } from "../core/policy.js";
 import { Rng } from "../core/rng.js";
 import { categoricalJS, gaussianJS } from "../eval/divergence.js";
-import { type EvalResult, evaluatePolicy, randomPolicy } from "../eval/evaluate.js";
+import { type EvalResult, evaluatePolicyAsync, randomPolicy } from "../eval/evaluate.js";
 import { collectStates } from "../eval/similarity.js";
 import { bootstrapCI, iqm, mean, std } from "../eval/stats.js";
 import { argmaxRows, softmaxRows } from "../nn/distributions.js";
 import type { EvalFigures } from "./run-dir.js";
-import { type Teacher, teacherActions, teacherPolicy } from "./teacher.js";
+import { type Teacher, type TeacherBatch, teacherActions, teacherPolicy } from "./teacher.js";
 
 export type EnvFactory = (index: number) => Env;
 
@@ -21,26 +22,42 @@ export function figures(r: Pick<EvalResult, "meanReturn" | "stdReturn" | "iqm" |
   return { mean_return: r.meanReturn, std_return: r.stdReturn, iqm: r.iqm, episodes: r.returns.length };
 }
 
-/** Greedy returns of a synchronous policy over `episodes` episodes from `seed`. */
+/**
+ * Greedy returns of a policy over `episodes` episodes from `seed` (SB3's evaluate_policy
+ * semantics). The loop yields every 5 ms and stops with an InterruptedError once `signal` is
+ * aborted (Ctrl-C), so evaluations never hold back a stop.
+ */
 export function evaluateReturns(
   policy: DistributionPolicy | { act: DistributionPolicy["act"] },
   makeEnv: EnvFactory,
   episodes: number,
   seed: number,
-): EvalResult {
-  return evaluatePolicy(policy, makeEnv, { episodes, seed, bootstrapResamples: 200 });
+  signal?: AbortSignal,
+): Promise<EvalResult> {
+  return evaluatePolicyAsync(policy, makeEnv, { episodes, seed, bootstrapResamples: 200, signal });
 }
 
 /** Uniform random actions: the zero point of retention. */
-export function evaluateRandom(makeEnv: EnvFactory, episodes: number, seed: number): EvalResult {
+export function evaluateRandom(
+  makeEnv: EnvFactory,
+  episodes: number,
+  seed: number,
+  signal?: AbortSignal,
+): Promise<EvalResult> {
   const probe = makeEnv(0);
   const policy = randomPolicy(probe.actionSpace, seed);
   probe.close();
-  return evaluatePolicy(policy, makeEnv, { episodes, seed, deterministic: false, bootstrapResamples: 200 });
+  return evaluatePolicyAsync(policy, makeEnv, {
+    episodes,
+    seed,
+    deterministic: false,
+    bootstrapResamples: 200,
+    signal,
+  });
 }
 
 /**
- * Greedy returns of a teacher: through `evaluatePolicy` when it can act synchronously, else
+ * Greedy returns of a teacher: through `evaluateReturns` when it can act synchronously, else
  * (ONNX) with the same per-env seeding in an asynchronous loop.
  */
 export async function evaluateTeacher(
@@ -48,8 +65,9 @@ export async function evaluateTeacher(
   makeEnv: EnvFactory,
   episodes: number,
   seed: number,
+  signal?: AbortSignal,
 ): Promise<EvalResult> {
-  if (teacher.predictSync) return evaluateReturns(teacherPolicy(teacher), makeEnv, episodes, seed);
+  if (teacher.predictSync) return evaluateReturns(teacherPolicy(teacher), makeEnv, episodes, seed, signal);
   const returns: number[] = [];
   const lengths: number[] = [];
   for (let e = 0; e < episodes; e++) {
@@ -60,6 +78,7 @@ export async function evaluateTeacher(
     for (;;) {
       const out = await teacher.predict(obs, 1);
       const r = env.step(teacherActions(out, teacher.actionSpace)[0]!);
+      await checkInterrupt(signal);
       total += r.reward;
       steps++;
       if (r.terminated || r.truncated) break;
@@ -86,6 +105,39 @@ export async function evaluateTeacher(
   };
 }
 
+/**
+ * The teacher's outputs for n observations, asked in chunks of SIMILARITY_CHUNK rows with a turn of
+ * the event loop between them: one call on 5000 states of a 256-256 teacher takes ~0.4 s, too long
+ * to hold back Ctrl-C. Rows are independent, so the result equals one call's.
+ */
+async function predictInChunks(
+  teacher: Teacher,
+  obs: Float32Array,
+  n: number,
+  obsSize: number,
+  signal?: AbortSignal,
+): Promise<TeacherBatch> {
+  if (n <= SIMILARITY_CHUNK) return teacher.predict(obs, n);
+  const k = teacher.actionSize;
+  const outputs = new Float32Array(n * k);
+  let logStd: Float32Array | undefined;
+  let kind: TeacherBatch["kind"] = teacher.kind;
+  for (let start = 0; start < n; start += SIMILARITY_CHUNK) {
+    await checkInterrupt(signal);
+    const m = Math.min(SIMILARITY_CHUNK, n - start);
+    const part = await teacher.predict(obs.subarray(start * obsSize, (start + m) * obsSize), m);
+    kind = part.kind;
+    outputs.set(part.outputs, start * k);
+    if (part.logStd) {
+      logStd ??= new Float32Array(n * k);
+      logStd.set(part.logStd, start * k);
+    }
+  }
+  return { kind, n, actionSize: k, outputs, logStd, features: {} };
+}
+
+const SIMILARITY_CHUNK = 512;
+
 export interface SimilarityFigures {
   /** Greedy-action agreement (discrete), null for continuous actions. */
   agreement: number | null;
@@ -104,13 +156,14 @@ export async function measureSimilarity(
   makeEnv: EnvFactory,
   states: number,
   seed: number,
+  signal?: AbortSignal,
 ): Promise<SimilarityFigures> {
   const env = makeEnv(0);
   const batch = collectStates(student, env, { steps: states, seed });
   env.close();
   const n = batch.count;
   const k = teacher.actionSize;
-  const out = await teacher.predict(batch.obs, n);
+  const out = await predictInChunks(teacher, batch.obs, n, batch.obsSize, signal);
   const rng = new Rng(seed);
   let js = 0;
   let agree = 0;

@@ -75,7 +75,7 @@ export function writeRunHeadline(
     retention: summary.retention,
     agreement: summary.agreement,
     teacher_return: summary.teacher.eval.mean_return,
-    student_return: summary.student.eval.mean_return,
+    student_return: summary.student.eval!.mean_return, // written only for a finished (evaluated) student
     seconds: (performance.now() - t0) / 1000,
   };
   run.writeJson(HEADLINE_FILE, headline);

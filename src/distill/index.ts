@@ -24,10 +24,22 @@ export {
   DISTILL_SCHEMA,
   type DistillConfig,
   type DistillMethod,
+  describeDistillFields,
+  METHOD_CONFIGS,
+  methodSchema,
   parseDistillAssignment,
   resolveDistillConfig,
 } from "./config.js";
-export { DISTILLERS, type DistillOptions, type DistillResult, distill, STUDENT_FILE } from "./distill.js";
+export { COMMON_FIELDS, type MethodConfig, REPLAY_FIELDS } from "./config-fields.js";
+export * from "./crossmodal/index.js";
+export {
+  DISTILLERS,
+  type DistillOptions,
+  type DistillResult,
+  distill,
+  STUDENT_FILE,
+  scalesByTauSquared,
+} from "./distill.js";
 export { evaluateTeacher, measureSimilarity, type SimilarityFigures } from "./evaluation.js";
 export { type FeaturePairing, pairFeatures } from "./feature-pairs.js";
 export { type DistillContext, type Distiller, type DistillerFactory, evalPoints, runLoop } from "./loop.js";
@@ -37,14 +49,10 @@ export { FeatureDistiller } from "./methods/feature.js";
 export { PolicyDistiller } from "./methods/policy.js";
 export { DistilledPPO } from "./methods/ppo.js";
 export { adapterGate, ResidualDistiller } from "./methods/residual.js";
+export * from "./multitask/index.js";
 export { type PolicyObjective, policyObjective, valueObjective } from "./objectives.js";
-export {
-  type CheckpointRecord,
-  type DistillSummary,
-  type EvalFigures,
-  RunDir,
-  retentionOf,
-} from "./run-dir.js";
+export { RESUMABLE_FIELDS, restoreStudent } from "./resume.js";
+export type { CheckpointRecord, DistillSummary, EvalFigures } from "./run-dir.js";
 export * from "./schedules.js";
 export { checkHidden, Student, type StudentOptions } from "./student.js";
 export {
@@ -77,7 +85,7 @@ export {
 } from "./teachers/load.js";
 export { obsNormFromJSON, readObsNormFile } from "./teachers/obs-norm.js";
 export { OnnxTeacher, type OnnxTeacherOptions } from "./teachers/onnx-teacher.js";
-export { SpecTeacher } from "./teachers/spec-teacher.js";
+export { ONNX_MIN_FLOPS, SpecTeacher, teacherBackend } from "./teachers/spec-teacher.js";
 export { readPickle } from "./teachers/torch/pickle.js";
 export { sb3ArchiveSpec, stateDictSpec, type TorchSpec } from "./teachers/torch/sb3.js";
 export { parseTorchArch, type TorchArch } from "./teachers/torch/sequential.js";

@@ -8,8 +8,14 @@
  *       states it visits), log eval/, checkpoint the student file
  *     stop at the step budget, or early when asked (Ctrl-C), leaving a loadable checkpoint
  *   }
+ *
+ * Ctrl-C: `hooks.signal` (aborted at the first Ctrl-C) is checked between rounds; inside a round the
+ * distillers call `await yieldIfDue()` and stop early once `ctx.stopRequested()` (a round can take
+ * seconds with large trainRatio or batches); an evaluation under way is abandoned (its figures
+ * would describe a student that is not the one saved). The caller saves the student.
  */
 
+import { InterruptedError } from "../core/interrupt.js";
 import type { Logger } from "../core/logger.js";
 import type { Rng } from "../core/rng.js";
 import type { CompiledPolicy } from "../nn/fast.js";
@@ -42,6 +48,11 @@ export interface DistillContext {
   readonly taskIds?: readonly number[];
   /** A fresh student of cfg.student's shape for this teacher and env, with `extra` options. */
   newStudent(extra?: Partial<StudentOptions>): Student;
+  /**
+   * True once a stop was asked for (Ctrl-C): long loops inside `iterate` (train steps, rollouts)
+   * end the round early. They also `await yieldIfDue()` (src/core/interrupt.ts) so the signal is seen.
+   */
+  stopRequested(): boolean;
 }
 
 export interface Distiller {
@@ -56,8 +67,13 @@ export interface Distiller {
 export type DistillerFactory = (ctx: DistillContext) => Distiller;
 
 export interface LoopHooks {
-  /** Checked before each round: true stops the run early (Ctrl-C), still checkpointing. */
+  /** Aborted = stop early (Ctrl-C); checked between rounds and inside evaluations. */
+  signal?: AbortSignal;
+  /** Checked before each round: true stops the run early, as an aborted `signal` does. */
   shouldStop?: () => boolean;
+  /** Resumed runs: the step to start from and the evaluations already done. Default 0, none. */
+  startStep?: number;
+  checkpoints?: CheckpointRecord[];
   /** Called after each evaluation with the deployable spec (save it). */
   onCheckpoint?: (record: CheckpointRecord, spec: PolicySpec) => void;
   /** Called after each evaluation (dynamic distillation weights listen here). */
@@ -96,32 +112,44 @@ export async function runLoop(
 ): Promise<LoopResult> {
   const { cfg, logger } = ctx;
   const points = evalPoints(cfg.evalEvery);
-  const checkpoints: CheckpointRecord[] = [];
+  const checkpoints: CheckpointRecord[] = [...(hooks.checkpoints ?? [])];
   const makeEvalEnv = hooks.makeEvalEnv ?? ctx.makeEnv;
-  let steps = 0;
-  let next = 0;
+  const stopped = () => hooks.signal?.aborted === true || hooks.shouldStop?.() === true;
+  let steps = hooks.startStep ?? 0;
+  let next = points.filter((p) => p <= steps / cfg.steps + 1e-12).length;
   let interrupted = false;
   const t0 = performance.now();
-  while (steps < cfg.steps) {
-    if (hooks.shouldStop?.()) {
-      interrupted = true;
-      break;
+  const startSteps = steps;
+  try {
+    while (steps < cfg.steps) {
+      if (stopped()) {
+        interrupted = true;
+        break;
+      }
+      const progress = steps / cfg.steps;
+      distiller.student.fakeQuant = quantizeAwareAt(cfg, progress);
+      steps += await distiller.iterate(progress);
+      const p = Math.min(1, steps / cfg.steps);
+      logger.record("time/fps", Math.round((steps - startSteps) / ((performance.now() - t0) / 1000)));
+      logger.record("time/progress", p);
+      logger.record("schedule/tau", ctx.tau(progress));
+      if (cfg.alpha !== undefined) logger.record("schedule/alpha", ctx.alpha(progress));
+      if (cfg.collector === "mixed") logger.record("schedule/beta", ctx.beta(progress));
+      logger.dump(steps);
+      // A round cut short by Ctrl-C is not evaluated: stop now.
+      if (hooks.signal?.aborted) {
+        interrupted = steps < cfg.steps || next < points.length;
+        if (interrupted) break;
+      }
+      while (next < points.length && points[next]! <= p + 1e-12) {
+        const record = await evaluateCheckpoint(ctx, distiller, hooks, makeEvalEnv, points[next]!, steps);
+        checkpoints.push(record);
+        next++;
+      }
     }
-    const progress = steps / cfg.steps;
-    distiller.student.fakeQuant = quantizeAwareAt(cfg, progress);
-    steps += await distiller.iterate(progress);
-    const p = Math.min(1, steps / cfg.steps);
-    logger.record("time/fps", Math.round(steps / ((performance.now() - t0) / 1000)));
-    logger.record("time/progress", p);
-    logger.record("schedule/tau", ctx.tau(progress));
-    logger.record("schedule/alpha", ctx.alpha(progress));
-    if (cfg.collector === "mixed") logger.record("schedule/beta", ctx.beta(progress));
-    logger.dump(steps);
-    while (next < points.length && points[next]! <= p + 1e-12) {
-      const record = await evaluateCheckpoint(ctx, distiller, hooks, makeEvalEnv, points[next]!, steps);
-      checkpoints.push(record);
-      next++;
-    }
+  } catch (err) {
+    if (!(err instanceof InterruptedError)) throw err;
+    interrupted = true; // an evaluation abandoned at Ctrl-C
   }
   // The deployed student of a quantization-aware run is int8 even if training stopped before quantizeAwareStart.
   if (cfg.quantizeAware) distiller.student.fakeQuant = true;
@@ -146,8 +174,15 @@ async function evaluateCheckpoint(
 ): Promise<CheckpointRecord> {
   const { cfg, logger } = ctx;
   const { spec, policy } = hooks.policyOf(distiller);
-  const ret = evaluateReturns(policy, makeEvalEnv, cfg.evalEpisodes, hooks.evalSeed);
-  const sim = await measureSimilarity(ctx.teacher, policy, makeEvalEnv, cfg.similarityStates, hooks.evalSeed);
+  const ret = await evaluateReturns(policy, makeEvalEnv, cfg.evalEpisodes, hooks.evalSeed, hooks.signal);
+  const sim = await measureSimilarity(
+    ctx.teacher,
+    policy,
+    makeEvalEnv,
+    cfg.similarityStates,
+    hooks.evalSeed,
+    hooks.signal,
+  );
   const record: CheckpointRecord = {
     progress,
     step,

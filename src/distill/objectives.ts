@@ -60,12 +60,14 @@ function onOutputs(
  * registry loss on (student, teacher) logits; Gaussian teachers take `gaussian-kl` (`kl` is read
  * as the Gaussian KL there) or `gaussian-w2` (both need the teacher's log std), or `mean-mse` /
  * `mse` / `value-mse` on the means (a squashed SAC teacher's exported spec gives means only).
- * Anything else is a ConfigError naming the loss and the allowed ones.
+ * Anything else is a ConfigError naming the loss and the allowed ones. `scaleByTauSquared`
+ * multiplies a tempered loss by tau^2 (Hinton et al. 2015), for runs that mix it with other terms
+ * (distill.ts decides).
  */
 export function policyObjective(
   name: string,
   kind: TeacherKind,
-  opts: { tauMode?: TauMode } = {},
+  opts: { tauMode?: TauMode; scaleByTauSquared?: boolean } = {},
 ): PolicyObjective {
   const requested = getLoss(name, "loss");
   if (kind === "gaussian") {
@@ -142,7 +144,8 @@ export function policyObjective(
         teacherLogits: spread ? spreadScaled(t.teacherOut, t.batch, out.length / t.batch) : t.teacherOut,
         weights: t.weights,
       };
-      return onOutputs(fn(inputs, tempered ? { tau } : {}), "studentLogits");
+      const options = tempered ? { tau, scaleByTauSquared: opts.scaleByTauSquared === true } : {};
+      return onOutputs(fn(inputs, options), "studentLogits");
     },
     { spec: requested },
   );

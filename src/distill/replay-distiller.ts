@@ -13,6 +13,7 @@
  * tests check its gradients against the tape (methods.test.ts).
  */
 import { ConfigError } from "../core/errors.js";
+import { yieldIfDue } from "../core/interrupt.js";
 import type { Policy } from "../core/policy.js";
 import { obsStorageDtypeOf } from "../core/spaces.js";
 import { ArrayAdam, type ParamGroup } from "../nn/optim.js";
@@ -155,6 +156,8 @@ export abstract class ReplayDistiller implements Distiller {
     const batch = Math.min(cfg.batchSize, this.buffer.size);
     const rng = this.ctx.rng;
     for (let i = 0; i < steps; i++) {
+      await yieldIfDue(); // Ctrl-C within a second (src/core/interrupt.ts)
+      if (this.ctx.stopRequested()) break;
       const s = this.buffer.sample(batch, rng, cfg.priorityBeta);
       const res = this.step(s, progress);
       const gradNorm = this.optimizer.clipGradNorm(cfg.maxGradNorm);

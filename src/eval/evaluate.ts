@@ -14,6 +14,7 @@
  */
 import type { Env } from "../core/env.js";
 import { ConfigError } from "../core/errors.js";
+import { checkInterrupt } from "../core/interrupt.js";
 import type { Action, ActOptions, Policy } from "../core/policy.js";
 import { Rng } from "../core/rng.js";
 import { type AnySpace, spaceFromJSON } from "../core/spaces.js";
@@ -40,6 +41,12 @@ export interface EvaluateOptions {
   wrap?: (env: Env, index: number) => Env;
   /** Resamples of the bootstrap CI. Default 2000. */
   bootstrapResamples?: number;
+  /**
+   * `evaluatePolicyAsync` only: once aborted (Ctrl-C), the evaluation stops and throws its reason
+   * (an InterruptedError). The async loop also yields to the event loop every 5 ms, so signals
+   * are seen.
+   */
+  signal?: AbortSignal;
 }
 
 export interface EvalResult {
@@ -217,8 +224,10 @@ export interface AsyncPolicy {
 }
 
 /**
- * `evaluatePolicy` for an asynchronous policy, with the same semantics and results: the lanes of
- * one step are asked together (`Promise.all`), then the envs step.
+ * `evaluatePolicy` for an asynchronous policy (or a synchronous one in a long command that must stay
+ * responsive to Ctrl-C), with the same semantics and results: the lanes of one step are asked
+ * together (`Promise.all`), then the envs step; every 5 ms the event loop gets a turn, and an
+ * aborted `opts.signal` stops the evaluation with its reason.
  */
 export async function evaluatePolicyAsync(
   policy: AsyncPolicy,
@@ -235,6 +244,7 @@ export async function evaluatePolicyAsync(
         loop.setAction(i, acts[k]!);
       });
       loop.step();
+      await checkInterrupt(opts.signal);
     }
   } finally {
     loop.close();
@@ -262,10 +272,15 @@ export function randomPolicyReturn(
 }
 
 /**
- * Normalised score of the student: (student - random) / (teacher - random), so 1 means the
- * teacher's return kept and 0 means no better than random. Null when teacher equals random.
+ * Retention, (G_student - G_random) / (G_teacher - G_random): the share of the teacher's
+ * improvement over uniform random actions that the student keeps (1 = as good as the teacher; it
+ * can exceed 1; 0 = no better than random). Measuring from the random return (not from 0) makes it
+ * meaningful for negative returns (Acrobot, Pendulum: teacher -80, random -500, student -85 gives
+ * 0.988, where G_s / G_t would give 1.06). Null when the teacher is no better than random's span
+ * (equal returns) or a return is not finite. The one definition: eval and distill both use it.
  */
 export function retention(studentReturn: number, teacherReturn: number, randomReturn: number): number | null {
   const span = teacherReturn - randomReturn;
-  return span === 0 ? null : (studentReturn - randomReturn) / span;
+  const r = (studentReturn - randomReturn) / span;
+  return span === 0 || !Number.isFinite(r) ? null : r;
 }

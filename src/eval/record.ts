@@ -12,8 +12,9 @@
  * episode, evenly spread over the whole episode. The GIF plays them at `fps` and holds the last
  * frame of each episode for `holdMs`; the same policy, env and options give the same bytes.
  */
-import { writeFileSync } from "node:fs";
+
 import { join } from "node:path";
+import { writeFileAtomic, writeJsonAtomic } from "../core/atomic-write.js";
 import type { Env } from "../core/env.js";
 import { ConfigError, checkNumber } from "../core/errors.js";
 import type { Policy } from "../core/policy.js";
@@ -84,7 +85,7 @@ export function recordEpisodes(policy: Policy, env: EnvSource, opts: RecordOptio
     e.frames.map((_, i) => (i === e.frames.length - 1 ? holdMs : 1000 / fps)),
   );
   const gif = encodeGif(frames, { delaysMs });
-  if (opts.path) writeFileSync(opts.path, gif);
+  if (opts.path) writeFileAtomic(opts.path, gif);
   return {
     episodes,
     eval: result,
@@ -132,7 +133,7 @@ export interface PolicyVideos {
 
 /** Writes videos.json into `dir` (the report reads it to place and caption the GIFs). */
 export function writeVideosIndex(dir: string, index: PolicyVideos): void {
-  writeFileSync(join(dir, VIDEOS_FILE), `${JSON.stringify(index, null, 2)}\n`);
+  writeJsonAtomic(join(dir, VIDEOS_FILE), index);
 }
 
 /**

@@ -12,12 +12,13 @@
  */
 import type { Env } from "../core/env.js";
 import { ConfigError } from "../core/errors.js";
+import { InterruptedError } from "../core/interrupt.js";
 import type { Policy } from "../core/policy.js";
 import { getRegistration, make } from "../envs/registry.js";
 import { ActionNoise } from "../envs/wrappers/action-noise.js";
 import { ObservationNoise } from "../envs/wrappers/observation-noise.js";
 import { StickyAction } from "../envs/wrappers/sticky-action.js";
-import { type EvalResult, evaluatePolicy } from "./evaluate.js";
+import { type EvalResult, evaluatePolicy, evaluatePolicyAsync } from "./evaluate.js";
 
 export type PerturbationKind = "obs-noise" | "action-noise" | "sticky-action" | "kwarg";
 
@@ -143,6 +144,8 @@ export interface RobustnessResult {
   episodes: number;
   seed: number;
   perturbations: PerturbationResult[];
+  /** Set when Ctrl-C stopped the suite: `perturbations` holds the ones finished before it. */
+  interrupted?: boolean;
 }
 
 export interface RobustnessOptions {
@@ -204,46 +207,114 @@ function setting(p: Perturbation, strength: number, seed: number, base: Record<s
   return { kwargs: base, wrap };
 }
 
+/** One evaluation of the suite: a policy at one strength of one perturbation, with its env settings. */
+interface Cell {
+  perturbation: number;
+  name: string;
+  strength: number;
+  /** Shared by every perturbation's nominal strength: evaluated once per policy. */
+  nominalKey?: string;
+  kwargs: Record<string, unknown>;
+  wrap?: (env: Env) => Env;
+}
+
+/** The suite as a list of cells, in result order; checks the options first. */
+function plan(policies: Record<string, Policy>, envId: string, opts: RobustnessOptions) {
+  const names = Object.keys(policies);
+  if (!names.length) throw new ConfigError("policies", "give at least one named policy");
+  const seed = opts.seed ?? 0;
+  const base = opts.kwargs ?? {};
+  const table = resolveTable(envId, opts.perturbations);
+  const cells: Cell[] = [];
+  table.forEach((p, k) => {
+    for (const name of names) {
+      for (const strength of p.strengths) {
+        // (Unless the base kwargs move this very parameter away from its default.)
+        if (strength === p.nominal && !(p.param && p.param in base))
+          cells.push({ perturbation: k, name, strength, nominalKey: name, kwargs: base });
+        else cells.push({ perturbation: k, name, strength, ...setting(p, strength, seed, base) });
+      }
+    }
+  });
+  const evalOpts = (c: Cell) => ({
+    episodes: opts.episodes,
+    seed,
+    numEnvs: opts.numEnvs,
+    deterministic: opts.deterministic,
+    kwargs: c.kwargs,
+    wrap: c.wrap,
+    bootstrapResamples: 1,
+  });
+  /** The result from the cells evaluated so far (all of them, or those before an interruption). */
+  const assemble = (done: Array<{ cell: Cell; r: EvalResult }>, interrupted: boolean): RobustnessResult => {
+    const perturbations: PerturbationResult[] = [];
+    table.forEach((p, k) => {
+      const mine = done.filter((d) => d.cell.perturbation === k);
+      if (mine.length !== names.length * p.strengths.length) return; // only whole perturbations
+      const results: Record<string, RobustnessPoint[]> = {};
+      for (const name of names)
+        results[name] = mine
+          .filter((d) => d.cell.name === name)
+          .map(({ cell, r }) => ({
+            strength: cell.strength,
+            meanReturn: r.meanReturn,
+            stdReturn: r.stdReturn,
+          }));
+      perturbations.push({ ...p, results });
+    });
+    return {
+      env: envId,
+      episodes: opts.episodes,
+      seed,
+      perturbations,
+      ...(interrupted ? { interrupted } : {}),
+    };
+  };
+  return { cells, evalOpts, assemble };
+}
+
 /** Mean and std return of each policy at each strength of each perturbation. */
 export function evaluateRobustness(
   policies: Record<string, Policy>,
   envId: string,
   opts: RobustnessOptions,
 ): RobustnessResult {
-  const names = Object.keys(policies);
-  if (!names.length) throw new ConfigError("policies", "give at least one named policy");
-  const seed = opts.seed ?? 0;
-  const base = opts.kwargs ?? {};
-  const table = resolveTable(envId, opts.perturbations);
-  // The nominal setting is the same env for every perturbation: evaluate it once per policy.
+  const { cells, evalOpts, assemble } = plan(policies, envId, opts);
   const nominal = new Map<string, EvalResult>();
-  const run = (name: string, kwargs: Record<string, unknown>, wrap?: (env: Env) => Env): EvalResult =>
-    evaluatePolicy(policies[name]!, envId, {
-      episodes: opts.episodes,
-      seed,
-      numEnvs: opts.numEnvs,
-      deterministic: opts.deterministic,
-      kwargs,
-      wrap,
-      bootstrapResamples: 1,
-    });
-  const perturbations = table.map((p): PerturbationResult => {
-    const results: Record<string, RobustnessPoint[]> = {};
-    for (const name of names) {
-      results[name] = p.strengths.map((strength) => {
-        let r: EvalResult;
-        // (Unless the base kwargs move this very parameter away from its default.)
-        if (strength === p.nominal && !(p.param && p.param in base)) {
-          r = nominal.get(name) ?? run(name, base);
-          nominal.set(name, r);
-        } else {
-          const s = setting(p, strength, seed, base);
-          r = run(name, s.kwargs, s.wrap);
-        }
-        return { strength, meanReturn: r.meanReturn, stdReturn: r.stdReturn };
-      });
-    }
-    return { ...p, results };
+  const done = cells.map((cell) => {
+    const cached = cell.nominalKey ? nominal.get(cell.nominalKey) : undefined;
+    const r = cached ?? evaluatePolicy(policies[cell.name]!, envId, evalOpts(cell));
+    if (cell.nominalKey) nominal.set(cell.nominalKey, r);
+    return { cell, r };
   });
-  return { env: envId, episodes: opts.episodes, seed, perturbations };
+  return assemble(done, false);
+}
+
+/**
+ * `evaluateRobustness` in a loop that yields every 5 ms (the suite runs thousands of episodes):
+ * once `signal` is aborted (Ctrl-C) it stops and resolves to the perturbations finished so far,
+ * with `interrupted: true`. Same results as the synchronous version otherwise.
+ */
+export async function evaluateRobustnessAsync(
+  policies: Record<string, Policy>,
+  envId: string,
+  opts: RobustnessOptions & { signal?: AbortSignal },
+): Promise<RobustnessResult> {
+  const { cells, evalOpts, assemble } = plan(policies, envId, opts);
+  const nominal = new Map<string, EvalResult>();
+  const done: Array<{ cell: Cell; r: EvalResult }> = [];
+  try {
+    for (const cell of cells) {
+      const cached = cell.nominalKey ? nominal.get(cell.nominalKey) : undefined;
+      const r =
+        cached ??
+        (await evaluatePolicyAsync(policies[cell.name]!, envId, { ...evalOpts(cell), signal: opts.signal }));
+      if (cell.nominalKey) nominal.set(cell.nominalKey, r);
+      done.push({ cell, r });
+    }
+  } catch (err) {
+    if (!(err instanceof InterruptedError)) throw err;
+    return assemble(done, true);
+  }
+  return assemble(done, false);
 }

@@ -12,22 +12,39 @@
  *   const file = await runEvalAsync({ env, policies, latencyPaths: true }); Between "teacher" and "student": agreement / JS / KL on the states the
  * chosen driver visits, and retention over a uniform-random baseline. Optionally the robustness
  * suite, teacher and student side by side.
+ *
+ * Every PolicySpec is checked against the env's spaces before any episode. `runEvalAsync` runs in
+ * loops that yield every 5 ms; once `signal` is aborted (Ctrl-C) it stops and resolves to what it
+ * measured so far, with `interrupted: true` (unmeasured parts are null, a robustness suite keeps
+ * its finished perturbations). The inference-path module (which loads src/deploy for onnxruntime)
+ * is imported only when `latencyPaths` asks for it.
  */
-import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { writeJsonAtomic } from "../core/atomic-write.js";
+import { checkPolicyFitsEnv } from "../core/compat.js";
 import { ConfigError } from "../core/errors.js";
+import { checkInterrupt, InterruptedError } from "../core/interrupt.js";
 import type { DistributionPolicy, Policy } from "../core/policy.js";
 import { make, prepareEnv } from "../envs/registry.js";
 import { compileSpec } from "../nn/fast.js";
 import type { PolicySpec } from "../nn/spec.js";
-import { type EvalResult, evaluatePolicy, randomPolicyReturn, retention } from "./evaluate.js";
 import {
-  type InferencePathsOptions,
-  type InferencePathsResult,
-  measureInferencePaths,
-} from "./inference-paths.js";
+  type EvalResult,
+  type EvaluateOptions,
+  evaluatePolicy,
+  evaluatePolicyAsync,
+  randomPolicy,
+  randomPolicyReturn,
+  retention,
+} from "./evaluate.js";
+import type { InferencePathsOptions, InferencePathsResult } from "./inference-paths.js";
 import { type Efficiency, efficiencyOf, type Latency, measureActLatencies } from "./latency.js";
-import { evaluateRobustness, type Perturbation, type RobustnessResult } from "./robustness.js";
+import {
+  evaluateRobustness,
+  evaluateRobustnessAsync,
+  type Perturbation,
+  type RobustnessResult,
+} from "./robustness.js";
 import {
   actionRangeOf,
   collectStates,
@@ -81,6 +98,8 @@ export interface RunEvalOptions {
   random?: boolean;
   /** The robustness suite. Default false (it runs many episodes). */
   robustness?: boolean | { episodes?: number; perturbations?: Perturbation[] | string[] };
+  /** `runEvalAsync` only: aborted = stop and return what was measured, `interrupted: true`. */
+  signal?: AbortSignal;
 }
 
 export interface PolicyReport {
@@ -96,12 +115,15 @@ export interface EvalFile {
   env: string;
   seed: number;
   episodes: number;
+  /** The policies evaluated (an interrupted run lists those finished). */
   policies: Record<string, PolicyReport>;
   random: EvalResult | null;
   /** (student - random) / (teacher - random) of the mean returns. */
   retention: number | null;
   similarity: (Similarity & { teacher: string; student: string; driver: string }) | null;
   robustness: RobustnessResult | null;
+  /** True when Ctrl-C stopped the evaluation: what was not measured is null or absent. */
+  interrupted?: boolean;
 }
 
 /** Observations collected for timing (from the first policy's own rollouts). */
@@ -134,16 +156,6 @@ function isDistribution(p: Policy): p is DistributionPolicy {
   return typeof (p as Partial<DistributionPolicy>).distribution === "function";
 }
 
-/** Everything but the inference paths; synchronous. Fails on `latencyPaths` (use runEvalAsync). */
-export function runEval(opts: RunEvalOptions): EvalFile {
-  if (opts.latencyPaths)
-    throw new ConfigError(
-      "latencyPaths",
-      "is measured by runEvalAsync (tfjs and onnxruntime set up asynchronously)",
-    );
-  return evaluateAll(opts).file;
-}
-
 /** The bounds of the env's continuous action space (for action agreement), or undefined. */
 function envActionRange(id: string, kwargs: Record<string, unknown> = {}) {
   const env = make(id, kwargs);
@@ -154,32 +166,8 @@ function envActionRange(id: string, kwargs: Record<string, unknown> = {}) {
   }
 }
 
-/** runEval, plus `policies[name].inference` when `latencyPaths` is set. */
-export async function runEvalAsync(opts: RunEvalOptions): Promise<EvalFile> {
-  await prepareEnv(opts.env);
-  const { file, resolved, states } = evaluateAll(opts);
-  if (!opts.latencyPaths) return file;
-  const timing = opts.latencyPaths === true ? {} : opts.latencyPaths;
-  // The same observations for every policy, so teacher and student are timed on equal inputs.
-  const obs =
-    states?.obs ??
-    collectStates(resolved[Object.keys(resolved)[0]!]!.policy, opts.env, {
-      steps: LATENCY_STATES,
-      seed: file.seed,
-      kwargs: opts.kwargs,
-    }).obs;
-  for (const [name, r] of Object.entries(resolved)) {
-    if (r.spec)
-      file.policies[name]!.inference = await measureInferencePaths(r.spec, { ...timing, states: obs });
-  }
-  return file;
-}
-
-function evaluateAll(opts: RunEvalOptions): {
-  file: EvalFile;
-  resolved: Record<string, Resolved>;
-  states: StateBatch | null;
-} {
+/** Everything checked before any episode: names, options, and each spec against the env's spaces. */
+function prepare(opts: RunEvalOptions) {
   const names = Object.keys(opts.policies);
   if (!names.length) throw new ConfigError("policies", "give at least one named policy");
   const seed = opts.seed ?? 0;
@@ -192,108 +180,218 @@ function evaluateAll(opts: RunEvalOptions): {
     if (given !== undefined && !resolved[given])
       throw new ConfigError(field, `"${given}" is not one of the policies: ${names.join(", ")}`);
   }
-  const evalOpts = {
+  const probe = make(opts.env, opts.kwargs ?? {});
+  try {
+    for (const n of names)
+      if (resolved[n]!.spec) checkPolicyFitsEnv(resolved[n]!.spec!, probe, `policies.${n}`);
+  } finally {
+    probe.close();
+  }
+  const tName = opts.teacher ?? "teacher";
+  const sName = opts.student ?? "student";
+  const teacher = resolved[tName]?.policy;
+  const student = resolved[sName]?.policy;
+  let driver: Policy | undefined;
+  const sim = opts.similarity === false ? undefined : (opts.similarity ?? {});
+  const compare = sim && teacher && student && isDistribution(teacher) && isDistribution(student);
+  if (compare) {
+    const d = sim.driver ?? "student";
+    driver =
+      d === "teacher"
+        ? teacher
+        : d === "student"
+          ? student
+          : d === "mixed"
+            ? mixturePolicy(teacher, student, { teacherProb: sim.teacherProb ?? 0.5, seed })
+            : undefined;
+    if (!driver)
+      throw new ConfigError("similarity.driver", `allowed: teacher, student, mixed; got ${String(d)}`);
+  }
+  const evalOpts: EvaluateOptions = {
     episodes,
     seed,
     numEnvs: opts.numEnvs,
     deterministic: opts.deterministic,
     kwargs: opts.kwargs,
   };
+  const robustness = opts.robustness
+    ? {
+        r: opts.robustness === true ? {} : opts.robustness,
+        policies: Object.fromEntries(names.map((n) => [n, resolved[n]!.policy])),
+      }
+    : undefined;
+  const file: EvalFile = {
+    env: opts.env,
+    seed,
+    episodes,
+    policies: {},
+    random: null,
+    retention: null,
+    similarity: null,
+    robustness: null,
+  };
+  return { names, seed, episodes, resolved, tName, sName, driver, sim, evalOpts, robustness, file };
+}
 
-  const latencyStates =
-    opts.latency === false
-      ? null
-      : collectStates(resolved[names[0]!]!.policy, opts.env, {
-          steps: LATENCY_STATES,
-          seed,
-          kwargs: opts.kwargs,
-        });
-  // Every policy timed through act() on the same states, in turns (specs: the compiled forward).
-  const latencies =
-    latencyStates && opts.latency !== false
-      ? measureActLatencies(
-          Object.fromEntries(names.map((n) => [n, resolved[n]!.policy])),
-          latencyStates.obs,
-          latencyStates.obsSize,
-          { warmup: opts.latency?.warmup ?? 100, iterations: opts.latency?.iterations ?? 1000 },
-        )
-      : null;
-  const policies: Record<string, PolicyReport> = {};
-  for (const name of names) {
-    const { policy, efficiency } = resolved[name]!;
-    policies[name] = {
-      eval: evaluatePolicy(policy, opts.env, evalOpts),
-      efficiency,
-      latency: latencies?.[name] ?? null,
-      inference: null,
-    };
-  }
+type Prepared = ReturnType<typeof prepare>;
 
-  const tName = opts.teacher ?? "teacher";
-  const sName = opts.student ?? "student";
-  const teacher = resolved[tName]?.policy;
-  const student = resolved[sName]?.policy;
+function latencyStatesOf(p: Prepared, opts: RunEvalOptions): StateBatch | null {
+  if (opts.latency === false) return null;
+  return collectStates(p.resolved[p.names[0]!]!.policy, opts.env, {
+    steps: LATENCY_STATES,
+    seed: p.seed,
+    kwargs: opts.kwargs,
+  });
+}
 
-  const random =
-    opts.random === false ? null : randomPolicyReturn(opts.env, { episodes, seed, kwargs: opts.kwargs });
-  const ret =
-    random && teacher && student
-      ? retention(policies[sName]!.eval.meanReturn, policies[tName]!.eval.meanReturn, random.meanReturn)
-      : null;
+/** Every policy timed through act() on the same states, in turns (specs: the compiled forward). */
+function latenciesOf(
+  p: Prepared,
+  states: StateBatch | null,
+  opts: RunEvalOptions,
+): Record<string, Latency> | null {
+  if (!states || opts.latency === false) return null;
+  return measureActLatencies(
+    Object.fromEntries(p.names.map((n) => [n, p.resolved[n]!.policy])),
+    states.obs,
+    states.obsSize,
+    { warmup: opts.latency?.warmup ?? 100, iterations: opts.latency?.iterations ?? 1000 },
+  );
+}
 
-  let similarity: EvalFile["similarity"] = null;
-  if (opts.similarity !== false && teacher && student && isDistribution(teacher) && isDistribution(student)) {
-    const sim = opts.similarity ?? {};
-    const driverName = sim.driver ?? "student";
-    const driver =
-      driverName === "teacher"
-        ? teacher
-        : driverName === "student"
-          ? student
-          : driverName === "mixed"
-            ? mixturePolicy(teacher, student, { teacherProb: sim.teacherProb ?? 0.5, seed })
-            : undefined;
-    if (!driver)
-      throw new ConfigError(
-        "similarity.driver",
-        `allowed: teacher, student, mixed; got ${String(driverName)}`,
-      );
-    const states = collectStates(driver, opts.env, { steps: sim.steps ?? 2000, seed, kwargs: opts.kwargs });
-    similarity = {
-      ...policySimilarity(teacher, student, states, {
-        seed,
-        actionRange: envActionRange(opts.env, opts.kwargs),
-      }),
-      teacher: tName,
-      student: sName,
-      driver: driverName,
-    };
-  }
-
-  let robustness: RobustnessResult | null = null;
-  if (opts.robustness) {
-    const r = opts.robustness === true ? {} : opts.robustness;
-    const pols = Object.fromEntries(names.map((n) => [n, resolved[n]!.policy]));
-    robustness = evaluateRobustness(pols, opts.env, {
-      episodes: r.episodes ?? episodes,
-      seed,
-      perturbations: r.perturbations,
-      numEnvs: opts.numEnvs,
-      deterministic: opts.deterministic,
+/** Retention and the teacher/student comparison, once both policies' returns are known. */
+function compare(p: Prepared, opts: RunEvalOptions): void {
+  const { file } = p;
+  const t = file.policies[p.tName];
+  const s = file.policies[p.sName];
+  if (file.random && t && s)
+    file.retention = retention(s.eval.meanReturn, t.eval.meanReturn, file.random.meanReturn);
+  if (p.driver) {
+    const teacher = p.resolved[p.tName]!.policy as DistributionPolicy;
+    const student = p.resolved[p.sName]!.policy as DistributionPolicy;
+    const states = collectStates(p.driver, opts.env, {
+      steps: p.sim?.steps ?? 2000,
+      seed: p.seed,
       kwargs: opts.kwargs,
     });
+    file.similarity = {
+      ...policySimilarity(teacher, student, states, {
+        seed: p.seed,
+        actionRange: envActionRange(opts.env, opts.kwargs),
+      }),
+      teacher: p.tName,
+      student: p.sName,
+      driver: p.sim?.driver ?? "student",
+    };
   }
+}
 
+function robustnessOptions(p: Prepared, opts: RunEvalOptions) {
+  const r = p.robustness!.r;
   return {
-    file: { env: opts.env, seed, episodes, policies, random, retention: ret, similarity, robustness },
-    resolved,
-    states: latencyStates,
+    episodes: r.episodes ?? p.episodes,
+    seed: p.seed,
+    perturbations: r.perturbations,
+    numEnvs: opts.numEnvs,
+    deterministic: opts.deterministic,
+    kwargs: opts.kwargs,
   };
 }
 
-/** Writes eval.json into a run directory; returns its path. */
+/** Everything but the inference paths; synchronous. Fails on `latencyPaths` (use runEvalAsync). */
+export function runEval(opts: RunEvalOptions): EvalFile {
+  if (opts.latencyPaths)
+    throw new ConfigError(
+      "latencyPaths",
+      "is measured by runEvalAsync (tfjs and onnxruntime set up asynchronously)",
+    );
+  const p = prepare(opts);
+  const latencies = latenciesOf(p, latencyStatesOf(p, opts), opts);
+  for (const name of p.names) {
+    const { policy, efficiency } = p.resolved[name]!;
+    const latency = latencies?.[name] ?? null;
+    p.file.policies[name] = {
+      eval: evaluatePolicy(policy, opts.env, p.evalOpts),
+      efficiency,
+      latency,
+      inference: null,
+    };
+  }
+  if (opts.random !== false)
+    p.file.random = randomPolicyReturn(opts.env, { episodes: p.episodes, seed: p.seed, kwargs: opts.kwargs });
+  compare(p, opts);
+  if (p.robustness)
+    p.file.robustness = evaluateRobustness(p.robustness.policies, opts.env, robustnessOptions(p, opts));
+  return p.file;
+}
+
+/**
+ * runEval, plus `policies[name].inference` when `latencyPaths` is set, in loops that yield to the
+ * event loop and stop at an aborted `signal` (the file then says `interrupted: true`).
+ */
+export async function runEvalAsync(opts: RunEvalOptions): Promise<EvalFile> {
+  await prepareEnv(opts.env);
+  const p = prepare(opts);
+  const { file } = p;
+  const signal = opts.signal;
+  try {
+    const states = latencyStatesOf(p, opts);
+    const latencies = latenciesOf(p, states, opts);
+    for (const name of p.names) {
+      await checkInterrupt(signal);
+      const { policy, efficiency } = p.resolved[name]!;
+      const latency = latencies?.[name] ?? null;
+      const ev = await evaluatePolicyAsync(policy, opts.env, { ...p.evalOpts, signal });
+      file.policies[name] = { eval: ev, efficiency, latency, inference: null };
+    }
+    if (opts.random !== false) {
+      const probe = make(opts.env, opts.kwargs ?? {});
+      const random = randomPolicy(probe.actionSpace, p.seed);
+      probe.close();
+      file.random = await evaluatePolicyAsync(random, opts.env, {
+        episodes: p.episodes,
+        seed: p.seed,
+        kwargs: opts.kwargs,
+        deterministic: false,
+        signal,
+      });
+    }
+    await checkInterrupt(signal);
+    compare(p, opts);
+    if (p.robustness) {
+      file.robustness = await evaluateRobustnessAsync(p.robustness.policies, opts.env, {
+        ...robustnessOptions(p, opts),
+        signal,
+      });
+      if (file.robustness.interrupted) throw new InterruptedError();
+    }
+    if (opts.latencyPaths) {
+      const timing = opts.latencyPaths === true ? {} : opts.latencyPaths;
+      const { measureInferencePaths } = await import("./inference-paths.js");
+      // The same observations for every policy, so teacher and student are timed on equal inputs.
+      const obs =
+        states?.obs ??
+        collectStates(p.resolved[p.names[0]!]!.policy, opts.env, {
+          steps: LATENCY_STATES,
+          seed: p.seed,
+          kwargs: opts.kwargs,
+        }).obs;
+      for (const [name, r] of Object.entries(p.resolved)) {
+        await checkInterrupt(signal);
+        if (r.spec)
+          file.policies[name]!.inference = await measureInferencePaths(r.spec, { ...timing, states: obs });
+      }
+    }
+  } catch (err) {
+    if (!(err instanceof InterruptedError)) throw err;
+    file.interrupted = true;
+  }
+  return file;
+}
+
+/** Writes eval.json (atomically) into a run directory; returns its path. */
 export function writeEvalFile(runDir: string, file: EvalFile): string {
   const path = join(runDir, "eval.json");
-  writeFileSync(path, `${JSON.stringify(file, null, 2)}\n`);
+  writeJsonAtomic(path, file);
   return path;
 }

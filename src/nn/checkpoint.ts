@@ -180,11 +180,14 @@ export function encodeArtifact(artifact: Artifact): Uint8Array {
 export function decodeArtifact(bytes: Uint8Array): LoadedArtifact {
   if (bytes.length < PREAMBLE)
     throw new ArtifactError(`truncated: ${bytes.length} bytes, the preamble alone is ${PREAMBLE}`);
-  const magic = new TextDecoder().decode(bytes.subarray(0, 8));
+  const head = bytes.subarray(0, 8);
+  const magic = new TextDecoder().decode(head);
   if (magic !== MAGIC) {
-    throw new ArtifactError(
-      `not an rldistill artifact: starts with ${JSON.stringify(magic)}, expected "${MAGIC}"`,
-    );
+    // Printable text is quoted; anything else is shown as hex, never as raw bytes on a terminal.
+    const shown = head.every((b) => b >= 0x20 && b < 0x7f)
+      ? JSON.stringify(magic)
+      : `bytes ${Array.from(head, (b) => b.toString(16).padStart(2, "0")).join(" ")}`;
+    throw new ArtifactError(`not an rldistill artifact: starts with ${shown}, expected "${MAGIC}"`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(8, true);

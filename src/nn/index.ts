@@ -56,7 +56,28 @@ export {
   orthogonalDense,
   orthogonalize,
 } from "./init.js";
-export { gemm } from "./kernels/exact.js";
+export { ExactStack, gemm } from "./kernels/exact.js";
+export {
+  type BackwardOptions,
+  type ForwardOptions,
+  KernelNet,
+  SPARSE_MAX_DENSITY,
+  SPARSE_MIN_WIDTH,
+} from "./kernels/net.js";
+export {
+  countParams,
+  flattenParams,
+  hiddenActivations,
+  layerNames,
+  type Plan,
+  planFlops,
+  planLayers,
+  type Step,
+  tensorSizes,
+  unflattenParams,
+} from "./kernels/plan.js";
+export { KernelQNetwork, type QLayers } from "./kernels/q-network.js";
+export { SimdWorkspace, simdSupported } from "./kernels/simd.js";
 export {
   type ActionConfig,
   ActorCritic,
@@ -68,6 +89,7 @@ export {
   QNetwork,
   type QNetworkConfig,
 } from "./models.js";
+export { compileObsNorm, normalizeObservations, type ObsNormalizer } from "./obs-norm.js";
 export {
   activate,
   categoricalEntropyTensor,
@@ -89,8 +111,10 @@ export {
   Adam,
   type AdamConfig,
   type AdamState,
+  ArrayAdam,
   clipByGlobalNorm,
   type LossOutput,
+  type ParamGroup,
   type TrainStepOptions,
   type TrainStepResult,
   trainStep,

@@ -10,30 +10,27 @@
  *   await model.save("runs/cartpole/model.rldistill");
  *   const again = PPO.load("runs/cartpole/model.rldistill");
  */
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { writeFileAtomic } from "../core/atomic-write.js";
 import { ConfigError } from "../core/errors.js";
+import { yieldIfDue } from "../core/interrupt.js";
 import { ConsoleWriter, Logger } from "../core/logger.js";
 import type { Action, ActionDistribution, ActOptions, DistributionPolicy } from "../core/policy.js";
 import { Rng } from "../core/rng.js";
-import {
-  type AnySpace,
-  Box,
-  Discrete,
-  flatSize,
-  type ObsStorageDtype,
-  obsStorageDtypeOf,
-} from "../core/spaces.js";
+import type { AnySpace, ObsStorageDtype } from "../core/spaces.js";
 import { make } from "../envs/registry.js";
 import {
   decodePolicySpec,
+  encodeArtifact,
   encodePolicySpec,
   type LoadedArtifact,
   loadArtifact,
   type PolicyStructure,
   type StoredTensor,
-  saveArtifact,
 } from "../nn/checkpoint.js";
 import type { PolicySpec } from "../nn/spec.js";
+import { loadNormalizer, normalizerTensors, type SaveOptions, withModelExtension } from "./agent-file.js";
 import {
   BaseCallback,
   type CallbackContext,
@@ -42,6 +39,7 @@ import {
   type TrainableModel,
 } from "./callbacks.js";
 import { VecNormalize } from "./normalize.js";
+import { describeSpaces, type SpaceInfo } from "./spaces.js";
 import { VecEnvAdapter, type VecStep } from "./vec-env.js";
 
 /** Fields every algorithm's constructor takes besides its own config. */
@@ -55,6 +53,9 @@ export interface CommonOptions {
   /** 1 prints the logger table at each dump. Default 0. */
   verbose?: 0 | 1;
 }
+
+export { MODEL_EXTENSION, type SaveOptions, withModelExtension } from "./agent-file.js";
+export { describeSpaces, type SpaceInfo } from "./spaces.js";
 
 export const COMMON_KEYS = ["env", "envKwargs", "seed", "verbose"] as const;
 
@@ -70,75 +71,12 @@ export interface LearnOptions {
   progressBar?: boolean;
 }
 
-/** Env-side facts the algorithms need, from the action and observation spaces. */
-export interface SpaceInfo {
-  obsShape: number[];
-  obsSize: number;
-  /** Element type of the env's observations as stored (uint8 for a uint8 Box). */
-  obsDtype: ObsStorageDtype;
-  discrete: boolean;
-  /** Number of actions (discrete) or action dimensions (continuous). */
-  actionSize: number;
-  actionLow?: Float32Array;
-  actionHigh?: Float32Array;
-}
-
-export function describeSpaces(observationSpace: AnySpace, actionSpace: AnySpace, envId: string): SpaceInfo {
-  if (!(observationSpace instanceof Box)) {
-    throw new ConfigError(
-      "env",
-      `${envId}: observation space ${observationSpace.toString()} is not supported; need a Box`,
-    );
-  }
-  const info: SpaceInfo = {
-    obsShape: [...observationSpace.shape],
-    obsSize: flatSize(observationSpace),
-    obsDtype: obsStorageDtypeOf(observationSpace),
-    discrete: actionSpace instanceof Discrete,
-    actionSize: 0,
-  };
-  if (actionSpace instanceof Discrete) {
-    if (actionSpace.start !== 0)
-      throw new ConfigError("env", `${envId}: Discrete action spaces must start at 0`);
-    info.actionSize = actionSpace.n;
-  } else if (actionSpace instanceof Box) {
-    info.actionSize = actionSpace.size;
-    info.actionLow = Float32Array.from(actionSpace.low);
-    info.actionHigh = Float32Array.from(actionSpace.high);
-  } else {
-    throw new ConfigError(
-      "env",
-      `${envId}: action space ${actionSpace.toString()} is not supported; need Discrete or Box`,
-    );
-  }
-  return info;
-}
-
 /** How the vector env and the normaliser are set up (from each algorithm's config). */
 export interface EnvSetup {
   numEnvs: number;
   normalizeObs: boolean;
   normalizeReward: boolean;
   gamma: number;
-}
-
-/** File extension of the artifacts `save` writes (src/nn/checkpoint.ts's format). */
-export const MODEL_EXTENSION = ".rldistill";
-
-export interface SaveOptions {
-  /**
-   * Store the training state (Adam moments; DQN: target network) for an exact resume.
-   * Default: the model's `saveTrainingState` (true unless changed). Without it a 256-256 PPO
-   * file is a third of the size; resuming then restarts Adam's moments.
-   */
-  includeTrainingState?: boolean;
-  /** DQN: also store the replay buffer, so a resumed run continues with it (checkpoints). Default false. */
-  includeReplayBuffer?: boolean;
-}
-
-/** `path` with the artifact extension appended unless it already ends with it (as SB3 appends .zip). */
-export function withModelExtension(path: string): string {
-  return path.endsWith(MODEL_EXTENSION) ? path : `${path}${MODEL_EXTENSION}`;
 }
 
 export abstract class Algorithm<C extends object> implements DistributionPolicy, TrainableModel {
@@ -174,7 +112,9 @@ export abstract class Algorithm<C extends object> implements DistributionPolicy,
   private ctx: CallbackContext | null = null;
   private startTime = 0;
   private startSteps = 0;
-  private lastYield = 0;
+  /** Training seconds of earlier `learn()` calls (also of the run a loaded model comes from). */
+  private trainingSecondsBefore = 0;
+  private learning = false;
 
   protected constructor(opts: CommonOptions, config: C) {
     this.envId = opts.env;
@@ -259,11 +199,25 @@ export abstract class Algorithm<C extends object> implements DistributionPolicy,
     this.startTime = performance.now();
     this.startSteps = this.numTimesteps;
     if (this.normalizer) this.normalizer.training = true;
-    await this.callback.onTrainingStart(ctx);
-    await this.trainLoop();
-    ctx.numTimesteps = this.numTimesteps;
-    await this.callback.onTrainingEnd(ctx);
+    this.learning = true;
+    try {
+      await this.callback.onTrainingStart(ctx);
+      await this.trainLoop();
+      ctx.numTimesteps = this.numTimesteps;
+      await this.callback.onTrainingEnd(ctx);
+    } finally {
+      this.trainingSecondsBefore += (performance.now() - this.startTime) / 1000;
+      this.learning = false;
+    }
     return this;
+  }
+
+  /**
+   * Wall-clock seconds spent in `learn()` over the model's whole life, resumed runs included (saved
+   * in the artifact): with `numTimesteps`, a cumulative steps-per-second figure.
+   */
+  get trainingSeconds(): number {
+    return this.trainingSecondsBefore + (this.learning ? (performance.now() - this.startTime) / 1000 : 0);
   }
 
   /** Training progress in [0, 1] for schedules. */
@@ -310,25 +264,17 @@ export abstract class Algorithm<C extends object> implements DistributionPolicy,
   }
 
   /**
-   * Lets the event loop run (signal handlers, timers, I/O): the training loop awaits only
-   * already-settled promises otherwise, and would never see a SIGINT. Costs a few microseconds.
-   */
-  protected yieldToEventLoop(): Promise<void> {
-    this.lastYield = performance.now();
-    return new Promise((resolve) => setImmediate(resolve));
-  }
-
-  /**
-   * Yields when the last yield is more than 5 ms old, else returns undefined (no await needed).
-   * Under tsx, a child that does not acknowledge SIGINT within 30 ms is killed, so training
-   * loops call this between steps.
+   * Lets the event loop run (signal handlers, timers, I/O) when the process's last yield is more
+   * than 5 ms old (src/core/interrupt.ts), else returns undefined (nothing to await): training
+   * loops call it between steps, so Ctrl-C is seen (tsx kills a child that does not acknowledge a
+   * signal within 30 ms).
    */
   protected maybeYield(): Promise<void> | undefined {
-    return performance.now() - this.lastYield > 5 ? this.yieldToEventLoop() : undefined;
+    return yieldIfDue();
   }
 
   protected async rolloutStart(): Promise<void> {
-    await this.yieldToEventLoop();
+    await this.maybeYield();
     this.ctx!.numTimesteps = this.numTimesteps;
     await this.callback.onRolloutStart(this.ctx!);
   }
@@ -405,18 +351,7 @@ export abstract class Algorithm<C extends object> implements DistributionPolicy,
     const file = withModelExtension(path);
     const opts = { includeTrainingState: this.saveTrainingState, ...options };
     const { structure, tensors } = encodePolicySpec(this.toPolicySpec(), "policy/");
-    const norm: Record<string, StoredTensor> = {};
-    if (this.normalizer) {
-      for (const [key, rms] of [
-        ["obs", this.normalizer.obsRms],
-        ["ret", this.normalizer.retRms],
-      ] as const) {
-        norm[`normalizer/${key}.mean`] = { data: Float64Array.from(rms.mean), shape: [rms.size] };
-        norm[`normalizer/${key}.var`] = { data: Float64Array.from(rms.var), shape: [rms.size] };
-        norm[`normalizer/${key}.count`] = { data: Float64Array.of(rms.count), shape: [1] };
-      }
-    }
-    saveArtifact(file, {
+    const bytes = encodeArtifact({
       kind: `${this.algo}-agent`,
       config: {
         algo: this.algo,
@@ -429,18 +364,22 @@ export abstract class Algorithm<C extends object> implements DistributionPolicy,
       meta: {
         numTimesteps: this.numTimesteps,
         totalTimesteps: this.totalTimesteps,
+        trainingSeconds: this.trainingSeconds,
         params: this.paramCount(),
         episodeReturns: this.episodeReturns.slice(),
         ...this.stateMeta(),
       },
       tensors: {
         ...tensors,
-        ...norm,
+        ...normalizerTensors(this.normalizer),
         rng: { data: Uint32Array.from(this.rng.getState()), shape: [4] },
         actRng: { data: Uint32Array.from(this.actRng.getState()), shape: [4] },
         ...this.stateTensors(opts),
       },
     });
+    mkdirSync(dirname(resolve(file)), { recursive: true });
+    // Temporary file, then rename: a save cut short (Ctrl-C twice, SIGKILL, full disk) keeps the previous file.
+    writeFileAtomic(file, bytes);
     return file;
   }
 
@@ -461,21 +400,13 @@ export abstract class Algorithm<C extends object> implements DistributionPolicy,
     const t = artifact.tensors;
     this.numTimesteps = Number(meta["numTimesteps"] ?? 0);
     this.totalTimesteps = Number(meta["totalTimesteps"] ?? 0);
+    this.trainingSecondsBefore = Number(meta["trainingSeconds"] ?? 0);
     this.rng.setState(Array.from(t["rng"]!.data));
     this.actRng.setState(Array.from(t["actRng"]!.data));
     this.episodeReturns.push(...((meta["episodeReturns"] as number[] | undefined) ?? []));
     if (t["normalizer/obs.mean"]) {
       this.normalizer = this.newNormalizer();
-      for (const [key, rms] of [
-        ["obs", this.normalizer.obsRms],
-        ["ret", this.normalizer.retRms],
-      ] as const) {
-        rms.load({
-          mean: t[`normalizer/${key}.mean`]!.data,
-          var: t[`normalizer/${key}.var`]!.data,
-          count: t[`normalizer/${key}.count`]!.data[0]!,
-        });
-      }
+      loadNormalizer(this.normalizer, t);
     }
     const structure = (artifact.config as { policy: PolicyStructure }).policy;
     this.restoreState(artifact, decodePolicySpec(structure, t, "policy/"));

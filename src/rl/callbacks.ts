@@ -13,15 +13,15 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "../core/logger.js";
 import type { Policy } from "../core/policy.js";
-import { type EnvSource, type EvalResult, evaluatePolicy } from "../eval/evaluate.js";
+import { type EnvSource, type EvalResult, evaluatePolicyAsync } from "../eval/evaluate.js";
 
 /** What a callback may use of the model being trained. */
 export interface TrainableModel extends Policy {
   readonly envId: string;
   readonly envKwargs: Record<string, unknown>;
   readonly numTimesteps: number;
-  /** Writes one artifact; resolves to the path written. */
-  save(path: string): Promise<string>;
+  /** Writes one artifact (atomically); resolves to the path written. */
+  save(path: string, options?: { includeReplayBuffer?: boolean }): Promise<string>;
 }
 
 export interface CallbackContext {
@@ -88,11 +88,20 @@ export class CheckpointCallback extends BaseCallback {
   readonly savePath: string;
   readonly namePrefix: string;
   readonly extension: string;
+  /** DQN: store the replay buffer too, so a run can resume exactly from a checkpoint. */
+  readonly includeReplayBuffer: boolean;
   /** Paths written so far. */
   readonly saved: string[] = [];
   private last = 0;
 
-  constructor(opts: { saveFreq: number; savePath: string; namePrefix?: string; extension?: string }) {
+  constructor(opts: {
+    saveFreq: number;
+    savePath: string;
+    namePrefix?: string;
+    extension?: string;
+    /** Default false (SB3's save_replay_buffer). */
+    includeReplayBuffer?: boolean;
+  }) {
     super();
     if (!(Number.isInteger(opts.saveFreq) && opts.saveFreq >= 1)) {
       throw new RangeError(`CheckpointCallback: saveFreq must be an integer >= 1, got ${opts.saveFreq}`);
@@ -101,6 +110,7 @@ export class CheckpointCallback extends BaseCallback {
     this.savePath = opts.savePath;
     this.namePrefix = opts.namePrefix ?? "rl_model";
     this.extension = opts.extension ?? "";
+    this.includeReplayBuffer = opts.includeReplayBuffer ?? false;
   }
 
   override onTrainingStart(ctx: CallbackContext): void {
@@ -115,7 +125,7 @@ export class CheckpointCallback extends BaseCallback {
     }
     this.last = ctx.numTimesteps;
     const path = join(this.savePath, `${this.namePrefix}_${ctx.numTimesteps}_steps${this.extension}`);
-    this.saved.push(await ctx.model.save(path));
+    this.saved.push(await ctx.model.save(path, { includeReplayBuffer: this.includeReplayBuffer }));
     return true;
   }
 }
@@ -198,7 +208,8 @@ export class EvalCallback extends BaseCallback {
   async evaluate(ctx: CallbackContext): Promise<boolean> {
     const { model } = ctx;
     const source = this.opts.evalEnv ?? model.envId;
-    const result = evaluatePolicy(model, source, {
+    // The async loop yields every 5 ms: a long evaluation does not hold back Ctrl-C.
+    const result = await evaluatePolicyAsync(model, source, {
       episodes: this.opts.nEvalEpisodes ?? 5,
       deterministic: this.opts.deterministic ?? true,
       seed: (this.opts.seed ?? 10_000) + 1000 * this.evaluations.length,

@@ -5,22 +5,28 @@
  *
  *   const summary = await trainRun({ algo: "ppo", env: "CartPole-v1", timesteps: 100_000, seed: 1, out: "runs/cp" });
  *
- * The folder holds: config.json (resolved config), progress.jsonl / progress.csv, model.rldistill
- * (final), best_model.rldistill (with evaluation), checkpoints/ (with checkpointFreq) and
- * summary.json. With `handleSignals`, SIGINT stops training at the next step, saves the model
- * (DQN: with its replay buffer) and returns `interrupted: true`; `resume` continues it: the step
- * counter, optimizer, generators and statistics carry on from the file.
+ * The folder (owned through src/core/run-dir.ts: locked while the run writes, every file written
+ * atomically) holds: config.json (resolved config and run settings), progress.jsonl /
+ * progress.csv, model.rldistill (final), best_model.rldistill (with evaluation), checkpoints/
+ * (with checkpointFreq) and summary.json. A folder that already holds files needs `resume` or
+ * `overwrite`. Everything is validated before the folder is touched.
+ *
+ * With `signal` (the CLI aborts it at Ctrl-C), training stops at the next step, the model is saved
+ * (DQN: with its replay buffer) and the summary says `interrupted: true`; `resume` continues it
+ * with exact bookkeeping (see run-resume.ts).
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { resolveConfig } from "../core/config.js";
 import { ConfigError, describeValue } from "../core/errors.js";
+import { InterruptedError } from "../core/interrupt.js";
 import { ConsoleWriter, CsvWriter, JsonlWriter, Logger, type LogWriter } from "../core/logger.js";
 import { loadPreset } from "../core/presets.js";
+import { openRunFolder, type RunFolder } from "../core/run-dir.js";
 import { prepareEnv } from "../envs/registry.js";
-import { evaluatePolicy } from "../eval/evaluate.js";
+import { describeNetwork } from "../eval/describe.js";
+import { evaluatePolicyAsync } from "../eval/evaluate.js";
+import { MODEL_EXTENSION } from "./agent-file.js";
 import type { Algorithm } from "./algorithm.js";
-import { MODEL_EXTENSION } from "./algorithm.js";
 import { ALGORITHMS, isAlgoName } from "./algos.js";
 import {
   type BaseCallback,
@@ -30,8 +36,21 @@ import {
   StopTrainingOnRewardThreshold,
   StopTrainingWhen,
 } from "./callbacks.js";
+import {
+  BEST_FILE,
+  CHECKPOINT_DIR,
+  DEFAULT_SETTINGS,
+  MODEL_FILE,
+  newestValidState,
+  previousBest,
+  type RunSettings,
+  readJsonFile,
+  readSavedRun,
+  type SavedRun,
+  truncateLogs,
+} from "./run-resume.js";
 
-export interface TrainRunOptions {
+export interface TrainRunOptions extends Partial<Omit<RunSettings, "stopOnReward">> {
   /** "ppo" or "dqn". Taken from the run folder when resuming. */
   algo?: string;
   /** Env id. Taken from the run folder when resuming. */
@@ -40,41 +59,33 @@ export interface TrainRunOptions {
   timesteps?: number;
   /** Default 0. */
   seed?: number;
-  /** Run folder. Default: `resume` when resuming. */
+  /** Run folder (required unless resuming). */
   out?: string;
   /** Config fields over the preset (what --config and --set give). */
   config?: Record<string, unknown>;
   /** Skip presets/<algo>.json. Default false. */
   noPreset?: boolean;
-  /** A run folder to continue from its model.rldistill. */
+  /** A run folder to continue (its settings come back from config.json unless given here). */
   resume?: string;
-  /** Evaluate every N env steps and keep best_model; 0 disables. Default 10_000. */
-  evalFreq?: number;
+  /** Empty `out` first when it holds an earlier run. Default false (such a folder is refused). */
+  overwrite?: boolean;
   /**
-   * Stop training once a periodic evaluation reaches this mean return (SB3's
-   * StopTrainingOnRewardThreshold on EvalCallback); needs evalFreq > 0. Default: never.
+   * Stop once a periodic evaluation reaches this mean return (SB3's StopTrainingOnRewardThreshold
+   * on EvalCallback); needs evalFreq > 0. Default: never.
    */
-  stopOnReward?: number;
-  /** Episodes per periodic evaluation. Default 10. */
-  evalEpisodes?: number;
-  /** Episodes of the final evaluation in summary.json. Default 100 (the solved-threshold convention). */
-  finalEvalEpisodes?: number;
-  /** Save checkpoints/rl_model_<steps>_steps every N env steps; 0 disables. Default 0. */
-  checkpointFreq?: number;
+  stopOnReward?: number | null;
   /** Print the log table at each dump. Default true. */
   verbose?: boolean;
   /** Progress bar when stdout is a terminal. Default false. */
   progressBar?: boolean;
-  /** On SIGINT, stop, save and return. Default false (the CLI turns it on). */
-  handleSignals?: boolean;
-  /**
-   * Keep the training state (Adam moments, DQN target network) in model.rldistill and
-   * best_model.rldistill. Default true; false makes files about 3x smaller (shipped teachers).
-   * An interrupted run always keeps it.
-   */
-  trainingState?: boolean;
+  /** Aborted = stop, save and return `interrupted: true` (the CLI aborts it at Ctrl-C). */
+  signal?: AbortSignal;
+  /** Lines for the user: what was built, notes about the folder. Default: none. */
+  print?: (line: string) => void;
   /** Recorded in config.json (e.g. the command line). */
   command?: string;
+  /** Called after summary.json is written, while the folder is still locked (the CLI writes the report). */
+  onFinish?: (folder: RunFolder, summary: TrainSummary) => void | Promise<void>;
 }
 
 export interface EvalSummary {
@@ -93,48 +104,29 @@ export interface TrainSummary {
   /** Env steps actually taken (less than `timesteps` when interrupted or stopped by a callback). */
   num_timesteps: number;
   seed: number;
-  /** Env steps per second of this invocation's training (evaluations included, final evaluation not). */
+  /** num_timesteps / wall_s: cumulative over resumes (evaluations during training included). */
   sps: number;
-  /** Wall time of this invocation's training, seconds. */
+  /** Wall time of training over the whole run (resumes included), seconds; the final evaluation is not in it. */
   wall_s: number;
   params: number;
   /** Final model, `finalEvalEpisodes` greedy episodes (absent when interrupted). */
   eval?: EvalSummary;
   /** Best model kept by the periodic evaluation (step, its periodic score), re-evaluated like the final one. */
   best_eval?: { step: number; periodic_mean_return: number } & Partial<EvalSummary>;
+  /** True when Ctrl-C stopped training or the final evaluation. */
   interrupted: boolean;
   resumed_from_step?: number;
   model: string;
   best_model?: string;
 }
 
-const MODEL_FILE = `model${MODEL_EXTENSION}`;
-const BEST_FILE = `best_model${MODEL_EXTENSION}`;
-
-interface SavedRun {
-  algo: string;
-  env: string;
-  seed: number;
-  timesteps: number;
-  config: Record<string, unknown>;
+function checkCount(field: string, value: number | undefined | null, min: number): void {
+  if (value === undefined || value === null) return;
+  if (!(Number.isInteger(value) && value >= min))
+    throw new ConfigError(field, `expected an integer >= ${min}, got ${describeValue(value)}`);
 }
 
-function readJson(path: string, field: string): Record<string, unknown> {
-  try {
-    return JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
-  } catch (err) {
-    throw new ConfigError(field, `cannot read ${path}: ${(err as Error).message}`);
-  }
-}
-
-function checkCount(field: string, value: number | undefined, fallback: number, min: number): number {
-  const v = value ?? fallback;
-  if (!(Number.isInteger(v) && v >= min))
-    throw new ConfigError(field, `expected an integer >= ${min}, got ${describeValue(v)}`);
-  return v;
-}
-
-function summarise(r: ReturnType<typeof evaluatePolicy>): EvalSummary {
+function summarise(r: Awaited<ReturnType<typeof evaluatePolicyAsync>>): EvalSummary {
   return {
     mean_return: r.meanReturn,
     std_return: r.stdReturn,
@@ -144,72 +136,172 @@ function summarise(r: ReturnType<typeof evaluatePolicy>): EvalSummary {
   };
 }
 
-export async function trainRun(opts: TrainRunOptions): Promise<TrainSummary> {
-  const evalFreq = checkCount("evalFreq", opts.evalFreq, 10_000, 0);
-  const evalEpisodes = checkCount("evalEpisodes", opts.evalEpisodes, 10, 1);
-  const finalEpisodes = checkCount("finalEvalEpisodes", opts.finalEvalEpisodes, 100, 0);
-  const checkpointFreq = checkCount("checkpointFreq", opts.checkpointFreq, 0, 0);
+const SETTING_KEYS = Object.keys(DEFAULT_SETTINGS) as Array<keyof RunSettings>;
 
-  let run: SavedRun;
-  let model: Algorithm<object>;
-  let out: string;
-  const resumed = opts.resume !== undefined;
-  if (opts.resume !== undefined) {
-    const saved = readJson(join(opts.resume, "config.json"), "resume") as unknown as SavedRun;
-    for (const [field, given, kept] of [
-      ["algo", opts.algo, saved.algo],
-      ["env", opts.env, saved.env],
-      ["seed", opts.seed, saved.seed],
-    ] as const) {
-      if (given !== undefined && given !== kept) {
-        throw new ConfigError(
-          field,
-          `${describeValue(given)} differs from the resumed run's ${describeValue(kept)}`,
-        );
-      }
-    }
-    if (opts.config && Object.keys(opts.config).length > 0) {
-      throw new ConfigError("config", "a resumed run keeps its saved config; start a new run to change it");
-    }
-    const file = join(opts.resume, MODEL_FILE);
-    if (!existsSync(file)) throw new ConfigError("resume", `${file} does not exist; nothing to resume`);
-    if (!isAlgoName(saved.algo))
-      throw new ConfigError("resume", `config.json names an unknown algo ${describeValue(saved.algo)}`);
-    await prepareEnv(saved.env);
-    model = ALGORITHMS[saved.algo].load(file);
-    run = { ...saved, timesteps: checkCount("timesteps", opts.timesteps, saved.timesteps, 1) };
-    out = opts.out ?? opts.resume;
-  } else {
-    if (!isAlgoName(opts.algo)) {
+/** Settings given in `opts` (undefined = not given). */
+function givenSettings(opts: TrainRunOptions): Partial<RunSettings> {
+  const out: Partial<RunSettings> = {};
+  for (const k of SETTING_KEYS) if (opts[k] !== undefined) (out as Record<string, unknown>)[k] = opts[k];
+  checkCount("evalFreq", out.evalFreq, 0);
+  checkCount("evalEpisodes", out.evalEpisodes, 1);
+  checkCount("finalEvalEpisodes", out.finalEvalEpisodes, 0);
+  checkCount("checkpointFreq", out.checkpointFreq, 0);
+  if (out.stopOnReward !== undefined && out.stopOnReward !== null && !Number.isFinite(out.stopOnReward))
+    throw new ConfigError("stopOnReward", `expected a finite number, got ${describeValue(out.stopOnReward)}`);
+  return out;
+}
+
+interface Prepared {
+  run: SavedRun;
+  model: Algorithm<object>;
+  folder: RunFolder;
+  resumedFrom?: number;
+  previousBest?: { step: number; meanReward: number } | null;
+}
+
+/** A new run: everything validated (config, env, model) before the folder is opened. */
+async function prepareNew(opts: TrainRunOptions, settings: RunSettings): Promise<Prepared> {
+  if (!isAlgoName(opts.algo)) {
+    throw new ConfigError(
+      "algo",
+      `${describeValue(opts.algo)} is not allowed; allowed: ${Object.keys(ALGORITHMS).join(", ")}`,
+    );
+  }
+  if (typeof opts.env !== "string")
+    throw new ConfigError("env", "required, e.g. CartPole-v1 (see `rldistill envs`)");
+  if (opts.out === undefined) throw new ConfigError("out", "required: the run folder");
+  const entry = ALGORITHMS[opts.algo];
+  const preset = opts.noPreset ? { config: {} } : loadPreset(opts.algo, opts.env, entry.schema);
+  const config = resolveConfig(entry.schema, { ...preset.config, ...(opts.config ?? {}) }, opts.algo);
+  const timesteps = opts.timesteps ?? preset.totalTimesteps;
+  if (timesteps === undefined)
+    throw new ConfigError("timesteps", `required: presets/${opts.algo}.json has no budget for ${opts.env}`);
+  checkCount("timesteps", timesteps, 1);
+  const run: SavedRun = {
+    algo: opts.algo,
+    env: opts.env,
+    seed: opts.seed ?? 0,
+    timesteps,
+    config,
+    settings,
+    command: opts.command,
+  };
+  await prepareEnv(run.env); // e.g. loads MuJoCo
+  const model = entry.create({ env: run.env, seed: run.seed, ...config });
+  const folder = openRunFolder(opts.out, {
+    mode: opts.overwrite ? "overwrite" : "new",
+    command: opts.command,
+  });
+  return { run, model, folder };
+}
+
+/** A resumed run: settings from config.json (changes recorded), the newest valid state, logs cut back. */
+async function prepareResume(
+  opts: TrainRunOptions,
+  given: Partial<RunSettings>,
+  notes: string[],
+): Promise<Prepared> {
+  const dir = opts.resume!;
+  if (opts.out !== undefined && opts.out !== dir)
+    throw new ConfigError("out", `a resumed run continues in its own folder (${dir}); leave --out out`);
+  if (opts.overwrite) throw new ConfigError("overwrite", "cannot be combined with --resume");
+  const saved = readSavedRun(dir);
+  for (const [field, value, kept] of [
+    ["algo", opts.algo, saved.algo],
+    ["env", opts.env, saved.env],
+    ["seed", opts.seed, saved.seed],
+  ] as const) {
+    if (value !== undefined && value !== kept)
       throw new ConfigError(
-        "algo",
-        `${describeValue(opts.algo)} is not allowed; allowed: ${Object.keys(ALGORITHMS).join(", ")}`,
+        field,
+        `${describeValue(value)} differs from the resumed run's ${describeValue(kept)}`,
+      );
+  }
+  if (opts.config && Object.keys(opts.config).length > 0)
+    throw new ConfigError("config", "a resumed run keeps its saved config; start a new run to change it");
+  checkCount("timesteps", opts.timesteps, 1);
+  await prepareEnv(saved.env);
+  const folder = openRunFolder(dir, { mode: "resume", command: opts.command });
+  try {
+    const state = newestValidState(folder.dir, saved.algo);
+    notes.push(...state.skipped.map((s) => `skipped ${s}`));
+    const timesteps = opts.timesteps ?? saved.timesteps;
+    const summaryPath = folder.path("summary.json");
+    const finished =
+      state.step >= timesteps &&
+      (() => {
+        try {
+          const s = readJsonFile(summaryPath, "--resume");
+          return s["interrupted"] === false && s["num_timesteps"] === state.step;
+        } catch {
+          return false;
+        }
+      })();
+    if (finished) {
+      throw new ConfigError(
+        "--resume",
+        `${dir} has finished its ${state.step} steps; to train further pass --timesteps N with N > ${state.step}`,
       );
     }
-    if (typeof opts.env !== "string")
-      throw new ConfigError("env", "required, e.g. CartPole-v1 (see `rldistill envs`)");
-    if (opts.out === undefined) throw new ConfigError("out", "required: the run folder");
-    const entry = ALGORITHMS[opts.algo];
-    const preset = opts.noPreset ? { config: {} } : loadPreset(opts.algo, opts.env, entry.schema);
-    const config = resolveConfig(entry.schema, { ...preset.config, ...(opts.config ?? {}) }, opts.algo);
-    const timesteps = opts.timesteps ?? preset.totalTimesteps;
-    if (timesteps === undefined)
-      throw new ConfigError("timesteps", `required: presets/${opts.algo}.json has no budget for ${opts.env}`);
-    run = {
-      algo: opts.algo,
-      env: opts.env,
-      seed: opts.seed ?? 0,
-      timesteps: checkCount("timesteps", timesteps, 0, 1),
-      config,
-    };
-    await prepareEnv(run.env);
-    model = entry.create({ env: run.env, seed: run.seed, ...config });
-    out = opts.out;
+    const changed: Record<string, [unknown, unknown]> = {};
+    if (timesteps !== saved.timesteps) changed["timesteps"] = [saved.timesteps, timesteps];
+    const settings = { ...saved.settings };
+    for (const k of SETTING_KEYS) {
+      const v = given[k];
+      if (v !== undefined && v !== saved.settings[k]) {
+        changed[k] = [saved.settings[k], v];
+        (settings as Record<string, unknown>)[k] = v;
+      }
+    }
+    notes.push(...truncateLogs(folder, state.step));
+    const best = previousBest(folder, state.step, saved.algo);
+    if (best) notes.push(...best.notes);
+    const resumes = [
+      ...(saved.resumes ?? []),
+      { from_step: state.step, from_file: state.file, command: opts.command, changed },
+    ];
+    const run: SavedRun = { ...saved, timesteps, settings, resumes };
+    notes.push(`resuming from ${state.file} at step ${state.step} of ${timesteps}`);
+    return { run, model: state.model, folder, resumedFrom: state.step, previousBest: best };
+  } catch (err) {
+    folder.release();
+    throw err;
   }
+}
 
-  model.saveTrainingState = opts.trainingState ?? true;
-  mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, "config.json"), `${JSON.stringify({ ...run, command: opts.command }, null, 2)}\n`);
+export async function trainRun(opts: TrainRunOptions): Promise<TrainSummary> {
+  const given = givenSettings(opts);
+  const notes: string[] = [];
+  const print = opts.print ?? (() => {});
+  const resumed = opts.resume !== undefined;
+  const prepared = resumed
+    ? await prepareResume(opts, given, notes)
+    : await prepareNew(opts, { ...DEFAULT_SETTINGS, ...given });
+  const { run, model, folder } = prepared;
+  try {
+    const s = run.settings;
+    if (s.stopOnReward !== null && s.evalFreq === 0)
+      throw new ConfigError("stopOnReward", "needs periodic evaluation (evalFreq > 0)");
+    for (const n of [...folder.notes, ...notes]) print(`note: ${n}`);
+    folder.writeJson("config.json", run);
+    print(
+      `built: ${run.algo.toUpperCase()} on ${run.env}, ${describeNetwork(model.toPolicySpec())}, float32 weights, ` +
+        `${model.paramCount()} parameters, ${run.timesteps} steps`,
+    );
+    const summary = await train(opts, prepared, folder);
+    await opts.onFinish?.(folder, summary);
+    return summary;
+  } finally {
+    folder.release();
+  }
+}
+
+async function train(opts: TrainRunOptions, p: Prepared, folder: RunFolder): Promise<TrainSummary> {
+  const { run, model } = p;
+  const s = run.settings;
+  const out = folder.dir;
+  model.saveTrainingState = s.trainingState;
+  const resumed = p.resumedFrom !== undefined;
   const writers: LogWriter[] = [
     new JsonlWriter(join(out, "progress.jsonl"), { append: resumed }),
     new CsvWriter(join(out, "progress.csv"), { append: resumed }),
@@ -217,66 +309,51 @@ export async function trainRun(opts: TrainRunOptions): Promise<TrainSummary> {
   if (opts.verbose ?? true) writers.push(new ConsoleWriter());
   const logger = new Logger(writers);
 
-  let interrupted = false;
-  const callbacks: BaseCallback[] = [new StopTrainingWhen(() => interrupted)];
+  const aborted = () => opts.signal?.aborted === true;
+  const callbacks: BaseCallback[] = [new StopTrainingWhen(aborted)];
   const evalCallback =
-    evalFreq > 0
+    s.evalFreq > 0
       ? new EvalCallback({
-          evalFreq,
-          nEvalEpisodes: evalEpisodes,
+          evalFreq: s.evalFreq,
+          nEvalEpisodes: s.evalEpisodes,
           bestModelSavePath: out,
           extension: MODEL_EXTENSION,
           seed: 1_000_000 + run.seed,
           callbackOnNewBest:
-            opts.stopOnReward === undefined
+            s.stopOnReward === null
               ? undefined
               : new StopTrainingOnRewardThreshold({
-                  rewardThreshold: opts.stopOnReward,
+                  rewardThreshold: s.stopOnReward,
                   verbose: opts.verbose ?? true,
                 }),
         })
       : undefined;
-  if (opts.stopOnReward !== undefined && !evalCallback) {
-    throw new ConfigError("stopOnReward", "needs periodic evaluation (evalFreq > 0)");
-  }
-  const previous =
-    resumed && existsSync(join(out, "summary.json"))
-      ? readJson(join(out, "summary.json"), "resume")
-      : undefined;
-  const previousBest = previous?.["best_eval"] as TrainSummary["best_eval"] | undefined;
-  if (evalCallback && previousBest) {
-    evalCallback.bestMeanReward = previousBest.periodic_mean_return;
-    evalCallback.bestModelPath = join(out, BEST_FILE);
+  if (evalCallback && p.previousBest) {
+    evalCallback.bestMeanReward = p.previousBest.meanReward;
+    if (p.previousBest.step > 0) evalCallback.bestModelPath = join(out, BEST_FILE);
   }
   if (evalCallback) callbacks.push(evalCallback);
-  if (checkpointFreq > 0) {
+  if (s.checkpointFreq > 0) {
     callbacks.push(
       new CheckpointCallback({
-        saveFreq: checkpointFreq,
-        savePath: join(out, "checkpoints"),
+        saveFreq: s.checkpointFreq,
+        savePath: join(out, CHECKPOINT_DIR),
         extension: MODEL_EXTENSION,
+        includeReplayBuffer: true, // so a run killed before its final save resumes exactly
       }),
     );
   }
   if (opts.progressBar) callbacks.push(new ProgressBar());
 
-  const onSignal = () => {
-    if (!interrupted) console.error(`\nrldistill train: interrupted; saving ${join(out, MODEL_FILE)}`);
-    interrupted = true;
-  };
-  if (opts.handleSignals) process.on("SIGINT", onSignal);
-  const startStep = model.numTimesteps;
-  const t0 = performance.now();
   try {
     const remaining = run.timesteps - model.numTimesteps;
-    if (remaining > 0)
+    if (remaining > 0 && !aborted())
       await model.learn({ totalTimesteps: remaining, resetNumTimesteps: !resumed, callbacks, logger });
   } finally {
-    if (opts.handleSignals) process.off("SIGINT", onSignal);
     logger.close();
+    model.close();
   }
-  const wall = (performance.now() - t0) / 1000;
-  model.close();
+  let interrupted = aborted();
   await model.save(
     join(out, MODEL_FILE),
     interrupted ? { includeReplayBuffer: true, includeTrainingState: true } : {},
@@ -288,33 +365,52 @@ export async function trainRun(opts: TrainRunOptions): Promise<TrainSummary> {
     timesteps: run.timesteps,
     num_timesteps: model.numTimesteps,
     seed: run.seed,
-    sps: wall > 0 ? (model.numTimesteps - startStep) / wall : 0,
-    wall_s: wall,
+    sps: model.trainingSeconds > 0 ? model.numTimesteps / model.trainingSeconds : 0,
+    wall_s: model.trainingSeconds,
     params: model.paramCount(),
     interrupted,
     model: MODEL_FILE,
   };
-  if (resumed) summary.resumed_from_step = startStep;
+  if (resumed) summary.resumed_from_step = p.resumedFrom;
   const evalSeed = 2_000_000 + run.seed;
-  if (!interrupted && finalEpisodes > 0) {
-    summary.eval = summarise(evaluatePolicy(model, run.env, { episodes: finalEpisodes, seed: evalSeed }));
-  }
+  const evaluate = async (policy: Algorithm<object>) =>
+    summarise(
+      await evaluatePolicyAsync(policy, run.env, {
+        episodes: s.finalEvalEpisodes,
+        seed: evalSeed,
+        signal: opts.signal,
+      }),
+    );
   const bestPath = evalCallback?.bestModelPath;
-  if (evalCallback && bestPath && existsSync(bestPath)) {
+  if (evalCallback && bestPath && evalCallback.bestMeanReward > Number.NEGATIVE_INFINITY) {
     summary.best_model = BEST_FILE;
     const best = evalCallback.evaluations.find((e) => e.result.meanReturn === evalCallback.bestMeanReward);
     summary.best_eval = {
-      step: best?.step ?? previousBest?.step ?? 0,
+      step: best?.step ?? p.previousBest?.step ?? 0,
       periodic_mean_return: evalCallback.bestMeanReward,
     };
-    if (!interrupted && finalEpisodes > 0) {
-      const bestModel = ALGORITHMS[run.algo as keyof typeof ALGORITHMS].load(bestPath);
-      Object.assign(
-        summary.best_eval,
-        summarise(evaluatePolicy(bestModel, run.env, { episodes: finalEpisodes, seed: evalSeed })),
-      );
-    }
   }
-  writeFileSync(join(out, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
+  try {
+    if (!interrupted && s.finalEvalEpisodes > 0) {
+      summary.eval = await evaluate(model);
+      if (summary.best_eval && bestPath)
+        Object.assign(
+          summary.best_eval,
+          await evaluate(ALGORITHMS[run.algo as keyof typeof ALGORITHMS].load(bestPath)),
+        );
+    }
+  } catch (err) {
+    if (!(err instanceof InterruptedError)) throw err;
+    // Ctrl-C during the final evaluation: training is complete and saved, the evaluation is not.
+    interrupted = true;
+    summary.interrupted = true;
+    delete summary.eval;
+    if (summary.best_eval)
+      summary.best_eval = {
+        step: summary.best_eval.step,
+        periodic_mean_return: summary.best_eval.periodic_mean_return,
+      };
+  }
+  folder.writeJson("summary.json", summary);
   return summary;
 }

@@ -17,12 +17,12 @@ import {
   evaluateTeacher,
   measureSimilarity,
 } from "../distill/evaluation.js";
-import { retentionOf } from "../distill/run-dir.js";
 import type { PredictOptions, Teacher } from "../distill/teacher.js";
 import { EnsembleTeacher } from "../distill/teachers/ensemble.js";
 import { loadTeacher } from "../distill/teachers/load.js";
 import { SpecTeacher } from "../distill/teachers/spec-teacher.js";
 import { make, prepareEnv } from "../envs/registry.js";
+import { retention } from "../eval/evaluate.js";
 import { compileSpec } from "../nn/fast.js";
 import type { Activation, DenseLayerSpec, PolicySpec } from "../nn/spec.js";
 import type { StudentWeights, TeacherRef, TrialOutcome, TrialSpec } from "./trial.js";
@@ -140,14 +140,14 @@ async function evaluate(
   }
   const policy = compileSpec(student);
   const seed = cfg.seed * 1000 + 200_000;
-  const s = evaluateReturns(policy, makeEnv, cfg.finalEpisodes, seed);
+  const s = await evaluateReturns(policy, makeEnv, cfg.finalEpisodes, seed);
   const t = await evaluateTeacher(teacher, makeEnv, cfg.finalEpisodes, seed);
-  const r = evaluateRandom(makeEnv, cfg.finalEpisodes, seed);
+  const r = await evaluateRandom(makeEnv, cfg.finalEpisodes, seed);
   const sim = await measureSimilarity(teacher, policy, makeEnv, cfg.similarityStates, seed);
   return {
     key: spec.key,
     evaluation: {
-      retention: retentionOf(s.meanReturn, t.meanReturn, r.meanReturn),
+      retention: retention(s.meanReturn, t.meanReturn, r.meanReturn),
       agreement: sim.agreement,
       student_return: s.meanReturn,
       teacher_return: t.meanReturn,
@@ -185,6 +185,8 @@ export async function executeTrial(
       envTask: k > 1 ? (i) => i % k : undefined,
       initialStudent: initialStudent(spec),
       shouldStop: opts.shouldStop,
+      // The trial's folder is the search's own: a trial cut short earlier is run again from scratch.
+      overwrite: true,
     },
   );
   const wallSeconds = (performance.now() - t0) / 1000;

@@ -46,11 +46,12 @@ export function recordOf(spec: TrialSpec, sizes: TrialRecord["sizes"], out: Tria
     sizes,
     retention: s.retention,
     agreement: s.agreement,
-    js_divergence: s.js_divergence,
-    student_return: s.student.eval.mean_return,
+    // Only finished trials get here (an interrupted one is a TrialAborted): every figure was measured.
+    js_divergence: s.js_divergence!,
+    student_return: s.student.eval!.mean_return,
     teacher_return: s.teacher.eval.mean_return,
     random_return: s.random.eval.mean_return,
-    episodes: s.student.eval.episodes,
+    episodes: s.student.eval!.episodes,
     worker: out.worker,
     wall_seconds: out.wallSeconds,
   };

@@ -136,7 +136,7 @@ describe("conv students learn from a conv teacher (image task, random 4, optimal
     });
     expect(studentSpec.layers.map((l) => l.kind)).toEqual(["conv2d", "flatten", "dense", "dense"]);
     expect(summary.teacher.eval.mean_return).toBeGreaterThanOrEqual(7.5);
-    expect(summary.student.eval.mean_return).toBeGreaterThanOrEqual(7);
+    expect(summary.student.eval!.mean_return).toBeGreaterThanOrEqual(7);
     expect(summary.agreement).toBeGreaterThan(0.9);
     const rows = readFileSync(join(runDir, "progress.jsonl"), "utf8")
       .trim()

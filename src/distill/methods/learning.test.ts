@@ -41,9 +41,6 @@ const small: Partial<DistillConfig> = {
   seed: 1,
   student: [16],
   numEnvs: 4,
-  rolloutSteps: 32,
-  batchSize: 64,
-  trainRatio: 0.25,
   learningRate: 3e-3,
   evalEvery: 1,
   evalEpisodes: 1,
@@ -51,8 +48,12 @@ const small: Partial<DistillConfig> = {
   similarityStates: 500,
 };
 
+/** Collection and replay: every method but ppo (which collects its own rollouts) takes these fields. */
+const replay: Partial<DistillConfig> = { rolloutSteps: 32, batchSize: 64, trainRatio: 0.25 };
+
 async function run(config: Partial<DistillConfig>) {
-  const result = await distill({ ...small, ...config, out: mkdtempSync(join(root, `${config.method}-`)) });
+  const base = config.method === "ppo" ? small : { ...small, ...replay };
+  const result = await distill({ ...base, ...config, out: mkdtempSync(join(root, `${config.method}-`)) });
   const { summary } = result;
   // The point of distillation: the student is a small fraction of the teacher.
   expect(summary.student.params).toBeLessThan(summary.teacher.params / 20);
@@ -120,7 +121,7 @@ describe("every method distils a shipped teacher into a small student on a real 
       method: "policy",
       steps: 2000,
     });
-    expect(summary.student.eval.mean_return).toBeGreaterThan(400);
+    expect(summary.student.eval!.mean_return).toBeGreaterThan(400);
     expect(summary.retention).toBeGreaterThan(0.8);
   });
 
@@ -137,7 +138,7 @@ describe("every method distils a shipped teacher into a small student on a real 
     const hint = logged(runDir, "train/feature/fc1");
     expect(hint.length).toBeGreaterThan(5);
     expect(hint[hint.length - 1]!).toBeLessThan(hint[0]! / 10);
-    expect(summary.student.eval.mean_return).toBeGreaterThan(400);
+    expect(summary.student.eval!.mean_return).toBeGreaterThan(400);
   });
 
   it("feature, hints alone: Acrobot-v1, 3,000 steps; the student's own features come to carry the teacher's", async () => {
@@ -181,7 +182,7 @@ describe("every method distils a shipped teacher into a small student on a real 
       adapterEnd: 0.5,
     });
     expect(studentSpec.layers.length).toBe(2);
-    expect(summary.student.eval.mean_return).toBeGreaterThan(400);
+    expect(summary.student.eval!.mean_return).toBeGreaterThan(400);
   });
 
   it("ppo, alpha 1 (on-policy distillation): CartPole-v1, 4,096 steps", async () => {
@@ -192,7 +193,7 @@ describe("every method distils a shipped teacher into a small student on a real 
       steps: 4096,
       ppoSteps: 64,
     });
-    expect(summary.student.eval.mean_return).toBeGreaterThan(400);
+    expect(summary.student.eval!.mean_return).toBeGreaterThan(400);
   });
 
   it("ppo, alpha 0 (the PPO term alone learns from reward): CartPole-v1, 10,240 steps", async () => {
@@ -207,12 +208,12 @@ describe("every method distils a shipped teacher into a small student on a real 
       learningRate: 1e-3,
     });
     // Random play scores ~22; seeds 1-6 reached 172-500 in this budget.
-    expect(summary.student.eval.mean_return).toBeGreaterThan(100);
+    expect(summary.student.eval!.mean_return).toBeGreaterThan(100);
   });
 
   it("dqn (Q distillation with the dual target): Acrobot-v1, 3,000 steps", async () => {
     const { summary } = await run({ teachers: [ACROBOT_DQN], env: "Acrobot-v1", method: "dqn", steps: 3000 });
-    expect(summary.student.eval.mean_return).toBeGreaterThan(-150);
+    expect(summary.student.eval!.mean_return).toBeGreaterThan(-150);
     expect(summary.agreement).toBeGreaterThan(0.7);
   });
 });
@@ -222,6 +223,7 @@ describe("a conv student distils the shipped MinAtar Breakout CNN teacher", () =
   it("policy: conv4x3,fc16 (3% of the teacher), 6,144 steps", async () => {
     const { summary } = await distill({
       ...small,
+      ...replay,
       teachers: [BREAKOUT],
       env: "MinAtar/Breakout-v1",
       method: "policy",
@@ -238,6 +240,6 @@ describe("a conv student distils the shipped MinAtar Breakout CNN teacher", () =
     // Measured at these settings: agreement 0.953, return 9.4 over 10 episodes (teacher 21.5; twice
     // the budget gives 21.7). A broken method leaves the initial student: random play scores 0.3.
     expect(summary.agreement).toBeGreaterThan(0.85);
-    expect(summary.student.eval.mean_return).toBeGreaterThan(5);
+    expect(summary.student.eval!.mean_return).toBeGreaterThan(5);
   });
 });

@@ -10,18 +10,17 @@ import { evalPoints } from "../loop.js";
 import { LineWorld, lineGaussianTeacher, lineTeacher } from "../testing/fakes.js";
 import { adapterGate } from "./residual.js";
 
+/** Each method takes its own fields (config.ts refuses another method's): the replay ones apart. */
+const replay: Partial<DistillConfig> = { rolloutSteps: 25, trainRatio: 0.25, batchSize: 64 };
 const base: Partial<DistillConfig> = {
   env: "LineWorld-v0",
   steps: 3000,
   numEnvs: 4,
-  rolloutSteps: 25,
   student: [8],
   evalEvery: 0.5,
   evalEpisodes: 3,
   finalEpisodes: 6,
   similarityStates: 300,
-  trainRatio: 0.25,
-  batchSize: 64,
   learningRate: 3e-3,
 };
 const out = () => mkdtempSync(join(tmpdir(), "rldistill-methods-"));
@@ -32,11 +31,12 @@ describe("distillers learn the line-world teacher", () => {
     const { summary } = await distill(
       {
         ...base,
+        ...replay,
         out: out(),
         method: "dqn",
         alpha: "0.8",
         tau: "0.1",
-        valueCoef: 0.5,
+        stateValueCoef: 0.5,
         prioritisation: "qgap",
         targetUpdate: 50,
       },
@@ -64,7 +64,9 @@ describe("distillers learn the line-world teacher", () => {
     const makeEnv = () => new LineWorld({ continuous: true });
     for (const method of ["policy", "ppo"] as const) {
       const { summary } = await distill(
-        { ...base, out: out(), method, ppoSteps: 50 },
+        method === "ppo"
+          ? { ...base, out: out(), method, ppoSteps: 50 }
+          : { ...base, ...replay, out: out(), method },
         { teacher: lineGaussianTeacher(-1), makeEnv },
       );
       expect(summary.agreement).toBeNull();
@@ -75,7 +77,7 @@ describe("distillers learn the line-world teacher", () => {
 
   it("feature: hints first, then outputs", async () => {
     const { summary } = await distill(
-      { ...base, out: out(), method: "feature", featureStage: 0.3 },
+      { ...base, ...replay, out: out(), method: "feature", featureStage: 0.3 },
       { teacher: lineTeacher(), makeEnv: line },
     );
     expect(summary.agreement).toBeGreaterThan(0.9);
@@ -83,7 +85,7 @@ describe("distillers learn the line-world teacher", () => {
 
   it("residual: the deployed student works without the teacher", async () => {
     const { summary, studentSpec } = await distill(
-      { ...base, out: out(), method: "residual", adapterEnd: 0.5 },
+      { ...base, ...replay, out: out(), method: "residual", adapterEnd: 0.5 },
       { teacher: lineTeacher(), makeEnv: line },
     );
     expect(summary.agreement).toBeGreaterThan(0.9);
@@ -92,10 +94,10 @@ describe("distillers learn the line-world teacher", () => {
 
   it("rejects a method that does not fit the teacher", async () => {
     await expect(
-      distill({ ...base, out: out(), method: "dqn" }, { teacher: lineTeacher(), makeEnv: line }),
+      distill({ ...base, ...replay, out: out(), method: "dqn" }, { teacher: lineTeacher(), makeEnv: line }),
     ).rejects.toThrow(/dqn distils Q-values/);
     await expect(
-      distill({ ...base, out: out(), valueCoef: 1 }, { teacher: lineTeacher(), makeEnv: line }),
+      distill({ ...base, ...replay, out: out(), valueCoef: 1 }, { teacher: lineTeacher(), makeEnv: line }),
     ).rejects.toThrow(/valueCoef.*no value head/);
   });
 });
@@ -109,12 +111,12 @@ describe("tensor hygiene", () => {
       await distill(
         {
           ...base,
+          ...(method === "ppo" ? { alpha: "0.5", ppoSteps: 25 } : replay),
+          ...(method === "dqn" ? { alpha: "0.5" } : {}),
+          ...(method === "policy" ? { valueCoef: 0.5 } : {}),
           steps: 400,
           out: out(),
           method,
-          alpha: "0.5",
-          ppoSteps: 25,
-          valueCoef: method === "policy" ? 0.5 : 0,
         },
         { teacher, makeEnv: line },
       );

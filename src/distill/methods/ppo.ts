@@ -11,6 +11,7 @@
  * may outgrow its teacher; alpha = 1 is pure on-policy distillation.
  */
 import { ConfigError } from "../../core/errors.js";
+import { yieldIfDue } from "../../core/interrupt.js";
 import type { Action } from "../../core/policy.js";
 import { categoricalLogProb, sampleCategorical, sampleGaussian } from "../../nn/distributions.js";
 import type { CompiledPolicy } from "../../nn/fast.js";
@@ -70,6 +71,7 @@ export class DistilledPPO implements Distiller {
     const logStd = policy.spec.logStd ?? new Float32Array(0);
     this.buffer.reset();
     for (let t = 0; t < cfg.ppoSteps; t++) {
+      await yieldIfDue(); // Ctrl-C within a second (src/core/interrupt.ts)
       const obs = new Float32Array(n * d);
       this.current.forEach((o, i) => {
         obs.set(o, i * d);
@@ -141,6 +143,8 @@ export class DistilledPPO implements Distiller {
     const mbSize = Math.max(1, Math.floor(this.buffer.size / cfg.ppoMinibatches));
     for (let epoch = 0; epoch < cfg.ppoEpochs; epoch++) {
       for (const idx of this.buffer.minibatchIndices(mbSize, rng)) {
+        await yieldIfDue();
+        if (this.ctx.stopRequested()) break;
         const mb = this.buffer.gather(idx);
         const tOut = new Float32Array(mb.size * k);
         const tLog = this.teacherLogStd ? new Float32Array(mb.size * k) : undefined;

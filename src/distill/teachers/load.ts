@@ -233,7 +233,9 @@ export async function loadTeacher(path: string, opts: LoadTeacherOptions = {}): 
       ...loaded.meta,
     };
   } catch (err) {
-    if (err instanceof RlDistillError) throw new ArtifactError(`teacher ${path}: ${err.message}`);
+    // The loader's messages start with the path already: say it once.
+    if (err instanceof RlDistillError)
+      throw new ArtifactError(`teacher ${path}: ${err.message.replace(`${path}: `, "")}`);
     throw new ArtifactError(
       `teacher ${path}: not a readable rldistill checkpoint (${(err as Error).message})`,
     );

@@ -89,6 +89,7 @@ const jobs: Record<string, string[]> = {
   "zip-ppo-box": ["zip", "ppo-box", f("ppo-box.zip"), "--obs", "2", "--act", "1"],
   "zip-dqn": ["zip", "dqn", f("dqn.zip"), "--obs", "4", "--act", "2"],
   "zip-sac": ["zip", "sac", f("sac.zip"), "--obs", "2", "--act", "1"],
+  "zip-sac-bound": ["zip", "sac", f("sac-bound.zip"), "--obs", "3", "--act", "1", "--bound", "2.0"],
   trained: ["export", "ppo", f("ppo-trained.onnx"), "--weights", f("ppo.json")],
 };
 const refs: Record<string, Reference> = {};
@@ -165,9 +166,10 @@ describe.runIf(requireOrWarn("python3-torch (apt-get install python3-torch)", ha
         ["ppo-box", "MountainCarContinuous-v0"],
         ["dqn", "CartPole-v1"],
         ["sac", "MountainCarContinuous-v0"],
+        ["sac-bound", "Pendulum-v1"], // actions in [-2, 2]: tanh(mu) rescaled as SB3 does
       ] as const) {
         const file = join(dir, `${kind}.zip`);
-        const obsN = env === "CartPole-v1" ? 4 : 2;
+        const obsN = env === "CartPole-v1" ? 4 : env === "Pendulum-v1" ? 3 : 2;
         const ref = refs[`zip-${kind}`]!;
         const t = await loadTeacher(file, { env: make(env) });
         const n = ref.obs.length / obsN;

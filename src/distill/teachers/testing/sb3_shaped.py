@@ -233,7 +233,7 @@ def export(policy, kind, path, obs, fixed_batch=False):
     return module
 
 
-def sb3_data(kind, obs, act):
+def sb3_data(kind, obs, act, bound=1.0):
     """The `data` JSON of an SB3 zip, as save_util.data_to_json writes it (the fields a reader needs)."""
     discrete = kind in ("ppo", "dqn")
     module = {"ppo": "stable_baselines3.common.policies", "ppo-box": "stable_baselines3.common.policies",
@@ -247,8 +247,8 @@ def sb3_data(kind, obs, act):
                         "n": str(act), "start": "0", "_shape": [], "dtype": "int64", "_np_random": None}
     else:
         action_space = {":type:": "<class 'gymnasium.spaces.box.Box'>", ":serialized:": "gAWV",
-                        "dtype": "float32", "_shape": [act], "low": "[-1.]", "high": "[1.]",
-                        "low_repr": "-1.0", "high_repr": "1.0", "_np_random": None}
+                        "dtype": "float32", "_shape": [act], "low": f"[-{bound}]", "high": f"[{bound}]",
+                        "low_repr": f"-{bound}", "high_repr": f"{bound}", "_np_random": None}
     return {
         "policy_class": {":type:": "<class 'abc.ABCMeta'>", ":serialized:": "gAWV", "__module__": module,
                          "__init__": f"<function {cls}.__init__ at 0x7f0000000000>"},
@@ -260,12 +260,12 @@ def sb3_data(kind, obs, act):
     }
 
 
-def write_zip(policy, kind, path, obs, act):
+def write_zip(policy, kind, path, obs, act, bound=1.0):
     """SB3's save_to_zip_file: data (JSON), policy.pth (torch.save of the state_dict), versions."""
     buf = io.BytesIO()
     th.save(policy.state_dict(), buf)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("data", json.dumps(sb3_data(kind, obs, act), indent=4))
+        z.writestr("data", json.dumps(sb3_data(kind, obs, act, bound), indent=4))
         z.writestr("policy.pth", buf.getvalue())
         z.writestr("_stable_baselines3_version", "2.4.1")
         z.writestr("system_info.txt", "- OS: test\n- PyTorch: " + th.__version__ + "\n")
@@ -314,7 +314,13 @@ def main(argv):
     if cmd == "export":
         export(policy, kind, out, obs, fixed)
     elif cmd == "zip":
-        write_zip(policy, kind, out, obs, act)
+        # --bound B: a Box action space [-B, B]; SB3 rescales SAC's tanh output to it (unscale_action).
+        bound = float(opts.get("--bound", 1.0))
+        write_zip(policy, kind, out, obs, act, bound)
+        ref = reference(policy, kind, obs, seed)
+        if kind == "sac":
+            ref["out"] = [bound * v for v in ref["out"]]
+        return ref
     else:
         raise SystemExit(f"unknown command {cmd}")
     return reference(policy, kind, obs, seed)
