@@ -11,6 +11,7 @@
  *   --compare Breakout                   the game of the method and collection comparison ("" skips)
  *   --skip-search                        only the comparison
  *   --skip-compare                       only the search
+ *   --reuse                              take finished run folders made with the same config (resume a bench)
  *   --lr 0.003 --train-ratio 0.25 --batch-size 128   replay settings of every run
  *
  * 1. Smallest student per game: candidates from the largest down (each at most 10% of the teacher's
@@ -23,9 +24,9 @@
  *    start, kept alongside), DistilledPPO at alpha = 0.7; agreement and retention at 20/40/60/80/100%
  *    of training (the run's checkpoint evaluations); then teacher- vs student-driven collection.
  */
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { DistillInput } from "../src/distill/config.js";
+import { type DistillInput, resolveDistillConfig } from "../src/distill/config.js";
 import { distill } from "../src/distill/distill.js";
 import type { DistillSummary } from "../src/distill/run-dir.js";
 
@@ -59,6 +60,20 @@ function teacherOf(models: string, game: string): string | undefined {
     .filter((f) => f.toLowerCase().startsWith(`minatar-${game.toLowerCase()}-`) && f.endsWith(".rldistill"))
     .sort()[0];
   return hit ? join(models, hit) : undefined;
+}
+
+/**
+ * The summary of a finished run in `input.out` made with exactly this config (--reuse), so an
+ * interrupted bench picks up where it stopped; undefined when there is none.
+ */
+function finishedRun(input: DistillInput): DistillSummary | undefined {
+  const dir = input.out!;
+  const files = [join(dir, "config.json"), join(dir, "summary.json")];
+  if (!files.every((f) => existsSync(f))) return undefined;
+  const [config, summary] = files.map((f) => JSON.parse(readFileSync(f, "utf8")));
+  if (JSON.stringify(config) !== JSON.stringify(resolveDistillConfig(input))) return undefined;
+  const s = summary as DistillSummary;
+  return s.interrupted || !s.student.eval ? undefined : s;
 }
 
 /** Both targets: >= 95% of the teacher's return (normalised by random play) and >= 95% agreement. */
@@ -95,11 +110,17 @@ export async function minatarSection(o: MinatarBenchOptions): Promise<void> {
     const key = JSON.stringify({ method: "policy", collector: "mixed", ...cfg });
     const seen = done.get(key);
     if (seen) return seen;
+    const input: DistillInput = { ...base, ...cfg, out: join(o.out, "minatar", name) };
+    const prior = o.flag("reuse") ? finishedRun(input) : undefined;
+    if (prior) {
+      console.error(
+        `  ${name}: reused (retention ${fmt(prior.retention)} agreement ${fmt(prior.agreement)})`,
+      );
+      done.set(key, prior);
+      return prior;
+    }
     const t0 = performance.now();
-    const { summary } = await distill(
-      { ...base, ...cfg, out: join(o.out, "minatar", name) },
-      { overwrite: true },
-    );
+    const { summary } = await distill(input, { overwrite: true });
     console.error(
       `  ${name}: retention ${fmt(summary.retention)} agreement ${fmt(summary.agreement)} (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
     );
