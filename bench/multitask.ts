@@ -4,7 +4,7 @@
  *   npx tsx bench/multitask.ts multitask  --teacher ENV=PATH ... [--steps 20000] [--seeds 1,2,3]
  *   npx tsx bench/multitask.ts lifelong   --teacher ENV=PATH ... [--methods replay,naive,ewc] [--ewc 100]
  *   npx tsx bench/multitask.ts crossmodal --env ENV --teacher PATH --teacher-view V --student-view V
- *                                         [--frame-stack K] [--scratch-steps N] [--scratch-config FILE]
+ *                                         [--frame-stack K] [--scratch-steps N] [--scratch-config FILE] [--reuse]
  *
  * common: [--steps N] [--seeds 1,2,3] [--set field=value ...] [--out DIR] (default runs/bench-multitask)
  *
@@ -23,11 +23,12 @@
  *    same teacher and random returns, and the same steps-to-target rule (`stepsToTarget`). PPO's
  *    hyperparameters: --scratch-config (a JSON object of PPO_SCHEMA fields), else the env's entry in
  *    presets/ppo.json, else PPO's defaults. A scratch run that never reaches the target gives a
- *    lower bound on the ratio (its budget / the student's steps).
+ *    lower bound on the ratio (its budget / the student's steps). --reuse takes a seed's distilled
+ *    run from its folder's summary.json when there is one (to add a scratch run to it).
  *
  * Writes every run folder and results.json under --out; prints Markdown tables and the load.
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { type ConfigSchema, parseAssignment } from "../src/core/config.js";
@@ -52,6 +53,7 @@ function arg(name: string, fallback: string): string {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1]! : fallback;
 }
+const flag = (name: string) => argv.includes(`--${name}`);
 function args(name: string): string[] {
   return argv.flatMap((a, i) => (a === `--${name}` && argv[i + 1] !== undefined ? [argv[i + 1]!] : []));
 }
@@ -235,10 +237,16 @@ async function benchCrossModal() {
   const rows = [];
   for (const seed of SEEDS) {
     const out = join(OUT, `crossmodal-${base.studentView.replace(/[:,]/g, "")}-s${seed}`);
-    const { summary } = await distillCrossModal(
-      { ...base, evalEvery, evalEpisodes, seed, out },
-      { print: quiet, overwrite: true },
-    );
+    const saved = join(out, "summary.json");
+    const summary =
+      flag("reuse") && existsSync(saved)
+        ? (JSON.parse(readFileSync(saved, "utf8")) as CrossModalSummary)
+        : (
+            await distillCrossModal(
+              { ...base, evalEvery, evalEpisodes, seed, out },
+              { print: quiet, overwrite: true },
+            )
+          ).summary;
     const scratch =
       Number(arg("scratch-steps", "0")) > 0 ? await scratchPpo(summary, evalEvery, evalEpisodes) : null;
     print(
