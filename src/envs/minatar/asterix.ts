@@ -156,15 +156,15 @@ export class Asterix implements MinAtarGame {
     this.entGold[slot] = gold ? 1 : 0;
   }
 
-  writeObservation(out: Uint8Array): void {
-    out[at(this.playerY, this.playerX, PLAYER)] = 1;
+  writeObservation(out: Uint8Array, offset: number): void {
+    out[offset + at(this.playerY, this.playerX, PLAYER)] = 1;
     for (let i = 0; i < SLOTS; i++) {
       if (!this.present[i]) continue;
       const x = this.entX[i]!;
       const row = i + 1;
-      out[at(row, x, this.entGold[i] ? GOLD : ENEMY)] = 1;
+      out[offset + at(row, x, this.entGold[i] ? GOLD : ENEMY)] = 1;
       const back = this.entRight[i] ? x - 1 : x + 1;
-      if (back >= 0 && back <= 9) out[at(row, back, TRAIL)] = 1;
+      if (back >= 0 && back <= 9) out[offset + at(row, back, TRAIL)] = 1;
     }
   }
 

@@ -139,13 +139,13 @@ export class Breakout implements MinAtarGame {
     this.brickCount = BRICKS;
   }
 
-  writeObservation(out: Uint8Array): void {
-    out[at(this.ballY, this.ballX, BALL)] = 1;
-    out[at(9, this.pos, PADDLE)] = 1;
-    out[at(this.lastY, this.lastX, TRAIL)] = 1;
+  writeObservation(out: Uint8Array, offset: number): void {
+    out[offset + at(this.ballY, this.ballX, BALL)] = 1;
+    out[offset + at(9, this.pos, PADDLE)] = 1;
+    out[offset + at(this.lastY, this.lastX, TRAIL)] = 1;
     if (this.brickCount === 0) return;
     // A brick cell k (row-major) is observation index k * C + BRICK.
-    for (let k = FIRST_BRICK; k < END_BRICK; k++) if (this.bricks[k]) out[k * C + BRICK] = 1;
+    for (let k = FIRST_BRICK; k < END_BRICK; k++) if (this.bricks[k]) out[offset + k * C + BRICK] = 1;
   }
 
   writeState(out: Float32Array, offset: number): void {

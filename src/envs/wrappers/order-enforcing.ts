@@ -1,7 +1,7 @@
 import type { Env, ResetOptions, ResetResult, StepResult } from "../../core/env.js";
 import { Wrapper } from "../../core/env.js";
 import { describeValue, InvalidActionError, ResetNeededError } from "../../core/errors.js";
-import { Box, Discrete, MultiDiscrete, type Space } from "../../core/spaces.js";
+import { Box, Discrete, MultiDiscrete, type ObsStorage, type Space } from "../../core/spaces.js";
 
 /**
  * What an action space takes, in words: the action names where the env has them (MinAtar's
@@ -44,6 +44,21 @@ export class OrderEnforcing<O, A> extends Wrapper<O, A> {
   }
 
   override step(action: A): StepResult<O> {
+    this.checkStep(action);
+    const result = this.env.step(action);
+    if (result.terminated || result.truncated) this.needsReset = true;
+    return result;
+  }
+
+  /** `step` with the observation written into `out` (see `Env.stepInto`; only when the env has it). */
+  stepInto(action: A, out: ObsStorage, offset: number): StepResult<null> {
+    this.checkStep(action);
+    const result = this.env.stepInto!(action, out, offset);
+    if (result.terminated || result.truncated) this.needsReset = true;
+    return result;
+  }
+
+  private checkStep(action: A): void {
     if (this.needsReset) {
       const id = this.spec?.id ?? this.unwrapped.constructor.name;
       throw new ResetNeededError(
@@ -57,8 +72,5 @@ export class OrderEnforcing<O, A> extends Wrapper<O, A> {
         `${this.spec?.id ?? this.unwrapped.constructor.name}: action ${describeValue(action)} is not in the action space ${this.actionSpace.toString()}; allowed: ${describeAllowedActions(this.actionSpace, (this.unwrapped as { actionNames?: unknown }).actionNames)}`,
       );
     }
-    const result = this.env.step(action);
-    if (result.terminated || result.truncated) this.needsReset = true;
-    return result;
   }
 }
