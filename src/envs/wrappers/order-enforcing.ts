@@ -30,10 +30,13 @@ export class OrderEnforcing<O, A> extends Wrapper<O, A> {
   private needsReset = true;
   private everReset = false;
   private readonly checkActions: boolean;
+  /** The wrapped env's action space (spaces are readonly: read once, not through getters per step). */
+  private readonly space: Space<A>;
 
   constructor(env: Env<O, A>, opts: { checkActions?: boolean } = {}) {
     super(env);
     this.checkActions = opts.checkActions ?? true;
+    this.space = env.actionSpace;
   }
 
   override reset(opts?: ResetOptions): ResetResult<O> {
@@ -58,19 +61,25 @@ export class OrderEnforcing<O, A> extends Wrapper<O, A> {
     return result;
   }
 
+  /** Kept small so that it inlines into step: the messages are built out of line. */
   private checkStep(action: A): void {
-    if (this.needsReset) {
-      const id = this.spec?.id ?? this.unwrapped.constructor.name;
-      throw new ResetNeededError(
-        this.everReset
-          ? `${id}: step() called after the episode ended (terminated or truncated); call reset() first`
-          : `${id}: step() called before reset(); call reset() first`,
-      );
-    }
-    if (this.checkActions && !this.actionSpace.contains(action)) {
-      throw new InvalidActionError(
-        `${this.spec?.id ?? this.unwrapped.constructor.name}: action ${describeValue(action)} is not in the action space ${this.actionSpace.toString()}; allowed: ${describeAllowedActions(this.actionSpace, (this.unwrapped as { actionNames?: unknown }).actionNames)}`,
-      );
-    }
+    if (this.needsReset) this.refuseStep();
+    if (this.checkActions && !this.space.contains(action)) this.refuseAction(action);
+  }
+
+  private refuseStep(): never {
+    const id = this.spec?.id ?? this.unwrapped.constructor.name;
+    throw new ResetNeededError(
+      this.everReset
+        ? `${id}: step() called after the episode ended (terminated or truncated); call reset() first`
+        : `${id}: step() called before reset(); call reset() first`,
+    );
+  }
+
+  private refuseAction(action: A): never {
+    const names = (this.unwrapped as { actionNames?: unknown }).actionNames;
+    throw new InvalidActionError(
+      `${this.spec?.id ?? this.unwrapped.constructor.name}: action ${describeValue(action)} is not in the action space ${this.space.toString()}; allowed: ${describeAllowedActions(this.space, names)}`,
+    );
   }
 }
