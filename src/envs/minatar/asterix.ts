@@ -105,7 +105,9 @@ export class Asterix implements MinAtarGame {
     else if (action === UP) this.playerY = Math.max(1, this.playerY - 1);
     else if (action === DOWN) this.playerY = Math.min(8, this.playerY + 1);
 
-    for (let i = 0; i < SLOTS; i++) if (this.present[i]) reward += this.touch(i);
+    // Only the entity of the player's row can touch the player (one per row): slot playerY - 1.
+    const mine = this.playerY - 1;
+    if (this.present[mine]) reward += this.touch(mine);
     if (this.moveTimer === 0) {
       this.moveTimer = this.moveSpeed;
       for (let i = 0; i < SLOTS; i++) {
@@ -113,7 +115,7 @@ export class Asterix implements MinAtarGame {
         const x = this.entX[i]! + (this.entRight[i] ? 1 : -1);
         this.entX[i] = x;
         if (x < 0 || x > 9) this.present[i] = 0;
-        else reward += this.touch(i);
+        else if (i === mine) reward += this.touch(i);
       }
     }
     this.spawnTimer--;
