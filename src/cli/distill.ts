@@ -105,6 +105,10 @@ const flags: FlagSpecs = {
   set: { type: "string", repeat: true, help: "any config field, key=value (see the list below)" },
   quiet: { type: "boolean", help: "print only what was built and the final table" },
   "no-report": { type: "boolean", help: "do not write report.html / report.md into the run folder" },
+  "no-video": {
+    type: "boolean",
+    help: "do not record teacher.gif / student.gif at the end (config video=false; the report then shows no episodes)",
+  },
   help: { type: "boolean", help: "show this help (-h)" },
 };
 
@@ -158,6 +162,7 @@ export function configFromArgs(f: Record<string, unknown>): Partial<DistillConfi
   }
   if (f.student !== undefined) Object.assign(layer, parseStudent(String(f.student)));
   if (f["quantize-aware"] === true) layer.quantizeAware = true;
+  if (f["no-video"] === true) layer.video = false;
   for (const a of (f.set as string[] | undefined) ?? []) {
     const [k, v] = parseDistillAssignment(a);
     layer[k] = v;

@@ -8,9 +8,9 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describeSchema, parseAssignment } from "../core/config.js";
 import { ConfigError } from "../core/errors.js";
+import { onInterrupt } from "../core/interrupt.js";
 import { parseDistillAssignment } from "../distill/config.js";
 import { SEARCH_SCHEMA, type SearchConfig } from "../search/config.js";
-import { installInterrupt } from "../search/interrupt.js";
 import { engineFor } from "../search/queue/index.js";
 import { OBJECTIVES } from "../search/space.js";
 import { alignRows, type Command, type FlagSpecs, formatFlags, parseArgs } from "./args.js";
@@ -115,8 +115,12 @@ export const searchCommand: Command = {
       print: (l) => console.error(l),
     });
     const print = f.quiet ? () => {} : (l: string) => console.log(l);
-    const abort = installInterrupt((l) => console.error(l));
     const { search } = await import("../search/search.js");
+    // Loaded with the command, not after a Ctrl-C (a module imported after SIGINT can lose tsx's esbuild).
+    const { writeReport } = await import("../report/write.js");
+    const abort = onInterrupt({
+      message: "interrupted: stopping and saving (Ctrl-C again to quit at once)...",
+    });
     try {
       const { summary, runDir } = await search(layer, { engine, resume, print, signal: abort.signal });
       if (summary.interrupted) {
@@ -145,7 +149,6 @@ export const searchCommand: Command = {
       if (!w) console.log(`no student met ${summary.target}`);
       console.log(`run folder: ${runDir}`);
       if (f["no-report"] !== true) {
-        const { writeReport } = await import("../report/write.js");
         const { html } = writeReport([runDir], join(runDir, "report.html"), {
           title: `rldistill search: ${summary.env}`,
         });
@@ -153,7 +156,7 @@ export const searchCommand: Command = {
       }
       return w ? 0 : 1;
     } finally {
-      abort.remove();
+      abort.dispose();
       await engine.close();
     }
   },
