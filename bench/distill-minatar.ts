@@ -11,6 +11,8 @@
  *   --compare Breakout                   the game of the method and collection comparison ("" skips)
  *   --skip-search                        only the comparison
  *   --skip-compare                       only the search
+ *   --variants 3,4                       only these comparison rows (0-based: policy, attention, feature, ppo, teacher-, student-driven)
+ *   --table-only                         print the comparison from finished run folders (with --reuse's rule), run nothing
  *   --reuse                              take finished run folders made with the same config (resume a bench)
  *   --lr 0.003 --train-ratio 0.25 --batch-size 128   replay settings of every run
  *
@@ -76,6 +78,13 @@ function finishedRun(input: DistillInput): DistillSummary | undefined {
   return s.interrupted || !s.student.eval ? undefined : s;
 }
 
+/** DistilledPPO collects its own rollouts: the replay settings of the other runs are not its fields. */
+function withoutReplay(input: DistillInput): DistillInput {
+  if (input.method !== "ppo") return input;
+  const { trainRatio: _r, batchSize: _b, ...rest } = input;
+  return rest;
+}
+
 /** Both targets: >= 95% of the teacher's return (normalised by random play) and >= 95% agreement. */
 const meets = (s: DistillSummary) => (s.retention ?? 0) >= 0.95 && (s.agreement ?? 0) >= 0.95;
 
@@ -110,7 +119,7 @@ export async function minatarSection(o: MinatarBenchOptions): Promise<void> {
     const key = JSON.stringify({ method: "policy", collector: "mixed", ...cfg });
     const seen = done.get(key);
     if (seen) return seen;
-    const input: DistillInput = { ...base, ...cfg, out: join(o.out, "minatar", name) };
+    const input: DistillInput = withoutReplay({ ...base, ...cfg, out: join(o.out, "minatar", name) });
     const prior = o.flag("reuse") ? finishedRun(input) : undefined;
     if (prior) {
       console.error(
@@ -199,12 +208,31 @@ export async function minatarSection(o: MinatarBenchOptions): Promise<void> {
     { label: "policy KL, teacher-driven", cfg: { method: "policy", collector: "teacher" } },
     { label: "policy KL, student-driven (DAgger)", cfg: { method: "policy", collector: "student" } },
   ];
+  // --variants 3,4: only these rows (0-based), e.g. to split the comparison over two processes.
+  const only = o.arg("variants", "");
+  const picked = only === "" ? variants : only.split(",").map((i) => variants[Number(i)]!);
+  const tableOnly = o.flag("table-only");
   const lines: string[] = [];
-  for (const v of variants) {
+  for (const v of picked) {
     const res: DistillSummary[] = [];
+    const used: number[] = [];
     for (const seed of compareSeeds) {
       const name = `${compare}-${v.label.replace(/[^a-z0-9]+/gi, "-")}-s${seed}`;
-      res.push(await run({ teachers: [teacher], env, student, seed, ...v.cfg }, name));
+      const cfg: DistillInput = { teachers: [teacher], env, student, seed, ...v.cfg };
+      // --table-only: finished runs only (search folders count for policy-only KL), nothing is run.
+      const s = tableOnly
+        ? (finishedRun(withoutReplay({ ...base, ...cfg, out: join(o.out, "minatar", name) })) ??
+          (v.cfg.method === "policy" && !v.cfg.collector
+            ? finishedRun({ ...base, ...cfg, out: join(o.out, "minatar", `${compare}-${student}-s${seed}`) })
+            : undefined))
+        : await run(cfg, name);
+      if (!s) continue;
+      res.push(s);
+      used.push(seed);
+    }
+    if (res.length === 0) {
+      lines.push(`| ${v.label} | (not run) | | | | | |`);
+      continue;
     }
     const at = (k: number) => {
       const cps = res.map((s) => s.checkpoints[k]).filter((c) => c !== undefined);
@@ -214,7 +242,7 @@ export async function minatarSection(o: MinatarBenchOptions): Promise<void> {
       return `${pct(ag)} / ${fmt(rt, 2)}`;
     };
     lines.push(
-      `| ${v.label} | ${[0, 1, 2, 3, 4].map(at).join(" | ")} | ${pct(mean(res.map((s) => s.agreement ?? 0)))} / ${fmt(mean(res.map((s) => s.retention ?? 0)), 2)} |`,
+      `| ${v.label}${used.length < compareSeeds.length ? ` (seed ${used.join(",")})` : ""} | ${[0, 1, 2, 3, 4].map(at).join(" | ")} | ${pct(mean(res.map((s) => s.agreement ?? 0)))} / ${fmt(mean(res.map((s) => s.retention ?? 0)), 2)} |`,
     );
   }
   console.log(
