@@ -8,6 +8,8 @@
  *   npx tsx bench/train.ts --steps 50000 --algo ppo --seed 2
  *   npx tsx bench/train.ts --algo sac           # 30k steps of Hopper-v5 (20k updates; 10 min or more)
  *   npx tsx bench/train.ts --algo sac --sac-env Walker2d-v5 --sac-hidden 64,64 --blas-dir DIR
+ *   MINATAR_SRC=DIR npx tsx bench/train.ts --minatar [--games Breakout,Freeway] [--steps 100000]
+ *                                               # PPO on MinAtar with the presets, next to PyTorch (bench/train-minatar.ts)
  *
  * The SAC row's PyTorch side is CleanRL's sac_continuous_action.py update rules timed on random
  * replay data of the env's shapes (bench/py/sac_update.py via bench/torch-sac.ts): Gymnasium's
@@ -32,6 +34,7 @@ import { DQN } from "../src/rl/dqn.js";
 import { PPO } from "../src/rl/ppo.js";
 import { SAC, SAC_SCHEMA } from "../src/rl/sac.js";
 import { timeTorchSacUpdate } from "./torch-sac.js";
+import { minatarTraining } from "./train-minatar.js";
 
 /** Quoted from /work/shared/docs/ANCHORS.md (CleanRL, PyTorch 1.13 CPU, 1 thread, 2 vCPU). */
 const QUOTED: Record<string, Array<{ steps: number; sps: string; spsMid: number; ret: string }>> = {
@@ -48,6 +51,11 @@ const QUOTED: Record<string, Array<{ steps: number; sps: string; spsMid: number;
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
+}
+
+if (process.argv.includes("--minatar")) {
+  await minatarTraining(arg);
+  process.exit(0);
 }
 
 const stepsArg = arg("steps", "");
