@@ -13,6 +13,7 @@
  */
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { prepareEnv } from "../src/envs/registry.js";
 import { evaluatePolicy } from "../src/eval/evaluate.js";
 import { efficiencyOf } from "../src/eval/latency.js";
 import { loadPolicy, recordedEnvId } from "../src/nn/checkpoint.js";
@@ -44,6 +45,7 @@ for (const file of files) {
   const { spec, artifact } = loadPolicy(file);
   const env = recordedEnvId(artifact);
   if (!env) throw new Error(`${file}: the artifact does not record its env`);
+  await prepareEnv(env); // MuJoCo envs load their engine first
   const trainSeed = Number((artifact.config as { seed?: number } | undefined)?.seed ?? 0);
   const seed = fixedSeed ?? 2_000_000 + trainSeed;
   const r = evaluatePolicy(compileSpec(spec), env, { episodes, seed });

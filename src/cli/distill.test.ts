@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -113,5 +113,20 @@ describe("rldistill distill", () => {
     // The report is written at the end by default.
     expect(readFileSync(join(out, "report.html"), "utf8")).toContain("Against the teacher over training");
     expect(text).toContain(`report:     ${join(out, "report.html")}`);
+  });
+
+  it("--no-video records no GIFs, says why in videos.json, and is in --help", async () => {
+    expect(configFromArgs({ "no-video": true }).video).toBe(false);
+    expect(configFromArgs({ "no-video": true, set: ["video=true"] }).video).toBe(true);
+    expect(configFromArgs({}).video).toBeUndefined();
+    const out = join(dir, "no-video");
+    const args = ["--teacher", teacher, "--env", "CartPole-v1", "--student", "4", "--steps", "300"];
+    const budget = ["--set", "finalEpisodes=1", "--set", "evalEpisodes=1", "--set", "similarityStates=20"];
+    const { code } = await runCli([...args, ...budget, "--out", out, "--quiet", "--no-report", "--no-video"]);
+    expect(code).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, "config.json"), "utf8")).video).toBe(false);
+    expect(existsSync(join(out, "teacher.gif")) || existsSync(join(out, "student.gif"))).toBe(false);
+    expect(JSON.parse(readFileSync(join(out, "videos.json"), "utf8")).skipped).toMatch(/video is off/);
+    expect((await runCli(["--help"])).out).toMatch(/--no-video\s+do not record teacher\.gif/);
   });
 });

@@ -22,6 +22,7 @@ import { checkHidden } from "../distill/student.js";
 import { formatConv, parseArch } from "../nn/arch.js";
 import { alignRows, type Command, type FlagSpecs, formatFlags, parseArgs, wantsHelp } from "./args.js";
 import { readConfigFile, writeRunReport } from "./common.js";
+import { MODES_HELP, modeOf, runMode } from "./distill-modes.js";
 
 const flags: FlagSpecs = {
   teacher: {
@@ -104,6 +105,10 @@ const flags: FlagSpecs = {
   set: { type: "string", repeat: true, help: "any config field, key=value (see the list below)" },
   quiet: { type: "boolean", help: "print only what was built and the final table" },
   "no-report": { type: "boolean", help: "do not write report.html / report.md into the run folder" },
+  "no-video": {
+    type: "boolean",
+    help: "do not record teacher.gif / student.gif at the end (config video=false; the report then shows no episodes)",
+  },
   help: { type: "boolean", help: "show this help (-h)" },
 };
 
@@ -157,6 +162,7 @@ export function configFromArgs(f: Record<string, unknown>): Partial<DistillConfi
   }
   if (f.student !== undefined) Object.assign(layer, parseStudent(String(f.student)));
   if (f["quantize-aware"] === true) layer.quantizeAware = true;
+  if (f["no-video"] === true) layer.video = false;
   for (const a of (f.set as string[] | undefined) ?? []) {
     const [k, v] = parseDistillAssignment(a);
     layer[k] = v;
@@ -237,6 +243,8 @@ function usage(argv: readonly string[] = []): string {
     "",
     formatFlags(flags),
     "",
+    MODES_HELP,
+    "",
     `Config fields (--set key=value, or a --config JSON file); each method takes its own ${note}:`,
     describeDistillFields(preset, `${env} preset`),
   ].join("\n");
@@ -247,6 +255,8 @@ export const distillCommand: Command = {
   summary: "distil teacher policies into a small student (policy, ppo, dqn, feature, residual)",
   usage,
   async run(argv) {
+    const mode = modeOf(argv);
+    if (mode) return runMode(mode, argv);
     if (wantsHelp(argv)) {
       console.log(usage(argv));
       return 0;

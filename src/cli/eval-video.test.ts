@@ -45,4 +45,17 @@ describe("rldistill eval --video", () => {
     await expect(evalCommand.run(["--model", teacher, "--video"])).rejects.toThrow(/--video.*--out DIR/);
     expect(existsSync(join(dir, "model.gif"))).toBe(false);
   });
+
+  it("--no-video is the default said out loud, and contradicts --video", async () => {
+    await expect(
+      evalCommand.run(["--model", teacher, "--video", "--no-video", "--out", dir]),
+    ).rejects.toThrow(/--no-video: contradicts --video/);
+    const log = vi.spyOn(console, "log").mockImplementation(() => {});
+    try {
+      expect(await evalCommand.run(["--help"])).toBe(0);
+      expect(log.mock.calls.map((c) => String(c[0])).join("\n")).toMatch(/--no-video\s+write no GIFs/);
+    } finally {
+      log.mockRestore();
+    }
+  });
 });

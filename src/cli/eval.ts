@@ -56,6 +56,7 @@ const flags: FlagSpecs = {
     type: "boolean",
     help: "also write one greedy episode of each policy as teacher.gif / student.gif (or model.gif) into --out, from the evaluation's first start",
   },
+  "no-video": { type: "boolean", help: "write no GIFs (the default; the same flag as distill's)" },
   json: { type: "boolean", help: "print eval.json to stdout instead of a table" },
   help: { type: "boolean", help: "show this help (-h)" },
 };
@@ -166,7 +167,7 @@ function folderEnv(dir: string): string | undefined {
 
 function usage(): string {
   return [
-    "Usage: rldistill eval --model PATH [--teacher PATH] [--env ID] [--episodes N] [--robustness] [--no-latency-paths] [--out DIR [--video]]",
+    "Usage: rldistill eval --model PATH [--teacher PATH] [--env ID] [--episodes N] [--robustness] [--no-latency-paths] [--out DIR [--video | --no-video]]",
     "",
     "The model (and teacher) are checked against the env's spaces before any episode. Ctrl-C stops",
     "within a second; with --out, eval.json then holds what was measured, marked interrupted.",
@@ -188,6 +189,8 @@ export const evalCommand: Command = {
     if (positionals.length)
       throw new ConfigError("arguments", `unexpected "${positionals.join(" ")}"; use --model PATH`);
     if (typeof f.model !== "string") throw new ConfigError("--model", "required: the path of a saved policy");
+    if (f.video && f["no-video"])
+      throw new ConfigError("--no-video", "contradicts --video: give one of them");
     if (f.video && typeof f.out !== "string")
       throw new ConfigError("--video", "needs --out DIR: the GIFs are written into that folder");
     const student = loadModel(f.model, "--model");

@@ -89,6 +89,31 @@ describe("rldistill CLI shell", () => {
     });
     const { out } = await captureLog(() => main(["envs"]));
     for (const id of listEnvs()) expect(out).toContain(id);
+    // The ten MinAtar ids: (10, 10, C) uint8 frames, minimal action sets in -v1, all six in -v0.
+    const minatar = {
+      Asterix: [4, 5],
+      Breakout: [4, 3],
+      Freeway: [7, 3],
+      Seaquest: [10, 6],
+      SpaceInvaders: [6, 4],
+    };
+    const expected = Object.entries(minatar).flatMap(([game, [c, n]]) =>
+      [0, 1].map((v) => ({
+        id: `MinAtar/${game}-v${v}`,
+        observationSpace: `Box(0, 1, (10, 10, ${c}), uint8)`,
+        actionSpace: `Discrete(${v === 0 ? 6 : n})`,
+      })),
+    );
+    const listed = rows.filter((r) => r.id.startsWith("MinAtar/"));
+    expect(
+      listed.map(({ id, observationSpace, actionSpace }) => ({ id, observationSpace, actionSpace })),
+    ).toEqual(expected);
+    for (const e of expected)
+      expect(out).toMatch(
+        new RegExp(
+          `${e.id}\\n  observation: ${e.observationSpace.replace(/[()]/g, "\\$&")}\\n  action: +${e.actionSpace.replace(/[()]/g, "\\$&")}`,
+        ),
+      );
   });
 
   it("an unknown command or flag is named, with what is known", async () => {

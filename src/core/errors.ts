@@ -46,6 +46,8 @@ export class ArtifactError extends RlDistillError {
 /** Short printable form of any value, for error messages. */
 export function describeValue(value: unknown): string {
   if (typeof value === "string") return JSON.stringify(value);
+  // JSON would print NaN and the infinities as null.
+  if (typeof value === "number") return String(value);
   if (ArrayBuffer.isView(value)) {
     const arr = Array.from(value as unknown as ArrayLike<number>);
     return `${value.constructor.name}[${arr.slice(0, 8).join(", ")}${arr.length > 8 ? ", ..." : ""}]`;

@@ -31,6 +31,7 @@ export {
   resolveDistillConfig,
 } from "./config.js";
 export { COMMON_FIELDS, type MethodConfig, REPLAY_FIELDS } from "./config-fields.js";
+export * from "./crossmodal/index.js";
 export {
   DISTILLERS,
   type DistillOptions,
@@ -48,6 +49,7 @@ export { FeatureDistiller } from "./methods/feature.js";
 export { PolicyDistiller } from "./methods/policy.js";
 export { DistilledPPO } from "./methods/ppo.js";
 export { adapterGate, ResidualDistiller } from "./methods/residual.js";
+export * from "./multitask/index.js";
 export { type PolicyObjective, policyObjective, valueObjective } from "./objectives.js";
 export { RESUMABLE_FIELDS, restoreStudent } from "./resume.js";
 export type { CheckpointRecord, DistillSummary, EvalFigures } from "./run-dir.js";

@@ -42,6 +42,15 @@ describe("checkEnv", () => {
     ["flags-not-boolean", /terminated must be a boolean/],
     ["state-not-restored", /reset\(\{ options: \{ state: getState\(\) \} \}\) gave observation/],
     ["close-throws", /close\(\) threw Error: close failed/],
+    [
+      "render-short-data",
+      /render\(\) after reset\(\{ seed: 0 \}\): data has 5 bytes, width x height x 3 = 2 x 1 x 3 = 6/,
+    ],
+    [
+      "render-float-data",
+      /render\(\) after reset.*data must be a Uint8Array of RGB bytes, got "?Float32Array/,
+    ],
+    ["render-size-changes", /render\(\) changed size: 2 x 1 after reset, 3 x 1 at step 3/],
   ];
   it.each(cases)("catches a broken env: %s", (defect, message) => {
     const problems = checkEnv(new BrokenEnv([defect]), { throwOnProblems: false });

@@ -1,7 +1,9 @@
 /**
  * `checkEnv(env)`: checks that an env keeps the contract of src/core/env.ts, as Gymnasium's
  * `check_env`: spaces, reset and step return types, observations in the observation space,
- * determinism under a seed, the internal-state round trip, and close.
+ * determinism under a seed, the internal-state round trip, rendering (for envs with `render()`:
+ * an RGB frame of uint8, width x height x 3, the same size at every step, the same picture for
+ * the same seeded state), and close.
  *
  *   checkEnv(make("MyEnv-v0"), { seed: 0 });            // throws listing every problem
  *   const problems = checkEnv(env, { throwOnProblems: false });
@@ -56,6 +58,8 @@ export function checkEnv(env: AnyEnv, opts: CheckEnvOptions = {}): string[] {
     if ((opts.checkState ?? true) && typeof env.unwrapped?.getState === "function") {
       attempt("state round trip", () => checkStateRoundTrip(env, seed, problems));
     }
+    if (typeof env.unwrapped?.render === "function")
+      attempt("render()", () => checkRender(env, seed, problems));
   }
   attempt("close()", () => env.close());
   attempt("a second close()", () => env.close());
@@ -215,6 +219,65 @@ function checkStateRoundTrip(env: AnyEnv, seed: number, problems: string[]): voi
       `getState() after reset({ options: { state } }) is ${describeValue(after)}, expected ${describeValue(state)}`,
     );
   }
+}
+
+/** What is wrong with one rendered frame (not an RgbFrame of uint8 RGB bytes), else undefined. */
+function frameProblem(frame: unknown): string | undefined {
+  if (!isInfo(frame)) return `must return { width, height, data }, got ${describeValue(frame)}`;
+  const { width, height, data } = frame as { width?: unknown; height?: unknown; data?: unknown };
+  if (!(typeof width === "number" && Number.isInteger(width) && width > 0))
+    return `width must be a positive integer, got ${describeValue(width)}`;
+  if (!(typeof height === "number" && Number.isInteger(height) && height > 0))
+    return `height must be a positive integer, got ${describeValue(height)}`;
+  if (!(data instanceof Uint8Array)) {
+    const kind = (data as object | null | undefined)?.constructor?.name ?? data;
+    return `data must be a Uint8Array of RGB bytes, got ${describeValue(kind)}`;
+  }
+  if (data.length !== width * height * 3)
+    return `data has ${data.length} bytes, width x height x 3 = ${width} x ${height} x 3 = ${width * height * 3}`;
+  return undefined;
+}
+
+/**
+ * render() after a seeded reset and along a few steps: every frame valid and of the first frame's
+ * size (a video needs one size), and the seeded start drawn the same twice.
+ */
+function checkRender(env: AnyEnv, seed: number, problems: string[]): void {
+  env.reset({ seed });
+  const first = env.render!();
+  const bad = frameProblem(first);
+  if (bad) {
+    problems.push(`render() after reset({ seed: ${seed} }): ${bad}`);
+    return;
+  }
+  const firstBytes = first.data.slice();
+  env.actionSpace.seed(seed);
+  for (let t = 1; t <= 10; t++) {
+    const r = env.step(env.actionSpace.sample());
+    if (r.terminated || r.truncated) env.reset();
+    const frame = env.render!();
+    const problem = frameProblem(frame);
+    if (problem) {
+      problems.push(`render() at step ${t}: ${problem}`);
+      return;
+    }
+    if (frame.width !== first.width || frame.height !== first.height) {
+      problems.push(
+        `render() changed size: ${first.width} x ${first.height} after reset, ${frame.width} x ${frame.height} at step ${t} (a video needs one size)`,
+      );
+      return;
+    }
+  }
+  env.reset({ seed });
+  const again = env.render!();
+  if (!frameProblem(again) && !sameBytes(firstBytes, again.data))
+    problems.push(`render() drew reset({ seed: ${seed} })'s state differently the second time`);
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function flat(x: unknown): number[] {

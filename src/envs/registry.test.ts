@@ -154,7 +154,9 @@ describe("actions outside the action space", () => {
     const env = anyMake(id);
     env.reset({ seed: 0 });
     expect(() => env.step(action)).toThrow(InvalidActionError);
-    expect(() => env.step(action)).toThrow(/not in the action space Discrete\(\d\)/);
+    expect(() => env.step(action)).toThrow(
+      /not in the action space Discrete\(\d\); allowed: an integer from 0 to \d$/,
+    );
     // The episode is still usable after a rejected action.
     expect(() => env.step(0)).not.toThrow();
   });
@@ -180,7 +182,9 @@ describe("actions outside the action space", () => {
     const env = anyMake(id);
     env.reset({ seed: 0 });
     expect(() => env.step(action)).toThrow(InvalidActionError);
-    expect(() => env.step(action)).toThrow(/not in the action space Box\(/);
+    expect(() => env.step(action)).toThrow(
+      /not in the action space Box\(.*; allowed: a number array \(Float32Array or number\[\]\) of shape \[1\] within Box\(/,
+    );
   });
 
   test("plain arrays inside the bounds are accepted for Box actions", () => {

@@ -2,7 +2,7 @@
  * Small fake environments for tests (as Acme's `testing/fakes.py`): their outputs are easy to
  * predict, so wrapper, vector and checker tests can assert exact values without real physics.
  */
-import type { Env, EnvSpec, Info, ResetOptions, ResetResult, StepResult } from "../core/env.js";
+import type { Env, EnvSpec, Info, ResetOptions, ResetResult, RgbFrame, StepResult } from "../core/env.js";
 import { checkKnownKeys, checkNumber } from "../core/errors.js";
 import { Rng } from "../core/rng.js";
 import { Box, Discrete } from "../core/spaces.js";
@@ -142,7 +142,10 @@ export type BrokenEnvDefect =
   | "reward-not-number"
   | "flags-not-boolean"
   | "state-not-restored"
-  | "close-throws";
+  | "close-throws"
+  | "render-short-data"
+  | "render-float-data"
+  | "render-size-changes";
 
 /** A `CountingEnv` look-alike that breaks the env contract in the chosen ways. */
 export class BrokenEnv implements Env<Float32Array, number> {
@@ -178,6 +181,17 @@ export class BrokenEnv implements Env<Float32Array, number> {
 
   getState(): number[] {
     return this.inner.getState();
+  }
+
+  /** A 2 x 1 picture of the state: the step count in red, the draw in green (each pixel). */
+  render(): RgbFrame {
+    const [t, u] = this.inner.getState() as [number, number];
+    const width = this.defects.has("render-size-changes") && t > 2 ? 3 : 2;
+    const pixel = [Math.min(255, 10 * t), Math.round(255 * u), 0];
+    const bytes = Array.from({ length: width }, () => pixel).flat();
+    if (this.defects.has("render-short-data")) bytes.pop();
+    const data = this.defects.has("render-float-data") ? Float32Array.from(bytes) : Uint8Array.from(bytes);
+    return { width, height: 1, data: data as Uint8Array };
   }
 
   close(): void {

@@ -19,7 +19,16 @@ import { ArtifactError, ConfigError } from "../core/errors.js";
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
 
-export type RunKind = "train" | "distill" | "eval" | "search" | "federated" | "unknown";
+export type RunKind =
+  | "train"
+  | "distill"
+  | "eval"
+  | "search"
+  | "federated"
+  | "multitask"
+  | "lifelong"
+  | "crossmodal"
+  | "unknown";
 
 export interface RunData {
   /** Absolute path of the run directory. */
@@ -133,6 +142,7 @@ export function parseProgress(text: string, source = "progress.jsonl"): Record<s
 
 function kindOf(summary: JsonObject, evalFile: JsonObject | null): RunKind {
   if (summary["kind"] === "search" || summary["kind"] === "federated") return summary["kind"];
+  for (const k of ["multitask", "lifelong", "crossmodal"] as const) if (summary["kind"] === k) return k;
   if (isObject(summary["teacher"]) && isObject(summary["student"])) return "distill";
   if (typeof summary["algo"] === "string") return "train";
   if (evalFile || isObject(summary["policies"])) return "eval";

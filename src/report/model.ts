@@ -7,6 +7,7 @@ import { checkpointSection, learningSection, robustnessSection } from "./section
 import { searchSections } from "./sections-search.js";
 import { episodesSection, headlineSection } from "./sections-story.js";
 import { configSection, evaluationSection, overviewSection, policiesSection } from "./sections-tables.js";
+import { taskSections } from "./sections-tasks.js";
 
 export interface ChartSeries {
   name: string;
@@ -110,6 +111,7 @@ export function buildModel(runs: RunData[], title = "rldistill report"): ReportM
     checkpointSection(runs, ids),
     robustnessSection(runs, ids),
     ...searchSections(runs, ids),
+    ...taskSections(runs, ids),
     policiesSection(runs),
     overviewSection(runs),
     evaluationSection(runs),

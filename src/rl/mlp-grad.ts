@@ -7,6 +7,11 @@
  * network outputs are computed in plain JS by the caller (losses.ts), and `denseBackward` runs
  * the same backward pass as `dense` in ops.ts (dx = dy W^T, dW = x^T dy, db = sum dy, explicit
  * transposes; tanh' = 1 - y^2, relu' = step): the same math in about a fifth of the dispatches.
+ *
+ * Only SAC and TD3 (off-policy-nets.ts) still train through this. PPO, DQN and every distiller
+ * run on src/nn's SIMD kernels (`KernelNet`: the same backward written once for dense and conv
+ * layers, no tfjs, 2-7x faster per step in bench/nn.ts); SAC and TD3 can move there the same way,
+ * and this module can then go.
  */
 import { type Tensor, type Tensor2D, tf, type Variable } from "../nn/backend.js";
 import type { Activation, LayerSpec } from "../nn/spec.js";

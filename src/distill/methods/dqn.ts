@@ -45,6 +45,51 @@ function rowMeans(q: Float32Array, n: number, k: number): Float32Array {
   return out;
 }
 
+/**
+ * The dual target's terms on the student's Q [n, k]: advantageCoef MSE(A_s, A_t) + stateValueCoef
+ * MSE(mean_a Q_s, mean_a Q_t), A = Q - mean_a Q. Adds their gradient with respect to Q into `dq`
+ * (through the centring: g - mean(g) per row; through the mean: g / k) and their values to
+ * `metrics`; returns their weighted sum.
+ */
+export function dualTargetTerms(
+  q: Float32Array,
+  teacherQ: Float32Array,
+  n: number,
+  k: number,
+  coefs: { advantageCoef: number; stateValueCoef: number },
+  dq: Float32Array,
+  metrics: Record<string, number>,
+  weights?: Float32Array,
+): number {
+  const mse = getLoss("value-mse").arrays!;
+  let loss = 0;
+  if (coefs.advantageCoef > 0) {
+    const adv = mse({
+      batch: n,
+      studentValues: centred(q, n, k),
+      teacherValues: centred(teacherQ, n, k),
+      weights,
+    });
+    metrics["train/advantage_mse"] = adv.loss;
+    loss += coefs.advantageCoef * adv.loss;
+    const g = centred(adv.grads.studentValues!, n, k);
+    for (let i = 0; i < n * k; i++) dq[i] = dq[i]! + coefs.advantageCoef * g[i]!;
+  }
+  if (coefs.stateValueCoef > 0) {
+    const v = mse({
+      batch: n,
+      studentValues: rowMeans(q, n, k),
+      teacherValues: rowMeans(teacherQ, n, k),
+      weights,
+    });
+    metrics["train/value_mse"] = v.loss;
+    loss += coefs.stateValueCoef * v.loss;
+    const g = v.grads.studentValues!;
+    for (let i = 0; i < n * k; i++) dq[i] = dq[i]! + (coefs.stateValueCoef * g[Math.floor(i / k)]!) / k;
+  }
+  return loss;
+}
+
 export class DqnDistiller extends ReplayDistiller {
   /** The TD target's network: a float copy of the student's Q-network, refreshed every targetUpdate steps. */
   private readonly target: KernelNet;
@@ -69,34 +114,19 @@ export class DqnDistiller extends ReplayDistiller {
     const q = this.student.forward(s.obs, n).out;
     const kd = objective(this.student, q, { batch: n, teacherOut: s.teacherOut, weights }, tau(progress));
     const metrics = trainMetrics(kd.metrics);
-    const mse = getLoss("value-mse").arrays!;
-    let distill = kd.loss;
     const dq = Float32Array.from(kd.dOut);
-    if (cfg.advantageCoef > 0) {
-      // A = Q - mean_a Q: the gradient through the centring is g - mean(g) per row.
-      const adv = mse({
-        batch: n,
-        studentValues: centred(q, n, k),
-        teacherValues: centred(s.teacherOut, n, k),
+    const distill =
+      kd.loss +
+      dualTargetTerms(
+        q,
+        s.teacherOut,
+        n,
+        k,
+        { advantageCoef: cfg.advantageCoef, stateValueCoef: cfg.stateValueCoef },
+        dq,
+        metrics,
         weights,
-      });
-      metrics["train/advantage_mse"] = adv.loss;
-      distill += cfg.advantageCoef * adv.loss;
-      const g = centred(adv.grads.studentValues!, n, k);
-      for (let i = 0; i < n * k; i++) dq[i] = dq[i]! + cfg.advantageCoef * g[i]!;
-    }
-    if (cfg.stateValueCoef > 0) {
-      const v = mse({
-        batch: n,
-        studentValues: rowMeans(q, n, k),
-        teacherValues: rowMeans(s.teacherOut, n, k),
-        weights,
-      });
-      metrics["train/value_mse"] = v.loss;
-      distill += cfg.stateValueCoef * v.loss;
-      const g = v.grads.studentValues!;
-      for (let i = 0; i < n * k; i++) dq[i] = dq[i]! + (cfg.stateValueCoef * g[Math.floor(i / k)]!) / k;
-    }
+      );
     const a = alpha(progress);
     if (a >= 1) {
       this.student.backward({ out: dq });

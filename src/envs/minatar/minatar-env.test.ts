@@ -101,6 +101,11 @@ describe("MinAtar kwargs and errors", () => {
       /MinAtar\/Asterix\.obsType: allowed: "pixels", "state"; got "rgb"/,
     );
     expect(() => make(id, { obsType: "rgb" })).toThrow(ConfigError);
+    expect(() => make(id, { obsType: 1 })).toThrow(
+      /MinAtar\/Asterix\.obsType: allowed: "pixels", "state"; got 1$/,
+    );
+    expect(() => make(id, { stickyActionProb: Number.NaN })).toThrow(/expected a finite number, got NaN$/);
+    expect(() => make(id, { renderMode: "human" })).toThrow(/renderMode: allowed: "rgb_array"/);
     expect(() => new MinAtarEnv("Pong" as MinAtarGameName)).toThrow(/game: allowed: Asterix, Breakout/);
   });
 
@@ -116,7 +121,15 @@ describe("MinAtar kwargs and errors", () => {
     );
     const wrapped = make("MinAtar/Breakout-v1");
     wrapped.reset({ seed: 0 });
-    expect(() => wrapped.step(7)).toThrow(/action 7 is not in the action space Discrete\(3\)/);
+    expect(() => wrapped.step(7)).toThrow(
+      /^MinAtar\/Breakout-v1: action 7 is not in the action space Discrete\(3\); allowed: 0 \(NOOP\), 1 \(LEFT\), 2 \(RIGHT\)$/,
+    );
+    const v0 = make("MinAtar/Seaquest-v0", { obsType: "state" });
+    v0.reset({ seed: 0 });
+    for (const bad of [Number.NaN, "1", [1], Int32Array.of(1), 6])
+      expect(() => v0.step(bad as number)).toThrow(
+        /action (NaN|"1"|\[1\]|Int32Array\[1\]|6) is not in the action space Discrete\(6\); allowed: 0 \(NOOP\), 1 \(LEFT\), 2 \(UP\), 3 \(RIGHT\), 4 \(DOWN\), 5 \(FIRE\)$/,
+      );
     expect(() => raw.reset({ seed: -1 })).toThrow(/reset\.seed: expected an integer in \[0, 2\^32 - 1\]/);
     expect(() => raw.reset({ seed: 2 ** 32 })).toThrow(ConfigError);
     expect(() => raw.reset({ options: { state: [1] } })).toThrow(/reset\.options\.state: unknown option/);

@@ -2,6 +2,7 @@
 export * from "./action-noise.js";
 export * from "./clip-action.js";
 export * from "./frame-stack-observation.js";
+export * from "./mask-observation.js";
 export * from "./normalize-observation.js";
 export * from "./normalize-reward.js";
 export * from "./observation-noise.js";

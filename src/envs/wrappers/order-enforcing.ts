@@ -1,6 +1,25 @@
 import type { Env, ResetOptions, ResetResult, StepResult } from "../../core/env.js";
 import { Wrapper } from "../../core/env.js";
 import { describeValue, InvalidActionError, ResetNeededError } from "../../core/errors.js";
+import { Box, Discrete, MultiDiscrete, type Space } from "../../core/spaces.js";
+
+/**
+ * What an action space takes, in words: the action names where the env has them (MinAtar's
+ * `actionNames`), else the integer range, the shape, or the bounds.
+ */
+export function describeAllowedActions(space: Space<unknown>, names?: unknown): string {
+  if (space instanceof Discrete) {
+    const last = space.start + space.n - 1;
+    if (Array.isArray(names) && names.length === space.n)
+      return names.map((name, i) => `${space.start + i} (${String(name)})`).join(", ");
+    return space.n === 1 ? `${space.start}` : `an integer from ${space.start} to ${last}`;
+  }
+  if (space instanceof MultiDiscrete)
+    return `${space.nvec.length} integers (array or Int32Array), entry i from 0 to nvec[i] - 1`;
+  if (space instanceof Box)
+    return `a number array (Float32Array or number[]) of shape [${space.shape.join(", ")}] within ${space.toString()}'s bounds`;
+  return `a member of ${space.toString()}`;
+}
 
 /**
  * Enforces the reset/step protocol and validates actions, with errors that say what was wrong:
@@ -35,7 +54,7 @@ export class OrderEnforcing<O, A> extends Wrapper<O, A> {
     }
     if (this.checkActions && !this.actionSpace.contains(action)) {
       throw new InvalidActionError(
-        `${this.spec?.id ?? this.unwrapped.constructor.name}: action ${describeValue(action)} is not in the action space ${this.actionSpace.toString()}`,
+        `${this.spec?.id ?? this.unwrapped.constructor.name}: action ${describeValue(action)} is not in the action space ${this.actionSpace.toString()}; allowed: ${describeAllowedActions(this.actionSpace, (this.unwrapped as { actionNames?: unknown }).actionNames)}`,
       );
     }
     const result = this.env.step(action);

@@ -1,0 +1,313 @@
+/**
+ * Configs of the multi-task modes, each one flat documented schema with its defaults written once:
+ *
+ * - `MULTITASK_SCHEMA` (`distillMultiTask`, `rldistill distill --teacher ENV=PATH ...`): several
+ *   teachers, one per task, into one student with a shared trunk and per-task heads.
+ * - `LIFELONG_SCHEMA` (`distillStage`, `rldistill distill --continue-from DIR --teacher ENV=PATH`):
+ *   the same fields plus the replay memory and the EWC penalty of continual distillation.
+ *
+ * Tasks are `ENV=PATH` pairs: the env id is the task's name and identity (its teacher's spaces must
+ * be the env's), so the task of every collected state is the env it came from.
+ */
+import { type ConfigOf, type ConfigSchema, parseAssignment, resolveConfig } from "../../core/config.js";
+import { ConfigError, describeValue } from "../../core/errors.js";
+import { parseArch } from "../../nn/arch.js";
+import { COLLECTOR_MODES } from "../collect.js";
+import { getLoss } from "../losses/registry.js";
+import { parseSchedule } from "../schedules.js";
+
+export const MULTITASK_SCHEMA = {
+  out: {
+    type: "string",
+    default: "",
+    help: "run folder; default runs/multitask-s<seed> (lifelong: runs/lifelong-<task>-s<seed>)",
+  },
+  student: {
+    type: "string",
+    default: "auto",
+    help: "the shared trunk as an architecture string (conv16x3,fc128 or 64,64; every task gets its own linear head after it); auto = conv16x3,fc128 for image tasks, 64,64 for vectors",
+  },
+  activation: {
+    type: "string",
+    default: "auto",
+    choices: ["auto", "tanh", "relu"],
+    help: "trunk activation; auto = relu with convolutions, else tanh",
+  },
+  taskEmbedding: {
+    type: "boolean",
+    default: true,
+    help: "a learned per-task vector added to the trunk's first dense layer (a one-hot task input; folded into the bias of each task's exported policy)",
+  },
+  padTo: {
+    type: "integer",
+    default: 0,
+    min: 0,
+    help: "pad observations to this many channels (images) or entries (vectors); 0 = the most of any task (MinAtar: 10, Seaquest's)",
+  },
+  taskWeights: {
+    type: "string",
+    default: "",
+    help: "per-task loss weights in task order, comma separated (e.g. 1,2,1); empty = all 1",
+  },
+  loss: {
+    type: "string",
+    default: "kl",
+    help: "distillation loss between each head and its task's teacher (kl, mse, nll, js, ...)",
+  },
+  tau: {
+    type: "string",
+    default: "1",
+    help: "temperature schedule on teacher and student logits, e.g. 5:1:linear",
+  },
+  steps: {
+    type: "integer",
+    default: 50_000,
+    min: 1,
+    help: "environment steps collected per task (each task the same budget)",
+  },
+  seed: { type: "integer", default: 0, min: 0, help: "seed of every generator in the run" },
+  numEnvs: { type: "integer", default: 4, min: 1, help: "environments per task stepped side by side" },
+  rolloutSteps: { type: "integer", default: 64, min: 1, help: "steps per env per collection round" },
+  collector: {
+    type: "string",
+    default: "mixed",
+    choices: COLLECTOR_MODES,
+    help: "who acts while collecting: teacher, student (DAgger) or mixed",
+  },
+  beta: {
+    type: "string",
+    default: "1:0:linear",
+    help: "probability schedule that the teacher acts (collector=mixed)",
+  },
+  teacherDeterministic: {
+    type: "boolean",
+    default: false,
+    help: "teachers act greedily when collecting (else sampled)",
+  },
+  learningRate: { type: "number", default: 1e-3, min: 0, exclusiveMin: true, help: "Adam learning rate" },
+  batchSize: {
+    type: "integer",
+    default: 256,
+    min: 1,
+    help: "samples per gradient step, split evenly across the tasks (balanced sampling)",
+  },
+  trainRatio: {
+    type: "number",
+    default: 0.125,
+    min: 0,
+    exclusiveMin: true,
+    help: "gradient steps per collected transition (all tasks together)",
+  },
+  maxGradNorm: {
+    type: "number",
+    default: 1,
+    min: 0,
+    exclusiveMin: true,
+    help: "global-norm gradient clipping",
+  },
+  bufferSize: {
+    type: "integer",
+    default: 50_000,
+    min: 1,
+    help: "replay capacity per task (transitions of the current run's tasks)",
+  },
+  evalEvery: {
+    type: "number",
+    default: 0.2,
+    min: 0,
+    max: 1,
+    exclusiveMin: true,
+    help: "evaluate every task (and checkpoint) at every this fraction of training",
+  },
+  evalEpisodes: {
+    type: "integer",
+    default: 10,
+    min: 1,
+    help: "episodes per task per intermediate evaluation",
+  },
+  finalEpisodes: {
+    type: "integer",
+    default: 30,
+    min: 1,
+    help: "episodes per task of the final evaluation (teacher, student, random)",
+  },
+  similarityStates: {
+    type: "integer",
+    default: 2000,
+    min: 1,
+    help: "states per task (visited by the greedy student) for agreement and JS divergence",
+  },
+  maxEpisodeSteps: {
+    type: "integer",
+    default: 0,
+    min: 0,
+    help: "cap on evaluation episode length (0 = the env's own limit); MinAtar registers none and a good Breakout player can play on for long",
+  },
+} as const satisfies ConfigSchema;
+
+export const LIFELONG_SCHEMA = {
+  ...MULTITASK_SCHEMA,
+  continueFrom: {
+    type: "string",
+    default: "",
+    help: "the run folder of the previous stage (its student, replay memory and EWC state); empty = the first stage",
+  },
+  memorySize: {
+    type: "integer",
+    default: 20_000,
+    min: 0,
+    help: "replay memory of stored teacher targets, rows over all tasks (reservoir sampling); 0 = none (naive sequential fine-tuning when ewc is 0 too)",
+  },
+  replayRatio: {
+    type: "number",
+    default: 0.5,
+    min: 0,
+    max: 0.95,
+    help: "share of each batch drawn from the memory's earlier tasks (when it holds any)",
+  },
+  ewc: {
+    type: "number",
+    default: 0,
+    min: 0,
+    help: "EWC penalty weight lambda (0 = off): (lambda/2) sum F_i (theta_i - theta*_i)^2",
+  },
+  fisherSamples: {
+    type: "integer",
+    default: 512,
+    min: 1,
+    help: "states per stage for the EWC Fisher estimate",
+  },
+} as const satisfies ConfigSchema;
+
+export type MultiTaskHyper = ConfigOf<typeof MULTITASK_SCHEMA>;
+export type LifelongHyper = ConfigOf<typeof LIFELONG_SCHEMA>;
+
+/** One task: an env id and the teacher trained on it. */
+export interface TaskTeacher {
+  env: string;
+  teacher: string;
+}
+
+export interface MultiTaskConfig extends MultiTaskHyper {
+  tasks: TaskTeacher[];
+}
+
+export interface LifelongConfig extends LifelongHyper {
+  tasks: TaskTeacher[];
+}
+
+/** "ENV=PATH" (e.g. MinAtar/Breakout-v1=models/minatar-breakout.rldistill) as a task. */
+export function parseTaskTeacher(text: string, field = "teacher"): TaskTeacher {
+  const eq = typeof text === "string" ? text.indexOf("=") : -1;
+  if (eq <= 0 || eq === text.length - 1) {
+    throw new ConfigError(
+      field,
+      `expected ENV=PATH (the task's env id and its teacher, e.g. MinAtar/Breakout-v1=models/minatar-breakout.rldistill), got ${describeValue(text)}`,
+    );
+  }
+  return { env: text.slice(0, eq).trim(), teacher: text.slice(eq + 1).trim() };
+}
+
+/** True when a --teacher value names its task (ENV=PATH) rather than being a plain path. */
+export function isTaskTeacher(text: string): boolean {
+  const eq = text.indexOf("=");
+  return eq > 0 && /-v\d+$/.test(text.slice(0, eq).trim());
+}
+
+/** The per-task loss weights of `taskWeights` for `n` tasks. */
+export function parseTaskWeights(text: string, n: number): number[] {
+  if (text.trim() === "") return Array(n).fill(1);
+  const parts = text.split(",").map((s) => Number(s.trim()));
+  if (
+    parts.length !== n ||
+    parts.some((w) => !(w >= 0 && Number.isFinite(w))) ||
+    parts.every((w) => w === 0)
+  ) {
+    throw new ConfigError(
+      "taskWeights",
+      `expected ${n} non-negative numbers (one per task, not all 0), got "${text}"`,
+    );
+  }
+  return parts;
+}
+
+function checkTasks(tasks: unknown, field: string, min: number): TaskTeacher[] {
+  if (!Array.isArray(tasks) || tasks.length < min)
+    throw new ConfigError(
+      field,
+      `needs ${min === 1 ? "a task" : `at least ${min} tasks`}: --teacher ENV=PATH`,
+    );
+  const out = tasks.map((t, i) => {
+    const task = typeof t === "string" ? parseTaskTeacher(t, `${field}[${i}]`) : (t as TaskTeacher);
+    if (
+      !task ||
+      typeof task.env !== "string" ||
+      typeof task.teacher !== "string" ||
+      !task.env ||
+      !task.teacher
+    )
+      throw new ConfigError(
+        `${field}[${i}]`,
+        `expected { env, teacher } or "ENV=PATH", got ${describeValue(t)}`,
+      );
+    return { env: task.env, teacher: task.teacher };
+  });
+  const envs = out.map((t) => t.env);
+  const dup = envs.find((e, i) => envs.indexOf(e) !== i);
+  if (dup) throw new ConfigError(field, `task ${dup} is given twice; each env is one task`);
+  return out;
+}
+
+function checkCommon(cfg: MultiTaskConfig): void {
+  getLoss(cfg.loss, "loss");
+  for (const key of ["tau", "beta"] as const) parseSchedule(cfg[key], key);
+  if (cfg.student !== "auto") parseArch(cfg.student, "student");
+  parseTaskWeights(cfg.taskWeights, cfg.tasks.length);
+}
+
+function split(input: Record<string, unknown>): { tasks: unknown; rest: Record<string, unknown> } {
+  const { tasks, ...rest } = input;
+  for (const [k, v] of Object.entries(rest)) if (v === undefined) delete rest[k];
+  return { tasks, rest };
+}
+
+/** Validates a multi-task config (unknown keys and bad values name the field). */
+export function resolveMultiTaskConfig(
+  input: Partial<MultiTaskConfig> | Record<string, unknown>,
+): MultiTaskConfig {
+  const { tasks, rest } = split(input as Record<string, unknown>);
+  const hyper = resolveConfig(MULTITASK_SCHEMA, rest, "multitask");
+  const cfg: MultiTaskConfig = { ...hyper, tasks: checkTasks(tasks, "teacher", 1) };
+  if (cfg.out === "") cfg.out = `runs/multitask-s${cfg.seed}`;
+  checkCommon(cfg);
+  return cfg;
+}
+
+/** Validates a lifelong stage's config: one new task per stage. */
+export function resolveLifelongConfig(
+  input: Partial<LifelongConfig> | Record<string, unknown>,
+): LifelongConfig {
+  const { tasks, rest } = split(input as Record<string, unknown>);
+  const hyper = resolveConfig(LIFELONG_SCHEMA, rest, "lifelong");
+  const cfg: LifelongConfig = { ...hyper, tasks: checkTasks(tasks, "teacher", 1) };
+  if (cfg.tasks.length !== 1)
+    throw new ConfigError(
+      "teacher",
+      `a lifelong stage learns one new task; got ${cfg.tasks.length} (run one stage per task with --continue-from)`,
+    );
+  if (cfg.taskWeights !== "")
+    throw new ConfigError("taskWeights", "applies to multi-task runs; a lifelong stage has one new task");
+  if (cfg.out === "") {
+    const name = cfg.tasks[0]!.env.replace(/^MinAtar\//, "").replace(/[^A-Za-z0-9-]+/g, "_");
+    cfg.out = `runs/lifelong-${name}-s${cfg.seed}`;
+  }
+  checkCommon({ ...cfg, taskWeights: "" });
+  return cfg;
+}
+
+/** `--set key=value` for the lifelong schema (a superset of the multi-task one). */
+export function parseTasksAssignment(assignment: string, lifelong: boolean): [string, unknown] {
+  return lifelong
+    ? parseAssignment(LIFELONG_SCHEMA, assignment, "lifelong")
+    : parseAssignment(MULTITASK_SCHEMA, assignment, "multitask");
+}

@@ -1,0 +1,109 @@
+import { describe, expect, it } from "vitest";
+import { Rng } from "../../core/rng.js";
+import { ReservoirMemory } from "./reservoir.js";
+
+/** n rows of task t: input row i holds [i, i, i], output row i holds [t, i]. */
+function rows(t: number, from: number, n: number) {
+  const input = Float32Array.from({ length: 3 * n }, (_, j) => from + Math.floor(j / 3));
+  const out = Float32Array.from({ length: 2 * n }, (_, j) => (j % 2 === 0 ? t : from + Math.floor(j / 2)));
+  return { input, out };
+}
+
+describe("ReservoirMemory", () => {
+  it("never holds more than its capacity, and its arrays never grow", () => {
+    const m = new ReservoirMemory({ capacity: 50, inputSize: 3, inputDtype: "float32", width: 2 });
+    const bytes = m.bytes;
+    const rng = new Rng(0);
+    for (let t = 0; t < 4; t++) {
+      for (let k = 0; k < 10; k++) {
+        const { input, out } = rows(t, 1000 * t + 37 * k, 37);
+        m.add(t, input, 37, out, 2, rng);
+        expect(m.size).toBeLessThanOrEqual(50);
+      }
+    }
+    expect(m.size).toBe(50);
+    expect(m.seen).toBe(4 * 370);
+    expect(m.bytes).toBe(bytes);
+    const empty = new ReservoirMemory({ capacity: 0, inputSize: 3, inputDtype: "float32", width: 2 });
+    const { input, out } = rows(0, 0, 10);
+    empty.add(0, input, 10, out, 2, rng);
+    expect(empty.size).toBe(0);
+    expect(empty.sample(8, rng)).toHaveLength(0);
+  });
+
+  it("keeps every offered row with probability capacity / seen (tasks in arrival order get equal shares)", () => {
+    // 4 tasks of 250 rows each into 100 slots, 300 seeds: each task holds 25 rows on average.
+    const kept = new Float64Array(1000);
+    const perTask = [0, 0, 0, 0];
+    for (let seed = 0; seed < 300; seed++) {
+      const m = new ReservoirMemory({ capacity: 100, inputSize: 3, inputDtype: "float32", width: 2 });
+      const rng = new Rng(seed);
+      for (let t = 0; t < 4; t++) {
+        const { input, out } = rows(t, 250 * t, 250);
+        m.add(t, input, 250, out, 2, rng);
+      }
+      const all = m.gather(Int32Array.from({ length: m.size }, (_, i) => i));
+      all.groups.forEach((g, i) => {
+        perTask[g.task] = perTask[g.task]! + g.count;
+        for (let r = 0; r < g.count; r++)
+          kept[all.targets[i]![2 * r + 1]!] = kept[all.targets[i]![2 * r + 1]!]! + 1;
+      });
+    }
+    for (const c of perTask) expect(c / 300).toBeCloseTo(25, 0);
+    // Early and late rows alike: the first and last 100 offered rows each kept 10% of the time (30 in 300).
+    const mean = (a: Float64Array) => a.reduce((x, y) => x + y, 0) / a.length;
+    expect(mean(kept.subarray(0, 100)) / 300).toBeCloseTo(0.1, 1);
+    expect(mean(kept.subarray(900)) / 300).toBeCloseTo(0.1, 1);
+    expect(Math.abs(mean(kept.subarray(0, 100)) - mean(kept.subarray(900)))).toBeLessThan(4);
+  });
+
+  it("samples only the tasks asked for and gathers them grouped by task", () => {
+    const m = new ReservoirMemory({ capacity: 30, inputSize: 3, inputDtype: "uint8", width: 2 });
+    const rng = new Rng(1);
+    for (let t = 0; t < 3; t++) {
+      const { input, out } = rows(t, 10 * t, 10);
+      m.add(t, input, 10, out, 2, rng);
+    }
+    expect(m.countByTask()).toEqual([10, 10, 10]);
+    const idx = m.sample(40, rng, (t) => t !== 1);
+    const b = m.gather(idx);
+    expect(b.n).toBe(40);
+    expect(b.input).toBeInstanceOf(Uint8Array);
+    expect(b.groups.map((g) => g.task)).toEqual([0, 2]);
+    expect(b.groups[0]!.start).toBe(0);
+    expect(b.groups[1]!.start).toBe(b.groups[0]!.count);
+    b.groups.forEach((g, i) => {
+      for (let r = 0; r < g.count; r++) {
+        const id = b.targets[i]![2 * r + 1]!;
+        expect(b.targets[i]![2 * r]).toBe(g.task);
+        expect(b.input[(g.start + r) * 3]).toBe(id);
+      }
+    });
+  });
+
+  it("widens its targets for a task with more actions, and survives a save and load", () => {
+    const m = new ReservoirMemory({ capacity: 8, inputSize: 3, inputDtype: "float32", width: 2 });
+    const rng = new Rng(2);
+    const a = rows(0, 0, 4);
+    m.add(0, a.input, 4, a.out, 2, rng);
+    m.add(
+      1,
+      Float32Array.from({ length: 12 }, () => 7),
+      4,
+      Float32Array.from({ length: 16 }, (_, i) => i),
+      4,
+      rng,
+    );
+    expect(m.width).toBe(4);
+    expect(() => m.add(0, a.input, 1, new Float32Array(3), 3, rng)).toThrow(/stored with 2 actions/);
+    const saved = m.toArtifact();
+    const back = ReservoirMemory.fromArtifact(saved.meta, saved.tensors, 8, new Rng(3));
+    expect(back.size).toBe(8);
+    expect(back.seen).toBe(8);
+    expect(back.countByTask()).toEqual([4, 4]);
+    const g = back.gather(back.rowsOf(1));
+    expect(Array.from(g.targets[0]!.subarray(0, 4))).toEqual([0, 1, 2, 3].map((i) => g.targets[0]![0]! + i));
+    // A smaller capacity keeps a subset.
+    expect(ReservoirMemory.fromArtifact(saved.meta, saved.tensors, 5, new Rng(3)).size).toBe(5);
+  });
+});

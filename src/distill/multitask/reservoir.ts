@@ -1,0 +1,249 @@
+/**
+ * A bounded replay memory of teacher targets for lifelong distillation: student input rows (the
+ * padded observation, uint8 for MinAtar frames) with the teacher's outputs for them and the task
+ * they came from, filled by reservoir sampling (Vitter 1985, algorithm R): after `seen` rows were
+ * offered, each of them is in the memory with the same probability capacity / seen, whatever task
+ * or stage it came from. Tasks that arrived one after another with the same budget therefore hold
+ * equal shares, without knowing the number of tasks in advance (Chaudhry et al. 2019, "On Tiny
+ * Episodic Memories in Continual Learning", found reservoir sampling a strong default).
+ *
+ *   const m = new ReservoirMemory({ capacity: 20_000, inputSize: 1000, inputDtype: "uint8", width: 6 });
+ *   m.add(task, rows, n, teacherOutputs, actions, rng);  // rows [n, inputSize], outputs [n, actions]
+ *   const idx = m.sample(256, rng, (t) => t < current);  // indices of old-task rows
+ *   const batch = m.gather(idx);                         // grouped by task, contiguous
+ *
+ * Memory use is capacity * (inputSize bytes (uint8) or 4 inputSize (float32) + 4 width + 4).
+ */
+import { ConfigError } from "../../core/errors.js";
+import type { Rng } from "../../core/rng.js";
+import type { ObsStorageDtype } from "../../core/spaces.js";
+import type { StoredTensor } from "../../nn/checkpoint.js";
+
+export interface ReservoirOptions {
+  /** Rows kept at most (>= 0; 0 keeps nothing: naive sequential fine-tuning). */
+  capacity: number;
+  inputSize: number;
+  inputDtype: ObsStorageDtype;
+  /** Teacher outputs stored per row (the most actions of any task; rows of smaller tasks are padded). */
+  width: number;
+}
+
+/** Rows of the memory grouped by task (contiguous, in task order). */
+export interface MemoryBatch {
+  n: number;
+  input: Float32Array | Uint8Array;
+  /** Per group: its task, first row and row count. */
+  groups: Array<{ task: number; start: number; count: number }>;
+  /** Per group: the teacher outputs [count, actions of the task]. */
+  targets: Float32Array[];
+}
+
+export class ReservoirMemory {
+  readonly capacity: number;
+  readonly inputSize: number;
+  readonly inputDtype: ObsStorageDtype;
+  width: number;
+  private input: Float32Array | Uint8Array;
+  private out: Float32Array;
+  private task: Int32Array;
+  /** Actions of each task (targets stored per row use the first `actions[task]` entries). */
+  private actions: number[] = [];
+  private count = 0;
+  /** Rows offered so far (the reservoir's stream length). */
+  private offered = 0;
+
+  constructor(opts: ReservoirOptions) {
+    if (!(Number.isInteger(opts.capacity) && opts.capacity >= 0))
+      throw new ConfigError("memorySize", `must be an integer >= 0, got ${opts.capacity}`);
+    for (const key of ["inputSize", "width"] as const)
+      if (!(Number.isInteger(opts[key]) && opts[key] >= 1))
+        throw new ConfigError(key, `must be an integer >= 1, got ${opts[key]}`);
+    this.capacity = opts.capacity;
+    this.inputSize = opts.inputSize;
+    this.inputDtype = opts.inputDtype;
+    this.width = opts.width;
+    this.input =
+      opts.inputDtype === "uint8"
+        ? new Uint8Array(this.capacity * this.inputSize)
+        : new Float32Array(this.capacity * this.inputSize);
+    this.out = new Float32Array(this.capacity * this.width);
+    this.task = new Int32Array(this.capacity);
+  }
+
+  /** Rows held. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** Rows offered so far. */
+  get seen(): number {
+    return this.offered;
+  }
+
+  /** Bytes of the stored arrays. */
+  get bytes(): number {
+    return this.input.byteLength + this.out.byteLength + this.task.byteLength;
+  }
+
+  /** Widens the stored targets to `width` entries per row (a new task with more actions). */
+  private widen(width: number): void {
+    if (width <= this.width) return;
+    const out = new Float32Array(this.capacity * width);
+    for (let r = 0; r < this.count; r++)
+      out.set(this.out.subarray(r * this.width, (r + 1) * this.width), r * width);
+    this.out = out;
+    this.width = width;
+  }
+
+  /**
+   * Offers `n` rows of task `task` (input [n, inputSize], teacher outputs [n, actions]): while the
+   * memory has room each is kept; after that row number i (counting every row ever offered) replaces
+   * a uniformly drawn slot with probability capacity / i, else is dropped.
+   */
+  add(
+    task: number,
+    input: ArrayLike<number>,
+    n: number,
+    outputs: Float32Array,
+    actions: number,
+    rng: Rng,
+  ): void {
+    if (!(Number.isInteger(task) && task >= 0))
+      throw new ConfigError("task", `must be an integer >= 0, got ${task}`);
+    if (input.length < n * this.inputSize)
+      throw new ConfigError("input", `${n} rows need ${n * this.inputSize} numbers, got ${input.length}`);
+    if (outputs.length < n * actions)
+      throw new ConfigError("outputs", `${n} rows need ${n * actions} numbers, got ${outputs.length}`);
+    const known = this.actions[task];
+    if (known !== undefined && known !== actions)
+      throw new ConfigError("outputs", `task ${task} was stored with ${known} actions, now ${actions}`);
+    this.actions[task] = actions;
+    this.widen(actions);
+    const D = this.inputSize;
+    const W = this.width;
+    for (let r = 0; r < n; r++) {
+      this.offered++;
+      let slot: number;
+      if (this.count < this.capacity) slot = this.count++;
+      else {
+        slot = this.capacity === 0 ? -1 : rng.integer(this.offered);
+        if (slot >= this.capacity) slot = -1;
+      }
+      if (slot < 0) continue;
+      for (let i = 0; i < D; i++) this.input[slot * D + i] = input[r * D + i]!;
+      this.out.fill(0, slot * W, (slot + 1) * W);
+      this.out.set(outputs.subarray(r * actions, (r + 1) * actions), slot * W);
+      this.task[slot] = task;
+    }
+  }
+
+  /** Rows held per task id. */
+  countByTask(): number[] {
+    const counts = this.actions.map(() => 0);
+    for (let r = 0; r < this.count; r++) counts[this.task[r]!] = (counts[this.task[r]!] ?? 0) + 1;
+    return counts;
+  }
+
+  /**
+   * `n` row indices drawn uniformly (with replacement) among the rows whose task passes `keep`
+   * (all rows by default); fewer (none) when no row passes.
+   */
+  sample(n: number, rng: Rng, keep: (task: number) => boolean = () => true): Int32Array {
+    const eligible: number[] = [];
+    for (let r = 0; r < this.count; r++) if (keep(this.task[r]!)) eligible.push(r);
+    if (eligible.length === 0) return new Int32Array(0);
+    return Int32Array.from({ length: n }, () => eligible[rng.integer(eligible.length)]!);
+  }
+
+  /** Indices of the first `max` rows of task `task` (in slot order). */
+  rowsOf(task: number, max = Number.POSITIVE_INFINITY): Int32Array {
+    const out: number[] = [];
+    for (let r = 0; r < this.count && out.length < max; r++) if (this.task[r] === task) out.push(r);
+    return Int32Array.from(out);
+  }
+
+  /** The rows at `indices`, grouped by task (in task order) for the multi-head forward. */
+  gather(indices: Int32Array): MemoryBatch {
+    const byTask = new Map<number, number[]>();
+    for (const r of indices) {
+      const t = this.task[r]!;
+      if (!byTask.has(t)) byTask.set(t, []);
+      byTask.get(t)!.push(r);
+    }
+    const D = this.inputSize;
+    const W = this.width;
+    const input =
+      this.inputDtype === "uint8" ? new Uint8Array(indices.length * D) : new Float32Array(indices.length * D);
+    const groups: MemoryBatch["groups"] = [];
+    const targets: Float32Array[] = [];
+    let row = 0;
+    for (const t of [...byTask.keys()].sort((a, b) => a - b)) {
+      const rows = byTask.get(t)!;
+      const k = this.actions[t]!;
+      const tgt = new Float32Array(rows.length * k);
+      rows.forEach((r, i) => {
+        input.set(this.input.subarray(r * D, (r + 1) * D), (row + i) * D);
+        tgt.set(this.out.subarray(r * W, r * W + k), i * k);
+      });
+      groups.push({ task: t, start: row, count: rows.length });
+      targets.push(tgt);
+      row += rows.length;
+    }
+    return { n: indices.length, input, groups, targets };
+  }
+
+  /** The memory as checkpoint tensors and JSON (saved between lifelong stages). */
+  toArtifact(): { meta: Record<string, unknown>; tensors: Record<string, StoredTensor> } {
+    const n = this.count;
+    return {
+      meta: {
+        capacity: this.capacity,
+        inputSize: this.inputSize,
+        inputDtype: this.inputDtype,
+        width: this.width,
+        seen: this.offered,
+        count: n,
+        actions: this.actions,
+      },
+      tensors: {
+        "memory/input": { data: this.input.slice(0, n * this.inputSize), shape: [n, this.inputSize] },
+        "memory/outputs": { data: this.out.slice(0, n * this.width), shape: [n, this.width] },
+        "memory/task": { data: this.task.slice(0, n), shape: [n] },
+      },
+    };
+  }
+
+  /** A memory restored by `toArtifact`'s output, with a new capacity (>= its rows: a smaller one keeps a uniform subset). */
+  static fromArtifact(
+    meta: Record<string, unknown>,
+    tensors: Record<string, StoredTensor>,
+    capacity: number,
+    rng: Rng,
+  ): ReservoirMemory {
+    const m = new ReservoirMemory({
+      capacity,
+      inputSize: meta["inputSize"] as number,
+      inputDtype: meta["inputDtype"] as ObsStorageDtype,
+      width: meta["width"] as number,
+    });
+    const n = meta["count"] as number;
+    const input = tensors["memory/input"]!.data;
+    const out = tensors["memory/outputs"]!.data as Float32Array;
+    const task = tensors["memory/task"]!.data as Int32Array;
+    m.actions = [...(meta["actions"] as number[])];
+    // Re-offer the stored rows in a random order, then restore the stream length: each stored row
+    // stands for seen / n offered ones, so later rows keep being admitted with probability capacity / seen.
+    const order = rng.permutation(n);
+    const D = m.inputSize;
+    const W = m.width;
+    for (const r of order) {
+      if (m.count >= capacity) break;
+      const slot = m.count++;
+      m.input.set(input.subarray(r * D, (r + 1) * D), slot * D);
+      m.out.set(out.subarray(r * W, (r + 1) * W), slot * W);
+      m.task[slot] = task[r]!;
+    }
+    m.offered = Math.max(meta["seen"] as number, m.count);
+    return m;
+  }
+}
