@@ -7,9 +7,9 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describeSchema, parseAssignment } from "../core/config.js";
 import { ConfigError } from "../core/errors.js";
+import { onInterrupt } from "../core/interrupt.js";
 import { parseDistillAssignment } from "../distill/config.js";
 import { FEDERATED_SCHEMA, type FederatedConfig, parseClient } from "../search/federated/config.js";
-import { installInterrupt } from "../search/interrupt.js";
 import { engineFor } from "../search/queue/index.js";
 import { alignRows, type Command, type FlagSpecs, formatFlags, parseArgs } from "./args.js";
 
@@ -106,7 +106,10 @@ export const federatedCommand: Command = {
       print: (l) => console.error(l),
     });
     const print = f.quiet ? () => {} : (l: string) => console.log(l);
-    const interrupt = installInterrupt((l) => console.error(l));
+    const interrupt = onInterrupt({
+      message:
+        "\nrldistill federated: interrupted; stopping and saving what is finished (Ctrl-C again to quit at once)",
+    });
     const { federated } = await import("../search/federated/federated.js");
     try {
       const { summary, runDir } = await federated(layer, { engine, resume, print, signal: interrupt.signal });
@@ -154,7 +157,7 @@ export const federatedCommand: Command = {
       }
       return 0;
     } finally {
-      interrupt.remove();
+      interrupt.dispose();
       await engine.close();
     }
   },

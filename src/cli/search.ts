@@ -8,9 +8,9 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describeSchema, parseAssignment } from "../core/config.js";
 import { ConfigError } from "../core/errors.js";
+import { onInterrupt } from "../core/interrupt.js";
 import { parseDistillAssignment } from "../distill/config.js";
 import { SEARCH_SCHEMA, type SearchConfig } from "../search/config.js";
-import { installInterrupt } from "../search/interrupt.js";
 import { engineFor } from "../search/queue/index.js";
 import { OBJECTIVES } from "../search/space.js";
 import { alignRows, type Command, type FlagSpecs, formatFlags, parseArgs } from "./args.js";
@@ -115,7 +115,10 @@ export const searchCommand: Command = {
       print: (l) => console.error(l),
     });
     const print = f.quiet ? () => {} : (l: string) => console.log(l);
-    const abort = installInterrupt((l) => console.error(l));
+    const abort = onInterrupt({
+      message:
+        "\nrldistill search: interrupted; stopping and saving what is finished (Ctrl-C again to quit at once)",
+    });
     const { search } = await import("../search/search.js");
     try {
       const { summary, runDir } = await search(layer, { engine, resume, print, signal: abort.signal });
@@ -153,7 +156,7 @@ export const searchCommand: Command = {
       }
       return w ? 0 : 1;
     } finally {
-      abort.remove();
+      abort.dispose();
       await engine.close();
     }
   },

@@ -4,7 +4,7 @@
  * any machine that reaches Redis; teachers come from --teacher files or from Redis.
  */
 import { ConfigError } from "../core/errors.js";
-import { installInterrupt } from "../search/interrupt.js";
+import { onInterrupt } from "../core/interrupt.js";
 import { type Command, type FlagSpecs, formatFlags, parseArgs } from "./args.js";
 
 const flags: FlagSpecs = {
@@ -60,7 +60,10 @@ export const workerCommand: Command = {
     if (f.queue === undefined) throw new ConfigError("--queue", "required: redis://HOST:PORT of the queue");
     const { runQueueWorker } = await import("../search/queue/worker.js");
     const print = f.quiet ? () => {} : (l: string) => console.log(l);
-    const interrupt = installInterrupt((l) => console.error(l));
+    const interrupt = onInterrupt({
+      message:
+        "\nrldistill worker: interrupted; stopping and saving what is finished (Ctrl-C again to quit at once)",
+    });
     try {
       const r = await runQueueWorker({
         url: String(f.queue),
@@ -78,7 +81,7 @@ export const workerCommand: Command = {
       print(`worker stopped: ${r.processed} trials run, ${r.malformed} malformed jobs refused`);
       return interrupt.signal.aborted ? 130 : 0;
     } finally {
-      interrupt.remove();
+      interrupt.dispose();
     }
   },
 };
