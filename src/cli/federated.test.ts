@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -57,9 +57,39 @@ describe("rldistill federated", () => {
     expect(r.err).toBe("");
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/client\s+kwargs\s+teacher return/);
-    expect(r.out).toMatch(/mean retention: federated \d\.\d{3}, centralised \d\.\d{3}/);
+    expect(r.out).toMatch(/mean retention \(fedavg\): federated \d\.\d{3}, centralised \d\.\d{3}/);
     const html = readFileSync(join(dir, "f", "report.html"), "utf8");
     expect(html).toContain("Federated distillation: f");
     expect(html).toContain("Global student on each client");
+    expect(html).toContain("FedAvg over 2 clients");
+  });
+
+  it("--mode soft-labels: the clients label the server's states", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "rldistill-cli-fed-soft-"));
+    const a = writeLineTeacher(dir, 3);
+    // biome-ignore format: flag pairs
+    const r = await runCli([
+      "federated", "--env", LINE_ENV, "--mode", "soft-labels", "--client", `@${a}`, "--client", `@${a}`, "--rounds", "2",
+      "--student", "4", "--workers", "0", "--out", join(dir, "f"), "--quiet", "--set", "evalEpisodes=4", "--set", "similarityStates=100",
+      "--set", "publicStates=200", "--set", "centralised=false", "--distill-set", "batchSize=32", "--distill-set", "learningRate=0.01",
+    ]);
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/mean retention \(soft-labels\): federated \d\.\d{3}/);
+    expect(existsSync(join(dir, "f", "rounds", "public-2.json"))).toBe(true);
+    expect(readFileSync(join(dir, "f", "report.html"), "utf8")).toContain("public states over 2 clients");
+    const bad = await runCli([
+      "federated",
+      "--env",
+      LINE_ENV,
+      "--mode",
+      "weights",
+      "--client",
+      `@${a}`,
+      "--client",
+      `@${a}`,
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--mode/);
   });
 });

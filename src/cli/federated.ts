@@ -1,6 +1,7 @@
 /**
- * `rldistill federated`: FedAvg distillation of one shared student over clients that each hold a
- * private env variant and a local teacher; a thin shell over `federated()` (src/search/federated).
+ * `rldistill federated`: federated distillation of one shared student over clients that each hold a
+ * private env variant and a local teacher (FedAvg of weights, or soft labels on the server's public
+ * states: --mode); a thin shell over `federated()` (src/search/federated).
  * Trials run in local worker threads (`--workers N`) or on a BullMQ queue (`--queue`).
  */
 import { join, resolve } from "node:path";
@@ -19,6 +20,12 @@ const flags: FlagSpecs = {
     type: "string",
     repeat: true,
     help: "one client: its make() kwargs, then @ and its teacher file (optional: else PPO trains one), e.g. length=0.4,masspole=0.2",
+  },
+  mode: {
+    type: "string",
+    choices: ["fedavg", "soft-labels"],
+    help: "what clients send: weights (fedavg) or their teachers' soft labels on the server's public states",
+    defaultText: "fedavg",
   },
   rounds: { type: "integer", help: "federated rounds", defaultText: "10" },
   "local-steps": { type: "integer", help: "env steps each client distils per round", defaultText: "4096" },
@@ -46,7 +53,8 @@ const flags: FlagSpecs = {
 
 export function federatedConfigFromArgs(f: Record<string, unknown>): Partial<FederatedConfig> {
   const layer: Record<string, unknown> = {};
-  for (const key of ["env", "rounds", "seed", "out"] as const) if (f[key] !== undefined) layer[key] = f[key];
+  for (const key of ["env", "mode", "rounds", "seed", "out"] as const)
+    if (f[key] !== undefined) layer[key] = f[key];
   if (f["local-steps"] !== undefined) layer.localSteps = f["local-steps"];
   if (f.student !== undefined)
     layer.student = parseAssignment(FEDERATED_SCHEMA, `student=${String(f.student)}`, "--student")[1];
@@ -69,7 +77,7 @@ const pct = (v: number | null | undefined) => (v === null || v === undefined ? "
 export const federatedCommand: Command = {
   name: "federated",
   summary:
-    "federated distillation (FedAvg) of one student over clients with private env variants and teachers",
+    "federated distillation (FedAvg or soft labels) of one student over clients with private env variants and teachers",
   usage: () =>
     [
       "Usage: rldistill federated --env ID --client KWARGS[@TEACHER] --client ... [--rounds N] [--local-steps N] [flags]",
@@ -77,8 +85,10 @@ export const federatedCommand: Command = {
       "",
       "Each round the available clients start from the global student, distil locally on their own env",
       "variant with their own teacher, and send back only their weights and sample count; the server",
-      "averages them weighted by samples. Reports every client's retention of the global student against",
-      "its local teacher, beside a student distilled centrally on the pooled variants (same data budget).",
+      "averages them weighted by samples. With --mode soft-labels the clients instead label the server's",
+      "public states (drawn by the global student on the env's default parameters) with their teachers'",
+      "action probabilities, and the server distils the global student on them. Reports every client's",
+      "retention of the global student against its local teacher, beside a student distilled centrally on the pooled variants (same data budget).",
       "",
       formatFlags(flags),
       "",
@@ -106,11 +116,12 @@ export const federatedCommand: Command = {
       print: (l) => console.error(l),
     });
     const print = f.quiet ? () => {} : (l: string) => console.log(l);
-    const interrupt = onInterrupt({
-      message:
-        "\nrldistill federated: interrupted; stopping and saving what is finished (Ctrl-C again to quit at once)",
-    });
     const { federated } = await import("../search/federated/federated.js");
+    // Loaded with the command, not after a Ctrl-C (a module imported after SIGINT can lose tsx's esbuild).
+    const { writeReport } = await import("../report/write.js");
+    const interrupt = onInterrupt({
+      message: "interrupted: stopping and saving (Ctrl-C again to quit at once)...",
+    });
     try {
       const { summary, runDir } = await federated(layer, { engine, resume, print, signal: interrupt.signal });
       if (summary.interrupted) {
@@ -142,14 +153,13 @@ export const federatedCommand: Command = {
         ]);
       console.log(alignRows(rows).join("\n"));
       console.log(
-        `mean retention: federated ${pct(summary.meanRetention.federated)}, centralised ${pct(summary.meanRetention.centralised)}` +
+        `mean retention (${summary.mode}): federated ${pct(summary.meanRetention.federated)}, centralised ${pct(summary.meanRetention.centralised)}` +
           (summary.ratio === null
             ? ""
             : `; federated keeps ${(100 * summary.ratio).toFixed(1)}% of centralised (goal >= 95%)`),
       );
       console.log(`run folder: ${runDir}`);
       if (f["no-report"] !== true) {
-        const { writeReport } = await import("../report/write.js");
         const { html } = writeReport([runDir], join(runDir, "report.html"), {
           title: `rldistill federated: ${summary.env}`,
         });

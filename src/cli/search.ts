@@ -115,11 +115,12 @@ export const searchCommand: Command = {
       print: (l) => console.error(l),
     });
     const print = f.quiet ? () => {} : (l: string) => console.log(l);
-    const abort = onInterrupt({
-      message:
-        "\nrldistill search: interrupted; stopping and saving what is finished (Ctrl-C again to quit at once)",
-    });
     const { search } = await import("../search/search.js");
+    // Loaded with the command, not after a Ctrl-C (a module imported after SIGINT can lose tsx's esbuild).
+    const { writeReport } = await import("../report/write.js");
+    const abort = onInterrupt({
+      message: "interrupted: stopping and saving (Ctrl-C again to quit at once)...",
+    });
     try {
       const { summary, runDir } = await search(layer, { engine, resume, print, signal: abort.signal });
       if (summary.interrupted) {
@@ -148,7 +149,6 @@ export const searchCommand: Command = {
       if (!w) console.log(`no student met ${summary.target}`);
       console.log(`run folder: ${runDir}`);
       if (f["no-report"] !== true) {
-        const { writeReport } = await import("../report/write.js");
         const { html } = writeReport([runDir], join(runDir, "report.html"), {
           title: `rldistill search: ${summary.env}`,
         });

@@ -62,7 +62,7 @@ export const workerCommand: Command = {
     const print = f.quiet ? () => {} : (l: string) => console.log(l);
     const interrupt = onInterrupt({
       message:
-        "\nrldistill worker: interrupted; stopping and saving what is finished (Ctrl-C again to quit at once)",
+        "interrupted: the worker stops; a trial it had not finished goes back to the queue (Ctrl-C again to quit at once)",
     });
     try {
       const r = await runQueueWorker({

@@ -254,7 +254,7 @@ export function federatedSection(run: RunData, ids: ChartIds): Section {
     {
       kind: "note",
       text:
-        `FedAvg over ${clients.length} clients, ${rounds.length} rounds; mean retention federated ${fmt(num(at(s, "meanRetention", "federated")))}, ` +
+        `${s["mode"] === "soft-labels" ? "Soft labels on the server's public states" : "FedAvg"} over ${clients.length} clients, ${rounds.length} rounds; mean retention federated ${fmt(num(at(s, "meanRetention", "federated")))}, ` +
         `centralised ${fmt(num(at(s, "meanRetention", "centralised")))}` +
         (ratio === undefined ? "." : ` (federated keeps ${fmtPct(ratio)} of centralised; goal 95%).`),
     },

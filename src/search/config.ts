@@ -11,7 +11,15 @@ import { type ConfigOf, type ConfigSchema, resolveConfig } from "../core/config.
 import { ConfigError } from "../core/errors.js";
 import { loadPreset } from "../core/presets.js";
 import { parseTarget, type Target } from "./rank.js";
-import { ACTIVATIONS, OBJECTIVES, PRECISIONS, type SearchSpace, STUDENT_KINDS } from "./space.js";
+import {
+  ACTIVATIONS,
+  autoKinds,
+  OBJECTIVES,
+  PRECISIONS,
+  type SearchSpace,
+  STUDENT_KINDS,
+  type StudentIO,
+} from "./space.js";
 
 export const SEARCH_SCHEMA = {
   env: { type: "string", default: "", help: "env id to distil on" },
@@ -31,8 +39,8 @@ export const SEARCH_SCHEMA = {
   },
   kinds: {
     type: "string",
-    default: "mlp",
-    help: `student kinds, comma separated (${Object.keys(STUDENT_KINDS).join(", ")})`,
+    default: "auto",
+    help: `student kinds, comma separated (${Object.keys(STUDENT_KINDS).join(", ")}); auto = mlp and conv on image observations, mlp on vectors`,
   },
   depths: {
     type: "integer[]",
@@ -47,6 +55,27 @@ export const SEARCH_SCHEMA = {
     min: 1,
     minLength: 1,
     help: "hidden widths to try (each layer draws one)",
+  },
+  convDepths: {
+    type: "integer[]",
+    default: [1],
+    min: 1,
+    minLength: 1,
+    help: "conv students: numbers of convolutions (stride 1, valid) before the dense layers",
+  },
+  convChannels: {
+    type: "integer[]",
+    default: [2, 4, 8, 16],
+    min: 1,
+    minLength: 1,
+    help: "conv students: filter counts to try (each convolution draws one)",
+  },
+  convKernels: {
+    type: "integer[]",
+    default: [3],
+    min: 1,
+    minLength: 1,
+    help: "conv students: kernel sizes to try",
   },
   activations: {
     type: "string",
@@ -141,11 +170,15 @@ export function resolveSearchConfig(given: Partial<SearchConfig>): SearchConfig 
   return { ...hyper, distill: { ...distill }, envKwargs: { ...envKwargs } };
 }
 
-export function spaceOf(cfg: SearchConfig): SearchSpace {
+/** The space of a config; `kinds: "auto"` is resolved against the env's observations. */
+export function spaceOf(cfg: SearchConfig, io: StudentIO): SearchSpace {
   return {
-    kinds: listOf(cfg.kinds),
+    kinds: cfg.kinds.trim() === "auto" ? autoKinds(io) : listOf(cfg.kinds),
     depths: [...cfg.depths],
     widths: [...cfg.widths],
+    convDepths: [...cfg.convDepths],
+    convChannels: [...cfg.convChannels],
+    convKernels: [...cfg.convKernels],
     activations: listOf(cfg.activations) as SearchSpace["activations"],
     precisions: listOf(cfg.precisions) as SearchSpace["precisions"],
   };

@@ -6,10 +6,13 @@
  *   federated         distill() starting from the global weights on the client's private env with
  *                     its own teacher; returns only { samples, weights } (no observation, reward or
  *                     evaluation leaves the client)
+ *   label             the client's teacher's action probabilities on the server's public states;
+ *                     returns only { samples, labels } (the client's env is not stepped)
  *   centralised       distill() on the pooled variants, each training env labelled by its own teacher
  *   evaluate          no training: the given weights against the teacher (return, retention, agreement)
  */
 import type { Env } from "../core/env.js";
+import { ConfigError } from "../core/errors.js";
 import { distill } from "../distill/distill.js";
 import {
   evaluateRandom,
@@ -17,7 +20,7 @@ import {
   evaluateTeacher,
   measureSimilarity,
 } from "../distill/evaluation.js";
-import type { PredictOptions, Teacher } from "../distill/teacher.js";
+import { type PredictOptions, type Teacher, teacherProbs } from "../distill/teacher.js";
 import { EnsembleTeacher } from "../distill/teachers/ensemble.js";
 import { loadTeacher } from "../distill/teachers/load.js";
 import { SpecTeacher } from "../distill/teachers/spec-teacher.js";
@@ -159,6 +162,23 @@ async function evaluate(
   };
 }
 
+/** A soft-label client: its teacher's probabilities on the server's states; its env is never stepped. */
+async function label(spec: TrialSpec, teacher: Teacher, worker: string, t0: number): Promise<TrialOutcome> {
+  const states = Float32Array.from(spec.states ?? []);
+  const n = states.length / teacher.obsSize;
+  if (!(Number.isInteger(n) && n >= 1))
+    throw new ConfigError("trial.states", `holds ${states.length} numbers, not rows of ${teacher.obsSize}`);
+  if (teacher.kind === "gaussian")
+    throw new ConfigError("mode", "soft labels need discrete actions (a distribution over actions)");
+  const probs = teacherProbs(await teacher.predict(states, n));
+  return {
+    key: spec.key,
+    message: { samples: n, labels: Array.from(probs) },
+    worker,
+    wallSeconds: (performance.now() - t0) / 1000,
+  };
+}
+
 /**
  * Runs the trial (see the file comment). `shouldStop` is polled between distillation rounds; a
  * stopped trial comes back with `summary.interrupted` and must not be recorded as finished.
@@ -176,6 +196,7 @@ export async function executeTrial(
   const members = await Promise.all(tasks.map((t) => teachers(t.teacher, spec.env, t.envKwargs)));
   const teacher = members.length === 1 ? members[0]! : routedTeacher(members);
   if (spec.role === "evaluate") return evaluate(spec, teacher, worker, t0);
+  if (spec.role === "label") return label(spec, teacher, worker, t0);
   const k = tasks.length;
   const { summary, studentSpec } = await distill(
     { ...spec.config, teachers: [spec.teacher.name], out: dir },

@@ -10,84 +10,42 @@
  *   <out>/report.html          the HTML report (with the Pareto charts)
  *
  * A trial counts once its result.json exists; a resumed search reads them all and runs only the
- * rest, so Ctrl-C (or a crash, or a killed coordinator) loses no finished trial. A lock file keeps
- * two coordinators out of one folder.
+ * rest, so Ctrl-C (or a crash, or a killed coordinator) loses no finished trial. The folder is
+ * opened with src/core's `openRunFolder` (mode "add": the search checks search.json itself): its
+ * `run.lock` keeps two coordinators out (a lock left by a killed one is taken over), and partial
+ * files of a killed writer are removed; every file is written atomically.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { hostname } from "node:os";
-import { join, resolve } from "node:path";
-import { ConfigError } from "../core/errors.js";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { writeFileAtomic, writeJsonAtomic } from "../core/atomic-write.js";
+import { openRunFolder, type RunFolder } from "../core/run-dir.js";
 
-export const LOCK_FILE = ".lock";
-
-/** Writes a file through a temporary name and a rename, so readers never see half of it. */
-export function writeAtomic(path: string, text: string | Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
-}
-
-export function writeJsonAtomic(path: string, value: unknown): void {
-  writeAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
-}
+/** Writes a file through a temporary name and a rename (src/core/atomic-write.ts). */
+export const writeAtomic = writeFileAtomic;
+export { writeJsonAtomic };
 
 export function readJson<T>(path: string): T | undefined {
   if (!existsSync(path)) return undefined;
   return JSON.parse(readFileSync(path, "utf8")) as T;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-/**
- * Takes `<dir>/.lock` for this process, or throws naming the process that holds it. A lock left by
- * a process that no longer runs on this host (a killed coordinator) is taken over.
- */
-export function acquireLock(dir: string): () => void {
-  const path = join(dir, LOCK_FILE);
-  const mine = JSON.stringify({ pid: process.pid, host: hostname() });
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      writeFileSync(path, mine, { flag: "wx" });
-      return () => {
-        try {
-          if (readFileSync(path, "utf8") === mine) rmSync(path);
-        } catch {
-          // already gone
-        }
-      };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-      let holder: { pid?: number; host?: string } = {};
-      try {
-        holder = JSON.parse(readFileSync(path, "utf8"));
-      } catch {
-        // unreadable lock: treat as stale
-      }
-      const stale = holder.host === hostname() && typeof holder.pid === "number" && !alive(holder.pid);
-      if (!stale && holder.pid !== undefined)
-        throw new ConfigError(
-          "out",
-          `${dir} is in use by process ${holder.pid} on ${holder.host}; wait for it, or remove ${path} if that process is gone`,
-        );
-      rmSync(path, { force: true });
-    }
-  }
-  throw new ConfigError("out", `cannot lock ${dir}`);
-}
-
 export class SearchRunDir {
   readonly dir: string;
+  /** Notes of the opening (a stale lock or partial files removed). */
+  readonly notes: string[];
+  private readonly folder: RunFolder;
 
-  constructor(dir: string) {
-    this.dir = resolve(dir);
+  /** Opens and locks the folder (RunLockedError when another live run holds it). */
+  constructor(dir: string, command = "") {
+    this.folder = openRunFolder(dir, { mode: "add", command });
+    this.dir = this.folder.dir;
+    this.notes = this.folder.notes;
     mkdirSync(join(this.dir, "trials"), { recursive: true });
+  }
+
+  /** Releases the folder's lock (idempotent). */
+  release(): void {
+    this.folder.release();
   }
 
   path(...parts: string[]): string {

@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { openRunFolder } from "../core/run-dir.js";
 import { loadPolicy } from "../nn/checkpoint.js";
 import { writeReport } from "../report/write.js";
 import { InlineEngine } from "./queue/engine.js";
@@ -117,13 +118,22 @@ describe("search", () => {
     const run = (extra: object) => search({ ...base, ...extra }, { engine: new InlineEngine() });
     await expect(run({ target: "retention=0.9,speed=3" })).rejects.toThrow(/target: unknown metric "speed"/);
     await expect(run({ kinds: "conv" })).rejects.toThrow(
-      /conv students cannot be searched here: observations/,
+      /conv students cannot be searched here: observations of shape \[2\] are not images/,
     );
     await expect(run({ objective: "flops" })).rejects.toThrow(/search.objective/);
     await expect(run({ widths: [0, 4] })).rejects.toThrow(/search.widths/);
     await expect(run({ distill: { student: [4] } })).rejects.toThrow(/distill.student: is set by the search/);
     await expect(run({ distill: { method: "nope" } })).rejects.toThrow(/method/);
     expect(existsSync(join(dir, "x", "search.json"))).toBe(false);
+    // A folder another live run holds (src/core's run.lock) is refused, naming the holder.
+    const held = openRunFolder(join(dir, "held"), { mode: "add", command: "another run" });
+    try {
+      await expect(
+        search({ ...base, out: join(dir, "held") }, { engine: new InlineEngine() }),
+      ).rejects.toThrow(/is in use by another run of this process \(another run/);
+    } finally {
+      held.release();
+    }
   });
 
   it("minimises the chosen objective: bytes (int8 counts 1 per weight) or measured latency", async () => {

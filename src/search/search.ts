@@ -34,7 +34,7 @@ import { loadTrialTeacher } from "./execute.js";
 import { InlineEngine, TrialAborted, type TrialEngine } from "./queue/engine.js";
 import { ThreadEngine } from "./queue/threads.js";
 import { formatTarget, meetsTarget, paretoFront, rankTrials, type Target } from "./rank.js";
-import { acquireLock, readJson, SearchRunDir } from "./run-dir.js";
+import { readJson, SearchRunDir } from "./run-dir.js";
 import { type TrialRecord, TrialRunner } from "./runner.js";
 import { hyperbandPlan, planSteps } from "./schedule.js";
 import {
@@ -143,8 +143,8 @@ export async function search(given: Partial<SearchConfig>, opts: SearchOptions =
         `${cfg.out} already holds a search: continue it with --resume, or choose another --out`,
       );
   }
-  const run = new SearchRunDir(cfg.out);
-  const release = acquireLock(run.dir);
+  const run = new SearchRunDir(cfg.out, "rldistill search");
+  for (const n of run.notes) print(n);
   const engine =
     opts.engine ??
     (opts.workers === 0 ? new InlineEngine() : new ThreadEngine({ workers: opts.workers ?? 1 }));
@@ -174,7 +174,7 @@ export async function search(given: Partial<SearchConfig>, opts: SearchOptions =
         "target",
         `agreement is measured for discrete actions only; ${cfg.env} has continuous actions (use retention=...)`,
       );
-    const space = checkSpace(spaceOf(cfg), io);
+    const space = checkSpace(spaceOf(cfg, io), io);
     const teacherRef = { hash: teacherHash, name: cfg.teacher.split("/").pop()! };
     const base = resolveDistillConfig({
       evalEvery: 1,
@@ -350,7 +350,7 @@ export async function search(given: Partial<SearchConfig>, opts: SearchOptions =
   } finally {
     opts.signal?.removeEventListener("abort", onAbort);
     if (!opts.engine) await engine.close();
-    release();
+    run.release();
   }
 }
 

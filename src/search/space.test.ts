@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { Rng } from "../core/rng.js";
+import { Discrete } from "../core/spaces.js";
+import { studentArch } from "../distill/config.js";
+import { Student } from "../distill/student.js";
+import { parseArch } from "../nn/arch.js";
 import {
+  autoKinds,
+  type Candidate,
   candidateId,
   checkSpace,
   distillFields,
@@ -13,11 +19,22 @@ import {
 } from "./space.js";
 
 const cartpole: StudentIO = { obsShape: [4], actionSize: 2, output: "logits" };
+const minatar: StudentIO = { obsShape: [10, 10, 4], actionSize: 3, output: "logits" };
 const space: SearchSpace = {
   kinds: ["mlp"],
   depths: [1, 2],
   widths: [2, 4, 8],
   activations: ["tanh", "relu"],
+  precisions: ["float32", "int8"],
+};
+const pixelSpace: SearchSpace = {
+  kinds: ["mlp", "conv"],
+  depths: [1, 2],
+  widths: [4, 8],
+  convDepths: [1],
+  convChannels: [2, 4],
+  convKernels: [3],
+  activations: ["relu"],
   precisions: ["float32", "int8"],
 };
 
@@ -65,8 +82,11 @@ describe("student space", () => {
     expect(() => checkSpace({ ...space, kinds: ["conv"] }, cartpole)).toThrow(
       /kinds: conv students cannot be searched here: observations of shape \[4\] are not images/,
     );
-    expect(() => checkSpace({ ...space, kinds: ["conv"] }, { ...cartpole, obsShape: [10, 10, 4] })).toThrow(
-      /not trainable by distill\(\) yet/,
+    expect(() =>
+      checkSpace({ ...pixelSpace, convKernels: [3, 6] }, { ...cartpole, obsShape: [5, 10, 4] }),
+    ).toThrow(/convKernels: 1 convolution\(s\) of kernel 6 \(valid padding\) leave nothing of a 5x10 image/);
+    expect(() => checkSpace({ ...pixelSpace, convChannels: [] }, minatar)).toThrow(
+      /convChannels: expected integers/,
     );
     expect(() => checkSpace({ ...space, kinds: ["rnn"] }, cartpole)).toThrow(
       /unknown student kind "rnn"; allowed: mlp, conv/,
@@ -75,6 +95,63 @@ describe("student space", () => {
       /precisions: "int4" is not allowed; allowed: float32, int8/,
     );
     expect(() => checkSpace({ ...space, widths: [] }, cartpole)).toThrow(/widths: expected integers >= 1/);
+  });
+
+  it("conv candidates: sizes, distill() fields and the student distill() builds from them agree", () => {
+    const c: Candidate = {
+      kind: "conv",
+      convs: [{ channels: 4, kernelSize: 3 }],
+      hidden: [16],
+      activation: "relu",
+      precision: "float32",
+    };
+    expect(candidateId(c)).toBe("conv4x3-fc16-relu-float32");
+    // conv 4*(3*3*4) + 4; flatten 8*8*4 = 256; dense 256*16 + 16; head 16*3 + 3.
+    const params = 148 + 4112 + 51;
+    const sizes = sizesOf(c, minatar);
+    expect(sizes.params).toBe(params);
+    expect(sizes.bytes).toBe(4 * params);
+    expect(sizes.flops).toBe(2 * (8 * 8 * 4 * 36 + 256 * 16 + 16 * 3));
+    const fields = distillFields({ ...c, precision: "int8" });
+    expect(fields).toEqual({
+      student: [16],
+      studentConvs: "conv4x3",
+      studentActivation: "relu",
+      quantizeAware: true,
+    });
+    // distill() reads these fields as the architecture string conv4x3,fc16 and builds this many parameters.
+    const arch = parseArch(studentArch(fields as { student: number[]; studentConvs: string }));
+    const built = new Student({
+      obsSize: 400,
+      obsShape: [10, 10, 4],
+      actionSpace: new Discrete(3),
+      hidden: arch.hidden,
+      convs: arch.convs,
+      activation: "relu",
+      output: "logits",
+      rng: new Rng(0),
+    });
+    expect(built.params).toBe(params);
+    built.dispose();
+    // An MLP over the same frames reads the 400 flattened inputs.
+    expect(sizesOf({ ...c, kind: "mlp", convs: undefined }, minatar).params).toBe(400 * 16 + 16 + 51);
+  });
+
+  it("pixel envs: auto searches MLP and conv students, both sampled, conv fields drawn for conv only", () => {
+    expect(autoKinds(minatar)).toEqual(["mlp", "conv"]);
+    expect(autoKinds(cartpole)).toEqual(["mlp"]);
+    checkSpace(pixelSpace, minatar);
+    // dense archs (2 + 4) x conv archs (one conv of 2 channel counts x 1 kernel) for conv, + 6 for mlp.
+    expect(spaceSize(pixelSpace)).toBe((6 * 2 + 6) * 2 * 1);
+    const all = sampleCandidates(pixelSpace, 100, new Rng(3));
+    expect(all.length).toBe(36);
+    expect(new Set(all.map(candidateId)).size).toBe(36);
+    for (const c of all) {
+      if (c.kind === "conv") expect(c.convs!.length).toBe(1);
+      else expect(c.convs).toBeUndefined();
+    }
+    expect(all.filter((c) => c.kind === "conv").length).toBe(24);
+    expect(measureCandidateLatency(all.find((c) => c.kind === "conv")!, minatar)).toBeGreaterThan(0);
   });
 
   it("measures a latency (a positive figure; its value is machine-dependent)", () => {

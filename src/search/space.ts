@@ -4,20 +4,24 @@
  *
  *   const space = resolveSpace(cfg, io);              // refuses kinds the env cannot use, naming why
  *   const c = sampleCandidate(space, rng);             // { kind: "mlp", hidden: [8, 4], activation, precision }
- *   candidateId(c);                                    // "mlp-8x4-tanh-int8"
+ *   candidateId(c);                                    // "mlp-8x4-tanh-int8", "conv8x3-fc16-relu-float32"
  *   distillFields(c);                                  // { student: [8, 4], studentActivation, quantizeAware }
  *   sizeOf(c, io, "bytes");                            // deployed bytes (int8: 1 per weight + scales)
  *
  * Student kinds are a small registry (`STUDENT_KINDS`): each says whether it applies to the env's
- * observations, how to sample it and which distill() fields build it. Convolutional students (pixel
- * envs) plug in as one more entry once distill() can train them; until then the entry refuses with
- * that reason, so `--kinds conv` fails with a clear message instead of silently searching MLPs.
+ * observations, how to sample it and which distill() fields build it. `mlp` reads the flattened
+ * observation; `conv` (image observations [height, width, channels] only) puts `convDepths`
+ * convolutions of `convChannels` filters of `convKernels` size (stride 1, valid) before the dense
+ * layers, the architecture string distill() reads (`conv8x3,fc16`). `kinds: "auto"` searches both
+ * on images and MLPs alone on vectors, so a pixel env weighs MLP against conv students by default.
  */
 import { ConfigError } from "../core/errors.js";
-import type { Rng } from "../core/rng.js";
+import { Rng } from "../core/rng.js";
 import { quantizeSpec, specSizes } from "../deploy/quantize.js";
 import { efficiencyOf, measureLatency } from "../eval/latency.js";
+import { formatConv } from "../nn/arch.js";
 import { compileSpec } from "../nn/fast.js";
+import { cnnLayers } from "../nn/sequential.js";
 import type { Activation, LayerSpec, PolicySpec } from "../nn/spec.js";
 
 export const PRECISIONS = ["float32", "int8"] as const;
@@ -26,9 +30,17 @@ export const ACTIVATIONS = ["tanh", "relu"] as const;
 export const OBJECTIVES = ["params", "bytes", "latency"] as const;
 export type Objective = (typeof OBJECTIVES)[number];
 
+/** One convolution of a conv candidate (stride 1, valid padding). */
+export interface CandidateConv {
+  channels: number;
+  kernelSize: number;
+}
+
 /** One student architecture (what a trial trains; the seed and budget are the trial's). */
 export interface Candidate {
   kind: string;
+  /** Convolutions before the dense layers (conv candidates only), input side first. */
+  convs?: CandidateConv[];
   /** Hidden widths of the dense layers, input side first. */
   hidden: number[];
   activation: Activation;
@@ -49,6 +61,10 @@ export interface SearchSpace {
   kinds: string[];
   depths: number[];
   widths: number[];
+  /** Conv candidates: numbers of convolutions, filter counts and kernel sizes to draw from. */
+  convDepths?: number[];
+  convChannels?: number[];
+  convKernels?: number[];
   activations: Activation[];
   precisions: Precision[];
 }
@@ -100,17 +116,39 @@ export const STUDENT_KINDS: Record<string, StudentKind> = {
   conv: {
     name: "conv",
     unavailable: (io) =>
-      io.obsShape.length < 3
-        ? `observations of shape [${io.obsShape.join(", ")}] are not images`
-        : "convolutional students are not trainable by distill() yet",
-    distillFields: () => {
-      throw new ConfigError("kinds", "conv students are not available yet");
-    },
-    layers: () => {
-      throw new ConfigError("kinds", "conv students are not available yet");
-    },
+      io.obsShape.length !== 3
+        ? `observations of shape [${io.obsShape.join(", ")}] are not images [height, width, channels]`
+        : null,
+    distillFields: (c) => ({
+      student: [...c.hidden],
+      studentConvs: convsOf(c).map(formatConv).join(","),
+      studentActivation: c.activation,
+      quantizeAware: c.precision === "int8",
+    }),
+    layers: (c, io) =>
+      cnnLayers(
+        {
+          inShape: io.obsShape as [number, number, number],
+          convs: convsOf(c),
+          hidden: c.hidden,
+          outSize: io.actionSize,
+          activation: c.activation,
+        },
+        // Sizes and latency only: the drawn weights are never read as such.
+        new Rng(0),
+      ),
   },
 };
+
+function convsOf(c: Candidate): CandidateConv[] {
+  if (!c.convs?.length) throw new ConfigError("candidate.convs", `${c.kind} candidate without convolutions`);
+  return c.convs;
+}
+
+/** `kinds: "auto"`: conv and MLP students on images, MLPs on vectors. */
+export function autoKinds(io: StudentIO): string[] {
+  return io.obsShape.length === 3 ? ["mlp", "conv"] : ["mlp"];
+}
 
 /** Checks the space against the registry and the env: every kind usable, lists non-empty. */
 export function checkSpace(space: SearchSpace, io: StudentIO): SearchSpace {
@@ -131,6 +169,19 @@ export function checkSpace(space: SearchSpace, io: StudentIO): SearchSpace {
   };
   positive("depths", space.depths);
   positive("widths", space.widths);
+  if (space.kinds.includes("conv")) {
+    positive("convDepths", space.convDepths ?? []);
+    positive("convChannels", space.convChannels ?? []);
+    positive("convKernels", space.convKernels ?? []);
+    const smallest = Math.min(io.obsShape[0]!, io.obsShape[1]!);
+    const depth = Math.max(...space.convDepths!);
+    const kernel = Math.max(...space.convKernels!);
+    if (depth * (kernel - 1) >= smallest)
+      throw new ConfigError(
+        "convKernels",
+        `${depth} convolution(s) of kernel ${kernel} (valid padding) leave nothing of a ${io.obsShape[0]}x${io.obsShape[1]} image; use smaller kernels or fewer convolutions`,
+      );
+  }
   for (const a of space.activations)
     if (!(ACTIVATIONS as readonly string[]).includes(a))
       throw new ConfigError("activations", `"${a}" is not allowed; allowed: ${ACTIVATIONS.join(", ")}`);
@@ -142,14 +193,22 @@ export function checkSpace(space: SearchSpace, io: StudentIO): SearchSpace {
   return space;
 }
 
+/** "mlp-8x4-tanh-int8"; conv candidates by their architecture string: "conv8x3-fc16-relu-float32". */
 export function candidateId(c: Candidate): string {
+  if (c.kind === "conv") {
+    const convs = convsOf(c).map((v) => `conv${v.channels}x${v.kernelSize}`);
+    return [...convs, ...c.hidden.map((h) => `fc${h}`), c.activation, c.precision].join("-");
+  }
   return `${c.kind}-${c.hidden.join("x")}-${c.activation}-${c.precision}`;
 }
 
 /** Number of distinct candidates in the space (to cap sampling without replacement). */
 export function spaceSize(space: SearchSpace): number {
-  const archs = space.depths.reduce((n, d) => n + space.widths.length ** d, 0);
-  return space.kinds.length * archs * space.activations.length * space.precisions.length;
+  const dense = space.depths.reduce((n, d) => n + space.widths.length ** d, 0);
+  const perConv = (space.convChannels?.length ?? 0) * (space.convKernels?.length ?? 0);
+  const convs = (space.convDepths ?? []).reduce((n, d) => n + perConv ** d, 0);
+  const archs = space.kinds.reduce((n, k) => n + (k === "conv" ? dense * convs : dense), 0);
+  return archs * space.activations.length * space.precisions.length;
 }
 
 /**
@@ -162,7 +221,19 @@ export function sampleCandidate(space: SearchSpace, rng: Rng): Candidate {
   const kind = pick(space.kinds);
   const depth = pick(space.depths);
   const hidden = Array.from({ length: depth }, () => pick(space.widths));
-  return { kind, hidden, activation: pick(space.activations), precision: pick(space.precisions) };
+  const c: Candidate = {
+    kind,
+    hidden,
+    activation: pick(space.activations),
+    precision: pick(space.precisions),
+  };
+  // Drawn last, and only for conv: an MLP-only space draws exactly what it drew before conv existed.
+  if (kind === "conv")
+    c.convs = Array.from({ length: pick(space.convDepths!) }, () => ({
+      channels: pick(space.convChannels!),
+      kernelSize: pick(space.convKernels!),
+    }));
+  return c;
 }
 
 /** `n` distinct candidates (fewer if the space is smaller), in draw order. */

@@ -40,14 +40,15 @@ export interface TrialTask {
   teacher: TeacherRef;
 }
 
-export const TRIAL_ROLES = ["search", "confirm", "federated", "centralised", "evaluate"] as const;
+export const TRIAL_ROLES = ["search", "confirm", "federated", "label", "centralised", "evaluate"] as const;
 export type TrialRole = (typeof TRIAL_ROLES)[number];
 
 export interface TrialSpec {
   key: string;
   /**
    * search: a rung of a bracket; confirm: the winner's confirmation runs; federated: a client's
-   * local update from `init` (only the update leaves); centralised: one student on the pooled
+   * local update from `init` (only the update leaves); label: a soft-label client's teacher
+   * probabilities on the server's public `states` (only those leave); centralised: one student on the pooled
    * `tasks`; evaluate: `init` evaluated against the teacher on the env (no training).
    */
   role: TrialRole;
@@ -62,12 +63,21 @@ export interface TrialSpec {
   init?: StudentWeights;
   /** Pooled variants (centralised): training env i is variant i mod tasks.length with its teacher. */
   tasks?: TrialTask[];
+  /** The server's public states to label (label), [n, obsSize] row-major. */
+  states?: number[];
 }
 
 /** What a federated client sends back: weights and a sample count, nothing else. */
 export interface ClientMessage {
   samples: number;
   weights: StudentWeights;
+}
+
+/** What a soft-label client sends back: its probability rows on the server's states, nothing else. */
+export interface LabelMessage {
+  samples: number;
+  /** [samples, actions] row-major probabilities. */
+  labels: number[];
 }
 
 /** The figures of an `evaluate` trial. */
@@ -85,8 +95,8 @@ export interface TrialOutcome {
   key: string;
   /** The distill run's summary (search, confirm, centralised). */
   summary?: DistillSummary;
-  /** A federated client's update: the only thing such a trial returns. */
-  message?: ClientMessage;
+  /** A federated client's update or labels: the only thing such a trial returns. */
+  message?: ClientMessage | LabelMessage;
   /** An evaluate trial's figures. */
   evaluation?: EvaluationFigures;
   /** Who ran it (host:pid:thread), for the record. */
@@ -120,6 +130,8 @@ export function makeTrial(parts: Omit<TrialSpec, "key">): TrialSpec {
       config: parts.config,
       init: parts.init ?? null,
       tasks: parts.tasks?.map((t) => ({ envKwargs: t.envKwargs, teacher: t.teacher.hash })) ?? null,
+      // Absent for every role but label, so the keys of other trials are what they were.
+      ...(parts.states ? { states: sha256(new Uint8Array(Float32Array.from(parts.states).buffer)) } : {}),
     }),
   ).slice(0, 24);
   return { key, ...parts };
@@ -143,6 +155,20 @@ export function checkTrialSpec(value: unknown): TrialSpec {
   if (typeof c!.kind !== "string") bad("candidate.kind", "a string", c!.kind);
   if (!Array.isArray(c!.hidden) || !c!.hidden.every((h) => Number.isInteger(h) && (h as number) >= 1))
     bad("candidate.hidden", "integer widths >= 1", c!.hidden);
+  if (
+    c!.convs !== undefined &&
+    !(
+      Array.isArray(c!.convs) &&
+      c!.convs.every(
+        (x) =>
+          Number.isInteger(x?.channels) &&
+          x.channels >= 1 &&
+          Number.isInteger(x?.kernelSize) &&
+          x.kernelSize >= 1,
+      )
+    )
+  )
+    bad("candidate.convs", "a list of {channels, kernelSize} integers >= 1", c!.convs);
   if (typeof v.envKwargs !== "object" || v.envKwargs === null) bad("envKwargs", "an object", v.envKwargs);
   for (const [k, x] of Object.entries(v.envKwargs as object))
     if (typeof x !== "number" || !Number.isFinite(x)) bad(`envKwargs.${k}`, "a finite number", x);
@@ -157,6 +183,12 @@ export function checkTrialSpec(value: unknown): TrialSpec {
     if (!Array.isArray(init?.layers) || !init.layers.every((l) => numbers(l?.weight) && numbers(l?.bias)))
       bad("init.layers", "layers of finite weight and bias numbers", init?.layers);
   }
+  if (
+    v.states !== undefined &&
+    !(Array.isArray(v.states) && v.states.every((x) => typeof x === "number" && Number.isFinite(x)))
+  )
+    bad("states", "a list of finite numbers", v.states);
+  if (v.role === "label" && v.states === undefined) bad("states", "the states to label", v.states);
   if (v.tasks !== undefined && (!Array.isArray(v.tasks) || v.tasks.length === 0))
     bad("tasks", "a non-empty list of {envKwargs, teacher}", v.tasks);
   const spec = v as unknown as TrialSpec;

@@ -6,6 +6,8 @@
 import { type ConfigOf, type ConfigSchema, resolveConfig } from "../../core/config.js";
 import { ConfigError } from "../../core/errors.js";
 
+export const FEDERATED_MODES = ["fedavg", "soft-labels"] as const;
+
 export const FEDERATED_SCHEMA = {
   env: { type: "string", default: "", help: "env id every client runs (each with its own kwargs)" },
   out: { type: "string", default: "", help: "run folder; default runs/federated-<env>-s<seed>" },
@@ -27,6 +29,12 @@ export const FEDERATED_SCHEMA = {
     default: "tanh",
     choices: ["tanh", "relu"],
     help: "its hidden activation",
+  },
+  mode: {
+    type: "string",
+    default: "fedavg",
+    choices: FEDERATED_MODES,
+    help: "what clients send: fedavg = their locally distilled student weights (averaged by samples); soft-labels = their teachers' action probabilities on the server's public states, on which the server distils the global student",
   },
   rounds: { type: "integer", default: 10, min: 1, help: "federated rounds" },
   clientsPerRound: {
@@ -57,6 +65,18 @@ export const FEDERATED_SCHEMA = {
     default: 60_000,
     min: 1,
     help: "PPO steps of a local teacher trained here (no teacher given)",
+  },
+  publicStates: {
+    type: "integer",
+    default: 2048,
+    min: 1,
+    help: "soft-labels: states the server draws per round (the global student on the env's default parameters, public seed) for the clients to label",
+  },
+  serverEpochs: {
+    type: "integer",
+    default: 5,
+    min: 1,
+    help: "soft-labels: passes of the server's distillation over the labelled states of all rounds so far (Adam with the distill settings' learningRate and batchSize)",
   },
   evalEpisodes: { type: "integer", default: 30, min: 1, help: "episodes of each final evaluation" },
   similarityStates: { type: "integer", default: 2000, min: 1, help: "states of each agreement measure" },

@@ -17,6 +17,9 @@
  * local teacher, as is the baseline: one student distilled centrally on the pooled variants (every
  * training env labelled by its own variant's teacher) with the same total data budget.
  *
+ * `mode: "soft-labels"` exchanges soft labels instead of weights (soft-labels.ts): the clients label
+ * the server's public states with their teachers and the server distils the global student on them.
+ *
  * Rounds are recorded in the run folder (rounds/round-<r>.json with the global weights); a resumed
  * run continues after the last recorded round, and client updates already computed are reused (trial
  * keys include the global weights they started from).
@@ -32,14 +35,17 @@ import { Student } from "../../distill/student.js";
 import { SpecTeacher } from "../../distill/teachers/spec-teacher.js";
 import { initBackend } from "../../nn/backend.js";
 import { libraryVersion, loadPolicy } from "../../nn/checkpoint.js";
+import type { Activation } from "../../nn/spec.js";
 import { PPO, PPO_SCHEMA } from "../../rl/ppo.js";
 import { loadTrialTeacher, weightsOf } from "../execute.js";
 import { InlineEngine, TrialAborted, type TrialEngine } from "../queue/engine.js";
 import { ThreadEngine } from "../queue/threads.js";
-import { acquireLock, readJson, SearchRunDir, writeAtomic, writeJsonAtomic } from "../run-dir.js";
+import { readJson, SearchRunDir, writeAtomic, writeJsonAtomic } from "../run-dir.js";
 import type { Candidate } from "../space.js";
 import {
+  type ClientMessage,
   type EvaluationFigures,
+  type LabelMessage,
   makeTrial,
   type StudentWeights,
   sha256,
@@ -49,6 +55,13 @@ import {
   type TrialSpec,
 } from "../trial.js";
 import { type FederatedConfig, parseDropouts, resolveFederatedConfig } from "./config.js";
+import {
+  addPublic,
+  averageLabels,
+  collectPublicStates,
+  type PublicSet,
+  trainOnLabels,
+} from "./soft-labels.js";
 
 export interface FederatedOptions {
   engine?: TrialEngine;
@@ -83,6 +96,7 @@ export interface FederatedSummary {
   kind: "federated";
   version: string;
   env: string;
+  mode: FederatedConfig["mode"];
   student: { hidden: number[]; params: number };
   rounds: Array<Omit<RoundRecord, "global">>;
   clients: ClientFigures[];
@@ -176,8 +190,8 @@ export async function federated(
         `${cfg.out} already holds a federated run: continue it with --resume, or choose another --out`,
       );
   }
-  const run = new SearchRunDir(cfg.out);
-  const release = acquireLock(run.dir);
+  const run = new SearchRunDir(cfg.out, "rldistill federated");
+  for (const n of run.notes) print(n);
   const engine =
     opts.engine ??
     (opts.workers === 0 ? new InlineEngine() : new ThreadEngine({ workers: opts.workers ?? 1 }));
@@ -241,6 +255,27 @@ export async function federated(
     });
     const initWeights = weightsOf(init.toSpec());
     const params = init.params;
+    const soft = cfg.mode === "soft-labels";
+    if (soft && t0Teacher.kind === "gaussian")
+      throw new ConfigError(
+        "mode",
+        "soft-labels needs discrete actions (a label is a distribution over actions)",
+      );
+    const shape = {
+      obsSize: t0Teacher.obsSize,
+      obsShape: [t0Teacher.obsSize],
+      actionSpace: init.actionSpace,
+      hidden: [...cfg.student],
+      activation: cfg.studentActivation as Activation,
+      obsNorm: t0Teacher instanceof SpecTeacher ? t0Teacher.spec.obsNorm : undefined,
+    };
+    const publicSet: PublicSet = {
+      obsSize: shape.obsSize,
+      actionSize: init.actionSize,
+      states: [],
+      labels: [],
+    };
+    const publicFile = (r: number) => join("rounds", `public-${r}.json`);
     init.dispose();
     t0Teacher.dispose?.();
 
@@ -262,6 +297,7 @@ export async function federated(
       config: TrialConfig,
       initW?: StudentWeights,
       tasks?: TrialSpec["tasks"],
+      states?: number[],
     ) =>
       makeTrial({
         role,
@@ -272,6 +308,7 @@ export async function federated(
         config,
         init: initW,
         tasks,
+        ...(states ? { states } : {}),
       });
 
     // -- rounds ------------------------------------------------------------------------------------
@@ -282,6 +319,7 @@ export async function federated(
       if (recorded) {
         rounds.push(recorded);
         global = recorded.global;
+        if (soft) addPublic(publicSet, run.readJson<PublicSet>(publicFile(r))!);
         continue;
       }
       const absent = [...Array(K).keys()].filter((k) => dropouts.get(k)?.has(r));
@@ -290,8 +328,21 @@ export async function federated(
         cfg.clientsPerRound === 0 ? available.length : Math.min(cfg.clientsPerRound, available.length);
       const order = new Rng(cfg.seed).spawn(r).permutation(available.length);
       const sampled = Array.from(order.subarray(0, m), (j) => available[j]!).sort((a, b) => a - b);
+      // Soft labels: the server's states of this round, from the public env and a public seed.
+      const states = soft
+        ? await collectPublicStates({
+            env: cfg.env,
+            global,
+            shape,
+            n: cfg.publicStates,
+            seed: cfg.seed * 1000 + r,
+            signal: opts.signal,
+          })
+        : undefined;
       const specs = sampled.map((k) =>
-        trial("federated", k, configFor(cfg.localSteps, cfg.seed * 1000 + r * K + k), global),
+        soft
+          ? trial("label", k, configFor(1, cfg.seed), undefined, undefined, states)
+          : trial("federated", k, configFor(cfg.localSteps, cfg.seed * 1000 + r * K + k), global),
       );
       const late = Symbol("late");
       const deadline =
@@ -303,7 +354,7 @@ export async function federated(
       );
       const returned: number[] = [];
       const stragglers: number[] = [];
-      const updates: Array<{ samples: number; weights: StudentWeights }> = [];
+      const updates: Array<ClientMessage | LabelMessage> = [];
       answers.forEach((a, i) => {
         if (a === late || !a.message) stragglers.push(sampled[i]!);
         else {
@@ -311,7 +362,27 @@ export async function federated(
           updates.push(a.message);
         }
       });
-      if (updates.length) global = fedAvg(updates);
+      if (updates.length && !soft) global = fedAvg(updates as ClientMessage[]);
+      if (updates.length && soft) {
+        const labelled: PublicSet = {
+          ...publicSet,
+          states: states!,
+          labels: averageLabels(updates as LabelMessage[], cfg.publicStates, publicSet.actionSize),
+        };
+        mkdirSync(run.path("rounds"), { recursive: true });
+        run.writeJson(publicFile(r), labelled);
+        addPublic(publicSet, labelled);
+        global = await trainOnLabels({
+          global,
+          shape,
+          data: publicSet,
+          epochs: cfg.serverEpochs,
+          batchSize: base.batchSize,
+          learningRate: base.learningRate,
+          seed: cfg.seed * 1000 + r,
+          signal: opts.signal,
+        });
+      }
       const rec: RoundRecord = {
         round: r,
         sampled,
@@ -376,6 +447,7 @@ export async function federated(
       student: { hidden: cfg.student, params },
       rounds: rounds.map(({ global: _g, ...r }) => r),
       clients,
+      mode: cfg.mode,
       meanRetention: { federated: mf, centralised: mc },
       ratio: mf !== null && mc !== null && mc !== 0 ? mf / mc : null,
       interrupted: false,
@@ -393,6 +465,6 @@ export async function federated(
   } finally {
     opts.signal?.removeEventListener("abort", onAbort);
     if (!opts.engine) await engine.close();
-    release();
+    run.release();
   }
 }
