@@ -3,8 +3,8 @@
  *
  * For each env: (a) the raw env (no wrappers), (b) through make() (TimeLimit + OrderEnforcing),
  * plus the two wrappers' costs apart (raw + TimeLimit; make() without the action check), and
- * (c) a SyncVectorEnv of 8 (env-steps/s), and a WorkerVectorEnv of 8 on 2 threads (set
- * BENCH_NO_WORKERS=1 to skip it). Actions are random, drawn from the seeded action space before the
+ * (c) a SyncVectorEnv of 8 (env-steps/s; sub-envs with `stepInto` write into its batch), and a
+ * WorkerVectorEnv of 8 on 2 threads (set BENCH_NO_WORKERS=1 to skip it). Actions are random, drawn from the seeded action space before the
  * timed loop; resets are included. Each figure is the median of 5 timed repeats, interleaved across
  * the variants so that load from other processes hits them alike, after a calibration run that also
  * warms up the JIT. Gymnasium's figures are quoted from docs/ANCHORS.md, not measured here.

@@ -1,10 +1,17 @@
 /**
- * SAC update throughput: our tape-free SAC gradient step against the same update in PyTorch
- * (bench/py/sac_update.py, CleanRL's sac_continuous_action.py rules, 1 thread), both with
+ * SAC update throughput: our SAC gradient step (SIMD kernels, no tape) against the same update in
+ * PyTorch (bench/py/sac_update.py, CleanRL's sac_continuous_action.py rules, 1 thread), both with
  * Hopper-v5's shapes (obs 11, action 3), 256-256 networks, batch 256, measured in the same run.
  *
  *   npx tsx bench/sac.ts                  # 200 updates each
  *   npx tsx bench/sac.ts --steps 500 --hidden 64,64
+ *   npx tsx bench/sac.ts --blas-dir DIR   # PyTorch on the libblas.so.3 in DIR (see below)
+ *
+ * The BLAS matters: Debian's python3-torch calls whichever libblas.so.3 the system has, and with
+ * only the reference BLAS (libblas3) its 256-256 update is about 12x slower than with OpenBLAS. The
+ * PyTorch line names the library it loaded. To measure against OpenBLAS without changing the
+ * system's BLAS: `apt-get download libopenblas0-pthread && dpkg-deb -x libopenblas0-pthread_*.deb
+ * ob` and pass `--blas-dir ob/usr/lib/x86_64-linux-gnu/openblas-pthread`.
  *
  * What is measured: CPU time per gradient step (critic, actor and temperature steps and the
  * Polyak update). Ours runs inside SAC.learn on Hopper-v5 with every env step followed by one
@@ -27,6 +34,7 @@ function arg(name: string, fallback: string): string {
 const steps = Number(arg("steps", "200"));
 const hidden = arg("hidden", "256,256").split(",").map(Number);
 const batch = Number(arg("batch", "256"));
+const blasDir = arg("blas-dir", "");
 if (!(Number.isInteger(steps) && steps > 0)) throw new Error(`--steps: expected a positive integer`);
 
 await prepareEnv("Hopper-v5");
@@ -71,7 +79,15 @@ const py = spawnSync(
   {
     encoding: "utf8",
     // One thread everywhere: torch.set_num_threads(1) does not stop a BLAS library's own threads.
-    env: { ...process.env, OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1", MKL_NUM_THREADS: "1" },
+    env: {
+      ...process.env,
+      OMP_NUM_THREADS: "1",
+      OPENBLAS_NUM_THREADS: "1",
+      MKL_NUM_THREADS: "1",
+      ...(blasDir
+        ? { LD_LIBRARY_PATH: [blasDir, process.env["LD_LIBRARY_PATH"]].filter(Boolean).join(":") }
+        : {}),
+    },
   },
 );
 if (py.status !== 0) {
@@ -79,11 +95,12 @@ if (py.status !== 0) {
 } else {
   const t = JSON.parse(py.stdout.trim().split("\n").pop()!) as {
     torch: string;
+    blas: string;
     cpu_ms_per_update: number;
     wall_ms_per_update: number;
   };
   console.log(
-    `PyTorch ${t.torch} (1 thread), same update: ${t.cpu_ms_per_update.toFixed(2)} ms CPU / update (${t.wall_ms_per_update.toFixed(1)} ms wall)`,
+    `PyTorch ${t.torch} (1 thread, BLAS ${t.blas}), same update: ${t.cpu_ms_per_update.toFixed(2)} ms CPU / update (${t.wall_ms_per_update.toFixed(1)} ms wall)`,
   );
   console.log(`ratio ours / PyTorch (CPU): ${(oursCpu / t.cpu_ms_per_update).toFixed(2)}`);
 }

@@ -38,6 +38,12 @@ const flags: FlagSpecs = {
     help: 'keep the value head (ONNX output "value"; runtime forward().value)',
   },
   opset: { type: "integer", help: "ONNX opset, 13-17", defaultText: "13" },
+  "input-type": {
+    type: "string",
+    choices: ["float32", "uint8"],
+    help: "ONNX input element type: uint8 takes image frames (MinAtar) as they come, cast to float inside",
+    defaultText: "float32",
+  },
   json: { type: "boolean", help: "print a JSON summary" },
   help: { type: "boolean", help: "show this help (-h)" },
 };
@@ -54,6 +60,8 @@ export interface ExportModelOptions {
   includeValue?: boolean;
   /** ONNX opset, default 13. */
   opset?: number;
+  /** ONNX input element type, default "float32"; "uint8" for image frames. */
+  inputType?: "float32" | "uint8";
 }
 
 export interface ExportSummary {
@@ -107,7 +115,11 @@ export async function exportModel(o: ExportModelOptions): Promise<ExportSummary>
   const stored = quantize === "int8" ? quantizeSpec(spec) : spec;
   const files: Record<string, number> = {};
   if (o.format === "onnx") {
-    const bytes = exportOnnx(stored, { includeValue: o.includeValue ?? false, opset: o.opset ?? 13 });
+    const bytes = exportOnnx(stored, {
+      includeValue: o.includeValue ?? false,
+      opset: o.opset ?? 13,
+      inputType: o.inputType ?? "float32",
+    });
     makeFolders(dirname(o.out));
     writeFileAtomic(o.out, bytes);
     files[o.out] = bytes.length;
@@ -159,6 +171,7 @@ export const exportCommand: Command = {
       quantize: (f.quantize as "none" | "int8" | undefined) ?? "none",
       includeValue: f["include-value"] === true,
       opset: (f.opset as number | undefined) ?? 13,
+      inputType: (f["input-type"] as "float32" | "uint8" | undefined) ?? "float32",
     });
     if (f.json) {
       console.log(JSON.stringify(summary, null, 2));

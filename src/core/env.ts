@@ -13,7 +13,7 @@
  */
 import { ConfigError, checkKnownKeys, describeValue } from "./errors.js";
 import type { Rng } from "./rng.js";
-import type { Space } from "./spaces.js";
+import type { ObsStorage, Space } from "./spaces.js";
 
 export type Info = Record<string, unknown>;
 
@@ -81,6 +81,25 @@ export interface Env<O = unknown, A = unknown> {
   getState?(): number[];
   /** A picture of the current state, where the env can draw itself. Wrappers forward it. */
   render?(): RgbFrame;
+  /**
+   * Optional fast path for vector envs, which copy every observation into their batch anyway:
+   * `step(action)` with the observation written into `out` from `offset` on (flattened, in the
+   * observation space's dtype) instead of returned as a new array; the result's `obs` is null. The
+   * same trajectory as `step`. Only wrappers that leave observations alone have it (OrderEnforcing,
+   * TimeLimit): `canStepInto(env)` says whether every layer does.
+   */
+  stepInto?(action: A, out: ObsStorage, offset: number): StepResult<null>;
+}
+
+/**
+ * True when `env` and every wrapper under it have `stepInto` (a wrapper without it, e.g. one that
+ * transforms observations, must not be skipped), so a vector env may call it instead of `step`.
+ */
+export function canStepInto(env: Env<unknown, unknown>): boolean {
+  for (let layer: Env<unknown, unknown> = env; ; layer = (layer as Wrapper).env) {
+    if (typeof layer.stepInto !== "function") return false;
+    if (!(layer instanceof Wrapper)) return true;
+  }
 }
 
 /** A classic-control style env: Box observations, and a known internal state. */

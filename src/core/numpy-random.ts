@@ -162,18 +162,25 @@ export class NumpyRandomState {
 
   /** Regenerates the 624 words of state (the reference `genrand_int32`'s refill). */
   private twist(): void {
+    // Branch-free: `-(y & 1) & MATRIX_A` instead of `y & 1 ? MATRIX_A : 0` (a coin flip per word
+    // that the CPU cannot predict), and each word read once.
     const mt = this.mt;
+    let cur = mt[0]!;
     let kk = 0;
     for (; kk < N - M; kk++) {
-      const y = (mt[kk]! & UPPER_MASK) | (mt[kk + 1]! & LOWER_MASK);
-      mt[kk] = mt[kk + M]! ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0);
+      const next = mt[kk + 1]!;
+      const y = (cur & UPPER_MASK) | (next & LOWER_MASK);
+      mt[kk] = mt[kk + M]! ^ (y >>> 1) ^ (-(y & 1) & MATRIX_A);
+      cur = next;
     }
     for (; kk < N - 1; kk++) {
-      const y = (mt[kk]! & UPPER_MASK) | (mt[kk + 1]! & LOWER_MASK);
-      mt[kk] = mt[kk + (M - N)]! ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0);
+      const next = mt[kk + 1]!;
+      const y = (cur & UPPER_MASK) | (next & LOWER_MASK);
+      mt[kk] = mt[kk + (M - N)]! ^ (y >>> 1) ^ (-(y & 1) & MATRIX_A);
+      cur = next;
     }
-    const y = (mt[N - 1]! & UPPER_MASK) | (mt[0]! & LOWER_MASK);
-    mt[N - 1] = mt[M - 1]! ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0);
+    const y = (cur & UPPER_MASK) | (mt[0]! & LOWER_MASK);
+    mt[N - 1] = mt[M - 1]! ^ (y >>> 1) ^ (-(y & 1) & MATRIX_A);
     this.index = 0;
   }
 }

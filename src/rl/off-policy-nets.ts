@@ -1,15 +1,17 @@
 /**
- * What SAC and TD3 share: plain-array MLPs with PyTorch's default init, the critics' input rows
- * [obs, action], the backward of a dense stack down to its input (the actor's gradient through the
- * critics), squashed actions to env bounds, the deterministic policy spec (tanh head, then a
- * diagonal layer to the bounds), and the checkpoint layout of networks and replay buffers.
+ * What SAC and TD3 share: plain-array MLPs with PyTorch's default init, `DenseNets` (networks on
+ * src/nn's SIMD kernels with one flat parameter vector, Polyak targets and the gradient down to a
+ * critic's input), the critics' input rows [obs, action], squashed actions to env bounds, the
+ * deterministic policy spec (tanh head, then a diagonal layer to the bounds), and the checkpoint
+ * layout of networks and replay buffers.
  */
 import { ArtifactError } from "../core/errors.js";
 import type { Rng } from "../core/rng.js";
 import type { StoredTensor } from "../nn/checkpoint.js";
-import { type Tensor2D, tf } from "../nn/index.js";
+import { KernelNet } from "../nn/kernels/net.js";
+import { countParams, flattenParams, tensorSizes, unflattenParams } from "../nn/kernels/plan.js";
+import type { ParamGroup } from "../nn/optim.js";
 import type { DenseLayerSpec, ObsNormSpec, PolicySpec } from "../nn/spec.js";
-import type { DenseStack, DenseTrace } from "./mlp-grad.js";
 import { torchDefaultDense } from "./q-weights.js";
 import { ReplayBuffer } from "./replay-buffer.js";
 
@@ -33,10 +35,6 @@ export function copyLayers(layers: readonly DenseLayerSpec[]): DenseLayerSpec[] 
   return layers.map((l) => ({ ...l, weight: l.weight.slice(), bias: l.bias.slice() }));
 }
 
-export function countParams(layers: readonly DenseLayerSpec[]): number {
-  return layers.reduce((n, l) => n + l.weight.length + l.bias.length, 0);
-}
-
 /** Rows [obs_i, action_i] of the critics' input. */
 export function concatRows(
   obs: Float32Array,
@@ -53,17 +51,99 @@ export function concatRows(
   return x;
 }
 
-/** dLoss/d(input) [B, in] of a dense stack given dLoss/dOut (mlp-grad.ts's backward, down to x). */
-export function inputGradient(net: DenseStack, trace: DenseTrace, dOut: Tensor2D): Tensor2D {
-  let dh = dOut;
-  for (let i = net.activations.length - 1; i >= 0; i--) {
-    const act = net.activations[i];
-    const y = trace.outputs[i]!;
-    const dz =
-      act === "relu" ? tf.mul(dh, tf.step(y)) : act === "tanh" ? tf.mul(dh, tf.sub(1, tf.square(y))) : dh;
-    dh = tf.matMul(dz, tf.transpose(net.vars[2 * i] as unknown as Tensor2D)) as Tensor2D;
+/**
+ * Dense networks on the SIMD kernels (`KernelNet`) sharing one flat parameter vector and gradient,
+ * so one `ArrayAdam` group trains them all: SAC's and TD3's twin critics are one `DenseNets` of two
+ * networks, the actor one of one. Tensors are ordered w0, b0, w1, ... network after network, the
+ * order of the tfjs variables these networks had before, so saved optimizer states still load.
+ *
+ *   const critics = new DenseNets([q1Layers, q2Layers]);
+ *   const q1 = critics.forward(0, sa, B);              // a view, valid until network 0's next forward
+ *   critics.backward(0, dQ1);                          // critics.grad (network 0's part) = dLoss/dParams
+ *   opt.apply(); critics.paramsChanged();              // opt = new ArrayAdam([critics.group()])
+ *   const dSa = critics.inputGrad(1, dQ2);             // dLoss/d[obs, action] of network 1 only
+ *   targets.blendFrom(critics, 0.005);                 // targets = critics.copy(): Polyak
+ */
+export class DenseNets {
+  readonly values: Float32Array;
+  readonly grad: Float32Array;
+  private readonly nets: KernelNet[];
+  private readonly offsets: number[];
+  private readonly templates: DenseLayerSpec[][];
+
+  constructor(layers: readonly (readonly DenseLayerSpec[])[]) {
+    this.templates = layers.map((l) => [...l]);
+    this.offsets = [];
+    let n = 0;
+    for (const t of this.templates) {
+      this.offsets.push(n);
+      n += countParams(t);
+    }
+    this.values = new Float32Array(n);
+    this.grad = new Float32Array(n);
+    for (const [i, t] of this.templates.entries()) flattenParams(t, this.values, this.offsets[i]);
+    this.nets = this.templates.map((t) => new KernelNet(t));
   }
-  return dh;
+
+  /** The parameters as one optimizer group, split per tensor (w0, b0, ...) for the saved moments. */
+  group(): ParamGroup {
+    return { values: this.values, grad: this.grad, sizes: this.templates.flatMap((t) => tensorSizes(t)) };
+  }
+
+  /** Reloads the kernels' weights from `values` (after an optimizer step or a Polyak update). */
+  paramsChanged(): void {
+    for (const [i, net] of this.nets.entries()) net.setParams(this.values, this.offsets[i]!);
+  }
+
+  /** Network i's output for `batch` rows of `x` (a view into its workspace). */
+  forward(i: number, x: ArrayLike<number>, batch: number): Float32Array {
+    return this.nets[i]!.forward(x, batch);
+  }
+
+  /** dLoss/dParams of network i (its part of `grad`) from dLoss/dOut of its last forward. */
+  backward(i: number, dOut: ArrayLike<number>): void {
+    this.nets[i]!.backward(dOut, this.grad, this.offsets[i]!);
+  }
+
+  /** dLoss/dInput [batch, in] of network i's last forward, without its parameter gradients (a copy). */
+  inputGrad(i: number, dOut: ArrayLike<number>): Float32Array {
+    const net = this.nets[i]!;
+    net.backward(dOut, this.grad, 0, { inputGrad: true, paramGrads: false });
+    return net.inputGrad().slice();
+  }
+
+  /** Network i's current weights as layer specs (copies). */
+  layers(i: number): DenseLayerSpec[] {
+    return unflattenParams(this.templates[i]!, this.values, this.offsets[i]) as DenseLayerSpec[];
+  }
+
+  /** Networks of the same shapes holding a copy of these weights (target networks). */
+  copy(): DenseNets {
+    return new DenseNets(this.templates.map((_, i) => this.layers(i)));
+  }
+
+  /** Polyak averaging, as SB3's polyak_update: this <- (1 - tau) this + tau source. */
+  blendFrom(source: DenseNets, tau: number): void {
+    const t = this.values;
+    const v = source.values;
+    if (v.length !== t.length)
+      throw new ArtifactError(`Polyak update between ${v.length} and ${t.length} parameters`);
+    for (let i = 0; i < t.length; i++) t[i] = t[i]! * (1 - tau) + tau * v[i]!;
+    this.paramsChanged();
+  }
+}
+
+/** The twin critics' and their targets' current weights (copies), as SAC and TD3 store them. */
+export function criticLayers(
+  critics: DenseNets,
+  targets: DenseNets,
+): Record<"q1" | "q2" | "q1Target" | "q2Target", DenseLayerSpec[]> {
+  return {
+    q1: critics.layers(0),
+    q2: critics.layers(1),
+    q1Target: targets.layers(0),
+    q2Target: targets.layers(1),
+  };
 }
 
 /** Squashed actions in [-1, 1] to the bounds [low, high] (per dimension, rows of `low.length`). */

@@ -5,10 +5,15 @@
  * respect to the actor's outputs, and the entropy-temperature gradient. Pure functions, known-answer
  * tested (sac-losses.test.ts), called by the tape-free training step in sac.ts.
  *
+ * `sacActorGradient` puts the actor's part together on the networks (the kernels' forwards and the
+ * critics' backward down to their action input).
+ *
  * The actor outputs `[mean (A), raw log std (A)]` per sample. The log std is squashed into
  * [logStdMin, logStdMax] with CleanRL's `min + (max - min) (tanh(raw) + 1) / 2`. Actions are in
  * the squashed space [-1, 1]; the env scale is applied outside.
  */
+
+import { concatRows, type DenseNets } from "./off-policy-nets.js";
 
 /** Constant of the Gaussian log density, log(2 pi) / 2. */
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
@@ -171,4 +176,51 @@ export function alphaLossGrad(
   for (let i = 0; i < logProb.length; i++) m += logProb[i]! + targetEntropy;
   m /= logProb.length;
   return { loss: -logAlpha * m, grad: -m };
+}
+
+/** Sizes of a gradient step's batch. */
+export interface SacShapes {
+  batch: number;
+  obsSize: number;
+  actionSize: number;
+  logStdMin: number;
+  logStdMax: number;
+}
+
+/**
+ * The reparameterised actor loss J = mean(alpha log pi(a|s) - min(Q1, Q2)(s, a)), a = tanh(mean +
+ * std noise), and its gradient with respect to the actor's parameters, written into `actor.grad`
+ * (network 0). dmin(Q1, Q2)/da comes from each row's minimum critic, backward down to its action
+ * input (the critics' own gradients are not computed). Returns J and log pi(a|s) (for the
+ * temperature step).
+ */
+export function sacActorGradient(
+  actor: DenseNets,
+  critics: DenseNets,
+  obs: Float32Array,
+  noise: Float32Array,
+  alpha: number,
+  shapes: SacShapes,
+): { loss: number; logProb: Float32Array } {
+  const { batch: B, obsSize: O, actionSize: A, logStdMin, logStdMax } = shapes;
+  const sample = squashedGaussianSample(actor.forward(0, obs, B), noise, B, A, logStdMin, logStdMax);
+  const sa = concatRows(obs, sample.action, B, O, A);
+  const q1 = critics.forward(0, sa, B);
+  const q2 = critics.forward(1, sa, B);
+  const pick1 = new Float32Array(B);
+  const pick2 = new Float32Array(B);
+  const minQ = new Float32Array(B);
+  for (let i = 0; i < B; i++) {
+    pick1[i] = q1[i]! <= q2[i]! ? 1 : 0;
+    pick2[i] = 1 - pick1[i]!;
+    minQ[i] = Math.min(q1[i]!, q2[i]!);
+  }
+  const d1 = critics.inputGrad(0, pick1);
+  const d2 = critics.inputGrad(1, pick2);
+  const dQda = new Float32Array(B * A);
+  for (let i = 0; i < B; i++)
+    for (let j = 0; j < A; j++) dQda[i * A + j] = d1[i * (O + A) + O + j]! + d2[i * (O + A) + O + j]!;
+  const { loss, dOut } = actorLossGrad(sample, minQ, dQda, alpha, B, A, logStdMin, logStdMax);
+  actor.backward(0, dOut);
+  return { loss, logProb: sample.logProb };
 }

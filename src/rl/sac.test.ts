@@ -7,7 +7,6 @@ import { prepareEnv } from "../envs/registry.js";
 import { evaluatePolicy } from "../eval/evaluate.js";
 import { loadPolicy } from "../nn/checkpoint.js";
 import { compileSpec } from "../nn/fast.js";
-import { tf } from "../nn/index.js";
 import { SAC } from "./sac.js";
 
 const dir = mkdtempSync(join(tmpdir(), "rldistill-sac-"));
@@ -40,13 +39,13 @@ describe("SAC config", () => {
 });
 
 describe("SAC learning", () => {
-  it("InvertedPendulum: greedy return > 30 after 1200 updates (uniform random actions: about 5)", async () => {
+  it("InvertedPendulum: greedy return > 40 after 2700 updates (untrained: 4-12, zero action: 21.8)", async () => {
     const m = new SAC({ env: "InvertedPendulum-v5", seed: 0, learningStarts: 300, ...tiny });
-    await m.learn({ totalTimesteps: 1500 });
+    await m.learn({ totalTimesteps: 3000 });
     const random = m.episodeReturns.slice(0, 5);
     expect(Math.max(...random)).toBeLessThan(20);
     const r = evaluatePolicy(m, "InvertedPendulum-v5", { episodes: 5, seed: 0 });
-    expect(r.meanReturn).toBeGreaterThan(30);
+    expect(r.meanReturn).toBeGreaterThan(40);
     // The temperature fell from 1 towards the target entropy.
     expect(m.alpha).toBeLessThan(0.7);
   });
@@ -65,14 +64,6 @@ describe("SAC determinism, export, save/load", () => {
     const a = await run(3);
     expect(await run(3)).toEqual(a);
     expect((await run(4)).act).not.toEqual(a.act);
-  });
-
-  it("leaks no tensors across gradient steps", async () => {
-    const m = new SAC({ env: "Pendulum-v1", seed: 0, learningStarts: 64, ...tiny });
-    await m.learn({ totalTimesteps: 100 });
-    const before = tf.memory().numTensors;
-    await m.learn({ totalTimesteps: 50, resetNumTimesteps: false });
-    expect(tf.memory().numTensors).toBe(before);
   });
 
   it("exports tanh(mean) scaled to the bounds; round-trips critics, targets, Adam and replay", async () => {

@@ -9,9 +9,10 @@
  *   await model.learn({ totalTimesteps: 1_000_000 });
  *   model.predict(obs, { deterministic: true }); // tanh(mean), in the env's action bounds
  *
- * The gradient steps are tape-free (forward and backward written out with mlp-grad.ts, the loss
- * gradients in plain JS from sac-losses.ts): the critics' backward to their action input carries
- * the actor's gradient. Acting uses a synchronous Float32Array forward of the actor.
+ * The networks train on src/nn's SIMD kernels without a gradient tape (`DenseNets`: KernelNet
+ * forwards and backwards, `ArrayAdam`), with the loss gradients in plain JS from sac-losses.ts: the
+ * critics' backward down to their action input carries the actor's gradient. Rollouts act with the
+ * training actor's kernels; `act`/`predict` use the float64 compiled forward that export shares.
  */
 import { type ConfigOf, type ConfigSchema, resolveConfig } from "../core/config.js";
 import { ConfigError } from "../core/errors.js";
@@ -25,16 +26,15 @@ import {
   type StoredTensor,
 } from "../nn/checkpoint.js";
 import { type CompiledPolicy, compileSpec } from "../nn/fast.js";
-import { initBackend, Params, Sequential, tf, type Variable } from "../nn/index.js";
-import { Adam, type AdamState } from "../nn/optim.js";
+import { countParams } from "../nn/kernels/plan.js";
+import { type AdamState, ArrayAdam } from "../nn/optim.js";
 import type { DenseLayerSpec, PolicySpec } from "../nn/spec.js";
 import { Algorithm, type CommonOptions, type EnvSetup, type SaveOptions } from "./algorithm.js";
-import { type DenseStack, denseBackward, denseForward, denseStack, readInto } from "./mlp-grad.js";
 import {
   concatRows,
   copyLayers,
-  countParams,
-  inputGradient,
+  criticLayers,
+  DenseNets,
   layersFromTensors,
   layersToTensors,
   mean,
@@ -46,9 +46,9 @@ import {
 } from "./off-policy-nets.js";
 import { type ReplayBatch, ReplayBuffer } from "./replay-buffer.js";
 import {
-  actorLossGrad,
   alphaLossGrad,
   criticLossGrad,
+  sacActorGradient,
   softTdTarget,
   squashedGaussianSample,
   squashedMean,
@@ -141,29 +141,32 @@ export type SacOptions = CommonOptions & Partial<SacConfig>;
 type Net = "actor" | "q1" | "q2" | "q1Target" | "q2Target";
 const NETS: readonly Net[] = ["actor", "q1", "q2", "q1Target", "q2Target"];
 
+/** The training copies on the kernels (built at the first `learn()`), with their optimizers. */
 interface TrainNets {
-  seq: Record<Net, Sequential>;
-  stack: Record<Net, DenseStack>;
-  actorOpt: Adam;
-  criticOpt: Adam;
-  alphaOpt: Adam;
-  logAlpha: Variable;
-  actorGrad: Float32Array;
-  criticGrad: Float32Array;
+  actor: DenseNets;
+  /** Q1 and Q2 (networks 0 and 1), one parameter vector, one Adam. */
+  critics: DenseNets;
+  targets: DenseNets;
+  actorOpt: ArrayAdam;
+  criticOpt: ArrayAdam;
+  alphaOpt: ArrayAdam;
+  /** log(alpha) as a one-parameter group. */
+  logAlpha: { values: Float32Array; grad: Float32Array };
 }
 
 export class SAC extends Algorithm<SacConfig> {
   readonly algo = "sac";
-  /** Plain weights of every network (kept current with the tf copies after each update). */
+  /** Plain weights of every network (read back from the training copies by `syncAll`). */
   private layers: Record<Net, DenseLayerSpec[]>;
   private logAlphaValue: number;
-  private compiled: CompiledPolicy;
+  /** The actor compiled for `act` (float64, as exports compute), rebuilt when stale. */
+  private compiled: CompiledPolicy | null = null;
   private nets: TrainNets | null = null;
   private pendingAdam: Partial<Record<"actor" | "critic" | "alpha", AdamState>> = {};
   replay: ReplayBuffer | null = null;
   private nUpdates = 0;
-  /** The teacher's twin critics for value distillation (compiled plain-array forwards). */
-  private readonly teacherQ: [CompiledPolicy, CompiledPolicy] | null;
+  /** The teacher's twin critics for value distillation (networks 0 and 1, on the kernels). */
+  private readonly teacherQ: DenseNets | null;
 
   constructor(opts: SacOptions) {
     const { env, envKwargs, seed, verbose, ...rest } = opts;
@@ -184,7 +187,6 @@ export class SAC extends Algorithm<SacConfig> {
       q2Target: copyLayers(q2),
     };
     this.logAlphaValue = Math.log(Math.max(c.alpha, 1e-30));
-    this.compiled = this.compileActor();
     if (c.valueDistillCoef > 0 && !c.teacherCritic) {
       throw new ConfigError(
         "teacherCritic",
@@ -202,7 +204,7 @@ export class SAC extends Algorithm<SacConfig> {
 
   /** tanh(mean) (deterministic, the default) or a sample, scaled to the env's action bounds. */
   act(obs: Float32Array, opts: ActOptions = {}): Action {
-    const out = this.compiled.forward(this.prepare(obs), 1);
+    const out = this.fast.forward(this.prepare(obs), 1);
     const A = this.spaces.actionSize;
     if (opts.deterministic ?? true)
       return toBounds(squashedMean(out, 1, A), this.spaces.actionLow!, this.spaces.actionHigh!);
@@ -217,7 +219,7 @@ export class SAC extends Algorithm<SacConfig> {
 
   /** The pre-squash Gaussian (mean, std) of one raw observation. */
   distribution(obs: Float32Array): ActionDistribution {
-    const out = this.compiled.forward(this.prepare(obs), 1);
+    const out = this.fast.forward(this.prepare(obs), 1);
     const A = this.spaces.actionSize;
     const { logStdMin: lo, logStdMax: hi } = this.config;
     const mean = Float64Array.from(out.subarray(0, A));
@@ -227,20 +229,24 @@ export class SAC extends Algorithm<SacConfig> {
     return { kind: "gaussian", mean, std };
   }
 
-  private compileActor(): CompiledPolicy {
-    return compileSpec({
-      obsShape: [this.spaces.obsSize],
-      output: "mean",
-      actionSize: 2 * this.spaces.actionSize,
-      layers: this.layers.actor,
-    });
+  /** The actor's [mean, raw log std] forward in float64, compiled from the current weights. */
+  private get fast(): CompiledPolicy {
+    if (!this.compiled) {
+      this.syncAll();
+      this.compiled = compileSpec({
+        obsShape: [this.spaces.obsSize],
+        output: "mean",
+        actionSize: 2 * this.spaces.actionSize,
+        layers: this.layers.actor,
+      });
+    }
+    return this.compiled;
   }
 
   // ---- training -----------------------------------------------------------------------------
 
   protected async trainLoop(): Promise<void> {
     const c = this.config;
-    await initBackend();
     this.setupEnv();
     const nets = this.buildNets();
     const { obsSize: O, actionSize: A } = this.spaces;
@@ -259,7 +265,7 @@ export class SAC extends Algorithm<SacConfig> {
       if (this.numTimesteps < c.learningStarts) {
         this.rng.fillUniform(squashed, -1, 1);
       } else {
-        const out = this.compiled.forward(this.obs, N);
+        const out = nets.actor.forward(0, this.obs, N);
         this.rng.fillNormal(noise);
         squashed.set(squashedGaussianSample(out, noise, N, A, c.logStdMin, c.logStdMax).action);
       }
@@ -291,7 +297,7 @@ export class SAC extends Algorithm<SacConfig> {
           batch = replay.sample(c.batchSize, this.rng, batch);
           this.gradientStep(nets, batch);
         }
-        this.syncActor(nets);
+        this.compiled = null;
       }
       const last = this.numTimesteps >= this.totalTimesteps;
       if (last || Math.floor(this.numTimesteps / c.logInterval) > Math.floor(lastLog / c.logInterval)) {
@@ -308,157 +314,112 @@ export class SAC extends Algorithm<SacConfig> {
     const c = this.config;
     const { obsSize: O, actionSize: A } = this.spaces;
     const B = b.size;
-    const alpha = this.alpha;
-    const s = nets.stack;
-    tf.tidy(() => {
-      // Soft TD target from the current actor and the target critics (no gradient).
-      const next = tf.tensor2d(b.nextObs, [B, O]);
-      const nextOut = denseForward(s.actor, next).out.dataSync();
-      const nextSample = squashedGaussianSample(
-        nextOut,
-        this.rng.fillNormal(new Float32Array(B * A)),
-        B,
-        A,
-        c.logStdMin,
-        c.logStdMax,
-      );
-      const nextSa = tf.tensor2d(concatRows(b.nextObs, nextSample.action, B, O, A), [B, O + A]);
-      const q1n = denseForward(s.q1Target, nextSa).out.dataSync();
-      const q2n = denseForward(s.q2Target, nextSa).out.dataSync();
-      const y = softTdTarget(b.rewards, b.terminated, q1n, q2n, nextSample.logProb, alpha, c.gamma);
-      // Critic step.
-      const sa = tf.tensor2d(concatRows(b.obs, b.actions, B, O, A), [B, O + A]);
-      const t1 = denseForward(s.q1, sa);
-      const t2 = denseForward(s.q2, sa);
-      const q1 = t1.out.dataSync();
-      const q2 = t2.out.dataSync();
-      const critic = criticLossGrad(q1, q2, y);
-      if (this.teacherQ && c.valueDistillCoef > 0) {
-        // Value distillation (the seed's "value distillation tricks"): pull both critics towards the
-        // teacher's min(Q1, Q2) on the replayed (s, a), beside the soft TD loss.
-        const x = concatRows(b.obs, b.actions, B, O, A);
-        const tq1 = this.teacherQ[0].forward(x, B, new Float32Array(B));
-        const tq2 = this.teacherQ[1].forward(x, B, new Float32Array(B));
-        const teacherQ = tq1.map((v, i) => Math.min(v, tq2[i]!));
-        const distill = criticLossGrad(q1, q2, teacherQ);
-        for (let i = 0; i < B; i++) {
-          critic.dQ1[i] = critic.dQ1[i]! + c.valueDistillCoef * distill.dQ1[i]!;
-          critic.dQ2[i] = critic.dQ2[i]! + c.valueDistillCoef * distill.dQ2[i]!;
-        }
-        this.logger.recordMean("train/value_distill_loss", distill.loss);
+    // Soft TD target from the current actor and the target critics (no gradient).
+    const nextSample = squashedGaussianSample(
+      nets.actor.forward(0, b.nextObs, B),
+      this.rng.fillNormal(new Float32Array(B * A)),
+      B,
+      A,
+      c.logStdMin,
+      c.logStdMax,
+    );
+    const nextSa = concatRows(b.nextObs, nextSample.action, B, O, A);
+    const q1n = nets.targets.forward(0, nextSa, B);
+    const q2n = nets.targets.forward(1, nextSa, B);
+    const y = softTdTarget(b.rewards, b.terminated, q1n, q2n, nextSample.logProb, this.alpha, c.gamma);
+    // Critic step.
+    const sa = concatRows(b.obs, b.actions, B, O, A);
+    const q1 = nets.critics.forward(0, sa, B).slice();
+    const q2 = nets.critics.forward(1, sa, B).slice();
+    const critic = criticLossGrad(q1, q2, y);
+    if (this.teacherQ && c.valueDistillCoef > 0) {
+      // Value distillation (the seed's "value distillation tricks"): pull both critics towards the
+      // teacher's min(Q1, Q2) on the replayed (s, a), beside the soft TD loss.
+      const tq1 = this.teacherQ.forward(0, sa, B);
+      const tq2 = this.teacherQ.forward(1, sa, B);
+      const teacherQ = tq1.map((v, i) => Math.min(v, tq2[i]!));
+      const distill = criticLossGrad(q1, q2, teacherQ);
+      for (let i = 0; i < B; i++) {
+        critic.dQ1[i] = critic.dQ1[i]! + c.valueDistillCoef * distill.dQ1[i]!;
+        critic.dQ2[i] = critic.dQ2[i]! + c.valueDistillCoef * distill.dQ2[i]!;
       }
-      let at = readInto(nets.criticGrad, 0, denseBackward(s.q1, t1, tf.tensor2d(critic.dQ1, [B, 1])));
-      at = readInto(nets.criticGrad, at, denseBackward(s.q2, t2, tf.tensor2d(critic.dQ2, [B, 1])));
-      nets.criticOpt.applyArray(nets.criticGrad);
-      this.logger.recordMean("train/critic_loss", critic.loss);
-      this.logger.recordMean("train/q_values", mean(q1));
-    });
+      this.logger.recordMean("train/value_distill_loss", distill.loss);
+    }
+    nets.critics.backward(0, critic.dQ1);
+    nets.critics.backward(1, critic.dQ2);
+    nets.criticOpt.apply();
+    nets.critics.paramsChanged();
+    this.logger.recordMean("train/critic_loss", critic.loss);
+    this.logger.recordMean("train/q_values", mean(q1));
     this.nUpdates++;
     if (this.nUpdates % c.policyFrequency === 0) this.actorStep(nets, b);
-    if (this.nUpdates % c.targetUpdateInterval === 0) {
-      nets.seq.q1Target.params.blendFrom(nets.seq.q1.params, c.tau);
-      nets.seq.q2Target.params.blendFrom(nets.seq.q2.params, c.tau);
-    }
+    if (this.nUpdates % c.targetUpdateInterval === 0) nets.targets.blendFrom(nets.critics, c.tau);
   }
 
   /** Reparameterised actor step through the (just updated) critics; then the temperature step. */
   private actorStep(nets: TrainNets, b: ReplayBatch): void {
     const c = this.config;
     const { obsSize: O, actionSize: A } = this.spaces;
-    const B = b.size;
-    const s = nets.stack;
-    const alpha = this.alpha;
-    let logProb: Float32Array | undefined;
-    tf.tidy(() => {
-      const obs = tf.tensor2d(b.obs, [B, O]);
-      const trace = denseForward(s.actor, obs);
-      const sample = squashedGaussianSample(
-        trace.out.dataSync(),
-        this.rng.fillNormal(new Float32Array(B * A)),
-        B,
-        A,
-        c.logStdMin,
-        c.logStdMax,
-      );
-      logProb = sample.logProb;
-      const sa = tf.tensor2d(concatRows(b.obs, sample.action, B, O, A), [B, O + A]);
-      const t1 = denseForward(s.q1, sa);
-      const t2 = denseForward(s.q2, sa);
-      const q1 = t1.out.dataSync();
-      const q2 = t2.out.dataSync();
-      // d min(Q1, Q2) / d(input): each row through the critic that is its minimum.
-      const pick1 = new Float32Array(B);
-      const minQ = new Float32Array(B);
-      for (let i = 0; i < B; i++) {
-        pick1[i] = q1[i]! <= q2[i]! ? 1 : 0;
-        minQ[i] = Math.min(q1[i]!, q2[i]!);
-      }
-      const pick2 = pick1.map((p) => 1 - p);
-      const dIn = tf.add(
-        inputGradient(s.q1, t1, tf.tensor2d(pick1, [B, 1])),
-        inputGradient(s.q2, t2, tf.tensor2d(pick2, [B, 1])),
-      );
-      const dQda = tf.slice(dIn, [0, O], [B, A]).dataSync();
-      const actor = actorLossGrad(sample, minQ, dQda, alpha, B, A, c.logStdMin, c.logStdMax);
-      readInto(nets.actorGrad, 0, denseBackward(s.actor, trace, tf.tensor2d(actor.dOut, [B, 2 * A])));
-      nets.actorOpt.applyArray(nets.actorGrad);
-      this.logger.recordMean("train/actor_loss", actor.loss);
+    const noise = this.rng.fillNormal(new Float32Array(b.size * A));
+    const { loss, logProb } = sacActorGradient(nets.actor, nets.critics, b.obs, noise, this.alpha, {
+      batch: b.size,
+      obsSize: O,
+      actionSize: A,
+      logStdMin: c.logStdMin,
+      logStdMax: c.logStdMax,
     });
+    nets.actorOpt.apply();
+    nets.actor.paramsChanged();
+    this.logger.recordMean("train/actor_loss", loss);
     if (c.autoEntropy) {
       const target = c.targetEntropy ?? -A;
-      const { loss, grad } = alphaLossGrad(this.logAlphaValue, logProb!, target);
-      nets.alphaOpt.applyArray(Float32Array.of(grad));
-      this.logAlphaValue = nets.logAlpha.dataSync()[0]!;
-      this.logger.recordMean("train/ent_coef_loss", loss);
+      const alphaLoss = alphaLossGrad(this.logAlphaValue, logProb, target);
+      nets.logAlpha.grad[0] = alphaLoss.grad;
+      nets.alphaOpt.apply();
+      this.logAlphaValue = nets.logAlpha.values[0]!;
+      this.logger.recordMean("train/ent_coef_loss", alphaLoss.loss);
     }
   }
 
   private buildNets(): TrainNets {
     if (this.nets) return this.nets;
     const c = this.config;
-    const seq = {} as Record<Net, Sequential>;
-    const stack = {} as Record<Net, DenseStack>;
-    for (const n of NETS) {
-      seq[n] = new Sequential(this.layers[n], `sac_${n}`);
-      stack[n] = denseStack(seq[n].variables, this.layers[n])!;
-    }
+    const L = this.layers;
+    const actor = new DenseNets([L.actor]);
+    const critics = new DenseNets([L.q1, L.q2]);
+    const targets = new DenseNets([L.q1Target, L.q2Target]);
     const qLr = c.qLearningRate ?? c.learningRate;
-    const actorOpt = new Adam(seq.actor.variables, { lr: c.learningRate });
-    const criticOpt = new Adam([...seq.q1.variables, ...seq.q2.variables], { lr: qLr });
-    const logAlpha = new Params("sac_alpha").add("logAlpha", Float32Array.of(this.logAlphaValue), []);
-    const alphaOpt = new Adam([logAlpha], { lr: qLr });
-    for (const [k, opt] of [
-      ["actor", actorOpt],
-      ["critic", criticOpt],
-      ["alpha", alphaOpt],
-    ] as const) {
+    const logAlpha = { values: Float32Array.of(this.logAlphaValue), grad: new Float32Array(1) };
+    const opts = {
+      actor: new ArrayAdam([actor.group()], { lr: c.learningRate }),
+      critic: new ArrayAdam([critics.group()], { lr: qLr }),
+      alpha: new ArrayAdam([logAlpha], { lr: qLr }),
+    };
+    for (const k of ["actor", "critic", "alpha"] as const) {
       const st = this.pendingAdam[k];
-      if (st) opt.setState(st);
+      if (st) opts[k].setState(st);
     }
     this.pendingAdam = {};
     this.nets = {
-      seq,
-      stack,
-      actorOpt,
-      criticOpt,
-      alphaOpt,
+      actor,
+      critics,
+      targets,
+      actorOpt: opts.actor,
+      criticOpt: opts.critic,
+      alphaOpt: opts.alpha,
       logAlpha,
-      actorGrad: new Float32Array(actorOpt.size),
-      criticGrad: new Float32Array(criticOpt.size),
     };
     return this.nets;
   }
 
-  /** Refreshes the plain actor weights and the acting copy from the tf variables. */
-  private syncActor(nets: TrainNets): void {
-    this.layers.actor = nets.seq.actor.toSpec() as DenseLayerSpec[];
-    this.compiled = this.compileActor();
-  }
-
+  /** Reads the plain weights back from the training copies. */
   private syncAll(): void {
-    if (!this.nets) return;
-    for (const n of NETS) this.layers[n] = this.nets.seq[n].toSpec() as DenseLayerSpec[];
-    this.compiled = this.compileActor();
+    const n = this.nets;
+    if (!n) return;
+    this.layers = {
+      actor: n.actor.layers(0),
+      ...criticLayers(n.critics, n.targets),
+    };
   }
 
   // ---- export, save, load -------------------------------------------------------------------
@@ -501,14 +462,14 @@ export class SAC extends Algorithm<SacConfig> {
     const nets = opts.includeTrainingState ? NETS : (["actor", "q1", "q2"] as const);
     for (const n of nets) Object.assign(out, layersToTensors(n, this.layers[n]));
     out["logAlpha"] = { data: Float64Array.of(this.logAlphaValue), shape: [1] };
-    if (opts.includeTrainingState && this.nets) {
-      const { actorOpt, criticOpt, alphaOpt } = this.nets;
-      for (const [k, opt] of [
-        ["actor", actorOpt],
-        ["critic", criticOpt],
-        ["alpha", alphaOpt],
-      ] as const) {
-        for (const [name, t] of Object.entries(adamStateToTensors(opt.getState()))) out[`${k}/${name}`] = t;
+    if (opts.includeTrainingState) {
+      const n = this.nets;
+      // Not trained since loading: the moments read from the file are still pending.
+      const states = n
+        ? { actor: n.actorOpt.getState(), critic: n.criticOpt.getState(), alpha: n.alphaOpt.getState() }
+        : this.pendingAdam;
+      for (const [k, st] of Object.entries(states)) {
+        for (const [name, t] of Object.entries(adamStateToTensors(st))) out[`${k}/${name}`] = t;
       }
     }
     if (opts.includeReplayBuffer && this.replay) Object.assign(out, replayToTensors(this.replay));
@@ -545,7 +506,8 @@ export class SAC extends Algorithm<SacConfig> {
       this.spaces.obsSize,
       this.spaces.actionSize,
     );
-    this.compiled = this.compileActor();
+    this.nets = null;
+    this.compiled = null;
   }
 
   static load(path: string): SAC {
@@ -556,19 +518,15 @@ export class SAC extends Algorithm<SacConfig> {
   }
 }
 
-/** The twin critics of a saved SAC agent, compiled for plain-array forwards on [obs, action] rows. */
-function loadTeacherCritics(path: string, inSize: number): [CompiledPolicy, CompiledPolicy] {
+/** The twin critics of a saved SAC agent, on the kernels for batched forwards on [obs, action] rows. */
+function loadTeacherCritics(path: string, inSize: number): DenseNets {
   const a = loadArtifact(path, "sac-agent");
   const hidden = (a.config as { hiddenSizes?: number[] }).hiddenSizes;
   if (!Array.isArray(hidden))
     throw new ConfigError("teacherCritic", `${path} does not record its hiddenSizes`);
   const template = mlp(inSize, hidden, 1, new Rng(0));
-  const compile = (name: string): CompiledPolicy =>
-    compileSpec({
-      obsShape: [inSize],
-      output: "mean",
-      actionSize: 1,
-      layers: layersFromTensors(name, template, a.tensors),
-    });
-  return [compile("q1"), compile("q2")];
+  return new DenseNets([
+    layersFromTensors("q1", template, a.tensors),
+    layersFromTensors("q2", template, a.tensors),
+  ]);
 }

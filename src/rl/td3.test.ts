@@ -6,7 +6,6 @@ import { prepareEnv } from "../envs/registry.js";
 import { evaluatePolicy } from "../eval/evaluate.js";
 import { loadPolicy } from "../nn/checkpoint.js";
 import { compileSpec } from "../nn/fast.js";
-import { tf } from "../nn/index.js";
 import { TD3 } from "./td3.js";
 
 const dir = mkdtempSync(join(tmpdir(), "rldistill-td3-"));
@@ -34,14 +33,14 @@ describe("TD3", () => {
     expect(() => new TD3({ env: "CartPole-v1" })).toThrow(/TD3 needs a Box action space/);
   });
 
-  it("InvertedPendulum: greedy return > 30 after 1200 updates (uniform random actions: about 5)", async () => {
+  it("InvertedPendulum: greedy return > 40 after 2700 updates (untrained: 4-12, zero action: 21.8)", async () => {
     const m = new TD3({ env: "InvertedPendulum-v5", seed: 0, learningStarts: 300, ...tiny });
-    await m.learn({ totalTimesteps: 1500 });
+    await m.learn({ totalTimesteps: 3000 });
     expect(Math.max(...m.episodeReturns.slice(0, 5))).toBeLessThan(20);
-    expect(evaluatePolicy(m, "InvertedPendulum-v5", { episodes: 5, seed: 0 }).meanReturn).toBeGreaterThan(30);
+    expect(evaluatePolicy(m, "InvertedPendulum-v5", { episodes: 5, seed: 0 }).meanReturn).toBeGreaterThan(40);
   });
 
-  it("is deterministic for a seed, leaks no tensors, and round-trips through save/load", async () => {
+  it("is deterministic for a seed and round-trips through save/load", async () => {
     const run = async () => {
       const m = new TD3({ env: "Pendulum-v1", seed: 3, learningStarts: 100, ...tiny });
       await m.learn({ totalTimesteps: 200 });
@@ -52,9 +51,7 @@ describe("TD3", () => {
     const obs = Float32Array.of(1, 0, 0);
     expect(b.act(obs)).toEqual(a.act(obs));
     expect(b.episodeReturns).toEqual(a.episodeReturns);
-    const before = tf.memory().numTensors;
     await a.learn({ totalTimesteps: 50, resetNumTimesteps: false });
-    expect(tf.memory().numTensors).toBe(before);
     const file = await a.save(join(dir, "td3"), { includeReplayBuffer: true });
     const c = TD3.load(file);
     expect(c.act(obs)).toEqual(a.act(obs));

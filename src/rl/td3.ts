@@ -8,8 +8,9 @@
  *   const model = new TD3({ env: "HalfCheetah-v5", seed: 1 });
  *   await model.learn({ totalTimesteps: 1_000_000 });
  *
- * Tape-free like SAC (sac.ts): the actor's gradient is -dQ1/da (1 - a^2) / B, with dQ1/da from the
- * critic's backward down to its action input. Actions are kept in [-1, 1] and scaled to the bounds.
+ * On src/nn's SIMD kernels like SAC (sac.ts): the actor's gradient is -dQ1/da (1 - a^2) / B, with
+ * dQ1/da from the critic's backward down to its action input. Actions are kept in [-1, 1] and
+ * scaled to the bounds.
  */
 import { type ConfigOf, type ConfigSchema, resolveConfig } from "../core/config.js";
 import { ConfigError } from "../core/errors.js";
@@ -21,16 +22,15 @@ import {
   type StoredTensor,
 } from "../nn/checkpoint.js";
 import { type CompiledPolicy, compileSpec } from "../nn/fast.js";
-import { initBackend, Sequential, tf } from "../nn/index.js";
-import { Adam, type AdamState } from "../nn/optim.js";
+import { countParams } from "../nn/kernels/plan.js";
+import { type AdamState, ArrayAdam } from "../nn/optim.js";
 import type { DenseLayerSpec, PolicySpec } from "../nn/spec.js";
 import { Algorithm, type CommonOptions, type EnvSetup, type SaveOptions } from "./algorithm.js";
-import { type DenseStack, denseBackward, denseForward, denseStack, readInto } from "./mlp-grad.js";
 import {
   concatRows,
   copyLayers,
-  countParams,
-  inputGradient,
+  criticLayers,
+  DenseNets,
   layersFromTensors,
   layersToTensors,
   mean,
@@ -90,21 +90,25 @@ export type Td3Options = CommonOptions & Partial<Td3Config>;
 type Net = "actor" | "actorTarget" | "q1" | "q2" | "q1Target" | "q2Target";
 const NETS: readonly Net[] = ["actor", "actorTarget", "q1", "q2", "q1Target", "q2Target"];
 
+/** The training copies on the kernels (built at the first `learn()`), with their optimizers. */
 interface TrainNets {
-  seq: Record<Net, Sequential>;
-  stack: Record<Net, DenseStack>;
-  actorOpt: Adam;
-  criticOpt: Adam;
-  actorGrad: Float32Array;
-  criticGrad: Float32Array;
+  actor: DenseNets;
+  actorTarget: DenseNets;
+  /** Q1 and Q2 (networks 0 and 1), one parameter vector, one Adam. */
+  critics: DenseNets;
+  targets: DenseNets;
+  actorOpt: ArrayAdam;
+  criticOpt: ArrayAdam;
 }
 
 const clip = (x: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, x));
 
 export class TD3 extends Algorithm<Td3Config> {
   readonly algo = "td3";
+  /** Plain weights of every network (read back from the training copies by `syncAll`). */
   private layers: Record<Net, DenseLayerSpec[]>;
-  private compiled: CompiledPolicy;
+  /** The actor compiled for `act` (float64, as exports compute), rebuilt when stale. */
+  private compiled: CompiledPolicy | null = null;
   private nets: TrainNets | null = null;
   private pendingAdam: Partial<Record<"actor" | "critic", AdamState>> = {};
   replay: ReplayBuffer | null = null;
@@ -128,21 +132,20 @@ export class TD3 extends Algorithm<Td3Config> {
       q1Target: copyLayers(q1),
       q2Target: copyLayers(q2),
     };
-    this.compiled = this.compileActor();
   }
 
   // ---- acting -------------------------------------------------------------------------------
 
   /** tanh(actor(obs)) scaled to the bounds; with `deterministic: false`, plus the exploration noise. */
   act(obs: Float32Array, opts: ActOptions = {}): Action {
-    const a = this.squashed(this.compiled.forward(this.prepare(obs), 1), 1);
+    const a = this.squashed(this.fast.forward(this.prepare(obs), 1), 1);
     if (!(opts.deterministic ?? true)) this.addNoise(a, opts.rng ?? this.actRng);
     return toBounds(a, this.spaces.actionLow!, this.spaces.actionHigh!);
   }
 
   /** A Gaussian of the exploration std around the deterministic action (in [-1, 1] units). */
   distribution(obs: Float32Array): ActionDistribution {
-    const a = this.squashed(this.compiled.forward(this.prepare(obs), 1), 1);
+    const a = this.squashed(this.fast.forward(this.prepare(obs), 1), 1);
     return {
       kind: "gaussian",
       mean: Float64Array.from(a),
@@ -161,20 +164,24 @@ export class TD3 extends Algorithm<Td3Config> {
       a[i] = clip(a[i]! + this.config.explorationNoise * rng.normal(), -1, 1);
   }
 
-  private compileActor(): CompiledPolicy {
-    return compileSpec({
-      obsShape: [this.spaces.obsSize],
-      output: "mean",
-      actionSize: this.spaces.actionSize,
-      layers: this.layers.actor,
-    });
+  /** The actor's forward in float64, compiled from the current weights. */
+  private get fast(): CompiledPolicy {
+    if (!this.compiled) {
+      this.syncAll();
+      this.compiled = compileSpec({
+        obsShape: [this.spaces.obsSize],
+        output: "mean",
+        actionSize: this.spaces.actionSize,
+        layers: this.layers.actor,
+      });
+    }
+    return this.compiled;
   }
 
   // ---- training -----------------------------------------------------------------------------
 
   protected async trainLoop(): Promise<void> {
     const c = this.config;
-    await initBackend();
     this.setupEnv();
     const nets = this.buildNets();
     const { obsSize: O, actionSize: A } = this.spaces;
@@ -190,7 +197,7 @@ export class TD3 extends Algorithm<Td3Config> {
     while (this.numTimesteps < this.totalTimesteps) {
       if (this.numTimesteps < c.learningStarts) this.rng.fillUniform(squashed, -1, 1);
       else {
-        squashed.set(this.squashed(this.compiled.forward(this.obs, N), N));
+        squashed.set(this.squashed(nets.actor.forward(0, this.obs, N), N));
         this.addNoise(squashed, this.rng);
       }
       toBounds(squashed, this.spaces.actionLow!, this.spaces.actionHigh!, envActions);
@@ -230,95 +237,75 @@ export class TD3 extends Algorithm<Td3Config> {
     const c = this.config;
     const { obsSize: O, actionSize: A } = this.spaces;
     const B = b.size;
-    const s = nets.stack;
-    tf.tidy(() => {
-      // Target policy smoothing: clip(tanh(actor'(s')) + clip(noise), -1, 1).
-      const next = tf.tensor2d(b.nextObs, [B, O]);
-      const nextA = this.squashed(denseForward(s.actorTarget, next).out.dataSync() as Float32Array, B);
-      for (let i = 0; i < nextA.length; i++) {
-        const noise = clip(c.policyNoise * this.rng.normal(), -c.noiseClip, c.noiseClip);
-        nextA[i] = clip(nextA[i]! + noise, -1, 1);
-      }
-      const nextSa = tf.tensor2d(concatRows(b.nextObs, nextA, B, O, A), [B, O + A]);
-      const q1n = denseForward(s.q1Target, nextSa).out.dataSync();
-      const q2n = denseForward(s.q2Target, nextSa).out.dataSync();
-      const sa = tf.tensor2d(concatRows(b.obs, b.actions, B, O, A), [B, O + A]);
-      const t1 = denseForward(s.q1, sa);
-      const t2 = denseForward(s.q2, sa);
-      const q1 = t1.out.dataSync();
-      const q2 = t2.out.dataSync();
-      // CleanRL's loss: mse(Q1, y) + mse(Q2, y).
-      const d1 = new Float32Array(B);
-      const d2 = new Float32Array(B);
-      let loss = 0;
-      for (let i = 0; i < B; i++) {
-        const y = b.rewards[i]! + c.gamma * (1 - b.terminated[i]!) * Math.min(q1n[i]!, q2n[i]!);
-        d1[i] = (2 * (q1[i]! - y)) / B;
-        d2[i] = (2 * (q2[i]! - y)) / B;
-        loss += (q1[i]! - y) ** 2 + (q2[i]! - y) ** 2;
-      }
-      let at = readInto(nets.criticGrad, 0, denseBackward(s.q1, t1, tf.tensor2d(d1, [B, 1])));
-      at = readInto(nets.criticGrad, at, denseBackward(s.q2, t2, tf.tensor2d(d2, [B, 1])));
-      nets.criticOpt.applyArray(nets.criticGrad);
-      this.logger.recordMean("train/critic_loss", loss / B);
-      this.logger.recordMean("train/q_values", mean(q1));
-    });
+    // Target policy smoothing: clip(tanh(actor'(s')) + clip(noise), -1, 1).
+    const nextA = this.squashed(nets.actorTarget.forward(0, b.nextObs, B), B);
+    for (let i = 0; i < nextA.length; i++) {
+      const noise = clip(c.policyNoise * this.rng.normal(), -c.noiseClip, c.noiseClip);
+      nextA[i] = clip(nextA[i]! + noise, -1, 1);
+    }
+    const nextSa = concatRows(b.nextObs, nextA, B, O, A);
+    const q1n = nets.targets.forward(0, nextSa, B);
+    const q2n = nets.targets.forward(1, nextSa, B);
+    const sa = concatRows(b.obs, b.actions, B, O, A);
+    const q1 = nets.critics.forward(0, sa, B);
+    const q2 = nets.critics.forward(1, sa, B);
+    // CleanRL's loss: mse(Q1, y) + mse(Q2, y).
+    const d1 = new Float32Array(B);
+    const d2 = new Float32Array(B);
+    let loss = 0;
+    for (let i = 0; i < B; i++) {
+      const y = b.rewards[i]! + c.gamma * (1 - b.terminated[i]!) * Math.min(q1n[i]!, q2n[i]!);
+      d1[i] = (2 * (q1[i]! - y)) / B;
+      d2[i] = (2 * (q2[i]! - y)) / B;
+      loss += (q1[i]! - y) ** 2 + (q2[i]! - y) ** 2;
+    }
+    this.logger.recordMean("train/critic_loss", loss / B);
+    this.logger.recordMean("train/q_values", mean(q1));
+    nets.critics.backward(0, d1);
+    nets.critics.backward(1, d2);
+    nets.criticOpt.apply();
+    nets.critics.paramsChanged();
     this.nUpdates++;
     if (this.nUpdates % c.policyFrequency !== 0) return;
-    tf.tidy(() => {
-      const trace = denseForward(s.actor, tf.tensor2d(b.obs, [B, O]));
-      const a = this.squashed(trace.out.dataSync() as Float32Array, B);
-      const sa = tf.tensor2d(concatRows(b.obs, a, B, O, A), [B, O + A]);
-      const tq = denseForward(s.q1, sa);
-      const dIn = inputGradient(s.q1, tq, tf.fill([B, 1], 1) as tf.Tensor2D);
-      const dQda = tf.slice(dIn, [0, O], [B, A]).dataSync();
-      // J = -mean Q1(s, tanh(out)): dJ/dout = -dQ1/da (1 - a^2) / B.
-      const dOut = new Float32Array(B * A);
-      for (let i = 0; i < dOut.length; i++) dOut[i] = (-dQda[i]! * (1 - a[i]! * a[i]!)) / B;
-      readInto(nets.actorGrad, 0, denseBackward(s.actor, trace, tf.tensor2d(dOut, [B, A])));
-      nets.actorOpt.applyArray(nets.actorGrad);
-      this.logger.recordMean("train/actor_loss", -mean(tq.out.dataSync()));
-    });
-    for (const [target, online] of [
-      ["actorTarget", "actor"],
-      ["q1Target", "q1"],
-      ["q2Target", "q2"],
-    ] as const) {
-      nets.seq[target].params.blendFrom(nets.seq[online].params, c.tau);
-    }
-    this.layers.actor = nets.seq.actor.toSpec() as DenseLayerSpec[];
-    this.compiled = this.compileActor();
+    this.logger.recordMean("train/actor_loss", td3ActorGradient(nets.actor, nets.critics, b.obs, B, O, A));
+    nets.actorOpt.apply();
+    nets.actor.paramsChanged();
+    nets.actorTarget.blendFrom(nets.actor, c.tau);
+    nets.targets.blendFrom(nets.critics, c.tau);
+    this.compiled = null;
   }
 
   private buildNets(): TrainNets {
     if (this.nets) return this.nets;
-    const seq = {} as Record<Net, Sequential>;
-    const stack = {} as Record<Net, DenseStack>;
-    for (const n of NETS) {
-      seq[n] = new Sequential(this.layers[n], `td3_${n}`);
-      stack[n] = denseStack(seq[n].variables, this.layers[n])!;
-    }
+    const L = this.layers;
+    const actor = new DenseNets([L.actor]);
+    const critics = new DenseNets([L.q1, L.q2]);
     const lr = this.config.learningRate;
-    const actorOpt = new Adam(seq.actor.variables, { lr });
-    const criticOpt = new Adam([...seq.q1.variables, ...seq.q2.variables], { lr });
+    const actorOpt = new ArrayAdam([actor.group()], { lr });
+    const criticOpt = new ArrayAdam([critics.group()], { lr });
     if (this.pendingAdam.actor) actorOpt.setState(this.pendingAdam.actor);
     if (this.pendingAdam.critic) criticOpt.setState(this.pendingAdam.critic);
     this.pendingAdam = {};
     this.nets = {
-      seq,
-      stack,
+      actor,
+      actorTarget: new DenseNets([L.actorTarget]),
+      critics,
+      targets: new DenseNets([L.q1Target, L.q2Target]),
       actorOpt,
       criticOpt,
-      actorGrad: new Float32Array(actorOpt.size),
-      criticGrad: new Float32Array(criticOpt.size),
     };
     return this.nets;
   }
 
+  /** Reads the plain weights back from the training copies. */
   private syncAll(): void {
-    if (!this.nets) return;
-    for (const n of NETS) this.layers[n] = this.nets.seq[n].toSpec() as DenseLayerSpec[];
-    this.compiled = this.compileActor();
+    const n = this.nets;
+    if (!n) return;
+    this.layers = {
+      actor: n.actor.layers(0),
+      actorTarget: n.actorTarget.layers(0),
+      ...criticLayers(n.critics, n.targets),
+    };
   }
 
   // ---- export, save, load -------------------------------------------------------------------
@@ -355,12 +342,12 @@ export class TD3 extends Algorithm<Td3Config> {
     const out: Record<string, StoredTensor> = {};
     for (const n of opts.includeTrainingState ? NETS : (["actor", "q1", "q2"] as const))
       Object.assign(out, layersToTensors(n, this.layers[n]));
-    if (opts.includeTrainingState && this.nets) {
-      for (const [k, opt] of [
-        ["actor", this.nets.actorOpt],
-        ["critic", this.nets.criticOpt],
-      ] as const) {
-        for (const [name, t] of Object.entries(adamStateToTensors(opt.getState()))) out[`${k}/${name}`] = t;
+    if (opts.includeTrainingState) {
+      const n = this.nets;
+      // Not trained since loading: the moments read from the file are still pending.
+      const states = n ? { actor: n.actorOpt.getState(), critic: n.criticOpt.getState() } : this.pendingAdam;
+      for (const [k, st] of Object.entries(states)) {
+        for (const [name, t] of Object.entries(adamStateToTensors(st))) out[`${k}/${name}`] = t;
       }
     }
     if (opts.includeReplayBuffer && this.replay) Object.assign(out, replayToTensors(this.replay));
@@ -400,7 +387,8 @@ export class TD3 extends Algorithm<Td3Config> {
       this.spaces.obsSize,
       this.spaces.actionSize,
     );
-    this.compiled = this.compileActor();
+    this.nets = null;
+    this.compiled = null;
   }
 
   static load(path: string): TD3 {
@@ -409,4 +397,33 @@ export class TD3 extends Algorithm<Td3Config> {
     model.restoreFrom(artifact);
     return model;
   }
+}
+
+/**
+ * TD3's actor loss J = -mean Q1(s, tanh(actor(s))) and its gradient with respect to the actor's
+ * parameters, written into `actor.grad`: dJ/dout = -dQ1/da (1 - a^2) / B, with dQ1/da from the
+ * critic's backward down to its action input (its own gradients are not computed). Returns J.
+ */
+export function td3ActorGradient(
+  actor: DenseNets,
+  critics: DenseNets,
+  obs: Float32Array,
+  B: number,
+  O: number,
+  A: number,
+): number {
+  const out = actor.forward(0, obs, B);
+  const a = new Float32Array(B * A);
+  for (let i = 0; i < a.length; i++) a[i] = Math.tanh(out[i]!);
+  const loss = -mean(critics.forward(0, concatRows(obs, a, B, O, A), B));
+  const dIn = critics.inputGrad(0, new Float32Array(B).fill(1));
+  const dOut = new Float32Array(B * A);
+  for (let i = 0; i < B; i++) {
+    for (let j = 0; j < A; j++) {
+      const k = i * A + j;
+      dOut[k] = (-dIn[i * (O + A) + O + j]! * (1 - a[k]! * a[k]!)) / B;
+    }
+  }
+  actor.backward(0, dOut);
+  return loss;
 }

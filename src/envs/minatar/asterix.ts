@@ -105,7 +105,9 @@ export class Asterix implements MinAtarGame {
     else if (action === UP) this.playerY = Math.max(1, this.playerY - 1);
     else if (action === DOWN) this.playerY = Math.min(8, this.playerY + 1);
 
-    for (let i = 0; i < SLOTS; i++) if (this.present[i]) reward += this.touch(i);
+    // Only the entity of the player's row can touch the player (one per row): slot playerY - 1.
+    const mine = this.playerY - 1;
+    if (this.present[mine]) reward += this.touch(mine);
     if (this.moveTimer === 0) {
       this.moveTimer = this.moveSpeed;
       for (let i = 0; i < SLOTS; i++) {
@@ -113,7 +115,7 @@ export class Asterix implements MinAtarGame {
         const x = this.entX[i]! + (this.entRight[i] ? 1 : -1);
         this.entX[i] = x;
         if (x < 0 || x > 9) this.present[i] = 0;
-        else reward += this.touch(i);
+        else if (i === mine) reward += this.touch(i);
       }
     }
     this.spawnTimer--;
@@ -156,15 +158,15 @@ export class Asterix implements MinAtarGame {
     this.entGold[slot] = gold ? 1 : 0;
   }
 
-  writeObservation(out: Uint8Array): void {
-    out[at(this.playerY, this.playerX, PLAYER)] = 1;
+  writeObservation(out: Uint8Array, offset: number): void {
+    out[offset + at(this.playerY, this.playerX, PLAYER)] = 1;
     for (let i = 0; i < SLOTS; i++) {
       if (!this.present[i]) continue;
       const x = this.entX[i]!;
       const row = i + 1;
-      out[at(row, x, this.entGold[i] ? GOLD : ENEMY)] = 1;
+      out[offset + at(row, x, this.entGold[i] ? GOLD : ENEMY)] = 1;
       const back = this.entRight[i] ? x - 1 : x + 1;
-      if (back >= 0 && back <= 9) out[at(row, back, TRAIL)] = 1;
+      if (back >= 0 && back <= 9) out[offset + at(row, back, TRAIL)] = 1;
     }
   }
 

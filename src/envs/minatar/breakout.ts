@@ -69,6 +69,8 @@ export class Breakout implements MinAtarGame {
   /** 1 where a brick stands, row-major over the whole grid (only rows 1-3 ever hold bricks). */
   private readonly bricks = new Uint8Array(GRID * GRID);
   private brickCount = 0;
+  /** Rows 0-3 of the observation with only the brick channel set: copied in whole each step. */
+  private readonly brickLayer = new Uint8Array(END_BRICK * C);
 
   constructor(random: NumpyRandomState, _ramping: boolean) {
     this.random = random;
@@ -112,6 +114,7 @@ export class Breakout implements MinAtarGame {
         reward += 1;
         this.strike = true;
         this.bricks[newY * GRID + newX] = 0;
+        this.brickLayer[(newY * GRID + newX) * C + BRICK] = 0;
         this.brickCount--;
         newY = this.lastY;
         this.ballDir = FLIP_Y[this.ballDir as 0]!;
@@ -136,16 +139,16 @@ export class Breakout implements MinAtarGame {
 
   private fillBricks(): void {
     this.bricks.fill(1, FIRST_BRICK, END_BRICK);
+    for (let k = FIRST_BRICK; k < END_BRICK; k++) this.brickLayer[k * C + BRICK] = 1;
     this.brickCount = BRICKS;
   }
 
-  writeObservation(out: Uint8Array): void {
-    out[at(this.ballY, this.ballX, BALL)] = 1;
-    out[at(9, this.pos, PADDLE)] = 1;
-    out[at(this.lastY, this.lastX, TRAIL)] = 1;
-    if (this.brickCount === 0) return;
-    // A brick cell k (row-major) is observation index k * C + BRICK.
-    for (let k = FIRST_BRICK; k < END_BRICK; k++) if (this.bricks[k]) out[k * C + BRICK] = 1;
+  writeObservation(out: Uint8Array, offset: number): void {
+    // The bricks first: the layer covers rows 0-3 whole (zeros besides the brick channel).
+    out.set(this.brickLayer, offset);
+    out[offset + at(this.ballY, this.ballX, BALL)] = 1;
+    out[offset + at(9, this.pos, PADDLE)] = 1;
+    out[offset + at(this.lastY, this.lastX, TRAIL)] = 1;
   }
 
   writeState(out: Float32Array, offset: number): void {

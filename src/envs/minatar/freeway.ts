@@ -123,21 +123,21 @@ export class Freeway implements MinAtarGame {
     }
   }
 
-  writeObservation(out: Uint8Array): void {
-    out[at(this.pos, CHICKEN_X, CHICKEN)] = 1;
+  writeObservation(out: Uint8Array, offset: number): void {
+    out[offset + at(this.pos, CHICKEN_X, CHICKEN)] = 1;
     let trail = -1;
     for (let i = 0; i < CARS; i++) {
       const lane = i + 1;
       const x = this.carX[i]!;
       const speed = this.carSpeed[i]!;
-      out[at(lane, x, CAR)] = 1;
+      out[offset + at(lane, x, CAR)] = 1;
       let back = speed > 0 ? x - 1 : x + 1;
       if (back < 0) back = 9;
       else if (back > 9) back = 0;
       // A speed of 0 (a direction draw of exactly 0.5, probability 2^-53) keeps the previous lane's
       // trail channel, as MinAtar's loop variable does (MinAtar raises when it is lane 1: no trail).
       if (speed !== 0) trail = SPEED1 + Math.abs(speed) - 1;
-      if (trail >= 0) out[at(lane, back, trail)] = 1;
+      if (trail >= 0) out[offset + at(lane, back, trail)] = 1;
     }
   }
 

@@ -33,8 +33,11 @@ export interface MinAtarGame {
   reset(): void;
   /** One frame with an action of the full set (0-5); returns the reward. */
   act(action: number): number;
-  /** Sets the active cells of the (10, 10, C) observation, row-major, in `out` (zeroed by the caller). */
-  writeObservation(out: Uint8Array): void;
+  /**
+   * Sets the active cells of the (10, 10, C) observation, row-major, in `out` from index `offset`
+   * on (zeroed by the caller; a vector env's batch row when the offset is not 0).
+   */
+  writeObservation(out: Uint8Array, offset: number): void;
   /** Writes the state vector (`stateLayout.size` floats) into `out` from index `offset`. */
   writeState(out: Float32Array, offset: number): void;
 }

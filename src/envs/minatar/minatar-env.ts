@@ -42,7 +42,7 @@ import {
   ResetNeededError,
 } from "../../core/errors.js";
 import { NumpyRandomState } from "../../core/numpy-random.js";
-import { Box, Discrete } from "../../core/spaces.js";
+import { Box, Discrete, type ObsStorage } from "../../core/spaces.js";
 import { Asterix } from "./asterix.js";
 import { Breakout } from "./breakout.js";
 import { Freeway } from "./freeway.js";
@@ -105,6 +105,8 @@ export class MinAtarEnv implements Env<MinAtarObs, number> {
   readonly random = new NumpyRandomState(0);
   private readonly game: MinAtarGame;
   private readonly numChannels: number;
+  /** Entries of a pixel observation (100 C). */
+  private readonly pixelCount: number;
   private readonly gameStateSize: number;
   private readonly palette: Uint8Array;
   private readonly name: string;
@@ -137,6 +139,7 @@ export class MinAtarEnv implements Env<MinAtarObs, number> {
     this.game = FACTORIES[gameName](this.random, this.difficultyRamping);
     this.channels = this.game.channels;
     this.numChannels = this.channels.length;
+    this.pixelCount = GRID * GRID * this.numChannels;
     const layout = this.game.stateLayout;
     this.gameStateSize = layout.size;
     this.stateNames = [...layout.names, "lastAction"];
@@ -147,8 +150,7 @@ export class MinAtarEnv implements Env<MinAtarObs, number> {
         ? new Box<Uint8Array>(0, 1, { shape: [GRID, GRID, this.numChannels], dtype: "uint8" })
         : new Box<Float32Array>([...layout.low, 0], [...layout.high, 5], { dtype: "float32" });
     this.palette = minatarPalette(this.numChannels);
-    const obsBytes =
-      this.obsType === "pixels" ? GRID * GRID * this.numChannels : 4 * (this.gameStateSize + 1);
+    const obsBytes = this.obsType === "pixels" ? this.pixelCount : 4 * (this.gameStateSize + 1);
     this.blocks = new ArrayBlocks(obsBytes);
   }
 
@@ -182,6 +184,34 @@ export class MinAtarEnv implements Env<MinAtarObs, number> {
   }
 
   step(action: number): StepResult<MinAtarObs> {
+    const reward = this.advance(action);
+    return {
+      obs: this.observe(),
+      reward,
+      terminated: this.game.terminal,
+      truncated: false,
+      info: NO_INFO,
+    };
+  }
+
+  /**
+   * `step` with the observation written into `out[offset ..]` (a Uint8Array or Float32Array for
+   * pixels, a Float32Array for state vectors): a vector env's batch row, so no new array per step.
+   */
+  stepInto(action: number, out: ObsStorage, offset: number): StepResult<null> {
+    const reward = this.advance(action);
+    if (this.obsType === "pixels") {
+      out.fill(0, offset, offset + this.pixelCount);
+      this.game.writeObservation(out as Uint8Array, offset);
+    } else {
+      this.game.writeState(out as Float32Array, offset);
+      out[offset + this.gameStateSize] = this.lastAction;
+    }
+    return { obs: null, reward, terminated: this.game.terminal, truncated: false, info: NO_INFO };
+  }
+
+  /** One frame: the sticky-action draw, then the game's; returns the reward. */
+  private advance(action: number): number {
     if (!this.hasState) throw new ResetNeededError(`${this.name}: step() called before reset()`);
     const n = this.actionSet.length;
     if (typeof action !== "number" || !Number.isInteger(action) || action < 0 || action >= n) {
@@ -194,21 +224,14 @@ export class MinAtarEnv implements Env<MinAtarObs, number> {
     let full = this.actionSet[action]!;
     if (this.random.rand() < this.stickyActionProb) full = this.lastAction;
     this.lastAction = full;
-    const reward = this.game.act(full);
-    return {
-      obs: this.observe(),
-      reward,
-      terminated: this.game.terminal,
-      truncated: false,
-      info: NO_INFO,
-    };
+    return this.game.act(full);
   }
 
   /** The current observation in pixel form, whatever `obsType` is (for cross-modal distillation). */
-  pixels(out: Uint8Array = new Uint8Array(GRID * GRID * this.numChannels)): Uint8Array {
+  pixels(out: Uint8Array = new Uint8Array(this.pixelCount)): Uint8Array {
     this.requireState("pixels()");
     out.fill(0);
-    this.game.writeObservation(out);
+    this.game.writeObservation(out, 0);
     return out;
   }
 
@@ -231,7 +254,7 @@ export class MinAtarEnv implements Env<MinAtarObs, number> {
   private observe(): MinAtarObs {
     if (this.obsType === "pixels") {
       const obs = this.blocks.bytes();
-      this.game.writeObservation(obs);
+      this.game.writeObservation(obs, 0);
       return obs;
     }
     const obs = this.blocks.floats();

@@ -403,18 +403,19 @@ export class Seaquest implements MinAtarGame {
     this.divers.push(entity(right ? 0 : 9, y, right, DIVER_MOVE_INTERVAL, 0));
   }
 
-  writeObservation(out: Uint8Array): void {
-    out[at(this.subY, this.subX, SUB_FRONT)] = 1;
-    out[at(this.subY, this.subRight ? this.subX - 1 : this.subX + 1, SUB_BACK)] = 1;
+  writeObservation(out: Uint8Array, offset: number): void {
+    out[offset + at(this.subY, this.subX, SUB_FRONT)] = 1;
+    out[offset + at(this.subY, this.subRight ? this.subX - 1 : this.subX + 1, SUB_BACK)] = 1;
     const oxygenCells = Math.floor((Math.max(0, this.oxygen) * 10) / MAX_OXYGEN);
-    for (let col = 0; col < oxygenCells; col++) out[at(9, col, OXYGEN_GAUGE)] = 1;
+    for (let col = 0; col < oxygenCells; col++) out[offset + at(9, col, OXYGEN_GAUGE)] = 1;
     // numpy's slice [9 - count : 9]: empty when the count is 0 or below (see the quirk above).
-    for (let col = Math.max(0, 9 - this.diverCount); col < 9; col++) out[at(9, col, DIVER_GAUGE)] = 1;
-    for (const b of this.friendlyBullets) out[at(b.y, b.x, FRIENDLY_BULLET)] = 1;
-    for (const b of this.enemyBullets) out[at(b.y, b.x, ENEMY_BULLET)] = 1;
-    drawWithTrail(out, this.fish, ENEMY_FISH);
-    drawWithTrail(out, this.subs, ENEMY_SUB);
-    drawWithTrail(out, this.divers, DIVER);
+    for (let col = Math.max(0, 9 - this.diverCount); col < 9; col++)
+      out[offset + at(9, col, DIVER_GAUGE)] = 1;
+    for (const b of this.friendlyBullets) out[offset + at(b.y, b.x, FRIENDLY_BULLET)] = 1;
+    for (const b of this.enemyBullets) out[offset + at(b.y, b.x, ENEMY_BULLET)] = 1;
+    drawWithTrail(out, offset, this.fish, ENEMY_FISH);
+    drawWithTrail(out, offset, this.subs, ENEMY_SUB);
+    drawWithTrail(out, offset, this.divers, DIVER);
   }
 
   writeState(out: Float32Array, offset: number): void {
@@ -454,11 +455,11 @@ function headingOtherWay(list: readonly Entity[], y: number, right: boolean): bo
   return false;
 }
 
-function drawWithTrail(out: Uint8Array, list: readonly Entity[], channel: number): void {
+function drawWithTrail(out: Uint8Array, offset: number, list: readonly Entity[], channel: number): void {
   for (const e of list) {
-    out[at(e.y, e.x, channel)] = 1;
+    out[offset + at(e.y, e.x, channel)] = 1;
     const back = e.right ? e.x - 1 : e.x + 1;
-    if (back >= 0 && back <= 9) out[at(e.y, back, TRAIL)] = 1;
+    if (back >= 0 && back <= 9) out[offset + at(e.y, back, TRAIL)] = 1;
   }
 }
 

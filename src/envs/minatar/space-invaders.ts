@@ -218,20 +218,20 @@ export class SpaceInvaders implements MinAtarGame {
     this.blockCol = BLOCK_COL0;
   }
 
-  writeObservation(out: Uint8Array): void {
-    out[at(9, this.pos, CANNON)] = 1;
+  writeObservation(out: Uint8Array, offset: number): void {
+    out[offset + at(9, this.pos, CANNON)] = 1;
     const dirChannel = this.alienDir < 0 ? ALIEN_LEFT : ALIEN_RIGHT;
     for (let row = 0; row < GRID; row++) {
       for (let bits = this.aliens[row]!; bits !== 0; bits &= bits - 1) {
-        const base = at(row, lowestBit(bits), 0);
+        const base = offset + at(row, lowestBit(bits), 0);
         out[base + ALIEN] = 1;
         out[base + dirChannel] = 1;
       }
       for (let bits = this.friendly[row]!; bits !== 0; bits &= bits - 1) {
-        out[at(row, lowestBit(bits), FRIENDLY_BULLET)] = 1;
+        out[offset + at(row, lowestBit(bits), FRIENDLY_BULLET)] = 1;
       }
       for (let bits = this.enemy[row]!; bits !== 0; bits &= bits - 1) {
-        out[at(row, lowestBit(bits), ENEMY_BULLET)] = 1;
+        out[offset + at(row, lowestBit(bits), ENEMY_BULLET)] = 1;
       }
     }
   }

@@ -1,4 +1,4 @@
-import type { Env, Info } from "../../core/env.js";
+import { canStepInto, type Env, type Info } from "../../core/env.js";
 import { ConfigError, checkNumber, ResetNeededError } from "../../core/errors.js";
 import {
   type Box,
@@ -52,6 +52,8 @@ export class SyncVectorEnv implements VectorEnv {
   /** Per-env action arrays for Box / MultiDiscrete, reused each step. */
   private readonly actionBufs: Array<BoxValue | Int32Array>;
   private readonly discrete: boolean;
+  /** Every sub-env writes its observation straight into the batch (`Env.stepInto`). */
+  private readonly stepsInto: boolean;
   private pendingSeed: number | undefined;
   private needsReset = true;
   private closed = false;
@@ -92,6 +94,7 @@ export class SyncVectorEnv implements VectorEnv {
     this.truncated = new Uint8Array(numEnvs);
     this.infos = new Array(numEnvs).fill(EMPTY_INFO);
     this.finalObsBlocks = new FinalObsBlocks(this.obsDtype, this.obsSize);
+    this.stepsInto = this.envs.every(canStepInto);
   }
 
   reset(opts: VectorResetOptions = {}): VectorResetResult {
@@ -123,19 +126,21 @@ export class SyncVectorEnv implements VectorEnv {
         for (let k = 0; k < d; k++) buf[k] = actions[i * d + k]!;
         action = buf;
       }
-      const r = env.step(action);
+      const off = i * this.obsSize;
+      const r = this.stepsInto ? env.stepInto!(action, this.obs, off) : env.step(action);
       this.rewards[i] = r.reward;
       this.terminated[i] = r.terminated ? 1 : 0;
       this.truncated[i] = r.truncated ? 1 : 0;
       if (r.terminated || r.truncated) {
         const finalObs = this.finalObsBlocks.obs();
-        finalObs.set(r.obs as ArrayLike<number>);
+        if (this.stepsInto) finalObs.set(this.obs.subarray(off, off + this.obsSize));
+        else finalObs.set(r.obs as ArrayLike<number>);
         const next = env.reset();
         this.writeObs(i, next.obs as ArrayLike<number>);
         const info: FinalInfo = { ...next.info, finalObs, finalInfo: r.info };
         this.infos[i] = info;
       } else {
-        this.writeObs(i, r.obs as ArrayLike<number>);
+        if (!this.stepsInto) this.writeObs(i, r.obs as ArrayLike<number>);
         this.infos[i] = r.info;
       }
     }

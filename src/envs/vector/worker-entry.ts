@@ -5,7 +5,7 @@
 
 import { pathToFileURL } from "node:url";
 import { type MessagePort, receiveMessageOnPort, workerData } from "node:worker_threads";
-import type { Env } from "../../core/env.js";
+import { canStepInto, type Env } from "../../core/env.js";
 import { ConfigError } from "../../core/errors.js";
 import type { BoxValue } from "../../core/spaces.js";
 import { allocObs, type VectorObs, type VectorObsDtype, vectorLayout } from "./vector-env.js";
@@ -78,6 +78,8 @@ class Runner {
   private episode!: Float64Array;
   private readonly actionBufs: Array<BoxValue | Int32Array | undefined>;
   private readonly obsSize: number;
+  /** Every env writes its observation straight into the shared batch (`Env.stepInto`). */
+  private readonly stepsInto: boolean;
   private readonly obsDtype: VectorObsDtype;
   private readonly actSize: number;
   private readonly epReturn: Float64Array;
@@ -89,6 +91,7 @@ class Runner {
     const layout = vectorLayout(envs[0]!.observationSpace, envs[0]!.actionSpace, "WorkerVectorEnv");
     const space = layout.actSpace;
     this.obsSize = layout.obsSize;
+    this.stepsInto = envs.every(canStepInto);
     this.obsDtype = layout.obsDtype;
     this.actSize = layout.actSize;
     this.actionBufs = envs.map(() =>
@@ -137,7 +140,8 @@ class Runner {
         for (let k = 0; k < d; k++) buf[k] = this.actions[i * d + k]!;
         action = buf;
       }
-      const r = env.step(action);
+      const off = i * this.obsSize;
+      const r = this.stepsInto ? env.stepInto!(action, this.obs, off) : env.step(action);
       this.rewards[i] = r.reward;
       this.terminated[i] = r.terminated ? 1 : 0;
       this.truncated[i] = r.truncated ? 1 : 0;
@@ -145,7 +149,8 @@ class Runner {
       this.epLength[j] = this.epLength[j]! + 1;
       if (r.terminated || r.truncated) {
         this.ended[i] = 1;
-        this.writeObs(this.finalObs, i, r.obs as ArrayLike<number>);
+        if (this.stepsInto) this.finalObs.set(this.obs.subarray(off, off + this.obsSize), off);
+        else this.writeObs(this.finalObs, i, r.obs as ArrayLike<number>);
         this.episode[3 * i] = this.epReturn[j]!;
         this.episode[3 * i + 1] = this.epLength[j]!;
         this.episode[3 * i + 2] = Math.round((performance.now() - this.epStart[j]!) * 1000) / 1e6;
@@ -153,7 +158,7 @@ class Runner {
         this.startEpisode(j);
       } else {
         this.ended[i] = 0;
-        this.writeObs(this.obs, i, r.obs as ArrayLike<number>);
+        if (!this.stepsInto) this.writeObs(this.obs, i, r.obs as ArrayLike<number>);
       }
     }
   }

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { Wrapper } from "../../core/env.js";
 import { ConfigError, InvalidActionError } from "../../core/errors.js";
 import { Rng } from "../../core/rng.js";
 import { CountingEnv } from "../testing-fakes.js";
@@ -77,6 +78,11 @@ describe("WorkerVectorEnv", () => {
     expect(worker.obsDtype).toBe("uint8");
     expect(worker.reset({ seed: 0 }).obs).toBeInstanceOf(Uint8Array);
     expect(trajectory(worker, 300)).toEqual(trajectory(sync, 300));
+    // Workers write observations straight into shared memory (Env.stepInto): the same as step().
+    const plain = track(makeVec("MinAtar/Seaquest-v1", 4, { wrappers: [(env) => new Wrapper(env)] }));
+    expect(trajectory(plain, 300)).toEqual(
+      trajectory(track(makeVec("MinAtar/Seaquest-v1", 4, { mode: "worker", numWorkers: 2 })), 300),
+    );
     const rng = new Rng(5);
     let ended = 0;
     for (let t = 0; t < 300 && ended === 0; t++) {

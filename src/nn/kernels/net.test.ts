@@ -202,6 +202,13 @@ describe("the one backward: gradients match the tape and finite differences", ()
     });
     expect(maxRel(grad, grads)).toBeLessThan(1e-4);
     expect(maxRel(k.inputGrad(), dx)).toBeLessThan(1e-4);
+    // The input gradient alone: the same numbers, and the parameter gradient left untouched.
+    const withParams = k.inputGrad().slice();
+    const untouched = new Float32Array(k.paramCount).fill(7);
+    k.backward(r, untouched, 0, { hiddenGrads: { conv0: rh }, inputGrad: true, paramGrads: false });
+    expect(Array.from(k.inputGrad())).toEqual(Array.from(withParams));
+    expect(untouched.every((v) => v === 7)).toBe(true);
+    expect(() => k.backward(r, untouched, 0, { paramGrads: false })).toThrow(/paramGrads/);
     xt.dispose();
     net.dispose();
   });

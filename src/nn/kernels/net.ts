@@ -60,6 +60,12 @@ export interface BackwardOptions {
   hiddenGrads?: Record<string, ArrayLike<number>>;
   /** Also compute dLoss/dInput (see `inputGrad`). Default false. */
   inputGrad?: boolean;
+  /**
+   * Compute the weight and bias gradients (default true). False with `inputGrad: true` gives only
+   * dLoss/dInput, at about half the cost, and leaves `grad` untouched (an actor's gradient through a
+   * critic's action input, SAC and TD3).
+   */
+  paramGrads?: boolean;
 }
 
 export class KernelNet {
@@ -250,6 +256,9 @@ export class KernelNet {
   backward(dOut: ArrayLike<number>, grad: Float32Array, offset: number, opts: BackwardOptions = {}): void {
     const batch = this.batch;
     if (batch === 0) throw new ConfigError("backward", "needs a forward first");
+    const params = opts.paramGrads ?? true;
+    if (!params && !opts.inputGrad)
+      throw new ConfigError("paramGrads", "false needs inputGrad: true (else nothing is computed)");
     const steps = this.plan.steps;
     let dy = this.gradA;
     let spare = this.gradB;
@@ -267,14 +276,14 @@ export class KernelNet {
       // dW = X^T dZ (X read transposed; a sparse first input by its columns), db = column sums of dZ.
       const x = s.kind === "dense" ? (i === 0 ? this.input : this.bufs[i - 1]!.out) : b.patches;
       const inWidth = s.kind === "dense" ? s.inSize : s.patch;
-      if (i === 0 && this.sparseFirst) {
+      if (params && i === 0 && this.sparseFirst) {
         const sp = this.sparse!;
         this.ws.csrTranspose(sp.rows, rows, inWidth, sp.cols, sp.next);
         this.ws.spmm(sp.cols, inWidth, dy, width, b.gradWeight);
-      } else {
+      } else if (params) {
         this.ws.gemm({ a: x, transA: true, b: dy, c: b.gradWeight, m: inWidth, k: rows, n: width });
       }
-      this.ws.colSum(dy, rows, width, b.gradBias);
+      if (params) this.ws.colSum(dy, rows, width, b.gradBias);
       if (i > 0 || opts.inputGrad) {
         const dx = i > 0 ? spare : this.inputGradBuffer();
         if (!b.transposed) {
@@ -293,7 +302,7 @@ export class KernelNet {
         dy = dx;
       }
     }
-    this.copyOut("gradWeight", "gradBias", grad, offset);
+    if (params) this.copyOut("gradWeight", "gradBias", grad, offset);
   }
 
   /** dLoss/dInput [batch, inSize] of the last backward with `inputGrad: true`. */
