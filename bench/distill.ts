@@ -27,6 +27,10 @@
  *    kept outside the repository), PyTorch runs in the same session, case by case, in turns.
  *    `--throughput-steps N` (default 1500, after 100 warm-up steps).
  *
+ * 4. MinAtar (`--only minatar`, or `--minatar` after a full run; bench/distill-minatar.ts): the
+ *    shipped CNN teachers into the smallest students that keep 95% of return and decisions, and a
+ *    comparison of policy KL, KL + attention, KL + features and DistilledPPO over training.
+ *
  * Prints Markdown tables and writes every run folder under --out (default runs/bench-distill).
  */
 import { execFileSync } from "node:child_process";
@@ -46,6 +50,7 @@ import { make } from "../src/envs/registry.js";
 import { ArrayAdam } from "../src/nn/optim.js";
 import { cnnLayers, mlpLayers } from "../src/nn/sequential.js";
 import type { LayerSpec } from "../src/nn/spec.js";
+import { minatarSection } from "./distill-minatar.js";
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -434,7 +439,8 @@ async function throughput(): Promise<void> {
 }
 
 if (ONLY) {
-  const sections: Record<string, () => Promise<void>> = { throughput, compression, losses, methods };
+  const minatar = () => minatarSection({ models: MODELS, out: OUT, arg, flag });
+  const sections: Record<string, () => Promise<void>> = { throughput, compression, losses, methods, minatar };
   const run = sections[ONLY];
   if (!run) throw new Error(`--only: allowed ${Object.keys(sections).join(", ")}; got ${ONLY}`);
   await run();
@@ -444,3 +450,4 @@ await throughput();
 if (!flag("skip-compression")) await compression();
 if (!flag("skip-losses")) await losses();
 if (!flag("skip-methods")) await methods();
+if (flag("minatar")) await minatarSection({ models: MODELS, out: OUT, arg, flag });

@@ -4,7 +4,8 @@
  *   npx tsx bench/search.ts [--envs CartPole-v1,Acrobot-v1,Pendulum-v1] [--seed 1] [--brackets 2]
  *                           [--workers 2] [--out DIR] [--skip-smallest] [--skip-engines]
  *                           [--engine-env CartPole-v1] [--engine-steps 8000] [--engine-min-steps 0]
- *                           [--skip-federated] [--fed-rounds 10] [--fed-local-steps 4096] [--fed-teacher-steps 60000]
+ *                           [--skip-federated] [--fed-env CartPole-v1|Acrobot-v1] [--fed-mode fedavg|soft-labels]
+ *                           [--fed-rounds 10] [--fed-local-steps 4096] [--fed-teacher-steps 60000]
  *
  * 1. Smallest student: `search()` on each env with its shipped teacher (models/<env>-ppo), the env's
  *    default target (presets/search.json) and the distill preset's budget as the full budget; prints
@@ -13,8 +14,9 @@
  *    threads and 2 BullMQ queue workers (a redis-server started here on a loopback port); prints
  *    the wall time of each, its ratio to 1 thread, and whether trials and winner are identical.
  *
- * 3. Federated: CartPole-v1 clients with different pole lengths and masses (local PPO teachers trained
- *    here), FedAvg over --fed-rounds rounds against centralised distillation on the pooled variants;
+ * 3. Federated: CartPole-v1 clients with different pole lengths and masses, or Acrobot-v1 clients with
+ *    different link masses (--fed-env; local PPO teachers trained here), FedAvg or soft labels
+ *    (--fed-mode) over --fed-rounds rounds against centralised distillation on the pooled variants;
  *    prints the per-client table and the federated / centralised ratio of mean retention.
  *
  * The machine is shared: the load average is printed with every figure. Run folders go to --out
@@ -44,6 +46,28 @@
  * (Pendulum's smallest passing full-budget trial, mlp-8x2-relu-int8 with 54 parameters, failed its
  * confirmation: mean retention 0.9897 < 0.99 over 3 seeds x 100 episodes; the next one passed.)
  *
+ * MinAtar/Breakout-v1, MLP against conv students (`kinds` auto on image observations), teacher
+ * models/minatar-breakout-ppo.rldistill (MinAtar baseline CNN, 132,179 parameters, 23.2 over 100
+ * episodes), target retention=0.9,agreement=0.9 (presets/search.json: a 20-episode mean of this
+ * teacher moves by +-13%, and its greedy action is often a tie), seed 1, 4 brackets, 2 threads:
+ * `rldistill search --teacher models/minatar-breakout-ppo.rldistill --env MinAtar/Breakout-v1 --seed 1
+ * --workers 2 --max-steps 49152 --set trialEpisodes=30 --distill-set learningRate=0.003
+ * --distill-set trainRatio=0.25` (1,820..49,152 steps, 770k steps in all; load 9-25):
+ *
+ * | confirmed winner | params | share of teacher | retention | agreement | trials | wall (s) |
+ * | --- | --- | --- | --- | --- | --- | --- |
+ * | conv4x3-fc16-tanh-float32 | 4,311 | 1/31 (3.3%) | 0.929 | 92.2% | 71 | 3158 |
+ *
+ * Confirmation over 3 seeds x 100 episodes: student 20.7 / 23.3 / 20.6 against the teacher's 23.9 /
+ * 23.7 / 21.7 (random 0.4); agreement 92.0 / 93.1 / 91.4%. Full-budget trials by size (params,
+ * retention, agreement over 30 episodes): conv8x3-fc4-fc32-relu 2,607 (0.00, 59%: a dead student),
+ * conv4x3-fc16-relu 4,311 (0.80, 92%), conv4x3-fc16-tanh 4,311 (1.00, 93%), mlp-16-tanh 6,467 (0.99,
+ * 93%), mlp-32x4-relu 12,979 (1.10, 95%), mlp-32x16-relu 13,411 (0.95, 94%), conv8x3-fc32-fc8-tanh-int8
+ * 17,003 (1.08, 93%), conv8x3-fc32-fc32-relu-int8 17,867 (0.98, 94%). The smallest MLP that met the
+ * target (mlp-16-tanh, reading the 400 frame values directly) needs 1.5x the conv winner's
+ * parameters. No student reached the classic-control target (agreement 0.97) at these budgets: the
+ * best agreement of any trial was 95.0%.
+ *
  * `npx tsx bench/search.ts --skip-smallest --skip-federated --engine-steps 6000 --engine-min-steps 667`
  * (CartPole-v1, 15 trials): 1 thread 123.6 s; 2 threads 94.7 s (0.77x); 2 BullMQ workers on a
  * loopback redis-server 84.4 s (0.68x; 9 + 6 trials); identical trials and winner on all three
@@ -61,9 +85,45 @@
  *
  * Mean retention: federated 1.046, centralised 1.024: federated / centralised = 1.022 (goal >= 0.95);
  * 618 s, load 9-13.
+ *
+ * Soft labels (`--mode soft-labels`: the clients label the server's 2,048 public states per round
+ * with their teachers; the server distils on all rounds' states, 5 epochs; centralised baseline with
+ * the same 61,440 labelled samples as env steps), the same three CartPole-v1 teachers (the FedAvg
+ * run's, passed as files), seed 1, 10 rounds, 16-16 student, 1 thread:
+ * `rldistill federated --env CartPole-v1 --mode soft-labels --seed 1 --rounds 10 --student 16,16
+ * --client length=0.3,masspole=0.1@T0 --client length=0.5,masspole=0.2@T1 --client length=0.8,masspole=0.05@T2`
+ * (95 s, load 20-25):
+ *
+ * | client | kwargs | teacher return | soft-label retention | agreement | centralised retention |
+ * | --- | --- | --- | --- | --- | --- |
+ * | 0 | length 0.3, masspole 0.1 | 392.0 | 0.973 | 0.984 | 0.917 |
+ * | 1 | length 0.5, masspole 0.2 | 381.5 | 1.100 | 0.947 | 1.075 |
+ * | 2 | length 0.8, masspole 0.05 | 397.4 | 1.072 | 0.829 | 1.070 |
+ *
+ * Mean retention: soft labels 1.048, centralised 1.021: 102.7% of centralised (goal >= 95%).
+ *
+ * Acrobot-v1 clients with different link masses (linkMass2 0.6; defaults; linkMass1 1.4 and
+ * linkMass2 1.2), local PPO teachers of 80k steps trained by the FedAvg run (`--set
+ * teacherSteps=80000`), then the soft-label run on the same teacher files; seed 1, 10 rounds, 16-16:
+ * `rldistill federated --env Acrobot-v1 --mode fedavg --seed 1 --rounds 10 --student 16,16 --set
+ * teacherSteps=80000 --client linkMass2=0.6 --client linkMass1=1.0 --client linkMass1=1.4,linkMass2=1.2`,
+ * then `--mode soft-labels` with `--client <kwargs>@<fedavg out>/teachers/client-<i>.rldistill`
+ * (`bench/search.ts --skip-smallest --skip-engines --fed-env Acrobot-v1 [--fed-mode soft-labels]
+ * --fed-teacher-steps 80000` runs the same, training its own teachers):
+ *
+ * | client | kwargs | teacher return | FedAvg retention | agreement | its centralised | soft-label retention | agreement | its centralised |
+ * | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+ * | 0 | linkMass2 0.6 | -65.2 | 0.984 | 0.924 | 1.002 | 0.983 | 0.933 | 0.984 |
+ * | 1 | defaults | -84.8 | 1.005 | 0.976 | 1.010 | 1.005 | 0.977 | 1.001 |
+ * | 2 | linkMass1 1.4, linkMass2 1.2 | -93.8 | 0.969 | 0.938 | 0.989 | 0.969 | 0.919 | 0.991 |
+ *
+ * Mean retention: FedAvg 0.986 vs centralised 1.000 (122,880 steps): 98.6%; soft labels 0.986 vs
+ * centralised 0.992 (61,440 steps): 99.3% (goal >= 95%). Wall: FedAvg 692 s including the three
+ * teachers, soft labels 51 s (load 20-24).
  */
 import { loadavg } from "node:os";
 import { join } from "node:path";
+import type { SearchConfig } from "../src/search/config.js";
 import { BullmqEngine } from "../src/search/queue/bullmq.js";
 import { TestRedis } from "../src/search/queue/testing/redis-server.js";
 import { ThreadEngine } from "../src/search/queue/threads.js";
@@ -90,6 +150,18 @@ const TEACHERS: Record<string, string> = {
   "Acrobot-v1": "models/acrobot-ppo.rldistill",
   "Pendulum-v1": "models/pendulum-ppo.rldistill",
   "MountainCar-v0": "models/mountaincar-dqn.rldistill",
+  "MinAtar/Breakout-v1": "models/minatar-breakout-ppo.rldistill",
+};
+
+/** Settings of the smallest-student search beyond the env's presets (the exact CLI flags in the notes). */
+const SEARCH_EXTRA: Record<string, Partial<SearchConfig>> = {
+  // Pixel students learn slower per step than the distill defaults assume: lr 3e-3 and twice the
+  // updates per step; 30 trial episodes against Breakout's noisy returns.
+  "MinAtar/Breakout-v1": {
+    maxSteps: 49152,
+    trialEpisodes: 30,
+    distill: { learningRate: 0.003, trainRatio: 0.25 },
+  },
 };
 const load = () =>
   loadavg()
@@ -126,7 +198,14 @@ async function smallest(): Promise<void> {
     const engine = new ThreadEngine({ workers: WORKERS });
     const t0 = performance.now();
     const { summary: s } = await search(
-      { env, teacher, seed: SEED, brackets: BRACKETS, out: join(OUT, `${env}-s${SEED}-${stamp}`) },
+      {
+        env,
+        teacher,
+        seed: SEED,
+        brackets: BRACKETS,
+        ...SEARCH_EXTRA[env],
+        out: join(OUT, `${env.replace("/", "-")}-s${SEED}-${stamp}`),
+      },
       { engine, print: (l) => console.error(l) },
     );
     await engine.close();
@@ -215,29 +294,38 @@ async function engines(): Promise<void> {
 async function federatedBench(): Promise<void> {
   const { federated } = await import("../src/search/federated/federated.js");
   const rounds = Number(arg("fed-rounds", "10"));
-  const clients = [
-    { length: 0.3, masspole: 0.1 },
-    { length: 0.5, masspole: 0.2 },
-    { length: 0.8, masspole: 0.05 },
-  ];
+  const env = arg("fed-env", "CartPole-v1");
+  const mode = arg("fed-mode", "fedavg") as "fedavg" | "soft-labels";
+  const variants: Record<string, Array<Record<string, number>>> = {
+    "CartPole-v1": [
+      { length: 0.3, masspole: 0.1 },
+      { length: 0.5, masspole: 0.2 },
+      { length: 0.8, masspole: 0.05 },
+    ],
+    "Acrobot-v1": [{ linkMass2: 0.6 }, { linkMass1: 1.0 }, { linkMass1: 1.4, linkMass2: 1.2 }],
+  };
+  const clients = variants[env];
+  if (!clients)
+    throw new Error(`--fed-env: no client variants for ${env}; use ${Object.keys(variants).join(" or ")}`);
   const engine = new ThreadEngine({ workers: WORKERS });
   const t0 = performance.now();
   const { summary: s } = await federated(
     {
-      env: "CartPole-v1",
+      env,
+      mode,
       seed: SEED,
       rounds,
       localSteps: Number(arg("fed-local-steps", "4096")),
       student: [16, 16],
       teacherSteps: Number(arg("fed-teacher-steps", "60000")),
       clients: clients.map((envKwargs) => ({ envKwargs })),
-      out: join(OUT, `federated-s${SEED}-${stamp}`),
+      out: join(OUT, `federated-${env}-${mode}-s${SEED}-${stamp}`),
     },
     { engine, print: (l) => console.error(l) },
   );
   await engine.close();
   console.log(
-    `\n## Federated (FedAvg, ${rounds} rounds, 3 CartPole-v1 clients, 16-16 student) vs centralised on the pooled variants\n`,
+    `\n## Federated (${mode}, ${rounds} rounds, 3 ${env} clients, 16-16 student) vs centralised on the pooled variants\n`,
   );
   console.log(
     row([
@@ -266,7 +354,7 @@ async function federatedBench(): Promise<void> {
       ]),
     );
   console.log(
-    `\nmean retention: federated ${s.meanRetention.federated?.toFixed(3)}, centralised ${s.meanRetention.centralised?.toFixed(3)}; ratio ${s.ratio?.toFixed(3)} (goal >= 0.95); ${((performance.now() - t0) / 1000).toFixed(0)} s, load ${load()}`,
+    `\nmean retention: federated ${s.meanRetention.federated?.toFixed(3) ?? "-"}, centralised ${s.meanRetention.centralised?.toFixed(3) ?? "-"}; ratio ${s.ratio?.toFixed(3) ?? "-"} (goal >= 0.95); ${((performance.now() - t0) / 1000).toFixed(0)} s, load ${load()}`,
   );
 }
 

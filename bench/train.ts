@@ -4,6 +4,8 @@
  *
  *   npx tsx bench/train.ts                      # both, 500k steps each (several minutes)
  *   npx tsx bench/train.ts --steps 50000 --algo ppo --seed 2
+ *   MINATAR_SRC=DIR npx tsx bench/train.ts --minatar [--games Breakout,Freeway] [--steps 100000]
+ *                                               # PPO on MinAtar with the presets, next to PyTorch (bench/train-minatar.ts)
  *
  * Prints env steps per second (SPS) over the whole run (training included, as CleanRL's
  * charts/SPS), the mean return of the last 20 training episodes (what ANCHORS.md quotes), and a
@@ -16,6 +18,7 @@ import { evaluatePolicy } from "../src/eval/evaluate.js";
 import type { Algorithm } from "../src/rl/algorithm.js";
 import { DQN } from "../src/rl/dqn.js";
 import { PPO } from "../src/rl/ppo.js";
+import { minatarTraining } from "./train-minatar.js";
 
 /** Quoted from /work/shared/docs/ANCHORS.md (CleanRL, PyTorch 1.13 CPU, 1 thread, 2 vCPU). */
 const QUOTED: Record<string, Array<{ steps: number; sps: string; spsMid: number; ret: string }>> = {
@@ -32,6 +35,11 @@ const QUOTED: Record<string, Array<{ steps: number; sps: string; spsMid: number;
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
+}
+
+if (process.argv.includes("--minatar")) {
+  await minatarTraining(arg);
+  process.exit(0);
 }
 
 const steps = Number(arg("steps", "500000"));

@@ -2,9 +2,9 @@
  * `rldistill export`: a saved policy (or an .onnx file) to an ONNX model or a standalone
  * JavaScript bundle, optionally with int8 weights. Loads only the deploy modules it needs (no tfjs).
  */
-import { mkdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname } from "node:path";
-import { writeFileAtomic } from "../core/atomic-write.js";
+import { makeFolders, writeFileAtomic } from "../core/atomic-write.js";
 import { checkPolicyFitsRecorded, type RecordedSpaces } from "../core/compat.js";
 import { ConfigError } from "../core/errors.js";
 import { exportOnnx } from "../deploy/onnx-export.js";
@@ -38,6 +38,12 @@ const flags: FlagSpecs = {
     help: 'keep the value head (ONNX output "value"; runtime forward().value)',
   },
   opset: { type: "integer", help: "ONNX opset, 13-17", defaultText: "13" },
+  "input-type": {
+    type: "string",
+    choices: ["float32", "uint8"],
+    help: "ONNX input element type: uint8 takes image frames (MinAtar) as they come, cast to float inside",
+    defaultText: "float32",
+  },
   json: { type: "boolean", help: "print a JSON summary" },
   help: { type: "boolean", help: "show this help (-h)" },
 };
@@ -54,6 +60,8 @@ export interface ExportModelOptions {
   includeValue?: boolean;
   /** ONNX opset, default 13. */
   opset?: number;
+  /** ONNX input element type, default "float32"; "uint8" for image frames. */
+  inputType?: "float32" | "uint8";
 }
 
 export interface ExportSummary {
@@ -92,6 +100,13 @@ function readSpec(model: string): PolicySpec {
 /** The library call behind the command. */
 export async function exportModel(o: ExportModelOptions): Promise<ExportSummary> {
   const quantize = o.quantize ?? "none";
+  if (existsSync(o.out) && statSync(o.out).isDirectory() !== (o.format === "js"))
+    throw new ConfigError(
+      "--out",
+      o.format === "js"
+        ? `${o.out} is a file; --format js writes a folder (rldistill-policy.mjs and its weights)`
+        : `${o.out} is a folder; give the path of the .onnx file to write`,
+    );
   const loaded = readSpec(o.model);
   const { valueLayers, ...withoutValue } = loaded;
   const spec: PolicySpec = o.includeValue ? loaded : withoutValue;
@@ -100,11 +115,16 @@ export async function exportModel(o: ExportModelOptions): Promise<ExportSummary>
   const stored = quantize === "int8" ? quantizeSpec(spec) : spec;
   const files: Record<string, number> = {};
   if (o.format === "onnx") {
-    const bytes = exportOnnx(stored, { includeValue: o.includeValue ?? false, opset: o.opset ?? 13 });
-    mkdirSync(dirname(o.out), { recursive: true });
+    const bytes = exportOnnx(stored, {
+      includeValue: o.includeValue ?? false,
+      opset: o.opset ?? 13,
+      inputType: o.inputType ?? "float32",
+    });
+    makeFolders(dirname(o.out));
     writeFileAtomic(o.out, bytes);
     files[o.out] = bytes.length;
   } else {
+    makeFolders(o.out);
     const r = await exportRuntime(stored, o.out, { weights: quantize === "int8" ? "int8" : "float32" });
     for (const file of r.files) files[file.path] = file.bytes;
   }
@@ -151,6 +171,7 @@ export const exportCommand: Command = {
       quantize: (f.quantize as "none" | "int8" | undefined) ?? "none",
       includeValue: f["include-value"] === true,
       opset: (f.opset as number | undefined) ?? 13,
+      inputType: (f["input-type"] as "float32" | "uint8" | undefined) ?? "float32",
     });
     if (f.json) {
       console.log(JSON.stringify(summary, null, 2));

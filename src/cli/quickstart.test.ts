@@ -11,7 +11,7 @@ const dir = mkdtempSync(join(tmpdir(), "rldistill-quickstart-"));
 describe("rldistill quickstart", () => {
   it("finds the shipped CartPole PPO teacher, or says where it looked", () => {
     expect(() => shippedCartPoleTeacher(join(dir, "none"))).toThrow(
-      /no shipped CartPole-v1 PPO teacher.*--teacher/,
+      /no shipped CartPole-v1 teacher \(\*cartpole\*ppo\*\.rldistill\).*--teacher/,
     );
     const models = join(dir, "models");
     savePolicy(join(models, "CartPole-v1-ppo.rldistill"), cartPoleTeacherSpec(), { env: "CartPole-v1" });

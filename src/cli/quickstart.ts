@@ -2,6 +2,8 @@
  * `rldistill quickstart`: distils the shipped CartPole-v1 PPO teacher (models/) into a tiny
  * student with the CartPole preset, then prints teacher vs student (parameters, return,
  * agreement, latency) and where the run folder and report are. Under a minute on 2 cores.
+ * `--env MinAtar/Breakout-v1` does the same with the shipped Breakout CNN teacher and a small
+ * conv student, in a few minutes.
  */
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -23,9 +25,7 @@ import { type Command, type FlagSpecs, formatFlags, parseArgs, wantsHelp } from 
 import { writeRunReport } from "./common.js";
 import { formatSummary, parseStudent } from "./distill.js";
 
-const ENV = "CartPole-v1";
-
-/** What the quickstart runs, written once. */
+/** What the quickstart runs on CartPole-v1 (the default), written once. */
 export const QUICKSTART = {
   student: [16],
   steps: 20_000,
@@ -33,18 +33,61 @@ export const QUICKSTART = {
   out: "runs/quickstart",
 } as const;
 
+interface QuickstartSetup {
+  /** A models/ file whose name contains every one of these words. */
+  teacherWords: readonly string[];
+  student: string;
+  steps: number;
+  out: string;
+  /** Further config fields (the env's distill preset applies too). */
+  extra?: Record<string, unknown>;
+  /** How long it takes on 2 cores, for --help. */
+  duration: string;
+}
+
+/** The quickstart of each env that has a shipped teacher for it. */
+export const QUICKSTARTS: Record<string, QuickstartSetup> = {
+  "CartPole-v1": {
+    teacherWords: ["cartpole", "ppo"],
+    student: QUICKSTART.student.join(","),
+    steps: QUICKSTART.steps,
+    out: QUICKSTART.out,
+    duration: "under a minute",
+  },
+  "MinAtar/Breakout-v1": {
+    teacherWords: ["minatar", "breakout"],
+    student: "conv8x3,fc32",
+    steps: 60_000,
+    out: "runs/quickstart-breakout",
+    extra: { studentActivation: "relu" },
+    duration: "a few minutes",
+  },
+};
+
 const flags: FlagSpecs = {
-  out: { type: "string", help: "run folder", defaultText: QUICKSTART.out },
+  out: { type: "string", help: "run folder", defaultText: "runs/quickstart, runs/quickstart-breakout" },
   seed: { type: "integer", help: "seed", defaultText: String(QUICKSTART.seed) },
-  student: { type: "string", help: "student hidden widths", defaultText: QUICKSTART.student.join(",") },
+  env: {
+    type: "string",
+    choices: Object.keys(QUICKSTARTS),
+    help: "env whose shipped teacher (models/) to distil",
+    defaultText: "CartPole-v1",
+  },
+  student: {
+    type: "string",
+    help: "student architecture (e.g. 32,32 or conv8x3,fc32)",
+    defaultText: Object.entries(QUICKSTARTS)
+      .map(([env, q]) => `${q.student} on ${env}`)
+      .join(", "),
+  },
   timesteps: {
     type: "integer",
     aliases: ["steps"],
     help: "environment steps (the step budget)",
-    defaultText: String(QUICKSTART.steps),
+    defaultText: "per env, see above",
   },
   overwrite: { type: "boolean", help: "replace an earlier run in --out (else the folder is refused)" },
-  teacher: { type: "string", help: "teacher file (default: the shipped CartPole-v1 PPO teacher in models/)" },
+  teacher: { type: "string", help: "teacher file (default: the env's shipped teacher in models/)" },
   quiet: { type: "boolean", help: "print only the final table" },
   help: { type: "boolean", help: "show this help (-h)" },
 };
@@ -54,17 +97,30 @@ export function modelsDir(): string {
   return fileURLToPath(new URL("../../models/", import.meta.url));
 }
 
-/** The shipped CartPole-v1 PPO teacher: a models/ file whose name mentions cartpole and ppo. */
-export function shippedCartPoleTeacher(dir = modelsDir()): string {
+/** The shipped teacher of a quickstart env: the models/ file whose name contains all its words. */
+export function shippedTeacher(env: string, dir = modelsDir()): string {
+  const words = QUICKSTARTS[env]?.teacherWords;
+  if (!words)
+    throw new ConfigError(
+      "--env",
+      `no quickstart for ${env}; allowed: ${Object.keys(QUICKSTARTS).join(", ")}`,
+    );
   const files = existsSync(dir) ? readdirSync(dir) : [];
-  const hit = files.filter((f) => /cartpole/i.test(f) && /ppo/i.test(f) && /\.rldistill$/i.test(f)).sort()[0];
+  const hit = files
+    .filter((f) => words.every((w) => f.toLowerCase().includes(w)) && /\.rldistill$/i.test(f))
+    .sort()[0];
   if (!hit) {
     throw new ConfigError(
       "teacher",
-      `no shipped CartPole-v1 PPO teacher (*cartpole*ppo*.rldistill) in ${dir}; pass --teacher PATH`,
+      `no shipped ${env} teacher (*${words.join("*")}*.rldistill) in ${dir}; pass --teacher PATH`,
     );
   }
   return join(dir, hit);
+}
+
+/** The shipped CartPole-v1 PPO teacher: a models/ file whose name mentions cartpole and ppo. */
+export function shippedCartPoleTeacher(dir = modelsDir()): string {
+  return shippedTeacher("CartPole-v1", dir);
 }
 
 function formatTable(rows: string[][]): string {
@@ -92,10 +148,11 @@ interface PathLatency {
  * differently.
  */
 async function actLatencies(
+  envId: string,
   teacherFile: string,
   studentSpec: PolicySpec,
 ): Promise<{ act: PathLatency; simd: PathLatency }> {
-  const env = make(ENV);
+  const env = make(envId);
   const loaded = await loadTeacher(teacherFile, { env });
   const spaces = {
     observationSpace: env.observationSpace as AnySpace,
@@ -112,7 +169,7 @@ async function actLatencies(
     simd.teacher = onSimd("teacher", loaded.spec);
   }
   (loaded as Teacher).dispose?.();
-  const states = collectStates(student, ENV, { steps: 256, seed: 0 });
+  const states = collectStates(student, envId, { steps: 256, seed: 0 });
   const time = (policies: Record<string, Pick<Policy, "act">>): PathLatency => {
     const lat = measureActLatencies(policies, states.obs, states.obsSize, { warmup: 500, iterations: 5000 });
     return { teacher: lat.teacher?.p50Us, student: lat.student!.p50Us };
@@ -122,16 +179,23 @@ async function actLatencies(
 
 export const quickstartCommand: Command = {
   name: "quickstart",
-  summary: "distil the shipped CartPole-v1 PPO teacher into a tiny student (under a minute)",
+  summary:
+    "distil the shipped CartPole-v1 PPO teacher into a tiny student (under a minute); --env MinAtar/Breakout-v1 for pixels",
   usage: () =>
     [
-      "Usage: rldistill quickstart [--out DIR] [--overwrite] [--seed S]",
+      "Usage: rldistill quickstart [--env ID] [--out DIR] [--overwrite] [--seed S]",
       "",
-      `Distils the shipped ${ENV} PPO teacher (models/) into a ${QUICKSTART.student.join("x")} student over`,
-      `${QUICKSTART.steps} environment steps and compares them. Same as:`,
-      `  rldistill distill --teacher models/<cartpole ppo> --env ${ENV} --student ${QUICKSTART.student.join(",")} --timesteps ${QUICKSTART.steps}`,
-      `A second quickstart into ${QUICKSTART.out} needs --overwrite. Ctrl-C stops within a second and saves the student.`,
+      "A second quickstart into the same --out needs --overwrite. Ctrl-C stops within a second and saves the student.",
       "",
+      ...Object.entries(QUICKSTARTS).flatMap(([env, q]) => [
+        `--env ${env}${env === "CartPole-v1" ? " (default)" : ""}: distils the shipped teacher (models/*${q.teacherWords.join("*")}*) into a`,
+        `${q.student} student over ${q.steps} environment steps (${q.duration} on 2 cores) and compares them. Same as:`,
+        `  rldistill distill --teacher models/<${q.teacherWords.join(" ")}> --env ${env} --student ${q.student} --timesteps ${q.steps}` +
+          Object.entries(q.extra ?? {})
+            .map(([k, v]) => ` --set ${k}=${v}`)
+            .join(""),
+        "",
+      ]),
       formatFlags(flags),
     ].join("\n"),
   async run(argv) {
@@ -142,9 +206,10 @@ export const quickstartCommand: Command = {
     const { flags: f, positionals } = parseArgs(argv, flags);
     if (positionals.length)
       throw new ConfigError("quickstart", `unexpected argument "${positionals[0]}"; flags start with --`);
-    const teacherFile = (f.teacher as string | undefined) ?? shippedCartPoleTeacher();
-    const student =
-      f.student !== undefined ? parseStudent(String(f.student)) : { student: [...QUICKSTART.student] };
+    const envId = (f.env as string | undefined) ?? "CartPole-v1";
+    const setup = QUICKSTARTS[envId]!;
+    const teacherFile = (f.teacher as string | undefined) ?? shippedTeacher(envId);
+    const student = parseStudent(f.student !== undefined ? String(f.student) : setup.student);
     const quiet = f.quiet === true;
     const print = (l: string) => {
       if (!quiet || l.startsWith("built:") || l.startsWith("note:")) console.log(l);
@@ -158,12 +223,13 @@ export const quickstartCommand: Command = {
     try {
       result = await distill(
         {
+          ...setup.extra,
           teachers: [teacherFile],
-          env: ENV,
+          env: envId,
           ...student,
-          steps: (f.timesteps as number | undefined) ?? QUICKSTART.steps,
+          steps: (f.timesteps as number | undefined) ?? setup.steps,
           seed: (f.seed as number | undefined) ?? QUICKSTART.seed,
-          out: (f.out as string | undefined) ?? QUICKSTART.out,
+          out: (f.out as string | undefined) ?? setup.out,
         },
         {
           print,
@@ -189,7 +255,7 @@ export const quickstartCommand: Command = {
       return 130;
     }
     const studentEval = s.student.eval;
-    const lat = await actLatencies(teacherFile, studentSpec);
+    const lat = await actLatencies(envId, teacherFile, studentSpec);
     const ret = (e: { mean_return: number; std_return: number }) =>
       `${e.mean_return.toFixed(1)} +- ${e.std_return.toFixed(1)}`;
     console.log(

@@ -4,10 +4,13 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../core/errors.js";
 import { Rng } from "../core/rng.js";
+import { make } from "../envs/registry.js";
+import { compileSpec } from "../nn/fast.js";
+import { cnnLayers } from "../nn/sequential.js";
 import type { PolicySpec } from "../nn/spec.js";
 import { exportOnnx } from "./onnx-export.js";
 import { importOnnx } from "./onnx-import.js";
-import { decodeModel } from "./onnx-proto.js";
+import { DataType, decodeModel } from "./onnx-proto.js";
 import { OnnxPolicy } from "./onnx-runtime.js";
 import {
   denseLayer,
@@ -113,6 +116,57 @@ describe("exportOnnx", () => {
     expect(decodeModel(bytes).graph.inputs[0]!.shape).toEqual(["batch", 8, 6, 3]);
     expect(await maxError(spec, bytes, 32, true)).toBeLessThan(1e-5);
     check(bytes, "cnn.onnx");
+  });
+
+  it("uint8 input (MinAtar frames): a conv student takes the env's Uint8Array as it is, matches compileSpec, round-trips", async () => {
+    const rng = new Rng(4);
+    const spec: PolicySpec = {
+      obsShape: [10, 10, 4],
+      output: "logits",
+      actionSize: 3,
+      layers: cnnLayers(
+        {
+          inShape: [10, 10, 4],
+          convs: [{ channels: 8, kernelSize: 3 }],
+          hidden: [16],
+          outSize: 3,
+          outGain: 1,
+        },
+        rng,
+      ),
+    };
+    const bytes = exportOnnx(spec, { inputType: "uint8" });
+    const model = decodeModel(bytes);
+    expect(model.graph.inputs[0]).toMatchObject({
+      name: "obs",
+      elemType: DataType.UINT8,
+      shape: ["batch", 10, 10, 4],
+    });
+    check(bytes, "cnn-uint8.onnx");
+    const env = make("MinAtar/Breakout-v1");
+    const frames = new Uint8Array(32 * 400);
+    let { obs } = env.reset({ seed: 1 });
+    for (let t = 0; t < 32; t++) {
+      frames.set(obs as Uint8Array, t * 400);
+      const r = env.step(rng.integer(3));
+      obs = r.terminated ? env.reset().obs : r.obs;
+    }
+    const policy = await OnnxPolicy.create(bytes);
+    expect(policy.inputType).toBe("uint8");
+    const out = (await policy.run(frames, 32)).logits!.data;
+    const ref = compileSpec(spec).forward(frames, 32);
+    for (let i = 0; i < out.length; i++) expect(Math.abs(out[i]! - ref[i]!)).toBeLessThan(1e-5);
+    // Float observations holding the same integers are accepted; others are refused by name.
+    const again = (await policy.run(Float32Array.from(frames), 32)).logits!.data;
+    expect(Array.from(again)).toEqual(Array.from(out));
+    await expect(policy.run(new Float32Array(400).fill(0.5), 1)).rejects.toThrow(
+      /takes uint8 input; entry 0 is 0.5/,
+    );
+    await policy.release();
+    expect(importOnnx(bytes)).toEqual(spec);
+    expect(() => exportOnnx(spec, { inputType: "int16" as never })).toThrow(
+      /inputType: "int16" is not allowed/,
+    );
   });
 
   it("an MLP over a flattened image observation (flatten straight from NHWC) matches and round-trips", async () => {

@@ -53,6 +53,8 @@ export interface OnnxOutput {
 
 /** An ONNX policy network in onnxruntime: every output (and chosen hidden tensor) for a batch. */
 export class OnnxPolicy {
+  private released = false;
+
   private constructor(
     private readonly ort: typeof Ort,
     private readonly session: Ort.InferenceSession,
@@ -68,6 +70,8 @@ export class OnnxPolicy {
     readonly name: string,
     /** The batch size the graph fixes (1 for fixed-batch exports), or null when it is dynamic. */
     readonly fixedBatch: number | null,
+    /** Element type the input takes: float32, or uint8 (image frames; see exportOnnx's inputType). */
+    readonly inputType: "float32" | "uint8" = "float32",
   ) {}
 
   /** Names of every tensor computed by a node: the candidates for `intermediates`. */
@@ -79,7 +83,7 @@ export class OnnxPolicy {
     checkKnownKeys("OnnxPolicy options", options, OPTION_KEYS);
     const name = options.name ?? "ONNX model";
     const model = decodeModel(bytes);
-    const { inputName, obsShape, fixedBatch } = describeInput(model, name);
+    const { inputName, obsShape, fixedBatch, inputType } = describeInput(model, name);
     if (fixedBatch !== null && fixedBatch !== 1) {
       throw new ArtifactError(
         `${name}: input "${inputName}" has a fixed batch of ${fixedBatch}; re-export it with a dynamic batch ` +
@@ -115,11 +119,14 @@ export class OnnxPolicy {
     } catch (err) {
       throw new ArtifactError(`${name}: onnxruntime cannot load the model: ${firstLine(err)}`);
     }
-    return new OnnxPolicy(ort, session, inputName, obsShape, outputNames, extra, name, fixedBatch);
+    return new OnnxPolicy(ort, session, inputName, obsShape, outputNames, extra, name, fixedBatch, inputType);
   }
 
   /** Runs a batch of observations laid out back to back ([batch, ...obsShape], row-major). */
-  async run(observations: Float32Array, batchSize?: number): Promise<Record<string, OnnxOutput>> {
+  async run(
+    observations: Float32Array | Uint8Array,
+    batchSize?: number,
+  ): Promise<Record<string, OnnxOutput>> {
     const obsSize = this.obsShape.reduce((a, b) => a * b, 1);
     const batch = batchSize ?? observations.length / obsSize;
     if (!Number.isInteger(batch) || batch < 1 || batch * obsSize !== observations.length) {
@@ -129,7 +136,14 @@ export class OnnxPolicy {
       );
     }
     if (this.fixedBatch === 1 && batch > 1) return this.runRowByRow(observations, batch, obsSize);
-    const input = new this.ort.Tensor("float32", observations, [batch, ...this.obsShape]);
+    const input =
+      this.inputType === "uint8"
+        ? new this.ort.Tensor("uint8", this.asUint8(observations), [batch, ...this.obsShape])
+        : new this.ort.Tensor(
+            "float32",
+            observations instanceof Float32Array ? observations : Float32Array.from(observations),
+            [batch, ...this.obsShape],
+          );
     let result: Ort.InferenceSession.ReturnType;
     try {
       result = await this.session.run({ [this.inputName]: input });
@@ -156,9 +170,26 @@ export class OnnxPolicy {
     return out;
   }
 
+  /** Observations for a uint8 input: as they are, or float values that must be integers in [0, 255]. */
+  private asUint8(observations: Float32Array | Uint8Array): Uint8Array {
+    if (observations instanceof Uint8Array) return observations;
+    const out = new Uint8Array(observations.length);
+    for (let i = 0; i < observations.length; i++) {
+      const v = observations[i]!;
+      if (!(Number.isInteger(v) && v >= 0 && v <= 255)) {
+        throw new ConfigError(
+          "observations",
+          `${this.name} takes uint8 input; entry ${i} is ${v}, not an integer in [0, 255]`,
+        );
+      }
+      out[i] = v;
+    }
+    return out;
+  }
+
   /** A fixed-batch-1 graph: one row per call, outputs stacked along the batch. */
   private async runRowByRow(
-    observations: Float32Array,
+    observations: Float32Array | Uint8Array,
     batch: number,
     obsSize: number,
   ): Promise<Record<string, OnnxOutput>> {
@@ -177,7 +208,10 @@ export class OnnxPolicy {
     return out;
   }
 
+  /** Frees the session; idempotent (a teacher's dispose may reach a shared session twice). */
   async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
     await this.session.release();
   }
 }
@@ -195,7 +229,7 @@ function firstLine(err: unknown): string {
 export function describeInput(
   model: OnnxModel,
   name = "ONNX model",
-): { inputName: string; obsShape: number[]; fixedBatch: number | null } {
+): { inputName: string; obsShape: number[]; fixedBatch: number | null; inputType: "float32" | "uint8" } {
   // Old exporters also list initializers as graph inputs; those are not fed.
   const inits = new Set(model.graph.initializers.map((t) => t.name));
   const inputs = model.graph.inputs.filter((i) => !inits.has(i.name));
@@ -213,5 +247,11 @@ export function describeInput(
     );
   }
   const b = shape[0];
-  return { inputName: input.name, obsShape, fixedBatch: typeof b === "number" && b > 0 ? b : null };
+  const inputType = input.elemType === DataType.UINT8 ? "uint8" : "float32";
+  return {
+    inputName: input.name,
+    obsShape,
+    fixedBatch: typeof b === "number" && b > 0 ? b : null,
+    inputType,
+  };
 }

@@ -47,6 +47,11 @@ export interface CollectorOptions {
   features?: readonly string[];
   /** Task id of each env (multi-task distillation); default 0. */
   taskIds?: readonly number[];
+  /**
+   * Called with each batch of teacher labels before it is stored: a distiller may add derived
+   * features (attention maps computed from conv features, far smaller to keep than the maps).
+   */
+  onLabels?: (labels: TeacherBatch) => void;
 }
 
 export interface CollectStats {
@@ -136,6 +141,7 @@ export class Collector {
         obs.set(o, k * d);
       });
       const labels = await teacher.predict(obs, m, { features: this.opts.features, taskIds: this.taskIds });
+      this.opts.onLabels?.(labels);
       const teacherActs =
         mode === "student"
           ? undefined

@@ -1,14 +1,15 @@
 /**
  * The fields every distillation run has (COMMON_FIELDS), those of the methods that learn from a
- * replay of teacher-labelled states (REPLAY_FIELDS: policy, dqn, feature, residual), and fields
+ * replay of teacher-labelled states (REPLAY_FIELDS: policy, dqn, feature, residual, attention), and fields
  * several methods declare with one meaning (alpha, gamma, featureLayers). Each method's own
  * fields are in methods/<method>.config.ts; config.ts puts them together.
  */
 import type { ConfigSchema } from "../core/config.js";
 import { PRIORITISATIONS } from "./buffer.js";
 import { COLLECTOR_MODES } from "./collect.js";
+import { TAU_MODES } from "./objectives.js";
 
-export const DISTILL_METHODS = ["policy", "ppo", "dqn", "feature", "residual"] as const;
+export const DISTILL_METHODS = ["policy", "ppo", "dqn", "feature", "residual", "attention"] as const;
 export type DistillMethod = (typeof DISTILL_METHODS)[number];
 
 export const COMMON_FIELDS = {
@@ -18,7 +19,7 @@ export const COMMON_FIELDS = {
     type: "string",
     default: "policy",
     choices: DISTILL_METHODS,
-    help: "policy (supervised on collected data), ppo (DistilledPPO), dqn (Q distillation), feature (hidden features, then outputs), residual (teacher-feature adapter, annealed away)",
+    help: "policy (supervised on collected data), ppo (DistilledPPO), dqn (Q distillation), feature (hidden features, then outputs), residual (teacher-feature adapter, annealed away), attention (policy loss + attention transfer between conv layers)",
   },
   student: {
     type: "integer[]",
@@ -47,6 +48,12 @@ export const COMMON_FIELDS = {
     type: "string",
     default: "1",
     help: "temperature schedule (> 0) on teacher and student logits, e.g. 5:1:linear (Rusu et al. 2016 used 0.01 on Atari Q-values; on an Acrobot DQN teacher here 1 did better, see src/distill/README.md)",
+  },
+  tauMode: {
+    type: "string",
+    default: "spread",
+    choices: TAU_MODES,
+    help: "Q-value teachers: spread (softmax(Q / (tau * std_a Q)), a temperature relative to each state's Q spread; the default: on CartPole's DQN teacher 78-82% agreement at tau 1 and 84-86% at 0.3, against 71-80% for fixed tau 1 and 71-73% for 0.01) or fixed (softmax(Q / tau), Rusu et al. 2016)",
   },
   scaleByTauSquared: {
     type: "string",

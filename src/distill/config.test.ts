@@ -72,7 +72,7 @@ describe("distill config", () => {
       /^distill\.ppoEpochs: is a field of method ppo, not of policy/,
     );
     expect(() => resolveDistillConfig({ ...ok, method: "ppo", batchSize: 512 })).toThrow(
-      /distill\.batchSize: is a field of method policy \/ dqn \/ feature \/ residual, not of ppo/,
+      /distill\.batchSize: is a field of method policy \/ dqn \/ feature \/ residual \/ attention, not of ppo/,
     );
     expect(() => resolveDistillConfig({ ...ok, method: "dqn", valueCoef: 1 })).toThrow(
       /distill\.valueCoef: is a field of method policy, not of dqn/,

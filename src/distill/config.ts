@@ -29,7 +29,9 @@ import {
   type MethodConfig,
   REPLAY_FIELDS,
 } from "./config-fields.js";
+import { parseWeights } from "./feature-pairs.js";
 import { getLoss } from "./losses/registry.js";
+import { ATTENTION_CONFIG } from "./methods/attention.config.js";
 import { DQN_CONFIG } from "./methods/dqn.config.js";
 import { FEATURE_CONFIG } from "./methods/feature.config.js";
 import { POLICY_CONFIG } from "./methods/policy.config.js";
@@ -45,6 +47,7 @@ export const METHOD_CONFIGS: Record<DistillMethod, MethodConfig> = {
   dqn: DQN_CONFIG,
   feature: FEATURE_CONFIG,
   residual: RESIDUAL_CONFIG,
+  attention: ATTENTION_CONFIG,
 };
 
 /** Every field of every method, for `--set` parsing (types) and the resolved config's type. */
@@ -56,6 +59,7 @@ export const DISTILL_SCHEMA = {
   ...DQN_CONFIG.fields,
   ...FEATURE_CONFIG.fields,
   ...RESIDUAL_CONFIG.fields,
+  ...ATTENTION_CONFIG.fields,
 } as const satisfies ConfigSchema;
 
 /** alpha values that are not schedules: weights updated from evaluations (src/distill/weights.ts). */
@@ -137,17 +141,8 @@ function checkCross(cfg: DistillConfig): void {
       max: 1,
       allowed: `a weight in [0, 1] throughout, or ${ADAPTIVE_ALPHAS.join(" / ")}`,
     });
-  if (cfg.featureWeights !== undefined && cfg.featureWeights !== "") {
-    for (const w of cfg.featureWeights.split(",")) {
-      const v = Number(w);
-      if (w.trim() === "" || !(v >= 0)) {
-        throw new ConfigError(
-          "featureWeights",
-          `expected non-negative numbers separated by commas, got "${cfg.featureWeights}"`,
-        );
-      }
-    }
-  }
+  if (cfg.featureWeights !== undefined) parseWeights(cfg.featureWeights, "featureWeights");
+  if (cfg.attentionWeights !== undefined) parseWeights(cfg.attentionWeights, "attentionWeights");
   if (cfg.quantizeAwareStart > 0 && !cfg.quantizeAware)
     throw new ConfigError("quantizeAwareStart", "applies only with quantizeAware=true (--quantize-aware)");
 }
@@ -204,7 +199,7 @@ export function describeDistillFields(preset: Record<string, unknown> = {}, pres
     "Fields of every run:",
     describeSchema(COMMON_FIELDS, preset, presetName),
     "",
-    "Collection and replay (methods policy, dqn, feature, residual):",
+    "Collection and replay (methods policy, dqn, feature, residual, attention):",
     describeSchema(REPLAY_FIELDS, preset, presetName),
   ];
   for (const m of DISTILL_METHODS)

@@ -47,12 +47,13 @@ import {
 } from "./evaluation.js";
 import { formatHeadline, writeRunHeadline } from "./headline.js";
 import { type DistillContext, type Distiller, type DistillerFactory, runLoop } from "./loop.js";
+import { attentionDistiller } from "./methods/attention.js";
 import { dqnDistiller } from "./methods/dqn.js";
 import { featureDistiller } from "./methods/feature.js";
 import { policyDistiller } from "./methods/policy.js";
 import { ppoDistiller } from "./methods/ppo.js";
 import { residualDistiller } from "./methods/residual.js";
-import { policyObjective } from "./objectives.js";
+import { policyObjective, type TauMode } from "./objectives.js";
 import { type ResumeState, readResumeState, restoreStudent, STUDENT_FILE } from "./resume.js";
 import type { DistillSummary } from "./run-dir.js";
 import { alphaOf, scalesByTauSquared, teacherNotes, teacherWarning } from "./run-setup.js";
@@ -73,6 +74,7 @@ export const DISTILLERS: Record<DistillMethod, DistillerFactory> = {
   dqn: dqnDistiller,
   feature: featureDistiller,
   residual: residualDistiller,
+  attention: attentionDistiller,
 };
 
 export interface DistillOptions {
@@ -173,7 +175,10 @@ async function run(
     const observationSpace = spaceFromJSON(probe.observationSpace.toJSON());
     probe.close();
     const scaleByTauSquared = scalesByTauSquared(cfg);
-    const objective = policyObjective(cfg.loss, teacher.kind, { scaleByTauSquared });
+    const objective = policyObjective(cfg.loss, teacher.kind, {
+      tauMode: cfg.tauMode as TauMode,
+      scaleByTauSquared,
+    });
     const stopped = () => opts.signal?.aborted === true;
     const root = new Rng(cfg.seed);
     const initRng = root.spawn(0);

@@ -67,7 +67,7 @@ function onOutputs(
 export function policyObjective(
   name: string,
   kind: TeacherKind,
-  opts: { scaleByTauSquared?: boolean } = {},
+  opts: { tauMode?: TauMode; scaleByTauSquared?: boolean } = {},
 ): PolicyObjective {
   const requested = getLoss(name, "loss");
   if (kind === "gaussian") {
@@ -135,12 +135,13 @@ export function policyObjective(
   }
   const tempered = requested.options.includes("tau");
   const fn = arraysOf(requested);
+  const spread = kind === "q" && opts.tauMode === "spread";
   return Object.assign(
     (_s: Student, out: Float32Array, t: PolicyTargets, tau: number) => {
       const inputs: LossArrays = {
         batch: t.batch,
         studentLogits: out,
-        teacherLogits: t.teacherOut,
+        teacherLogits: spread ? spreadScaled(t.teacherOut, t.batch, out.length / t.batch) : t.teacherOut,
         weights: t.weights,
       };
       const options = tempered ? { tau, scaleByTauSquared: opts.scaleByTauSquared === true } : {};
@@ -148,6 +149,31 @@ export function policyObjective(
     },
     { spec: requested },
   );
+}
+
+/**
+ * How tau applies to a Q-value teacher: "fixed" divides its Q-values by tau (Rusu et al. 2016);
+ * "spread" divides each state's Q-values by tau times their standard deviation over the actions,
+ * so the target's sharpness does not depend on the scale of that state's values (near-tied
+ * actions stay near-tied, clear choices stay clear, whatever the reward scale). Logit teachers
+ * are unaffected.
+ */
+export type TauMode = "fixed" | "spread";
+export const TAU_MODES: readonly TauMode[] = ["fixed", "spread"];
+
+/** Each row of Q [n, k] divided by its standard deviation over the k actions (+ 1e-6): Q / std_a(Q). */
+export function spreadScaled(q: Float32Array, n: number, k: number): Float32Array {
+  const out = new Float32Array(n * k);
+  for (let r = 0; r < n; r++) {
+    let mean = 0;
+    for (let j = 0; j < k; j++) mean += q[r * k + j]!;
+    mean /= k;
+    let v = 0;
+    for (let j = 0; j < k; j++) v += (q[r * k + j]! - mean) ** 2;
+    const std = Math.sqrt(v / k) + 1e-6;
+    for (let j = 0; j < k; j++) out[r * k + j] = q[r * k + j]! / std;
+  }
+  return out;
 }
 
 /**

@@ -22,10 +22,23 @@ import { DistillBuffer, type DistillSample } from "./buffer.js";
 import { type ActingEnv, Collector, type CollectorMode } from "./collect.js";
 import type { DistillContext, Distiller } from "./loop.js";
 import type { Student } from "./student.js";
+import type { TeacherBatch } from "./teacher.js";
+
+/** Features computed from the teacher's labels when they arrive, stored in their place. */
+export interface DerivedFeatures {
+  /** What is stored per state, by name (e.g. "attention/conv0", H*W numbers). */
+  features: ReadonlyArray<{ name: string; size: number }>;
+  /** Teacher features the computation reads (asked of the teacher, not stored). */
+  requires: readonly string[];
+  /** The derived features of a batch of labels, [n, size] each by name. */
+  compute(labels: TeacherBatch): Record<string, Float32Array>;
+}
 
 export interface ReplayOptions {
   /** Teacher features to store with each state. */
   features?: readonly string[];
+  /** Features derived from the teacher's at labelling time (stored instead of what they read). */
+  derived?: DerivedFeatures;
   /** Store (action, reward, next obs, terminated) for TD losses. */
   transitions?: boolean;
   /** Trained along with the student (feature projections, adapters). */
@@ -78,12 +91,21 @@ export abstract class ReplayDistiller implements Distiller {
       return f;
     });
     const discrete = teacher.kind !== "gaussian";
+    const derived = opts.derived;
+    for (const name of derived?.requires ?? []) {
+      if (!teacher.features.some((x) => x.name === name)) {
+        throw new ConfigError(
+          "featureLayers",
+          `${teacher.name} has no feature "${name}"; available: ${teacher.features.map((x) => x.name).join(", ") || "(none)"}`,
+        );
+      }
+    }
     this.buffer = new DistillBuffer({
       capacity: cfg.bufferSize,
       obsSize: teacher.obsSize,
       actionSize: teacher.actionSize,
       actionDim: discrete ? 1 : teacher.actionSize,
-      features,
+      features: [...features, ...(derived?.features ?? [])],
       transitions: opts.transitions,
       prioritisation: cfg.prioritisation as DistillBuffer["prioritisation"],
       priorityAlpha: cfg.priorityAlpha,
@@ -99,8 +121,9 @@ export abstract class ReplayDistiller implements Distiller {
       rng: ctx.rng.spawn(1),
       seed: cfg.seed,
       teacherDeterministic: cfg.teacherDeterministic,
-      features: features.map((f) => f.name),
+      features: [...features.map((f) => f.name), ...(derived?.requires ?? [])],
       taskIds: ctx.taskIds,
+      onLabels: derived ? (labels) => Object.assign(labels.features, derived.compute(labels)) : undefined,
     });
     this.optimizer = new ArrayAdam([student.paramGroup(), ...(opts.extraParams ?? [])], {
       lr: cfg.learningRate,

@@ -79,7 +79,11 @@ export function scalesByTauSquared(cfg: DistillConfig): boolean {
       return alphaBelowOne();
     case "dqn":
       return cfg.advantageCoef > 0 || cfg.stateValueCoef > 0 || alphaBelowOne();
+    case "feature":
+      return cfg.featureCoef > 0; // hints kept alongside the output loss after the stage
+    case "attention":
+      return true; // the policy loss always sits beside the attention-transfer term
     default:
-      return false; // feature, residual: the output loss stands alone in its stage
+      return false; // residual, feature without featureCoef: the output loss stands alone in its stage
   }
 }

@@ -149,6 +149,50 @@ describe("Student", () => {
     expect((int8.layers[0] as DenseLayerSpec).weight).not.toEqual((float.layers[0] as DenseLayerSpec).weight);
   });
 
+  it("quantization-aware conv student: per-output-channel (HWIO axis 3) int8 in training is what exports", () => {
+    const s = new Student({
+      obsSize: 100 * 4,
+      obsShape: [10, 10, 4],
+      actionSpace: new Discrete(3),
+      hidden: [8],
+      convs: [{ channels: 4, kernelSize: 3 }],
+      output: "logits",
+      activation: "relu",
+      rng: new Rng(6),
+    });
+    const rng = new Rng(7);
+    const obs = Uint8Array.from({ length: 64 * 400 }, () => (rng.random() < 0.1 ? 1 : 0));
+    const target = rng.fillNormal(new Float32Array(64 * 3));
+    s.fakeQuant = true;
+    const opt = new ArrayAdam([s.paramGroup()], { lr: 1e-2 });
+    const mse = getLoss("mse").arrays!;
+    for (let i = 0; i < 10; i++) {
+      const f = s.forward(obs, 64);
+      s.backward({
+        out: mse({ batch: 64, studentLogits: f.out, teacherLogits: target }).grads.studentLogits!,
+      });
+      opt.apply();
+      s.paramsChanged();
+    }
+    const seen = s.forward(obs, 64).out.slice();
+    s.fakeQuant = false;
+    const int8 = dequantizeSpec(quantizeSpec(s.toSpec()));
+    s.fakeQuant = true;
+    expect(s.toSpec().layers).toEqual(int8.layers);
+    const exported = compileSpec(int8).forward(obs, 64);
+    for (let i = 0; i < seen.length; i++) expect(Math.abs(exported[i]! - seen[i]!)).toBeLessThan(1e-5);
+    // Each output channel of the conv kernel has its own scale: its largest weight maps to +-127.
+    const q = quantizeSpec(s.toSpec()).layers[0] as unknown as {
+      weight: { data: Int8Array; scale: Float32Array };
+    };
+    expect(q.weight.scale.length).toBe(4);
+    for (let o = 0; o < 4; o++) {
+      let max = 0;
+      for (let i = o; i < q.weight.data.length; i += 4) max = Math.max(max, Math.abs(q.weight.data[i]!));
+      expect(max).toBe(127);
+    }
+  });
+
   it("rejects shapes that cannot work, naming the layer", () => {
     expect(() => checkHidden("student", [0, 32])).toThrow(/layer 0 has width 0/);
     expect(() => checkHidden("student", [])).toThrow(/at least one hidden layer/);

@@ -302,7 +302,8 @@ export class DQN extends Algorithm<DqnConfig> {
     const target = tdTargetArray(nextQ, nextOnline, b.rewards, b.terminated, c.gamma, n);
     const res = dqnLossGrad(nets.online.forward(b.obs, B), b.actions, target, n, c.loss as "mse" | "huber");
     nets.online.backward(res.dQ, nets.grad, 0);
-    nets.optimizer.clipGradNorm(c.maxGradNorm ?? Number.POSITIVE_INFINITY);
+    // No clipping by default (CleanRL): skip the norm, a pass over every parameter.
+    if (c.maxGradNorm !== null) nets.optimizer.clipGradNorm(c.maxGradNorm);
     nets.optimizer.apply();
     nets.online.setParams(this.values, 0);
     this.nUpdates++;

@@ -21,9 +21,12 @@ describe("presets", () => {
         const preset = loadPreset(algo, env, entry.schema);
         expect(preset.totalTimesteps).toBeGreaterThan(0);
         // Presets build teacher-sized networks, except CartPole-v1's PPO default: CleanRL's 64-64
-        // (the 256-256 teacher has presets/ppo-cartpole-teacher.json).
+        // (the 256-256 teacher has presets/ppo-cartpole-teacher.json); MinAtar's is its baseline CNN.
         const cleanrl = algo === "ppo" && env === "CartPole-v1";
-        expect(preset.config["hiddenSizes"]).toEqual(cleanrl ? [64, 64] : [256, 256]);
+        if (env.startsWith("MinAtar/")) {
+          expect(preset.config["convs"]).toBe("conv16x3");
+          expect(preset.config["hiddenSizes"]).toEqual([128]);
+        } else expect(preset.config["hiddenSizes"]).toEqual(cleanrl ? [64, 64] : [256, 256]);
       }
     }
     expect(loadPreset("ppo", "NoSuchEnv-v0", ALGORITHMS.ppo.schema)).toEqual({ config: {} });

@@ -1,6 +1,12 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { tf } from "../../nn/backend.js";
-import { attentionMap, attentionTransferLayers, attentionTransferLoss } from "./attention.js";
+import {
+  attentionMap,
+  attentionMapArrays,
+  attentionTransferLayers,
+  attentionTransferLoss,
+  attentionTransferToMaps,
+} from "./attention.js";
 import { BACKENDS, finiteDiff, maxRelErr, mean64, tfGrad, useBackend, value } from "./testkit.js";
 
 /** Normalised attention maps in float64 of a flat NHWC map. */
@@ -91,5 +97,28 @@ describe.each(BACKENDS)("attention transfer on %s", (backend) => {
     expect(() => attentionTransferLoss(tf.zeros([2, 4]), s)).toThrow(/studentFeatureMap.*rank-4/);
     expect(() => attentionTransferLoss(s, s, { p: 1.5 })).toThrow(/p: expected an integer/);
     expect(() => attentionTransferLoss(s, s, { p: 0 })).toThrow(/p: must be >= 1/);
+  });
+});
+
+describe("attention maps on arrays (known answers)", () => {
+  it("one lit position gives a one-hot map; the map ignores channel counts and scale; equal maps cost 0", () => {
+    // 2 samples of 2x2 positions x 3 channels.
+    const f = new Float32Array(2 * 4 * 3);
+    f[1 * 3 + 2] = 5; // sample 0, position 1
+    for (let i = 0; i < 4; i++) f[12 + i * 3] = 2; // sample 1: uniform over positions
+    const a = attentionMapArrays(f, 2, { positions: 4, channels: 3 });
+    expect(Array.from(a.subarray(0, 4))).toEqual([0, 1, 0, 0]);
+    for (const v of a.subarray(4)) expect(v).toBeCloseTo(0.5, 6);
+    // Q = mean_c |F|^2: channel values (3, 4) at a position weigh like a single 5 in another.
+    const g = Float32Array.of(3, 4, 0, 0, 5, 0);
+    const b = attentionMapArrays(g, 1, { positions: 3, channels: 2 });
+    expect(b[0]).toBeCloseTo(b[2]!, 6);
+    expect(b[1]).toBe(0);
+    const { loss, grad } = attentionTransferToMaps(f, a, 2, { positions: 4, channels: 3 });
+    expect(loss).toBeCloseTo(0, 12);
+    for (const v of grad) expect(Math.abs(v)).toBeLessThan(1e-6);
+    expect(() => attentionTransferToMaps(f, a.subarray(0, 6), 2, { positions: 4, channels: 3 })).toThrow(
+      /teacherAttention: has 6 values; 2 maps of 4 positions need 8 \(spatial sizes must match/,
+    );
   });
 });

@@ -116,7 +116,7 @@ export function attentionTransferLayers(
   return { loss: total as tf.Scalar, metrics };
 }
 
-// ---- array form (tape-free training; see common.ts) -----------------------------------------
+// ---- array forms (tape-free training; see common.ts) ----------------------------------------
 
 export interface AttentionArrayArgs extends ArrayArgs<AttentionLayersArgs> {
   /**
@@ -126,8 +126,21 @@ export interface AttentionArrayArgs extends ArrayArgs<AttentionLayersArgs> {
   spatial?: Record<string, number>;
 }
 
+/** Positions (height * width) and channels of each sample's feature map, laid out [positions, channels]. */
+export interface MapGeometry {
+  positions: number;
+  channels: number;
+}
+
 /** The normalised attention map [S] of one sample's [S, C] features at `at`, with its norm. */
-function mapRow(f: Float32Array, at: number, s: number, c: number, p: number, out: Float64Array): number {
+function mapRow(
+  f: ArrayLike<number>,
+  at: number,
+  s: number,
+  c: number,
+  p: number,
+  out: Float64Array,
+): number {
   let sq = 0;
   for (let j = 0; j < s; j++) {
     let q = 0;
@@ -140,10 +153,92 @@ function mapRow(f: Float32Array, at: number, s: number, c: number, p: number, ou
   return norm;
 }
 
+function checkMaps(name: string, values: ArrayLike<number>, batch: number, g: MapGeometry): void {
+  if (values.length !== batch * g.positions * g.channels) {
+    throw new ConfigError(
+      name,
+      `has ${values.length} values; ${batch} maps of ${g.positions} positions x ${g.channels} channels need ${batch * g.positions * g.channels}`,
+    );
+  }
+}
+
 /**
- * `attentionTransferLayers` on arrays: for each teacher layer, the weighted batch mean of
- * mean_s (A_s - A_t)^2 of the normalised maps A = Q / |Q|, Q = mean_c |F|^p, with dLoss/dF for the
- * student maps: dA = 2 (A_s - A_t) / S, dQ = (dA - A (dA . A)) / |Q|, dF = dQ p |F|^(p-1) sign(F) / C.
+ * Normalised attention maps [batch, positions] of feature maps [batch, positions, channels]
+ * (row-major NHWC): the array form of `attentionMap`. A distiller computes the teacher's once, when
+ * its labels arrive, and keeps these H*W numbers per state instead of the whole map.
+ */
+export function attentionMapArrays(
+  featureMap: ArrayLike<number>,
+  batch: number,
+  g: MapGeometry,
+  p = 2,
+): Float32Array {
+  checkNumber("p", p, { integer: true, min: 1 });
+  checkMaps("featureMap", featureMap, batch, g);
+  const out = new Float32Array(batch * g.positions);
+  const row = new Float64Array(g.positions);
+  for (let b = 0; b < batch; b++) {
+    mapRow(featureMap, b * g.positions * g.channels, g.positions, g.channels, p, row);
+    out.set(row, b * g.positions);
+  }
+  return out;
+}
+
+/**
+ * One layer's attention transfer against the teacher's normalised maps: the weighted batch mean of
+ * mean_s (A_s - A_t)^2, A = Q / |Q|, Q = mean_c |F|^p, and dLoss/dF for the student's map:
+ * dA = 2 (A_s - A_t) / S, dQ = (dA - A (dA . A)) / |Q|, dF = dQ p |F|^(p-1) sign(F) / C.
+ * `scale` multiplies the gradient (a layer weight), not the returned loss.
+ */
+export function attentionTransferToMaps(
+  studentMap: ArrayLike<number>,
+  teacherAttention: ArrayLike<number>,
+  batch: number,
+  g: MapGeometry,
+  args: ArrayArgs<AttentionArgs> & { scale?: number } = {},
+): { loss: number; grad: Float32Array } {
+  const p = args.p ?? 2;
+  checkNumber("p", p, { integer: true, min: 1 });
+  checkMaps("studentFeatureMap", studentMap, batch, g);
+  const { positions: s, channels: cs } = g;
+  if (teacherAttention.length !== batch * s) {
+    throw new ConfigError(
+      "teacherAttention",
+      `has ${teacherAttention.length} values; ${batch} maps of ${s} positions need ${batch * s} (spatial sizes must match; channels may differ)`,
+    );
+  }
+  const c = sampleScales(batch, args);
+  const scale = args.scale ?? 1;
+  const as = new Float64Array(s);
+  const dq = new Float64Array(s);
+  const grad = new Float32Array(studentMap.length);
+  let loss = 0;
+  for (let b = 0; b < batch; b++) {
+    const norm = mapRow(studentMap, b * s * cs, s, cs, p, as);
+    let row = 0;
+    let dot = 0;
+    for (let j = 0; j < s; j++) {
+      const d = as[j]! - teacherAttention[b * s + j]!;
+      row += d * d;
+      dq[j] = (2 * d * c[b]! * scale) / s;
+      dot += dq[j]! * as[j]!;
+    }
+    loss += (c[b]! * row) / s;
+    for (let j = 0; j < s; j++) {
+      const dQ = (dq[j]! - as[j]! * dot) / norm;
+      for (let k = 0; k < cs; k++) {
+        const i = b * s * cs + j * cs + k;
+        const x = studentMap[i]!;
+        grad[i] = x === 0 ? 0 : (dQ * p * Math.abs(x) ** (p - 1) * Math.sign(x)) / cs;
+      }
+    }
+  }
+  return { loss, grad };
+}
+
+/**
+ * `attentionTransferLayers` on arrays (the registry's array form): for each teacher layer, the
+ * teacher's maps from its features, then `attentionTransferToMaps` with the layer's weight.
  */
 export function attentionTransferArrays(
   studentFeatures: Record<string, Float32Array>,
@@ -153,7 +248,7 @@ export function attentionTransferArrays(
 ): ArrayLossResult {
   const names = Object.keys(teacherFeatures);
   if (names.length === 0) throw new ConfigError("teacherFeatures", "expected at least one feature map");
-  const { layerWeights = {}, spatial = {}, p = 2 } = args;
+  const { layerWeights = {}, spatial = {}, p = 2, ...weighting } = args;
   checkNumber("p", p, { integer: true, min: 1 });
   for (const key of Object.keys(layerWeights)) {
     if (!names.includes(key)) {
@@ -163,7 +258,6 @@ export function attentionTransferArrays(
       );
     }
   }
-  const c = sampleScales(batch, args);
   const metrics: Record<string, number> = {};
   const grads: Record<string, Float32Array> = {};
   let total = 0;
@@ -184,35 +278,21 @@ export function attentionTransferArrays(
       );
     }
     const weight = checkNumber(`layerWeights.${name}`, layerWeights[name] ?? 1, { min: 0 });
-    const as = new Float64Array(s);
-    const at = new Float64Array(s);
-    const dq = new Float64Array(s);
-    const g = new Float32Array(fs.length);
-    let layer = 0;
-    for (let b = 0; b < batch; b++) {
-      const norm = mapRow(fs, b * s * cs, s, cs, p, as);
-      mapRow(ft, b * s * ct, s, ct, p, at);
-      let row = 0;
-      let dot = 0;
-      for (let j = 0; j < s; j++) {
-        const d = as[j]! - at[j]!;
-        row += d * d;
-        dq[j] = (2 * d * c[b]! * weight) / s;
-        dot += dq[j]! * as[j]!;
-      }
-      layer += (c[b]! * row) / s;
-      for (let j = 0; j < s; j++) {
-        const dQ = (dq[j]! - as[j]! * dot) / norm;
-        for (let k = 0; k < cs; k++) {
-          const i = b * s * cs + j * cs + k;
-          const x = fs[i]!;
-          g[i] = x === 0 ? 0 : (dQ * p * Math.abs(x) ** (p - 1) * Math.sign(x)) / cs;
-        }
-      }
-    }
-    metrics[`attention/${name}`] = layer;
-    total += weight * layer;
-    grads[name] = g;
+    const teacher = attentionMapArrays(ft, batch, { positions: s, channels: ct }, p);
+    const res = attentionTransferToMaps(
+      fs,
+      teacher,
+      batch,
+      { positions: s, channels: cs },
+      {
+        ...weighting,
+        p,
+        scale: weight,
+      },
+    );
+    metrics[`attention/${name}`] = res.loss;
+    total += weight * res.loss;
+    grads[name] = res.grad;
   }
   return { loss: total, metrics, grads: { studentFeatures: grads } };
 }

@@ -11,6 +11,12 @@ export const FEATURE_CONFIG = {
       default: "",
       help: "per-layer weights, comma separated (default all 1)",
     },
+    featureCoef: {
+      type: "number",
+      default: 0,
+      min: 0,
+      help: "weight of the feature loss kept alongside the policy loss after featureStage (0 = FitNets: outputs alone; featureStage=0 featureCoef=1 = KL + features from the start)",
+    },
     featureStage: {
       type: "number",
       default: 0.3,

@@ -46,7 +46,12 @@ export class ResidualDistiller extends ReplayDistiller {
     const student = ctx.newStudent();
     const hidden = student.hiddenInfo();
     // The adapter feeds the student's last hidden layer from one teacher feature: the last chosen.
-    const pairing = pairFeatures(ctx.teacher.features, hidden.slice(-1), { ...ctx.cfg, featureWeights: "" });
+    const pairing = pairFeatures(
+      ctx.teacher.features,
+      hidden.slice(-1),
+      { ...ctx.cfg, featureWeights: "" },
+      { perPosition: false },
+    );
     const pair = pairing.pairs[pairing.pairs.length - 1];
     if (!pair)
       throw new ConfigError(

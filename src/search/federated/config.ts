@@ -47,7 +47,7 @@ export const FEDERATED_SCHEMA = {
     type: "integer",
     default: 4096,
     min: 1,
-    help: "env steps each sampled client distils per round",
+    help: "fedavg: env steps each sampled client distils per round",
   },
   deadline: {
     type: "number",
