@@ -67,7 +67,15 @@ describe("rldistill distill", () => {
     await expect(runCli([...base, "--loss", "klx"])).rejects.toThrow(/loss: unknown loss "klx"; allowed: kl/);
     await expect(
       runCli(["--teacher", teacher, "--env", "Acrobot-v1", "--out", join(dir, "bad")]),
-    ).rejects.toThrow(/observes Box\(.*\(4,\), float32\) but Acrobot-v1 gives Box\(.*\(6,\), float32\)/);
+    ).rejects.toThrow(
+      /observes Box\(.*\(4,\), float32\) but Acrobot-v1 gives Box\(.*\(6,\), float32\); allowed: an env whose observations are Box\(.*\(4,\), float32\) \(the teacher's\)$/,
+    );
+    const mountainCarDqn = new URL("../../models/mountaincar-dqn.rldistill", import.meta.url).pathname;
+    await expect(
+      runCli(["--teacher", mountainCarDqn, "--env", "MountainCarContinuous-v0", "--out", join(dir, "bad")]),
+    ).rejects.toThrow(
+      /acts in Discrete\(3\) but MountainCarContinuous-v0 takes Box\(-1, 1, \(1,\), float32\); allowed: an env whose actions are Discrete\(3\) \(the teacher's\)$/,
+    );
     await expect(runCli([...base, "--student", "0,32"])).rejects.toThrow(
       /--student: layer 0 \("0"\): the width must be an integer >= 1/,
     );

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it, vi } from "vitest";
@@ -79,6 +79,14 @@ describe("rldistill export", () => {
     await expect(
       run(["--model", model, "--format", "onnx", "--out", join(tmp, "y.onnx"), "--opset", "9"]),
     ).rejects.toThrow(ConfigError);
+    // --out of the wrong kind is named before anything is written.
+    await expect(run(["--model", model, "--format", "onnx", "--out", tmp])).rejects.toThrow(
+      /--out: .* is a folder; give the path of the \.onnx file to write/,
+    );
+    writeFileSync(join(tmp, "plain-file"), "x");
+    await expect(run(["--model", model, "--format", "js", "--out", join(tmp, "plain-file")])).rejects.toThrow(
+      /--out: .*plain-file is a file; --format js writes a folder/,
+    );
   });
 });
 

@@ -2,9 +2,9 @@
  * `rldistill export`: a saved policy (or an .onnx file) to an ONNX model or a standalone
  * JavaScript bundle, optionally with int8 weights. Loads only the deploy modules it needs (no tfjs).
  */
-import { mkdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname } from "node:path";
-import { writeFileAtomic } from "../core/atomic-write.js";
+import { makeFolders, writeFileAtomic } from "../core/atomic-write.js";
 import { checkPolicyFitsRecorded, type RecordedSpaces } from "../core/compat.js";
 import { ConfigError } from "../core/errors.js";
 import { exportOnnx } from "../deploy/onnx-export.js";
@@ -100,6 +100,13 @@ function readSpec(model: string): PolicySpec {
 /** The library call behind the command. */
 export async function exportModel(o: ExportModelOptions): Promise<ExportSummary> {
   const quantize = o.quantize ?? "none";
+  if (existsSync(o.out) && statSync(o.out).isDirectory() !== (o.format === "js"))
+    throw new ConfigError(
+      "--out",
+      o.format === "js"
+        ? `${o.out} is a file; --format js writes a folder (rldistill-policy.mjs and its weights)`
+        : `${o.out} is a folder; give the path of the .onnx file to write`,
+    );
   const loaded = readSpec(o.model);
   const { valueLayers, ...withoutValue } = loaded;
   const spec: PolicySpec = o.includeValue ? loaded : withoutValue;
@@ -113,10 +120,11 @@ export async function exportModel(o: ExportModelOptions): Promise<ExportSummary>
       opset: o.opset ?? 13,
       inputType: o.inputType ?? "float32",
     });
-    mkdirSync(dirname(o.out), { recursive: true });
+    makeFolders(dirname(o.out));
     writeFileAtomic(o.out, bytes);
     files[o.out] = bytes.length;
   } else {
+    makeFolders(o.out);
     const r = await exportRuntime(stored, o.out, { weights: quantize === "int8" ? "int8" : "float32" });
     for (const file of r.files) files[file.path] = file.bytes;
   }

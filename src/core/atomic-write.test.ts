@@ -5,6 +5,7 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import {
   appendLine,
   isTempFile,
+  makeFolders,
   removeTempFiles,
   setWriteFault,
   tempPathFor,
@@ -56,5 +57,17 @@ describe("atomic writes", () => {
     writeFileSync(t, "partial");
     expect(removeTempFiles(dir)).toEqual([t.split("/").at(-1)]);
     expect(isTempFile("model.rldistill")).toBe(false);
+  });
+
+  it("makeFolders creates parents, and fails (does not spin) where mkdir cannot work", () => {
+    makeFolders(join(dir, "a/b/c"));
+    makeFolders(join(dir, "a/b/c")); // already there: nothing to do
+    expect(readdirSync(join(dir, "a/b"))).toEqual(["c"]);
+    writeFileSync(join(dir, "f"), "x");
+    expect(() => makeFolders(join(dir, "f/sub"))).toThrow(expect.objectContaining({ code: "ENOTDIR" }));
+    // /proc answers ENOENT under a parent that exists: Node's recursive mkdirSync loops forever there.
+    expect(() => makeFolders("/proc/rldistill-no/such")).toThrow(
+      expect.objectContaining({ code: "ENOENT", path: "/proc/rldistill-no" }),
+    );
   });
 });

@@ -22,8 +22,19 @@
  * matching writes succeed, then they fail), `delay:model.rldistill:400` (sleeps 400 ms between
  * writing the temporary file and renaming it, so a test can kill the process mid-save).
  */
-import { closeSync, type Dirent, openSync, readdirSync, renameSync, rmSync, writeSync } from "node:fs";
-import { basename, dirname, extname, join } from "node:path";
+import {
+  closeSync,
+  type Dirent,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from "node:fs";
+import { basename, dirname, extname, join, resolve } from "node:path";
 
 /** A simulated failure of the writes below (tests). */
 export interface WriteFault {
@@ -137,6 +148,30 @@ export function removeTempFiles(dir: string): string[] {
       removed.push(...removeTempFiles(join(dir, e.name)).map((n) => `${e.name}/${n}`));
   }
   return removed;
+}
+
+// ---- folders -------------------------------------------------------------------------------------
+
+/**
+ * `mkdir -p`: creates `dir` and its missing parents, one mkdir(2) each. Not Node's
+ * `mkdirSync(dir, { recursive: true })`, which spins forever (Node 20 and 22) where mkdir answers
+ * ENOENT under a parent that exists, as in /proc and /sys: `--out /proc/x` hung instead of failing.
+ * Errors keep their errno code and path (the CLI prints them as one line).
+ */
+export function makeFolders(dir: string): void {
+  const missing: string[] = [];
+  for (let p = resolve(dir); !existsSync(p); p = dirname(p)) {
+    missing.push(p);
+    if (dirname(p) === p) break;
+  }
+  for (const p of missing.reverse()) {
+    try {
+      mkdirSync(p);
+    } catch (err) {
+      // Another process made it meanwhile: fine, if it is a folder.
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST" || !statSync(p).isDirectory()) throw err;
+    }
+  }
 }
 
 // ---- writes --------------------------------------------------------------------------------------

@@ -25,7 +25,6 @@ import { randomBytes } from "node:crypto";
 import {
   existsSync,
   linkSync,
-  mkdirSync,
   readdirSync,
   readFileSync,
   renameSync,
@@ -35,7 +34,13 @@ import {
 } from "node:fs";
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
-import { removeTempFiles, writeFileAtomic, writeJsonAtomic, writeViaTemp } from "./atomic-write.js";
+import {
+  makeFolders,
+  removeTempFiles,
+  writeFileAtomic,
+  writeJsonAtomic,
+  writeViaTemp,
+} from "./atomic-write.js";
 import { ConfigError, RlDistillError } from "./errors.js";
 
 export const LOCK_FILE = "run.lock";
@@ -209,7 +214,7 @@ export class RunFolder {
       throw new ConfigError(field, `${dir} is a file, not a folder; choose a folder for the run`);
     if (mode === "resume" && !existsSync(join(abs, "config.json")))
       throw new ConfigError("--resume", `${dir} holds no run to resume (no config.json)`);
-    mkdirSync(abs, { recursive: true });
+    makeFolders(abs);
     const { id, notes } = acquire(abs, opts.command ?? "");
     const folder = new RunFolder(abs, mode, id, notes);
     try {

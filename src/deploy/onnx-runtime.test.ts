@@ -57,6 +57,7 @@ describe("OnnxPolicy", () => {
     const policy = await OnnxPolicy.create(bytes);
     await expect(policy.run(new Float32Array(7))).rejects.toThrow(/observations: length 7 is not batch x 4/);
     await policy.release();
+    await policy.release(); // a second release is a no-op (onnxruntime throws "Session already disposed")
   });
 
   it("names a missing output in one line (instead of returning without it)", async () => {

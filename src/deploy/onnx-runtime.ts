@@ -53,6 +53,8 @@ export interface OnnxOutput {
 
 /** An ONNX policy network in onnxruntime: every output (and chosen hidden tensor) for a batch. */
 export class OnnxPolicy {
+  private released = false;
+
   private constructor(
     private readonly ort: typeof Ort,
     private readonly session: Ort.InferenceSession,
@@ -206,7 +208,10 @@ export class OnnxPolicy {
     return out;
   }
 
+  /** Frees the session; idempotent (a teacher's dispose may reach a shared session twice). */
   async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
     await this.session.release();
   }
 }

@@ -97,13 +97,15 @@ export function checkCompatible(teacher: Teacher, env: Env<unknown, unknown>): v
   if (!spacesEqual(teacher.observationSpace, env.observationSpace)) {
     throw new ConfigError(
       "teacher",
-      `${teacher.name} observes ${teacher.observationSpace.toString()} but ${id} gives ${env.observationSpace.toString()}`,
+      `${teacher.name} observes ${teacher.observationSpace.toString()} but ${id} gives ${env.observationSpace.toString()}; ` +
+        `allowed: an env whose observations are ${teacher.observationSpace.toString()} (the teacher's)`,
     );
   }
   if (!spacesEqual(teacher.actionSpace, env.actionSpace)) {
     throw new ConfigError(
       "teacher",
-      `${teacher.name} acts in ${teacher.actionSpace.toString()} but ${id} takes ${env.actionSpace.toString()}`,
+      `${teacher.name} acts in ${teacher.actionSpace.toString()} but ${id} takes ${env.actionSpace.toString()}; ` +
+        `allowed: an env whose actions are ${teacher.actionSpace.toString()} (the teacher's)`,
     );
   }
 }

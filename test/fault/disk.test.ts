@@ -79,4 +79,26 @@ describe("a full disk", () => {
     expect(readdirSync(out)).not.toContain("summary.json");
     expect(checkRunFolder(out)).toEqual([]);
   });
+
+  it("a folder that cannot be made (--out under /proc): one line, not a hang", async () => {
+    // Node's recursive mkdirSync spins forever where mkdir answers ENOENT under an existing parent.
+    const run = startCli([
+      "train",
+      "--algo",
+      "ppo",
+      "--env",
+      "CartPole-v1",
+      "--out",
+      "/proc/rldistill-no/run",
+    ]);
+    const hung = setTimeout(() => run.kill("SIGKILL"), 30_000);
+    const r = await run.done;
+    clearTimeout(hung);
+    expect(r.signal, "the command hung and was killed").toBeNull();
+    expect(r.code).toBe(2);
+    oneLine(
+      r.stderr,
+      /^rldistill train: cannot mkdir \/proc\/rldistill-no: no such file or directory \(ENOENT\)$/,
+    );
+  });
 });

@@ -151,6 +151,24 @@ describe("Ctrl-C stops every long command, saves what it has and exits 130", () 
     expect(file.interrupted).toBe(true);
   });
 
+  it("federated: finished rounds kept, and no crash on the way out", async () => {
+    // Ctrl-C here used to end in "Session already disposed" (a teacher's onnxruntime session
+    // released twice) thrown through tfjs-wasm's handler: exit code 7 and a screen of minified code.
+    const out = join(root, "federated");
+    const client = (length: string) => `length=${length}@${CARTPOLE_PPO}`;
+    // biome-ignore format: flag pairs
+    const run = startCli([
+      "federated", "--env", "CartPole-v1", "--client", client("0.5"), "--client", client("0.6"), "--rounds", "100",
+      "--local-steps", "2048", "--workers", "0", "--student", "8", "--out", out,
+    ]);
+    await run.waitFor(() => /^round 1:/m.test(run.stdout()));
+    run.interrupt();
+    const r = await run.done;
+    console.log(`  federated interrupted after round 1: exit ${r.code} in ${r.msToExit!.toFixed(0)} ms`);
+    expectStopped(r, out);
+    expect(r.stderr).toMatch(/finished rounds are kept; continue with rldistill federated --resume/);
+  });
+
   it("a second Ctrl-C exits at once, every file whole", async () => {
     const out = join(root, "twice");
     // The wrap-up is made slow on purpose (the summary's write sleeps 4 s before its rename), so
