@@ -330,7 +330,9 @@ describe("rldistill train: run folders and resume bookkeeping", () => {
     const printed: string[] = [];
     console.log = (...a: unknown[]) => printed.push(a.join(" "));
     try {
-      expect(await trainCommand.run(["--resume", out, "--timesteps", "128", "--final-eval-episodes", "1"])).toBe(0);
+      expect(
+        await trainCommand.run(["--resume", out, "--timesteps", "128", "--final-eval-episodes", "1"]),
+      ).toBe(0);
     } finally {
       console.log = log;
     }
