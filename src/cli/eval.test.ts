@@ -80,6 +80,21 @@ describe("rldistill eval and report", () => {
     }
   });
 
+  it("evaluates a MuJoCo model (the engine is loaded before the env is made)", async () => {
+    const log = vi.spyOn(console, "log").mockImplementation(() => {});
+    try {
+      const sac = new URL("../../models/invertedpendulum-sac.rldistill", import.meta.url).pathname;
+      const out = join(dir, "mujoco");
+      const args = ["--model", sac, "--episodes", "1", "--no-latency-paths", "--out", out];
+      expect(await evalCommand.run(args)).toBe(0);
+      const file = JSON.parse(readFileSync(join(out, "eval.json"), "utf8"));
+      expect(file.env).toBe("InvertedPendulum-v5");
+      expect(file.policies.model.eval.meanReturn).toBeGreaterThan(900);
+    } finally {
+      log.mockRestore();
+    }
+  });
+
   it("names the missing or bad flag", async () => {
     await expect(evalCommand.run([])).rejects.toThrow(/--model/);
     await expect(evalCommand.run(["--model", teacher, "--episodes", "two"])).rejects.toThrow(ConfigError);

@@ -11,7 +11,7 @@ import { checkPolicyFitsEnv, type RecordedSpaces } from "../core/compat.js";
 import { ConfigError } from "../core/errors.js";
 import { onInterrupt } from "../core/interrupt.js";
 import { openRunFolder } from "../core/run-dir.js";
-import { make } from "../envs/registry.js";
+import { make, prepareEnv } from "../envs/registry.js";
 import { describeNetwork } from "../eval/describe.js";
 import { writePolicyVideos } from "../eval/record.js";
 import { type EvalFile, runEvalAsync } from "../eval/run.js";
@@ -198,6 +198,7 @@ export const evalCommand: Command = {
     const env = (f.env as string | undefined) ?? student.env ?? teacher?.env;
     if (!env) throw new ConfigError("--env", "required: the model does not record its environment");
     // Validate everything before any work: both policies against the env's spaces, the output folder.
+    await prepareEnv(env); // engines that load asynchronously (MuJoCo) before the first make()
     const probe = make(env);
     try {
       checkPolicyFitsEnv(student.spec, probe, `--model ${f.model}`, student.meta as RecordedSpaces);
