@@ -148,13 +148,25 @@ def main():
                 "wall_s": wall,
                 "sps": steps / wall,
                 "cpu_s": cpu,
-                "blas": "generic (reference)" if "BLAS_INFO=generic" in torch.__config__.show() else "optimised",
+                "blas": mapped_blas(),
                 "act_s": t_act,
                 "update_s": t_update,
                 "last20_return": float(np.mean(last)) if last else None,
             }
         )
     )
+
+
+def mapped_blas():
+    """Which libblas this process loaded. Debian's torch is built against the generic BLAS
+    interface and uses whichever libblas.so.3 the loader finds (LD_LIBRARY_PATH can point it at an
+    OpenBLAS), so torch's build configuration does not say which one runs."""
+    try:
+        with open("/proc/self/maps") as maps:
+            names = {line.split()[-1] for line in maps if "blas" in line.split()[-1].rsplit("/", 1)[-1]}
+        return ", ".join(sorted(names)) or "none mapped"
+    except OSError:
+        return "unknown"
 
 
 if __name__ == "__main__":
