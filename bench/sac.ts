@@ -7,11 +7,7 @@
  *   npx tsx bench/sac.ts --steps 500 --hidden 64,64
  *   npx tsx bench/sac.ts --blas-dir DIR   # PyTorch on the libblas.so.3 in DIR (see below)
  *
- * The BLAS matters: Debian's python3-torch calls whichever libblas.so.3 the system has, and with
- * only the reference BLAS (libblas3) its 256-256 update is about 12x slower than with OpenBLAS. The
- * PyTorch line names the library it loaded. To measure against OpenBLAS without changing the
- * system's BLAS: `apt-get download libopenblas0-pthread && dpkg-deb -x libopenblas0-pthread_*.deb
- * ob` and pass `--blas-dir ob/usr/lib/x86_64-linux-gnu/openblas-pthread`.
+ * The BLAS PyTorch uses matters (about 10x at 256-256): see bench/torch-sac.ts.
  *
  * What is measured: CPU time per gradient step (critic, actor and temperature steps and the
  * Polyak update). Ours runs inside SAC.learn on Hopper-v5 with every env step followed by one
@@ -20,11 +16,10 @@
  * MuJoCo cannot run here), multi-threaded PyTorch. CPU time, not wall time, because the 2 cores
  * are shared; the load average is printed.
  */
-import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import { loadavg } from "node:os";
 import { prepareEnv } from "../src/envs/registry.js";
 import { SAC } from "../src/rl/sac.js";
+import { timeTorchSacUpdate } from "./torch-sac.js";
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -63,46 +58,14 @@ console.log(
   `rldistill SAC ${hidden.join("-")} batch ${batch}: ${oursCpu.toFixed(2)} ms CPU / update (${oursWall.toFixed(1)} ms wall)`,
 );
 
-// Debian's python3-torch lives under the system interpreter (a pyenv shim may shadow it).
-const python = existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
-const py = spawnSync(
-  python,
-  [
-    new URL("./py/sac_update.py", import.meta.url).pathname,
-    "--steps",
-    String(steps),
-    "--batch",
-    String(batch),
-    "--hidden",
-    ...hidden.map(String),
-  ],
-  {
-    encoding: "utf8",
-    // One thread everywhere: torch.set_num_threads(1) does not stop a BLAS library's own threads.
-    env: {
-      ...process.env,
-      OMP_NUM_THREADS: "1",
-      OPENBLAS_NUM_THREADS: "1",
-      MKL_NUM_THREADS: "1",
-      ...(blasDir
-        ? { LD_LIBRARY_PATH: [blasDir, process.env["LD_LIBRARY_PATH"]].filter(Boolean).join(":") }
-        : {}),
-    },
-  },
-);
-if (py.status !== 0) {
-  console.log(`PyTorch: not measured (${(py.stderr || py.error?.message || "").trim().split("\n").pop()})`);
+const t = timeTorchSacUpdate({ steps, batch, hidden, obs: 11, act: 3, blasDir: blasDir || undefined });
+if (!t.ok) {
+  console.log(`PyTorch: not measured (${t.reason})`);
 } else {
-  const t = JSON.parse(py.stdout.trim().split("\n").pop()!) as {
-    torch: string;
-    blas: string;
-    cpu_ms_per_update: number;
-    wall_ms_per_update: number;
-  };
   console.log(
-    `PyTorch ${t.torch} (1 thread, BLAS ${t.blas}), same update: ${t.cpu_ms_per_update.toFixed(2)} ms CPU / update (${t.wall_ms_per_update.toFixed(1)} ms wall)`,
+    `PyTorch ${t.torch} (1 thread, BLAS ${t.blas}), same update: ${t.cpuMs.toFixed(2)} ms CPU / update (${t.wallMs.toFixed(1)} ms wall)`,
   );
-  console.log(`ratio ours / PyTorch (CPU): ${(oursCpu / t.cpu_ms_per_update).toFixed(2)}`);
+  console.log(`ratio ours / PyTorch (CPU): ${(oursCpu / t.cpuMs).toFixed(2)}`);
 }
 console.log(
   `projected CPU time of 1M SAC steps (one update per step): ${((oursCpu * 1e6) / 3.6e6).toFixed(1)} h`,

@@ -323,6 +323,28 @@ describe("rldistill train: run folders and resume bookkeeping", () => {
     expect(steps(out)).toEqual(Array.from({ length: 10 }, (_, i) => 32 * (i + 1)));
   });
 
+  it("--resume keeps --quiet and --no-report of the run without their being given again", async () => {
+    const out = join(dir, "resume-output");
+    expect(await train([...small, "--timesteps", "64", "--out", out, "--eval-freq", "0", ...quiet])).toBe(0);
+    const log = console.log;
+    const printed: string[] = [];
+    console.log = (...a: unknown[]) => printed.push(a.join(" "));
+    try {
+      expect(
+        await trainCommand.run(["--resume", out, "--timesteps", "128", "--final-eval-episodes", "1"]),
+      ).toBe(0);
+    } finally {
+      console.log = log;
+    }
+    const config = json(join(out, "config.json"));
+    expect(config.settings).toMatchObject({ verbose: false, report: false });
+    expect(config.resumes[0].changed).toEqual({ timesteps: [64, 128] });
+    expect(existsSync(join(out, "report.html"))).toBe(false);
+    // No log table (its rows start with "|"), only the summary lines.
+    expect(printed.some((l) => l.includes("| time/"))).toBe(false);
+    expect(printed.some((l) => l.startsWith("ppo on CartPole-v1: 128 steps"))).toBe(true);
+  });
+
   it("a run killed before its final save resumes from its newest valid checkpoint, logs cut back", async () => {
     const out = join(dir, "killed");
     expect(

@@ -53,8 +53,11 @@ const flags: FlagSpecs = {
     help: "save models without Adam/target-network state (3x smaller)",
   },
   progress: { type: "boolean", help: "progress bar (only when stdout is a terminal)" },
-  quiet: { type: "boolean", help: "no log table, only the summary" },
-  "no-report": { type: "boolean", help: "do not write report.html / report.md into the run folder" },
+  quiet: { type: "boolean", help: "no log table, only the summary (kept by --resume)" },
+  "no-report": {
+    type: "boolean",
+    help: "do not write report.html / report.md into the run folder (kept by --resume)",
+  },
   help: { type: "boolean", help: "show this help (-h)" },
 };
 
@@ -174,13 +177,15 @@ export const trainCommand: Command = {
         checkpointFreq: f["checkpoint-freq"] as number | undefined,
         stopOnReward: f["stop-on-reward"] as number | undefined,
         trainingState: f["no-training-state"] === true ? false : undefined,
-        verbose: !quiet,
+        // Given only when set, so that a resume without them keeps the run's own choice.
+        verbose: quiet ? false : undefined,
+        report: f["no-report"] === true ? false : undefined,
         progressBar: f.progress === true,
         signal: stop.signal,
         print: (l) => console.log(l),
         command: ["rldistill", "train", ...argv].join(" "),
-        onFinish: async (folder, s) => {
-          if (f["no-report"] !== true) report = await writeRunReport(folder, `rldistill train: ${s.env}`);
+        onFinish: async (folder, s, settings) => {
+          if (settings.report) report = await writeRunReport(folder, `rldistill train: ${s.env}`);
         },
       });
     } finally {

@@ -2,7 +2,8 @@
  * The bookkeeping of `trainRun`'s resume (`rldistill train --resume DIR`):
  *
  *   - every setting of the run comes back from config.json (the algorithm config and the run
- *     settings: evaluation and checkpoint frequencies, episodes, stop-on-reward, training state);
+ *     settings: evaluation and checkpoint frequencies, episodes, stop-on-reward, training state,
+ *     the log table on or off, the report on or off);
  *     a setting given again with another value is applied and recorded in config.json's `resumes`;
  *   - training continues from the newest state that loads: model.rldistill, or the newest valid
  *     checkpoint when the final save never happened (SIGKILL) or is older;
@@ -33,6 +34,10 @@ export interface RunSettings {
   checkpointFreq: number;
   stopOnReward: number | null;
   trainingState: boolean;
+  /** Print the log table at each dump (the CLI's --quiet turns it off). */
+  verbose: boolean;
+  /** Write report.html / report.md at the end (the CLI's --no-report turns it off). */
+  report: boolean;
 }
 
 export const DEFAULT_SETTINGS: RunSettings = {
@@ -42,6 +47,8 @@ export const DEFAULT_SETTINGS: RunSettings = {
   checkpointFreq: 0,
   stopOnReward: null,
   trainingState: true,
+  verbose: true,
+  report: true,
 };
 
 /** One `--resume` of the run, as recorded in config.json. */

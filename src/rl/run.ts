@@ -74,8 +74,6 @@ export interface TrainRunOptions extends Partial<Omit<RunSettings, "stopOnReward
    * on EvalCallback); needs evalFreq > 0. Default: never.
    */
   stopOnReward?: number | null;
-  /** Print the log table at each dump. Default true. */
-  verbose?: boolean;
   /** Progress bar when stdout is a terminal. Default false. */
   progressBar?: boolean;
   /** Aborted = stop, save and return `interrupted: true` (the CLI aborts it at Ctrl-C). */
@@ -84,8 +82,11 @@ export interface TrainRunOptions extends Partial<Omit<RunSettings, "stopOnReward
   print?: (line: string) => void;
   /** Recorded in config.json (e.g. the command line). */
   command?: string;
-  /** Called after summary.json is written, while the folder is still locked (the CLI writes the report). */
-  onFinish?: (folder: RunFolder, summary: TrainSummary) => void | Promise<void>;
+  /**
+   * Called after summary.json is written, while the folder is still locked, with the run's
+   * settings as resolved (the CLI writes the report when `settings.report`).
+   */
+  onFinish?: (folder: RunFolder, summary: TrainSummary, settings: RunSettings) => void | Promise<void>;
 }
 
 export interface EvalSummary {
@@ -289,7 +290,7 @@ export async function trainRun(opts: TrainRunOptions): Promise<TrainSummary> {
         `${model.paramCount()} parameters, ${run.timesteps} steps`,
     );
     const summary = await train(opts, prepared, folder);
-    await opts.onFinish?.(folder, summary);
+    await opts.onFinish?.(folder, summary, run.settings);
     return summary;
   } finally {
     folder.release();
@@ -306,7 +307,7 @@ async function train(opts: TrainRunOptions, p: Prepared, folder: RunFolder): Pro
     new JsonlWriter(join(out, "progress.jsonl"), { append: resumed }),
     new CsvWriter(join(out, "progress.csv"), { append: resumed }),
   ];
-  if (opts.verbose ?? true) writers.push(new ConsoleWriter());
+  if (s.verbose) writers.push(new ConsoleWriter());
   const logger = new Logger(writers);
 
   const aborted = () => opts.signal?.aborted === true;
@@ -324,7 +325,7 @@ async function train(opts: TrainRunOptions, p: Prepared, folder: RunFolder): Pro
               ? undefined
               : new StopTrainingOnRewardThreshold({
                   rewardThreshold: s.stopOnReward,
-                  verbose: opts.verbose ?? true,
+                  verbose: s.verbose,
                 }),
         })
       : undefined;

@@ -1,0 +1,78 @@
+/**
+ * The PyTorch side of the SAC benchmarks (bench/sac.ts, bench/train.ts): runs bench/py/sac_update.py,
+ * the same gradient step in PyTorch with CleanRL's sac_continuous_action.py rules on random replay
+ * data of the given shapes (Gymnasium's MuJoCo envs do not install in Python here, so only the
+ * update loop is timed), one thread, and reads its JSON line.
+ *
+ * The BLAS matters: Debian's python3-torch calls whichever libblas.so.3 the system has, and with
+ * only the reference BLAS (libblas3) its 256-256 update is about 10x slower than with OpenBLAS. The
+ * result names the library PyTorch loaded. To measure against OpenBLAS without changing the
+ * system's BLAS: `apt-get download libopenblas0-pthread && dpkg-deb -x libopenblas0-pthread_*.deb
+ * ob`, then pass `blasDir: "ob/usr/lib/x86_64-linux-gnu/openblas-pthread"` (`--blas-dir` on the
+ * command lines).
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+
+export interface TorchSacShapes {
+  /** Gradient steps timed (after 20 warm-up steps). */
+  steps: number;
+  batch: number;
+  /** Two hidden widths (the script builds two-hidden-layer MLPs, as CleanRL's). */
+  hidden: readonly number[];
+  obs: number;
+  act: number;
+  /** A folder holding the libblas.so.3 PyTorch should load (prepended to LD_LIBRARY_PATH). */
+  blasDir?: string;
+}
+
+export type TorchSacTiming =
+  | { ok: true; torch: string; blas: string; cpuMs: number; wallMs: number }
+  | { ok: false; reason: string };
+
+export function timeTorchSacUpdate(s: TorchSacShapes): TorchSacTiming {
+  if (s.hidden.length !== 2)
+    return { ok: false, reason: `needs two hidden widths, got ${s.hidden.join("-")}` };
+  // Debian's python3-torch lives under the system interpreter (a pyenv shim may shadow it).
+  const python = existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+  const args = [
+    "--steps",
+    s.steps,
+    "--batch",
+    s.batch,
+    "--obs",
+    s.obs,
+    "--act",
+    s.act,
+    "--hidden",
+    ...s.hidden,
+  ];
+  const py = spawnSync(
+    python,
+    [new URL("./py/sac_update.py", import.meta.url).pathname, ...args.map(String)],
+    {
+      encoding: "utf8",
+      env: {
+        ...process.env,
+        // One thread everywhere: torch.set_num_threads(1) does not stop a BLAS library's own threads.
+        OMP_NUM_THREADS: "1",
+        OPENBLAS_NUM_THREADS: "1",
+        MKL_NUM_THREADS: "1",
+        ...(s.blasDir
+          ? { LD_LIBRARY_PATH: [s.blasDir, process.env["LD_LIBRARY_PATH"]].filter(Boolean).join(":") }
+          : {}),
+      },
+    },
+  );
+  if (py.status !== 0) {
+    const why = (py.stderr || py.error?.message || "").trim().split("\n").pop();
+    return { ok: false, reason: why || `exit status ${py.status}` };
+  }
+  const t = JSON.parse(py.stdout.trim().split("\n").pop()!) as {
+    torch: string;
+    blas: string;
+    cpu_ms_per_update: number;
+    wall_ms_per_update: number;
+  };
+  return { ok: true, torch: t.torch, blas: t.blas, cpuMs: t.cpu_ms_per_update, wallMs: t.wall_ms_per_update };
+}
