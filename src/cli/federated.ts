@@ -4,15 +4,14 @@
  * states: --mode); a thin shell over `federated()` (src/search/federated).
  * Trials run in local worker threads (`--workers N`) or on a BullMQ queue (`--queue`).
  */
-import { join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { join } from "node:path";
 import { describeSchema, parseAssignment } from "../core/config.js";
 import { ConfigError } from "../core/errors.js";
 import { onInterrupt } from "../core/interrupt.js";
 import { parseDistillAssignment } from "../distill/config.js";
 import { FEDERATED_SCHEMA, type FederatedConfig, parseClient } from "../search/federated/config.js";
-import { engineFor } from "../search/queue/index.js";
 import { alignRows, type Command, type FlagSpecs, formatFlags, parseArgs } from "./args.js";
+import { engineFromFlags } from "./engine-flags.js";
 
 const flags: FlagSpecs = {
   env: { type: "string", help: "env id the clients run, e.g. CartPole-v1" },
@@ -104,17 +103,7 @@ export const federatedCommand: Command = {
     if (positionals.length) throw new ConfigError("federated", `unexpected argument "${positionals[0]}"`);
     const resume = f.resume !== undefined;
     const layer = resume ? { out: String(f.resume) } : federatedConfigFromArgs(f);
-    const modules = ((f.module as string[] | undefined) ?? []).map((m) =>
-      /^[a-z]+:/i.test(m) ? m : pathToFileURL(resolve(m)).href,
-    );
-    for (const m of modules) await import(m);
-    const engine = await engineFor({
-      modules,
-      workers: f.workers as number | undefined,
-      queue: f.queue as string | undefined,
-      queueName: f["queue-name"] as string | undefined,
-      print: (l) => console.error(l),
-    });
+    const engine = await engineFromFlags(f);
     const print = f.quiet ? () => {} : (l: string) => console.log(l);
     const { federated } = await import("../search/federated/federated.js");
     // Loaded with the command, not after a Ctrl-C (a module imported after SIGINT can lose tsx's esbuild).

@@ -4,16 +4,15 @@
  * BullMQ queue (`--queue redis://HOST:PORT`, run `rldistill worker --queue ...` anywhere).
  * Ctrl-C stops at once and keeps every finished trial; `--resume DIR` continues.
  */
-import { join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { join } from "node:path";
 import { describeSchema, parseAssignment } from "../core/config.js";
 import { ConfigError } from "../core/errors.js";
 import { onInterrupt } from "../core/interrupt.js";
 import { parseDistillAssignment } from "../distill/config.js";
 import { SEARCH_SCHEMA, type SearchConfig } from "../search/config.js";
-import { engineFor } from "../search/queue/index.js";
 import { OBJECTIVES } from "../search/space.js";
 import { alignRows, type Command, type FlagSpecs, formatFlags, parseArgs } from "./args.js";
+import { engineFromFlags } from "./engine-flags.js";
 
 const flags: FlagSpecs = {
   teacher: { type: "string", help: "teacher checkpoint (.rldistill) or ONNX file" },
@@ -103,17 +102,7 @@ export const searchCommand: Command = {
       throw new ConfigError("search", `unexpected argument "${positionals[0]}"; flags start with --`);
     const resume = f.resume !== undefined;
     const layer = resume ? { out: String(f.resume) } : searchConfigFromArgs(f);
-    const modules = ((f.module as string[] | undefined) ?? []).map((m) =>
-      /^[a-z]+:/i.test(m) ? m : pathToFileURL(resolve(m)).href,
-    );
-    for (const m of modules) await import(m);
-    const engine = await engineFor({
-      modules,
-      workers: f.workers as number | undefined,
-      queue: f.queue as string | undefined,
-      queueName: f["queue-name"] as string | undefined,
-      print: (l) => console.error(l),
-    });
+    const engine = await engineFromFlags(f);
     const print = f.quiet ? () => {} : (l: string) => console.log(l);
     const { search } = await import("../search/search.js");
     // Loaded with the command, not after a Ctrl-C (a module imported after SIGINT can lose tsx's esbuild).
