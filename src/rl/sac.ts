@@ -468,9 +468,8 @@ export class SAC extends Algorithm<SacConfig> {
       const states = n
         ? { actor: n.actorOpt.getState(), critic: n.criticOpt.getState(), alpha: n.alphaOpt.getState() }
         : this.pendingAdam;
-      for (const [k, st] of Object.entries(states)) {
-        for (const [name, t] of Object.entries(adamStateToTensors(st))) out[`${k}/${name}`] = t;
-      }
+      for (const [k, st] of Object.entries(states))
+        Object.assign(out, adamStateToTensors(st, `${k}/optimizer/`));
     }
     if (opts.includeReplayBuffer && this.replay) Object.assign(out, replayToTensors(this.replay));
     return out;
@@ -490,13 +489,8 @@ export class SAC extends Algorithm<SacConfig> {
     this.layers.q1Target = t["q1Target/fc0.weight"] ? read("q1Target") : copyLayers(this.layers.q1);
     this.layers.q2Target = t["q2Target/fc0.weight"] ? read("q2Target") : copyLayers(this.layers.q2);
     this.logAlphaValue = t["logAlpha"]!.data[0]!;
-    for (const k of ["actor", "critic", "alpha"] as const) {
-      if (!t[`${k}/optimizer/step`]) continue;
-      const sub: Record<string, StoredTensor> = {};
-      for (const [name, v] of Object.entries(t))
-        if (name.startsWith(`${k}/`)) sub[name.slice(k.length + 1)] = v;
-      this.pendingAdam[k] = adamStateFromTensors(sub);
-    }
+    for (const k of ["actor", "critic", "alpha"] as const)
+      if (t[`${k}/optimizer/step`]) this.pendingAdam[k] = adamStateFromTensors(t, `${k}/optimizer/`);
     const meta = artifact.meta ?? {};
     this.nUpdates = Number(meta["nUpdates"] ?? 0);
     this.replay = replayFromTensors(

@@ -346,9 +346,8 @@ export class TD3 extends Algorithm<Td3Config> {
       const n = this.nets;
       // Not trained since loading: the moments read from the file are still pending.
       const states = n ? { actor: n.actorOpt.getState(), critic: n.criticOpt.getState() } : this.pendingAdam;
-      for (const [k, st] of Object.entries(states)) {
-        for (const [name, t] of Object.entries(adamStateToTensors(st))) out[`${k}/${name}`] = t;
-      }
+      for (const [k, st] of Object.entries(states))
+        Object.assign(out, adamStateToTensors(st, `${k}/optimizer/`));
     }
     if (opts.includeReplayBuffer && this.replay) Object.assign(out, replayToTensors(this.replay));
     return out;
@@ -371,13 +370,8 @@ export class TD3 extends Algorithm<Td3Config> {
         ? layersFromTensors(target, this.layers[target], t)
         : copyLayers(this.layers[online]);
     }
-    for (const k of ["actor", "critic"] as const) {
-      if (!t[`${k}/optimizer/step`]) continue;
-      const sub: Record<string, StoredTensor> = {};
-      for (const [name, v] of Object.entries(t))
-        if (name.startsWith(`${k}/`)) sub[name.slice(k.length + 1)] = v;
-      this.pendingAdam[k] = adamStateFromTensors(sub);
-    }
+    for (const k of ["actor", "critic"] as const)
+      if (t[`${k}/optimizer/step`]) this.pendingAdam[k] = adamStateFromTensors(t, `${k}/optimizer/`);
     const meta = artifact.meta ?? {};
     this.nUpdates = Number(meta["nUpdates"] ?? 0);
     this.replay = replayFromTensors(
