@@ -22,9 +22,9 @@
  *    clipping, Adam lr 1e-3), batch 256 drawn from a pre-made buffer of observations (Gaussian
  *    vectors for the MLPs; MinAtar Breakout frames, 0/1 with about 8% ones, for the CNN), for the
  *    three cases of /work/shared/docs/ANCHORS.md, next to its PyTorch figures. With
- *    `--torch-script FILE` (a PyTorch version of the same loop printing one JSON line per case, run by
- *    $PYTHON or python3,
- *    kept outside the repository), PyTorch runs in the same session, case by case, in turns.
+ *    `--torch-script bench/py/torch_distill.py` (a PyTorch version of the same loop printing one JSON
+ *    line per case, run by $PYTHON or python3), PyTorch runs in the same session, case by case, in
+ *    turns.
  *    `--throughput-steps N` (default 1500, after 100 warm-up steps).
  *
  * 4. MinAtar (`--only minatar`, or `--minatar` after a full run; bench/distill-minatar.ts): the
