@@ -159,6 +159,10 @@ async function benchLifelong() {
         );
         prev = out;
         last = summary;
+        // Each stage's row as it lands (a long run's partial matrix survives a kill).
+        print(
+          `  ${m} seed ${seed} stage ${k + 1} (${task.env}): ${summary.matrix[k]!.map(pct).join(" ")}, ${summary.wall_seconds.toFixed(0)} s, load ${load()}`,
+        );
       }
       print(
         `${m} seed ${seed}: final retentions ${last!.forgetting.final.map(pct).join(" ")}, ${((performance.now() - t0) / 1000).toFixed(0)} s, load ${load()}`,
