@@ -33,8 +33,6 @@ export type TorchSacTiming =
 export function timeTorchSacUpdate(s: TorchSacShapes): TorchSacTiming {
   if (s.hidden.length !== 2)
     return { ok: false, reason: `needs two hidden widths, got ${s.hidden.join("-")}` };
-  // Debian's python3-torch lives under the system interpreter (a pyenv shim may shadow it).
-  const python = existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
   const args = [
     "--steps",
     s.steps,
@@ -47,32 +45,105 @@ export function timeTorchSacUpdate(s: TorchSacShapes): TorchSacTiming {
     "--hidden",
     ...s.hidden,
   ];
-  const py = spawnSync(
-    python,
-    [new URL("./py/sac_update.py", import.meta.url).pathname, ...args.map(String)],
-    {
-      encoding: "utf8",
-      env: {
-        ...process.env,
-        // One thread everywhere: torch.set_num_threads(1) does not stop a BLAS library's own threads.
-        OMP_NUM_THREADS: "1",
-        OPENBLAS_NUM_THREADS: "1",
-        MKL_NUM_THREADS: "1",
-        ...(s.blasDir
-          ? { LD_LIBRARY_PATH: [s.blasDir, process.env["LD_LIBRARY_PATH"]].filter(Boolean).join(":") }
-          : {}),
-      },
+  const r = runPython("sac_update.py", args.map(String), { blasDir: s.blasDir });
+  if (!r.ok) return r;
+  const t = r.json as { torch: string; blas: string; cpu_ms_per_update: number; wall_ms_per_update: number };
+  return { ok: true, torch: t.torch, blas: t.blas, cpuMs: t.cpu_ms_per_update, wallMs: t.wall_ms_per_update };
+}
+
+export interface TorchOffPolicyRun {
+  algo: "sac" | "td3";
+  env: string;
+  steps: number;
+  learningStarts: number;
+  hidden: readonly number[];
+  seed: number;
+  /** An interpreter with torch and gymnasium[mujoco] (e.g. a venv made with --system-site-packages). */
+  python?: string;
+  blasDir?: string;
+}
+
+export type TorchOffPolicyResult =
+  | {
+      ok: true;
+      torch: string;
+      gymnasium: string;
+      blas: string;
+      sps: number;
+      spsCpu: number;
+      cpuMsPerLearningStep: number;
+      last20Return: number | null;
+    }
+  | { ok: false; reason: string };
+
+/**
+ * CleanRL's SAC or TD3 loop on Gymnasium's MuJoCo env (bench/py/offpolicy_mujoco.py): env steps,
+ * acting, replay and updates, timed as a whole and per learning step.
+ */
+export function runTorchOffPolicy(r: TorchOffPolicyRun): TorchOffPolicyResult {
+  if (r.hidden.length !== 2)
+    return { ok: false, reason: `needs two hidden widths, got ${r.hidden.join("-")}` };
+  const args = [
+    "--algo",
+    r.algo,
+    "--env",
+    r.env,
+    "--steps",
+    r.steps,
+    "--learning-starts",
+    r.learningStarts,
+    "--seed",
+    r.seed,
+    "--hidden",
+    ...r.hidden,
+  ];
+  const out = runPython("offpolicy_mujoco.py", args.map(String), { python: r.python, blasDir: r.blasDir });
+  if (!out.ok) return out;
+  const t = out.json as {
+    torch: string;
+    gymnasium: string;
+    blas: string;
+    sps: number;
+    sps_cpu: number;
+    cpu_ms_per_learning_step: number;
+    last20_return: number | null;
+  };
+  return {
+    ok: true,
+    torch: t.torch,
+    gymnasium: t.gymnasium,
+    blas: t.blas,
+    sps: t.sps,
+    spsCpu: t.sps_cpu,
+    cpuMsPerLearningStep: t.cpu_ms_per_learning_step,
+    last20Return: t.last20_return,
+  };
+}
+
+/** Runs bench/py/SCRIPT on one thread (and the given BLAS) and parses its last JSON line. */
+function runPython(
+  script: string,
+  args: string[],
+  o: { python?: string; blasDir?: string },
+): { ok: true; json: unknown } | { ok: false; reason: string } {
+  // Debian's python3-torch lives under the system interpreter (a pyenv shim may shadow it).
+  const python = o.python ?? (existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
+  const py = spawnSync(python, [new URL(`./py/${script}`, import.meta.url).pathname, ...args], {
+    encoding: "utf8",
+    env: {
+      ...process.env,
+      // One thread everywhere: torch.set_num_threads(1) does not stop a BLAS library's own threads.
+      OMP_NUM_THREADS: "1",
+      OPENBLAS_NUM_THREADS: "1",
+      MKL_NUM_THREADS: "1",
+      ...(o.blasDir
+        ? { LD_LIBRARY_PATH: [o.blasDir, process.env["LD_LIBRARY_PATH"]].filter(Boolean).join(":") }
+        : {}),
     },
-  );
+  });
   if (py.status !== 0) {
     const why = (py.stderr || py.error?.message || "").trim().split("\n").pop();
     return { ok: false, reason: why || `exit status ${py.status}` };
   }
-  const t = JSON.parse(py.stdout.trim().split("\n").pop()!) as {
-    torch: string;
-    blas: string;
-    cpu_ms_per_update: number;
-    wall_ms_per_update: number;
-  };
-  return { ok: true, torch: t.torch, blas: t.blas, cpuMs: t.cpu_ms_per_update, wallMs: t.wall_ms_per_update };
+  return { ok: true, json: JSON.parse(py.stdout.trim().split("\n").pop()!) };
 }

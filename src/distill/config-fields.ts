@@ -166,7 +166,12 @@ export const REPLAY_FIELDS = {
   teacherDeterministic: {
     type: "boolean",
     default: false,
-    help: "teacher acts greedily when collecting (else sampled)",
+    help: "teacher acts greedily when collecting (else sampled; a Gaussian teacher with means only, such as a SAC or TD3 actor, always acts with its mean)",
+  },
+  studentDeterministic: {
+    type: "boolean",
+    default: false,
+    help: "student acts greedily when collecting (collector student or mixed; else sampled from its own distribution, as DAgger rolls out the learner; a continuous student trained on means only keeps its initial std 1, which swamps a [-1, 1] action box)",
   },
   batchSize: { type: "integer", default: 256, min: 1, help: "samples per gradient step" },
   trainRatio: {
