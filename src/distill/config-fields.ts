@@ -101,6 +101,12 @@ export const COMMON_FIELDS = {
     default: "",
     help: "ensembles: per-teacher temperatures (1;0.1) turning each member's logits or Q-values into probabilities before averaging",
   },
+  studentObsNorm: {
+    type: "integer",
+    default: 0,
+    min: 0,
+    help: "normalise the student's inputs with the mean and variance of this many states of greedy teacher rollouts (frozen, saved in the student, as VecNormalize's statistics would be) when the teacher has no normalisation of its own; for float vector observations; 0 = off",
+  },
   learningRate: { type: "number", default: 1e-3, min: 0, exclusiveMin: true, help: "Adam learning rate" },
   maxGradNorm: {
     type: "number",

@@ -21,15 +21,16 @@ import { InterruptedError } from "../core/interrupt.js";
 import { JsonlWriter, Logger } from "../core/logger.js";
 import { Rng } from "../core/rng.js";
 import { openRunFolder, type RunFolder } from "../core/run-dir.js";
-import { type Box, spaceFromJSON } from "../core/spaces.js";
+import { type AnySpace, Box, spaceFromJSON } from "../core/spaces.js";
 import { make, prepareEnv } from "../envs/registry.js";
 import { describeNetwork } from "../eval/describe.js";
+import { collectStates } from "../eval/similarity.js";
 import { retention } from "../eval/evaluate.js";
 import { parseConvs } from "../nn/arch.js";
 import { initBackend } from "../nn/backend.js";
 import { encodeArtifact, encodePolicySpec, POLICY_KIND } from "../nn/checkpoint.js";
 import { compileSpec } from "../nn/fast.js";
-import type { PolicySpec } from "../nn/spec.js";
+import type { ObsNormSpec, PolicySpec } from "../nn/spec.js";
 import {
   type DistillConfig,
   type DistillInput,
@@ -59,7 +60,8 @@ import type { DistillSummary } from "./run-dir.js";
 import { alphaOf, scalesByTauSquared, teacherNotes, teacherWarning } from "./run-setup.js";
 import { parseSchedule } from "./schedules.js";
 import { Student } from "./student.js";
-import { checkCompatible, type Teacher } from "./teacher.js";
+import { obsStatistics } from "./crossmodal/crossmodal.js";
+import { checkCompatible, type Teacher, teacherPolicy } from "./teacher.js";
 import type { EnsembleMode } from "./teachers/ensemble.js";
 import { loadTeachers, teacherSourcesFromConfig } from "./teachers/load.js";
 import { SpecTeacher } from "./teachers/spec-teacher.js";
@@ -182,7 +184,10 @@ async function run(
     const stopped = () => opts.signal?.aborted === true;
     const root = new Rng(cfg.seed);
     const initRng = root.spawn(0);
-    const obsNorm = teacher.obsNorm ?? (teacher instanceof SpecTeacher ? teacher.spec.obsNorm : undefined);
+    const obsNorm =
+      teacher.obsNorm ??
+      (teacher instanceof SpecTeacher ? teacher.spec.obsNorm : undefined) ??
+      studentInputNorm(teacher, makeEnv, observationSpace, cfg);
     const tau = parseSchedule(cfg.tau, "tau");
     const beta = parseSchedule(cfg.beta ?? "1", "beta");
     let alpha: (p: number) => number = () => 1; // set once teacher and random returns are known
@@ -421,4 +426,39 @@ async function train(a: TrainArgs): Promise<DistillResult> {
   }
   await opts.onFinish?.(folder, summary);
   return { config: cfg, summary, runDir: folder.dir, studentSpec: spec, studentFile };
+}
+
+/**
+ * `studentObsNorm`: input statistics for a student whose teacher has none (a SAC teacher trained on
+ * raw MuJoCo observations, whose joint velocities run to +-10 while heights stay near 1): mean and
+ * variance of `studentObsNorm` states of greedy teacher rollouts, frozen for the run and saved in
+ * the student's spec. Deterministic for the run's seed, so a resumed run rebuilds the same ones.
+ */
+function studentInputNorm(
+  teacher: Teacher,
+  makeEnv: EnvFactory,
+  observationSpace: AnySpace,
+  cfg: DistillConfig,
+): ObsNormSpec | undefined {
+  if (cfg.studentObsNorm === 0) return undefined;
+  if (
+    !(observationSpace instanceof Box) ||
+    observationSpace.shape.length !== 1 ||
+    observationSpace.dtype === "uint8"
+  )
+    throw new ConfigError(
+      "studentObsNorm",
+      `is for float vector observations; ${cfg.env}'s are ${JSON.stringify(observationSpace.toJSON())} (set 0)`,
+    );
+  const env = makeEnv(cfg.numEnvs) as Env;
+  try {
+    const states = collectStates(teacherPolicy(teacher), env, {
+      steps: cfg.studentObsNorm,
+      seed: cfg.seed,
+      deterministic: true,
+    });
+    return obsStatistics(states.obs, states.count, states.obsSize);
+  } finally {
+    env.close();
+  }
 }
