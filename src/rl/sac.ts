@@ -18,33 +18,20 @@ import { type ConfigOf, type ConfigSchema, resolveConfig } from "../core/config.
 import { ConfigError } from "../core/errors.js";
 import type { Action, ActionDistribution, ActOptions } from "../core/policy.js";
 import { Rng } from "../core/rng.js";
-import {
-  adamStateFromTensors,
-  adamStateToTensors,
-  type LoadedArtifact,
-  loadArtifact,
-  type StoredTensor,
-} from "../nn/checkpoint.js";
-import { type CompiledPolicy, compileSpec } from "../nn/fast.js";
-import { countParams } from "../nn/kernels/plan.js";
-import { type AdamState, ArrayAdam } from "../nn/optim.js";
-import type { DenseLayerSpec, PolicySpec } from "../nn/spec.js";
-import { Algorithm, type CommonOptions, type EnvSetup, type SaveOptions } from "./algorithm.js";
+import { loadArtifact, type StoredTensor } from "../nn/checkpoint.js";
+import { ArrayAdam } from "../nn/optim.js";
+import { Algorithm, type CommonOptions } from "./algorithm.js";
+import { OffPolicyAlgorithm, type OffPolicyLayers, type OffPolicyNets } from "./off-policy.js";
 import {
   concatRows,
   copyLayers,
-  criticLayers,
   DenseNets,
   layersFromTensors,
-  layersToTensors,
   mean,
   mlp,
-  replayFromTensors,
-  replayToTensors,
-  squashedPolicySpec,
   toBounds,
 } from "./off-policy-nets.js";
-import { type ReplayBatch, ReplayBuffer } from "./replay-buffer.js";
+import type { ReplayBatch } from "./replay-buffer.js";
 import {
   alphaLossGrad,
   criticLossGrad,
@@ -138,33 +125,20 @@ export const SAC_SCHEMA = {
 export type SacConfig = ConfigOf<typeof SAC_SCHEMA>;
 export type SacOptions = CommonOptions & Partial<SacConfig>;
 
-type Net = "actor" | "q1" | "q2" | "q1Target" | "q2Target";
-const NETS: readonly Net[] = ["actor", "q1", "q2", "q1Target", "q2Target"];
-
-/** The training copies on the kernels (built at the first `learn()`), with their optimizers. */
-interface TrainNets {
-  actor: DenseNets;
-  /** Q1 and Q2 (networks 0 and 1), one parameter vector, one Adam. */
-  critics: DenseNets;
-  targets: DenseNets;
-  actorOpt: ArrayAdam;
-  criticOpt: ArrayAdam;
-  alphaOpt: ArrayAdam;
+/** SAC's training copies: the off-policy ones, the temperature's optimizer and log(alpha). */
+interface SacNets extends OffPolicyNets {
+  optimizers: { actor: ArrayAdam; critic: ArrayAdam; alpha: ArrayAdam };
   /** log(alpha) as a one-parameter group. */
   logAlpha: { values: Float32Array; grad: Float32Array };
 }
 
-export class SAC extends Algorithm<SacConfig> {
+export class SAC extends OffPolicyAlgorithm<SacConfig, SacNets> {
   readonly algo = "sac";
-  /** Plain weights of every network (read back from the training copies by `syncAll`). */
-  private layers: Record<Net, DenseLayerSpec[]>;
+  protected layers: OffPolicyLayers;
+  protected readonly netNames = ["actor", "q1", "q2", "q1Target", "q2Target"] as const;
+  protected readonly optimizerNames = ["actor", "critic", "alpha"] as const;
+  protected readonly actorOutputs: number;
   private logAlphaValue: number;
-  /** The actor compiled for `act` (float64, as exports compute), rebuilt when stale. */
-  private compiled: CompiledPolicy | null = null;
-  private nets: TrainNets | null = null;
-  private pendingAdam: Partial<Record<"actor" | "critic" | "alpha", AdamState>> = {};
-  replay: ReplayBuffer | null = null;
-  private nUpdates = 0;
   /** The teacher's twin critics for value distillation (networks 0 and 1, on the kernels). */
   private readonly teacherQ: DenseNets | null;
 
@@ -176,6 +150,7 @@ export class SAC extends Algorithm<SacConfig> {
     if (!(c.logStdMin < c.logStdMax))
       throw new ConfigError("logStdMin", `must be < logStdMax (${c.logStdMax})`);
     const { obsSize: O, actionSize: A } = this.spaces;
+    this.actorOutputs = 2 * A;
     const init = this.rng.spawn(0);
     const q1 = mlp(O + A, c.hiddenSizes, 1, init);
     const q2 = mlp(O + A, c.hiddenSizes, 1, init);
@@ -229,88 +204,23 @@ export class SAC extends Algorithm<SacConfig> {
     return { kind: "gaussian", mean, std };
   }
 
-  /** The actor's [mean, raw log std] forward in float64, compiled from the current weights. */
-  private get fast(): CompiledPolicy {
-    if (!this.compiled) {
-      this.syncAll();
-      this.compiled = compileSpec({
-        obsShape: [this.spaces.obsSize],
-        output: "mean",
-        actionSize: 2 * this.spaces.actionSize,
-        layers: this.layers.actor,
-      });
-    }
-    return this.compiled;
-  }
-
   // ---- training -----------------------------------------------------------------------------
 
-  protected async trainLoop(): Promise<void> {
+  /** A sample of the squashed Gaussian policy for every env. */
+  protected explore(nets: SacNets, actions: Float32Array, n: number): void {
     const c = this.config;
-    this.setupEnv();
-    const nets = this.buildNets();
-    const { obsSize: O, actionSize: A } = this.spaces;
-    const N = c.numEnvs;
-    this.replay ??= new ReplayBuffer(c.bufferSize, O, A);
-    const replay = this.replay;
-    const squashed = new Float32Array(N * A);
-    const envActions = new Float32Array(N * A);
-    const prevObs = new Float32Array(N * O);
-    const noise = new Float32Array(N * A);
-    let batch: ReplayBatch | undefined;
-    let vecSteps = 0;
-    let lastLog = this.numTimesteps;
-    await this.rolloutStart();
-    while (this.numTimesteps < this.totalTimesteps) {
-      if (this.numTimesteps < c.learningStarts) {
-        this.rng.fillUniform(squashed, -1, 1);
-      } else {
-        const out = nets.actor.forward(0, this.obs, N);
-        this.rng.fillNormal(noise);
-        squashed.set(squashedGaussianSample(out, noise, N, A, c.logStdMin, c.logStdMax).action);
-      }
-      toBounds(squashed, this.spaces.actionLow!, this.spaces.actionHigh!, envActions);
-      prevObs.set(this.obs);
-      const step = this.vecEnv!.step(envActions);
-      this.recordStep(step);
-      const go = this.advance(step);
-      for (let i = 0; i < N; i++) {
-        const fin = step.finalObs[i];
-        const next = fin ? this.normalizeOne(fin) : this.obs.subarray(i * O, (i + 1) * O);
-        replay.add(
-          prevObs.subarray(i * O, (i + 1) * O),
-          squashed.subarray(i * A, (i + 1) * A),
-          step.rewards[i]!,
-          next,
-          step.terminated[i] === 1,
-        );
-      }
-      vecSteps++;
-      const pause = this.maybeYield();
-      if (pause) await pause;
-      if (
-        this.numTimesteps >= c.learningStarts &&
-        replay.size >= c.batchSize &&
-        vecSteps % c.trainFrequency === 0
-      ) {
-        for (let g = 0; g < c.gradientSteps; g++) {
-          batch = replay.sample(c.batchSize, this.rng, batch);
-          this.gradientStep(nets, batch);
-        }
-        this.compiled = null;
-      }
-      const last = this.numTimesteps >= this.totalTimesteps;
-      if (last || Math.floor(this.numTimesteps / c.logInterval) > Math.floor(lastLog / c.logInterval)) {
-        this.dumpLogs({ "train/n_updates": this.nUpdates, "train/ent_coef": this.alpha });
-      }
-      lastLog = this.numTimesteps;
-      if (go === false || (go instanceof Promise && !(await go))) break;
-    }
-    await this.rolloutEnd();
+    const A = this.spaces.actionSize;
+    const out = nets.actor.forward(0, this.obs, n);
+    const noise = this.rng.fillNormal(new Float32Array(n * A));
+    actions.set(squashedGaussianSample(out, noise, n, A, c.logStdMin, c.logStdMax).action);
+  }
+
+  protected override logExtras(): Record<string, number> {
+    return { "train/ent_coef": this.alpha };
   }
 
   /** One critic step, then (every `policyFrequency`) an actor and a temperature step, then Polyak. */
-  private gradientStep(nets: TrainNets, b: ReplayBatch): void {
+  protected gradientStep(nets: SacNets, b: ReplayBatch): void {
     const c = this.config;
     const { obsSize: O, actionSize: A } = this.spaces;
     const B = b.size;
@@ -347,7 +257,7 @@ export class SAC extends Algorithm<SacConfig> {
     }
     nets.critics.backward(0, critic.dQ1);
     nets.critics.backward(1, critic.dQ2);
-    nets.criticOpt.apply();
+    nets.optimizers.critic.apply();
     nets.critics.paramsChanged();
     this.logger.recordMean("train/critic_loss", critic.loss);
     this.logger.recordMean("train/q_values", mean(q1));
@@ -357,7 +267,7 @@ export class SAC extends Algorithm<SacConfig> {
   }
 
   /** Reparameterised actor step through the (just updated) critics; then the temperature step. */
-  private actorStep(nets: TrainNets, b: ReplayBatch): void {
+  private actorStep(nets: SacNets, b: ReplayBatch): void {
     const c = this.config;
     const { obsSize: O, actionSize: A } = this.spaces;
     const noise = this.rng.fillNormal(new Float32Array(b.size * A));
@@ -368,140 +278,47 @@ export class SAC extends Algorithm<SacConfig> {
       logStdMin: c.logStdMin,
       logStdMax: c.logStdMax,
     });
-    nets.actorOpt.apply();
+    nets.optimizers.actor.apply();
     nets.actor.paramsChanged();
     this.logger.recordMean("train/actor_loss", loss);
     if (c.autoEntropy) {
       const target = c.targetEntropy ?? -A;
       const alphaLoss = alphaLossGrad(this.logAlphaValue, logProb, target);
       nets.logAlpha.grad[0] = alphaLoss.grad;
-      nets.alphaOpt.apply();
+      nets.optimizers.alpha.apply();
       this.logAlphaValue = nets.logAlpha.values[0]!;
       this.logger.recordMean("train/ent_coef_loss", alphaLoss.loss);
     }
   }
 
-  private buildNets(): TrainNets {
-    if (this.nets) return this.nets;
+  protected createNets(): SacNets {
     const c = this.config;
     const L = this.layers;
     const actor = new DenseNets([L.actor]);
     const critics = new DenseNets([L.q1, L.q2]);
-    const targets = new DenseNets([L.q1Target, L.q2Target]);
     const qLr = c.qLearningRate ?? c.learningRate;
     const logAlpha = { values: Float32Array.of(this.logAlphaValue), grad: new Float32Array(1) };
-    const opts = {
-      actor: new ArrayAdam([actor.group()], { lr: c.learningRate }),
-      critic: new ArrayAdam([critics.group()], { lr: qLr }),
-      alpha: new ArrayAdam([logAlpha], { lr: qLr }),
-    };
-    for (const k of ["actor", "critic", "alpha"] as const) {
-      const st = this.pendingAdam[k];
-      if (st) opts[k].setState(st);
-    }
-    this.pendingAdam = {};
-    this.nets = {
+    return {
       actor,
       critics,
-      targets,
-      actorOpt: opts.actor,
-      criticOpt: opts.critic,
-      alphaOpt: opts.alpha,
+      targets: new DenseNets([L.q1Target, L.q2Target]),
+      optimizers: {
+        actor: new ArrayAdam([actor.group()], { lr: c.learningRate }),
+        critic: new ArrayAdam([critics.group()], { lr: qLr }),
+        alpha: new ArrayAdam([logAlpha], { lr: qLr }),
+      },
       logAlpha,
     };
-    return this.nets;
   }
 
-  /** Reads the plain weights back from the training copies. */
-  private syncAll(): void {
-    const n = this.nets;
-    if (!n) return;
-    this.layers = {
-      actor: n.actor.layers(0),
-      ...criticLayers(n.critics, n.targets),
-    };
+  // ---- save, load ---------------------------------------------------------------------------
+
+  protected override extraTensors(): Record<string, StoredTensor> {
+    return { logAlpha: { data: Float64Array.of(this.logAlphaValue), shape: [1] } };
   }
 
-  // ---- export, save, load -------------------------------------------------------------------
-
-  /**
-   * The deterministic policy as a spec: the actor's trunk and mean head with tanh, then (unless
-   * the bounds are [-1, 1]) a diagonal layer mapping [-1, 1] to the env's bounds.
-   */
-  toPolicySpec(): PolicySpec {
-    this.syncAll();
-    const { obsShape, actionSize, actionLow, actionHigh } = this.spaces;
-    return squashedPolicySpec(
-      this.layers.actor,
-      obsShape,
-      actionSize,
-      actionLow!,
-      actionHigh!,
-      this.normalizer?.obsNormSpec(),
-    );
-  }
-
-  /** Parameters of the actor and the two critics (targets and optimizer state excluded). */
-  paramCount(): number {
-    return (["actor", "q1", "q2"] as const).reduce((n, k) => n + countParams(this.layers[k]), 0);
-  }
-
-  /** The actor's parameters only (what acts, and what a student is compared with). */
-  actorParamCount(): number {
-    return countParams(this.layers.actor);
-  }
-
-  protected envSetup(): EnvSetup {
-    const c = this.config;
-    return { numEnvs: c.numEnvs, normalizeObs: c.normalizeObs, normalizeReward: false, gamma: c.gamma };
-  }
-
-  protected stateTensors(opts: SaveOptions): Record<string, StoredTensor> {
-    this.syncAll();
-    const out: Record<string, StoredTensor> = {};
-    const nets = opts.includeTrainingState ? NETS : (["actor", "q1", "q2"] as const);
-    for (const n of nets) Object.assign(out, layersToTensors(n, this.layers[n]));
-    out["logAlpha"] = { data: Float64Array.of(this.logAlphaValue), shape: [1] };
-    if (opts.includeTrainingState) {
-      const n = this.nets;
-      // Not trained since loading: the moments read from the file are still pending.
-      const states = n
-        ? { actor: n.actorOpt.getState(), critic: n.criticOpt.getState(), alpha: n.alphaOpt.getState() }
-        : this.pendingAdam;
-      for (const [k, st] of Object.entries(states))
-        Object.assign(out, adamStateToTensors(st, `${k}/optimizer/`));
-    }
-    if (opts.includeReplayBuffer && this.replay) Object.assign(out, replayToTensors(this.replay));
-    return out;
-  }
-
-  protected stateMeta(): Record<string, unknown> {
-    return { nUpdates: this.nUpdates, replay: this.replay?.getState() };
-  }
-
-  protected restoreState(artifact: LoadedArtifact, _policy: PolicySpec): void {
-    const t = artifact.tensors;
-    const read = (n: Net): DenseLayerSpec[] => layersFromTensors(n, this.layers[n], t);
-    this.layers.actor = read("actor");
-    this.layers.q1 = read("q1");
-    this.layers.q2 = read("q2");
-    // A lean file (no training state) resumes with targets = critics and fresh Adam moments.
-    this.layers.q1Target = t["q1Target/fc0.weight"] ? read("q1Target") : copyLayers(this.layers.q1);
-    this.layers.q2Target = t["q2Target/fc0.weight"] ? read("q2Target") : copyLayers(this.layers.q2);
+  protected override restoreExtra(t: Record<string, StoredTensor>): void {
     this.logAlphaValue = t["logAlpha"]!.data[0]!;
-    for (const k of ["actor", "critic", "alpha"] as const)
-      if (t[`${k}/optimizer/step`]) this.pendingAdam[k] = adamStateFromTensors(t, `${k}/optimizer/`);
-    const meta = artifact.meta ?? {};
-    this.nUpdates = Number(meta["nUpdates"] ?? 0);
-    this.replay = replayFromTensors(
-      t,
-      meta["replay"],
-      this.config.bufferSize,
-      this.spaces.obsSize,
-      this.spaces.actionSize,
-    );
-    this.nets = null;
-    this.compiled = null;
   }
 
   static load(path: string): SAC {

@@ -15,32 +15,12 @@
 import { type ConfigOf, type ConfigSchema, resolveConfig } from "../core/config.js";
 import { ConfigError } from "../core/errors.js";
 import type { Action, ActionDistribution, ActOptions } from "../core/policy.js";
-import {
-  adamStateFromTensors,
-  adamStateToTensors,
-  type LoadedArtifact,
-  type StoredTensor,
-} from "../nn/checkpoint.js";
-import { type CompiledPolicy, compileSpec } from "../nn/fast.js";
-import { countParams } from "../nn/kernels/plan.js";
-import { type AdamState, ArrayAdam } from "../nn/optim.js";
-import type { DenseLayerSpec, PolicySpec } from "../nn/spec.js";
-import { Algorithm, type CommonOptions, type EnvSetup, type SaveOptions } from "./algorithm.js";
-import {
-  concatRows,
-  copyLayers,
-  criticLayers,
-  DenseNets,
-  layersFromTensors,
-  layersToTensors,
-  mean,
-  mlp,
-  replayFromTensors,
-  replayToTensors,
-  squashedPolicySpec,
-  toBounds,
-} from "./off-policy-nets.js";
-import { type ReplayBatch, ReplayBuffer } from "./replay-buffer.js";
+import type { Rng } from "../core/rng.js";
+import { ArrayAdam } from "../nn/optim.js";
+import { Algorithm, type CommonOptions } from "./algorithm.js";
+import { OffPolicyAlgorithm, type OffPolicyLayers, type OffPolicyNets } from "./off-policy.js";
+import { concatRows, copyLayers, DenseNets, mean, mlp, toBounds } from "./off-policy-nets.js";
+import type { ReplayBatch } from "./replay-buffer.js";
 
 /** TD3's hyperparameters; defaults are CleanRL's td3_continuous_action.py. */
 export const TD3_SCHEMA = {
@@ -87,38 +67,27 @@ export const TD3_SCHEMA = {
 export type Td3Config = ConfigOf<typeof TD3_SCHEMA>;
 export type Td3Options = CommonOptions & Partial<Td3Config>;
 
-type Net = "actor" | "actorTarget" | "q1" | "q2" | "q1Target" | "q2Target";
-const NETS: readonly Net[] = ["actor", "actorTarget", "q1", "q2", "q1Target", "q2Target"];
-
-/** The training copies on the kernels (built at the first `learn()`), with their optimizers. */
-interface TrainNets {
-  actor: DenseNets;
+/** TD3's training copies: the off-policy ones with the actor's target. */
+interface Td3Nets extends OffPolicyNets {
   actorTarget: DenseNets;
-  /** Q1 and Q2 (networks 0 and 1), one parameter vector, one Adam. */
-  critics: DenseNets;
-  targets: DenseNets;
-  actorOpt: ArrayAdam;
-  criticOpt: ArrayAdam;
+  optimizers: { actor: ArrayAdam; critic: ArrayAdam };
 }
 
 const clip = (x: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, x));
 
-export class TD3 extends Algorithm<Td3Config> {
+export class TD3 extends OffPolicyAlgorithm<Td3Config, Td3Nets> {
   readonly algo = "td3";
-  /** Plain weights of every network (read back from the training copies by `syncAll`). */
-  private layers: Record<Net, DenseLayerSpec[]>;
-  /** The actor compiled for `act` (float64, as exports compute), rebuilt when stale. */
-  private compiled: CompiledPolicy | null = null;
-  private nets: TrainNets | null = null;
-  private pendingAdam: Partial<Record<"actor" | "critic", AdamState>> = {};
-  replay: ReplayBuffer | null = null;
-  private nUpdates = 0;
+  protected layers: OffPolicyLayers;
+  protected readonly netNames = ["actor", "actorTarget", "q1", "q2", "q1Target", "q2Target"] as const;
+  protected readonly optimizerNames = ["actor", "critic"] as const;
+  protected readonly actorOutputs: number;
 
   constructor(opts: Td3Options) {
     const { env, envKwargs, seed, verbose, ...rest } = opts;
     super({ env, envKwargs, seed, verbose }, resolveConfig(TD3_SCHEMA, rest, "td3"));
     if (this.spaces.discrete) throw new ConfigError("env", `${this.envId}: TD3 needs a Box action space`);
     const { obsSize: O, actionSize: A } = this.spaces;
+    this.actorOutputs = A;
     const h = this.config.hiddenSizes;
     const init = this.rng.spawn(0);
     const actor = mlp(O, h, A, init);
@@ -159,81 +128,21 @@ export class TD3 extends Algorithm<Td3Config> {
     return a;
   }
 
-  private addNoise(a: Float32Array, rng: Algorithm<Td3Config>["rng"]): void {
+  private addNoise(a: Float32Array, rng: Rng): void {
     for (let i = 0; i < a.length; i++)
       a[i] = clip(a[i]! + this.config.explorationNoise * rng.normal(), -1, 1);
   }
 
-  /** The actor's forward in float64, compiled from the current weights. */
-  private get fast(): CompiledPolicy {
-    if (!this.compiled) {
-      this.syncAll();
-      this.compiled = compileSpec({
-        obsShape: [this.spaces.obsSize],
-        output: "mean",
-        actionSize: this.spaces.actionSize,
-        layers: this.layers.actor,
-      });
-    }
-    return this.compiled;
-  }
-
   // ---- training -----------------------------------------------------------------------------
 
-  protected async trainLoop(): Promise<void> {
-    const c = this.config;
-    this.setupEnv();
-    const nets = this.buildNets();
-    const { obsSize: O, actionSize: A } = this.spaces;
-    const N = c.numEnvs;
-    this.replay ??= new ReplayBuffer(c.bufferSize, O, A);
-    const replay = this.replay;
-    const squashed = new Float32Array(N * A);
-    const envActions = new Float32Array(N * A);
-    const prevObs = new Float32Array(N * O);
-    let batch: ReplayBatch | undefined;
-    let lastLog = this.numTimesteps;
-    await this.rolloutStart();
-    while (this.numTimesteps < this.totalTimesteps) {
-      if (this.numTimesteps < c.learningStarts) this.rng.fillUniform(squashed, -1, 1);
-      else {
-        squashed.set(this.squashed(nets.actor.forward(0, this.obs, N), N));
-        this.addNoise(squashed, this.rng);
-      }
-      toBounds(squashed, this.spaces.actionLow!, this.spaces.actionHigh!, envActions);
-      prevObs.set(this.obs);
-      const step = this.vecEnv!.step(envActions);
-      this.recordStep(step);
-      const go = this.advance(step);
-      for (let i = 0; i < N; i++) {
-        const fin = step.finalObs[i];
-        const next = fin ? this.normalizeOne(fin) : this.obs.subarray(i * O, (i + 1) * O);
-        replay.add(
-          prevObs.subarray(i * O, (i + 1) * O),
-          squashed.subarray(i * A, (i + 1) * A),
-          step.rewards[i]!,
-          next,
-          step.terminated[i] === 1,
-        );
-      }
-      const pause = this.maybeYield();
-      if (pause) await pause;
-      if (this.numTimesteps >= c.learningStarts && replay.size >= c.batchSize) {
-        batch = replay.sample(c.batchSize, this.rng, batch);
-        this.gradientStep(nets, batch);
-      }
-      const last = this.numTimesteps >= this.totalTimesteps;
-      if (last || Math.floor(this.numTimesteps / c.logInterval) > Math.floor(lastLog / c.logInterval)) {
-        this.dumpLogs({ "train/n_updates": this.nUpdates });
-      }
-      lastLog = this.numTimesteps;
-      if (go === false || (go instanceof Promise && !(await go))) break;
-    }
-    await this.rolloutEnd();
+  /** The deterministic action plus the exploration noise, for every env. */
+  protected explore(nets: Td3Nets, actions: Float32Array, n: number): void {
+    actions.set(this.squashed(nets.actor.forward(0, this.obs, n), n));
+    this.addNoise(actions, this.rng);
   }
 
   /** A critic step; every `policyFrequency`, an actor step and the Polyak updates of all targets. */
-  private gradientStep(nets: TrainNets, b: ReplayBatch): void {
+  protected gradientStep(nets: Td3Nets, b: ReplayBatch): void {
     const c = this.config;
     const { obsSize: O, actionSize: A } = this.spaces;
     const B = b.size;
@@ -263,126 +172,32 @@ export class TD3 extends Algorithm<Td3Config> {
     this.logger.recordMean("train/q_values", mean(q1));
     nets.critics.backward(0, d1);
     nets.critics.backward(1, d2);
-    nets.criticOpt.apply();
+    nets.optimizers.critic.apply();
     nets.critics.paramsChanged();
     this.nUpdates++;
     if (this.nUpdates % c.policyFrequency !== 0) return;
     this.logger.recordMean("train/actor_loss", td3ActorGradient(nets.actor, nets.critics, b.obs, B, O, A));
-    nets.actorOpt.apply();
+    nets.optimizers.actor.apply();
     nets.actor.paramsChanged();
     nets.actorTarget.blendFrom(nets.actor, c.tau);
     nets.targets.blendFrom(nets.critics, c.tau);
-    this.compiled = null;
   }
 
-  private buildNets(): TrainNets {
-    if (this.nets) return this.nets;
+  protected createNets(): Td3Nets {
     const L = this.layers;
     const actor = new DenseNets([L.actor]);
     const critics = new DenseNets([L.q1, L.q2]);
     const lr = this.config.learningRate;
-    const actorOpt = new ArrayAdam([actor.group()], { lr });
-    const criticOpt = new ArrayAdam([critics.group()], { lr });
-    if (this.pendingAdam.actor) actorOpt.setState(this.pendingAdam.actor);
-    if (this.pendingAdam.critic) criticOpt.setState(this.pendingAdam.critic);
-    this.pendingAdam = {};
-    this.nets = {
+    return {
       actor,
-      actorTarget: new DenseNets([L.actorTarget]),
+      actorTarget: new DenseNets([L.actorTarget!]),
       critics,
       targets: new DenseNets([L.q1Target, L.q2Target]),
-      actorOpt,
-      criticOpt,
+      optimizers: {
+        actor: new ArrayAdam([actor.group()], { lr }),
+        critic: new ArrayAdam([critics.group()], { lr }),
+      },
     };
-    return this.nets;
-  }
-
-  /** Reads the plain weights back from the training copies. */
-  private syncAll(): void {
-    const n = this.nets;
-    if (!n) return;
-    this.layers = {
-      actor: n.actor.layers(0),
-      actorTarget: n.actorTarget.layers(0),
-      ...criticLayers(n.critics, n.targets),
-    };
-  }
-
-  // ---- export, save, load -------------------------------------------------------------------
-
-  toPolicySpec(): PolicySpec {
-    this.syncAll();
-    const { obsShape, actionSize, actionLow, actionHigh } = this.spaces;
-    return squashedPolicySpec(
-      this.layers.actor,
-      obsShape,
-      actionSize,
-      actionLow!,
-      actionHigh!,
-      this.normalizer?.obsNormSpec(),
-    );
-  }
-
-  /** Parameters of the actor and the two critics (targets and optimizer state excluded). */
-  paramCount(): number {
-    return (["actor", "q1", "q2"] as const).reduce((n, k) => n + countParams(this.layers[k]), 0);
-  }
-
-  actorParamCount(): number {
-    return countParams(this.layers.actor);
-  }
-
-  protected envSetup(): EnvSetup {
-    const c = this.config;
-    return { numEnvs: c.numEnvs, normalizeObs: c.normalizeObs, normalizeReward: false, gamma: c.gamma };
-  }
-
-  protected stateTensors(opts: SaveOptions): Record<string, StoredTensor> {
-    this.syncAll();
-    const out: Record<string, StoredTensor> = {};
-    for (const n of opts.includeTrainingState ? NETS : (["actor", "q1", "q2"] as const))
-      Object.assign(out, layersToTensors(n, this.layers[n]));
-    if (opts.includeTrainingState) {
-      const n = this.nets;
-      // Not trained since loading: the moments read from the file are still pending.
-      const states = n ? { actor: n.actorOpt.getState(), critic: n.criticOpt.getState() } : this.pendingAdam;
-      for (const [k, st] of Object.entries(states))
-        Object.assign(out, adamStateToTensors(st, `${k}/optimizer/`));
-    }
-    if (opts.includeReplayBuffer && this.replay) Object.assign(out, replayToTensors(this.replay));
-    return out;
-  }
-
-  protected stateMeta(): Record<string, unknown> {
-    return { nUpdates: this.nUpdates, replay: this.replay?.getState() };
-  }
-
-  protected restoreState(artifact: LoadedArtifact, _policy: PolicySpec): void {
-    const t = artifact.tensors;
-    for (const n of ["actor", "q1", "q2"] as const) this.layers[n] = layersFromTensors(n, this.layers[n], t);
-    // A lean file (no training state) resumes with targets = online networks and fresh Adam moments.
-    for (const [target, online] of [
-      ["actorTarget", "actor"],
-      ["q1Target", "q1"],
-      ["q2Target", "q2"],
-    ] as const) {
-      this.layers[target] = t[`${target}/fc0.weight`]
-        ? layersFromTensors(target, this.layers[target], t)
-        : copyLayers(this.layers[online]);
-    }
-    for (const k of ["actor", "critic"] as const)
-      if (t[`${k}/optimizer/step`]) this.pendingAdam[k] = adamStateFromTensors(t, `${k}/optimizer/`);
-    const meta = artifact.meta ?? {};
-    this.nUpdates = Number(meta["nUpdates"] ?? 0);
-    this.replay = replayFromTensors(
-      t,
-      meta["replay"],
-      this.config.bufferSize,
-      this.spaces.obsSize,
-      this.spaces.actionSize,
-    );
-    this.nets = null;
-    this.compiled = null;
   }
 
   static load(path: string): TD3 {
