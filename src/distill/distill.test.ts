@@ -4,14 +4,14 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { dequantizeSpec, quantizeSpec } from "../deploy/quantize.js";
 import { packRuntime, runtimeModule } from "../deploy/runtime-export.js";
+import { collectStates } from "../eval/similarity.js";
 import { loadPolicy } from "../nn/checkpoint.js";
 import { compileSpec } from "../nn/fast.js";
 import type { DenseLayerSpec } from "../nn/spec.js";
 import type { DistillConfig } from "./config.js";
+import { obsStatistics } from "./crossmodal/crossmodal.js";
 import { distill } from "./distill.js";
 import { quantizeAwareAt } from "./loop.js";
-import { collectStates } from "../eval/similarity.js";
-import { obsStatistics } from "./crossmodal/crossmodal.js";
 import { teacherPolicy } from "./teacher.js";
 import { LineWorld, lineTeacher } from "./testing/fakes.js";
 

@@ -24,8 +24,8 @@ import { openRunFolder, type RunFolder } from "../core/run-dir.js";
 import { type AnySpace, Box, spaceFromJSON } from "../core/spaces.js";
 import { make, prepareEnv } from "../envs/registry.js";
 import { describeNetwork } from "../eval/describe.js";
-import { collectStates } from "../eval/similarity.js";
 import { retention } from "../eval/evaluate.js";
+import { collectStates } from "../eval/similarity.js";
 import { parseConvs } from "../nn/arch.js";
 import { initBackend } from "../nn/backend.js";
 import { encodeArtifact, encodePolicySpec, POLICY_KIND } from "../nn/checkpoint.js";
@@ -38,6 +38,7 @@ import {
   resolveDistillConfig,
   studentArch,
 } from "./config.js";
+import { obsStatistics } from "./crossmodal/crossmodal.js";
 import {
   type EnvFactory,
   evaluateRandom,
@@ -60,7 +61,6 @@ import type { DistillSummary } from "./run-dir.js";
 import { alphaOf, scalesByTauSquared, teacherNotes, teacherWarning } from "./run-setup.js";
 import { parseSchedule } from "./schedules.js";
 import { Student } from "./student.js";
-import { obsStatistics } from "./crossmodal/crossmodal.js";
 import { checkCompatible, type Teacher, teacherPolicy } from "./teacher.js";
 import type { EnsembleMode } from "./teachers/ensemble.js";
 import { loadTeachers, teacherSourcesFromConfig } from "./teachers/load.js";
