@@ -8,7 +8,7 @@
  * Sections: code between a line "//#if NAME" and "//#endif" (optionally split by "//#else"; no
  * nesting) is only kept when the exported policy needs feature NAME (conv, int8, continuous,
  * value: a value head, large: a network too big for specialise(), which wants the fast loops);
- * `runtimeSource` in runtime-export.ts selects them, so an MLP bundle carries no conv code.
+ * `runtimeSource` in runtime-compact.ts selects them, so an MLP bundle carries no conv code.
  *
  * Numerics: observation normalisation is float32 step by step (as tfjs, ONNX and nn/fast.ts do
  * it); activations are float64 and each dot product sums in input order from 0 and adds the bias
