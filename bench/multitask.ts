@@ -88,6 +88,8 @@ const pct = (x: number | null | undefined) =>
   x === null || x === undefined ? "-" : `${(100 * x).toFixed(1)}%`;
 const pm = (xs: number[], f = pct) => (xs.length > 1 ? `${f(mean(xs))} +- ${f(sd(xs))}` : f(mean(xs)));
 const num = (x: number) => x.toFixed(1);
+/** Mean retention with each task capped at 100% (a task played above its teacher cannot hide a weak one). */
+const cappedMean = (rs: Array<number | null>) => mean(rs.map((r) => Math.min(1, r ?? Number.NaN)));
 
 async function benchMultiTask() {
   const tasks = args("teacher").map((t) => parseTaskTeacher(t));
@@ -99,8 +101,15 @@ async function benchMultiTask() {
       { print: quiet, overwrite: true },
     );
     print(
-      `seed ${seed}: mean retention ${pct(summary.mean_retention)}, min ${pct(summary.min_retention)}, ${((performance.now() - t0) / 1000).toFixed(0)} s, load ${load()}`,
+      `seed ${seed}: mean retention ${pct(summary.mean_retention)}, capped ${pct(cappedMean(summary.tasks.map((t) => t.retention)))}, min ${pct(summary.min_retention)}, ${((performance.now() - t0) / 1000).toFixed(0)} s, load ${load()}`,
     );
+    // How retention grew with the budget (the intermediate evaluations, evalEpisodes each).
+    for (const c of summary.evaluations) {
+      const rs = Object.values(c.tasks).map((e) => e.retention);
+      print(
+        `  step ${c.step}: ${rs.map((r) => pct(r)).join(" ")}; mean ${pct(c.mean_retention)}, capped ${pct(cappedMean(rs))}`,
+      );
+    }
     runs.push(summary);
   }
   const first = runs[0]!;
@@ -114,6 +123,9 @@ async function benchMultiTask() {
   });
   print(
     `| **mean** | | | ${pm(runs.map((r) => r.mean_retention ?? Number.NaN))} (min task ${pct(Math.min(...runs.map((r) => r.min_retention ?? Number.NaN)))}) | |`,
+  );
+  print(
+    `| **mean, each task capped at 100%** | | | ${pm(runs.map((r) => cappedMean(r.tasks.map((t) => t.retention))))} | |`,
   );
   print(
     `\nstudent ${first.student.arch} + ${first.tasks.length} heads: ${first.student.params} parameters; teachers ${first.teachers_params}; ratio ${first.param_ratio.toFixed(3)} (${SEEDS.length} seeds, ${first.steps_per_task} env steps per task)`,
@@ -147,6 +159,10 @@ async function benchLifelong() {
         );
         prev = out;
         last = summary;
+        // Each stage's row as it lands (a long run's partial matrix survives a kill).
+        print(
+          `  ${m} seed ${seed} stage ${k + 1} (${task.env}): ${summary.matrix[k]!.map(pct).join(" ")}, ${summary.wall_seconds.toFixed(0)} s, load ${load()}`,
+        );
       }
       print(
         `${m} seed ${seed}: final retentions ${last!.forgetting.final.map(pct).join(" ")}, ${((performance.now() - t0) / 1000).toFixed(0)} s, load ${load()}`,

@@ -107,3 +107,38 @@ describe("ReservoirMemory", () => {
     expect(ReservoirMemory.fromArtifact(saved.meta, saved.tensors, 5, new Rng(3)).size).toBe(5);
   });
 });
+
+describe("ReservoirMemory.sample", () => {
+  it("replays every old task equally, however unequal their shares of the memory", () => {
+    const m = new ReservoirMemory({ capacity: 1000, inputSize: 3, inputDtype: "float32", width: 2 });
+    const rng = new Rng(4);
+    // Task 0 learnt with 9x the budget of task 1; task 2 is the live one (filtered out).
+    for (const [t, n] of [
+      [0, 810],
+      [1, 90],
+      [2, 100],
+    ] as const) {
+      const { input, out } = rows(t, 0, n);
+      m.add(t, input, n, out, 2, rng);
+    }
+    expect(m.countByTask()).toEqual([810, 90, 100]);
+    const counts = [0, 0, 0];
+    const seen = new Set<number>();
+    for (let k = 0; k < 50; k++) {
+      const idx = m.sample(101, rng, (t) => t !== 2);
+      expect(idx).toHaveLength(101);
+      const b = m.gather(idx);
+      const here = b.groups.map((g) => g.count);
+      // 101 rows over 2 tasks: 50 and 51, the extra row to either task.
+      expect([...here].sort()).toEqual([50, 51]);
+      b.groups.forEach((g, i) => {
+        counts[g.task] = counts[g.task]! + g.count;
+        if (g.task === 1) for (let r = 0; r < g.count; r++) seen.add(b.targets[i]![2 * r + 1]!);
+      });
+    }
+    expect(counts[2]).toBe(0);
+    expect(Math.abs(counts[0]! - counts[1]!)).toBeLessThanOrEqual(20);
+    // Uniform within a task: 2,500 draws from task 1's 90 rows reach nearly all of them.
+    expect(seen.size).toBeGreaterThan(85);
+  });
+});

@@ -145,14 +145,34 @@ export class ReservoirMemory {
   }
 
   /**
-   * `n` row indices drawn uniformly (with replacement) among the rows whose task passes `keep`
-   * (all rows by default); fewer (none) when no row passes.
+   * `n` row indices (with replacement) among the rows whose task passes `keep` (all rows by
+   * default), balanced over those tasks: each gets n / tasks of the draws (the remainder goes to
+   * tasks from a random offset), uniform within the task. Balanced rather than uniform over rows,
+   * so an old task learnt with a smaller budget (fewer rows in the reservoir) is replayed as often
+   * as the others, as the live tasks are. Fewer (none) when no row passes.
    */
   sample(n: number, rng: Rng, keep: (task: number) => boolean = () => true): Int32Array {
-    const eligible: number[] = [];
-    for (let r = 0; r < this.count; r++) if (keep(this.task[r]!)) eligible.push(r);
-    if (eligible.length === 0) return new Int32Array(0);
-    return Int32Array.from({ length: n }, () => eligible[rng.integer(eligible.length)]!);
+    const byTask = new Map<number, number[]>();
+    for (let r = 0; r < this.count; r++) {
+      const t = this.task[r]!;
+      if (!keep(t)) continue;
+      const rows = byTask.get(t);
+      if (rows) rows.push(r);
+      else byTask.set(t, [r]);
+    }
+    const tasks = [...byTask.keys()].sort((a, b) => a - b);
+    if (tasks.length === 0) return new Int32Array(0);
+    const out = new Int32Array(n);
+    const k = tasks.length;
+    const base = Math.floor(n / k);
+    const first = rng.integer(k);
+    let i = 0;
+    for (let j = 0; j < k; j++) {
+      const rows = byTask.get(tasks[j]!)!;
+      const count = base + ((j - first + k) % k < n % k ? 1 : 0);
+      for (let c = 0; c < count; c++) out[i++] = rows[rng.integer(rows.length)]!;
+    }
+    return out;
   }
 
   /** Indices of the first `max` rows of task `task` (in slot order). */
