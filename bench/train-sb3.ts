@@ -19,6 +19,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { PPO, type PpoConfig } from "../src/rl/ppo.js";
+import { torchEnv } from "./torch-sac.js";
 
 interface Side {
   sps: number;
@@ -63,16 +64,7 @@ function sb3(
   ].map(String);
   const py = spawnSync(python, [new URL("./py/sb3_ppo_cartpole.py", import.meta.url).pathname, ...args], {
     encoding: "utf8",
-    env: {
-      ...process.env,
-      // One thread everywhere: torch.set_num_threads(1) does not stop a BLAS library's own threads.
-      OMP_NUM_THREADS: "1",
-      OPENBLAS_NUM_THREADS: "1",
-      MKL_NUM_THREADS: "1",
-      ...(blasDir
-        ? { LD_LIBRARY_PATH: [blasDir, process.env.LD_LIBRARY_PATH].filter(Boolean).join(":") }
-        : {}),
-    },
+    env: torchEnv(blasDir || undefined),
   });
   if (py.status !== 0) {
     const why = (py.stderr || py.error?.message || "").trim().split("\n").pop();

@@ -1,9 +1,6 @@
 /** The code each worker of WorkerVectorEnv starts with, and the worker errors rebuilt in this thread. */
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { ConfigError, InvalidActionError, ResetNeededError, RlDistillError } from "../../core/errors.js";
+import { workerEntryImport } from "../../core/worker-import.js";
 import { DONE, STATUS, STRIDE, Status, type WorkerError } from "./worker-protocol.js";
 
 /** The worker error as the same error class in this thread. */
@@ -29,15 +26,7 @@ export function rebuildError(e: WorkerError, worker: number): Error {
  * `--import tsx` in a worker's execArgv does not make the worker's imports of .ts files work.
  */
 export function bootstrapCode(): string {
-  const fromSource = import.meta.url.endsWith(".ts");
-  const entry = JSON.stringify(
-    new URL(fromSource ? "./worker-entry.ts" : "./worker-entry.js", import.meta.url).href,
-  );
-  let load = `import(${entry})`;
-  if (fromSource) {
-    const tsxApi = JSON.stringify(pathToFileURL(tsxEsmApiPath()).href);
-    load = `import(${tsxApi}).then((tsx) => { tsx.register(); return import(${entry}); })`;
-  }
+  const load = workerEntryImport(import.meta.url, "worker-entry");
   return `
 const { workerData } = require("node:worker_threads");
 ${load}.catch((e) => {
@@ -50,14 +39,4 @@ ${load}.catch((e) => {
   Atomics.notify(control, base + ${DONE});
 });
 `;
-}
-
-/** tsx's ESM API file (its "import" export; require.resolve would give the CommonJS one). */
-function tsxEsmApiPath(): string {
-  const require = createRequire(import.meta.url);
-  const pkgPath = require.resolve("tsx/package.json");
-  const pkg = JSON.parse(readFileSync(pkgPath, "utf8")) as {
-    exports: Record<string, { import: { default: string } }>;
-  };
-  return join(dirname(pkgPath), pkg.exports["./esm/api"]!.import.default);
 }
