@@ -33,6 +33,8 @@ export type TorchSacTiming =
 export function timeTorchSacUpdate(s: TorchSacShapes): TorchSacTiming {
   if (s.hidden.length !== 2)
     return { ok: false, reason: `needs two hidden widths, got ${s.hidden.join("-")}` };
+  // Debian's python3-torch lives under the system interpreter (a pyenv shim may shadow it).
+  const python = existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
   const args = [
     "--steps",
     s.steps,
@@ -45,10 +47,41 @@ export function timeTorchSacUpdate(s: TorchSacShapes): TorchSacTiming {
     "--hidden",
     ...s.hidden,
   ];
-  const r = runPython("sac_update.py", args.map(String), { blasDir: s.blasDir });
-  if (!r.ok) return r;
-  const t = r.json as { torch: string; blas: string; cpu_ms_per_update: number; wall_ms_per_update: number };
+  const py = spawnSync(
+    python,
+    [new URL("./py/sac_update.py", import.meta.url).pathname, ...args.map(String)],
+    {
+      encoding: "utf8",
+      env: torchEnv(s.blasDir),
+    },
+  );
+  if (py.status !== 0) {
+    const why = (py.stderr || py.error?.message || "").trim().split("\n").pop();
+    return { ok: false, reason: why || `exit status ${py.status}` };
+  }
+  const t = JSON.parse(py.stdout.trim().split("\n").pop()!) as {
+    torch: string;
+    blas: string;
+    cpu_ms_per_update: number;
+    wall_ms_per_update: number;
+  };
   return { ok: true, torch: t.torch, blas: t.blas, cpuMs: t.cpu_ms_per_update, wallMs: t.wall_ms_per_update };
+}
+
+/**
+ * The environment for a PyTorch baseline: one thread everywhere (torch.set_num_threads(1) does not
+ * stop a BLAS library's own threads) and, with `blasDir`, that folder's libblas.so.3 first.
+ */
+export function torchEnv(blasDir?: string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    OMP_NUM_THREADS: "1",
+    OPENBLAS_NUM_THREADS: "1",
+    MKL_NUM_THREADS: "1",
+    ...(blasDir
+      ? { LD_LIBRARY_PATH: [blasDir, process.env["LD_LIBRARY_PATH"]].filter(Boolean).join(":") }
+      : {}),
+  };
 }
 
 export interface TorchOffPolicyRun {
@@ -97,9 +130,17 @@ export function runTorchOffPolicy(r: TorchOffPolicyRun): TorchOffPolicyResult {
     "--hidden",
     ...r.hidden,
   ];
-  const out = runPython("offpolicy_mujoco.py", args.map(String), { python: r.python, blasDir: r.blasDir });
-  if (!out.ok) return out;
-  const t = out.json as {
+  const python = r.python ?? (existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
+  const py = spawnSync(
+    python,
+    [new URL("./py/offpolicy_mujoco.py", import.meta.url).pathname, ...args.map(String)],
+    { encoding: "utf8", env: torchEnv(r.blasDir) },
+  );
+  if (py.status !== 0) {
+    const why = (py.stderr || py.error?.message || "").trim().split("\n").pop();
+    return { ok: false, reason: why || `exit status ${py.status}` };
+  }
+  const t = JSON.parse(py.stdout.trim().split("\n").pop()!) as {
     torch: string;
     gymnasium: string;
     blas: string;
@@ -118,32 +159,4 @@ export function runTorchOffPolicy(r: TorchOffPolicyRun): TorchOffPolicyResult {
     cpuMsPerLearningStep: t.cpu_ms_per_learning_step,
     last20Return: t.last20_return,
   };
-}
-
-/** Runs bench/py/SCRIPT on one thread (and the given BLAS) and parses its last JSON line. */
-function runPython(
-  script: string,
-  args: string[],
-  o: { python?: string; blasDir?: string },
-): { ok: true; json: unknown } | { ok: false; reason: string } {
-  // Debian's python3-torch lives under the system interpreter (a pyenv shim may shadow it).
-  const python = o.python ?? (existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
-  const py = spawnSync(python, [new URL(`./py/${script}`, import.meta.url).pathname, ...args], {
-    encoding: "utf8",
-    env: {
-      ...process.env,
-      // One thread everywhere: torch.set_num_threads(1) does not stop a BLAS library's own threads.
-      OMP_NUM_THREADS: "1",
-      OPENBLAS_NUM_THREADS: "1",
-      MKL_NUM_THREADS: "1",
-      ...(o.blasDir
-        ? { LD_LIBRARY_PATH: [o.blasDir, process.env["LD_LIBRARY_PATH"]].filter(Boolean).join(":") }
-        : {}),
-    },
-  });
-  if (py.status !== 0) {
-    const why = (py.stderr || py.error?.message || "").trim().split("\n").pop();
-    return { ok: false, reason: why || `exit status ${py.status}` };
-  }
-  return { ok: true, json: JSON.parse(py.stdout.trim().split("\n").pop()!) };
 }

@@ -11,6 +11,8 @@
  *   npx tsx bench/train.ts --algo sac,td3 --steps 20000 --learning-starts 10000 --python VENV/bin/python
  *   MINATAR_SRC=DIR npx tsx bench/train.ts --minatar [--games Breakout,Freeway] [--steps 100000]
  *                                               # PPO on MinAtar with the presets, next to PyTorch (bench/train-minatar.ts)
+ *   PYTHONPATH=SB3_SRC npx tsx bench/train.ts --sb3 --python PY [--steps 30000] [--pairs 3] [--blas-dir DIR]
+ *                                               # the 256-256 CartPole preset next to SB3's PPO (bench/train-sb3.ts)
  *
  * The SAC and TD3 rows (presets/sac.json, presets/td3.json; `--learning-starts` overrides the
  * random phase so the two rows compare) are measured against the same loop in PyTorch with the
@@ -40,6 +42,7 @@ import { SAC, SAC_SCHEMA } from "../src/rl/sac.js";
 import { TD3, TD3_SCHEMA } from "../src/rl/td3.js";
 import { runTorchOffPolicy, timeTorchSacUpdate } from "./torch-sac.js";
 import { minatarTraining } from "./train-minatar.js";
+import { sb3Training } from "./train-sb3.js";
 
 /** Quoted from /work/shared/docs/ANCHORS.md (CleanRL, PyTorch 1.13 CPU, 1 thread, 2 vCPU). */
 const QUOTED: Record<string, Array<{ steps: number; sps: string; spsMid: number; ret: string }>> = {
@@ -58,6 +61,10 @@ function arg(name: string, fallback: string): string {
   return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
 }
 
+if (process.argv.includes("--sb3")) {
+  await sb3Training(arg);
+  process.exit(0);
+}
 if (process.argv.includes("--minatar")) {
   await minatarTraining(arg);
   process.exit(0);

@@ -23,7 +23,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from sac_update import loaded_blas, mlp
+from blas_info import mapped_blas
+from sac_update import mlp
 
 
 def main():
@@ -156,7 +157,7 @@ def main():
     print(json.dumps({
         "algo": a.algo, "env": a.env, "hidden": a.hidden, "steps": a.steps,
         "learning_starts": a.learning_starts, "torch": torch.__version__, "gymnasium": gym.__version__,
-        "blas": loaded_blas(), "wall_s": wall, "cpu_s": cpu, "sps": a.steps / wall, "sps_cpu": a.steps / cpu,
+        "blas": mapped_blas(), "wall_s": wall, "cpu_s": cpu, "sps": a.steps / wall, "sps_cpu": a.steps / cpu,
         "cpu_ms_per_learning_step": 1000 * learn_cpu / (a.steps - a.learning_starts),
         "last20_return": sum(last) / len(last) if last else None,
     }))

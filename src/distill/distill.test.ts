@@ -9,7 +9,7 @@ import { loadPolicy } from "../nn/checkpoint.js";
 import { compileSpec } from "../nn/fast.js";
 import type { DenseLayerSpec } from "../nn/spec.js";
 import type { DistillConfig } from "./config.js";
-import { obsStatistics } from "./crossmodal/crossmodal.js";
+import { obsStatistics } from "./crossmodal/stats.js";
 import { distill } from "./distill.js";
 import { quantizeAwareAt } from "./loop.js";
 import { teacherPolicy } from "./teacher.js";

@@ -17,20 +17,18 @@
  */
 import type { Env } from "../core/env.js";
 import { ConfigError } from "../core/errors.js";
-import { InterruptedError } from "../core/interrupt.js";
 import { JsonlWriter, Logger } from "../core/logger.js";
 import { Rng } from "../core/rng.js";
 import { openRunFolder, type RunFolder } from "../core/run-dir.js";
-import { type AnySpace, Box, spaceFromJSON } from "../core/spaces.js";
+import { type Box, spaceFromJSON } from "../core/spaces.js";
 import { make, prepareEnv } from "../envs/registry.js";
 import { describeNetwork } from "../eval/describe.js";
 import { retention } from "../eval/evaluate.js";
-import { collectStates } from "../eval/similarity.js";
 import { parseConvs } from "../nn/arch.js";
 import { initBackend } from "../nn/backend.js";
 import { encodeArtifact, encodePolicySpec, POLICY_KIND } from "../nn/checkpoint.js";
 import { compileSpec } from "../nn/fast.js";
-import type { ObsNormSpec, PolicySpec } from "../nn/spec.js";
+import type { PolicySpec } from "../nn/spec.js";
 import {
   type DistillConfig,
   type DistillInput,
@@ -38,46 +36,31 @@ import {
   resolveDistillConfig,
   studentArch,
 } from "./config.js";
-import { obsStatistics } from "./crossmodal/crossmodal.js";
 import {
   type EnvFactory,
   evaluateRandom,
-  evaluateReturns,
   evaluateTeacher,
   figures,
-  measureSimilarity,
+  finalStudentFigures,
 } from "./evaluation.js";
 import { formatHeadline, writeRunHeadline } from "./headline.js";
-import { type DistillContext, type Distiller, type DistillerFactory, runLoop } from "./loop.js";
-import { attentionDistiller } from "./methods/attention.js";
-import { dqnDistiller } from "./methods/dqn.js";
-import { featureDistiller } from "./methods/feature.js";
-import { policyDistiller } from "./methods/policy.js";
-import { ppoDistiller } from "./methods/ppo.js";
-import { residualDistiller } from "./methods/residual.js";
+import { type DistillContext, type Distiller, runLoop } from "./loop.js";
+import { DISTILLERS } from "./methods/registry.js";
 import { policyObjective, type TauMode } from "./objectives.js";
 import { type ResumeState, readResumeState, restoreStudent, STUDENT_FILE } from "./resume.js";
 import type { DistillSummary } from "./run-dir.js";
 import { alphaOf, scalesByTauSquared, teacherNotes, teacherWarning } from "./run-setup.js";
 import { parseSchedule } from "./schedules.js";
 import { Student } from "./student.js";
-import { checkCompatible, type Teacher, teacherPolicy } from "./teacher.js";
+import { studentInputNorm } from "./student-norm.js";
+import { checkCompatible, type Teacher } from "./teacher.js";
 import type { EnsembleMode } from "./teachers/ensemble.js";
 import { loadTeachers, teacherSourcesFromConfig } from "./teachers/load.js";
 import { SpecTeacher } from "./teachers/spec-teacher.js";
 
+export { DISTILLERS } from "./methods/registry.js";
 export { STUDENT_FILE } from "./resume.js";
 export { scalesByTauSquared, teacherWarning } from "./run-setup.js";
-
-/** Distillers by `method`. */
-export const DISTILLERS: Record<DistillMethod, DistillerFactory> = {
-  policy: policyDistiller,
-  ppo: ppoDistiller,
-  dqn: dqnDistiller,
-  feature: featureDistiller,
-  residual: residualDistiller,
-  attention: attentionDistiller,
-};
 
 export interface DistillOptions {
   /** A teacher built in code (instead of loading `teachers` files). */
@@ -360,27 +343,9 @@ async function train(a: TrainArgs): Promise<DistillResult> {
     step: loop.steps,
     interrupted: loop.interrupted,
   });
-  let interrupted = loop.interrupted;
-  let studentEval: Awaited<ReturnType<typeof evaluateReturns>> | null = null;
-  let sim: Awaited<ReturnType<typeof measureSimilarity>> | null = null;
-  if (!interrupted) {
-    try {
-      studentEval = await evaluateReturns(policy, a.ctx.makeEnv, cfg.finalEpisodes, finalSeed, opts.signal);
-      sim = await measureSimilarity(
-        teacher,
-        policy,
-        a.ctx.makeEnv,
-        cfg.similarityStates,
-        finalSeed,
-        opts.signal,
-      );
-    } catch (err) {
-      if (!(err instanceof InterruptedError)) throw err;
-      interrupted = true; // the final evaluation was abandoned: its figures are not claimed
-      studentEval = null;
-      sim = null;
-    }
-  }
+  const { interrupted, studentEval, sim } = loop.interrupted
+    ? { interrupted: true, studentEval: null, sim: null }
+    : await finalStudentFigures(teacher, policy, a.ctx.makeEnv, cfg, finalSeed, opts.signal);
   const summary: DistillSummary = {
     env: cfg.env,
     method: cfg.method,
@@ -426,39 +391,4 @@ async function train(a: TrainArgs): Promise<DistillResult> {
   }
   await opts.onFinish?.(folder, summary);
   return { config: cfg, summary, runDir: folder.dir, studentSpec: spec, studentFile };
-}
-
-/**
- * `studentObsNorm`: input statistics for a student whose teacher has none (a SAC teacher trained on
- * raw MuJoCo observations, whose joint velocities run to +-10 while heights stay near 1): mean and
- * variance of `studentObsNorm` states of greedy teacher rollouts, frozen for the run and saved in
- * the student's spec. Deterministic for the run's seed, so a resumed run rebuilds the same ones.
- */
-function studentInputNorm(
-  teacher: Teacher,
-  makeEnv: EnvFactory,
-  observationSpace: AnySpace,
-  cfg: DistillConfig,
-): ObsNormSpec | undefined {
-  if (cfg.studentObsNorm === 0) return undefined;
-  if (
-    !(observationSpace instanceof Box) ||
-    observationSpace.shape.length !== 1 ||
-    observationSpace.dtype === "uint8"
-  )
-    throw new ConfigError(
-      "studentObsNorm",
-      `is for float vector observations; ${cfg.env}'s are ${JSON.stringify(observationSpace.toJSON())} (set 0)`,
-    );
-  const env = makeEnv(cfg.numEnvs) as Env;
-  try {
-    const states = collectStates(teacherPolicy(teacher), env, {
-      steps: cfg.studentObsNorm,
-      seed: cfg.seed,
-      deterministic: true,
-    });
-    return obsStatistics(states.obs, states.count, states.obsSize);
-  } finally {
-    env.close();
-  }
 }
