@@ -52,16 +52,7 @@ export function timeTorchSacUpdate(s: TorchSacShapes): TorchSacTiming {
     [new URL("./py/sac_update.py", import.meta.url).pathname, ...args.map(String)],
     {
       encoding: "utf8",
-      env: {
-        ...process.env,
-        // One thread everywhere: torch.set_num_threads(1) does not stop a BLAS library's own threads.
-        OMP_NUM_THREADS: "1",
-        OPENBLAS_NUM_THREADS: "1",
-        MKL_NUM_THREADS: "1",
-        ...(s.blasDir
-          ? { LD_LIBRARY_PATH: [s.blasDir, process.env["LD_LIBRARY_PATH"]].filter(Boolean).join(":") }
-          : {}),
-      },
+      env: torchEnv(s.blasDir),
     },
   );
   if (py.status !== 0) {
@@ -75,4 +66,20 @@ export function timeTorchSacUpdate(s: TorchSacShapes): TorchSacTiming {
     wall_ms_per_update: number;
   };
   return { ok: true, torch: t.torch, blas: t.blas, cpuMs: t.cpu_ms_per_update, wallMs: t.wall_ms_per_update };
+}
+
+/**
+ * The environment for a PyTorch baseline: one thread everywhere (torch.set_num_threads(1) does not
+ * stop a BLAS library's own threads) and, with `blasDir`, that folder's libblas.so.3 first.
+ */
+export function torchEnv(blasDir?: string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    OMP_NUM_THREADS: "1",
+    OPENBLAS_NUM_THREADS: "1",
+    MKL_NUM_THREADS: "1",
+    ...(blasDir
+      ? { LD_LIBRARY_PATH: [blasDir, process.env["LD_LIBRARY_PATH"]].filter(Boolean).join(":") }
+      : {}),
+  };
 }

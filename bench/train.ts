@@ -10,6 +10,8 @@
  *   npx tsx bench/train.ts --algo sac --sac-env Walker2d-v5 --sac-hidden 64,64 --blas-dir DIR
  *   MINATAR_SRC=DIR npx tsx bench/train.ts --minatar [--games Breakout,Freeway] [--steps 100000]
  *                                               # PPO on MinAtar with the presets, next to PyTorch (bench/train-minatar.ts)
+ *   PYTHONPATH=SB3_SRC npx tsx bench/train.ts --sb3 --python PY [--steps 30000] [--pairs 3] [--blas-dir DIR]
+ *                                               # the 256-256 CartPole preset next to SB3's PPO (bench/train-sb3.ts)
  *
  * The SAC row's PyTorch side is CleanRL's sac_continuous_action.py update rules timed on random
  * replay data of the env's shapes (bench/py/sac_update.py via bench/torch-sac.ts): Gymnasium's
@@ -35,6 +37,7 @@ import { PPO } from "../src/rl/ppo.js";
 import { SAC, SAC_SCHEMA } from "../src/rl/sac.js";
 import { timeTorchSacUpdate } from "./torch-sac.js";
 import { minatarTraining } from "./train-minatar.js";
+import { sb3Training } from "./train-sb3.js";
 
 /** Quoted from /work/shared/docs/ANCHORS.md (CleanRL, PyTorch 1.13 CPU, 1 thread, 2 vCPU). */
 const QUOTED: Record<string, Array<{ steps: number; sps: string; spsMid: number; ret: string }>> = {
@@ -53,6 +56,10 @@ function arg(name: string, fallback: string): string {
   return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
 }
 
+if (process.argv.includes("--sb3")) {
+  await sb3Training(arg);
+  process.exit(0);
+}
 if (process.argv.includes("--minatar")) {
   await minatarTraining(arg);
   process.exit(0);

@@ -169,6 +169,11 @@ export const REPLAY_FIELDS = {
     help: "teacher acts greedily when collecting (else sampled)",
   },
   batchSize: { type: "integer", default: 256, min: 1, help: "samples per gradient step" },
+  lrSchedule: {
+    type: "string",
+    default: "1",
+    help: "schedule in [0, 1] of the factor on learningRate over the run, e.g. 1:0:cosine or piecewise:0=1,0.7=1,1=0.05 (a decay at the end); 1 = constant",
+  },
   trainRatio: {
     type: "number",
     default: 0.125,
