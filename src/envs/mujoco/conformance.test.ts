@@ -59,7 +59,8 @@ interface Run {
 interface Recording {
   id: string;
   versions: { gymnasium: string; mujoco: string };
-  model: Record<string, number[]> & { opt: Record<string, number[]>; counts: Record<string, number> };
+  /** Per-element mjModel arrays by field name, plus `opt` (solver options) and `counts`. */
+  model: Record<string, unknown> & { opt: Record<string, number[]>; counts: Record<string, number> };
   runs: Run[];
 }
 
@@ -169,8 +170,9 @@ describe.each(IDS)("%s against Gymnasium", (id) => {
     const counts = model as unknown as Record<string, number>;
     for (const [k, n] of Object.entries(rec.model.counts)) expect(counts[k], k).toBe(n);
     const mismatches: string[] = [];
-    for (const [name, theirs] of Object.entries(rec.model)) {
+    for (const [name, value] of Object.entries(rec.model)) {
       if (name === "opt" || name === "counts") continue;
+      const theirs = value as number[];
       const ours = modelField(model, name);
       if (ours.length !== theirs.length) {
         mismatches.push(`${name}: ${ours.length} entries, Gymnasium ${theirs.length}`);
