@@ -52,6 +52,7 @@ import type { DistillSummary } from "./run-dir.js";
 import { alphaOf, scalesByTauSquared, teacherNotes, teacherWarning } from "./run-setup.js";
 import { parseSchedule } from "./schedules.js";
 import { Student } from "./student.js";
+import { studentInputNorm } from "./student-norm.js";
 import { checkCompatible, type Teacher } from "./teacher.js";
 import type { EnsembleMode } from "./teachers/ensemble.js";
 import { loadTeachers, teacherSourcesFromConfig } from "./teachers/load.js";
@@ -166,7 +167,10 @@ async function run(
     const stopped = () => opts.signal?.aborted === true;
     const root = new Rng(cfg.seed);
     const initRng = root.spawn(0);
-    const obsNorm = teacher.obsNorm ?? (teacher instanceof SpecTeacher ? teacher.spec.obsNorm : undefined);
+    const obsNorm =
+      teacher.obsNorm ??
+      (teacher instanceof SpecTeacher ? teacher.spec.obsNorm : undefined) ??
+      studentInputNorm(teacher, makeEnv, observationSpace, cfg);
     const tau = parseSchedule(cfg.tau, "tau");
     const beta = parseSchedule(cfg.beta ?? "1", "beta");
     let alpha: (p: number) => number = () => 1; // set once teacher and random returns are known
