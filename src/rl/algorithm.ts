@@ -279,6 +279,16 @@ export abstract class Algorithm<C extends object> implements DistributionPolicy,
     await this.callback.onRolloutEnd(this.ctx!);
   }
 
+  /**
+   * Env i's real next state after `step`: its final observation (normalised) where the episode
+   * ended, since the auto-reset replaced it; else its current observation.
+   */
+  protected nextObs(step: VecStep, i: number): Float32Array {
+    const fin = step.finalObs[i];
+    const O = this.spaces.obsSize;
+    return fin ? this.normalizeOne(fin) : this.obs.subarray(i * O, (i + 1) * O);
+  }
+
   /** Normalises final observations with the current (frozen for this call) statistics; float32 out. */
   protected normalizeOne(raw: Float32Array | Uint8Array): Float32Array {
     if (this.normalizer) return this.normalizer.normalizeObs(raw, 1, new Float32Array(raw.length));

@@ -183,18 +183,7 @@ export class DQN extends Algorithm<DqnConfig> {
       const step = this.vecEnv!.step(actions);
       this.recordStep(step);
       const go = this.advance(step);
-      for (let i = 0; i < N; i++) {
-        // The real next state: the final observation where the episode ended (auto-reset replaced it).
-        const fin = step.finalObs[i];
-        const next = fin ? this.normalizeOne(fin) : this.obs.subarray(i * obsSize, (i + 1) * obsSize);
-        replay.add(
-          prevObs.subarray(i * obsSize, (i + 1) * obsSize),
-          actions[i]!,
-          step.rewards[i]!,
-          next,
-          step.terminated[i] === 1,
-        );
-      }
+      replay.addStep(prevObs, actions, step, (i) => this.nextObs(step, i));
       vecSteps++;
       const pause = this.maybeYield();
       if (pause) await pause;
