@@ -2,7 +2,7 @@
 
 For each env: a few short episodes from `env.reset(seed=k)` (Gymnasium's reset noise), driven by
 uniform random float32 actions from a seeded numpy generator. Each step stores the action and what
-Gymnasium returned (observation, reward, terminated, truncated) plus the full state
+Gymnasium returned (observation, reward, terminated, truncated, the scalar info entries) plus the full state
 `[qpos, qvel]` after the step, so the test can both replay the whole episode from its start state
 and check every step on its own from the recorded state before it (which keeps the comparison
 tight where chaotic contact dynamics would make a long open-loop replay drift).
@@ -125,16 +125,20 @@ def record_run(env_id, kwargs, episodes, max_steps, zero_margin, seed):
             "terminated": [],
             "truncated": [],
             "states": [],
+            "infos": [],
         }
         for _ in range(max_steps):
             action = rng.uniform(low, high).astype(np.float32)
-            obs, reward, terminated, truncated, _ = env.step(action)
+            obs, reward, terminated, truncated, info = env.step(action)
             episode["actions"].append(f32(action))
             episode["observations"].append(f32(obs))
             episode["rewards"].append(float(reward))
             episode["terminated"].append(bool(terminated))
             episode["truncated"].append(bool(truncated))
             episode["states"].append(f64(np.concatenate([data.qpos, data.qvel])))
+            # The scalar info entries (reward terms, positions, velocities); TimeLimit's flag aside.
+            scalars = {k: float(v) for k, v in info.items() if np.ndim(v) == 0 and k != "TimeLimit.truncated"}
+            episode["infos"].append(scalars)
             if terminated or truncated:
                 break
         run["episodes"].append(episode)

@@ -9,7 +9,8 @@
  * 2. Every recorded step, from Gymnasium's state before it: the same next state, observation,
  *    reward and termination.
  * 3. Whole episodes replayed open-loop from Gymnasium's start state (reset noise included), with
- *    the same actions: the same states, observations, rewards, terminated and truncated flags.
+ *    the same actions: the same states, observations, rewards, terminated and truncated flags, and
+ *    the same scalar info entries (each reward term, positions and velocities) under the same keys.
  *
  * Tolerances: both engines run the same float64 algorithms, and one step from the same state agrees
  * to 1e-13 in qpos and qvel at the median (the worst of 1,300 steps is 3.5e-7: the contact solver
@@ -50,6 +51,8 @@ interface Episode {
   truncated: boolean[];
   /** [...qpos, ...qvel] after each step. */
   states: number[][];
+  /** Gymnasium's scalar info entries after each step (reward terms, positions, velocities). */
+  infos: Record<string, number>[];
 }
 interface Run {
   kwargs: Record<string, unknown>;
@@ -235,6 +238,13 @@ describe.each(IDS)("%s against Gymnasium", (id) => {
           expect(obsExcess(r.obs, ep.observations[t]!, ROLLOUT_TOL), `${where} obs`).toBeLessThanOrEqual(0);
           expect(Math.abs(r.reward - ep.rewards[t]!), `${where} reward`).toBeLessThanOrEqual(REWARD_TOL);
           expect([r.terminated, r.truncated], `${where} flags`).toEqual([ep.terminated[t], ep.truncated[t]]);
+          for (const [key, theirs] of Object.entries(ep.infos[t]!)) {
+            const ours = r.info[key];
+            expect(typeof ours, `${where} info.${key}`).toBe("number");
+            expect(Math.abs((ours as number) - theirs), `${where} info.${key}`).toBeLessThanOrEqual(
+              REWARD_TOL,
+            );
+          }
         }
       }
       env.close();
