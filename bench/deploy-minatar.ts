@@ -13,6 +13,7 @@
  *   npx tsx bench/deploy-minatar.ts                      students from bench/out/deploy-minatar (distilled when missing)
  *   GAMES=Breakout,Freeway STUDENT=conv8x3,fc32 STEPS=100000 EPISODES=100 REPEATS=7 npx tsx bench/deploy-minatar.ts
  *   STUDENTS=runs/bench-distill/minatar npx tsx ...     reuse students of bench/distill.ts --only minatar (<game>-<arch>-s1)
+ *   STUDENTS=... RUN_SUFFIX=-ce1 npx tsx ...             the search's folders made with --argmax-coef 1 (<game>-<arch>-ce1-s1)
  */
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -33,6 +34,7 @@ const STEPS = Number(process.env.STEPS ?? 100_000);
 const EPISODES = Number(process.env.EPISODES ?? 100);
 const REPEATS = Number(process.env.REPEATS ?? 7);
 const STUDENTS = process.env.STUDENTS ?? "";
+const RUN_SUFFIX = process.env.RUN_SUFFIX ?? "";
 const OUT = "bench/out/deploy-minatar";
 const MODELS = "models";
 const BLOCK = 16;
@@ -47,7 +49,7 @@ function teacherOf(game: string): string | undefined {
 
 /** The student of a game: reused from STUDENTS or bench/out, else distilled now (seed 1). */
 async function studentOf(game: string, teacher: string): Promise<PolicySpec> {
-  const reuse = STUDENTS && join(STUDENTS, `${game}-${STUDENT}-s1`, STUDENT_FILE);
+  const reuse = STUDENTS && join(STUDENTS, `${game}-${STUDENT}${RUN_SUFFIX}-s1`, STUDENT_FILE);
   if (reuse && existsSync(reuse)) return loadPolicy(reuse).spec;
   const out = join(OUT, `${game}-${STUDENT}-s1`);
   if (existsSync(join(out, "summary.json"))) return loadPolicy(join(out, STUDENT_FILE)).spec;

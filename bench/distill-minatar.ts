@@ -11,10 +11,13 @@
  *   --compare Breakout                   the game of the method and collection comparison ("" skips)
  *   --skip-search                        only the comparison
  *   --skip-compare                       only the search
- *   --variants 3,4                       only these comparison rows (0-based: policy, attention, feature, ppo, teacher-, student-driven)
+ *   --variants 3,4                       only these comparison rows (0-based: policy, policy + CE, attention, feature, ppo, teacher-, student-driven)
  *   --table-only                         print the comparison from finished run folders (with --reuse's rule), run nothing
  *   --reuse                              take finished run folders made with the same config (resume a bench)
  *   --lr 0.003 --train-ratio 0.25 --batch-size 128   replay settings of every run
+ *   --lr-schedule 1 --buffer-size 100000              learning-rate factor schedule, replay capacity
+ *   --argmax-coef 1                      weight of the greedy-action cross-entropy beside the KL in
+ *                                        the search's policy runs (the comparison's rows say their own)
  *
  * 1. Smallest student per game: candidates from the largest down (each at most 10% of the teacher's
  *    parameters); every seed of a candidate must keep >= 95% of the teacher's return (retention,
@@ -81,7 +84,7 @@ function finishedRun(input: DistillInput): DistillSummary | undefined {
 /** DistilledPPO collects its own rollouts: the replay settings of the other runs are not its fields. */
 function withoutReplay(input: DistillInput): DistillInput {
   if (input.method !== "ppo") return input;
-  const { trainRatio: _r, batchSize: _b, ...rest } = input;
+  const { trainRatio: _r, batchSize: _b, lrSchedule: _l, bufferSize: _s, ...rest } = input;
   return rest;
 }
 
@@ -99,14 +102,17 @@ export async function minatarSection(o: MinatarBenchOptions): Promise<void> {
   const steps = Number(o.arg("minatar-steps", "100000"));
   const candidates = o.arg("candidates", CANDIDATES.join(";")).split(";");
   const compare = o.arg("compare", "Breakout");
+  const argmaxCoef = Number(o.arg("argmax-coef", "1"));
   // Replay settings of the Breakout learning test (src/distill/methods/learning.test.ts): twice the
   // default updates per transition at 3x the default rate. With the defaults (lr 1e-3, ratio 0.125,
   // batch 256) conv8x3,fc16 plateaued at 89-93% agreement over 100k steps (seed 1).
   const base: DistillInput = {
     steps,
     learningRate: Number(o.arg("lr", "0.003")),
+    lrSchedule: o.arg("lr-schedule", "1"),
     trainRatio: Number(o.arg("train-ratio", "0.25")),
     batchSize: Number(o.arg("batch-size", "128")),
+    bufferSize: Number(o.arg("buffer-size", "100000")),
     studentActivation: "relu",
     finalEpisodes: 100,
     evalEpisodes: 10,
@@ -152,7 +158,10 @@ export async function minatarSection(o: MinatarBenchOptions): Promise<void> {
       for (const arch of candidates) {
         const res: DistillSummary[] = [];
         for (const seed of seeds) {
-          const s = await run({ teachers: [teacher], env, student: arch, seed }, `${game}-${arch}-s${seed}`);
+          const s = await run(
+            { teachers: [teacher], env, student: arch, seed, argmaxCoef },
+            `${game}-${arch}${argmaxCoef > 0 ? `-ce${argmaxCoef}` : ""}-s${seed}`,
+          );
           res.push(s);
           if (!meets(s)) break; // one seed short of a target rules the candidate out
         }
@@ -201,12 +210,16 @@ export async function minatarSection(o: MinatarBenchOptions): Promise<void> {
   const student = chosen[compare] ?? o.arg("compare-student", candidates[0]!);
   const compareSeeds = o.arg("compare-seeds", seeds.join(",")).split(",").map(Number);
   const variants: Array<{ label: string; cfg: DistillInput }> = [
-    { label: "policy-only KL", cfg: { method: "policy" } },
+    { label: "policy-only KL", cfg: { method: "policy", argmaxCoef: 0 } },
+    { label: "KL + greedy-action CE (argmaxCoef 1)", cfg: { method: "policy", argmaxCoef: 1 } },
     { label: "KL + attention transfer", cfg: { method: "attention" } },
     { label: "KL + feature distillation", cfg: { method: "feature", featureStage: 0, featureCoef: 1 } },
     { label: "DistilledPPO, alpha 0.7", cfg: { method: "ppo", alpha: "0.7" } },
-    { label: "policy KL, teacher-driven", cfg: { method: "policy", collector: "teacher" } },
-    { label: "policy KL, student-driven (DAgger)", cfg: { method: "policy", collector: "student" } },
+    { label: "policy KL, teacher-driven", cfg: { method: "policy", argmaxCoef: 0, collector: "teacher" } },
+    {
+      label: "policy KL, student-driven (DAgger)",
+      cfg: { method: "policy", argmaxCoef: 0, collector: "student" },
+    },
   ];
   // --variants 3,4: only these rows (0-based), e.g. to split the comparison over two processes.
   const only = o.arg("variants", "");
@@ -223,7 +236,15 @@ export async function minatarSection(o: MinatarBenchOptions): Promise<void> {
       const s = tableOnly
         ? (finishedRun(withoutReplay({ ...base, ...cfg, out: join(o.out, "minatar", name) })) ??
           (v.cfg.method === "policy" && !v.cfg.collector
-            ? finishedRun({ ...base, ...cfg, out: join(o.out, "minatar", `${compare}-${student}-s${seed}`) })
+            ? finishedRun({
+                ...base,
+                ...cfg,
+                out: join(
+                  o.out,
+                  "minatar",
+                  `${compare}-${student}${v.cfg.argmaxCoef ? `-ce${v.cfg.argmaxCoef}` : ""}-s${seed}`,
+                ),
+              })
             : undefined))
         : await run(cfg, name);
       if (!s) continue;

@@ -135,6 +135,12 @@ function checkCross(cfg: DistillConfig): void {
   checkScheduleRange("tau", cfg.tau, { min: 0, exclusiveMin: true, allowed: "a temperature > 0 throughout" });
   if (cfg.beta !== undefined)
     checkScheduleRange("beta", cfg.beta, { min: 0, max: 1, allowed: "a probability in [0, 1] throughout" });
+  if (cfg.lrSchedule !== undefined)
+    checkScheduleRange("lrSchedule", cfg.lrSchedule, {
+      min: 0,
+      max: 1,
+      allowed: "a factor in [0, 1] on learningRate throughout",
+    });
   if (cfg.alpha !== undefined && !ADAPTIVE_ALPHAS.includes(cfg.alpha))
     checkScheduleRange("alpha", cfg.alpha, {
       min: 0,

@@ -15,6 +15,7 @@
 import { ConfigError } from "../core/errors.js";
 import { yieldIfDue } from "../core/interrupt.js";
 import type { Policy } from "../core/policy.js";
+import { parseSchedule } from "../core/schedules.js";
 import { obsStorageDtypeOf } from "../core/spaces.js";
 import { ArrayAdam, type ParamGroup } from "../nn/optim.js";
 import type { PolicySpec } from "../nn/spec.js";
@@ -73,6 +74,8 @@ export abstract class ReplayDistiller implements Distiller {
   protected readonly buffer: DistillBuffer;
   protected readonly collector: Collector;
   protected readonly optimizer: ArrayAdam;
+  /** The factor on cfg.learningRate by progress (lrSchedule; config.ts checks it stays in [0, 1]). */
+  private readonly lrFactor: (progress: number) => number;
   /** Gradient steps taken so far. */
   protected updates = 0;
 
@@ -121,6 +124,7 @@ export abstract class ReplayDistiller implements Distiller {
       rng: ctx.rng.spawn(1),
       seed: cfg.seed,
       teacherDeterministic: cfg.teacherDeterministic,
+      studentDeterministic: cfg.studentDeterministic,
       features: [...features.map((f) => f.name), ...(derived?.requires ?? [])],
       taskIds: ctx.taskIds,
       onLabels: derived ? (labels) => Object.assign(labels.features, derived.compute(labels)) : undefined,
@@ -128,6 +132,7 @@ export abstract class ReplayDistiller implements Distiller {
     this.optimizer = new ArrayAdam([student.paramGroup(), ...(opts.extraParams ?? [])], {
       lr: cfg.learningRate,
     });
+    this.lrFactor = parseSchedule(cfg.lrSchedule, "lrSchedule");
   }
 
   /**
@@ -152,6 +157,9 @@ export abstract class ReplayDistiller implements Distiller {
     for (const l of stats.episodeLengths) logger.recordMean("rollout/ep_len_mean", l);
     logger.record("rollout/teacher_acted", stats.teacherActed);
     logger.record("rollout/buffer_size", this.buffer.size);
+    // Set from progress each round (not stepped), so a resumed run continues the same decay.
+    this.optimizer.lr = cfg.learningRate * this.lrFactor(progress);
+    logger.record("train/learning_rate", this.optimizer.lr);
     const steps = Math.max(1, Math.round(cfg.trainRatio * stats.steps));
     const batch = Math.min(cfg.batchSize, this.buffer.size);
     const rng = this.ctx.rng;

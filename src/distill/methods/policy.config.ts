@@ -5,6 +5,12 @@ export const POLICY_CONFIG = {
   method: "policy",
   replay: true,
   fields: {
+    argmaxCoef: {
+      type: "number",
+      default: 0,
+      min: 0,
+      help: "discrete teachers: weight of a cross-entropy term on the teacher's greedy action (loss nll) added to the policy loss, so near-tied states are decided the teacher's way; 0 = off",
+    },
     valueCoef: {
       type: "number",
       default: 0,

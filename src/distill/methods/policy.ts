@@ -9,12 +9,19 @@
  * V(s) (actor-critic teachers) or Q(s, .) (Q teachers) alongside the policy, so the student
  * can be fine-tuned with RL afterwards without a cold critic.
  *
- *   L = L_policy(student, teacher; tau(p)) + valueCoef * MSE(V_student, V_teacher)
+ * Greedy-action term (argmaxCoef > 0, discrete teachers): cross-entropy on the teacher's argmax
+ * beside the policy loss. Agreement and greedy return judge the student's argmax; where a
+ * stochastic teacher's top two actions are nearly tied, the KL alone barely cares which side of
+ * the tie the student lands on, this term does.
+ *
+ *   L = L_policy(student, teacher; tau(p)) + argmaxCoef * CE(student, argmax teacher)
+ *       + valueCoef * MSE(V_student, V_teacher)
  */
 import { ConfigError } from "../../core/errors.js";
 import type { DistillSample } from "../buffer.js";
 import type { DistillContext, Distiller } from "../loop.js";
-import { scaled, valueObjective } from "../objectives.js";
+import { getLoss } from "../losses/registry.js";
+import { addScaled, scaled, valueObjective } from "../objectives.js";
 import { ReplayDistiller, type StepResult, sampleWeights, trainMetrics } from "../replay-distiller.js";
 
 /** Value-head width for value distillation from this teacher: 1 for V(s), the actions for Q(s, .). */
@@ -40,7 +47,16 @@ export class PolicyDistiller extends ReplayDistiller {
         valueWidth: valueWidthFor(ctx),
       }),
     );
+    if (ctx.cfg.argmaxCoef > 0 && ctx.teacher.kind === "gaussian") {
+      throw new ConfigError(
+        "argmaxCoef",
+        `${ctx.teacher.name} has continuous actions: there is no greedy action to classify; set argmaxCoef=0`,
+      );
+    }
   }
+
+  /** The greedy-action cross-entropy, tape-free (loss nll). */
+  private readonly argmaxLoss = getLoss("nll").arrays!;
 
   protected step(s: DistillSample, progress: number): StepResult {
     const { objective, tau, cfg, teacher } = this.ctx;
@@ -50,6 +66,12 @@ export class PolicyDistiller extends ReplayDistiller {
     const targets = { batch: n, teacherOut: s.teacherOut, teacherLogStd: s.teacherLogStd, weights };
     const pol = objective(this.student, f.out, targets, tau(progress));
     const metrics = trainMetrics(pol.metrics);
+    if (cfg.argmaxCoef > 0) {
+      const ce = this.argmaxLoss({ batch: n, studentLogits: f.out, teacherLogits: s.teacherOut, weights });
+      metrics["train/argmax_nll"] = ce.loss;
+      pol.loss += cfg.argmaxCoef * ce.loss;
+      pol.dOut = addScaled(pol.dOut, ce.grads.studentLogits!, cfg.argmaxCoef);
+    }
     if (!f.value) {
       this.student.backward({ out: pol.dOut, logStd: pol.dLogStd });
       return { loss: pol.loss, metrics };

@@ -1,0 +1,101 @@
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import type { DistillConfig } from "../config.js";
+import { distill } from "../distill.js";
+import { LineWorld, lineGaussianTeacher, lineTeacher } from "../testing/fakes.js";
+
+const base: Partial<DistillConfig> = {
+  env: "LineWorld-v0",
+  steps: 1500,
+  numEnvs: 4,
+  student: [8],
+  rolloutSteps: 25,
+  trainRatio: 0.25,
+  batchSize: 64,
+  evalEvery: 1,
+  evalEpisodes: 2,
+  finalEpisodes: 4,
+  similarityStates: 300,
+  learningRate: 3e-3,
+  video: false,
+};
+const out = () => mkdtempSync(join(tmpdir(), "rldistill-policy-"));
+const line = () => new LineWorld();
+const progressRows = (dir: string): Array<Record<string, number>> =>
+  readFileSync(join(dir, "progress.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
+
+describe("policy method: greedy-action term (argmaxCoef)", () => {
+  it("pulls the student to the teacher's greedy action, away from a near-uniform target", async () => {
+    // k = 0.02: the teacher's two probabilities differ by at most ~0.02. The KL alone copies that
+    // near-uniform distribution (JS ~ 0); the cross-entropy term makes the student pick the
+    // teacher's side of every tie with confidence (agreement high, JS from the teacher up). A
+    // no-op term leaves JS ~ 0; a wrong-signed one loses agreement.
+    const run = (argmaxCoef: number) =>
+      distill(
+        { ...base, out: out(), argmaxCoef, seed: 3 },
+        { teacher: lineTeacher({ k: 0.02 }), makeEnv: line },
+      );
+    const kl = (await run(0)).summary;
+    const withCe = (await run(1)).summary;
+    expect(kl.js_divergence!).toBeLessThan(1e-6); // measured 1e-10
+    expect(withCe.agreement!).toBeGreaterThan(0.9);
+    expect(withCe.js_divergence!).toBeGreaterThan(5e-4); // measured 1.8e-3
+  });
+
+  it("logs the term and refuses a continuous teacher", async () => {
+    const dir = out();
+    await distill(
+      { ...base, steps: 300, out: dir, argmaxCoef: 0.5 },
+      { teacher: lineTeacher(), makeEnv: line },
+    );
+    expect(progressRows(dir).some((r) => Number.isFinite(r["train/argmax_nll"]))).toBe(true);
+    await expect(
+      distill(
+        { ...base, out: out(), argmaxCoef: 1 },
+        { teacher: lineGaussianTeacher(), makeEnv: () => new LineWorld({ continuous: true }) },
+      ),
+    ).rejects.toThrow(/argmaxCoef.*continuous actions/);
+  });
+});
+
+describe("replay methods: learning-rate schedule (lrSchedule)", () => {
+  it("sets the optimizer's rate from progress each round", async () => {
+    const dir = out();
+    await distill(
+      { ...base, out: dir, learningRate: 0.01, lrSchedule: "1:0:linear" },
+      { teacher: lineTeacher(), makeEnv: line },
+    );
+    const lrs = progressRows(dir)
+      .map((r) => r["train/learning_rate"])
+      .filter((v): v is number => v !== undefined);
+    expect(lrs.length).toBeGreaterThan(5);
+    expect(lrs[0]).toBeCloseTo(0.01, 6); // progress 0 at the first round
+    for (let i = 1; i < lrs.length; i++) expect(lrs[i]!).toBeLessThan(lrs[i - 1]!);
+    expect(lrs.at(-1)!).toBeLessThan(0.01 * 0.1);
+  });
+
+  it("a factor of 0 leaves the student as initialised", async () => {
+    const weightsAfter = async (lrSchedule: string, steps: number) => {
+      const { studentSpec } = await distill(
+        { ...base, steps, out: out(), lrSchedule, seed: 5 },
+        { teacher: lineTeacher(), makeEnv: line },
+      );
+      const first = studentSpec.layers[0]!;
+      if (first.kind !== "dense") throw new Error("a dense student was asked for");
+      return Array.from(first.weight);
+    };
+    expect(await weightsAfter("0", 400)).toEqual(await weightsAfter("0", 800));
+    expect(await weightsAfter("1", 400)).not.toEqual(await weightsAfter("1", 800));
+  });
+
+  it("refuses a schedule outside [0, 1], naming the field", async () => {
+    await expect(
+      distill({ ...base, out: out(), lrSchedule: "2:1:linear" }, { teacher: lineTeacher(), makeEnv: line }),
+    ).rejects.toThrow(/lrSchedule.*\[0, 1\]/);
+  });
+});
