@@ -7,18 +7,24 @@
  * perturbations (friction and mass x0.5 ... x1.5).
  *
  *   npx tsx bench/mujoco.ts --teacher models/invertedpendulum-sac.rldistill --env InvertedPendulum-v5 \
- *     --student 32,32 --steps 20000 --seeds 1,2,3 --episodes 20 [--loss mean-mse] [--robustness]
+ *     --student 32,32 --steps 20000 --seeds 1,2,3 --episodes 20 [--loss mean-mse] [--robustness] \
+ *     [--set trainRatio=0.5 --set collector=student ...]
  *
+ * `--set key=value` (repeatable) passes any other distillation field (`rldistill distill --help`).
+ * The ratio is to the teacher's deployed actor (the mean network the student imitates, the
+ * convention of the earlier figures); the share of the whole teacher (actor with its log-std head
+ * and both critics, as trained; target copies not counted) is printed beside it.
  * Run folders go to --out (default /tmp/rldistill-bench-mujoco).
  */
 import { join } from "node:path";
 import { dequantizeSpec, quantizeSpec } from "../src/deploy/quantize.js";
+import { parseDistillAssignment } from "../src/distill/config.js";
 import { distill } from "../src/distill/distill.js";
 import { make, prepareEnv } from "../src/envs/registry.js";
 import { evaluatePolicy } from "../src/eval/evaluate.js";
 import { evaluateRobustness } from "../src/eval/robustness.js";
 import { actionRangeOf, collectStates, policySimilarity } from "../src/eval/similarity.js";
-import { loadPolicy } from "../src/nn/checkpoint.js";
+import { loadArtifact, loadPolicy } from "../src/nn/checkpoint.js";
 import { compileSpec } from "../src/nn/fast.js";
 
 function arg(name: string, fallback?: string): string {
@@ -37,6 +43,12 @@ const episodes = Number(arg("episodes", "20"));
 const loss = arg("loss", "mean-mse");
 const out = arg("out", "/tmp/rldistill-bench-mujoco");
 const robustness = process.argv.includes("--robustness");
+const extra: Record<string, unknown> = {};
+process.argv.forEach((a, i) => {
+  if (a !== "--set") return;
+  const [key, value] = parseDistillAssignment(process.argv[i + 1] ?? "");
+  extra[key] = value;
+});
 
 await prepareEnv(env);
 const teacher = compileSpec(loadPolicy(teacherFile).spec);
@@ -48,11 +60,16 @@ const teacherParams = loadPolicy(teacherFile).spec.layers.reduce(
   (n, l) => n + (l.kind === "dense" ? l.weight.length + l.bias.length : 0),
   0,
 );
+// The whole teacher as trained: SAC/TD3 actor and critics (tensors actor/, q1/, q2/), no targets.
+const trained = Object.entries(loadArtifact(teacherFile).tensors)
+  .filter(([name]) => /^(actor|q1|q2)\/(?!optimizer)/.test(name))
+  .reduce((n, [, t]) => n + t.data.length, 0);
+const fullParams = trained > 0 ? trained : teacherParams;
 console.log(
-  `${env}: teacher ${teacherFile} (${teacherParams} actor params) greedy ${teacherEval.meanReturn.toFixed(1)} +- ${teacherEval.stdReturn.toFixed(1)} (${episodes} episodes)`,
+  `${env}: teacher ${teacherFile} (${teacherParams} actor params; ${fullParams} in actor and critics) greedy ${teacherEval.meanReturn.toFixed(1)} +- ${teacherEval.stdReturn.toFixed(1)} (${episodes} episodes)`,
 );
 console.log(
-  "seed | student params (ratio) | student return | / teacher | int8 return | int8 / float | action distance | within 10% | wall s",
+  "seed | student params (/ actor, / whole teacher) | student return | / teacher | int8 return | int8 / float | action distance | within 10% | wall s",
 );
 for (const seed of seeds) {
   const t0 = performance.now();
@@ -65,6 +82,8 @@ for (const seed of seeds) {
     steps,
     seed,
     finalEpisodes: episodes,
+    video: false,
+    ...extra,
     out: join(out, `${env}-${student.join("x")}-s${seed}`),
   });
   const wall = (performance.now() - t0) / 1000;
@@ -78,7 +97,7 @@ for (const seed of seeds) {
   console.log(
     [
       seed,
-      `${summary.student.params} (${((100 * summary.student.params) / teacherParams).toFixed(1)}%)`,
+      `${summary.student.params} (${((100 * summary.student.params) / teacherParams).toFixed(1)}%, ${((100 * summary.student.params) / fullParams).toFixed(1)}%)`,
       fEval.meanReturn.toFixed(1),
       (fEval.meanReturn / teacherEval.meanReturn).toFixed(3),
       qEval.meanReturn.toFixed(1),

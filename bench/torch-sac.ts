@@ -52,16 +52,7 @@ export function timeTorchSacUpdate(s: TorchSacShapes): TorchSacTiming {
     [new URL("./py/sac_update.py", import.meta.url).pathname, ...args.map(String)],
     {
       encoding: "utf8",
-      env: {
-        ...process.env,
-        // One thread everywhere: torch.set_num_threads(1) does not stop a BLAS library's own threads.
-        OMP_NUM_THREADS: "1",
-        OPENBLAS_NUM_THREADS: "1",
-        MKL_NUM_THREADS: "1",
-        ...(s.blasDir
-          ? { LD_LIBRARY_PATH: [s.blasDir, process.env["LD_LIBRARY_PATH"]].filter(Boolean).join(":") }
-          : {}),
-      },
+      env: torchEnv(s.blasDir),
     },
   );
   if (py.status !== 0) {
@@ -75,4 +66,97 @@ export function timeTorchSacUpdate(s: TorchSacShapes): TorchSacTiming {
     wall_ms_per_update: number;
   };
   return { ok: true, torch: t.torch, blas: t.blas, cpuMs: t.cpu_ms_per_update, wallMs: t.wall_ms_per_update };
+}
+
+/**
+ * The environment for a PyTorch baseline: one thread everywhere (torch.set_num_threads(1) does not
+ * stop a BLAS library's own threads) and, with `blasDir`, that folder's libblas.so.3 first.
+ */
+export function torchEnv(blasDir?: string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    OMP_NUM_THREADS: "1",
+    OPENBLAS_NUM_THREADS: "1",
+    MKL_NUM_THREADS: "1",
+    ...(blasDir
+      ? { LD_LIBRARY_PATH: [blasDir, process.env["LD_LIBRARY_PATH"]].filter(Boolean).join(":") }
+      : {}),
+  };
+}
+
+export interface TorchOffPolicyRun {
+  algo: "sac" | "td3";
+  env: string;
+  steps: number;
+  learningStarts: number;
+  hidden: readonly number[];
+  seed: number;
+  /** An interpreter with torch and gymnasium[mujoco] (e.g. a venv made with --system-site-packages). */
+  python?: string;
+  blasDir?: string;
+}
+
+export type TorchOffPolicyResult =
+  | {
+      ok: true;
+      torch: string;
+      gymnasium: string;
+      blas: string;
+      sps: number;
+      spsCpu: number;
+      cpuMsPerLearningStep: number;
+      last20Return: number | null;
+    }
+  | { ok: false; reason: string };
+
+/**
+ * CleanRL's SAC or TD3 loop on Gymnasium's MuJoCo env (bench/py/offpolicy_mujoco.py): env steps,
+ * acting, replay and updates, timed as a whole and per learning step.
+ */
+export function runTorchOffPolicy(r: TorchOffPolicyRun): TorchOffPolicyResult {
+  if (r.hidden.length !== 2)
+    return { ok: false, reason: `needs two hidden widths, got ${r.hidden.join("-")}` };
+  const args = [
+    "--algo",
+    r.algo,
+    "--env",
+    r.env,
+    "--steps",
+    r.steps,
+    "--learning-starts",
+    r.learningStarts,
+    "--seed",
+    r.seed,
+    "--hidden",
+    ...r.hidden,
+  ];
+  const python = r.python ?? (existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
+  const py = spawnSync(
+    python,
+    [new URL("./py/offpolicy_mujoco.py", import.meta.url).pathname, ...args.map(String)],
+    { encoding: "utf8", env: torchEnv(r.blasDir) },
+  );
+  if (py.status !== 0) {
+    const why = (py.stderr || py.error?.message || "").trim().split("\n").pop();
+    return { ok: false, reason: why || `exit status ${py.status}` };
+  }
+  const t = JSON.parse(py.stdout.trim().split("\n").pop()!) as {
+    torch: string;
+    gymnasium: string;
+    blas: string;
+    sps: number;
+    sps_cpu: number;
+    cpu_ms_per_learning_step: number;
+    last20_return: number | null;
+  };
+  return {
+    ok: true,
+    torch: t.torch,
+    gymnasium: t.gymnasium,
+    blas: t.blas,
+    sps: t.sps,
+    spsCpu: t.sps_cpu,
+    cpuMsPerLearningStep: t.cpu_ms_per_learning_step,
+    last20Return: t.last20_return,
+  };
 }

@@ -8,16 +8,22 @@
  *   npx tsx bench/train.ts --steps 50000 --algo ppo --seed 2
  *   npx tsx bench/train.ts --algo sac           # 30k steps of Hopper-v5 (20k updates; 10 min or more)
  *   npx tsx bench/train.ts --algo sac --sac-env Walker2d-v5 --sac-hidden 64,64 --blas-dir DIR
+ *   npx tsx bench/train.ts --algo sac,td3 --steps 20000 --learning-starts 10000 --python VENV/bin/python
  *   MINATAR_SRC=DIR npx tsx bench/train.ts --minatar [--games Breakout,Freeway] [--steps 100000]
  *                                               # PPO on MinAtar with the presets, next to PyTorch (bench/train-minatar.ts)
+ *   PYTHONPATH=SB3_SRC npx tsx bench/train.ts --sb3 --python PY [--steps 30000] [--pairs 3] [--blas-dir DIR]
+ *                                               # the 256-256 CartPole preset next to SB3's PPO (bench/train-sb3.ts)
  *
- * The SAC row's PyTorch side is CleanRL's sac_continuous_action.py update rules timed on random
- * replay data of the env's shapes (bench/py/sac_update.py via bench/torch-sac.ts): Gymnasium's
- * MuJoCo envs are not installed in Python here, so PyTorch's env steps, acting and returns are
- * not measured, and its figure is the update alone. Ours is the CPU time per env step of the
- * learning phase (acting, one Hopper step, replay, one update), so the ratio leans towards
- * PyTorch. `--blas-dir` points PyTorch at an OpenBLAS (see bench/torch-sac.ts; Debian's default
- * reference BLAS is about 10x slower at 256-256).
+ * The SAC and TD3 rows (presets/sac.json, presets/td3.json; `--learning-starts` overrides the
+ * random phase so the two rows compare) are measured against the same loop in PyTorch with the
+ * rules of CleanRL's sac_continuous_action.py / td3_continuous_action.py on Gymnasium's MuJoCo env
+ * (bench/py/offpolicy_mujoco.py: env steps, acting, replay and updates), run by `--python` (an
+ * interpreter with torch and gymnasium[mujoco], e.g. a venv made with --system-site-packages; the
+ * default /usr/bin/python3 has torch only). Without Gymnasium's MuJoCo, SAC falls back to
+ * CleanRL's update alone on random replay data (bench/py/sac_update.py via bench/torch-sac.ts) and
+ * TD3 has no PyTorch figure. `--blas-dir` points PyTorch at an OpenBLAS (see bench/torch-sac.ts;
+ * Debian's default reference BLAS is about 10x slower at 256-256). Ours is the CPU time per env
+ * step of the learning phase (acting, one env step, replay, one update), and so is PyTorch's.
  *
  * Prints env steps per second (SPS) over the whole run (training included, as CleanRL's
  * charts/SPS), the mean return of the last 20 training episodes (what ANCHORS.md quotes), and a
@@ -33,8 +39,10 @@ import type { Algorithm } from "../src/rl/algorithm.js";
 import { DQN } from "../src/rl/dqn.js";
 import { PPO } from "../src/rl/ppo.js";
 import { SAC, SAC_SCHEMA } from "../src/rl/sac.js";
-import { timeTorchSacUpdate } from "./torch-sac.js";
+import { TD3, TD3_SCHEMA } from "../src/rl/td3.js";
+import { runTorchOffPolicy, timeTorchSacUpdate } from "./torch-sac.js";
 import { minatarTraining } from "./train-minatar.js";
+import { sb3Training } from "./train-sb3.js";
 
 /** Quoted from /work/shared/docs/ANCHORS.md (CleanRL, PyTorch 1.13 CPU, 1 thread, 2 vCPU). */
 const QUOTED: Record<string, Array<{ steps: number; sps: string; spsMid: number; ret: string }>> = {
@@ -53,6 +61,10 @@ function arg(name: string, fallback: string): string {
   return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
 }
 
+if (process.argv.includes("--sb3")) {
+  await sb3Training(arg);
+  process.exit(0);
+}
 if (process.argv.includes("--minatar")) {
   await minatarTraining(arg);
   process.exit(0);
@@ -62,15 +74,19 @@ const stepsArg = arg("steps", "");
 const seed = Number(arg("seed", "1"));
 const algos = arg("algo", "ppo,dqn").split(",");
 for (const algo of algos)
-  if (!["ppo", "dqn", "sac"].includes(algo)) throw new Error(`--algo: allowed ppo, dqn, sac; got ${algo}`);
+  if (!["ppo", "dqn", "sac", "td3"].includes(algo))
+    throw new Error(`--algo: allowed ppo, dqn, sac, td3; got ${algo}`);
+const learningStartsArg = arg("learning-starts", "");
+if (learningStartsArg && !(Number.isInteger(Number(learningStartsArg)) && Number(learningStartsArg) >= 0))
+  throw new Error(`--learning-starts: expected an integer >= 0, got ${learningStartsArg}`);
 if (stepsArg && !(Number.isInteger(Number(stepsArg)) && Number(stepsArg) > 0))
   throw new Error(`--steps: expected a positive integer, got ${stepsArg}`);
 
 const rows: string[][] = [];
 const sacRows: string[][] = [];
 for (const algo of algos) {
-  if (algo === "sac") {
-    sacRows.push(await sacRow(stepsArg ? Number(stepsArg) : 30_000));
+  if (algo === "sac" || algo === "td3") {
+    sacRows.push(await offPolicyRow(algo, stepsArg ? Number(stepsArg) : 30_000));
     continue;
   }
   const steps = stepsArg ? Number(stepsArg) : 500_000;
@@ -116,26 +132,32 @@ if (rows.length > 0) {
 }
 if (sacRows.length > 0) {
   console.log(
-    "\n| algo | env, networks | steps | rldistill SPS | steps per CPU second | CPU ms per learning step (ours) | PyTorch CPU ms per update alone (BLAS) | ours / PyTorch | last-20 train return | greedy eval (20 ep) |",
+    "\n| algo | env, networks | steps (random) | rldistill SPS | steps per CPU second | CPU ms per learning step (ours) | PyTorch CPU ms per learning step (what, BLAS) | ours / PyTorch | PyTorch SPS (per CPU second) | last-20 train return (PyTorch's) | greedy eval (20 ep) |",
   );
-  console.log("|---|---|---|---|---|---|---|---|---|---|");
+  console.log("|---|---|---|---|---|---|---|---|---|---|---|");
   for (const r of sacRows) console.log(`| ${r.join(" | ")} |`);
 }
 
 /**
- * SAC with the env's preset: the random-action phase and the learning phase timed apart, then the
- * same update in PyTorch (update alone, random data) on the env's shapes.
+ * SAC or TD3 with the env's preset: the random-action phase and the learning phase timed apart,
+ * then the same loop in PyTorch on Gymnasium's env (or, for SAC without it, the update alone).
  */
-async function sacRow(steps: number): Promise<string[]> {
+async function offPolicyRow(algo: "sac" | "td3", steps: number): Promise<string[]> {
   const env = arg("sac-env", "Hopper-v5");
   await prepareEnv(env);
-  const preset = loadPreset("sac", env, SAC_SCHEMA).config;
+  const preset = loadPreset(algo, env, algo === "sac" ? SAC_SCHEMA : TD3_SCHEMA).config;
   const hiddenArg = arg("sac-hidden", "");
-  const hiddenSizes = hiddenArg ? hiddenArg.split(",").map(Number) : undefined;
-  const model = new SAC({ env, seed, ...preset, ...(hiddenSizes ? { hiddenSizes } : {}) });
+  const opts = {
+    env,
+    seed,
+    ...preset,
+    ...(hiddenArg ? { hiddenSizes: hiddenArg.split(",").map(Number) } : {}),
+    ...(learningStartsArg ? { learningStarts: Number(learningStartsArg) } : {}),
+  };
+  const model = algo === "sac" ? new SAC(opts) : new TD3(opts);
   const { learningStarts, batchSize, hiddenSizes: hidden } = model.config;
   if (steps <= learningStarts)
-    throw new Error(`--steps: SAC on ${env} needs more than its ${learningStarts} random steps`);
+    throw new Error(`--steps: ${algo} on ${env} needs more than its ${learningStarts} random steps`);
   const t0 = performance.now();
   const c0 = process.cpuUsage();
   await model.learn({ totalTimesteps: learningStarts });
@@ -151,36 +173,65 @@ async function sacRow(steps: number): Promise<string[]> {
   const last = model.episodeReturns.slice(-20);
   const trainReturn = last.reduce((a, b) => a + b, 0) / last.length;
   const greedy = evaluatePolicy(model, env, { episodes: 20, seed: 12345 });
-  const torch = timeTorchSacUpdate({
-    steps: 200,
-    batch: batchSize,
-    hidden,
-    obs: model.spaces.obsSize,
-    act: model.spaces.actionSize,
-    blasDir: arg("blas-dir", "") || undefined,
-  });
   const sps = model.numTimesteps / wall;
   console.log(
-    `sac ${env} ${hidden.join("-")} ${model.numTimesteps} steps (${learningStarts} random): ${Math.round(sps)} SPS ` +
+    `${algo} ${env} ${hidden.join("-")} ${model.numTimesteps} steps (${learningStarts} random): ${Math.round(sps)} SPS ` +
       `(${Math.round(model.numTimesteps / cpu)} per CPU second), ${wall.toFixed(1)} s; learning phase ${learnMs.toFixed(2)} ms CPU per step; ` +
       `last-20 train return ${trainReturn.toFixed(1)}, greedy eval ${greedy.meanReturn.toFixed(1)} +- ${greedy.stdReturn.toFixed(1)}`,
   );
+  const blasDir = arg("blas-dir", "") || undefined;
+  const python = arg("python", "") || undefined;
+  const blasName = (b: string) => (b.includes("openblas") ? "OpenBLAS" : b);
+  const ours = [
+    algo,
+    `${env}, ${hidden.join("-")}`,
+    `${model.numTimesteps} (${learningStarts})`,
+    String(Math.round(sps)),
+    String(Math.round(model.numTimesteps / cpu)),
+    learnMs.toFixed(2),
+  ];
+  const loop = runTorchOffPolicy({ algo, env, steps, learningStarts, hidden, seed, python, blasDir });
+  if (loop.ok) {
+    console.log(
+      `PyTorch ${loop.torch} + Gymnasium ${loop.gymnasium} (1 thread, BLAS ${loop.blas}), the whole loop: ` +
+        `${Math.round(loop.sps)} SPS (${Math.round(loop.spsCpu)} per CPU second), ${loop.cpuMsPerLearningStep.toFixed(2)} ms CPU per learning step, ` +
+        `last-20 train return ${loop.last20Return?.toFixed(1) ?? "-"}`,
+    );
+    return [
+      ...ours,
+      `${loop.cpuMsPerLearningStep.toFixed(2)} (whole loop, ${blasName(loop.blas)})`,
+      (learnMs / loop.cpuMsPerLearningStep).toFixed(2),
+      `${Math.round(loop.sps)} (${Math.round(loop.spsCpu)})`,
+      `${trainReturn.toFixed(1)} (${loop.last20Return?.toFixed(1) ?? "-"})`,
+      greedy.meanReturn.toFixed(1),
+    ];
+  }
+  console.log(`PyTorch with Gymnasium's ${env}: not run (${loop.reason})`);
+  // Without Gymnasium's MuJoCo in Python, SAC's update alone on random data of the env's shapes.
+  const torch =
+    algo === "sac"
+      ? timeTorchSacUpdate({
+          steps: 200,
+          batch: batchSize,
+          hidden,
+          obs: model.spaces.obsSize,
+          act: model.spaces.actionSize,
+          blasDir,
+        })
+      : ({ ok: false, reason: `no update-only script for td3; ${loop.reason}` } as const);
   console.log(
     torch.ok
       ? `PyTorch ${torch.torch} (1 thread, BLAS ${torch.blas}), the update alone: ${torch.cpuMs.toFixed(2)} ms CPU`
       : `PyTorch: not measured (${torch.reason})`,
   );
-  const blasName = torch.ok ? (torch.blas.includes("openblas") ? "OpenBLAS" : torch.blas) : "";
   return [
-    "sac",
-    `${env}, ${hidden.join("-")}`,
-    String(model.numTimesteps),
-    String(Math.round(sps)),
-    String(Math.round(model.numTimesteps / cpu)),
-    learnMs.toFixed(2),
-    torch.ok ? `${torch.cpuMs.toFixed(2)} (${blasName})` : `not measured: ${torch.reason}`,
+    ...ours,
+    torch.ok
+      ? `${torch.cpuMs.toFixed(2)} (update alone, ${blasName(torch.blas)})`
+      : `not measured: ${torch.reason}`,
     torch.ok ? (learnMs / torch.cpuMs).toFixed(2) : "-",
-    trainReturn.toFixed(1),
+    "-",
+    `${trainReturn.toFixed(1)} (-)`,
     greedy.meanReturn.toFixed(1),
   ];
 }

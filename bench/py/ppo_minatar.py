@@ -22,6 +22,7 @@ import time
 import numpy as np
 import torch
 import torch.nn as nn
+from blas_info import mapped_blas
 
 
 def make_env(game, seed):
@@ -155,18 +156,6 @@ def main():
             }
         )
     )
-
-
-def mapped_blas():
-    """Which libblas this process loaded. Debian's torch is built against the generic BLAS
-    interface and uses whichever libblas.so.3 the loader finds (LD_LIBRARY_PATH can point it at an
-    OpenBLAS), so torch's build configuration does not say which one runs."""
-    try:
-        with open("/proc/self/maps") as maps:
-            names = {line.split()[-1] for line in maps if "blas" in line.split()[-1].rsplit("/", 1)[-1]}
-        return ", ".join(sorted(names)) or "none mapped"
-    except OSError:
-        return "unknown"
 
 
 if __name__ == "__main__":

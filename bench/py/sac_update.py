@@ -15,6 +15,7 @@ import time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from blas_info import mapped_blas
 
 
 def mlp(i, o, h):
@@ -92,19 +93,8 @@ def main():
     for _ in range(a.steps):
         step()
     cpu, wall = time.process_time() - c0, time.perf_counter() - t0
-    print(json.dumps({"torch": torch.__version__, "blas": loaded_blas(), "steps": a.steps,
+    print(json.dumps({"torch": torch.__version__, "blas": mapped_blas(), "steps": a.steps,
                       "cpu_ms_per_update": 1000 * cpu / a.steps, "wall_ms_per_update": 1000 * wall / a.steps}))
-
-
-def loaded_blas():
-    """The BLAS library this process mapped (Debian's torch calls whichever libblas.so.3 it finds:
-    the reference BLAS is about 12x slower on these updates than OpenBLAS)."""
-    try:
-        with open("/proc/self/maps") as f:
-            paths = {line.split()[-1] for line in f if "blas.so" in line.split()[-1].rsplit("/", 1)[-1]}
-        return ", ".join(sorted(paths)) or "none found"
-    except OSError:
-        return "unknown"
 
 
 if __name__ == "__main__":

@@ -33,15 +33,17 @@ export {
 export {
   ALL_RUNTIME_FEATURES,
   compactRuntime,
+  type RuntimeFeatures,
+  runtimeFeatures,
+  runtimeSource,
+} from "./runtime-compact.js";
+export {
   type ExportRuntimeOptions,
   exportRuntime,
   packRuntime,
   RUNTIME_FILES,
   RUNTIME_MODULE,
   type RuntimeBundle,
-  type RuntimeFeatures,
-  runtimeFeatures,
   runtimeModule,
-  runtimeSource,
 } from "./runtime-export.js";
 export type { RuntimeModule, RuntimePolicy } from "./runtime-source.js";

@@ -9,16 +9,18 @@ import { dequantizeSpec, quantizeSpec } from "./quantize.js";
 import {
   ALL_RUNTIME_FEATURES,
   compactRuntime,
+  type RuntimeFeatures,
+  runtimeFeatures,
+  runtimeModuleText,
+  runtimeSource,
+  shortenNames,
+} from "./runtime-compact.js";
+import {
   exportRuntime,
   packRuntime,
   RUNTIME_FILES,
   RUNTIME_MODULE,
-  type RuntimeFeatures,
-  runtimeFeatures,
   runtimeModule,
-  runtimeModuleText,
-  runtimeSource,
-  shortenNames,
 } from "./runtime-export.js";
 import { RUNTIME_MAX_INLINE, RUNTIME_SOURCE, type RuntimeModule } from "./runtime-source.js";
 import {

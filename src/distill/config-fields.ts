@@ -101,6 +101,12 @@ export const COMMON_FIELDS = {
     default: "",
     help: "ensembles: per-teacher temperatures (1;0.1) turning each member's logits or Q-values into probabilities before averaging",
   },
+  studentObsNorm: {
+    type: "integer",
+    default: 0,
+    min: 0,
+    help: "normalise the student's inputs with the mean and variance of this many states of greedy teacher rollouts (frozen, saved in the student, as VecNormalize's statistics would be) when the teacher has no normalisation of its own; for float vector observations; 0 = off",
+  },
   learningRate: { type: "number", default: 1e-3, min: 0, exclusiveMin: true, help: "Adam learning rate" },
   maxGradNorm: {
     type: "number",
@@ -166,7 +172,12 @@ export const REPLAY_FIELDS = {
   teacherDeterministic: {
     type: "boolean",
     default: false,
-    help: "teacher acts greedily when collecting (else sampled)",
+    help: "teacher acts greedily when collecting (else sampled; a Gaussian teacher with means only, such as a SAC or TD3 actor, always acts with its mean)",
+  },
+  studentDeterministic: {
+    type: "boolean",
+    default: false,
+    help: "student acts greedily when collecting (collector student or mixed; else sampled from its own distribution, as DAgger rolls out the learner; a continuous student trained on means only keeps its initial std 1, which swamps a [-1, 1] action box)",
   },
   batchSize: { type: "integer", default: 256, min: 1, help: "samples per gradient step" },
   lrSchedule: {

@@ -4,12 +4,15 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { dequantizeSpec, quantizeSpec } from "../deploy/quantize.js";
 import { packRuntime, runtimeModule } from "../deploy/runtime-export.js";
+import { collectStates } from "../eval/similarity.js";
 import { loadPolicy } from "../nn/checkpoint.js";
 import { compileSpec } from "../nn/fast.js";
 import type { DenseLayerSpec } from "../nn/spec.js";
 import type { DistillConfig } from "./config.js";
+import { obsStatistics } from "./crossmodal/stats.js";
 import { distill } from "./distill.js";
 import { quantizeAwareAt } from "./loop.js";
+import { teacherPolicy } from "./teacher.js";
 import { LineWorld, lineTeacher } from "./testing/fakes.js";
 
 const tmp = () => mkdtempSync(join(tmpdir(), "rldistill-distill-"));
@@ -59,6 +62,27 @@ describe("distill (policy method)", () => {
     expect(spec.valueLayers?.length).toBe(2);
     expect(rows.filter((r) => "eval/mean_return" in r).length).toBe(5);
     expect(lines.some((l) => l.includes("retention"))).toBe(true);
+  });
+
+  it("studentObsNorm gives the student the statistics of greedy teacher states (saved in its spec)", async () => {
+    const teacher = lineTeacher();
+    const run = (studentObsNorm: number) =>
+      distill(
+        { ...small, steps: 400, evalEvery: 1, out: tmp(), seed: 2, studentObsNorm },
+        { teacher, makeEnv: () => new LineWorld() },
+      );
+    const { studentFile } = await run(300);
+    const states = collectStates(teacherPolicy(teacher), new LineWorld(), {
+      steps: 300,
+      seed: 2,
+      deterministic: true,
+    });
+    const expected = obsStatistics(states.obs, states.count, states.obsSize);
+    const saved = loadPolicy(studentFile).spec.obsNorm!;
+    expect(Array.from(saved.mean)).toEqual(Array.from(expected.mean));
+    expect(Array.from(saved.var)).toEqual(Array.from(expected.var));
+    expect(saved.var.some((v) => v > 0)).toBe(true);
+    expect(loadPolicy((await run(0)).studentFile).spec.obsNorm).toBeUndefined();
   });
 
   it("is deterministic for a seed", async () => {

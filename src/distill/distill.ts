@@ -17,7 +17,6 @@
  */
 import type { Env } from "../core/env.js";
 import { ConfigError } from "../core/errors.js";
-import { InterruptedError } from "../core/interrupt.js";
 import { JsonlWriter, Logger } from "../core/logger.js";
 import { Rng } from "../core/rng.js";
 import { openRunFolder, type RunFolder } from "../core/run-dir.js";
@@ -40,42 +39,28 @@ import {
 import {
   type EnvFactory,
   evaluateRandom,
-  evaluateReturns,
   evaluateTeacher,
   figures,
-  measureSimilarity,
+  finalStudentFigures,
 } from "./evaluation.js";
 import { formatHeadline, writeRunHeadline } from "./headline.js";
-import { type DistillContext, type Distiller, type DistillerFactory, runLoop } from "./loop.js";
-import { attentionDistiller } from "./methods/attention.js";
-import { dqnDistiller } from "./methods/dqn.js";
-import { featureDistiller } from "./methods/feature.js";
-import { policyDistiller } from "./methods/policy.js";
-import { ppoDistiller } from "./methods/ppo.js";
-import { residualDistiller } from "./methods/residual.js";
+import { type DistillContext, type Distiller, runLoop } from "./loop.js";
+import { DISTILLERS } from "./methods/registry.js";
 import { policyObjective, type TauMode } from "./objectives.js";
 import { type ResumeState, readResumeState, restoreStudent, STUDENT_FILE } from "./resume.js";
 import type { DistillSummary } from "./run-dir.js";
 import { alphaOf, scalesByTauSquared, teacherNotes, teacherWarning } from "./run-setup.js";
 import { parseSchedule } from "./schedules.js";
 import { Student } from "./student.js";
+import { studentInputNorm } from "./student-norm.js";
 import { checkCompatible, type Teacher } from "./teacher.js";
 import type { EnsembleMode } from "./teachers/ensemble.js";
 import { loadTeachers, teacherSourcesFromConfig } from "./teachers/load.js";
 import { SpecTeacher } from "./teachers/spec-teacher.js";
 
+export { DISTILLERS } from "./methods/registry.js";
 export { STUDENT_FILE } from "./resume.js";
 export { scalesByTauSquared, teacherWarning } from "./run-setup.js";
-
-/** Distillers by `method`. */
-export const DISTILLERS: Record<DistillMethod, DistillerFactory> = {
-  policy: policyDistiller,
-  ppo: ppoDistiller,
-  dqn: dqnDistiller,
-  feature: featureDistiller,
-  residual: residualDistiller,
-  attention: attentionDistiller,
-};
 
 export interface DistillOptions {
   /** A teacher built in code (instead of loading `teachers` files). */
@@ -182,7 +167,10 @@ async function run(
     const stopped = () => opts.signal?.aborted === true;
     const root = new Rng(cfg.seed);
     const initRng = root.spawn(0);
-    const obsNorm = teacher.obsNorm ?? (teacher instanceof SpecTeacher ? teacher.spec.obsNorm : undefined);
+    const obsNorm =
+      teacher.obsNorm ??
+      (teacher instanceof SpecTeacher ? teacher.spec.obsNorm : undefined) ??
+      studentInputNorm(teacher, makeEnv, observationSpace, cfg);
     const tau = parseSchedule(cfg.tau, "tau");
     const beta = parseSchedule(cfg.beta ?? "1", "beta");
     let alpha: (p: number) => number = () => 1; // set once teacher and random returns are known
@@ -355,27 +343,9 @@ async function train(a: TrainArgs): Promise<DistillResult> {
     step: loop.steps,
     interrupted: loop.interrupted,
   });
-  let interrupted = loop.interrupted;
-  let studentEval: Awaited<ReturnType<typeof evaluateReturns>> | null = null;
-  let sim: Awaited<ReturnType<typeof measureSimilarity>> | null = null;
-  if (!interrupted) {
-    try {
-      studentEval = await evaluateReturns(policy, a.ctx.makeEnv, cfg.finalEpisodes, finalSeed, opts.signal);
-      sim = await measureSimilarity(
-        teacher,
-        policy,
-        a.ctx.makeEnv,
-        cfg.similarityStates,
-        finalSeed,
-        opts.signal,
-      );
-    } catch (err) {
-      if (!(err instanceof InterruptedError)) throw err;
-      interrupted = true; // the final evaluation was abandoned: its figures are not claimed
-      studentEval = null;
-      sim = null;
-    }
-  }
+  const { interrupted, studentEval, sim } = loop.interrupted
+    ? { interrupted: true, studentEval: null, sim: null }
+    : await finalStudentFigures(teacher, policy, a.ctx.makeEnv, cfg, finalSeed, opts.signal);
   const summary: DistillSummary = {
     env: cfg.env,
     method: cfg.method,

@@ -5,7 +5,7 @@
  * distribution matters, and teacher states would flatter a student that drifts).
  */
 import type { Env } from "../core/env.js";
-import { checkInterrupt } from "../core/interrupt.js";
+import { checkInterrupt, InterruptedError } from "../core/interrupt.js";
 import type { Action, DistributionPolicy } from "../core/policy.js";
 import { Rng } from "../core/rng.js";
 import { categoricalJS, gaussianJS } from "../eval/divergence.js";
@@ -188,4 +188,26 @@ export async function measureSimilarity(
     if (best === greedy[r]) agree++;
   }
   return { agreement: agree / n, js_divergence: js / n, states: n };
+}
+
+/**
+ * The finished student's return and its similarity to the teacher, from `seed`. An interrupted
+ * evaluation is abandoned: `interrupted` is true and its figures are not claimed (null).
+ */
+export async function finalStudentFigures(
+  teacher: Teacher,
+  policy: DistributionPolicy,
+  makeEnv: EnvFactory,
+  cfg: { finalEpisodes: number; similarityStates: number },
+  seed: number,
+  signal?: AbortSignal,
+): Promise<{ interrupted: boolean; studentEval: EvalResult | null; sim: SimilarityFigures | null }> {
+  try {
+    const studentEval = await evaluateReturns(policy, makeEnv, cfg.finalEpisodes, seed, signal);
+    const sim = await measureSimilarity(teacher, policy, makeEnv, cfg.similarityStates, seed, signal);
+    return { interrupted: false, studentEval, sim };
+  } catch (err) {
+    if (!(err instanceof InterruptedError)) throw err;
+    return { interrupted: true, studentEval: null, sim: null };
+  }
 }

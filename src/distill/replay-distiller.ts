@@ -124,6 +124,7 @@ export abstract class ReplayDistiller implements Distiller {
       rng: ctx.rng.spawn(1),
       seed: cfg.seed,
       teacherDeterministic: cfg.teacherDeterministic,
+      studentDeterministic: cfg.studentDeterministic,
       features: [...features.map((f) => f.name), ...(derived?.requires ?? [])],
       taskIds: ctx.taskIds,
       onLabels: derived ? (labels) => Object.assign(labels.features, derived.compute(labels)) : undefined,

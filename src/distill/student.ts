@@ -29,6 +29,7 @@ import { ConfigError } from "../core/errors.js";
 import type { Rng } from "../core/rng.js";
 import { type AnySpace, Box, Discrete } from "../core/spaces.js";
 import { dequantizeSpec, quantizeSpec } from "../deploy/quantize.js";
+import { checkHidden } from "../nn/arch.js";
 import { type CompiledPolicy, compileSpec } from "../nn/fast.js";
 import { GAIN_POLICY, GAIN_VALUE } from "../nn/init.js";
 import { type ForwardOptions, KernelNet } from "../nn/kernels/net.js";
@@ -43,6 +44,8 @@ import { compileObsNorm, type ObsNormalizer } from "../nn/obs-norm.js";
 import type { ParamGroup } from "../nn/optim.js";
 import { type ConvConfig, cnnLayers, mlpLayers } from "../nn/sequential.js";
 import type { Activation, LayerSpec, ObsNormSpec, PolicySpec } from "../nn/spec.js";
+
+export { checkHidden } from "../nn/arch.js";
 
 export type StudentOutput = PolicySpec["output"];
 
@@ -86,22 +89,6 @@ export interface StudentGrads {
   logStd?: Float32Array;
   /** dLoss/d(hidden activation) by layer name, [batch, size] (feature losses). */
   hidden?: Record<string, Float32Array>;
-}
-
-/** Checks hidden widths (a "0,32" student cannot work: a zero-width layer passes nothing on). */
-export function checkHidden(field: string, hidden: readonly number[], allowEmpty = false): number[] {
-  if (!Array.isArray(hidden) || (hidden.length === 0 && !allowEmpty)) {
-    throw new ConfigError(field, "needs at least one hidden layer width, e.g. 32,32");
-  }
-  for (const [i, h] of hidden.entries()) {
-    if (!(Number.isInteger(h) && h >= 1)) {
-      throw new ConfigError(
-        field,
-        `layer ${i} has width ${String(h)}; widths must be integers >= 1, e.g. 32,32`,
-      );
-    }
-  }
-  return [...hidden];
 }
 
 export class Student {

@@ -99,6 +99,26 @@ describe("teacher helpers", () => {
     expect(Math.abs(a[0]!)).toBeLessThanOrEqual(Math.fround(0.1));
   });
 
+  it("a Gaussian teacher with means only (squashed SAC, TD3) acts with its mean when sampled", () => {
+    const means: TeacherBatch = {
+      kind: "gaussian",
+      n: 2,
+      actionSize: 2,
+      outputs: Float32Array.of(0.5, -0.25, 0.9, 0),
+      features: {},
+    };
+    const box = new Box(-1, 1, { shape: [2] });
+    const sampled = teacherActions(means, box, { deterministic: false, rng: new Rng(1) });
+    expect(sampled.map((a) => Array.from(a as Float32Array))).toEqual([
+      [0.5, -0.25],
+      [Math.fround(0.9), 0],
+    ]);
+    // With a log std the same means are sampled around.
+    const spread = { ...means, logStd: new Float32Array(4).fill(Math.log(0.3)) };
+    const a = teacherActions(spread, box, { deterministic: false, rng: new Rng(1) })[0] as Float32Array;
+    expect(a[0]).not.toBe(0.5);
+  });
+
   it("teacherPolicy acts and exposes its distribution", () => {
     const p = teacherPolicy(lineTeacher());
     expect(p.act(Float32Array.of(1, 1))).toBe(0);

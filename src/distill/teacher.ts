@@ -145,7 +145,12 @@ export function teacherConfidence(batch: TeacherBatch, measure: ConfidenceMeasur
   return h;
 }
 
-/** One action per row: greedy when deterministic, else sampled (softmax or Gaussian, clipped). */
+/**
+ * One action per row: greedy when deterministic, else sampled (softmax or Gaussian, clipped). A
+ * Gaussian teacher that gives means only (no log std: a tanh-squashed SAC or a TD3 actor, whose
+ * exported spec is the deterministic action) acts with its mean either way: there is no spread of
+ * its own to sample, and a unit std would swamp a [-1, 1] action box with noise.
+ */
 export function teacherActions(batch: TeacherBatch, actionSpace: AnySpace, opts: ActOptions = {}): Action[] {
   const { n, actionSize: k } = batch;
   const deterministic = opts.deterministic ?? true;
@@ -158,7 +163,7 @@ export function teacherActions(batch: TeacherBatch, actionSpace: AnySpace, opts:
       const a = new Float32Array(k);
       for (let j = 0; j < k; j++) {
         let v = batch.outputs[r * k + j]!;
-        if (!deterministic) v += Math.exp(batch.logStd?.[r * k + j] ?? 0) * opts.rng!.normal();
+        if (!deterministic && batch.logStd) v += Math.exp(batch.logStd[r * k + j]!) * opts.rng!.normal();
         a[j] = Math.min(Math.max(v, box.low[j]!), box.high[j]!);
       }
       out.push(a);

@@ -171,3 +171,19 @@ export function torchDefaultInit(layers: readonly LayerSpec[], rng: Rng): void {
     rng.fillUniform(l.bias, -bound, bound);
   }
 }
+
+/** Checks hidden widths (a "0,32" student cannot work: a zero-width layer passes nothing on). */
+export function checkHidden(field: string, hidden: readonly number[], allowEmpty = false): number[] {
+  if (!Array.isArray(hidden) || (hidden.length === 0 && !allowEmpty)) {
+    throw new ConfigError(field, "needs at least one hidden layer width, e.g. 32,32");
+  }
+  for (const [i, h] of hidden.entries()) {
+    if (!(Number.isInteger(h) && h >= 1)) {
+      throw new ConfigError(
+        field,
+        `layer ${i} has width ${String(h)}; widths must be integers >= 1, e.g. 32,32`,
+      );
+    }
+  }
+  return [...hidden];
+}

@@ -18,8 +18,9 @@ import {
   savePolicy,
 } from "./checkpoint.js";
 import { compileSpec } from "./fast.js";
-import { ActorCritic, QNetwork } from "./models.js";
+import { ActorCritic } from "./models.js";
 import { Adam, trainStep } from "./optim.js";
+import { QNetwork } from "./q-network.js";
 
 let dir: string;
 beforeAll(async () => {

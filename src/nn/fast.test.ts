@@ -2,8 +2,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { Rng } from "../core/rng.js";
 import { initBackend, tf } from "./backend.js";
 import { compileSpec } from "./fast.js";
-import { ActorCritic, QNetwork } from "./models.js";
+import { ActorCritic } from "./models.js";
 import { normalizeObs } from "./ops.js";
+import { QNetwork } from "./q-network.js";
 import { Cnn, Mlp, type Sequential } from "./sequential.js";
 import type { DenseLayerSpec, ObsNormSpec, PolicySpec } from "./spec.js";
 

@@ -85,9 +85,6 @@ export {
   actionConfigFromSpace,
   type BodyConfig,
   type EvaluateResult,
-  foldDueling,
-  QNetwork,
-  type QNetworkConfig,
 } from "./models.js";
 export { compileObsNorm, normalizeObservations, type ObsNormalizer } from "./obs-norm.js";
 export {
@@ -120,6 +117,7 @@ export {
   trainStep,
 } from "./optim.js";
 export { type FloatArray, Params } from "./params.js";
+export { foldDueling, QNetwork, type QNetworkConfig } from "./q-network.js";
 export {
   Cnn,
   type CnnConfig,

@@ -3,8 +3,9 @@ import { Rng } from "../core/rng.js";
 import { initBackend, tf } from "./backend.js";
 import { sampleCategorical, softmaxProbs } from "./distributions.js";
 import { orthogonal, orthogonalDense, orthogonalize } from "./init.js";
-import { ActorCritic, QNetwork } from "./models.js";
+import { ActorCritic } from "./models.js";
 import { gaussianLogProbTensor } from "./ops.js";
+import { QNetwork } from "./q-network.js";
 import { Cnn, Mlp, Sequential } from "./sequential.js";
 import type { DenseLayerSpec } from "./spec.js";
 

@@ -1,9 +1,10 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { Rng } from "../core/rng.js";
 import { initBackend, type Scalar, tf } from "./backend.js";
-import { ActorCritic, QNetwork } from "./models.js";
+import { ActorCritic } from "./models.js";
 import { huber, pickActions } from "./ops.js";
 import { Adam, ArrayAdam, clipByGlobalNorm, trainStep } from "./optim.js";
+import { QNetwork } from "./q-network.js";
 
 beforeAll(async () => {
   await initBackend("wasm");

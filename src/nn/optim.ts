@@ -1,5 +1,6 @@
 /**
- * Adam, gradient clipping and the one-call training step.
+ * Adam on tfjs variables, gradient clipping and the one-call training step (Adam on plain arrays
+ * is array-adam.ts; the moments and update both share are adam-moments.ts).
  *
  * Our own Adam (not tf.train.adam) so its state is plain Float32Arrays that checkpoints store
  * and restore bit for bit. The update follows PyTorch's torch.optim.Adam:
@@ -7,27 +8,13 @@
  *   p <- p - (lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
  * CleanRL's PPO uses eps = 1e-5; the default here is PyTorch's 1e-8.
  */
-import { ArtifactError, ConfigError, checkNumber } from "../core/errors.js";
+import { ArtifactError, ConfigError } from "../core/errors.js";
+import { type AdamConfig, AdamMoments, type AdamState, resolveAdamConfig } from "./adam-moments.js";
+import { clipInPlace } from "./array-adam.js";
 import { type Scalar, type Tensor, tf, type Variable } from "./backend.js";
-import { SimdWorkspace } from "./kernels/simd.js";
 
-export interface AdamConfig {
-  /** Learning rate; change it any time with `optimizer.lr = ...` (annealing). Default 3e-4. */
-  lr?: number;
-  /** Default 0.9. */
-  beta1?: number;
-  /** Default 0.999. */
-  beta2?: number;
-  /** Default 1e-8 (PyTorch); CleanRL's PPO uses 1e-5. */
-  eps?: number;
-}
-
-/** Optimizer state as plain data, keyed by the variables' order in the optimizer. */
-export interface AdamState {
-  step: number;
-  m: Float32Array[];
-  v: Float32Array[];
-}
+export type { AdamConfig, AdamState } from "./adam-moments.js";
+export { ArrayAdam, clipInPlace, type ParamGroup } from "./array-adam.js";
 
 export class Adam {
   lr: number;
@@ -49,10 +36,7 @@ export class Adam {
   private readonly cache: ({ dataId: object; data: Float32Array } | undefined)[] = [];
 
   constructor(variables: Variable[], config: AdamConfig = {}) {
-    this.lr = checkNumber("lr", config.lr ?? 3e-4, { min: 0 });
-    this.beta1 = checkNumber("beta1", config.beta1 ?? 0.9, { min: 0, max: 0.999999 });
-    this.beta2 = checkNumber("beta2", config.beta2 ?? 0.999, { min: 0, max: 0.999999999 });
-    this.eps = checkNumber("eps", config.eps ?? 1e-8, { positive: true });
+    ({ lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps } = resolveAdamConfig(config));
     if (variables.length === 0) throw new ConfigError("variables", "Adam needs at least one variable");
     this.variables = variables;
     this.sizes = variables.map((p) => p.size);
@@ -184,180 +168,6 @@ export class Adam {
 }
 
 /**
- * Adam's moments, kept in a SIMD workspace, and PyTorch's update:
- *   m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;  p <- p - stepSize m / (sqrt(v) / sqrtBc2 + eps)
- * with stepSize = lr / (1 - b1^t), sqrtBc2 = sqrt(1 - b2^t), per element in float64 and stored as
- * float32 (the WebAssembly kernel does the same operations in the same order as that scalar
- * formula, two elements per instruction: identical results, several times faster). Both
- * optimizers below update through this.
- */
-class AdamMoments {
-  private readonly ws = new SimdWorkspace();
-  private readonly at: { p: number; g: number; m: number; v: number };
-
-  constructor(readonly size: number) {
-    // Allocated once: the memory never grows afterwards, so `m` and `v` views stay valid.
-    this.at = {
-      p: this.ws.alloc(size),
-      g: this.ws.alloc(size),
-      m: this.ws.alloc(size),
-      v: this.ws.alloc(size),
-    };
-  }
-
-  get m(): Float32Array {
-    return this.ws.f32.subarray(this.at.m, this.at.m + this.size);
-  }
-
-  get v(): Float32Array {
-    return this.ws.f32.subarray(this.at.v, this.at.v + this.size);
-  }
-
-  /** Updates params[0 .. n) from grads[gOff .. gOff + n) with the moments at `off`. */
-  update(
-    params: Float32Array,
-    grads: Float32Array,
-    gOff: number,
-    off: number,
-    n: number,
-    h: { stepSize: number; sqrtBc2: number; beta1: number; beta2: number; eps: number },
-  ): void {
-    const f = this.ws.f32;
-    f.set(params.length === n ? params : params.subarray(0, n), this.at.p);
-    f.set(grads.subarray(gOff, gOff + n), this.at.g);
-    this.ws.adam({ p: this.at.p, g: this.at.g, m: this.at.m + off, v: this.at.v + off }, n, h);
-    params.set(f.subarray(this.at.p, this.at.p + n));
-  }
-}
-
-/**
- * Parameters trained without tfjs: plain values with a gradient of the same length, split into
- * `sizes` tensors (a network's w0, b0, w1, ...) for the optimizer state, as `Adam`'s variables.
- */
-export interface ParamGroup {
-  values: Float32Array;
-  grad: Float32Array;
-  /** How the values split into tensors (checkpointed moments per tensor). Default: one. */
-  sizes?: readonly number[];
-}
-
-/**
- * Adam over plain arrays (the tape-free training path): the same update and state layout as
- * `Adam`, so a model trained here saves and resumes like one trained on tfjs variables.
- *
- *   const opt = new ArrayAdam([{ values: params, grad, sizes }], { lr: 1e-3 });
- *   ... fill grad ...
- *   const norm = opt.clipGradNorm(0.5);   // optional
- *   opt.step();
- */
-export class ArrayAdam {
-  lr: number;
-  readonly beta1: number;
-  readonly beta2: number;
-  readonly eps: number;
-  /** Updates applied so far (t in the bias corrections). */
-  step = 0;
-  private readonly groups: ParamGroup[];
-  private readonly moments: AdamMoments;
-  private readonly sizes: number[];
-
-  constructor(groups: readonly ParamGroup[], config: AdamConfig = {}) {
-    this.lr = checkNumber("lr", config.lr ?? 3e-4, { min: 0 });
-    this.beta1 = checkNumber("beta1", config.beta1 ?? 0.9, { min: 0, max: 0.999999 });
-    this.beta2 = checkNumber("beta2", config.beta2 ?? 0.999, { min: 0, max: 0.999999999 });
-    this.eps = checkNumber("eps", config.eps ?? 1e-8, { positive: true });
-    if (groups.length === 0) throw new ConfigError("params", "Adam needs at least one parameter group");
-    this.groups = [...groups];
-    this.sizes = [];
-    for (const [i, g] of this.groups.entries()) {
-      if (g.grad.length !== g.values.length)
-        throw new ConfigError(
-          `params[${i}].grad`,
-          `has ${g.grad.length} values, the parameters ${g.values.length}`,
-        );
-      const sizes = g.sizes ?? [g.values.length];
-      if (sizes.reduce((a, b) => a + b, 0) !== g.values.length)
-        throw new ConfigError(`params[${i}].sizes`, `must add up to ${g.values.length}`);
-      this.sizes.push(...sizes);
-    }
-    this.moments = new AdamMoments(this.groups.reduce((n, g) => n + g.values.length, 0));
-  }
-
-  /** Total number of parameters. */
-  get size(): number {
-    return this.moments.size;
-  }
-
-  /** Scales every group's gradient so the global norm is at most `maxNorm` (see `clipInPlace`); returns the norm. */
-  clipGradNorm(maxNorm: number): number {
-    let sq = 0;
-    for (const g of this.groups) for (let i = 0; i < g.grad.length; i++) sq += g.grad[i]! * g.grad[i]!;
-    const norm = Math.sqrt(sq);
-    if (Number.isFinite(maxNorm)) {
-      const coef = Math.min(maxNorm / (norm + 1e-6), 1);
-      if (coef < 1)
-        for (const g of this.groups) for (let i = 0; i < g.grad.length; i++) g.grad[i] = g.grad[i]! * coef;
-    }
-    return norm;
-  }
-
-  /**
-   * One Adam update of every group from its `grad`. Groups with `active[i] === false` had no
-   * gradient this step (not in the loss, as a tape leaves them out): they and their moments are
-   * left alone, as PyTorch skips parameters whose grad is None.
-   */
-  apply(active?: readonly boolean[]): void {
-    this.step += 1;
-    const h = {
-      stepSize: this.lr / (1 - this.beta1 ** this.step),
-      sqrtBc2: Math.sqrt(1 - this.beta2 ** this.step),
-      beta1: this.beta1,
-      beta2: this.beta2,
-      eps: this.eps,
-    };
-    let off = 0;
-    this.groups.forEach((g, i) => {
-      if (active?.[i] !== false) this.moments.update(g.values, g.grad, 0, off, g.values.length, h);
-      off += g.values.length;
-    });
-  }
-
-  getState(): AdamState {
-    const m: Float32Array[] = [];
-    const v: Float32Array[] = [];
-    const { m: mAll, v: vAll } = this.moments;
-    let off = 0;
-    for (const n of this.sizes) {
-      m.push(mAll.slice(off, off + n));
-      v.push(vAll.slice(off, off + n));
-      off += n;
-    }
-    return { step: this.step, m, v };
-  }
-
-  /** Restores a state from `getState` (or from `Adam.getState` of the same model). */
-  setState(state: AdamState): void {
-    if (state.m.length !== this.sizes.length || state.v.length !== this.sizes.length) {
-      throw new ArtifactError(
-        `optimizer state has ${state.m.length} moments, this Adam has ${this.sizes.length} tensors`,
-      );
-    }
-    const { m, v } = this.moments;
-    let off = 0;
-    this.sizes.forEach((n, i) => {
-      if (state.m[i]!.length !== n || state.v[i]!.length !== n)
-        throw new ArtifactError(
-          `optimizer state tensor ${i} has ${state.m[i]!.length} values, expected ${n}`,
-        );
-      m.set(state.m[i]!, off);
-      v.set(state.v[i]!, off);
-      off += n;
-    });
-    this.step = state.step;
-  }
-}
-
-/**
  * Scales gradients so their global L2 norm is at most `maxNorm`, as PyTorch's
  * clip_grad_norm_ does (coefficient maxNorm / (norm + 1e-6), capped at 1). Returns the clipped
  * gradients and the norm before clipping (a scalar tensor: reading it is left to the caller).
@@ -444,20 +254,4 @@ export function trainStep(
     metrics[k] = values[1 + i]!;
   });
   return { loss: values[0]!, gradNorm, metrics };
-}
-
-/**
- * Global-norm clipping of a flat gradient in place, as `clipByGlobalNorm` (coefficient
- * maxNorm / (norm + 1e-6), capped at 1; no clipping for an infinite maxNorm). Returns the norm
- * before clipping.
- */
-export function clipInPlace(g: Float32Array, maxNorm: number): number {
-  let sq = 0;
-  for (let i = 0; i < g.length; i++) sq += g[i]! * g[i]!;
-  const norm = Math.sqrt(sq);
-  if (Number.isFinite(maxNorm)) {
-    const coef = Math.min(maxNorm / (norm + 1e-6), 1);
-    if (coef < 1) for (let i = 0; i < g.length; i++) g[i] = g[i]! * coef;
-  }
-  return norm;
 }

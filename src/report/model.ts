@@ -4,9 +4,10 @@
  */
 import type { RunData } from "./load.js";
 import { checkpointSection, learningSection, robustnessSection } from "./sections-charts.js";
+import { configSection } from "./sections-config.js";
 import { searchSections } from "./sections-search.js";
 import { episodesSection, headlineSection } from "./sections-story.js";
-import { configSection, evaluationSection, overviewSection, policiesSection } from "./sections-tables.js";
+import { evaluationSection, overviewSection, policiesSection } from "./sections-tables.js";
 import { taskSections } from "./sections-tasks.js";
 
 export interface ChartSeries {

@@ -1,8 +1,18 @@
 /**
- * The agent artifact's plumbing: the file extension, save options, and the normaliser's running
- * statistics as tensors (float64, so a resumed run continues them exactly).
+ * The agent artifact's plumbing: writing and reading the file, its extension, save options, and the
+ * normaliser's running statistics as tensors (float64, so a resumed run continues them exactly).
  */
-import type { StoredTensor } from "../nn/checkpoint.js";
+import { existsSync, mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { writeFileAtomic } from "../core/atomic-write.js";
+import {
+  encodeArtifact,
+  encodePolicySpec,
+  type LoadedArtifact,
+  loadArtifact,
+  type StoredTensor,
+} from "../nn/checkpoint.js";
+import type { PolicySpec } from "../nn/spec.js";
 import type { VecNormalize } from "./normalize.js";
 
 /** File extension of the artifacts `save` writes (src/nn/checkpoint.ts's format). */
@@ -51,4 +61,45 @@ export function loadNormalizer(normalizer: VecNormalize, t: Record<string, Store
       count: t[`normalizer/${key}.count`]!.data[0]!,
     });
   }
+}
+
+/**
+ * Writes a model as one artifact (src/nn/checkpoint.ts's format, kind "<algo>-agent"): the policy
+ * (with critic and obs-norm statistics) under "policy/", so `loadPolicy` reads it for
+ * distillation; the constructor options in the config; the counters and the algorithm's state in
+ * `meta` and `tensors`. Resolves to the path written.
+ */
+export function writeAgentFile(
+  path: string,
+  agent: {
+    algo: string;
+    policy: PolicySpec;
+    options: Record<string, unknown>;
+    meta: Record<string, unknown>;
+    tensors: Record<string, StoredTensor>;
+  },
+): string {
+  const file = withModelExtension(path);
+  const { structure, tensors } = encodePolicySpec(agent.policy, "policy/");
+  const bytes = encodeArtifact({
+    kind: `${agent.algo}-agent`,
+    config: { algo: agent.algo, ...agent.options, policy: structure },
+    meta: agent.meta,
+    tensors: { ...tensors, ...agent.tensors },
+  });
+  mkdirSync(dirname(resolve(file)), { recursive: true });
+  // Temporary file, then rename: a save cut short (Ctrl-C twice, SIGKILL, full disk) keeps the previous file.
+  writeFileAtomic(file, bytes);
+  return file;
+}
+
+/** Reads an agent artifact of `algo`: the artifact and the constructor options it was made with. */
+export function readAgentFile(
+  path: string,
+  algo: string,
+): { artifact: LoadedArtifact; options: Record<string, unknown> } {
+  const file = existsSync(path) ? path : withModelExtension(path);
+  const artifact = loadArtifact(file, `${algo}-agent`);
+  const { algo: _algo, policy: _policy, ...options } = (artifact.config ?? {}) as Record<string, unknown>;
+  return { artifact, options };
 }

@@ -1,5 +1,5 @@
 /**
- * What PPO and DQN share (the one level of base class): the env and its spaces, the seeded
+ * What every algorithm shares (the one level of base class; SAC and TD3 add off-policy.ts): the env and its spaces, the seeded
  * generators, the step counter, the callback and logger plumbing of `learn()`, episode
  * statistics, observation normalisation, acting through the fast Float32Array forward, and
  * save/load of one artifact. The algorithm files hold only their math and their loop.
@@ -10,9 +10,6 @@
  *   await model.save("runs/cartpole/model.rldistill");
  *   const again = PPO.load("runs/cartpole/model.rldistill");
  */
-import { existsSync, mkdirSync } from "node:fs";
-import { dirname, resolve } from "node:path";
-import { writeFileAtomic } from "../core/atomic-write.js";
 import { ConfigError } from "../core/errors.js";
 import { yieldIfDue } from "../core/interrupt.js";
 import { ConsoleWriter, Logger } from "../core/logger.js";
@@ -22,15 +19,12 @@ import type { AnySpace, ObsStorageDtype } from "../core/spaces.js";
 import { make } from "../envs/registry.js";
 import {
   decodePolicySpec,
-  encodeArtifact,
-  encodePolicySpec,
   type LoadedArtifact,
-  loadArtifact,
   type PolicyStructure,
   type StoredTensor,
 } from "../nn/checkpoint.js";
 import type { PolicySpec } from "../nn/spec.js";
-import { loadNormalizer, normalizerTensors, type SaveOptions, withModelExtension } from "./agent-file.js";
+import { loadNormalizer, normalizerTensors, type SaveOptions, writeAgentFile } from "./agent-file.js";
 import {
   BaseCallback,
   type CallbackContext,
@@ -40,6 +34,7 @@ import {
 } from "./callbacks.js";
 import { VecNormalize } from "./normalize.js";
 import { describeSpaces, type SpaceInfo } from "./spaces.js";
+import { mean } from "./stats.js";
 import { VecEnvAdapter, type VecStep } from "./vec-env.js";
 
 /** Fields every algorithm's constructor takes besides its own config. */
@@ -284,6 +279,16 @@ export abstract class Algorithm<C extends object> implements DistributionPolicy,
     await this.callback.onRolloutEnd(this.ctx!);
   }
 
+  /**
+   * Env i's real next state after `step`: its final observation (normalised) where the episode
+   * ended, since the auto-reset replaced it; else its current observation.
+   */
+  protected nextObs(step: VecStep, i: number): Float32Array {
+    const fin = step.finalObs[i];
+    const O = this.spaces.obsSize;
+    return fin ? this.normalizeOne(fin) : this.obs.subarray(i * O, (i + 1) * O);
+  }
+
   /** Normalises final observations with the current (frozen for this call) statistics; float32 out. */
   protected normalizeOne(raw: Float32Array | Uint8Array): Float32Array {
     if (this.normalizer) return this.normalizer.normalizeObs(raw, 1, new Float32Array(raw.length));
@@ -348,19 +353,11 @@ export abstract class Algorithm<C extends object> implements DistributionPolicy,
    * the algorithm's own state (optimizer, target network). Resolves to the path written.
    */
   async save(path: string, options: SaveOptions = {}): Promise<string> {
-    const file = withModelExtension(path);
     const opts = { includeTrainingState: this.saveTrainingState, ...options };
-    const { structure, tensors } = encodePolicySpec(this.toPolicySpec(), "policy/");
-    const bytes = encodeArtifact({
-      kind: `${this.algo}-agent`,
-      config: {
-        algo: this.algo,
-        env: this.envId,
-        envKwargs: this.envKwargs,
-        seed: this.seed,
-        ...this.config,
-        policy: structure,
-      },
+    return writeAgentFile(path, {
+      algo: this.algo,
+      policy: this.toPolicySpec(),
+      options: { env: this.envId, envKwargs: this.envKwargs, seed: this.seed, ...this.config },
       meta: {
         numTimesteps: this.numTimesteps,
         totalTimesteps: this.totalTimesteps,
@@ -370,28 +367,12 @@ export abstract class Algorithm<C extends object> implements DistributionPolicy,
         ...this.stateMeta(),
       },
       tensors: {
-        ...tensors,
         ...normalizerTensors(this.normalizer),
         rng: { data: Uint32Array.from(this.rng.getState()), shape: [4] },
         actRng: { data: Uint32Array.from(this.actRng.getState()), shape: [4] },
         ...this.stateTensors(opts),
       },
     });
-    mkdirSync(dirname(resolve(file)), { recursive: true });
-    // Temporary file, then rename: a save cut short (Ctrl-C twice, SIGKILL, full disk) keeps the previous file.
-    writeFileAtomic(file, bytes);
-    return file;
-  }
-
-  /** Reads an agent artifact of `algo`: the artifact and the constructor options it was made with. */
-  protected static readAgent(
-    path: string,
-    algo: string,
-  ): { artifact: LoadedArtifact; options: Record<string, unknown> } {
-    const file = existsSync(path) ? path : withModelExtension(path);
-    const artifact = loadArtifact(file, `${algo}-agent`);
-    const { algo: _algo, policy: _policy, ...options } = (artifact.config ?? {}) as Record<string, unknown>;
-    return { artifact, options };
   }
 
   /** Restores counters, generators, statistics and the algorithm state from `readAgent`'s artifact. */
@@ -414,9 +395,4 @@ export abstract class Algorithm<C extends object> implements DistributionPolicy,
 
   /** Number of trainable parameters of the networks saved in the artifact (without optimizer state). */
   abstract paramCount(): number;
-}
-function mean(xs: number[]): number {
-  let s = 0;
-  for (const x of xs) s += x;
-  return s / xs.length;
 }

@@ -265,9 +265,3 @@ export function replayFromTensors(
   rb.setState(state as { pos: number; count: number });
   return rb;
 }
-
-export function mean(xs: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < xs.length; i++) s += xs[i]!;
-  return s / xs.length;
-}

@@ -159,17 +159,7 @@ export abstract class OffPolicyAlgorithm<
       const step = this.vecEnv!.step(envActions);
       this.recordStep(step);
       const go = this.advance(step);
-      for (let i = 0; i < N; i++) {
-        const fin = step.finalObs[i];
-        const next = fin ? this.normalizeOne(fin) : this.obs.subarray(i * O, (i + 1) * O);
-        replay.add(
-          prevObs.subarray(i * O, (i + 1) * O),
-          squashed.subarray(i * A, (i + 1) * A),
-          step.rewards[i]!,
-          next,
-          step.terminated[i] === 1,
-        );
-      }
+      replay.addStep(prevObs, squashed, step, (i) => this.nextObs(step, i));
       vecSteps++;
       const pause = this.maybeYield();
       if (pause) await pause;

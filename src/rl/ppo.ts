@@ -16,7 +16,7 @@
  * `act`/`predict` use the float64 compiled forward (`compileSpec`) that export and the runtime share.
  */
 
-import { type ConfigOf, type ConfigSchema, resolveConfig } from "../core/config.js";
+import { resolveConfig } from "../core/config.js";
 import type { Action, ActionDistribution, ActOptions } from "../core/policy.js";
 import { archLayers, parseConvs } from "../nn/arch.js";
 import {
@@ -37,73 +37,15 @@ import { countParams } from "../nn/kernels/plan.js";
 import { type AdamState, ArrayAdam } from "../nn/optim.js";
 import type { Activation, LayerSpec, PolicySpec } from "../nn/spec.js";
 import { ActorCriticNets } from "./actor-critic-nets.js";
+import { readAgentFile } from "./agent-file.js";
 import { Algorithm, type CommonOptions, type EnvSetup, type SaveOptions } from "./algorithm.js";
 import { ppoLossGrad } from "./losses.js";
+import { PPO_SCHEMA, type PpoConfig } from "./ppo-config.js";
 import { RolloutBuffer } from "./rollout-buffer.js";
 import { explainedVariance, normalizeAdvantages } from "./stats.js";
 
-/** PPO's hyperparameters; defaults are CleanRL's ppo.py (classic control). */
-export const PPO_SCHEMA = {
-  learningRate: { type: "number", default: 2.5e-4, min: 0, exclusiveMin: true, help: "Adam learning rate" },
-  numEnvs: { type: "integer", default: 4, min: 1, help: "parallel envs in the rollout" },
-  numSteps: { type: "integer", default: 128, min: 1, help: "steps per env per rollout" },
-  annealLr: { type: "boolean", default: true, help: "decay the learning rate linearly to 0" },
-  gamma: { type: "number", default: 0.99, min: 0, max: 1, help: "discount factor" },
-  gaeLambda: { type: "number", default: 0.95, min: 0, max: 1, help: "GAE lambda" },
-  numMinibatches: { type: "integer", default: 4, min: 1, help: "minibatches per epoch" },
-  updateEpochs: { type: "integer", default: 4, min: 1, help: "passes over each rollout" },
-  normAdv: { type: "boolean", default: true, help: "normalise advantages per minibatch" },
-  clipCoef: { type: "number", default: 0.2, min: 0, exclusiveMin: true, help: "surrogate clipping epsilon" },
-  clipVloss: { type: "boolean", default: true, help: "clip the value loss around the old values" },
-  entCoef: { type: "number", default: 0.01, min: 0, help: "entropy bonus coefficient" },
-  vfCoef: { type: "number", default: 0.5, min: 0, help: "value loss coefficient" },
-  maxGradNorm: {
-    type: "number",
-    default: 0.5,
-    min: 0,
-    exclusiveMin: true,
-    help: "global gradient-norm clip",
-  },
-  targetKl: {
-    type: "number",
-    default: null,
-    nullable: true,
-    min: 0,
-    help: "stop the epochs early above this KL",
-  },
-  hiddenSizes: {
-    type: "integer[]",
-    default: [64, 64],
-    min: 1,
-    minLength: 1,
-    help: "dense hidden widths of actor and critic (after the convolutions, if any)",
-  },
-  convs: {
-    type: "string",
-    default: "",
-    help: "convolutions before the dense layers (image observations), e.g. conv16x3 (MinAtar's baseline) or conv16x3,conv32x3s2same; empty = an MLP",
-  },
-  sharedTrunk: {
-    type: "boolean",
-    default: false,
-    help: "actor and critic share their hidden layers, with two linear heads (CleanRL's ppo_atari; halves a CNN's training cost)",
-  },
-  activation: { type: "string", default: "tanh", choices: ["tanh", "relu"], help: "hidden activation" },
-  adamEps: {
-    type: "number",
-    default: 1e-5,
-    min: 0,
-    exclusiveMin: true,
-    help: "Adam epsilon (CleanRL: 1e-5)",
-  },
-  logStdInit: { type: "number", default: 0, help: "initial log std (continuous actions)" },
-  normalizeObs: { type: "boolean", default: false, help: "running observation normalisation" },
-  normalizeReward: { type: "boolean", default: false, help: "scale rewards by the return std" },
-  logInterval: { type: "integer", default: 1, min: 1, help: "iterations between log dumps" },
-} satisfies ConfigSchema;
+export { PPO_SCHEMA, type PpoConfig } from "./ppo-config.js";
 
-/** PPO's flat config (see `PPO_SCHEMA` for each field's default and bounds). */
-export type PpoConfig = ConfigOf<typeof PPO_SCHEMA>;
 export type PpoOptions = CommonOptions & Partial<PpoConfig>;
 
 /** The training copy of the networks (on the SIMD kernels) and Adam over their flat parameters. */
@@ -393,7 +335,7 @@ export class PPO extends Algorithm<PpoConfig> {
 
   /** Loads a model saved by `save` (config, weights, optimizer, counters), ready to act or to `learn` on. */
   static load(path: string): PPO {
-    const { artifact, options } = Algorithm.readAgent(path, "ppo");
+    const { artifact, options } = readAgentFile(path, "ppo");
     const model = new PPO(options as unknown as PpoOptions);
     model.restoreFrom(artifact);
     return model;

@@ -67,6 +67,32 @@ export class ReplayBuffer {
   }
 
   /**
+   * Every sub-env's transition of one vector step: observations from `prevObs` (rows of obsSize),
+   * actions from `actions` (rows of actionSize; an Int32Array holds one discrete action per env),
+   * and `next(i)`, env i's real next state (its final observation where the episode ended, since
+   * the auto-reset replaced it).
+   */
+  addStep(
+    prevObs: Float32Array,
+    actions: Float32Array | Int32Array,
+    step: { rewards: ArrayLike<number>; terminated: ArrayLike<number> },
+    next: (i: number) => ArrayLike<number>,
+  ): void {
+    const O = this.obsSize;
+    const A = this.actionSize;
+    for (let i = 0; i < step.rewards.length; i++) {
+      const action = actions instanceof Int32Array ? actions[i]! : actions.subarray(i * A, (i + 1) * A);
+      this.add(
+        prevObs.subarray(i * O, (i + 1) * O),
+        action,
+        step.rewards[i]!,
+        next(i),
+        step.terminated[i] === 1,
+      );
+    }
+  }
+
+  /**
    * Adds one transition; `obs`/`nextObs` hold `obsSize` numbers (integers in [0, 255] for uint8
    * storage), `action` `actionSize`.
    */

@@ -39,15 +39,14 @@ import {
 import {
   BEST_FILE,
   CHECKPOINT_DIR,
+  checkCount,
   DEFAULT_SETTINGS,
   MODEL_FILE,
-  newestValidState,
-  previousBest,
+  type Prepared,
+  prepareResume,
   type RunSettings,
-  readJsonFile,
-  readSavedRun,
   type SavedRun,
-  truncateLogs,
+  SETTING_KEYS,
 } from "./run-resume.js";
 
 export interface TrainRunOptions extends Partial<Omit<RunSettings, "stopOnReward">> {
@@ -121,12 +120,6 @@ export interface TrainSummary {
   best_model?: string;
 }
 
-function checkCount(field: string, value: number | undefined | null, min: number): void {
-  if (value === undefined || value === null) return;
-  if (!(Number.isInteger(value) && value >= min))
-    throw new ConfigError(field, `expected an integer >= ${min}, got ${describeValue(value)}`);
-}
-
 function summarise(r: Awaited<ReturnType<typeof evaluatePolicyAsync>>): EvalSummary {
   return {
     mean_return: r.meanReturn,
@@ -136,8 +129,6 @@ function summarise(r: Awaited<ReturnType<typeof evaluatePolicyAsync>>): EvalSumm
     success_rate: r.successRate,
   };
 }
-
-const SETTING_KEYS = Object.keys(DEFAULT_SETTINGS) as Array<keyof RunSettings>;
 
 /** Settings given in `opts` (undefined = not given). */
 function givenSettings(opts: TrainRunOptions): Partial<RunSettings> {
@@ -150,14 +141,6 @@ function givenSettings(opts: TrainRunOptions): Partial<RunSettings> {
   if (out.stopOnReward !== undefined && out.stopOnReward !== null && !Number.isFinite(out.stopOnReward))
     throw new ConfigError("stopOnReward", `expected a finite number, got ${describeValue(out.stopOnReward)}`);
   return out;
-}
-
-interface Prepared {
-  run: SavedRun;
-  model: Algorithm<object>;
-  folder: RunFolder;
-  resumedFrom?: number;
-  previousBest?: { step: number; meanReward: number } | null;
 }
 
 /** A new run: everything validated (config, env, model) before the folder is opened. */
@@ -194,80 +177,6 @@ async function prepareNew(opts: TrainRunOptions, settings: RunSettings): Promise
     command: opts.command,
   });
   return { run, model, folder };
-}
-
-/** A resumed run: settings from config.json (changes recorded), the newest valid state, logs cut back. */
-async function prepareResume(
-  opts: TrainRunOptions,
-  given: Partial<RunSettings>,
-  notes: string[],
-): Promise<Prepared> {
-  const dir = opts.resume!;
-  if (opts.out !== undefined && opts.out !== dir)
-    throw new ConfigError("out", `a resumed run continues in its own folder (${dir}); leave --out out`);
-  if (opts.overwrite) throw new ConfigError("overwrite", "cannot be combined with --resume");
-  const saved = readSavedRun(dir);
-  for (const [field, value, kept] of [
-    ["algo", opts.algo, saved.algo],
-    ["env", opts.env, saved.env],
-    ["seed", opts.seed, saved.seed],
-  ] as const) {
-    if (value !== undefined && value !== kept)
-      throw new ConfigError(
-        field,
-        `${describeValue(value)} differs from the resumed run's ${describeValue(kept)}`,
-      );
-  }
-  if (opts.config && Object.keys(opts.config).length > 0)
-    throw new ConfigError("config", "a resumed run keeps its saved config; start a new run to change it");
-  checkCount("timesteps", opts.timesteps, 1);
-  await prepareEnv(saved.env);
-  const folder = openRunFolder(dir, { mode: "resume", command: opts.command });
-  try {
-    const state = newestValidState(folder.dir, saved.algo);
-    notes.push(...state.skipped.map((s) => `skipped ${s}`));
-    const timesteps = opts.timesteps ?? saved.timesteps;
-    const summaryPath = folder.path("summary.json");
-    const finished =
-      state.step >= timesteps &&
-      (() => {
-        try {
-          const s = readJsonFile(summaryPath, "--resume");
-          return s["interrupted"] === false && s["num_timesteps"] === state.step;
-        } catch {
-          return false;
-        }
-      })();
-    if (finished) {
-      throw new ConfigError(
-        "--resume",
-        `${dir} has finished its ${state.step} steps; to train further pass --timesteps N with N > ${state.step}`,
-      );
-    }
-    const changed: Record<string, [unknown, unknown]> = {};
-    if (timesteps !== saved.timesteps) changed["timesteps"] = [saved.timesteps, timesteps];
-    const settings = { ...saved.settings };
-    for (const k of SETTING_KEYS) {
-      const v = given[k];
-      if (v !== undefined && v !== saved.settings[k]) {
-        changed[k] = [saved.settings[k], v];
-        (settings as Record<string, unknown>)[k] = v;
-      }
-    }
-    notes.push(...truncateLogs(folder, state.step));
-    const best = previousBest(folder, state.step, saved.algo);
-    if (best) notes.push(...best.notes);
-    const resumes = [
-      ...(saved.resumes ?? []),
-      { from_step: state.step, from_file: state.file, command: opts.command, changed },
-    ];
-    const run: SavedRun = { ...saved, timesteps, settings, resumes };
-    notes.push(`resuming from ${state.file} at step ${state.step} of ${timesteps}`);
-    return { run, model: state.model, folder, resumedFrom: state.step, previousBest: best };
-  } catch (err) {
-    folder.release();
-    throw err;
-  }
 }
 
 export async function trainRun(opts: TrainRunOptions): Promise<TrainSummary> {

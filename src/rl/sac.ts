@@ -20,17 +20,10 @@ import type { Action, ActionDistribution, ActOptions } from "../core/policy.js";
 import { Rng } from "../core/rng.js";
 import { loadArtifact, type StoredTensor } from "../nn/checkpoint.js";
 import { ArrayAdam } from "../nn/optim.js";
-import { Algorithm, type CommonOptions } from "./algorithm.js";
+import { readAgentFile } from "./agent-file.js";
+import type { CommonOptions } from "./algorithm.js";
 import { OffPolicyAlgorithm, type OffPolicyLayers, type OffPolicyNets } from "./off-policy.js";
-import {
-  concatRows,
-  copyLayers,
-  DenseNets,
-  layersFromTensors,
-  mean,
-  mlp,
-  toBounds,
-} from "./off-policy-nets.js";
+import { concatRows, copyLayers, DenseNets, layersFromTensors, mlp, toBounds } from "./off-policy-nets.js";
 import type { ReplayBatch } from "./replay-buffer.js";
 import {
   alphaLossGrad,
@@ -40,6 +33,7 @@ import {
   squashedGaussianSample,
   squashedMean,
 } from "./sac-losses.js";
+import { mean } from "./stats.js";
 
 /** SAC's hyperparameters; defaults are Stable-Baselines3's (CleanRL's where SB3 has none). */
 export const SAC_SCHEMA = {
@@ -322,7 +316,7 @@ export class SAC extends OffPolicyAlgorithm<SacConfig, SacNets> {
   }
 
   static load(path: string): SAC {
-    const { artifact, options } = Algorithm.readAgent(path, "sac");
+    const { artifact, options } = readAgentFile(path, "sac");
     const model = new SAC(options as unknown as SacOptions);
     model.restoreFrom(artifact);
     return model;

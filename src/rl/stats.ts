@@ -1,4 +1,11 @@
-/** Small statistics on the rollout arrays, for PPO's update and its logs. */
+/** Small statistics on the rollout arrays and episode lists, for the updates and the logs. */
+
+/** The arithmetic mean (NaN for no values). */
+export function mean(xs: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < xs.length; i++) s += xs[i]!;
+  return s / xs.length;
+}
 
 /** (x - mean) / (std + 1e-8) in place, with the unbiased std as torch.std (CleanRL's per-minibatch normalisation). */
 export function normalizeAdvantages(x: Float32Array): void {

@@ -17,10 +17,12 @@ import { ConfigError } from "../core/errors.js";
 import type { Action, ActionDistribution, ActOptions } from "../core/policy.js";
 import type { Rng } from "../core/rng.js";
 import { ArrayAdam } from "../nn/optim.js";
-import { Algorithm, type CommonOptions } from "./algorithm.js";
+import { readAgentFile } from "./agent-file.js";
+import type { CommonOptions } from "./algorithm.js";
 import { OffPolicyAlgorithm, type OffPolicyLayers, type OffPolicyNets } from "./off-policy.js";
-import { concatRows, copyLayers, DenseNets, mean, mlp, toBounds } from "./off-policy-nets.js";
+import { concatRows, copyLayers, DenseNets, mlp, toBounds } from "./off-policy-nets.js";
 import type { ReplayBatch } from "./replay-buffer.js";
+import { mean } from "./stats.js";
 
 /** TD3's hyperparameters; defaults are CleanRL's td3_continuous_action.py. */
 export const TD3_SCHEMA = {
@@ -201,7 +203,7 @@ export class TD3 extends OffPolicyAlgorithm<Td3Config, Td3Nets> {
   }
 
   static load(path: string): TD3 {
-    const { artifact, options } = Algorithm.readAgent(path, "td3");
+    const { artifact, options } = readAgentFile(path, "td3");
     const model = new TD3(options as unknown as Td3Options);
     model.restoreFrom(artifact);
     return model;

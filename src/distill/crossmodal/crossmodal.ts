@@ -48,7 +48,10 @@ import { checkCompatible, type Teacher } from "../teacher.js";
 import { loadTeacher } from "../teachers/load.js";
 import { type CrossModalConfig, resolveCrossModalConfig } from "./config.js";
 import { PairedCollector, pairedAgreement } from "./paired-collector.js";
+import { obsStatistics, stepsToTarget } from "./stats.js";
 import { ViewPair } from "./views.js";
+
+export { obsStatistics, stepsToTarget } from "./stats.js";
 
 export interface CrossModalRecord {
   step: number;
@@ -82,39 +85,6 @@ export interface CrossModalSummary {
 }
 
 export const CROSSMODAL_STUDENT_FILE = "student.rldistill";
-
-/**
- * Env steps at the first evaluation whose retention reached `target`, or (sustained) at the first
- * one from which every later evaluation stays at or above it; null when none does. The same rule
- * measures RL from scratch in bench/multitask.ts.
- */
-export function stepsToTarget(
-  evals: ReadonlyArray<{ step: number; retention: number | null }>,
-  target: number,
-  opts: { sustained?: boolean } = {},
-): number | null {
-  if (!opts.sustained) return evals.find((e) => e.retention !== null && e.retention >= target)?.step ?? null;
-  let from: number | null = null;
-  for (const e of evals) {
-    const ok = e.retention !== null && e.retention >= target;
-    if (!ok) from = null;
-    else if (from === null) from = e.step;
-  }
-  return from;
-}
-
-/** Mean and variance of the rows (population), as frozen observation statistics. */
-export function obsStatistics(rows: Float32Array, n: number, size: number): ObsNormSpec {
-  const mean = new Float64Array(size);
-  const m2 = new Float64Array(size);
-  for (let r = 0; r < n; r++) for (let j = 0; j < size; j++) mean[j] = mean[j]! + rows[r * size + j]! / n;
-  for (let r = 0; r < n; r++)
-    for (let j = 0; j < size; j++) {
-      const d = rows[r * size + j]! - mean[j]!;
-      m2[j] = m2[j]! + (d * d) / n;
-    }
-  return { mean: Float32Array.from(mean), var: Float32Array.from(m2), epsilon: 1e-8, clip: 10 };
-}
 
 export async function distillCrossModal(
   input: Partial<CrossModalConfig> | Record<string, unknown>,

@@ -120,11 +120,16 @@ const FRONT: Limb[] = [
   },
 ];
 
-/** End points of a capsule of half-length `half` centred at (x, z), its axis z tilted by `tilt` about y. */
+/**
+ * End points of a capsule of half-length `half` centred at (x, z), its axis z tilted by `tilt` about
+ * y. MuJoCo points a `fromto` geom's frame z from the second point to the first, so the first point
+ * is the +z end: the geom frame (and the body's inertia frame) is then the published tilt itself,
+ * not its 180-degree flip, which keeps the arithmetic identical to Gymnasium's model.
+ */
 function capsuleEnds([x, z]: [number, number], tilt: number, half: number): string {
   const dx = half * Math.sin(tilt);
   const dz = half * Math.cos(tilt);
-  return `${x - dx} 0 ${z - dz} ${x + dx} 0 ${z + dz}`;
+  return `${x + dx} 0 ${z + dz} ${x - dx} 0 ${z - dz}`;
 }
 
 function chain(limbs: Limb[]): string {

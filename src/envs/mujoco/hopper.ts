@@ -34,7 +34,7 @@ const XML = `
       <joint name="rootx" type="slide" axis="1 0 0" pos="0 0 -1.25" armature="0" damping="0"/>
       <joint name="rootz" type="slide" axis="0 0 1" pos="0 0 -1.25" ref="1.25" armature="0" damping="0"/>
       <joint name="rooty" type="hinge" axis="0 1 0" armature="0" damping="0"/>
-      <geom name="torso_geom" type="capsule" size="0.05" fromto="0 0 -0.2 0 0 0.2"/>
+      <geom name="torso_geom" type="capsule" size="0.05" fromto="0 0 0.2 0 0 -0.2"/>
       <body name="thigh" pos="0 0 -0.2">
         <joint name="thigh_joint" type="hinge" axis="0 -1 0" range="-150 0"/>
         <geom name="thigh_geom" type="capsule" size="0.05" fromto="0 0 0 0 0 -0.45"/>

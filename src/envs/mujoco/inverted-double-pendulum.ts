@@ -32,14 +32,14 @@ const XML = `
   <option timestep="0.01" integrator="RK4" gravity="1e-5 0 -9.81"/>
   <default>
     <joint damping="0.05"/>
-    <geom contype="0" conaffinity="0" rgba="0.7 0.7 0 1"/>
+    <geom contype="0" friction="1 0.1 0.1" rgba="0.7 0.7 0 1"/>
   </default>
   <worldbody>
     <geom name="floor" type="plane" pos="0 0 -3" size="40 40 40" rgba="0.8 0.9 0.8 1"/>
-    <geom name="rail" type="capsule" size="0.02" fromto="-1 0 0 1 0 0" rgba="0.3 0.3 0.7 1"/>
+    <geom name="rail" type="capsule" size="0.02" fromto="1 0 0 -1 0 0" rgba="0.3 0.3 0.7 1"/>
     <body name="cart">
       <joint name="slider" type="slide" axis="1 0 0" range="-1 1" margin="0.01"/>
-      <geom name="cart" type="capsule" size="0.1" fromto="-0.1 0 0 0.1 0 0"/>
+      <geom name="cart" type="capsule" size="0.1" fromto="0.1 0 0 -0.1 0 0"/>
       <body name="pole">
         <joint name="hinge" type="hinge" axis="0 1 0"/>
         <geom name="cpole" type="capsule" size="0.045" fromto="0 0 0 0 0 0.6" rgba="0 0.7 0.7 1"/>

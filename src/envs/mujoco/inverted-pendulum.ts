@@ -26,13 +26,13 @@ const XML = `
   <option timestep="0.02" integrator="RK4" gravity="0 0 -9.81"/>
   <default>
     <joint damping="1"/>
-    <geom contype="0" conaffinity="0" rgba="0.7 0.7 0 1"/>
+    <geom contype="0" friction="1 0.1 0.1" rgba="0.7 0.7 0 1"/>
   </default>
   <worldbody>
-    <geom name="rail" type="capsule" size="0.02" fromto="-1 0 0 1 0 0" rgba="0.3 0.3 0.7 1"/>
+    <geom name="rail" type="capsule" size="0.02" fromto="1 0 0 -1 0 0" rgba="0.3 0.3 0.7 1"/>
     <body name="cart">
       <joint name="slider" type="slide" axis="1 0 0" range="-1 1"/>
-      <geom name="cart" type="capsule" size="0.1" fromto="-0.1 0 0 0.1 0 0"/>
+      <geom name="cart" type="capsule" size="0.1" fromto="0.1 0 0 -0.1 0 0"/>
       <body name="pole">
         <joint name="hinge" type="hinge" axis="0 1 0" range="-90 90"/>
         <geom name="cpole" type="capsule" size="0.049" fromto="0 0 0 0.001 0 0.6" rgba="0 0.7 0.7 1"/>

@@ -1,8 +1,7 @@
 /**
  * The MuJoCo envs: each one's observation layout, reward terms and termination rules on
  * hand-computed cases, reset noise, kwargs validation, physics kwargs, determinism and the env
- * checker. (No trajectories recorded from Python's MuJoCo exist here: it does not install on this
- * machine; the definitions are checked against Gymnasium 1.x's source as read.)
+ * checker. Trajectories recorded from Gymnasium itself are replayed in conformance.test.ts.
  */
 import { beforeAll, describe, expect, test } from "vitest";
 import type { Env } from "../../core/env.js";

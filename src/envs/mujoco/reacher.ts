@@ -31,15 +31,15 @@ const XML = `
   <option timestep="0.01" integrator="RK4" gravity="0 0 -9.81"/>
   <default>
     <joint armature="1" damping="1"/>
-    <geom contype="0" conaffinity="0" rgba="0.7 0.7 0 1"/>
+    <geom contype="0" friction="1 0.1 0.1" rgba="0.7 0.7 0 1"/>
   </default>
   <worldbody>
-    <geom name="ground" type="plane" size="1 1 10" rgba="0.9 0.9 0.9 1"/>
-    <geom name="arena_s" type="capsule" size="0.02" fromto="-0.3 -0.3 0.01 0.3 -0.3 0.01" rgba="0.9 0.4 0.6 1"/>
-    <geom name="arena_e" type="capsule" size="0.02" fromto="0.3 -0.3 0.01 0.3 0.3 0.01" rgba="0.9 0.4 0.6 1"/>
-    <geom name="arena_n" type="capsule" size="0.02" fromto="-0.3 0.3 0.01 0.3 0.3 0.01" rgba="0.9 0.4 0.6 1"/>
-    <geom name="arena_w" type="capsule" size="0.02" fromto="-0.3 -0.3 0.01 -0.3 0.3 0.01" rgba="0.9 0.4 0.6 1"/>
-    <geom name="root" type="cylinder" size="0.011" fromto="0 0 0 0 0 0.02" rgba="0.9 0.4 0.6 1"/>
+    <geom name="ground" type="plane" size="1 1 10" conaffinity="0" rgba="0.9 0.9 0.9 1"/>
+    <geom name="arena_s" conaffinity="0" type="capsule" size="0.02" fromto="-0.3 -0.3 0.01 0.3 -0.3 0.01" rgba="0.9 0.4 0.6 1"/>
+    <geom name="arena_e" conaffinity="0" type="capsule" size="0.02" fromto="0.3 -0.3 0.01 0.3 0.3 0.01" rgba="0.9 0.4 0.6 1"/>
+    <geom name="arena_n" conaffinity="0" type="capsule" size="0.02" fromto="-0.3 0.3 0.01 0.3 0.3 0.01" rgba="0.9 0.4 0.6 1"/>
+    <geom name="arena_w" conaffinity="0" type="capsule" size="0.02" fromto="-0.3 -0.3 0.01 -0.3 0.3 0.01" rgba="0.9 0.4 0.6 1"/>
+    <geom name="root" conaffinity="0" type="cylinder" size="0.011" fromto="0 0 0 0 0 0.02" rgba="0.9 0.4 0.6 1"/>
     <body name="body0" pos="0 0 0.01">
       <joint name="joint0" type="hinge" axis="0 0 1" limited="false"/>
       <geom name="link0" type="capsule" size="0.01" fromto="0 0 0 0.1 0 0" rgba="0 0.4 0.6 1"/>
@@ -54,7 +54,7 @@ const XML = `
     <body name="target" pos="0.1 -0.1 0.01">
       <joint name="target_x" type="slide" axis="1 0 0" range="-0.27 0.27" ref="0.1" armature="0" damping="0"/>
       <joint name="target_y" type="slide" axis="0 1 0" range="-0.27 0.27" ref="-0.1" armature="0" damping="0"/>
-      <geom name="target" type="sphere" size="0.009" rgba="0.9 0.2 0.2 1"/>
+      <geom name="target" conaffinity="0" type="sphere" size="0.009" rgba="0.9 0.2 0.2 1"/>
     </body>
   </worldbody>
   <actuator>

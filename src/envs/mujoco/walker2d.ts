@@ -47,7 +47,7 @@ const XML = `
       <joint name="rootx" type="slide" axis="1 0 0" pos="0 0 -1.25" armature="0" damping="0"/>
       <joint name="rootz" type="slide" axis="0 0 1" pos="0 0 -1.25" ref="1.25" armature="0" damping="0"/>
       <joint name="rooty" type="hinge" axis="0 1 0" armature="0" damping="0"/>
-      <geom name="torso_geom" type="capsule" size="0.05" fromto="0 0 -0.2 0 0 0.2" friction="0.9"/>
+      <geom name="torso_geom" type="capsule" size="0.05" fromto="0 0 0.2 0 0 -0.2" friction="0.9"/>
       ${leg("", "")}
       ${leg("_left", LEFT_COLOR)}
     </body>

@@ -1,17 +1,7 @@
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
-import { dirname, join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from "node:worker_threads";
 import type { Info } from "../../core/env.js";
-import {
-  ConfigError,
-  checkNumber,
-  InvalidActionError,
-  ResetNeededError,
-  RlDistillError,
-} from "../../core/errors.js";
+import { ConfigError, checkNumber, ResetNeededError, RlDistillError } from "../../core/errors.js";
 import {
   type Box,
   type Discrete,
@@ -39,6 +29,7 @@ import {
   type VectorStepResult,
   vectorLayout,
 } from "./vector-env.js";
+import { bootstrapCode, rebuildError } from "./worker-bootstrap.js";
 import {
   CMD,
   Cmd,
@@ -48,7 +39,6 @@ import {
   STATUS,
   STRIDE,
   Status,
-  type WorkerError,
   type WorkerInit,
   type WorkerReply,
 } from "./worker-protocol.js";
@@ -376,60 +366,4 @@ export class WorkerVectorEnv implements VectorEnv {
   private checkOpen(): void {
     if (this.closed) throw new ResetNeededError("WorkerVectorEnv: used after close()");
   }
-}
-
-/** The worker error as the same error class in this thread. */
-function rebuildError(e: WorkerError, worker: number): Error {
-  const where = `(in worker ${worker}) `;
-  switch (e.name) {
-    case "ConfigError":
-      return new ConfigError(e.field ?? "worker", `${where}${e.message.replace(`${e.field}: `, "")}`);
-    case "InvalidActionError":
-      return new InvalidActionError(where + e.message);
-    case "ResetNeededError":
-      return new ResetNeededError(where + e.message);
-    default:
-      return new RlDistillError(`${where}${e.name}: ${e.message}`);
-  }
-}
-
-/**
- * A small CommonJS bootstrap evaluated in each worker: it imports worker-entry.js (compiled
- * package) or worker-entry.ts (running from sources: vitest, tsx). A failed import is reported
- * through the control array, so the constructor throws at once instead of waiting for its timeout.
- * From sources the bootstrap first registers tsx (a devDependency) in the worker itself: on Node 20,
- * `--import tsx` in a worker's execArgv does not make the worker's imports of .ts files work.
- */
-function bootstrapCode(): string {
-  const fromSource = import.meta.url.endsWith(".ts");
-  const entry = JSON.stringify(
-    new URL(fromSource ? "./worker-entry.ts" : "./worker-entry.js", import.meta.url).href,
-  );
-  let load = `import(${entry})`;
-  if (fromSource) {
-    const tsxApi = JSON.stringify(pathToFileURL(tsxEsmApiPath()).href);
-    load = `import(${tsxApi}).then((tsx) => { tsx.register(); return import(${entry}); })`;
-  }
-  return `
-const { workerData } = require("node:worker_threads");
-${load}.catch((e) => {
-  const control = new Int32Array(workerData.control);
-  const base = workerData.worker * ${STRIDE};
-  const message = "worker failed to load: " + (e && e.message ? e.message : String(e));
-  workerData.port.postMessage({ kind: "error", error: { name: "RlDistillError", message } });
-  Atomics.store(control, base + ${STATUS}, ${Status.error});
-  Atomics.store(control, base + ${DONE}, 1);
-  Atomics.notify(control, base + ${DONE});
-});
-`;
-}
-
-/** tsx's ESM API file (its "import" export; require.resolve would give the CommonJS one). */
-function tsxEsmApiPath(): string {
-  const require = createRequire(import.meta.url);
-  const pkgPath = require.resolve("tsx/package.json");
-  const pkg = JSON.parse(readFileSync(pkgPath, "utf8")) as {
-    exports: Record<string, { import: { default: string } }>;
-  };
-  return join(dirname(pkgPath), pkg.exports["./esm/api"]!.import.default);
 }

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { Rng } from "../../core/rng.js";
 import { initBackend, type Scalar, tf } from "../backend.js";
-import { QNetwork } from "../models.js";
+import { QNetwork } from "../q-network.js";
 import type { DenseLayerSpec } from "../spec.js";
 import { KernelQNetwork } from "./q-network.js";
 

@@ -103,6 +103,8 @@ export function whileLoop(cond: Code, ...body: Code[]): number[] {
 export const get = (index: number): number[] => [0x20, ...uleb(index)];
 export const set = (index: number, value: Code): number[] => seq(value, [0x21, ...uleb(index)]);
 export const tee = (index: number, value: Code): number[] => seq(value, [0x22, ...uleb(index)]);
+/** local v += by (i32). */
+export const inc = (v: number, by: Code): number[] => set(v, i32.add(get(v), by));
 
 // ---- numbers ---------------------------------------------------------------------------------
 

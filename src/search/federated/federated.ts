@@ -24,10 +24,9 @@
  * run continues after the last recorded round, and client updates already computed are reused (trial
  * keys include the global weights they started from).
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError } from "../../core/errors.js";
-import { loadPreset } from "../../core/presets.js";
 import { Rng } from "../../core/rng.js";
 import { type AnySpace, spaceFromJSON } from "../../core/spaces.js";
 import { resolveDistillConfig } from "../../distill/config.js";
@@ -36,8 +35,7 @@ import { SpecTeacher } from "../../distill/teachers/spec-teacher.js";
 import { initBackend } from "../../nn/backend.js";
 import { libraryVersion, loadPolicy } from "../../nn/checkpoint.js";
 import type { Activation } from "../../nn/spec.js";
-import { PPO, PPO_SCHEMA } from "../../rl/ppo.js";
-import { loadTrialTeacher, weightsOf } from "../execute.js";
+import { weightsOf } from "../execute.js";
 import { InlineEngine, TrialAborted, type TrialEngine } from "../queue/engine.js";
 import { ThreadEngine } from "../queue/threads.js";
 import { readJson, SearchRunDir, writeAtomic, writeJsonAtomic } from "../run-dir.js";
@@ -48,13 +46,13 @@ import {
   type LabelMessage,
   makeTrial,
   type StudentWeights,
-  sha256,
-  type TeacherRef,
   type TrialConfig,
   type TrialOutcome,
   type TrialSpec,
 } from "../trial.js";
+import { clientTeachers } from "./client-teachers.js";
 import { type FederatedConfig, parseDropouts, resolveFederatedConfig } from "./config.js";
+import { fedAvg } from "./fedavg.js";
 import {
   addPublic,
   averageLabels,
@@ -62,6 +60,8 @@ import {
   type PublicSet,
   trainOnLabels,
 } from "./soft-labels.js";
+
+export { fedAvg } from "./fedavg.js";
 
 export interface FederatedOptions {
   engine?: TrialEngine;
@@ -114,62 +114,6 @@ const mean = (xs: Array<number | null>) =>
     ? null
     : xs.reduce<number>((a, b) => a + (b as number), 0) / xs.length;
 
-/** Sample-weighted mean of the clients' weights (FedAvg). */
-export function fedAvg(updates: Array<{ samples: number; weights: StudentWeights }>): StudentWeights {
-  const total = updates.reduce((t, u) => t + u.samples, 0);
-  if (!(total > 0)) throw new ConfigError("updates", "FedAvg needs at least one update with samples > 0");
-  const avg = (pick: (w: StudentWeights) => number[]) => {
-    const out = new Array<number>(pick(updates[0]!.weights).length).fill(0);
-    for (const u of updates) {
-      const a = pick(u.weights);
-      if (a.length !== out.length)
-        throw new ConfigError("updates", "clients sent weights of different shapes");
-      const f = u.samples / total;
-      for (let i = 0; i < a.length; i++) out[i]! += f * a[i]!;
-    }
-    // The global model is float32, like every student.
-    return Array.from(Float32Array.from(out));
-  };
-  const first = updates[0]!.weights;
-  const w: StudentWeights = {
-    layers: first.layers.map((_, li) => ({
-      weight: avg((w) => w.layers[li]!.weight),
-      bias: avg((w) => w.layers[li]!.bias),
-    })),
-  };
-  if (first.logStd) w.logStd = avg((w) => w.logStd!);
-  return w;
-}
-
-async function localTeacher(
-  cfg: FederatedConfig,
-  run: SearchRunDir,
-  i: number,
-  print: (l: string) => void,
-): Promise<string> {
-  const given = cfg.clients[i]!.teacher;
-  if (given) return given;
-  const file = run.path("teachers", `client-${i}.rldistill`);
-  if (existsSync(file)) return file;
-  mkdirSync(run.path("teachers"), { recursive: true });
-  const preset = loadPreset("ppo", cfg.env, PPO_SCHEMA).config;
-  print(
-    `client ${i}: training a local PPO teacher on ${JSON.stringify(cfg.clients[i]!.envKwargs)} (${cfg.teacherSteps} steps)...`,
-  );
-  // One input normalisation for every client (FedAvg averages the weights that read it): none.
-  const ppo = new PPO({
-    ...preset,
-    normalizeObs: false,
-    env: cfg.env,
-    envKwargs: cfg.clients[i]!.envKwargs,
-    seed: cfg.seed * 100 + i,
-  });
-  await ppo.learn({ totalTimesteps: cfg.teacherSteps });
-  const saved = await ppo.save(run.path("teachers", `client-${i}-tmp`));
-  copyFileSync(saved, file);
-  return file;
-}
-
 export async function federated(
   given: Partial<FederatedConfig>,
   opts: FederatedOptions = {},
@@ -201,26 +145,7 @@ export async function federated(
     run.writeJson("federated.json", { version: libraryVersion(), config: cfg });
     const K = cfg.clients.length;
     const dropouts = parseDropouts(cfg.dropouts, K, cfg.rounds);
-    const teacherFiles: string[] = [];
-    for (let i = 0; i < K; i++) teacherFiles.push(await localTeacher(cfg, run, i, print));
-    const refs: TeacherRef[] = teacherFiles.map((f) => ({
-      hash: sha256(readFileSync(f)),
-      name: f.split("/").pop()!,
-    }));
-    for (let i = 0; i < K; i++) await engine.provideTeacher(refs[i]!, teacherFiles[i]!);
-
-    // One input normalisation for all: FedAvg averages weights that read the same inputs.
-    const t0Teacher = await loadTrialTeacher(teacherFiles[0]!, cfg.env, cfg.clients[0]!.envKwargs);
-    const norm = (t: unknown) => JSON.stringify(t instanceof SpecTeacher ? (t.spec.obsNorm ?? null) : null);
-    for (let i = 1; i < K; i++) {
-      const t = await loadTrialTeacher(teacherFiles[i]!, cfg.env, cfg.clients[i]!.envKwargs);
-      if (norm(t) !== norm(t0Teacher))
-        throw new ConfigError(
-          `clients[${i}].teacher`,
-          "normalises observations unlike client 0's teacher; federated averaging needs one input normalisation",
-        );
-      t.dispose?.();
-    }
+    const { teacherFiles, refs, first: t0Teacher } = await clientTeachers(cfg, run, engine, print);
     const candidate: Candidate = {
       kind: "mlp",
       hidden: [...cfg.student],

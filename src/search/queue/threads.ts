@@ -5,12 +5,10 @@
  * `close()` terminates the threads mid-trial (V8 stops them even inside a long synchronous loop):
  * the trial is simply not finished, and a resumed search runs it again.
  */
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { ConfigError, RlDistillError } from "../../core/errors.js";
+import { workerEntryImport } from "../../core/worker-import.js";
 import type { TeacherRef, TrialOutcome, TrialSpec } from "../trial.js";
 import { TrialAborted, type TrialEngine } from "./engine.js";
 
@@ -154,23 +152,6 @@ export class ThreadEngine implements TrialEngine {
  * execArgv does not make its .ts imports work).
  */
 function bootstrapCode(): string {
-  const fromSource = import.meta.url.endsWith(".ts");
-  const entry = JSON.stringify(
-    new URL(fromSource ? "./thread-entry.ts" : "./thread-entry.js", import.meta.url).href,
-  );
-  let load = `import(${entry})`;
-  if (fromSource) {
-    const tsxApi = JSON.stringify(pathToFileURL(tsxEsmApiPath()).href);
-    load = `import(${tsxApi}).then((tsx) => { tsx.register(); return import(${entry}); })`;
-  }
+  const load = workerEntryImport(import.meta.url, "thread-entry");
   return `${load}.catch((e) => { console.error("trial thread failed to load:", e); process.exit(1); });`;
-}
-
-function tsxEsmApiPath(): string {
-  const require = createRequire(import.meta.url);
-  const pkgPath = require.resolve("tsx/package.json");
-  const pkg = JSON.parse(readFileSync(pkgPath, "utf8")) as {
-    exports: Record<string, { import: { default: string } }>;
-  };
-  return join(dirname(pkgPath), pkg.exports["./esm/api"]!.import.default);
 }
