@@ -16,6 +16,7 @@
  *   --reuse                              take finished run folders made with the same config (resume a bench)
  *   --lr 0.003 --train-ratio 0.25 --batch-size 128   replay settings of every run
  *   --lr-schedule 1 --buffer-size 100000              learning-rate factor schedule, replay capacity
+ *   --final-episodes 100                 episodes of the final teacher / student / random evaluation
  *   --argmax-coef 1                      weight of the greedy-action cross-entropy beside the KL in
  *                                        the search's policy runs (the comparison's rows say their own)
  *
@@ -114,7 +115,7 @@ export async function minatarSection(o: MinatarBenchOptions): Promise<void> {
     batchSize: Number(o.arg("batch-size", "128")),
     bufferSize: Number(o.arg("buffer-size", "100000")),
     studentActivation: "relu",
-    finalEpisodes: 100,
+    finalEpisodes: Number(o.arg("final-episodes", "100")),
     evalEpisodes: 10,
     similarityStates: 5000,
     video: false,
@@ -189,7 +190,7 @@ export async function minatarSection(o: MinatarBenchOptions): Promise<void> {
       );
     }
     console.log(
-      `\n## MinAtar: students of the shipped CNN teachers (${steps} steps, sticky actions 0.1, 100 final episodes, seeds ${seeds.join(",")})\n`,
+      `\n## MinAtar: students of the shipped CNN teachers (${steps} steps, sticky actions 0.1, ${base.finalEpisodes} final episodes, seeds ${seeds.join(",")})\n`,
     );
     console.log(
       "| game | student | seed | params (share) | teacher return | student return | random | retention | agreement | JS | s |",
