@@ -71,6 +71,10 @@ export abstract class MujocoEnv implements Env<Float32Array, Float32Array> {
     const gravity = kw.raw("gravity") === undefined ? undefined : kw.num("gravity", 0);
     this.model = compileMjcf(this.mj, setup.name, setup.xml);
     this.data = new this.mj.MjData(this.model);
+    // The reference configuration is read before mj_setConst, which leaves data.qpos elsewhere
+    // (with massScale != 1 Hopper's reset height was 0.004 instead of 1.25: every episode ended at once).
+    this.initQpos = Float64Array.from(this.data.qpos as Float64Array);
+    this.initQvel = Float64Array.from(this.data.qvel as Float64Array);
     if (applyPhysics(this.model, frictionScale, massScale, gravity)) {
       // Constants derived from masses (subtree masses, inverse weights) are recomputed.
       this.mj.mj_setConst(this.model, this.data);
@@ -79,8 +83,6 @@ export abstract class MujocoEnv implements Env<Float32Array, Float32Array> {
     this.nv = this.model.nv;
     this.nu = this.model.nu;
     this.dt = this.model.opt.timestep * this.frameSkip;
-    this.initQpos = Float64Array.from(this.data.qpos as Float64Array);
-    this.initQvel = Float64Array.from(this.data.qvel as Float64Array);
     const ctrl = this.model.actuator_ctrlrange as Float64Array;
     const low = Array.from({ length: this.nu }, (_, i) => ctrl[2 * i]!);
     const high = Array.from({ length: this.nu }, (_, i) => ctrl[2 * i + 1]!);

@@ -323,6 +323,9 @@ describe("kwargs and physics", () => {
     expect(m1.geom_friction[3]).toBeCloseTo(0.5 * m0.geom_friction[3]!, 12);
     expect(Array.from(m1.opt.gravity)).toEqual([0, 0, -3]);
     expect(heavy.dt).toBeCloseTo(0.016, 12);
+    // The scaled model keeps the reference configuration: resets start standing, as the nominal one.
+    expect(Array.from(heavy.initQpos)).toEqual(Array.from(base.initQpos));
+    expect(heavy.initQpos[1]).toBeCloseTo(1.25, 12);
     // Weaker gravity: after 0.2 s of free fall from 3 m (0.196 m at 9.81, 0.06 m at 3), higher.
     const start = { state: [0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0] };
     const light = new HopperEnv({ gravity: 3 });
