@@ -24,7 +24,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from blas_info import mapped_blas
-from sac_update import mlp
+from sac_update import mlp, polyak, sample_squashed
 
 
 def main():
@@ -70,22 +70,6 @@ def main():
         actor_t.load_state_dict(actor.state_dict())
     a_opt = torch.optim.Adam(actor.parameters(), lr=3e-4)
 
-    def sample(o):
-        out = actor(o)
-        mean, raw = out[:, :A], out[:, A:]
-        log_std = -5 + 0.5 * 7 * (torch.tanh(raw) + 1)
-        std = log_std.exp()
-        u = mean + std * torch.randn_like(mean)
-        y = torch.tanh(u)
-        logp = (-0.5 * ((u - mean) / std) ** 2 - log_std - 0.5 * np.log(2 * np.pi)).sum(1)
-        return y, logp - torch.log(1 - y.pow(2) + 1e-6).sum(1)
-
-    def polyak(pairs):
-        with torch.no_grad():
-            for net, tgt in pairs:
-                for p_, tp in zip(net.parameters(), tgt.parameters()):
-                    tp.mul_(0.995).add_(0.005 * p_)
-
     def update(n_updates, size):
         idx = torch.from_numpy(rng.integers(0, size, a.batch))
         o, no = torch.from_numpy(obs_b[idx]), torch.from_numpy(nobs_b[idx])
@@ -93,7 +77,7 @@ def main():
         with torch.no_grad():
             if a.algo == "sac":
                 alpha = log_alpha.exp().item()
-                na, nlogp = sample(no)
+                na, nlogp = sample_squashed(actor, no, A)
                 x = torch.cat([no, na], 1)
                 target = r + 0.99 * (1 - d) * (torch.min(q1t(x), q2t(x)).view(-1) - alpha * nlogp)
             else:
@@ -107,7 +91,7 @@ def main():
         q_loss.backward()
         q_opt.step()
         if a.algo == "sac":
-            pa, logp = sample(o)
+            pa, logp = sample_squashed(actor, o, A)
             x = torch.cat([o, pa], 1)
             a_loss = (alpha * logp - torch.min(q1(x), q2(x)).view(-1)).mean()
             a_opt.zero_grad()
@@ -138,7 +122,7 @@ def main():
             with torch.no_grad():
                 o = torch.as_tensor(obs, dtype=torch.float32).unsqueeze(0)
                 if a.algo == "sac":
-                    act = sample(o)[0][0].numpy()
+                    act = sample_squashed(actor, o, A)[0][0].numpy()
                 else:
                     act = (actor(o)[0].numpy() + rng.normal(0, 0.1, A)).clip(-1, 1).astype(np.float32)
         nobs, r, term, trunc, info = env.step(act * half + mid)

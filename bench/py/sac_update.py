@@ -10,6 +10,7 @@ this measures update throughput only. Prints one JSON line.
 """
 import argparse
 import json
+import math
 import time
 
 import torch
@@ -20,6 +21,27 @@ from blas_info import mapped_blas
 
 def mlp(i, o, h):
     return nn.Sequential(nn.Linear(i, h[0]), nn.ReLU(), nn.Linear(h[0], h[1]), nn.ReLU(), nn.Linear(h[1], o))
+
+
+def sample_squashed(actor, o, A):
+    """One draw of the tanh-squashed Gaussian policy (log std squashed into [-5, 2]) and its log
+    probability with the tanh correction; shared with offpolicy_mujoco.py."""
+    out = actor(o)
+    mean, raw = out[:, :A], out[:, A:]
+    log_std = -5 + 0.5 * 7 * (torch.tanh(raw) + 1)
+    std = log_std.exp()
+    u = mean + std * torch.randn_like(mean)
+    y = torch.tanh(u)
+    logp = (-0.5 * ((u - mean) / std) ** 2 - log_std - 0.5 * math.log(2 * math.pi)).sum(1)
+    return y, logp - torch.log(1 - y.pow(2) + 1e-6).sum(1)
+
+
+def polyak(pairs, tau=0.005):
+    """Target <- (1 - tau) target + tau online, for each (online, target) pair of networks."""
+    with torch.no_grad():
+        for net, tgt in pairs:
+            for p_, tp in zip(net.parameters(), tgt.parameters()):
+                tp.mul_(1 - tau).add_(tau * p_)
 
 
 def main():
@@ -48,23 +70,12 @@ def main():
     obs, nobs = torch.randn(N, O), torch.randn(N, O)
     acts, rews, dones = torch.rand(N, A) * 2 - 1, torch.randn(N), (torch.rand(N) < 0.01).float()
 
-    def sample(o):
-        out = actor(o)
-        mean, raw = out[:, :A], out[:, A:]
-        log_std = -5 + 0.5 * 7 * (torch.tanh(raw) + 1)
-        std = log_std.exp()
-        u = mean + std * torch.randn_like(mean)
-        y = torch.tanh(u)
-        logp = (-0.5 * ((u - mean) / std) ** 2 - log_std - 0.5 * torch.log(torch.tensor(2 * torch.pi))).sum(1)
-        logp = logp - torch.log(1 - y.pow(2) + 1e-6).sum(1)
-        return y, logp
-
     def step():
         idx = torch.randint(0, N, (B,))
         o, no, ac, r, d = obs[idx], nobs[idx], acts[idx], rews[idx], dones[idx]
         alpha = log_alpha.exp().item()
         with torch.no_grad():
-            na, nlogp = sample(no)
+            na, nlogp = sample_squashed(actor, no, A)
             x = torch.cat([no, na], 1)
             target = r + 0.99 * (1 - d) * (torch.min(q1t(x), q2t(x)).view(-1) - alpha * nlogp)
         x = torch.cat([o, ac], 1)
@@ -72,7 +83,7 @@ def main():
         q_opt.zero_grad()
         q_loss.backward()
         q_opt.step()
-        pa, logp = sample(o)
+        pa, logp = sample_squashed(actor, o, A)
         x = torch.cat([o, pa], 1)
         a_loss = (alpha * logp - torch.min(q1(x), q2(x)).view(-1)).mean()
         a_opt.zero_grad()
@@ -82,10 +93,7 @@ def main():
         al_opt.zero_grad()
         al_loss.backward()
         al_opt.step()
-        with torch.no_grad():
-            for net, tgt in ((q1, q1t), (q2, q2t)):
-                for p_, tp in zip(net.parameters(), tgt.parameters()):
-                    tp.mul_(0.995).add_(0.005 * p_)
+        polyak(((q1, q1t), (q2, q2t)))
 
     for _ in range(a.warmup):
         step()
