@@ -47,24 +47,14 @@ export function timeTorchSacUpdate(s: TorchSacShapes): TorchSacTiming {
     "--hidden",
     ...s.hidden,
   ];
-  const py = spawnSync(
-    python,
-    [new URL("./py/sac_update.py", import.meta.url).pathname, ...args.map(String)],
-    {
-      encoding: "utf8",
-      env: torchEnv(s.blasDir),
-    },
-  );
-  if (py.status !== 0) {
-    const why = (py.stderr || py.error?.message || "").trim().split("\n").pop();
-    return { ok: false, reason: why || `exit status ${py.status}` };
-  }
-  const t = JSON.parse(py.stdout.trim().split("\n").pop()!) as {
+  const run = runPythonJson<{
     torch: string;
     blas: string;
     cpu_ms_per_update: number;
     wall_ms_per_update: number;
-  };
+  }>(python, "sac_update.py", args, s.blasDir);
+  if (!run.ok) return run;
+  const t = run.value;
   return { ok: true, torch: t.torch, blas: t.blas, cpuMs: t.cpu_ms_per_update, wallMs: t.wall_ms_per_update };
 }
 
@@ -82,6 +72,27 @@ export function torchEnv(blasDir?: string): NodeJS.ProcessEnv {
       ? { LD_LIBRARY_PATH: [blasDir, process.env["LD_LIBRARY_PATH"]].filter(Boolean).join(":") }
       : {}),
   };
+}
+
+/**
+ * Runs one of bench/py's baselines (`script` is relative to bench/py) under `torchEnv(blasDir)` and
+ * parses the JSON line it prints last; a failed run gives its last line of stderr as the reason.
+ */
+export function runPythonJson<T>(
+  python: string,
+  script: string,
+  args: readonly (string | number)[],
+  blasDir?: string,
+): { ok: true; value: T } | { ok: false; reason: string } {
+  const py = spawnSync(python, [new URL(`./py/${script}`, import.meta.url).pathname, ...args.map(String)], {
+    encoding: "utf8",
+    env: torchEnv(blasDir),
+  });
+  if (py.status !== 0) {
+    const why = (py.stderr || py.error?.message || "").trim().split("\n").pop();
+    return { ok: false, reason: why || `exit status ${py.status}` };
+  }
+  return { ok: true, value: JSON.parse(py.stdout.trim().split("\n").pop()!) as T };
 }
 
 export interface TorchOffPolicyRun {
@@ -131,16 +142,7 @@ export function runTorchOffPolicy(r: TorchOffPolicyRun): TorchOffPolicyResult {
     ...r.hidden,
   ];
   const python = r.python ?? (existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
-  const py = spawnSync(
-    python,
-    [new URL("./py/offpolicy_mujoco.py", import.meta.url).pathname, ...args.map(String)],
-    { encoding: "utf8", env: torchEnv(r.blasDir) },
-  );
-  if (py.status !== 0) {
-    const why = (py.stderr || py.error?.message || "").trim().split("\n").pop();
-    return { ok: false, reason: why || `exit status ${py.status}` };
-  }
-  const t = JSON.parse(py.stdout.trim().split("\n").pop()!) as {
+  const run = runPythonJson<{
     torch: string;
     gymnasium: string;
     blas: string;
@@ -148,7 +150,9 @@ export function runTorchOffPolicy(r: TorchOffPolicyRun): TorchOffPolicyResult {
     sps_cpu: number;
     cpu_ms_per_learning_step: number;
     last20_return: number | null;
-  };
+  }>(python, "offpolicy_mujoco.py", args, r.blasDir);
+  if (!run.ok) return run;
+  const t = run.value;
   return {
     ok: true,
     torch: t.torch,

@@ -15,11 +15,10 @@
  * ratio ours / SB3 of wall-clock SPS and of steps per CPU second (the steadier figure on a shared
  * machine), with the load average.
  */
-import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { PPO, type PpoConfig } from "../src/rl/ppo.js";
-import { torchEnv } from "./torch-sac.js";
+import { runPythonJson } from "./torch-sac.js";
 
 interface Side {
   sps: number;
@@ -62,15 +61,17 @@ function sb3(
     ...["--ent", c.entCoef, "--gamma", c.gamma, "--gae-lambda", c.gaeLambda, "--clip", c.clipCoef],
     ...["--hidden", ...c.hiddenSizes],
   ].map(String);
-  const py = spawnSync(python, [new URL("./py/sb3_ppo_cartpole.py", import.meta.url).pathname, ...args], {
-    encoding: "utf8",
-    env: torchEnv(blasDir || undefined),
-  });
-  if (py.status !== 0) {
-    const why = (py.stderr || py.error?.message || "").trim().split("\n").pop();
-    return { error: why || `exit status ${py.status}` };
-  }
-  const r = JSON.parse(py.stdout.trim().split("\n").pop()!);
+  const run = runPythonJson<{
+    sps: number;
+    cpu_sps: number;
+    last20_return: number;
+    sb3: string;
+    torch: string;
+    gymnasium: string;
+    blas: string;
+  }>(python, "sb3_ppo_cartpole.py", args, blasDir || undefined);
+  if (!run.ok) return { error: run.reason };
+  const r = run.value;
   return {
     sps: r.sps,
     cpuSps: r.cpu_sps,
