@@ -177,6 +177,13 @@ export const LIFELONG_SCHEMA = {
     max: 0.95,
     help: "share of each batch drawn from the memory's earlier tasks (when it holds any)",
   },
+  memoryStudentShare: {
+    type: "number",
+    default: 0,
+    min: 0,
+    max: 1,
+    help: "at the end of a stage, this share of the new task's memory rows is replaced by states its final (greedy) student visits, labelled by the teacher; 0 = the collection stream's states only",
+  },
   ewc: {
     type: "number",
     default: 0,
