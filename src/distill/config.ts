@@ -97,7 +97,7 @@ function ownersOf(field: string): DistillMethod[] {
 }
 
 /** A schedule field's values must stay in [min, max] (or above min, exclusive) over the whole run. */
-function checkScheduleRange(
+export function checkScheduleRange(
   field: string,
   text: string,
   range: { min: number; max?: number; exclusiveMin?: boolean; allowed: string },

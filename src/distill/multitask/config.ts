@@ -13,6 +13,7 @@ import { type ConfigOf, type ConfigSchema, parseAssignment, resolveConfig } from
 import { ConfigError, describeValue } from "../../core/errors.js";
 import { parseArch } from "../../nn/arch.js";
 import { COLLECTOR_MODES } from "../collect.js";
+import { checkScheduleRange } from "../config.js";
 import { getLoss } from "../losses/registry.js";
 import { parseSchedule } from "../schedules.js";
 
@@ -85,6 +86,17 @@ export const MULTITASK_SCHEMA = {
     help: "teachers act greedily when collecting (else sampled)",
   },
   learningRate: { type: "number", default: 1e-3, min: 0, exclusiveMin: true, help: "Adam learning rate" },
+  lrSchedule: {
+    type: "string",
+    default: "1",
+    help: "schedule in [0, 1] of the factor on learningRate over the run, e.g. piecewise:0=1,0.7=1,1=0.05 (a decay over the last 30%); 1 = constant",
+  },
+  argmaxCoef: {
+    type: "number",
+    default: 0,
+    min: 0,
+    help: "weight of a cross-entropy term on each task's teacher greedy action (loss nll) beside the distillation loss, so near-tied states are decided the teacher's way; 0 = off",
+  },
   batchSize: {
     type: "integer",
     default: 256,
@@ -164,6 +176,13 @@ export const LIFELONG_SCHEMA = {
     min: 0,
     max: 0.95,
     help: "share of each batch drawn from the memory's earlier tasks (when it holds any)",
+  },
+  memoryStudentShare: {
+    type: "number",
+    default: 0,
+    min: 0,
+    max: 1,
+    help: "at the end of a stage, this share of the new task's memory rows is replaced by states its final (greedy) student visits, labelled by the teacher; 0 = the collection stream's states only",
   },
   ewc: {
     type: "number",
@@ -261,6 +280,11 @@ function checkTasks(tasks: unknown, field: string, min: number): TaskTeacher[] {
 function checkCommon(cfg: MultiTaskConfig): void {
   getLoss(cfg.loss, "loss");
   for (const key of ["tau", "beta"] as const) parseSchedule(cfg[key], key);
+  checkScheduleRange("lrSchedule", cfg.lrSchedule, {
+    min: 0,
+    max: 1,
+    allowed: "a factor in [0, 1] on learningRate throughout",
+  });
   if (cfg.student !== "auto") parseArch(cfg.student, "student");
   parseTaskWeights(cfg.taskWeights, cfg.tasks.length);
 }

@@ -87,7 +87,7 @@ describe("lifelong distillation", () => {
   // without it (naive fine-tuning on Acrobot), which learns Acrobot alike (0.96-1.0) either way.
   it("keeps the first task through a replay of its stored targets; naive fine-tuning forgets it", async () => {
     await stage("s1", CARTPOLE, "", {});
-    const replay = await stage("s2-replay", ACROBOT, join(root, "s1"), {});
+    const replay = await stage("s2-replay", ACROBOT, join(root, "s1"), { memoryStudentShare: 0.5 });
     const naive = await stage("s2-naive", ACROBOT, join(root, "s1"), { memorySize: 0, replayRatio: 0 });
     expect(replay.summary.stage).toBe(2);
     expect(replay.summary.matrix).toHaveLength(2);
@@ -98,6 +98,11 @@ describe("lifelong distillation", () => {
     expect(replay.summary.forgetting.forgetting[0]!).toBeLessThan(0.1);
     expect(replay.summary.memory.rows).toBeLessThanOrEqual(replay.summary.memory.capacity);
     expect(Object.keys(replay.summary.memory.rows_per_task)).toEqual(["CartPole-v1", "Acrobot-v1"]);
+    // Half of the new task's rows were replaced by its final student's states (the share unchanged).
+    const acrobotRows = replay.summary.memory.rows_per_task["Acrobot-v1"]!;
+    expect(acrobotRows).toBeGreaterThan(0);
+    expect(replay.summary.memory.student_rows).toBe(Math.round(0.5 * acrobotRows));
+    expect(naive.summary.memory.student_rows).toBe(0);
     expect(existsSync(join(root, "s2-replay", "memory.rldistill"))).toBe(true);
   });
 

@@ -50,6 +50,7 @@ import {
 } from "./multitask.js";
 import { ReservoirMemory } from "./reservoir.js";
 import { type EvalTask, evaluateTasks, meanRetention, runTasksLoop, type TasksCheckpoint } from "./run.js";
+import { studentVisitedRows } from "./student-rows.js";
 import {
   type LoadedTask,
   loadMultiTask,
@@ -83,6 +84,8 @@ export interface LifelongSummary {
     rows_per_task: Record<string, number>;
     bytes: number;
     replay_ratio: number;
+    /** This stage task's rows replaced by states its final student visits (memoryStudentShare). */
+    student_rows: number;
   };
   ewc: number;
   /** Every task learnt so far, in arrival order, with the final figures of this stage. */
@@ -326,6 +329,23 @@ async function runStage(a: StageArgs) {
       : new EwcPenalty(cfg.ewc, fisher, Float32Array.from(student.values));
   }
   trainer.dispose();
+  let studentRows = 0;
+  const want = Math.round(cfg.memoryStudentShare * (memory.countByTask()[id] ?? 0));
+  if (want > 0 && !loop.interrupted) {
+    const rows = await studentVisitedRows({
+      student,
+      task: id,
+      layout,
+      teacher: task.teacher,
+      makeEnv: task.makeEnv,
+      n: want,
+      numEnvs: cfg.numEnvs,
+      seed: cfg.seed + 1000 * stage + 500,
+      rng: root.spawn(4),
+    });
+    studentRows = memory.replaceRows(id, rows.input, rows.n, rows.outputs, rows.actions, root.spawn(5));
+    print(`  memory: ${studentRows} of ${task.env}'s rows now hold states its final student visits`);
+  }
   // An interrupted stage adds no row to the matrix (and cannot be continued from): its figures are
   // those of its last evaluation, if any.
   const evals = loop.interrupted
@@ -369,6 +389,7 @@ async function runStage(a: StageArgs) {
       rows_per_task: Object.fromEntries(records.map((r, i) => [r.env, counts[i] ?? 0])),
       bytes: memory.bytes,
       replay_ratio: cfg.replayRatio,
+      student_rows: studentRows,
     },
     ewc: cfg.ewc,
     tasks: taskSummaries(

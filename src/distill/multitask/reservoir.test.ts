@@ -142,3 +142,36 @@ describe("ReservoirMemory.sample", () => {
     expect(seen.size).toBeGreaterThan(85);
   });
 });
+
+describe("ReservoirMemory.replaceRows", () => {
+  it("overwrites only the given task's rows, keeping every task's share and the stream length", () => {
+    const m = new ReservoirMemory({ capacity: 20, inputSize: 3, inputDtype: "float32", width: 2 });
+    const rng = new Rng(6);
+    for (const t of [0, 1]) {
+      const { input, out } = rows(t, 0, 10);
+      m.add(t, input, 10, out, 2, rng);
+    }
+    const fresh = rows(1, 100, 4);
+    expect(m.replaceRows(1, fresh.input, 4, fresh.out, 2, rng)).toBe(4);
+    expect(m.countByTask()).toEqual([10, 10]);
+    expect(m.seen).toBe(20);
+    const firstInputs = (t: number) => {
+      const g = m.gather(m.rowsOf(t));
+      return Array.from({ length: g.n }, (_, r) => g.input[3 * r]!);
+    };
+    // Task 0 untouched; task 1 holds the 4 new rows (100-103) and 6 of its 10 old ones.
+    expect(firstInputs(0).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    const t1 = firstInputs(1);
+    expect(t1.filter((x) => x >= 100).sort((a, b) => a - b)).toEqual([100, 101, 102, 103]);
+    expect(t1.filter((x) => x < 100)).toHaveLength(6);
+    // The targets moved with their inputs.
+    const g = m.gather(m.rowsOf(1));
+    for (let r = 0; r < g.n; r++) expect(g.targets[0]![2 * r + 1]).toBe(g.input[3 * r]);
+    // More rows than the task holds: all of its rows are replaced, no other task's.
+    const many = rows(1, 200, 15);
+    expect(m.replaceRows(1, many.input, 15, many.out, 2, rng)).toBe(10);
+    expect(firstInputs(1).every((x) => x >= 200)).toBe(true);
+    expect(firstInputs(0)).toHaveLength(10);
+    expect(() => m.replaceRows(1, many.input, 1, many.out, 3, rng)).toThrow(/2 actions/);
+  });
+});

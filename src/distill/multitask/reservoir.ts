@@ -137,6 +137,45 @@ export class ReservoirMemory {
     }
   }
 
+  /**
+   * Overwrites up to `n` of task `task`'s rows, drawn uniformly without replacement, with the given
+   * rows (input [n, inputSize], teacher outputs [n, actions]): the task's share of the memory and
+   * the reservoir's stream length stay as they were, only what the task's rows hold changes (states
+   * its final student visits, see `studentVisitedRows`). Returns the rows replaced (at most the
+   * task's rows held).
+   */
+  replaceRows(
+    task: number,
+    input: ArrayLike<number>,
+    n: number,
+    outputs: Float32Array,
+    actions: number,
+    rng: Rng,
+  ): number {
+    if (this.actions[task] !== actions)
+      throw new ConfigError(
+        "outputs",
+        `task ${task} is stored with ${this.actions[task] ?? "no"} actions, the new rows have ${actions}`,
+      );
+    if (input.length < n * this.inputSize || outputs.length < n * actions)
+      throw new ConfigError(
+        "input",
+        `${n} rows need ${n * this.inputSize} inputs and ${n * actions} outputs`,
+      );
+    const slots = this.rowsOf(task);
+    const take = Math.min(n, slots.length);
+    const order = rng.permutation(slots.length);
+    const D = this.inputSize;
+    const W = this.width;
+    for (let r = 0; r < take; r++) {
+      const slot = slots[order[r]!]!;
+      for (let i = 0; i < D; i++) this.input[slot * D + i] = input[r * D + i]!;
+      this.out.fill(0, slot * W, (slot + 1) * W);
+      this.out.set(outputs.subarray(r * actions, (r + 1) * actions), slot * W);
+    }
+    return take;
+  }
+
   /** Rows held per task id. */
   countByTask(): number[] {
     const counts = this.actions.map(() => 0);

@@ -6,8 +6,10 @@
  *   then trainRatio * collected gradient steps, each on one batch of
  *     (1 - replayRatio) B rows split evenly over the live tasks (balanced sampling) and
  *     replayRatio B rows of earlier tasks from the memory (lifelong stages), grouped by task:
- *     L = sum_groups (w_task * rows / B) * L_task(head_task(trunk(x)), teacher targets; tau)
+ *     L = sum_groups (w_task * rows / B) * [L_task(head_task(trunk(x)), teacher targets; tau)
+ *                                           + argmaxCoef * CE(head_task, argmax teacher)]
  *         + EWC penalty
+ *   at the learning rate learningRate * lrSchedule(progress).
  *
  * One trunk forward per step for all tasks, one head forward per task; the gradients of every
  * head meet in the trunk's backward (MultiHeadStudent). Each task's loss is the registry loss for
@@ -21,7 +23,9 @@ import { ArrayAdam } from "../../nn/optim.js";
 import { DistillBuffer } from "../buffer.js";
 import { type ActingEnv, Collector, type CollectorMode } from "../collect.js";
 import type { EnvFactory } from "../evaluation.js";
-import type { PolicyObjective } from "../objectives.js";
+import { getLoss } from "../losses/registry.js";
+import { addScaled, type ObjectiveResult, type PolicyObjective } from "../objectives.js";
+import { parseSchedule } from "../schedules.js";
 import type { Student } from "../student.js";
 import type { Teacher } from "../teacher.js";
 import type { MultiTaskHyper } from "./config.js";
@@ -66,6 +70,33 @@ interface LiveState extends LiveTask {
   envs: ActingEnv[];
 }
 
+/** The greedy-action cross-entropy, tape-free (loss nll; the argmax of logits or Q-values alike). */
+const argmaxLoss = getLoss("nll").arrays!;
+
+/**
+ * One task's loss on its rows: the distillation objective of its teacher's kind at temperature
+ * tau, plus `argmaxCoef` times the cross-entropy on the teacher's greedy action (when > 0). The
+ * metrics are the objective's, with `argmax_nll` added.
+ */
+export function taskLoss(
+  objective: PolicyObjective,
+  out: Float32Array,
+  teacherOut: Float32Array,
+  rows: number,
+  tau: number,
+  argmaxCoef: number,
+): ObjectiveResult {
+  // The student argument only matters for Gaussian students; multi-task heads are discrete.
+  const res = objective(null as unknown as Student, out, { batch: rows, teacherOut }, tau);
+  if (!(argmaxCoef > 0)) return res;
+  const ce = argmaxLoss({ batch: rows, studentLogits: out, teacherLogits: teacherOut });
+  return {
+    loss: res.loss + argmaxCoef * ce.loss,
+    metrics: { ...res.metrics, argmax_nll: ce.loss },
+    dOut: addScaled(res.dOut, ce.grads.studentLogits!, argmaxCoef),
+  };
+}
+
 /** Splits `total` into `parts` near-equal counts (the first ones get the remainder). */
 export function evenSplit(total: number, parts: number): number[] {
   return Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
@@ -76,6 +107,8 @@ export class TaskTrainer {
   private readonly o: TrainerOptions;
   private readonly live: LiveState[];
   private readonly liveIds: Set<number>;
+  /** The factor on cfg.learningRate by progress (lrSchedule; config.ts checks it stays in [0, 1]). */
+  private readonly lrFactor: (progress: number) => number;
   private updates = 0;
 
   constructor(o: TrainerOptions) {
@@ -102,6 +135,7 @@ export class TaskTrainer {
       return { ...t, collector, buffer, envs };
     });
     this.optimizer = new ArrayAdam([student.paramGroup()], { lr: cfg.learningRate });
+    this.lrFactor = parseSchedule(cfg.lrSchedule, "lrSchedule");
   }
 
   /**
@@ -124,6 +158,9 @@ export class TaskTrainer {
       logger.record(`rollout/${t.env}/teacher_acted`, stats.teacherActed);
     }
     const steps = Math.max(1, Math.round(cfg.trainRatio * collected));
+    // Set from progress each round, so a lifelong stage or a resumed run follows the same decay.
+    this.optimizer.lr = cfg.learningRate * this.lrFactor(progress);
+    logger.record("train/learning_rate", this.optimizer.lr);
     for (let i = 0; i < steps && !signal?.aborted; i++) {
       this.step(progress);
       await yieldIfDue();
@@ -176,18 +213,15 @@ export class TaskTrainer {
     const tau = this.o.tau(progress);
     let loss = 0;
     const grads = groups.map((g, i) => {
-      // The student argument only matters for Gaussian students; multi-task heads are discrete.
-      const res = objectives[g.task]!(
-        null as unknown as Student,
-        outs[i]!,
-        { batch: g.count, teacherOut: targets[i]! },
-        tau,
-      );
+      const name = this.o.layout.task(g.task).name;
+      const res = taskLoss(objectives[g.task]!, outs[i]!, targets[i]!, g.count, tau, cfg.argmaxCoef);
       const scale = (weights[g.task]! * g.count) / n;
       loss += scale * res.loss;
-      logger.recordMean(`train/${this.o.layout.task(g.task).name}/loss`, res.loss);
+      logger.recordMean(`train/${name}/loss`, res.loss);
       if (res.metrics["agreement"] !== undefined)
-        logger.recordMean(`train/${this.o.layout.task(g.task).name}/agreement`, res.metrics["agreement"]);
+        logger.recordMean(`train/${name}/agreement`, res.metrics["agreement"]);
+      if (res.metrics["argmax_nll"] !== undefined)
+        logger.recordMean(`train/${name}/argmax_nll`, res.metrics["argmax_nll"]);
       const d = res.dOut;
       for (let j = 0; j < d.length; j++) d[j] = d[j]! * scale;
       return d;
