@@ -5,6 +5,7 @@
  *   npx tsx bench/multitask.ts lifelong   --teacher ENV=PATH ... [--methods replay,naive,ewc] [--ewc 100]
  *   npx tsx bench/multitask.ts crossmodal --env ENV --teacher PATH --teacher-view V --student-view V
  *                                         [--frame-stack K] [--scratch-steps N] [--scratch-config FILE] [--reuse]
+ *   npx tsx bench/multitask.ts reevaluate --run DIR [--run DIR ...] [--episodes 100]
  *
  * common: [--steps N] [--seeds 1,2,3] [--set field=value ...] [--out DIR] (default runs/bench-multitask)
  *
@@ -25,6 +26,10 @@
  *    presets/ppo.json, else PPO's defaults. A scratch run that never reaches the target gives a
  *    lower bound on the ratio (its budget / the student's steps). --reuse takes a seed's distilled
  *    run from its folder's summary.json when there is one (to add a scratch run to it).
+ * 4. reevaluate --run DIR [--run DIR ...] [--episodes 100]: a finished multi-task run's per-task
+ *    students, with their teachers and random policies, on more greedy episodes (the same env seeds
+ *    for all three), since 30 episodes of Seaquest or Asterix leave a retention uncertain by 10-20
+ *    points; prints return +- standard error, retention, and the mean and capped mean per run.
  *
  * Writes every run folder and results.json under --out; prints Markdown tables and the load.
  */
@@ -40,10 +45,15 @@ import {
   stepsToTarget,
 } from "../src/distill/crossmodal/index.js";
 import { ViewPair } from "../src/distill/crossmodal/views.js";
+import { evaluateReturns } from "../src/distill/evaluation.js";
 import { LIFELONG_SCHEMA, MULTITASK_SCHEMA, parseTaskTeacher } from "../src/distill/multitask/config.js";
 import { distillStage, type LifelongSummary } from "../src/distill/multitask/lifelong.js";
 import { distillMultiTask, type MultiTaskSummary } from "../src/distill/multitask/multitask.js";
+import { loadTask, taskBaseline, taskEnvFactory } from "../src/distill/multitask/tasks.js";
 import { retention } from "../src/eval/evaluate.js";
+import { initBackend } from "../src/nn/backend.js";
+import { loadPolicy } from "../src/nn/checkpoint.js";
+import { compileSpec } from "../src/nn/fast.js";
 import { EvalCallback } from "../src/rl/callbacks.js";
 import { PPO, PPO_SCHEMA } from "../src/rl/ppo.js";
 
@@ -296,8 +306,46 @@ async function benchCrossModal() {
   return rows;
 }
 
+async function benchReevaluate() {
+  const episodes = Number(arg("episodes", "100"));
+  const seed = 500_000;
+  await initBackend();
+  const out: Record<string, unknown> = {};
+  for (const dir of args("run")) {
+    const summary = JSON.parse(readFileSync(join(dir, "summary.json"), "utf8")) as MultiTaskSummary;
+    if (summary.kind !== "multitask") throw new Error(`--run ${dir}: not a multi-task run folder`);
+    print(`\n${dir} (${episodes} episodes per policy, env seeds from ${seed})`);
+    print("| game | teacher return | student return | random | retention |\n|---|---|---|---|---|");
+    const rets: number[] = [];
+    for (const t of summary.tasks) {
+      const task = await loadTask(t.env, t.teacher.file);
+      try {
+        const makeEnv = taskEnvFactory(t.env);
+        const b = await taskBaseline(task, makeEnv, episodes, seed);
+        const student = compileSpec(loadPolicy(join(dir, t.student.file)).spec);
+        const s = await evaluateReturns(student, makeEnv, episodes, seed);
+        // null when the teacher is no better than random (never for the shipped MinAtar teachers).
+        const r = retention(s.meanReturn, b.teacher.mean_return, b.random.mean_return) ?? Number.NaN;
+        rets.push(r);
+        const se = (sdev: number) => (sdev / Math.sqrt(episodes)).toFixed(2);
+        print(
+          `| ${t.env} | ${b.teacher.mean_return.toFixed(2)} +- ${se(b.teacher.std_return)} | ${s.meanReturn.toFixed(2)} +- ${se(s.stdReturn)} | ${b.random.mean_return.toFixed(2)} | ${pct(r)} |`,
+        );
+      } finally {
+        task.teacher.dispose?.();
+      }
+    }
+    print(
+      `mean retention ${pct(mean(rets))}, capped ${pct(cappedMean(rets))}, lowest ${pct(Math.min(...rets))}`,
+    );
+    out[dir] = { episodes, retention: rets, mean: mean(rets), capped: cappedMean(rets) };
+  }
+  return out;
+}
+
 const BENCHES: Record<string, () => Promise<unknown>> = {
   multitask: benchMultiTask,
+  reevaluate: benchReevaluate,
   lifelong: benchLifelong,
   crossmodal: benchCrossModal,
 };
