@@ -175,9 +175,10 @@ export const REPLAY_FIELDS = {
     help: "teacher acts greedily when collecting (else sampled; a Gaussian teacher with means only, such as a SAC or TD3 actor, always acts with its mean)",
   },
   studentDeterministic: {
-    type: "boolean",
-    default: false,
-    help: "student acts greedily when collecting (collector student or mixed; else sampled from its own distribution, as DAgger rolls out the learner; a continuous student trained on means only keeps its initial std 1, which swamps a [-1, 1] action box)",
+    type: "string",
+    default: "auto",
+    choices: ["auto", "true", "false"],
+    help: "student acts greedily when collecting (collector student or mixed; false: sampled from its own distribution, as DAgger rolls out the learner); auto = greedy when the student has no trained std (a continuous student on mean-mse, mse or value-mse keeps its initial std 1, which swamps a [-1, 1] action box), else sampled",
   },
   batchSize: { type: "integer", default: 256, min: 1, help: "samples per gradient step" },
   lrSchedule: {

@@ -98,6 +98,13 @@ describe("distill config", () => {
     expect(parseDistillAssignment("student=64,64")).toEqual(["student", [64, 64]]);
     expect(parseDistillAssignment("learningRate=3e-4")).toEqual(["learningRate", 3e-4]);
     expect(parseDistillAssignment("teacherDeterministic=true")).toEqual(["teacherDeterministic", true]);
+    expect(parseDistillAssignment("studentDeterministic=true")).toEqual(["studentDeterministic", "true"]);
+    const ok = { env: "CartPole-v1", teachers: ["t"] };
+    expect(resolveDistillConfig(ok).studentDeterministic).toBe("auto");
+    // A boolean, as the field took before "auto", is read as its string.
+    expect(resolveDistillConfig({ ...ok, studentDeterministic: false } as never).studentDeterministic).toBe(
+      "false",
+    );
     expect(() => parseDistillAssignment("batchSize=big")).toThrow(
       /distill.batchSize: expected an integer >= 1/,
     );

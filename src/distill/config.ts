@@ -170,6 +170,9 @@ export function resolveDistillConfig(
     rest.student = arch.hidden;
     rest.studentConvs = arch.convs.map(formatConv).join(",");
   }
+  // studentDeterministic was a boolean before it took "auto": callers' true / false keep working.
+  if (typeof rest.studentDeterministic === "boolean")
+    rest.studentDeterministic = String(rest.studentDeterministic);
   const env = typeof rest.env === "string" ? rest.env : "";
   const preset = env ? loadPreset("distill", env, DISTILL_SCHEMA).config : {};
   const method = resolveConfig(

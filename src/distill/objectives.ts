@@ -56,6 +56,20 @@ function onOutputs(
 }
 
 /**
+ * Whether the student acts greedily when it collects (`studentDeterministic`). "auto" is greedy
+ * exactly when sampling would use an untrained std: a Gaussian student whose loss fits its mean
+ * only (mean-mse, mse, value-mse; kl, gaussian-kl and gaussian-w2 train the log std) keeps its
+ * initial std of 1, and on a [-1, 1] box that noise is as large as the actions (on Hopper-v5 it
+ * filled the buffer with falls: bench/README.md). Students of discrete teachers sample from the
+ * distribution they are trained on. Booleans are configs saved before the field took "auto".
+ */
+export function studentActsGreedily(setting: string | boolean, kind: TeacherKind, loss: string): boolean {
+  if (setting === true || setting === "true") return true;
+  if (setting === false || setting === "false") return false;
+  return kind === "gaussian" && !["kl", "gaussian-kl", "gaussian-w2"].includes(loss);
+}
+
+/**
  * The policy objective for loss `name` and a teacher of `kind`. Discrete teachers take every
  * registry loss on (student, teacher) logits; Gaussian teachers take `gaussian-kl` (`kl` is read
  * as the Gaussian KL there) or `gaussian-w2` (both need the teacher's log std), or `mean-mse` /

@@ -22,6 +22,7 @@ import type { PolicySpec } from "../nn/spec.js";
 import { DistillBuffer, type DistillSample } from "./buffer.js";
 import { type ActingEnv, Collector, type CollectorMode } from "./collect.js";
 import type { DistillContext, Distiller } from "./loop.js";
+import { studentActsGreedily } from "./objectives.js";
 import type { Student } from "./student.js";
 import type { TeacherBatch } from "./teacher.js";
 
@@ -124,7 +125,7 @@ export abstract class ReplayDistiller implements Distiller {
       rng: ctx.rng.spawn(1),
       seed: cfg.seed,
       teacherDeterministic: cfg.teacherDeterministic,
-      studentDeterministic: cfg.studentDeterministic,
+      studentDeterministic: studentActsGreedily(cfg.studentDeterministic, teacher.kind, cfg.loss),
       features: [...features.map((f) => f.name), ...(derived?.requires ?? [])],
       taskIds: ctx.taskIds,
       onLabels: derived ? (labels) => Object.assign(labels.features, derived.compute(labels)) : undefined,

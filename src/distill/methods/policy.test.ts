@@ -99,3 +99,47 @@ describe("replay methods: learning-rate schedule (lrSchedule)", () => {
     ).rejects.toThrow(/lrSchedule.*\[0, 1\]/);
   });
 });
+
+describe("replay methods: studentDeterministic (auto / true / false)", () => {
+  // Collection with the student alone (DAgger), on recording LineWorlds: the actions the
+  // collector's envs are given show whether the student acted with its mean or sampled around it;
+  // with the same seed, two runs that act the same way collect the same actions. Recorded: the envs
+  // made before any env steps (the run's probe, the numEnvs collection envs and the teacher's
+  // evaluation env, which acts the same in every run).
+  const collected = async (loss: string, studentDeterministic?: unknown) => {
+    const perEnv: number[][] = [];
+    let stepped = false;
+    const makeEnv = () => {
+      const env = new LineWorld({ continuous: true });
+      const actions: number[] = [];
+      if (!stepped) perEnv.push(actions);
+      const step = env.step.bind(env);
+      env.step = (a) => {
+        stepped = true;
+        actions.push((a as Float32Array)[0]!);
+        return step(a);
+      };
+      return env;
+    };
+    await distill(
+      { ...base, steps: 200, out: out(), loss, collector: "student", seed: 5, studentDeterministic } as never,
+      { teacher: lineGaussianTeacher(), makeEnv },
+    );
+    return perEnv.flat();
+  };
+
+  it("auto acts greedily when the loss leaves the student's std untrained (mean-mse), else samples", async () => {
+    const greedy = await collected("mean-mse", "true");
+    const sampled = await collected("mean-mse", "false");
+    expect(sampled).not.toEqual(greedy);
+    expect(await collected("mean-mse")).toEqual(greedy); // the default is auto
+    expect(await collected("mean-mse", true)).toEqual(greedy); // a boolean, as before "auto"
+    // gaussian-kl trains the log std: auto samples from it.
+    const klSampled = await collected("gaussian-kl", "false");
+    expect(await collected("gaussian-kl", "auto")).toEqual(klSampled);
+    expect(klSampled).not.toEqual(await collected("gaussian-kl", "true"));
+    await expect(collected("mean-mse", "yes")).rejects.toThrow(
+      /studentDeterministic: expected one of auto, true, false/,
+    );
+  });
+});
