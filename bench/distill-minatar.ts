@@ -19,6 +19,8 @@
  *   --final-episodes 100                 episodes of the final teacher / student / random evaluation
  *   --argmax-coef 1                      weight of the greedy-action cross-entropy beside the KL in
  *                                        the search's policy runs (the comparison's rows say their own)
+ *   --tau 1                              KL temperature of the search's runs (a schedule string too);
+ *                                        run folders get a -tau<value> suffix when it is not 1
  *
  * 1. Smallest student per game: candidates from the largest down (one over 10% of the teacher's
  *    parameters is run and shown for reference, never chosen); every seed of a candidate must keep >= 95% of the teacher's return (retention,
@@ -104,6 +106,7 @@ export async function minatarSection(o: MinatarBenchOptions): Promise<void> {
   const candidates = o.arg("candidates", CANDIDATES.join(";")).split(";");
   const compare = o.arg("compare", "Breakout");
   const argmaxCoef = Number(o.arg("argmax-coef", "1"));
+  const tau = o.arg("tau", "1");
   // Replay settings of the Breakout learning test (src/distill/methods/learning.test.ts): twice the
   // default updates per transition at 3x the default rate. With the defaults (lr 1e-3, ratio 0.125,
   // batch 256) conv8x3,fc16 plateaued at 89-93% agreement over 100k steps (seed 1).
@@ -160,8 +163,8 @@ export async function minatarSection(o: MinatarBenchOptions): Promise<void> {
         const res: DistillSummary[] = [];
         for (const seed of seeds) {
           const s = await run(
-            { teachers: [teacher], env, student: arch, seed, argmaxCoef },
-            `${game}-${arch}${argmaxCoef > 0 ? `-ce${argmaxCoef}` : ""}-s${seed}`,
+            { teachers: [teacher], env, student: arch, seed, argmaxCoef, ...(tau === "1" ? {} : { tau }) },
+            `${game}-${arch}${argmaxCoef > 0 ? `-ce${argmaxCoef}` : ""}${tau === "1" ? "" : `-tau${tau}`}-s${seed}`,
           );
           res.push(s);
           if (!meets(s)) break; // one seed short of a target rules the candidate out
