@@ -3,7 +3,8 @@
  * teacher's deterministic action, `mean-mse` by default), 3 seeds, 20+ greedy episodes each; the
  * parameter ratio to the teacher's actor; the int8 export of each student against the float
  * student; continuous agreement (mean action distance, share of actions within 10% of the range)
- * on the states the student visits; and, with --robustness, the robustness suite's physics
+ * on the states the student visits; the float student's episode returns and lengths, sorted (falls
+ * and failed episodes hide in a mean); and, with --robustness, the robustness suite's physics
  * perturbations (friction and mass x0.5 ... x1.5).
  *
  *   npx tsx bench/mujoco.ts --teacher models/invertedpendulum-sac.rldistill --env InvertedPendulum-v5 \
@@ -106,6 +107,11 @@ for (const seed of seeds) {
       sim.actionAgreement!.toFixed(3),
       wall.toFixed(0),
     ].join(" | "),
+  );
+  // Falls (episodes cut short) and bimodal returns do not show in a mean.
+  const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b).map((x) => x.toFixed(0));
+  console.log(
+    `  float episodes: returns ${sorted(fEval.returns).join(" ")}; lengths ${sorted(fEval.lengths).join(" ")}`,
   );
   if (robustness) {
     const r = evaluateRobustness({ teacher, student: float }, env, { episodes: 5, seed });
