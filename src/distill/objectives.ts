@@ -55,6 +55,11 @@ function onOutputs(
   return { loss: res.loss, metrics: res.metrics, dOut: res.grads[key]!, dLogStd: res.grads.studentLogStd };
 }
 
+/** Losses on a Gaussian teacher that fit the student's log std as well as its mean. */
+const GAUSSIAN_STD_LOSSES = ["kl", "gaussian-kl", "gaussian-w2"];
+/** Losses on a Gaussian teacher that fit the means only (its log std stays at its initial 0). */
+const GAUSSIAN_MEAN_LOSSES = ["mse", "mean-mse", "value-mse"];
+
 /**
  * Whether the student acts greedily when it collects (`studentDeterministic`). "auto" is greedy
  * exactly when sampling would use an untrained std: a Gaussian student whose loss fits its mean
@@ -66,7 +71,7 @@ function onOutputs(
 export function studentActsGreedily(setting: string | boolean, kind: TeacherKind, loss: string): boolean {
   if (setting === true || setting === "true") return true;
   if (setting === false || setting === "false") return false;
-  return kind === "gaussian" && !["kl", "gaussian-kl", "gaussian-w2"].includes(loss);
+  return kind === "gaussian" && !GAUSSIAN_STD_LOSSES.includes(loss);
 }
 
 /**
@@ -85,14 +90,14 @@ export function policyObjective(
 ): PolicyObjective {
   const requested = getLoss(name, "loss");
   if (kind === "gaussian") {
-    const allowed = ["kl", "gaussian-kl", "gaussian-w2", "mse", "mean-mse", "value-mse"];
+    const allowed = [...GAUSSIAN_STD_LOSSES, ...GAUSSIAN_MEAN_LOSSES];
     if (!allowed.includes(name)) {
       throw new ConfigError(
         "loss",
         `"${name}" does not apply to a Gaussian (continuous) teacher; allowed: ${allowed.join(", ")}`,
       );
     }
-    if (name === "kl" || name === "gaussian-kl" || name === "gaussian-w2") {
+    if (GAUSSIAN_STD_LOSSES.includes(name)) {
       const spec = getLoss(name === "gaussian-w2" ? "gaussian-w2" : "gaussian-kl");
       const fn = arraysOf(spec);
       return Object.assign(
