@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
 import type { Policy } from "../core/policy.js";
 import { Rng } from "../core/rng.js";
+import { Box, Discrete } from "../core/spaces.js";
 import { DistillBuffer } from "./buffer.js";
-import { Collector, type CollectorMode } from "./collect.js";
+import { Collector, type CollectorMode, checkCollectNoise } from "./collect.js";
 import { EnsembleTeacher } from "./teachers/ensemble.js";
-import { LineWorld, lineTeacher } from "./testing/fakes.js";
+import { LineWorld, lineGaussianTeacher, lineTeacher } from "./testing/fakes.js";
 
 /** A student that always pushes right: it drifts off the line, unlike the teacher. */
 const alwaysRight: Policy = { act: () => 1 };
@@ -95,5 +96,89 @@ describe("Collector", () => {
           seed: 0,
         }),
     ).toThrow(/needs a student/);
+  });
+});
+
+describe("Collector action noise (DART)", () => {
+  async function noisy(seed: number, noise: number, mode: CollectorMode = "teacher") {
+    const teacher = lineGaussianTeacher();
+    const buffer = new DistillBuffer({ capacity: 1000, obsSize: 2, actionSize: 1, transitions: true });
+    const c = new Collector({
+      envs: [new LineWorld({ continuous: true }), new LineWorld({ continuous: true })],
+      teacher,
+      // A student that pushes right at half strength, so its noisy actions are told from the teacher's.
+      student: { act: () => Float32Array.of(0.5) },
+      mode,
+      rng: new Rng(seed),
+      seed,
+      teacherDeterministic: true,
+    });
+    const stats = await c.collect(60, buffer, 1, undefined, noise);
+    const s = buffer.gather(Int32Array.from({ length: buffer.size }, (_, i) => i));
+    return { stats, s, teacher };
+  }
+
+  it("executes the actor's action plus the seeded noise, clipped to the box; stores the teacher's un-noised mean", async () => {
+    const noise = 0.4;
+    const { s, teacher } = await noisy(3, noise);
+    // A greedy teacher in teacher mode draws nothing else: the collector's generator gives exactly
+    // one normal per step, env and action dimension (the box is [-1, 1], half-range 1).
+    const rng = new Rng(3);
+    const labels = await teacher.predict(s.obs, s.n);
+    let clipped = 0;
+    for (let i = 0; i < s.n; i++) {
+      const mean = labels.outputs[i]!;
+      expect(s.teacherOut[i]).toBeCloseTo(mean, 5); // the target is the teacher's, never the noisy action
+      const raw = Math.fround(Math.min(Math.max(mean, -1), 1)) + noise * rng.normal();
+      const expected = Math.min(Math.max(raw, -1), 1);
+      if (raw !== expected) clipped++;
+      expect(s.actions![i]).toBeCloseTo(expected, 5);
+      expect(Math.abs(s.actions![i]!)).toBeLessThanOrEqual(1);
+    }
+    expect(clipped).toBeGreaterThan(0); // the known answer covers the clip, too
+    const dev = Array.from(s.actions!, (a, i) => a - s.teacherOut[i]!);
+    const sd = Math.sqrt(dev.reduce((a, d) => a + d * d, 0) / dev.length);
+    expect(sd).toBeGreaterThan(0.25);
+    expect(sd).toBeLessThan(0.45);
+  });
+
+  it("perturbs the student when it acts, and leaves the state labels to the teacher", async () => {
+    const { s } = await noisy(4, 0.2, "student");
+    const dev = Array.from(s.actions!, (a) => a - 0.5);
+    expect(dev.some((d) => Math.abs(d) > 0.05)).toBe(true);
+    const mean = dev.reduce((a, d) => a + d, 0) / dev.length;
+    expect(Math.abs(mean)).toBeLessThan(0.05);
+    // The teacher pushes towards 0: where the student has pushed x well right, it says left.
+    for (let i = 0; i < s.n; i++) if (s.obs[2 * i]! > 0.3) expect(s.teacherOut[i]).toBeLessThan(0);
+  });
+
+  it("is deterministic for a seed, and noise 0 changes nothing", async () => {
+    const a = await noisy(7, 0.3);
+    const b = await noisy(7, 0.3);
+    const c = await noisy(8, 0.3);
+    expect(Array.from(a.s.actions!)).toEqual(Array.from(b.s.actions!));
+    expect(Array.from(a.s.obs)).toEqual(Array.from(b.s.obs));
+    expect(Array.from(a.s.actions!)).not.toEqual(Array.from(c.s.actions!));
+    const quiet = await noisy(7, 0);
+    // Without noise the executed action is the teacher's mean clipped to the box.
+    for (let i = 0; i < quiet.s.n; i++)
+      expect(quiet.s.actions![i]).toBeCloseTo(Math.min(Math.max(quiet.s.teacherOut[i]!, -1), 1), 5);
+  });
+
+  it("refuses noise on a discrete action space or an unbounded box, naming the field", async () => {
+    const c = new Collector({
+      envs: [new LineWorld()],
+      teacher: lineTeacher(),
+      mode: "teacher",
+      rng: new Rng(0),
+      seed: 0,
+    });
+    await expect(c.collect(5, undefined, 1, undefined, 0.1)).rejects.toThrow(
+      /collectNoise: applies to continuous \(Box\) action spaces only; this env's actions are Discrete: allowed: 0/,
+    );
+    expect(() => checkCollectNoise(new Box(-Infinity, 1, { shape: [2] }), 0.1)).toThrow(
+      /collectNoise: needs finite action bounds.*dimension 0/,
+    );
+    expect(() => checkCollectNoise(new Discrete(2), 0)).not.toThrow();
   });
 });

@@ -9,8 +9,14 @@
  * - `mixed`: at each step the teacher acts with probability beta (scheduled, typically 1 -> 0),
  *   else the student: DAgger's pi_i = beta_i pi* + (1 - beta_i) pi_hat_i.
  *
+ * - action noise (DART, Laskey et al. 2017): with `noise` > 0 the executed action of whoever acts is
+ *   perturbed by Gaussian noise of std noise * (high - low) / 2 per dimension, clipped to the box.
+ *   The buffer then also holds the states just off the actor's trajectories (where a slightly wrong
+ *   student drifts), each labelled with the teacher's un-noised output. Continuous actions only.
+ *
  *   const c = new Collector({ envs, teacher, student, mode: "student", rng, seed });
  *   const stats = await c.collect(128, buffer, beta);   // 128 steps in each env
+ *   await c.collect(128, buffer, beta, undefined, 0.2); // with DART noise of 0.2 half-ranges
  *
  * Environments step in lockstep so the teacher labels all of them in one batched call; an env that
  * ends is reset at once (its stream continues from the first seeded reset).
@@ -21,7 +27,7 @@ import { ConfigError } from "../core/errors.js";
 import { yieldIfDue } from "../core/interrupt.js";
 import type { Action, Policy } from "../core/policy.js";
 import type { Rng } from "../core/rng.js";
-import { Discrete } from "../core/spaces.js";
+import { Box, Discrete } from "../core/spaces.js";
 import type { DistillBuffer } from "./buffer.js";
 import { type Teacher, type TeacherBatch, teacherActions } from "./teacher.js";
 
@@ -76,6 +82,42 @@ export interface LabelledStep {
   taskIds: Int32Array;
 }
 
+/**
+ * Adds Gaussian noise of std `noise` half-ranges to each dimension of a continuous action, clipped
+ * to the box; returns a new array (the actor's own action is left as it was).
+ */
+export function perturbAction(action: Float32Array, box: Box, noise: number, rng: Rng): Float32Array {
+  const out = new Float32Array(action.length);
+  for (let j = 0; j < action.length; j++) {
+    const lo = box.low[j]!;
+    const hi = box.high[j]!;
+    const v = action[j]! + noise * 0.5 * (hi - lo) * rng.normal();
+    out[j] = Math.min(Math.max(v, lo), hi);
+  }
+  return out;
+}
+
+/**
+ * Refuses collection noise where it has no meaning: a discrete action space, or a box with an
+ * infinite bound (no half-range to scale the std by).
+ */
+export function checkCollectNoise(space: { readonly type: string }, noise: number): void {
+  if (!(noise > 0)) return;
+  if (!(space instanceof Box)) {
+    throw new ConfigError(
+      "collectNoise",
+      `applies to continuous (Box) action spaces only; this env's actions are ${space.type}: allowed: 0`,
+    );
+  }
+  for (let j = 0; j < space.size; j++) {
+    if (!Number.isFinite(space.low[j]!) || !Number.isFinite(space.high[j]!))
+      throw new ConfigError(
+        "collectNoise",
+        `needs finite action bounds (its std is a fraction of each half-range); dimension ${j} is [${space.low[j]}, ${space.high[j]}]: allowed: 0`,
+      );
+  }
+}
+
 /** Writes an action into a flat float row (index for discrete, vector for continuous). */
 export function actionToRow(a: Action, out: Float32Array, offset: number): void {
   if (typeof a === "number") out[offset] = a;
@@ -119,15 +161,20 @@ export class Collector {
 
   /**
    * Steps every env `stepsPerEnv` times. `beta` is the probability that the teacher acts in
-   * `mixed` mode. Each labelled step goes to `buffer` (if given) and to `onStep`.
+   * `mixed` mode; `noise` the std of the action noise in half-ranges (0: none, and no draws, so a
+   * run without noise keeps its random stream). Each labelled step goes to `buffer` (if given)
+   * and to `onStep`; the stored actions are the executed (perturbed) ones.
    */
   async collect(
     stepsPerEnv: number,
     buffer?: DistillBuffer,
     beta = 1,
     onStep?: (s: LabelledStep) => void,
+    noise = 0,
   ): Promise<CollectStats> {
     const { teacher, mode, rng } = this.opts;
+    const space = this.envs[0]!.actionSpace;
+    checkCollectNoise(space, noise);
     const student = this.student;
     const m = this.envs.length;
     const d = this.obsSize;
@@ -161,9 +208,10 @@ export class Collector {
       };
       for (let k = 0; k < m; k++) {
         const byTeacher = mode === "teacher" || (mode === "mixed" && rng.random() < beta);
-        const action = byTeacher
+        const acted = byTeacher
           ? teacherActs![k]!
           : student!.act(this.current[k]!, { deterministic: this.opts.studentDeterministic ?? false, rng });
+        const action = noise > 0 ? perturbAction(acted as Float32Array, space as Box, noise, rng) : acted;
         if (byTeacher) teacherSteps++;
         actionToRow(action, step.actions, k * ad);
         const res = this.envs[k]!.step(action);

@@ -169,6 +169,11 @@ export const REPLAY_FIELDS = {
     default: "1:0:linear",
     help: "schedule of the probability (in [0, 1]) that the teacher acts (collector=mixed)",
   },
+  collectNoise: {
+    type: "string",
+    default: "0",
+    help: "DART action noise while collecting (Laskey et al. 2017): Gaussian std as a fraction of each action dimension's half-range, added to whoever acts (teacher or student) and clipped to the box; the teacher still labels the visited states with its un-noised output; never applied in evaluation. A constant (0.2) or a schedule like beta's (0.3:0:linear); continuous actions only; 0 = off",
+  },
   teacherDeterministic: {
     type: "boolean",
     default: false,

@@ -64,6 +64,12 @@ describe("distill config", () => {
     expect(() => resolveDistillConfig({ ...ok, beta: "1.5:0:linear" })).toThrow(
       /beta: .*a probability in \[0, 1\]/,
     );
+    expect(() => resolveDistillConfig({ ...ok, collectNoise: "-0.1" })).toThrow(
+      /^collectNoise: "-0.1" takes values from -0.1 to -0.1 .*allowed: a std in \[0, 2\] half-ranges/,
+    );
+    expect(resolveDistillConfig({ ...ok, collectNoise: "0.3:0:linear" }).collectNoise).toBe("0.3:0:linear");
+    expect(resolveDistillConfig(ok).collectNoise).toBe("0");
+    expect(() => resolveDistillConfig({ ...ppo, collectNoise: "0.1" })).toThrow(/is a field of method/);
   });
 
   it("each method takes its own fields; another method's field is refused, naming its method", () => {

@@ -7,9 +7,9 @@
  * to). Per-env presets (presets/distill.json) sit between the defaults and the user's values:
  * defaults < preset < --config file < flags and --set.
  *
- * Schedules (`tau`, `alpha`, `beta`) are strings: a constant ("0.7") or "start:end:shape"
+ * Schedules (`tau`, `alpha`, `beta`, `collectNoise`) are strings: a constant ("0.7") or "start:end:shape"
  * ("5:1:linear"), parsed by src/core/schedules.ts, functions of training progress in [0, 1]; their
- * values are checked over the whole run (tau > 0, alpha and beta in [0, 1]).
+ * values are checked over the whole run (tau > 0, alpha and beta in [0, 1], collectNoise in [0, 2]).
  */
 import {
   type ConfigOf,
@@ -135,6 +135,12 @@ function checkCross(cfg: DistillConfig): void {
   checkScheduleRange("tau", cfg.tau, { min: 0, exclusiveMin: true, allowed: "a temperature > 0 throughout" });
   if (cfg.beta !== undefined)
     checkScheduleRange("beta", cfg.beta, { min: 0, max: 1, allowed: "a probability in [0, 1] throughout" });
+  if (cfg.collectNoise !== undefined)
+    checkScheduleRange("collectNoise", cfg.collectNoise, {
+      min: 0,
+      max: 2,
+      allowed: "a std in [0, 2] half-ranges throughout (0 = off)",
+    });
   if (cfg.lrSchedule !== undefined)
     checkScheduleRange("lrSchedule", cfg.lrSchedule, {
       min: 0,

@@ -13,7 +13,7 @@ import { obsStatistics } from "./crossmodal/stats.js";
 import { distill } from "./distill.js";
 import { quantizeAwareAt } from "./loop.js";
 import { teacherPolicy } from "./teacher.js";
-import { LineWorld, lineTeacher } from "./testing/fakes.js";
+import { LineWorld, lineGaussianTeacher, lineTeacher } from "./testing/fakes.js";
 
 const tmp = () => mkdtempSync(join(tmpdir(), "rldistill-distill-"));
 
@@ -111,6 +111,40 @@ describe("distill (policy method)", () => {
     expect(summary.interrupted).toBe(true);
     expect(summary.steps).toBe(300);
     expect(existsSync(join(out, "student.rldistill"))).toBe(true);
+  });
+});
+
+describe("distill (DART collection noise)", () => {
+  it("refuses collectNoise on a discrete env before the teacher is loaded", async () => {
+    const out = tmp();
+    // The teacher file does not exist: the refusal must come first, naming the field.
+    await expect(
+      distill(
+        { ...small, teachers: [join(out, "missing.rldistill")], collectNoise: "0.2", out, seed: 1 },
+        { makeEnv: () => new LineWorld() },
+      ),
+    ).rejects.toThrow(/^collectNoise: applies to continuous \(Box\) action spaces only.*allowed: 0/);
+  });
+
+  it("a continuous run with noise logs its schedule and differs from one without", async () => {
+    const run = async (collectNoise: string) => {
+      const out = tmp();
+      await distill(
+        { ...small, steps: 1200, out, seed: 2, collectNoise },
+        { teacher: lineGaussianTeacher(), makeEnv: () => new LineWorld({ continuous: true }) },
+      );
+      return {
+        spec: loadPolicy(join(out, "student.rldistill")).spec,
+        log: readFileSync(join(out, "progress.jsonl"), "utf8"),
+      };
+    };
+    const noisy = await run("0.3:0.1:linear");
+    const again = await run("0.3:0.1:linear");
+    const quiet = await run("0");
+    expect(again.spec.layers).toEqual(noisy.spec.layers);
+    expect(quiet.spec.layers).not.toEqual(noisy.spec.layers);
+    expect(noisy.log).toMatch(/schedule\/collect_noise/);
+    expect(quiet.log).not.toMatch(/schedule\/collect_noise/);
   });
 });
 

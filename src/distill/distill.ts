@@ -20,6 +20,7 @@ import { ConfigError } from "../core/errors.js";
 import { JsonlWriter, Logger } from "../core/logger.js";
 import { Rng } from "../core/rng.js";
 import { openRunFolder, type RunFolder } from "../core/run-dir.js";
+import { scheduleRange } from "../core/schedules.js";
 import { type Box, spaceFromJSON } from "../core/spaces.js";
 import { make, prepareEnv } from "../envs/registry.js";
 import { describeNetwork } from "../eval/describe.js";
@@ -29,6 +30,7 @@ import { initBackend } from "../nn/backend.js";
 import { encodeArtifact, encodePolicySpec, POLICY_KIND } from "../nn/checkpoint.js";
 import { compileSpec } from "../nn/fast.js";
 import type { PolicySpec } from "../nn/spec.js";
+import { checkCollectNoise } from "./collect.js";
 import {
   type DistillConfig,
   type DistillInput,
@@ -148,6 +150,9 @@ async function run(
   let teacher: Teacher | undefined;
   let distiller: Distiller | undefined;
   try {
+    // Before the teacher is loaded or evaluated: DART noise needs a continuous action box.
+    if (cfg.collectNoise !== undefined)
+      checkCollectNoise(probe.actionSpace, scheduleRange(parseSchedule(cfg.collectNoise, "collectNoise"))[1]);
     teacher =
       opts.teacher ??
       (await loadTeachers(cfg.teachers, cfg.ensemble as EnsembleMode, {

@@ -15,12 +15,12 @@
 import { ConfigError } from "../core/errors.js";
 import { yieldIfDue } from "../core/interrupt.js";
 import type { Policy } from "../core/policy.js";
-import { parseSchedule } from "../core/schedules.js";
+import { parseSchedule, type Schedule, scheduleRange } from "../core/schedules.js";
 import { obsStorageDtypeOf } from "../core/spaces.js";
 import { ArrayAdam, type ParamGroup } from "../nn/optim.js";
 import type { PolicySpec } from "../nn/spec.js";
 import { DistillBuffer, type DistillSample } from "./buffer.js";
-import { type ActingEnv, Collector, type CollectorMode } from "./collect.js";
+import { type ActingEnv, Collector, type CollectorMode, checkCollectNoise } from "./collect.js";
 import type { DistillContext, Distiller } from "./loop.js";
 import { studentActsGreedily } from "./objectives.js";
 import type { Student } from "./student.js";
@@ -77,6 +77,8 @@ export abstract class ReplayDistiller implements Distiller {
   protected readonly optimizer: ArrayAdam;
   /** The factor on cfg.learningRate by progress (lrSchedule; config.ts checks it stays in [0, 1]). */
   private readonly lrFactor: (progress: number) => number;
+  /** DART action noise while collecting, in half-ranges, by progress (collectNoise; 0 = off). */
+  private readonly collectNoise: Schedule;
   /** Gradient steps taken so far. */
   protected updates = 0;
 
@@ -134,6 +136,9 @@ export abstract class ReplayDistiller implements Distiller {
       lr: cfg.learningRate,
     });
     this.lrFactor = parseSchedule(cfg.lrSchedule, "lrSchedule");
+    this.collectNoise = parseSchedule(cfg.collectNoise ?? "0", "collectNoise");
+    // Refused here too (distill() checks before loading the teacher) for callers that build a distiller directly.
+    checkCollectNoise(envs[0]!.actionSpace, scheduleRange(this.collectNoise)[1]);
   }
 
   /**
@@ -153,7 +158,15 @@ export abstract class ReplayDistiller implements Distiller {
   async iterate(progress: number): Promise<number> {
     const { cfg, logger } = this.ctx;
     this.collector.student = this.actingPolicy();
-    const stats = await this.collector.collect(cfg.rolloutSteps, this.buffer, this.ctx.beta(progress));
+    const noise = this.collectNoise(progress);
+    const stats = await this.collector.collect(
+      cfg.rolloutSteps,
+      this.buffer,
+      this.ctx.beta(progress),
+      undefined,
+      noise,
+    );
+    if (noise > 0) logger.record("schedule/collect_noise", noise);
     for (const r of stats.episodeReturns) logger.recordMean("rollout/ep_rew_mean", r);
     for (const l of stats.episodeLengths) logger.recordMean("rollout/ep_len_mean", l);
     logger.record("rollout/teacher_acted", stats.teacherActed);
