@@ -15,7 +15,8 @@
  * 2. lifelong: one stage per `--teacher`, in the order given (distillStage, each stage continuing
  *    from the previous folder), for each method: `replay` (the reservoir memory, the defaults),
  *    `naive` (memorySize 0, replayRatio 0: sequential fine-tuning, the baseline), `ewc` (no memory,
- *    EWC lambda = --ewc). Every method gets the same steps per stage. Prints the forgetting matrix
+ *    EWC lambda = --ewc). Every method gets the same steps per stage (--steps, or each stage its
+ *    own with --set stageSteps=N1,N2,...: one entry per --teacher). Prints the forgetting matrix
  *    R[k][j] (retention of task j after stage k, mean over the seeds) and, per seed, the lowest
  *    retention of an old task after the last stage.
  * 3. crossmodal: distillCrossModal, then (with --scratch-steps > 0) PPO from scratch on the
@@ -46,7 +47,12 @@ import {
 } from "../src/distill/crossmodal/index.js";
 import { ViewPair } from "../src/distill/crossmodal/views.js";
 import { evaluateReturns } from "../src/distill/evaluation.js";
-import { LIFELONG_SCHEMA, MULTITASK_SCHEMA, parseTaskTeacher } from "../src/distill/multitask/config.js";
+import {
+  LIFELONG_SCHEMA,
+  MULTITASK_SCHEMA,
+  parseStepBudgets,
+  parseTaskTeacher,
+} from "../src/distill/multitask/config.js";
 import { distillStage, type LifelongSummary } from "../src/distill/multitask/lifelong.js";
 import { distillMultiTask, type MultiTaskSummary } from "../src/distill/multitask/multitask.js";
 import { loadTask, taskBaseline, taskEnvFactory } from "../src/distill/multitask/tasks.js";
@@ -138,7 +144,7 @@ async function benchMultiTask() {
     `| **mean, each task capped at 100%** | | | ${pm(runs.map((r) => cappedMean(r.tasks.map((t) => t.retention))))} | |`,
   );
   print(
-    `\nstudent ${first.student.arch} + ${first.tasks.length} heads: ${first.student.params} parameters; teachers ${first.teachers_params}; ratio ${first.param_ratio.toFixed(3)} (${SEEDS.length} seeds, ${first.steps_per_task} env steps per task)`,
+    `\nstudent ${first.student.arch} + ${first.tasks.length} heads: ${first.student.params} parameters; teachers ${first.teachers_params}; ratio ${first.param_ratio.toFixed(3)} (${SEEDS.length} seeds, env steps per task ${first.tasks.map((t) => t.env_steps).join(" / ")})`,
   );
   return runs;
 }
@@ -151,6 +157,11 @@ const METHODS: Record<string, () => Record<string, unknown>> = {
 
 async function benchLifelong() {
   const tasks = args("teacher").map((t) => parseTaskTeacher(t));
+  // Checked for the whole chain before stage 1 (a stage alone only knows it needs its own entry).
+  const perStage = parseStepBudgets(String(SETS.stageSteps ?? ""), "stageSteps", tasks.length, "stage");
+  const budgetText = perStage.length
+    ? `${perStage.join(" / ")} env steps by stage`
+    : `${STEPS} env steps per stage`;
   const methods = arg("methods", "replay,naive").split(",");
   for (const m of methods)
     if (!METHODS[m]) throw new Error(`--methods: ${m} is not one of ${Object.keys(METHODS)}`);
@@ -171,7 +182,7 @@ async function benchLifelong() {
         last = summary;
         // Each stage's row as it lands (a long run's partial matrix survives a kill).
         print(
-          `  ${m} seed ${seed} stage ${k + 1} (${task.env}): ${summary.matrix[k]!.map(pct).join(" ")}, ${summary.wall_seconds.toFixed(0)} s, load ${load()}`,
+          `  ${m} seed ${seed} stage ${k + 1} (${task.env}, ${summary.steps} env steps): ${summary.matrix[k]!.map(pct).join(" ")}, ${summary.wall_seconds.toFixed(0)} s, load ${load()}`,
         );
       }
       print(
@@ -183,7 +194,7 @@ async function benchLifelong() {
   const names = tasks.map((t) => t.env);
   for (const m of methods) {
     const rs = results[m]!;
-    print(`\n${m} (${SEEDS.length} seeds, ${STEPS} env steps per stage): R[stage][task], mean over seeds`);
+    print(`\n${m} (${SEEDS.length} seeds, ${budgetText}): R[stage][task], mean over seeds`);
     print(`| after stage | ${names.join(" | ")} |`);
     print(`|---|${names.map(() => "---").join("|")}|`);
     names.forEach((_, k) => {

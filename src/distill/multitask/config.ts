@@ -50,6 +50,11 @@ export const MULTITASK_SCHEMA = {
     default: "",
     help: "per-task loss weights in task order, comma separated (e.g. 1,2,1); empty = all 1",
   },
+  taskSteps: {
+    type: "string",
+    default: "",
+    help: "per-task env-step budgets in task order, comma separated (e.g. 100000,100000,200000), instead of steps for every task; the tasks collect in proportion to their budgets, so all finish together; empty = steps each",
+  },
   loss: {
     type: "string",
     default: "kl",
@@ -64,7 +69,7 @@ export const MULTITASK_SCHEMA = {
     type: "integer",
     default: 50_000,
     min: 1,
-    help: "environment steps collected per task (each task the same budget)",
+    help: "environment steps collected per task (each task the same budget; taskSteps or, lifelong, stageSteps set one per task or stage)",
   },
   seed: { type: "integer", default: 0, min: 0, help: "seed of every generator in the run" },
   numEnvs: { type: "integer", default: 4, min: 1, help: "environments per task stepped side by side" },
@@ -164,6 +169,11 @@ export const LIFELONG_SCHEMA = {
     default: "",
     help: "the run folder of the previous stage (its student, replay memory and EWC state); empty = the first stage",
   },
+  stageSteps: {
+    type: "string",
+    default: "",
+    help: "env-step budget of each stage in stage order, comma separated (e.g. 30000,30000,30000,120000,60000); stage k takes entry k instead of steps, so every stage of a chain can be given the same list; empty = steps",
+  },
   memorySize: {
     type: "integer",
     default: 20_000,
@@ -250,6 +260,46 @@ export function parseTaskWeights(text: string, n: number): number[] {
   return parts;
 }
 
+/**
+ * A comma-separated list of env-step budgets (`taskSteps`, `stageSteps`): positive integers, `n` of
+ * them when `n` is given. Empty text is an empty list.
+ */
+export function parseStepBudgets(text: string, field: string, n?: number, per = "task"): number[] {
+  if (text.trim() === "") return [];
+  const parts = text.split(",").map((s) => s.trim());
+  const values = parts.map(Number);
+  const bad =
+    parts.some((s) => !/^[0-9]+$/.test(s)) || values.some((v) => !(v > 0 && Number.isSafeInteger(v)));
+  if (bad || (n !== undefined && values.length !== n)) {
+    throw new ConfigError(
+      field,
+      `expected ${n === undefined ? "" : `${n} `}positive integers (env steps of each ${per}, in ${per} order, comma separated), got "${text}"`,
+    );
+  }
+  return values;
+}
+
+/** The env-step budget of each of `n` tasks: `taskSteps`, else `steps` for every task. */
+export function taskBudgets(cfg: Pick<MultiTaskHyper, "steps" | "taskSteps">, n: number): number[] {
+  const list = parseStepBudgets(cfg.taskSteps, "taskSteps", n);
+  return list.length ? list : Array(n).fill(cfg.steps);
+}
+
+/**
+ * The env-step budget of lifelong stage `stage` (1-based): entry `stage` of `stageSteps`, else
+ * `steps`. A list too short for this stage is refused (before the stage does any work).
+ */
+export function stageBudget(cfg: Pick<LifelongHyper, "steps" | "stageSteps">, stage: number): number {
+  const list = parseStepBudgets(cfg.stageSteps, "stageSteps", undefined, "stage");
+  if (list.length === 0) return cfg.steps;
+  if (stage > list.length)
+    throw new ConfigError(
+      "stageSteps",
+      `has ${list.length} entries (stages 1-${list.length}) but this is stage ${stage}; give one budget per stage`,
+    );
+  return list[stage - 1]!;
+}
+
 function checkTasks(tasks: unknown, field: string, min: number): TaskTeacher[] {
   if (!Array.isArray(tasks) || tasks.length < min)
     throw new ConfigError(
@@ -287,6 +337,7 @@ function checkCommon(cfg: MultiTaskConfig): void {
   });
   if (cfg.student !== "auto") parseArch(cfg.student, "student");
   parseTaskWeights(cfg.taskWeights, cfg.tasks.length);
+  taskBudgets(cfg, cfg.tasks.length);
 }
 
 function split(input: Record<string, unknown>): { tasks: unknown; rest: Record<string, unknown> } {
@@ -321,6 +372,12 @@ export function resolveLifelongConfig(
     );
   if (cfg.taskWeights !== "")
     throw new ConfigError("taskWeights", "applies to multi-task runs; a lifelong stage has one new task");
+  if (cfg.taskSteps !== "")
+    throw new ConfigError(
+      "taskSteps",
+      "applies to multi-task runs; a lifelong stage's budget is steps, or its entry in stageSteps",
+    );
+  parseStepBudgets(cfg.stageSteps, "stageSteps", undefined, "stage");
   if (cfg.out === "") {
     const name = cfg.tasks[0]!.env.replace(/^MinAtar\//, "").replace(/[^A-Za-z0-9-]+/g, "_");
     cfg.out = `runs/lifelong-${name}-s${cfg.seed}`;

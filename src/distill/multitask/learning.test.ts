@@ -52,6 +52,24 @@ describe("multi-task distillation", () => {
     expect(progress).toContain("train/Acrobot-v1/loss");
   });
 
+  it("gives each task its taskSteps budget (counted per task in the summary)", async () => {
+    const out = join(root, "mt-budgets");
+    const { summary } = await distillMultiTask({
+      ...small,
+      tasks: [CARTPOLE, ACROBOT],
+      taskSteps: "256,768",
+      finalEpisodes: 1,
+      similarityStates: 50,
+      out,
+    });
+    // Acrobot leads at numEnvs x rolloutSteps = 128 a round (6 rounds); CartPole keeps a third of its pace.
+    expect(summary.task_steps).toEqual([256, 768]);
+    expect(summary.tasks.map((t) => t.env_steps)).toEqual([256, 768]);
+    expect(summary.steps).toBe(1024);
+    expect(summary.interrupted).toBe(false);
+    expect(JSON.parse(readFileSync(join(out, "config.json"), "utf8")).taskSteps).toBe("256,768");
+  });
+
   it("refuses a teacher that does not fit its task's env, naming the task", async () => {
     await expect(
       distillMultiTask({
@@ -66,6 +84,10 @@ describe("multi-task distillation", () => {
     await expect(
       distillMultiTask({ ...small, tasks: [CARTPOLE, ACROBOT], taskWeights: "1", out: join(root, "bad3") }),
     ).rejects.toThrow(/taskWeights: expected 2/);
+    await expect(
+      distillMultiTask({ ...small, tasks: [CARTPOLE, ACROBOT], taskSteps: "100,0", out: join(root, "bad4") }),
+    ).rejects.toThrow(/taskSteps: expected 2 positive integers/);
+    expect(existsSync(join(root, "bad4"))).toBe(false);
   });
 });
 
@@ -125,6 +147,25 @@ describe("lifelong distillation", () => {
     expect(summary.matrix).toHaveLength(1); // no row for the unfinished stage
     expect(loadPolicy(join(root, "cut", summary.tasks[1]!.student.file)).spec.actionSize).toBe(3);
     await expect(stage("after-cut", ACROBOT, join(root, "cut"), {})).rejects.toThrow(/unfinished stage/);
+  });
+
+  it("runs a stage on its stageSteps entry and records the env steps of every stage", async () => {
+    const { summary, runDir } = await stage("s2-budget", ACROBOT, join(root, "s1"), {
+      stageSteps: "3000,512",
+      memorySize: 0,
+      replayRatio: 0,
+      finalEpisodes: 2,
+    });
+    // Stage 2 takes 512 (4 rounds of numEnvs x rolloutSteps = 128), not steps (3000).
+    expect(summary.steps).toBe(512);
+    expect(JSON.parse(readFileSync(join(runDir, "config.json"), "utf8")).steps).toBe(512);
+    // Stage 1 ran on steps 3000: 24 rounds of 128.
+    expect(summary.tasks.map((t) => t.env_steps)).toEqual([3072, 512]);
+    // A list without this stage's entry is refused before the stage does anything.
+    await expect(stage("s2-short", ACROBOT, join(root, "s1"), { stageSteps: "3000" })).rejects.toThrow(
+      /stageSteps: has 1 entries \(stages 1-1\) but this is stage 2/,
+    );
+    expect(existsSync(join(root, "s2-short"))).toBe(false);
   });
 
   it("refuses a task it already learnt and a student of another shape", async () => {

@@ -30,7 +30,7 @@ import { initBackend } from "../../nn/backend.js";
 import { encodeArtifact, loadArtifact, type StoredTensor } from "../../nn/checkpoint.js";
 import { policyObjective } from "../objectives.js";
 import { parseSchedule } from "../schedules.js";
-import { type LifelongConfig, resolveLifelongConfig } from "./config.js";
+import { type LifelongConfig, resolveLifelongConfig, stageBudget } from "./config.js";
 import { diagonalFisher, EwcPenalty } from "./ewc.js";
 import {
   type ForgettingFigures,
@@ -171,8 +171,10 @@ export async function distillStage(
       "teacher",
       `task ${spec.env} was already learnt in stage ${prev.records.find((r) => r.env === spec.env)!.stage}; a stage brings a new task`,
     );
-  const task = await loadTask(spec.env, spec.teacher, "teacher");
   const stage = (prev?.matrix.length ?? 0) + 1;
+  // This stage's budget; recorded as `steps` in its config.json.
+  cfg.steps = stageBudget(cfg, stage);
+  const task = await loadTask(spec.env, spec.teacher, "teacher");
   const root = new Rng(cfg.seed * 7919 + stage);
   let student: MultiHeadStudent;
   let layout: TaskLayout;
@@ -265,6 +267,7 @@ async function runStage(a: StageArgs) {
     ...(prev?.records ?? []),
     { env: task.env, teacherFile: task.teacherFile, teacherKind: task.teacher.kind, baseline, stage },
   ];
+  const current = records[records.length - 1]!;
   const tau = parseSchedule(cfg.tau, "tau");
   const beta = parseSchedule(cfg.beta, "beta");
   const trainer = new TaskTrainer({
@@ -306,7 +309,6 @@ async function runStage(a: StageArgs) {
       student,
       trainer,
       tasks: evalTasks,
-      liveCount: 1,
       memory,
       logger,
       evalSeed,
@@ -358,6 +360,7 @@ async function runStage(a: StageArgs) {
       );
   const prior = (prev?.matrix ?? []).map((r) => [...r]);
   const matrix = loop.interrupted ? prior : [...prior, records.map((r) => evals[r.env]?.retention ?? null)];
+  current.steps = loop.steps;
   const files = save(matrix, {
     step: loop.steps,
     interrupted: loop.interrupted,
@@ -399,6 +402,7 @@ async function runStage(a: StageArgs) {
       student,
       files,
       records.map(() => 1),
+      records.map((r) => r.steps),
     ),
     matrix,
     task_names: records.map((r) => r.env),

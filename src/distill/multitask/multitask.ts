@@ -23,7 +23,7 @@ import { formatArch, parseArch } from "../../nn/arch.js";
 import { initBackend } from "../../nn/backend.js";
 import { policyObjective } from "../objectives.js";
 import { parseSchedule } from "../schedules.js";
-import { type MultiTaskConfig, parseTaskWeights, resolveMultiTaskConfig } from "./config.js";
+import { type MultiTaskConfig, parseTaskWeights, resolveMultiTaskConfig, taskBudgets } from "./config.js";
 import { TaskLayout } from "./layout.js";
 import { MultiHeadStudent } from "./multi-head-student.js";
 import { evaluateTasks, meanRetention, runTasksLoop, type TasksCheckpoint } from "./run.js";
@@ -63,6 +63,8 @@ export interface TaskSummary {
   student: Nullable<TaskEval> & { file: string; params: number };
   retention: number | null;
   loss_weight: number;
+  /** Env steps collected for the task: in this run (multi-task), or in the stage that learnt it (lifelong; null for stages saved before this was recorded). */
+  env_steps: number | null;
 }
 
 type Nullable<T> = { [K in keyof T]: T[K] | null };
@@ -81,7 +83,10 @@ export interface MultiTaskSummary {
   seed: number;
   /** Env steps collected, over all tasks. */
   steps: number;
+  /** The `steps` setting (every task's budget unless taskSteps is set). */
   steps_per_task: number;
+  /** Each task's env-step budget, in task order (taskSteps, else steps each). */
+  task_steps: number[];
   wall_seconds: number;
   interrupted: boolean;
   /** False when interrupted: the per-task figures are those of the last intermediate evaluation (null without one). */
@@ -118,6 +123,7 @@ export function taskSummaries(
   student: MultiHeadStudent,
   files: readonly string[],
   weights: readonly number[],
+  envSteps: readonly (number | null | undefined)[],
 ): TaskSummary[] {
   return tasks.map((t, i) => {
     const b = baselines[i]!;
@@ -129,6 +135,7 @@ export function taskSummaries(
       student: { ...(e ?? UNMEASURED), file: files[i]!, params: student.taskParams(i) },
       retention: e?.retention ?? null,
       loss_weight: weights[i] ?? 1,
+      env_steps: envSteps[i] ?? null,
     };
   });
 }
@@ -148,6 +155,7 @@ export async function distillMultiTask(
       { padTo: cfg.padTo },
     );
     const weights = parseTaskWeights(cfg.taskWeights, tasks.length);
+    const budgets = taskBudgets(cfg, tasks.length);
     const arch = parseArch(cfg.student === "auto" ? defaultTrunk(layout) : cfg.student, "student");
     const root = new Rng(cfg.seed);
     const student = new MultiHeadStudent({
@@ -162,7 +170,7 @@ export async function distillMultiTask(
       command: opts.command,
     });
     try {
-      return await runMultiTask(cfg, opts, print, folder, tasks, layout, weights, student, root);
+      return await runMultiTask(cfg, opts, print, folder, tasks, layout, weights, budgets, student, root);
     } finally {
       folder.release();
     }
@@ -179,6 +187,7 @@ async function runMultiTask(
   tasks: LoadedTask[],
   layout: TaskLayout,
   weights: number[],
+  budgets: number[],
   student: MultiHeadStudent,
   root: Rng,
 ) {
@@ -216,6 +225,7 @@ async function runMultiTask(
     tau: (p) => tau(p),
     beta: (p) => beta(p),
     seed: cfg.seed,
+    budgets,
   });
   const evalTasks = tasks.map((t, id) => ({
     id,
@@ -233,8 +243,9 @@ async function runMultiTask(
   }));
   const save = (extra: Record<string, unknown>) =>
     saveMultiTask(folder, MULTITASK_STUDENT_FILE, student, records, { seed: cfg.seed, ...extra });
+  const uniform = budgets.every((b) => b === budgets[0]);
   print(
-    `distilling ${cfg.steps} steps per task, ${student.params} student parameters vs ${teachersParams} in the teachers (${((100 * student.params) / teachersParams).toFixed(1)}%)`,
+    `distilling ${uniform ? `${budgets[0]} steps per task` : `${budgets.join(" / ")} steps (task order)`}, ${student.params} student parameters vs ${teachersParams} in the teachers (${((100 * student.params) / teachersParams).toFixed(1)}%)`,
   );
   let loop: Awaited<ReturnType<typeof runTasksLoop>>;
   try {
@@ -243,7 +254,6 @@ async function runMultiTask(
       student,
       trainer,
       tasks: evalTasks,
-      liveCount: tasks.length,
       logger,
       evalSeed,
       print,
@@ -260,7 +270,7 @@ async function runMultiTask(
     trainer.dispose();
   }
   const files = save({
-    progress: Math.min(1, loop.steps / (cfg.steps * tasks.length)),
+    progress: Math.min(1, loop.steps / trainer.budget),
     step: loop.steps,
     interrupted: loop.interrupted,
   });
@@ -273,13 +283,23 @@ async function runMultiTask(
         finalSeed,
         cfg.similarityStates,
       );
-  const rows = taskSummaries(tasks, baselines, evals, student, files, weights);
+  const collected = trainer.collectedByTask();
+  const rows = taskSummaries(
+    tasks,
+    baselines,
+    evals,
+    student,
+    files,
+    weights,
+    tasks.map((_, id) => collected.get(id)),
+  );
   const rets = rows.map((r) => r.retention).filter((r): r is number => r !== null);
   const summary: MultiTaskSummary = {
     kind: "multitask",
     seed: cfg.seed,
     steps: loop.steps,
     steps_per_task: cfg.steps,
+    task_steps: budgets,
     wall_seconds: (performance.now() - t0) / 1000,
     interrupted: loop.interrupted,
     final_evaluation: !loop.interrupted,

@@ -1,7 +1,7 @@
 /**
  * The loop of a multi-task or lifelong run, after its tasks, student and trainer are set up:
  *
- *   until every live task has collected cfg.steps env steps:
+ *   until every live task has collected its env-step budget (cfg.steps, or its taskSteps/stageSteps entry):
  *     trainer.iterate(progress)                      (collect for each live task, then train)
  *     log rollout/ train/ time/ to progress.jsonl; yield to the event loop (Ctrl-C)
  *     at every evalEvery: evaluate every task's head (return, retention; agreement with the live
@@ -44,8 +44,6 @@ export interface TasksLoopOptions {
   student: MultiHeadStudent;
   trainer: TaskTrainer;
   tasks: readonly EvalTask[];
-  /** Number of live tasks (the budget is cfg.steps per live task). */
-  liveCount: number;
   memory?: ReservoirMemory;
   logger: Logger;
   evalSeed: number;
@@ -137,7 +135,8 @@ export async function runTasksLoop(
   o: TasksLoopOptions,
 ): Promise<{ steps: number; interrupted: boolean; checkpoints: TasksCheckpoint[] }> {
   const { cfg, logger } = o;
-  const budget = cfg.steps * o.liveCount;
+  // Progress (the schedules' and evalEvery's clock) is the share of all live tasks' budgets collected.
+  const budget = o.trainer.budget;
   const points = evalPoints(cfg.evalEvery);
   const checkpoints: TasksCheckpoint[] = [];
   let steps = 0;
@@ -145,7 +144,7 @@ export async function runTasksLoop(
   const t0 = performance.now();
   const stopped = () => o.signal?.aborted === true || o.shouldStop?.() === true;
   try {
-    while (steps < budget && !stopped()) {
+    while (o.trainer.unfinished && !stopped()) {
       steps += await o.trainer.iterate(steps / budget, o.signal);
       const p = Math.min(1, steps / budget);
       logger.record("time/fps", Math.round(steps / ((performance.now() - t0) / 1000)));
@@ -176,6 +175,6 @@ export async function runTasksLoop(
     // Ctrl-C during an evaluation: stop there, keeping what was learnt.
     if (!(err instanceof InterruptedError)) throw err;
   }
-  const interrupted = steps < budget || stopped();
+  const interrupted = o.trainer.unfinished || stopped();
   return { steps, interrupted, checkpoints };
 }

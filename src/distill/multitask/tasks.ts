@@ -164,6 +164,8 @@ export interface TaskRecord {
   baseline: TaskBaseline;
   /** Lifelong: the stage (1-based) that learnt it; multi-task runs: 1. */
   stage: number;
+  /** Lifelong: env steps collected in that stage (absent in files saved before it was recorded, and until the stage ends). */
+  steps?: number;
 }
 
 export const MULTITASK_KIND = "multitask-student";

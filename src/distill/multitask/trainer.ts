@@ -2,7 +2,9 @@
  * The training round of multi-task and lifelong distillation:
  *
  *   for each live task t: collect rolloutSteps in each of its envs (its own teacher labels them;
- *     the student's head t acts as the collector asks) -> task t's buffer (and the replay memory)
+ *     the student's head t acts as the collector asks) -> task t's buffer (and the replay memory);
+ *     with per-task budgets, a task with a smaller budget collects its proportional share instead
+ *     (budget_t / the largest budget of the rolloutSteps x numEnvs the largest-budget task collects)
  *   then trainRatio * collected gradient steps, each on one batch of
  *     (1 - replayRatio) B rows split evenly over the live tasks (balanced sampling) and
  *     replayRatio B rows of earlier tasks from the memory (lifelong stages), grouped by task:
@@ -62,12 +64,17 @@ export interface TrainerOptions {
   beta: (progress: number) => number;
   /** Seed of the first env reset of live task i's env k: seed + 1000 i + k. */
   seed: number;
+  /** Env-step budget of each live task (in `live` order); default cfg.steps each. */
+  budgets?: readonly number[];
 }
 
 interface LiveState extends LiveTask {
   collector: Collector;
   buffer: DistillBuffer;
   envs: ActingEnv[];
+  budget: number;
+  /** Env steps collected so far. */
+  collected: number;
 }
 
 /** The greedy-action cross-entropy, tape-free (loss nll; the argmax of logits or Q-values alike). */
@@ -109,11 +116,16 @@ export class TaskTrainer {
   private readonly liveIds: Set<number>;
   /** The factor on cfg.learningRate by progress (lrSchedule; config.ts checks it stays in [0, 1]). */
   private readonly lrFactor: (progress: number) => number;
+  private readonly maxBudget: number;
   private updates = 0;
 
   constructor(o: TrainerOptions) {
     this.o = o;
     const { cfg, layout, student } = o;
+    const budgets = o.budgets ?? o.live.map(() => cfg.steps);
+    if (budgets.length !== o.live.length || budgets.some((b) => !(b > 0 && Number.isSafeInteger(b))))
+      throw new Error(`TaskTrainer: budgets must be ${o.live.length} positive integers, got [${budgets}]`);
+    this.maxBudget = Math.max(...budgets);
     this.liveIds = new Set(o.live.map((t) => t.id));
     this.live = o.live.map((t, i) => {
       const envs = Array.from({ length: cfg.numEnvs }, (_, k) => t.makeEnv(k) as ActingEnv);
@@ -132,10 +144,42 @@ export class TaskTrainer {
         actionSize: layout.task(t.id).actions,
         obsDtype: layout.inputDtype,
       });
-      return { ...t, collector, buffer, envs };
+      return { ...t, collector, buffer, envs, budget: budgets[i]!, collected: 0 };
     });
     this.optimizer = new ArrayAdam([student.paramGroup()], { lr: cfg.learningRate });
     this.lrFactor = parseSchedule(cfg.lrSchedule, "lrSchedule");
+  }
+
+  /** Env steps of every live task's budget together. */
+  get budget(): number {
+    return this.live.reduce((a, t) => a + t.budget, 0);
+  }
+
+  /** True while some live task has collected less than its budget. */
+  get unfinished(): boolean {
+    return this.live.some((t) => t.collected < t.budget);
+  }
+
+  /** Env steps collected so far by each live task, by task id. */
+  collectedByTask(): Map<number, number> {
+    return new Map(this.live.map((t) => [t.id, t.collected]));
+  }
+
+  /**
+   * Steps per env that live task `t` collects this round. A task with the largest budget collects
+   * rolloutSteps per env (so equal budgets collect as without any); a smaller budget keeps pace
+   * in proportion, so every task's states are spread over the whole run (the same tau, beta and
+   * learning-rate schedule for all) rather than one task finishing early. 0 once the budget is met.
+   */
+  private roundSteps(t: LiveState): number {
+    const { rolloutSteps, numEnvs } = this.o.cfg;
+    if (t.collected >= t.budget) return 0;
+    if (t.budget === this.maxBudget) return rolloutSteps;
+    const leader = this.live.find((l) => l.budget === this.maxBudget)!;
+    // The leader's total after this round (it rounds up to whole rounds, as equal budgets do).
+    const lead = leader.collected < leader.budget ? leader.collected + rolloutSteps * numEnvs : leader.budget;
+    const target = Math.min(t.budget, Math.ceil((t.budget * lead) / this.maxBudget));
+    return Math.max(0, Math.ceil((target - t.collected) / numEnvs));
   }
 
   /**
@@ -146,14 +190,17 @@ export class TaskTrainer {
     const { cfg, logger, layout, student, memory, rng } = this.o;
     let collected = 0;
     for (const t of this.live) {
+      const perEnv = this.roundSteps(t);
+      if (perEnv === 0) continue;
       t.collector.student = compileSpec(student.specFor(t.id));
-      const stats = await t.collector.collect(cfg.rolloutSteps, undefined, this.o.beta(progress), (s) => {
+      const stats = await t.collector.collect(perEnv, undefined, this.o.beta(progress), (s) => {
         const input = layout.allocInput(s.teacher.n);
         layout.toInput(t.id, s.obs, s.teacher.n, input);
         t.buffer.add({ obs: input, teacher: s.teacher });
         memory?.add(t.id, input, s.teacher.n, s.teacher.outputs, s.teacher.actionSize, rng);
       });
       collected += stats.steps;
+      t.collected += stats.steps;
       for (const r of stats.episodeReturns) logger.recordMean(`rollout/${t.env}/ep_rew_mean`, r);
       logger.record(`rollout/${t.env}/teacher_acted`, stats.teacherActed);
     }
