@@ -182,3 +182,67 @@ describe("Collector action noise (DART)", () => {
     expect(() => checkCollectNoise(new Discrete(2), 0)).not.toThrow();
   });
 });
+
+describe("Collector early restarts (resetProb)", () => {
+  /** LineWorld that counts its resets and never hits its time limit. */
+  class CountingLine extends LineWorld {
+    resets = 0;
+    override reset(opts = {}) {
+      this.resets++;
+      return super.reset(opts);
+    }
+  }
+
+  async function restarting(seed: number, resetProb: number) {
+    const envs = [new CountingLine(), new CountingLine()];
+    for (const e of envs) e.maxSteps = 1e9;
+    const buffer = new DistillBuffer({ capacity: 1000, obsSize: 2, actionSize: 2, transitions: true });
+    const c = new Collector({
+      envs,
+      teacher: lineTeacher(),
+      mode: "teacher",
+      rng: new Rng(seed),
+      seed,
+      teacherDeterministic: true,
+      resetProb,
+    });
+    const stats = await c.collect(200, buffer);
+    return { envs, stats, buffer };
+  }
+
+  it("cuts a running episode exactly when the seeded draw falls under resetProb", async () => {
+    const { envs, stats, buffer } = await restarting(5, 0.05);
+    // The greedy teacher keeps x near 0 (no termination) and draws nothing: one draw per env step.
+    const rng = new Rng(5);
+    let cuts = 0;
+    for (let i = 0; i < 400; i++) if (rng.random() < 0.05) cuts++;
+    expect(cuts).toBeGreaterThan(8);
+    expect(envs[0]!.resets + envs[1]!.resets).toBe(2 + cuts);
+    expect(stats.episodeLengths).toEqual([]); // cut episodes are not reported as finished
+    expect(buffer.size).toBe(400);
+    const s = buffer.gather(Int32Array.from({ length: 400 }, (_, i) => i));
+    expect(s.terminated!.every((t) => t === 0)).toBe(true); // a cut is a truncation
+  });
+
+  it("is deterministic, and 0 never resets", async () => {
+    const a = await restarting(9, 0.1);
+    const b = await restarting(9, 0.1);
+    expect(a.envs.map((e) => e.resets)).toEqual(b.envs.map((e) => e.resets));
+    const none = await restarting(9, 0);
+    expect(none.envs.map((e) => e.resets)).toEqual([1, 1]);
+  });
+
+  it("refuses a probability outside [0, 1)", () => {
+    expect(
+      () =>
+        new Collector({
+          envs: [new LineWorld()],
+          teacher: lineTeacher(),
+          mode: "teacher",
+          rng: new Rng(0),
+          seed: 0,
+          resetProb: 1,
+        }),
+    ).toThrow(/collectResetProb: must be in \[0, 1\)/);
+  });
+});

@@ -14,6 +14,12 @@
  *   The buffer then also holds the states just off the actor's trajectories (where a slightly wrong
  *   student drifts), each labelled with the teacher's un-noised output. Continuous actions only.
  *
+ * - early restarts (`resetProb`): after each step that did not end its episode, the env is reset
+ *   with this probability, so collection episodes last about 1 / resetProb steps and the states of
+ *   the first strides after a reset, where a small student may fall, are that much more common in
+ *   the buffer. A cut episode is a truncation (stored as not terminated) and is not counted in the
+ *   returned episode statistics.
+ *
  *   const c = new Collector({ envs, teacher, student, mode: "student", rng, seed });
  *   const stats = await c.collect(128, buffer, beta);   // 128 steps in each env
  *   await c.collect(128, buffer, beta, undefined, 0.2); // with DART noise of 0.2 half-ranges
@@ -51,6 +57,8 @@ export interface CollectorOptions {
   studentDeterministic?: boolean;
   /** Teacher features to record with each state. */
   features?: readonly string[];
+  /** Probability per step that a running episode is cut and the env reset (0, the default: never). */
+  resetProb?: number;
   /** Task id of each env (multi-task distillation); default 0. */
   taskIds?: readonly number[];
   /**
@@ -141,6 +149,8 @@ export class Collector {
     if (opts.mode !== "teacher" && !opts.student) {
       throw new ConfigError("collector", `"${opts.mode}" collection needs a student policy`);
     }
+    const p = opts.resetProb ?? 0;
+    if (!(p >= 0 && p < 1)) throw new ConfigError("collectResetProb", `must be in [0, 1), got ${p}`);
     if (!COLLECTOR_MODES.includes(opts.mode)) {
       throw new ConfigError(
         "collector",
@@ -175,6 +185,7 @@ export class Collector {
     const { teacher, mode, rng } = this.opts;
     const space = this.envs[0]!.actionSpace;
     checkCollectNoise(space, noise);
+    const resetProb = this.opts.resetProb ?? 0;
     const student = this.student;
     const m = this.envs.length;
     const d = this.obsSize;
@@ -224,6 +235,10 @@ export class Collector {
         if (res.terminated || res.truncated) {
           stats.episodeReturns.push(this.epReturn[k]!);
           stats.episodeLengths.push(this.epLength[k]!);
+          this.epReturn[k] = 0;
+          this.epLength[k] = 0;
+          this.current[k] = Float32Array.from(this.envs[k]!.reset().obs);
+        } else if (resetProb > 0 && rng.random() < resetProb) {
           this.epReturn[k] = 0;
           this.epLength[k] = 0;
           this.current[k] = Float32Array.from(this.envs[k]!.reset().obs);

@@ -174,6 +174,13 @@ export const REPLAY_FIELDS = {
     default: "0",
     help: "DART action noise while collecting (Laskey et al. 2017): Gaussian std as a fraction of each action dimension's half-range, added to whoever acts (teacher or student) and clipped to the box; the teacher still labels the visited states with its un-noised output; never applied in evaluation. A constant (0.2) or a schedule like beta's (0.3:0:linear); continuous actions only; 0 = off",
   },
+  collectResetProb: {
+    type: "number",
+    default: 0,
+    min: 0,
+    max: 0.5,
+    help: "probability per collection step that a running episode is cut and its env reset, so collection episodes last about 1 / p steps and the states just after a reset (the first strides, where a small student may fall) are oversampled; cut episodes are truncations and are left out of rollout/ep_*; never applied in evaluation; 0 = off",
+  },
   teacherDeterministic: {
     type: "boolean",
     default: false,

@@ -69,6 +69,8 @@ describe("distill config", () => {
     );
     expect(resolveDistillConfig({ ...ok, collectNoise: "0.3:0:linear" }).collectNoise).toBe("0.3:0:linear");
     expect(resolveDistillConfig(ok).collectNoise).toBe("0");
+    expect(() => resolveDistillConfig({ ...ok, collectResetProb: 0.7 })).toThrow(/collectResetProb/);
+    expect(resolveDistillConfig({ ...ok, collectResetProb: 0.01 }).collectResetProb).toBe(0.01);
     expect(() => resolveDistillConfig({ ...ppo, collectNoise: "0.1" })).toThrow(/is a field of method/);
   });
 

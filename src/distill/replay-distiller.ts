@@ -127,6 +127,7 @@ export abstract class ReplayDistiller implements Distiller {
       rng: ctx.rng.spawn(1),
       seed: cfg.seed,
       teacherDeterministic: cfg.teacherDeterministic,
+      resetProb: cfg.collectResetProb,
       studentDeterministic: studentActsGreedily(cfg.studentDeterministic, teacher.kind, cfg.loss),
       features: [...features.map((f) => f.name), ...(derived?.requires ?? [])],
       taskIds: ctx.taskIds,

@@ -305,3 +305,62 @@ describe("MinAtar render", () => {
     }
   });
 });
+
+describe("MinAtar clone", () => {
+  /** Observation, reward and end of 300 steps of seeded random play (resets continue the stream). */
+  function play(env: MinAtarEnv, actionSeed: number): string[] {
+    const policy = new NumpyRandomState(actionSeed);
+    const out: string[] = [];
+    for (let t = 0; t < 300; t++) {
+      const r = env.step(policy.randint(env.actionSpace.n));
+      out.push(
+        `${Buffer.from(r.obs.buffer, r.obs.byteOffset, r.obs.byteLength).toString("hex")}/${r.reward}/${r.terminated}`,
+      );
+      if (r.terminated) env.reset();
+    }
+    return out;
+  }
+
+  test.each([...MINATAR_GAMES])(
+    "%s: the copy plays on as the env would, and playing it leaves the env untouched",
+    (game) => {
+      const env = new MinAtarEnv(game);
+      const reference = new MinAtarEnv(game);
+      env.reset({ seed: 4 });
+      reference.reset({ seed: 4 });
+      // 300 steps in (the game, the generator and the last action all moved on) before the copy.
+      play(env, 1);
+      play(reference, 1);
+      const copy = env.clone();
+      const fromCopy = play(copy, 2);
+      const fromEnv = play(env, 2);
+      expect(fromCopy).toEqual(fromEnv);
+      expect(fromEnv).toEqual(play(reference, 2));
+    },
+  );
+
+  test("the copy keeps the action set, observation type and sticky probability", () => {
+    const env = new MinAtarEnv(
+      "Breakout",
+      { stickyActionProb: 0.3, obsType: "state" },
+      { minimalActionSet: false },
+    );
+    env.reset({ seed: 1 });
+    for (let t = 0; t < 40; t++) env.step(t % 6);
+    const copy = env.clone();
+    expect(copy.actionSpace.n).toBe(6);
+    expect(copy.obsType).toBe("state");
+    expect(copy.stickyActionProb).toBe(0.3);
+    expect(Array.from(copy.stateVector())).toEqual(Array.from(env.stateVector()));
+    for (let t = 0; t < 100; t++) {
+      const a = copy.step(t % 6);
+      const b = env.step(t % 6);
+      expect(Array.from(a.obs)).toEqual(Array.from(b.obs));
+      if (a.terminated) break;
+    }
+  });
+
+  test("a copy of an env that was never reset needs a reset too", () => {
+    expect(() => new MinAtarEnv("Asterix").clone().step(0)).toThrow(ResetNeededError);
+  });
+});

@@ -111,6 +111,7 @@ export class MinAtarEnv implements Env<MinAtarObs, number> {
   private readonly palette: Uint8Array;
   private readonly name: string;
   private readonly blocks: ArrayBlocks;
+  private readonly minimalActionSet: boolean;
   private lastAction = 0;
   private hasState = false;
 
@@ -143,7 +144,8 @@ export class MinAtarEnv implements Env<MinAtarObs, number> {
     const layout = this.game.stateLayout;
     this.gameStateSize = layout.size;
     this.stateNames = [...layout.names, "lastAction"];
-    this.actionSet = (opts.minimalActionSet ?? true) ? this.game.minimalActions : [0, 1, 2, 3, 4, 5];
+    this.minimalActionSet = opts.minimalActionSet ?? true;
+    this.actionSet = this.minimalActionSet ? this.game.minimalActions : [0, 1, 2, 3, 4, 5];
     this.actionSpace = new Discrete(this.actionSet.length);
     this.observationSpace =
       this.obsType === "pixels"
@@ -241,6 +243,35 @@ export class MinAtarEnv implements Env<MinAtarObs, number> {
     this.game.writeState(out, 0);
     out[this.gameStateSize] = this.lastAction;
     return out;
+  }
+
+  /**
+   * An independent copy of this env as it stands (game state, generator position, last action):
+   * stepping the copy never touches this env, and the copy steps exactly as this env would. For
+   * counterfactual play, e.g. taking two actions from one state (bench/minatar-disagreements.ts).
+   */
+  clone(): MinAtarEnv {
+    const copy = new MinAtarEnv(
+      this.gameName,
+      {
+        stickyActionProb: this.stickyActionProb,
+        difficultyRamping: this.difficultyRamping,
+        obsType: this.obsType,
+      },
+      { minimalActionSet: this.minimalActionSet },
+    );
+    copy.random.setState(this.random.getState());
+    // The games keep their state in numbers, typed arrays and arrays of plain records, so a
+    // structured clone of every own field copies it; the generator stays the copy's own.
+    const from = this.game as unknown as Record<string, unknown>;
+    const to = copy.game as unknown as Record<string, unknown>;
+    for (const key of Object.keys(from)) {
+      if (from[key] !== this.random) to[key] = structuredClone(from[key]);
+    }
+    copy.lastAction = this.lastAction;
+    copy.hasState = this.hasState;
+    if (this.spec) copy.spec = this.spec;
+    return copy;
   }
 
   /** The current grid drawn with the per-channel palette (src/envs/minatar/render.ts), 160 x 160 px. */
