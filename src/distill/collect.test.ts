@@ -206,12 +206,15 @@ describe("Collector early restarts (resetProb)", () => {
       teacherDeterministic: true,
       resetProb,
     });
-    const stats = await c.collect(200, buffer);
-    return { envs, stats, buffer };
+    let truncations = 0;
+    const stats = await c.collect(200, buffer, 1, (step) => {
+      for (const t of step.truncated) truncations += t;
+    });
+    return { envs, stats, buffer, truncations };
   }
 
   it("cuts a running episode exactly when the seeded draw falls under resetProb", async () => {
-    const { envs, stats, buffer } = await restarting(5, 0.05);
+    const { envs, stats, buffer, truncations } = await restarting(5, 0.05);
     // The greedy teacher keeps x near 0 (no termination) and draws nothing: one draw per env step.
     const rng = new Rng(5);
     let cuts = 0;
@@ -222,6 +225,7 @@ describe("Collector early restarts (resetProb)", () => {
     expect(buffer.size).toBe(400);
     const s = buffer.gather(Int32Array.from({ length: 400 }, (_, i) => i));
     expect(s.terminated!.every((t) => t === 0)).toBe(true); // a cut is a truncation
+    expect(truncations).toBe(cuts); // and is reported as one to onStep
   });
 
   it("is deterministic, and 0 never resets", async () => {

@@ -17,8 +17,8 @@
  * - early restarts (`resetProb`): after each step that did not end its episode, the env is reset
  *   with this probability, so collection episodes last about 1 / resetProb steps and the states of
  *   the first strides after a reset, where a small student may fall, are that much more common in
- *   the buffer. A cut episode is a truncation (stored as not terminated) and is not counted in the
- *   returned episode statistics.
+ *   the buffer. A cut episode is a truncation (stored as not terminated, flagged as truncated in
+ *   the step given to onStep) and is not counted in the returned episode statistics.
  *
  *   const c = new Collector({ envs, teacher, student, mode: "student", rng, seed });
  *   const stats = await c.collect(128, buffer, beta);   // 128 steps in each env
@@ -232,13 +232,15 @@ export class Collector {
         step.truncated[k] = res.truncated ? 1 : 0;
         this.epReturn[k] = this.epReturn[k]! + res.reward;
         this.epLength[k] = this.epLength[k]! + 1;
-        if (res.terminated || res.truncated) {
+        const ended = res.terminated || res.truncated;
+        // An early restart is a truncation: the stored next state is still the one the env reached.
+        const cut = !ended && resetProb > 0 && rng.random() < resetProb;
+        if (cut) step.truncated[k] = 1;
+        if (ended) {
           stats.episodeReturns.push(this.epReturn[k]!);
           stats.episodeLengths.push(this.epLength[k]!);
-          this.epReturn[k] = 0;
-          this.epLength[k] = 0;
-          this.current[k] = Float32Array.from(this.envs[k]!.reset().obs);
-        } else if (resetProb > 0 && rng.random() < resetProb) {
+        }
+        if (ended || cut) {
           this.epReturn[k] = 0;
           this.epLength[k] = 0;
           this.current[k] = Float32Array.from(this.envs[k]!.reset().obs);
