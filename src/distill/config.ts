@@ -7,9 +7,9 @@
  * to). Per-env presets (presets/distill.json) sit between the defaults and the user's values:
  * defaults < preset < --config file < flags and --set.
  *
- * Schedules (`tau`, `alpha`, `beta`, `collectNoise`) are strings: a constant ("0.7") or "start:end:shape"
+ * Schedules (`tau`, `alpha`, `beta`, `collectNoise`, `criticGuideCoef`) are strings: a constant ("0.7") or "start:end:shape"
  * ("5:1:linear"), parsed by src/core/schedules.ts, functions of training progress in [0, 1]; their
- * values are checked over the whole run (tau > 0, alpha and beta in [0, 1], collectNoise in [0, 2]).
+ * values are checked over the whole run (tau > 0, alpha and beta in [0, 1], collectNoise in [0, 2], criticGuideCoef >= 0).
  */
 import {
   type ConfigOf,
@@ -140,6 +140,11 @@ function checkCross(cfg: DistillConfig): void {
       min: 0,
       max: 2,
       allowed: "a std in [0, 2] half-ranges throughout (0 = off)",
+    });
+  if (cfg.criticGuideCoef !== undefined)
+    checkScheduleRange("criticGuideCoef", cfg.criticGuideCoef, {
+      min: 0,
+      allowed: "a weight >= 0 throughout (0 = off)",
     });
   if (cfg.lrSchedule !== undefined)
     checkScheduleRange("lrSchedule", cfg.lrSchedule, {

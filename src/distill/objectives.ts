@@ -7,10 +7,11 @@
  * their own terms (PPO, TD, features) on top.
  */
 import { ConfigError } from "../core/errors.js";
-import type { ArrayLossResult } from "./losses/common.js";
+import { type ArrayLossResult, sampleScales } from "./losses/common.js";
 import { getLoss, type LossArrays, type LossSpec, lossNames } from "./losses/registry.js";
 import type { Student } from "./student.js";
 import type { TeacherKind } from "./teacher.js";
+import type { TeacherCritic } from "./teachers/critic.js";
 
 /** Teacher targets for one batch of `batch` rows. */
 export interface PolicyTargets {
@@ -218,6 +219,54 @@ export function valueObjective(
     weights,
   });
   return onOutputs(res, "studentValues");
+}
+
+/** Floor on mean |Q| in lambda's denominator, so a critic near 0 on a batch gives a finite weight. */
+const CRITIC_Q_FLOOR = 1e-6;
+
+/**
+ * The critic-guided term of TD3+BC's actor objective (Fujimoto & Gu 2021), with the teacher's
+ * fixed critic: -lambda * mean_b Q1(s_b, clip(mu_b, low, high)), lambda = alpha / mean_b |Q1|
+ * taken as a constant (not differentiated), as their code does (Q at the policy's own action).
+ * Rows are weighted as the registry losses weight them (1 / B, or w_b / B with importance
+ * weights), so beside mean-mse (its gradient 2 (mu - a) / (B * A)) the two terms keep the
+ * formula's relative scale. The deployed action is clipped to the box, so dQ/dmu is 0 in a
+ * dimension where mu lies outside it.
+ */
+export function criticGuideObjective(
+  critic: TeacherCritic,
+  obs: Float32Array,
+  mean: Float32Array,
+  batch: number,
+  box: { low: ArrayLike<number>; high: ArrayLike<number> },
+  alpha: number,
+  weights?: Float32Array,
+): ObjectiveResult {
+  const A = mean.length / batch;
+  const action = new Float32Array(mean.length);
+  for (let i = 0; i < mean.length; i++)
+    action[i] = Math.min(Math.max(mean[i]!, box.low[i % A]!), box.high[i % A]!);
+  const { q, dQda } = critic.q1WithActionGrad(obs, action, batch);
+  const c = sampleScales(batch, { weights });
+  let absQ = 0;
+  let meanQ = 0;
+  let loss = 0;
+  for (let b = 0; b < batch; b++) {
+    absQ += Math.abs(q[b]!);
+    meanQ += q[b]!;
+    loss += c[b]! * q[b]!;
+  }
+  const lambda = alpha / Math.max(absQ / batch, CRITIC_Q_FLOOR);
+  const dOut = new Float32Array(mean.length);
+  for (let i = 0; i < mean.length; i++) {
+    const b = Math.floor(i / A);
+    if (action[i] === mean[i]) dOut[i] = -lambda * c[b]! * dQda[i]!;
+  }
+  return {
+    loss: -lambda * loss,
+    metrics: { "train/critic_q": meanQ / batch, "train/critic_lambda": lambda },
+    dOut,
+  };
 }
 
 /** a + c * b, elementwise into a new array (combining gradients of loss terms). */

@@ -18,6 +18,7 @@ import type { Action, ActionDistribution, ActOptions, DistributionPolicy } from 
 import { type AnySpace, Box, Discrete, type Space, spacesEqual } from "../core/spaces.js";
 import { argmaxRows, entropyRows, qGapRows, sampleRow, softmaxRows } from "../nn/distributions.js";
 import type { ObsNormSpec } from "../nn/spec.js";
+import type { TeacherCritic } from "./teachers/critic.js";
 
 /** What the teacher's main output means. */
 export type TeacherKind = "logits" | "q" | "gaussian";
@@ -74,6 +75,8 @@ export interface Teacher {
   readonly obsNorm?: ObsNormSpec;
   /** How the loader read an ambiguous model (e.g. which ONNX output is the policy), for the user. */
   readonly notes?: readonly string[];
+  /** The action-value critic Q(s, a) saved with the policy (SAC and TD3 agents), when there is one. */
+  readonly qCritic?: TeacherCritic;
   predict(obs: Float32Array, n: number, opts?: PredictOptions): Promise<TeacherBatch>;
   /** Synchronous `predict`, where the backend allows it. */
   predictSync?(obs: Float32Array, n: number, opts?: PredictOptions): TeacherBatch;

@@ -6,7 +6,8 @@
  * layout of networks and replay buffers.
  */
 import { ArtifactError } from "../core/errors.js";
-import type { Rng } from "../core/rng.js";
+import { Rng } from "../core/rng.js";
+import type { LoadedArtifact } from "../nn/artifact-format.js";
 import type { StoredTensor } from "../nn/checkpoint.js";
 import { KernelNet } from "../nn/kernels/net.js";
 import { countParams, flattenParams, tensorSizes, unflattenParams } from "../nn/kernels/plan.js";
@@ -235,6 +236,20 @@ export function layersFromTensors(
     }
     return { ...l, weight: w.data, bias: bias.data };
   });
+}
+
+/**
+ * The twin critics (q1, q2) of a saved SAC or TD3 agent: ReLU MLPs of the recorded hiddenSizes
+ * on rows [obs, action in [-1, 1]] (observations normalised first when the agent normalised
+ * them). Throws an ArtifactError when the artifact records no hiddenSizes or lacks the tensors.
+ */
+export function savedCriticLayers(a: LoadedArtifact, inSize: number): [DenseLayerSpec[], DenseLayerSpec[]] {
+  const hidden = (a.config as { hiddenSizes?: number[] } | undefined)?.hiddenSizes;
+  if (!Array.isArray(hidden))
+    throw new ArtifactError(`a ${a.kind} artifact that does not record its hiddenSizes`);
+  // Only the shapes matter: the weights are replaced by the saved ones.
+  const template = mlp(inSize, hidden, 1, new Rng(0));
+  return [layersFromTensors("q1", template, a.tensors), layersFromTensors("q2", template, a.tensors)];
 }
 
 export function replayToTensors(rb: ReplayBuffer): Record<string, StoredTensor> {

@@ -17,13 +17,12 @@
 import { type ConfigOf, type ConfigSchema, resolveConfig } from "../core/config.js";
 import { ConfigError } from "../core/errors.js";
 import type { Action, ActionDistribution, ActOptions } from "../core/policy.js";
-import { Rng } from "../core/rng.js";
 import { loadArtifact, type StoredTensor } from "../nn/checkpoint.js";
 import { ArrayAdam } from "../nn/optim.js";
 import { readAgentFile } from "./agent-file.js";
 import type { CommonOptions } from "./algorithm.js";
 import { OffPolicyAlgorithm, type OffPolicyLayers, type OffPolicyNets } from "./off-policy.js";
-import { concatRows, copyLayers, DenseNets, layersFromTensors, mlp, toBounds } from "./off-policy-nets.js";
+import { concatRows, copyLayers, DenseNets, mlp, savedCriticLayers, toBounds } from "./off-policy-nets.js";
 import type { ReplayBatch } from "./replay-buffer.js";
 import {
   alphaLossGrad,
@@ -329,9 +328,5 @@ function loadTeacherCritics(path: string, inSize: number): DenseNets {
   const hidden = (a.config as { hiddenSizes?: number[] }).hiddenSizes;
   if (!Array.isArray(hidden))
     throw new ConfigError("teacherCritic", `${path} does not record its hiddenSizes`);
-  const template = mlp(inSize, hidden, 1, new Rng(0));
-  return new DenseNets([
-    layersFromTensors("q1", template, a.tensors),
-    layersFromTensors("q2", template, a.tensors),
-  ]);
+  return new DenseNets(savedCriticLayers(a, inSize));
 }

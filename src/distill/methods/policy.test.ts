@@ -2,8 +2,12 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { compileSpec } from "../../nn/fast.js";
+import type { PolicySpec } from "../../nn/spec.js";
 import type { DistillConfig } from "../config.js";
 import { distill } from "../distill.js";
+import type { Teacher } from "../teacher.js";
+import { MlpCritic } from "../teachers/critic.js";
 import { LineWorld, lineGaussianTeacher, lineTeacher } from "../testing/fakes.js";
 
 const base: Partial<DistillConfig> = {
@@ -141,5 +145,81 @@ describe("replay methods: studentDeterministic (auto / true / false)", () => {
     await expect(collected("mean-mse", "yes")).rejects.toThrow(
       /studentDeterministic: expected one of auto, true, false/,
     );
+  });
+});
+
+describe("policy method: critic-guided term (criticGuideCoef)", () => {
+  // The line-world Gaussian teacher (mean -4 tanh x) given a toy fixed critic Q(s, a) = 10 + a:
+  // the term pulls the student's mean up. At equilibrium the two gradients cancel per state,
+  // 2 (mu - mu_t) = lambda * dQ/da, so mu - mu_t = lambda / 2 = alpha / (2 mean |Q|) ~ alpha / 20
+  // wherever mu stays inside the box; a wrong sign gives the opposite shift.
+  const cont = () => new LineWorld({ continuous: true });
+  const linearQ = new MlpCritic(
+    [
+      {
+        kind: "dense",
+        inSize: 3,
+        outSize: 1,
+        weight: Float32Array.of(0, 0, 1),
+        bias: Float32Array.of(10),
+        activation: "linear",
+      },
+    ],
+    { obsSize: 2, actionSize: 1, low: [-1], high: [1] },
+  );
+  const criticTeacher = () => Object.assign(lineGaussianTeacher(), { qCritic: linearQ });
+  const cfg = { ...base, steps: 3000, loss: "mean-mse", studentDeterministic: "true", seed: 2 };
+  const run = (criticGuideCoef?: string, dir = out()) =>
+    distill({ ...cfg, out: dir, criticGuideCoef } as never, { teacher: criticTeacher(), makeEnv: cont });
+  const weights = (spec: PolicySpec) =>
+    spec.layers.flatMap((l) => ("weight" in l ? Array.from(l.weight) : []));
+  /** Mean student - teacher action over states whose shifted action stays inside the box. */
+  const shift = (studentSpec: Parameters<typeof compileSpec>[0]) => {
+    const xs = Array.from({ length: 21 }, (_, i) => -0.15 + 0.01 * i);
+    const obs = Float32Array.from(xs.flatMap((x) => [x, 1]));
+    const s = compileSpec(studentSpec).forward(obs, xs.length);
+    const t = lineGaussianTeacher().predictSync(obs, xs.length).outputs;
+    return xs.reduce((acc, _, i) => acc + s[i]! - t[i]!, 0) / xs.length;
+  };
+
+  it("moves the student towards higher Q by about alpha / (2 mean |Q|); 0 leaves the run bit for bit", async () => {
+    const off = await run();
+    const zero = await run("0");
+    expect(weights(zero.studentSpec)).toEqual(weights(off.studentSpec));
+    const guided = await run("4"); // lambda ~ 4 / 10: expected shift ~ 0.2
+    expect(Math.abs(shift(off.studentSpec))).toBeLessThan(0.05);
+    expect(shift(guided.studentSpec)).toBeGreaterThan(0.15); // measured 0.198
+    expect(shift(guided.studentSpec)).toBeLessThan(0.25);
+  });
+
+  it("is deterministic and logs the term", async () => {
+    const dir = out();
+    const a = await run("1", dir);
+    const b = await run("1");
+    expect(weights(a.studentSpec)).toEqual(weights(b.studentSpec));
+    const rows = progressRows(dir);
+    const lambdas = rows.map((r) => r["train/critic_lambda"]).filter((v) => v !== undefined);
+    expect(lambdas.length).toBeGreaterThan(0);
+    for (const l of lambdas) expect(l).toBeCloseTo(1 / 10, 1); // Q = 10 + a, |a| <= 1
+    expect(rows.some((r) => Number.isFinite(r["train/critic_q"]))).toBe(true);
+  });
+
+  it("refuses teachers without a Q critic, other losses and bad weights, naming the field", async () => {
+    const refuse = (c: Record<string, unknown>, teacher: Teacher = criticTeacher(), makeEnv = cont) =>
+      distill({ ...cfg, steps: 200, out: out(), ...c } as never, { teacher, makeEnv });
+    await expect(refuse({ criticGuideCoef: "1" }, lineGaussianTeacher())).rejects.toThrow(
+      /criticGuideCoef.*no Q critic/,
+    );
+    await expect(refuse({ criticGuideCoef: "1", loss: "kl" }, lineTeacher(), line)).rejects.toThrow(
+      /criticGuideCoef.*no Q critic/,
+    );
+    await expect(refuse({ criticGuideCoef: "1", loss: "gaussian-kl" })).rejects.toThrow(
+      /criticGuideCoef.*mean-mse/,
+    );
+    await expect(refuse({ criticGuideCoef: "-0.5" })).rejects.toThrow(/criticGuideCoef.*>= 0/);
+    await expect(refuse({ criticGuideCoef: "Infinity" })).rejects.toThrow(/criticGuideCoef/);
+    await expect(refuse({ criticGuideCoef: "1:-1:linear" })).rejects.toThrow(/criticGuideCoef.*>= 0/);
+    // A schedule that turns it on late is taken.
+    await expect(refuse({ criticGuideCoef: "piecewise:0=0,0.5=0,1=1" })).resolves.toBeDefined();
   });
 });

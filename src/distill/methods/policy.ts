@@ -14,14 +14,22 @@
  * stochastic teacher's top two actions are nearly tied, the KL alone barely cares which side of
  * the tie the student lands on, this term does.
  *
+ * Critic-guided term (criticGuideCoef = alpha > 0; Gaussian teachers saved with a Q critic,
+ * loss mean-mse): TD3+BC's actor objective (Fujimoto & Gu 2021) with the teacher's fixed critic
+ * and the teacher's action as the regression target. MSE weighs every action error alike; the
+ * critic says which ones cost return (objectives.ts, criticGuideObjective).
+ *
  *   L = L_policy(student, teacher; tau(p)) + argmaxCoef * CE(student, argmax teacher)
  *       + valueCoef * MSE(V_student, V_teacher)
+ *       - lambda * mean_b Q1_teacher(s_b, clip(mu_b)),  lambda = alpha(p) / mean_b |Q1| (constant)
  */
 import { ConfigError } from "../../core/errors.js";
+import { parseSchedule, type Schedule, scheduleRange } from "../../core/schedules.js";
+import type { Box } from "../../core/spaces.js";
 import type { DistillSample } from "../buffer.js";
 import type { DistillContext, Distiller } from "../loop.js";
 import { getLoss } from "../losses/registry.js";
-import { addScaled, scaled, valueObjective } from "../objectives.js";
+import { addScaled, criticGuideObjective, scaled, valueObjective } from "../objectives.js";
 import { ReplayDistiller, type StepResult, sampleWeights, trainMetrics } from "../replay-distiller.js";
 
 /** Value-head width for value distillation from this teacher: 1 for V(s), the actions for Q(s, .). */
@@ -38,7 +46,35 @@ export function valueWidthFor(ctx: DistillContext): number {
   return 1;
 }
 
+/**
+ * The criticGuideCoef schedule, checked against the teacher and the loss (before any work):
+ * undefined when the term is off throughout.
+ */
+export function criticGuideFor(ctx: DistillContext): Schedule | undefined {
+  const { cfg, teacher } = ctx;
+  const coef = parseSchedule(cfg.criticGuideCoef ?? "0", "criticGuideCoef");
+  const [lo, hi] = scheduleRange(coef);
+  if (lo < 0)
+    throw new ConfigError("criticGuideCoef", `takes values down to ${lo}; allowed: a weight >= 0 throughout`);
+  if (hi === 0) return undefined;
+  if (teacher.kind !== "gaussian" || !teacher.qCritic) {
+    throw new ConfigError(
+      "criticGuideCoef",
+      `${teacher.name} has no Q critic to guide with (a ${teacher.kind} teacher${teacher.kind === "gaussian" ? " without saved critics" : ""}); allowed: a continuous SAC or TD3 agent checkpoint (its twin critics are saved with it), else criticGuideCoef=0`,
+    );
+  }
+  if (cfg.loss !== "mean-mse")
+    throw new ConfigError(
+      "criticGuideCoef",
+      `applies with loss mean-mse (the regression TD3+BC adds it to), got loss ${cfg.loss}; set loss=mean-mse or criticGuideCoef=0`,
+    );
+  return coef;
+}
+
 export class PolicyDistiller extends ReplayDistiller {
+  /** criticGuideCoef by progress; undefined when off. */
+  private readonly criticGuide?: Schedule;
+
   constructor(ctx: DistillContext) {
     super(
       ctx,
@@ -53,6 +89,7 @@ export class PolicyDistiller extends ReplayDistiller {
         `${ctx.teacher.name} has continuous actions: there is no greedy action to classify; set argmaxCoef=0`,
       );
     }
+    this.criticGuide = criticGuideFor(ctx);
   }
 
   /** The greedy-action cross-entropy, tape-free (loss nll). */
@@ -71,6 +108,14 @@ export class PolicyDistiller extends ReplayDistiller {
       metrics["train/argmax_nll"] = ce.loss;
       pol.loss += cfg.argmaxCoef * ce.loss;
       pol.dOut = addScaled(pol.dOut, ce.grads.studentLogits!, cfg.argmaxCoef);
+    }
+    const guide = this.criticGuide?.(progress) ?? 0;
+    if (guide > 0) {
+      const box = teacher.actionSpace as Box;
+      const g = criticGuideObjective(teacher.qCritic!, s.obs, f.out, n, box, guide, weights);
+      Object.assign(metrics, g.metrics);
+      pol.loss += g.loss;
+      pol.dOut = addScaled(pol.dOut, g.dOut, 1);
     }
     if (!f.value) {
       this.student.backward({ out: pol.dOut, logStd: pol.dLogStd });

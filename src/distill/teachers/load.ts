@@ -23,6 +23,7 @@ import { make } from "../../envs/registry.js";
 import { loadPolicy, MAGIC } from "../../nn/checkpoint.js";
 import type { ObsNormSpec, PolicySpec } from "../../nn/spec.js";
 import type { Teacher } from "../teacher.js";
+import { type TeacherCritic, teacherCriticFromArtifact } from "./critic.js";
 import { type EnsembleMode, EnsembleTeacher } from "./ensemble.js";
 import { readObsNormFile } from "./obs-norm.js";
 import { OnnxTeacher } from "./onnx-teacher.js";
@@ -147,6 +148,7 @@ function specTeacher(
   spaces: { obs: AnySpace; act: AnySpace },
   opts: TeacherSourceOptions,
   notes: readonly string[],
+  critic?: TeacherCritic,
 ): Teacher {
   let s = spec;
   if (opts.kind) {
@@ -171,7 +173,7 @@ function specTeacher(
     s = { ...s, obsNorm: norm };
   }
   const teacher = new SpecTeacher(s, { name, observationSpace: spaces.obs, actionSpace: spaces.act });
-  return notes.length ? Object.assign(teacher, { notes }) : teacher;
+  return Object.assign(teacher, notes.length ? { notes } : {}, critic ? { qCritic: critic } : {});
 }
 
 /** One teacher from a model file of any supported format (see the file comment). */
@@ -223,9 +225,11 @@ export async function loadTeacher(path: string, opts: LoadTeacherOptions = {}): 
   onlyFor(name, "an rldistill checkpoint", opts, ["output", "value", "arch"]);
   let spec: PolicySpec;
   let meta: Record<string, unknown>;
+  let critic: TeacherCritic | undefined;
   try {
     const loaded = loadPolicy(path);
     spec = loaded.spec;
+    critic = teacherCriticFromArtifact(loaded.artifact, spec);
     // Agents (PPO, DQN) keep their env id in the artifact's config, students in its meta.
     const config = loaded.artifact.config;
     meta = {
@@ -241,7 +245,7 @@ export async function loadTeacher(path: string, opts: LoadTeacherOptions = {}): 
     );
   }
   const spaces = spacesFromMeta(meta) ?? targetSpaces(path, opts);
-  return specTeacher(name, spec, spaces, opts, []);
+  return specTeacher(name, spec, spaces, opts, [], critic);
 }
 
 /** The spec of a non-ONNX model file (checkpoint, SB3 zip, state_dict + arch), e.g. for `rldistill import`. */
