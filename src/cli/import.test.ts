@@ -54,6 +54,16 @@ describe("rldistill import", () => {
     expect(await main(["import", onnx, "--out", out, "--kind", "votes"])).toBe(2);
   });
 
+  it("--env checks sizes against a MuJoCo env too (its engine is loaded first, not 'needs the MuJoCo engine')", async () => {
+    const onnx = join(dir, "cartpole-actor.onnx");
+    writeFileSync(onnx, cleanRlActorGraph(ppo));
+    // CartPole's 2 logits against InvertedPendulum-v5's 1 action dimension: the size check runs,
+    // which it can only do after make() built the MuJoCo env.
+    await expect(
+      importCommand.run([onnx, "--out", join(dir, "x.rldistill"), "--env", "InvertedPendulum-v5"]),
+    ).rejects.toThrow(/2 outputs, InvertedPendulum-v5 takes 1/);
+  });
+
   it("eval --model takes an ONNX file (no longer 'not an rldistill artifact'), and export converts it", async () => {
     const onnx = join(dir, "actor.onnx");
     writeFileSync(onnx, cleanRlActorGraph(ppo));

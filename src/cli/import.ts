@@ -11,7 +11,7 @@ import { ConfigError } from "../core/errors.js";
 import { importOnnx } from "../deploy/onnx-import.js";
 import { parseKindSpec } from "../deploy/onnx-outputs.js";
 import { detectModelFormat, readModelSpec } from "../distill/teachers/load.js";
-import { make } from "../envs/registry.js";
+import { make, prepareEnv } from "../envs/registry.js";
 import { savePolicy } from "../nn/checkpoint.js";
 import type { PolicySpec } from "../nn/spec.js";
 import { type Command, type FlagSpecs, formatFlags, parseArgs } from "./args.js";
@@ -100,6 +100,7 @@ export const importCommand: Command = {
     let continuous: boolean | undefined;
     let meta: Record<string, unknown> = {};
     if (typeof f.env === "string") {
+      await prepareEnv(f.env); // engines that load asynchronously (MuJoCo) before the first make()
       const env = make(f.env);
       const a = env.actionSpace.toJSON() as { type: string; n?: number; shape?: number[] };
       continuous = a.type === "Box";

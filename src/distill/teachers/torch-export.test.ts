@@ -90,6 +90,7 @@ const jobs: Record<string, string[]> = {
   "zip-dqn": ["zip", "dqn", f("dqn.zip"), "--obs", "4", "--act", "2"],
   "zip-sac": ["zip", "sac", f("sac.zip"), "--obs", "2", "--act", "1"],
   "zip-sac-bound": ["zip", "sac", f("sac-bound.zip"), "--obs", "3", "--act", "1", "--bound", "2.0"],
+  "zip-sac-legacy": ["zip", "sac", f("sac-legacy.zip"), "--obs", "2", "--act", "1", "--legacy-gym"],
   trained: ["export", "ppo", f("ppo-trained.onnx"), "--weights", f("ppo.json")],
 };
 const refs: Record<string, Reference> = {};
@@ -167,6 +168,7 @@ describe.runIf(requireOrWarn("python3-torch (apt-get install python3-torch)", ha
         ["dqn", "CartPole-v1"],
         ["sac", "MountainCarContinuous-v0"],
         ["sac-bound", "Pendulum-v1"], // actions in [-2, 2]: tanh(mu) rescaled as SB3 does
+        ["sac-legacy", "MountainCarContinuous-v0"], // SB3 1.x on gym 0.21: shape "[2]", gym.spaces.box.Box
       ] as const) {
         const file = join(dir, `${kind}.zip`);
         const obsN = env === "CartPole-v1" ? 4 : env === "Pendulum-v1" ? 3 : 2;

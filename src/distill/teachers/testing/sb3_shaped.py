@@ -233,8 +233,11 @@ def export(policy, kind, path, obs, fixed_batch=False):
     return module
 
 
-def sb3_data(kind, obs, act, bound=1.0):
-    """The `data` JSON of an SB3 zip, as save_util.data_to_json writes it (the fields a reader needs)."""
+def sb3_data(kind, obs, act, bound=1.0, legacy=False):
+    """The `data` JSON of an SB3 zip, as save_util.data_to_json writes it (the fields a reader needs).
+
+    legacy: as SB3 1.x wrote it for gym 0.21 spaces (rl-baselines3-zoo's trained agents): the class
+    is gym.spaces.box.Box and the shape is the string "[obs]" under `shape`, not a list under `_shape`."""
     discrete = kind in ("ppo", "dqn")
     module = {"ppo": "stable_baselines3.common.policies", "ppo-box": "stable_baselines3.common.policies",
               "dqn": "stable_baselines3.dqn.policies", "sac": "stable_baselines3.sac.policies"}[kind]
@@ -249,6 +252,12 @@ def sb3_data(kind, obs, act, bound=1.0):
         action_space = {":type:": "<class 'gymnasium.spaces.box.Box'>", ":serialized:": "gAWV",
                         "dtype": "float32", "_shape": [act], "low": f"[-{bound}]", "high": f"[{bound}]",
                         "low_repr": f"-{bound}", "high_repr": f"{bound}", "_np_random": None}
+    if legacy:
+        for space in (box_obs, action_space):
+            space[":type:"] = space[":type:"].replace("gymnasium.", "gym.")
+            shape = space.pop("_shape")
+            if shape:
+                space["shape"] = "[" + " ".join(str(n) for n in shape) + "]"
     return {
         "policy_class": {":type:": "<class 'abc.ABCMeta'>", ":serialized:": "gAWV", "__module__": module,
                          "__init__": f"<function {cls}.__init__ at 0x7f0000000000>"},
@@ -260,12 +269,12 @@ def sb3_data(kind, obs, act, bound=1.0):
     }
 
 
-def write_zip(policy, kind, path, obs, act, bound=1.0):
+def write_zip(policy, kind, path, obs, act, bound=1.0, legacy=False):
     """SB3's save_to_zip_file: data (JSON), policy.pth (torch.save of the state_dict), versions."""
     buf = io.BytesIO()
     th.save(policy.state_dict(), buf)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("data", json.dumps(sb3_data(kind, obs, act, bound), indent=4))
+        z.writestr("data", json.dumps(sb3_data(kind, obs, act, bound, legacy), indent=4))
         z.writestr("policy.pth", buf.getvalue())
         z.writestr("_stable_baselines3_version", "2.4.1")
         z.writestr("system_info.txt", "- OS: test\n- PyTorch: " + th.__version__ + "\n")
@@ -292,7 +301,8 @@ def reference(policy, kind, obs, seed, n=16):
 def main(argv):
     cmd, kind = argv[0], argv[1]
     fixed = "--fixed-batch" in argv
-    rest = [a for a in argv[2:] if a != "--fixed-batch"]
+    legacy = "--legacy-gym" in argv
+    rest = [a for a in argv[2:] if a not in ("--fixed-batch", "--legacy-gym")]
     if cmd == "statedict":
         out, opts = kind, dict(zip(rest[0::2], rest[1::2]))
     else:
@@ -316,7 +326,7 @@ def main(argv):
     elif cmd == "zip":
         # --bound B: a Box action space [-B, B]; SB3 rescales SAC's tanh output to it (unscale_action).
         bound = float(opts.get("--bound", 1.0))
-        write_zip(policy, kind, out, obs, act, bound)
+        write_zip(policy, kind, out, obs, act, bound, legacy)
         ref = reference(policy, kind, obs, seed)
         if kind == "sac":
             ref["out"] = [bound * v for v in ref["out"]]

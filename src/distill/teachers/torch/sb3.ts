@@ -57,6 +57,18 @@ function activationFrom(
   throw new ArtifactError(`${label}: unknown activation_fn ${fn}`);
 }
 
+/**
+ * A Box space's shape: SB3 2.x (gymnasium) records it as a list under `_shape`; SB3 1.x on gym 0.21
+ * (e.g. rl-baselines3-zoo's trained agents) as a string like "[17]" under `shape`.
+ */
+function spaceShape(space: Json): number[] | undefined {
+  if (Array.isArray(space._shape)) return space._shape as number[];
+  if (Array.isArray(space.shape)) return space.shape as number[];
+  if (typeof space.shape === "string" && /^[[(][\d\s,]*[\])]$/.test(space.shape.trim()))
+    return numbersIn(space.shape);
+  return undefined;
+}
+
 function actionBounds(space: Json, k: number): { low: Float32Array; high: Float32Array } | undefined {
   const low = numbersIn(space.low ?? space.low_repr);
   const high = numbersIn(space.high ?? space.high_repr);
@@ -128,7 +140,7 @@ export function sb3ArchiveSpec(bytes: Uint8Array, label: string): TorchSpec {
     throw new ArtifactError(
       `${label}: action space ${actType || "(not recorded)"}; only Discrete and Box are supported`,
     );
-  const obsShape = Array.isArray(obsSpace._shape) ? (obsSpace._shape as number[]) : undefined;
+  const obsShape = spaceShape(obsSpace);
   if (!obsShape || !/Box/.test(String(obsSpace[":type:"] ?? "")))
     throw new ArtifactError(
       `${label}: observation space ${String(obsSpace[":type:"] ?? "(not recorded)")}; only Box observations are supported`,
@@ -167,9 +179,7 @@ export function sb3ArchiveSpec(bytes: Uint8Array, label: string): TorchSpec {
   );
   if (!said)
     notes.push(`hidden activation ${act} (SB3's default for ${family}; policy_kwargs does not name one)`);
-  const k = discrete
-    ? Number(actSpace.n)
-    : ((actSpace._shape as number[] | undefined) ?? []).reduce((a, b) => a * b, 1);
+  const k = discrete ? Number(actSpace.n) : (spaceShape(actSpace) ?? []).reduce((a, b) => a * b, 1);
   if (!(k > 0)) throw new ArtifactError(`${label}: cannot read the action space's size`);
   const bounds = discrete ? undefined : actionBounds(actSpace, k);
 
