@@ -37,17 +37,19 @@
  *                              game, teacher, student run, n, heldout, envs and seed, else written
  *   --out FILE                 JSON of the curves
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { writeFileAtomic } from "../src/core/atomic-write.js";
 import { ConfigError } from "../src/core/errors.js";
+import { onInterrupt, yieldIfDue } from "../src/core/interrupt.js";
 import type { Policy } from "../src/core/policy.js";
 import { Rng } from "../src/core/rng.js";
 import { parseSchedule } from "../src/core/schedules.js";
 import { spaceFromJSON } from "../src/core/spaces.js";
 import { type ActingEnv, Collector } from "../src/distill/collect.js";
 import { STUDENT_FILE } from "../src/distill/distill.js";
-import { getLoss } from "../src/distill/losses/registry.js";
-import { addScaled, policyObjective } from "../src/distill/objectives.js";
+import { taskLoss } from "../src/distill/multitask/trainer.js";
+import { policyObjective } from "../src/distill/objectives.js";
 import { Student } from "../src/distill/student.js";
 import type { Teacher } from "../src/distill/teacher.js";
 import { loadTeacher } from "../src/distill/teachers/load.js";
@@ -59,6 +61,23 @@ import { loadPolicy } from "../src/nn/checkpoint.js";
 import { compileSpec } from "../src/nn/fast.js";
 import { ArrayAdam } from "../src/nn/optim.js";
 
+/**
+ * Bad input: one line naming the flag, exit code 2. (Thrown, a ConfigError would also print the
+ * wasm backend's whole source once the backend is loaded: its uncaughtException hook rethrows.)
+ */
+function refuse(e: unknown): never {
+  if (!(e instanceof ConfigError)) throw e;
+  console.error(`minatar-offline: ${e.message}`);
+  process.exit(2);
+}
+const checked = <T>(f: () => T): T => {
+  try {
+    return f();
+  } catch (e) {
+    return refuse(e);
+  }
+};
+
 const argv = process.argv.slice(2);
 const arg = (name: string, fallback: string): string => {
   const i = argv.indexOf(`--${name}`);
@@ -67,12 +86,12 @@ const arg = (name: string, fallback: string): string => {
 const int = (name: string, fallback: string, min: number): number => {
   const v = Number(arg(name, fallback));
   if (!(Number.isInteger(v) && v >= min))
-    throw new ConfigError(`--${name}`, `an integer >= ${min}, got ${arg(name, fallback)}`);
+    refuse(new ConfigError(`--${name}`, `an integer >= ${min}, got ${arg(name, fallback)}`));
   return v;
 };
 const num = (name: string, fallback: string, ok: (v: number) => boolean, allowed: string): number => {
   const v = Number(arg(name, fallback));
-  if (!ok(v)) throw new ConfigError(`--${name}`, `${allowed}, got ${arg(name, fallback)}`);
+  if (!ok(v)) refuse(new ConfigError(`--${name}`, `${allowed}, got ${arg(name, fallback)}`));
   return v;
 };
 
@@ -100,27 +119,42 @@ const DATA = arg("data", "");
 const OUT = arg("out", "");
 
 if (!existsSync(TEACHER))
-  throw new ConfigError("--teacher", `no file ${TEACHER} (or --game: one of the shipped MinAtar games)`);
+  refuse(new ConfigError("--teacher", `no file ${TEACHER} (or --game: one of the shipped MinAtar games)`));
 if (STUDENT_RUN && !existsSync(join(STUDENT_RUN, STUDENT_FILE)))
-  throw new ConfigError("--student-run", `no ${STUDENT_FILE} in ${STUDENT_RUN}`);
-const lrFactor = parseSchedule(LR_SCHEDULE, "--lr-schedule");
-const arch = parseArch(ARCH, "--arch");
-const objective = policyObjective(LOSS, "logits");
-const argmaxLoss = getLoss("nll").arrays!;
+  refuse(new ConfigError("--student-run", `no ${STUDENT_FILE} in ${STUDENT_RUN}`));
+const lrFactor = checked(() => parseSchedule(LR_SCHEDULE, "--lr-schedule"));
+const arch = checked(() => parseArch(ARCH, "--arch"));
+const objective = checked(() => policyObjective(LOSS, "logits"));
 
 await initBackend();
-const teacher: Teacher = await loadTeacher(TEACHER);
+const teacher: Teacher = await loadTeacher(TEACHER).catch(refuse);
 if (teacher.kind !== "logits")
-  throw new ConfigError("--teacher", `a discrete (logits) teacher expected, got ${teacher.kind}`);
+  refuse(new ConfigError("--teacher", `a discrete (logits) teacher expected, got ${teacher.kind}`));
 const probe = make(ENV);
 const obsShape = (probe.observationSpace as unknown as { shape: number[] }).shape;
 const actionSpace = spaceFromJSON(probe.actionSpace.toJSON());
 probe.close();
 const d = teacher.obsSize;
 const k = teacher.actionSize;
-const earlier: Policy | undefined = STUDENT_RUN
-  ? compileSpec(loadPolicy(join(STUDENT_RUN, STUDENT_FILE)).spec)
-  : undefined;
+// A teacher or earlier student of another game would be fed frames of the wrong size: refuse it here.
+const envObs = obsShape.reduce((a, b) => a * b, 1);
+const envActions = (actionSpace as { n?: number }).n;
+if (d !== envObs || k !== envActions)
+  refuse(
+    new ConfigError(
+      "--teacher",
+      `${TEACHER} takes ${d} inputs and gives ${k} actions; ${ENV} has ${envObs} (${obsShape.join("x")}) and ${envActions}`,
+    ),
+  );
+const earlierSpec = STUDENT_RUN ? loadPolicy(join(STUDENT_RUN, STUDENT_FILE)).spec : undefined;
+if (earlierSpec && (earlierSpec.obsShape.join("x") !== obsShape.join("x") || earlierSpec.actionSize !== k))
+  refuse(
+    new ConfigError(
+      "--student-run",
+      `its student takes ${earlierSpec.obsShape.join("x")} frames and gives ${earlierSpec.actionSize} actions; ${ENV} has ${obsShape.join("x")} and ${k}`,
+    ),
+  );
+const earlier: Policy | undefined = earlierSpec ? compileSpec(earlierSpec) : undefined;
 
 /** A labelled set: uint8 frames [n, d] and teacher logits [n, k]. */
 interface LabelledSet {
@@ -205,8 +239,9 @@ async function datasets(): Promise<{ train: LabelledSet; mixed: LabelledSet; own
       s.obs,
       new Uint8Array(s.logits.buffer, s.logits.byteOffset, s.logits.byteLength),
     ]);
-    writeFileSync(DATA, Buffer.concat(parts));
-    writeFileSync(`${DATA}.json`, dataKey);
+    // Atomic, data before key: a reader (another run on the same cache) sees a whole file or none.
+    writeFileAtomic(DATA, Buffer.concat(parts));
+    writeFileAtomic(`${DATA}.json`, dataKey);
   }
   return { train, mixed, own };
 }
@@ -263,11 +298,12 @@ const sets = [
 const bands = sets.map((s) => bandsOf(s.set, s.idx));
 
 /** Per state of idx: 1 where the student's argmax is the teacher's. */
-function agreements(set: LabelledSet, idx: Int32Array): Uint8Array {
+async function agreements(set: LabelledSet, idx: Int32Array): Promise<Uint8Array> {
   const out = new Uint8Array(idx.length);
   const chunk = 1024;
   const x = new Uint8Array(chunk * d);
   for (let i = 0; i < idx.length; i += chunk) {
+    await yieldIfDue();
     const m = Math.min(chunk, idx.length - i);
     for (let r = 0; r < m; r++) x.set(set.obs.subarray(idx[i + r]! * d, (idx[i + r]! + 1) * d), r * d);
     const logits = student.forward(x.subarray(0, m * d), m).out;
@@ -287,9 +323,12 @@ const curve: Array<{
   agreement: Record<string, number>;
   seconds: number;
 }> = [];
-const report = (epoch: number, loss: number | null) => {
-  const agreement: Record<string, number> = {};
-  for (const s of sets) agreement[s.name] = mean(agreements(s.set, s.idx));
+/** Per-state agreement of the latest report, one array per set (the band table reuses it). */
+let latest: Uint8Array[] = [];
+const report = async (epoch: number, loss: number | null) => {
+  latest = [];
+  for (const s of sets) latest.push(await agreements(s.set, s.idx));
+  const agreement = Object.fromEntries(sets.map((s, i) => [s.name, mean(latest[i]!)]));
   curve.push({ epoch, loss, agreement, seconds: (performance.now() - t0) / 1000 });
   console.error(
     `epoch ${epoch}: ${sets.map((s) => `${s.name} ${pct(agreement[s.name]!)}`).join(", ")}${loss === null ? "" : `, loss ${loss.toFixed(4)}`}, lr ${optimizer.lr.toExponential(2)}, ${secs()} s`,
@@ -298,29 +337,28 @@ const report = (epoch: number, loss: number | null) => {
 console.error(
   `student ${ARCH}: ${student.params} parameters; teacher ${teacher.params ?? "?"}; ${perEpoch} updates per epoch`,
 );
-report(0, null);
+await report(0, null);
+// Ctrl-C: the epoch in progress is dropped, the table and --out are written for the epochs done.
+const stop = onInterrupt({ message: "interrupted: writing the curves of the finished epochs" });
 const xb = new Uint8Array(BATCH * d);
+const tb = new Float32Array(BATCH * k);
 let updates = 0;
-for (let epoch = 1; epoch <= EPOCHS; epoch++) {
+for (let epoch = 1; epoch <= EPOCHS && !stop.stopped; epoch++) {
   const order = rng.permutation(N);
   let lossSum = 0;
-  for (let b = 0; b < perEpoch; b++) {
+  for (let b = 0; b < perEpoch && !stop.stopped; b++) {
+    await yieldIfDue();
     const n = Math.min(BATCH, N - b * BATCH);
-    const teacherOut = new Float32Array(n * k);
     for (let r = 0; r < n; r++) {
       const s = order[b * BATCH + r]!;
       xb.set(train.obs.subarray(s * d, (s + 1) * d), r * d);
-      teacherOut.set(train.logits.subarray(s * k, (s + 1) * k), r * k);
+      tb.set(train.logits.subarray(s * k, (s + 1) * k), r * k);
     }
     optimizer.lr = LR * lrFactor(updates / total);
-    // PolicyDistiller.step (src/distill/methods/policy.ts) without value or critic terms.
+    // PolicyDistiller.step (src/distill/methods/policy.ts) for a logits teacher: the loss plus the
+    // greedy-action term, composed by the multi-task trainer's taskLoss (unweighted, tau 1).
     const f = student.forward(xb.subarray(0, n * d), n);
-    const pol = objective(student, f.out, { batch: n, teacherOut }, 1);
-    if (ARGMAX_COEF > 0) {
-      const ce = argmaxLoss({ batch: n, studentLogits: f.out, teacherLogits: teacherOut });
-      pol.loss += ARGMAX_COEF * ce.loss;
-      pol.dOut = addScaled(pol.dOut, ce.grads.studentLogits!, ARGMAX_COEF);
-    }
+    const pol = taskLoss(objective, f.out, tb.subarray(0, n * k), n, 1, ARGMAX_COEF);
     student.backward({ out: pol.dOut });
     optimizer.clipGradNorm(MAX_GRAD_NORM);
     optimizer.apply();
@@ -328,12 +366,13 @@ for (let epoch = 1; epoch <= EPOCHS; epoch++) {
     updates++;
     lossSum += pol.loss;
   }
-  report(epoch, lossSum / perEpoch);
+  if (!stop.stopped) await report(epoch, lossSum / perEpoch);
 }
+stop.dispose();
 
 // Agreement per band of the teacher's top-two gap, train subset against held-out sets.
-const byBand = sets.map((s, i) => {
-  const a = agreements(s.set, s.idx);
+const byBand = sets.map((_, i) => {
+  const a = latest[i]!;
   return LABELS.map((_, b) => {
     let n = 0;
     let agree = 0;
@@ -346,7 +385,7 @@ const byBand = sets.map((s, i) => {
   });
 });
 console.log(
-  `\n${GAME}, ${ARCH} (${student.params} parameters), N ${N}, ${EPOCHS} epochs of batch ${BATCH}, lr ${LR} x ${LR_SCHEDULE}, ${LOSS} + ${ARGMAX_COEF} CE\n`,
+  `\n${GAME}, ${ARCH} (${student.params} parameters), N ${N}, ${curve.length - 1}${stop.stopped ? ` of ${EPOCHS} (interrupted)` : ""} epochs of batch ${BATCH}, lr ${LR} x ${LR_SCHEDULE}, ${LOSS} + ${ARGMAX_COEF} CE\n`,
 );
 console.log(`| set | ${LABELS.map((l) => `gap ${l}`).join(" | ")} | all |`);
 console.log(`|---|${LABELS.map(() => "---|").join("")}---|`);
@@ -379,8 +418,12 @@ if (OUT) {
   const bandsOut = Object.fromEntries(
     sets.map((s, i) => [s.name, Object.fromEntries(LABELS.map((l, b) => [l, byBand[i]![b]]))]),
   );
-  writeFileSync(
-    OUT,
-    `${JSON.stringify({ config, curve, bands: bandsOut, seconds: (performance.now() - t0) / 1000 }, null, 1)}\n`,
-  );
+  const result = {
+    config,
+    interrupted: stop.stopped,
+    curve,
+    bands: bandsOut,
+    seconds: (performance.now() - t0) / 1000,
+  };
+  writeFileAtomic(OUT, `${JSON.stringify(result, null, 1)}\n`);
 }
