@@ -37,7 +37,7 @@
  *                              game, teacher, student run, n, heldout, envs and seed, else written
  *   --out FILE                 JSON of the curves
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../src/core/atomic-write.js";
 import { ConfigError } from "../src/core/errors.js";
@@ -60,6 +60,7 @@ import { initBackend } from "../src/nn/backend.js";
 import { loadPolicy } from "../src/nn/checkpoint.js";
 import { compileSpec } from "../src/nn/fast.js";
 import { ArrayAdam } from "../src/nn/optim.js";
+import { type LabelledSet, readCache, writeCache } from "./minatar-cache.js";
 
 /**
  * Bad input: one line naming the flag, exit code 2. (Thrown, a ConfigError would also print the
@@ -156,13 +157,6 @@ if (earlierSpec && (earlierSpec.obsShape.join("x") !== obsShape.join("x") || ear
   );
 const earlier: Policy | undefined = earlierSpec ? compileSpec(earlierSpec) : undefined;
 
-/** A labelled set: uint8 frames [n, d] and teacher logits [n, k]. */
-interface LabelledSet {
-  n: number;
-  obs: Uint8Array;
-  logits: Float32Array;
-}
-
 type Actor = "teacher-greedy" | "teacher-sampled" | "student-greedy";
 
 /** n states visited by `actor` from envs seeded seedBase + e, labelled by the teacher. */
@@ -213,36 +207,17 @@ const dataKey = JSON.stringify({ ENV, TEACHER, STUDENT_RUN, N, HELDOUT, ENVS, SE
 
 /** The three sets, from the --data cache when it matches, else collected (and cached when asked). */
 async function datasets(): Promise<{ train: LabelledSet; mixed: LabelledSet; own?: LabelledSet }> {
-  const sizes = [N, HELDOUT, earlier ? HELDOUT : 0];
-  if (DATA && existsSync(`${DATA}.json`) && readFileSync(`${DATA}.json`, "utf8") === dataKey) {
-    const bytes = readFileSync(DATA);
-    let off = 0;
-    const sets = sizes.map((n) => {
-      const obs = new Uint8Array(bytes.buffer, bytes.byteOffset + off, n * d);
-      off += n * d;
-      const logits = new Float32Array(
-        bytes.buffer.slice(bytes.byteOffset + off, bytes.byteOffset + off + n * k * 4),
-      );
-      off += n * k * 4;
-      return { n, obs, logits };
-    });
+  const cached = DATA ? readCache(DATA, dataKey, d, k) : undefined;
+  if (cached) {
     console.error(`data: read ${DATA}`);
-    return { train: sets[0]!, mixed: sets[1]!, own: earlier ? sets[2] : undefined };
+    return { train: cached[0]!, mixed: cached[1]!, own: earlier ? cached[2] : undefined };
   }
   // Env seeds: training 10^6 * seed + ..., held-out sets 500,000 further on (disjoint streams).
   const base = 1_000_000 * SEED;
   const train = await collectMix(MIX, N, base);
   const mixed = await collectMix(MIX, HELDOUT, base + 500_000);
   const own = earlier ? await collectMix(["student-greedy"], HELDOUT, base + 700_000) : undefined;
-  if (DATA) {
-    const parts = [train, mixed, ...(own ? [own] : [])].flatMap((s) => [
-      s.obs,
-      new Uint8Array(s.logits.buffer, s.logits.byteOffset, s.logits.byteLength),
-    ]);
-    // Atomic, data before key: a reader (another run on the same cache) sees a whole file or none.
-    writeFileAtomic(DATA, Buffer.concat(parts));
-    writeFileAtomic(`${DATA}.json`, dataKey);
-  }
+  if (DATA) writeCache(DATA, dataKey, [train, mixed, ...(own ? [own] : [])]);
   return { train, mixed, own };
 }
 
@@ -270,7 +245,7 @@ function bandsOf(set: LabelledSet, idx: Int32Array): Int8Array {
 
 const t0 = performance.now();
 const secs = () => ((performance.now() - t0) / 1000).toFixed(0);
-const { train, mixed, own } = await datasets();
+const { train, mixed, own } = await datasets().catch(refuse);
 console.error(
   `data: ${N} training, ${HELDOUT} + ${own ? HELDOUT : 0} held-out states (${MIX.join(" / ")}), ${secs()} s`,
 );
