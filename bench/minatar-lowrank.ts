@@ -23,12 +23,17 @@
  *   --ranks LIST       ranks to try (integers from 1 to the layer's output width)
  *   --fit-states N     training states the principal directions are fitted on (the first N)
  *   --out FILE         JSON of the table
+ *   --save R:FILE      also write the data-PCA rank-R network as a policy file, in a form an
+ *                      all-relu student can start from (minatar-offline --init FILE --arch
+ *                      conv16x3,fc<2R>,fc128): the linear rank-R layer u = xWV as relu(u), relu(-u)
+ *                      (2R units) and the next layer's weights as [V^T; -V^T], exact since
+ *                      relu(u) - relu(-u) = u
  */
 import { existsSync } from "node:fs";
 import { writeFileAtomic } from "../src/core/atomic-write.js";
 import { ConfigError } from "../src/core/errors.js";
 import { onInterrupt, yieldIfDue } from "../src/core/interrupt.js";
-import { loadPolicy } from "../src/nn/checkpoint.js";
+import { loadPolicy, savePolicy } from "../src/nn/checkpoint.js";
 import { compileSpec } from "../src/nn/fast.js";
 import type { DenseLayerSpec, PolicySpec } from "../src/nn/spec.js";
 import { type LabelledSet, readCache, readCacheKey } from "./minatar-cache.js";
@@ -81,6 +86,12 @@ const O = big.outSize;
 const RANKS = arg("ranks", "4,8,10,12,16,24,32,64").split(",").map(Number);
 if (!RANKS.every((r) => Number.isInteger(r) && r >= 1 && r <= O))
   refuse(new ConfigError("--ranks", `integers from 1 to ${O} (the layer's width), got ${arg("ranks", "")}`));
+
+const SAVE = arg("save", "");
+const saveRank = SAVE ? Number(SAVE.split(":")[0]) : 0;
+const saveFile = SAVE.slice(SAVE.indexOf(":") + 1);
+if (SAVE && !(Number.isInteger(saveRank) && saveRank >= 1 && saveRank <= O && SAVE.includes(":") && saveFile))
+  refuse(new ConfigError("--save", `RANK:FILE with a rank from 1 to ${O}, got '${SAVE}'`));
 
 const sets = readCache(DATA, JSON.stringify(key), d, k);
 if (!sets) refuse(new ConfigError("--data", `${DATA} could not be read`));
@@ -258,6 +269,38 @@ for (const r of RANKS) {
   );
 }
 stop.dispose();
+if (SAVE && !stop.stopped) {
+  // The rank-R pair as relu(u), relu(-u) -> [V^T; -V^T]: the same function with relu hidden layers.
+  const pca = truncated(byData.vecs, saveRank, mean);
+  const first = pca.layers[at] as DenseLayerSpec;
+  const second = pca.layers[at + 1] as DenseLayerSpec;
+  const r = saveRank;
+  const w1 = new Float32Array(I * 2 * r);
+  for (let a = 0; a < I; a++)
+    for (let c = 0; c < r; c++) {
+      w1[a * 2 * r + c] = first.weight[a * r + c]!;
+      w1[a * 2 * r + r + c] = -first.weight[a * r + c]!;
+    }
+  const w2 = new Float32Array(2 * r * O);
+  w2.set(second.weight, 0);
+  for (let i = 0; i < r * O; i++) w2[r * O + i] = -second.weight[i]!;
+  const doubled: PolicySpec = {
+    ...pca,
+    layers: [
+      ...pca.layers.slice(0, at),
+      { ...first, outSize: 2 * r, weight: w1, bias: new Float32Array(2 * r), activation: "relu" },
+      { ...second, inSize: 2 * r, weight: w2 },
+      ...pca.layers.slice(at + 2),
+    ],
+  };
+  const check = await Promise.all(heldout.map((h) => agreement(doubled, h.set)));
+  savePolicy(saveFile, doubled, {
+    source: `rank-${r} data-PCA truncation of ${key.TEACHER} (bench/minatar-lowrank.ts)`,
+  });
+  console.log(
+    `\nsaved ${saveFile}: rank ${r} as ${2 * r} relu units, ${paramsOf(doubled)} parameters, agreement ${check.map(pct).join(" / ")}`,
+  );
+}
 if (OUT)
   writeFileAtomic(
     OUT,

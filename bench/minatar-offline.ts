@@ -36,6 +36,8 @@
  *   --data FILE                cache of the labelled sets: read if it was made with the same
  *                              game, teacher, student run, n, heldout, envs and seed, else written
  *   --out FILE                 JSON of the curves
+ *   --init FILE                start the student from a policy file of the same architecture
+ *                              (e.g. bench/minatar-lowrank.ts --save) instead of fresh weights
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -118,9 +120,11 @@ const ENVS = int("envs", "16", 1);
 const SEED = int("seed", "1", 0);
 const DATA = arg("data", "");
 const OUT = arg("out", "");
+const INIT = arg("init", "");
 
 if (!existsSync(TEACHER))
   refuse(new ConfigError("--teacher", `no file ${TEACHER} (or --game: one of the shipped MinAtar games)`));
+if (INIT && !existsSync(INIT)) refuse(new ConfigError("--init", `no file ${INIT}`));
 if (STUDENT_RUN && !existsSync(join(STUDENT_RUN, STUDENT_FILE)))
   refuse(new ConfigError("--student-run", `no ${STUDENT_FILE} in ${STUDENT_RUN}`));
 const lrFactor = checked(() => parseSchedule(LR_SCHEDULE, "--lr-schedule"));
@@ -261,6 +265,7 @@ const student = new Student({
   obsNorm: teacher.obsNorm ?? (teacher instanceof SpecTeacher ? teacher.spec.obsNorm : undefined),
   rng: new Rng(SEED).spawn(0),
 });
+if (INIT) checked(() => student.loadWeights(loadPolicy(INIT).spec.layers));
 const optimizer = new ArrayAdam([student.paramGroup()], { lr: LR });
 const rng = new Rng(SEED).spawn(2);
 const subset = rng.permutation(N).subarray(0, SUBSET);
@@ -377,6 +382,7 @@ if (OUT) {
     n: N,
     heldout: HELDOUT,
     arch: ARCH,
+    init: INIT,
     params: student.params,
     epochs: EPOCHS,
     batch: BATCH,
