@@ -66,7 +66,7 @@ if (!(Number.isInteger(FIT) && FIT >= 1 && FIT <= key.N))
   refuse(
     new ConfigError(
       "--fit-states",
-      `an integer from 1 to the cache's ${key.N} training states, got ${arg("fit-states", "")}`,
+      `an integer from 1 to the cache's ${key.N} training states, got ${arg("fit-states", "20000")}`,
     ),
   );
 
@@ -85,7 +85,12 @@ const I = big.inSize;
 const O = big.outSize;
 const RANKS = arg("ranks", "4,8,10,12,16,24,32,64").split(",").map(Number);
 if (!RANKS.every((r) => Number.isInteger(r) && r >= 1 && r <= O))
-  refuse(new ConfigError("--ranks", `integers from 1 to ${O} (the layer's width), got ${arg("ranks", "")}`));
+  refuse(
+    new ConfigError(
+      "--ranks",
+      `integers from 1 to ${O} (the layer's width), got ${arg("ranks", "4,8,10,12,16,24,32,64")}`,
+    ),
+  );
 
 const SAVE = arg("save", "");
 const saveRank = SAVE ? Number(SAVE.split(":")[0]) : 0;
@@ -227,7 +232,7 @@ const argmax = (row: ArrayLike<number>, o: number): number => {
 async function agreement(net: PolicySpec, set: LabelledSet): Promise<number> {
   const policy = compileSpec(net);
   let same = 0;
-  for (let s = 0; s < set.n; s += CHUNK) {
+  for (let s = 0; s < set.n && !stop.stopped; s += CHUNK) {
     await yieldIfDue();
     const m = Math.min(CHUNK, set.n - s);
     const y = policy.forward(set.obs.subarray(s * d, (s + m) * d), m);
@@ -262,6 +267,7 @@ for (const r of RANKS) {
   };
   for (const h of heldout) row[`pca/${h.name}`] = await agreement(byPca, h.set);
   for (const h of heldout) row[`svd/${h.name}`] = await agreement(bySvd, h.set);
+  if (stop.stopped) break; // a rank cut short is not reported
   rows.push(row);
   const cells = [...heldout.map((h) => row[`pca/${h.name}`]), ...heldout.map((h) => row[`svd/${h.name}`])];
   console.log(
