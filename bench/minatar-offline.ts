@@ -265,7 +265,17 @@ const student = new Student({
   obsNorm: teacher.obsNorm ?? (teacher instanceof SpecTeacher ? teacher.spec.obsNorm : undefined),
   rng: new Rng(SEED).spawn(0),
 });
-if (INIT) checked(() => student.loadWeights(loadPolicy(INIT).spec.layers));
+if (INIT) {
+  try {
+    student.loadWeights(loadPolicy(INIT).spec.layers);
+  } catch (e) {
+    refuse(
+      e instanceof ConfigError
+        ? new ConfigError("--init", `${INIT} does not fit --arch ${ARCH}: ${e.message}`)
+        : e,
+    );
+  }
+}
 const optimizer = new ArrayAdam([student.paramGroup()], { lr: LR });
 const rng = new Rng(SEED).spawn(2);
 const subset = rng.permutation(N).subarray(0, SUBSET);
