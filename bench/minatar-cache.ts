@@ -29,12 +29,19 @@ export interface CacheKey {
 }
 
 /** The set sizes a key describes: training, held-out mixed, held-out student-visited (0 without a student run). */
-export const setSizes = (key: CacheKey): number[] => [key.N, key.HELDOUT, key.STUDENT_RUN ? key.HELDOUT : 0];
+const setSizes = (key: CacheKey): number[] => [key.N, key.HELDOUT, key.STUDENT_RUN ? key.HELDOUT : 0];
 
 /** The cache's key, or undefined when FILE or FILE.json is missing. */
 export function readCacheKey(path: string): CacheKey | undefined {
   if (!existsSync(path) || !existsSync(`${path}.json`)) return undefined;
-  return JSON.parse(readFileSync(`${path}.json`, "utf8")) as CacheKey;
+  try {
+    return JSON.parse(readFileSync(`${path}.json`, "utf8")) as CacheKey;
+  } catch {
+    throw new ConfigError(
+      "--data",
+      `${path}.json is not a cache key (JSON written by bench/minatar-offline.ts)`,
+    );
+  }
 }
 
 /** The sets of a cache whose key is exactly `key` (the JSON text), else undefined. */

@@ -51,7 +51,15 @@ const arg = (name: string, fallback: string): string => {
 };
 const DATA = arg("data", "");
 const OUT = arg("out", "");
-const key = DATA ? readCacheKey(DATA) : undefined;
+/** A ConfigError from a helper (a bad cache) as a one-line refusal too. */
+const checked = <T>(f: () => T): T => {
+  try {
+    return f();
+  } catch (e) {
+    return refuse(e);
+  }
+};
+const key = DATA ? checked(() => readCacheKey(DATA)) : undefined;
 if (!key)
   refuse(
     new ConfigError(
@@ -98,7 +106,7 @@ const saveFile = SAVE.slice(SAVE.indexOf(":") + 1);
 if (SAVE && !(Number.isInteger(saveRank) && saveRank >= 1 && saveRank <= O && SAVE.includes(":") && saveFile))
   refuse(new ConfigError("--save", `RANK:FILE with a rank from 1 to ${O}, got '${SAVE}'`));
 
-const sets = readCache(DATA, JSON.stringify(key), d, k);
+const sets = checked(() => readCache(DATA, JSON.stringify(key), d, k));
 if (!sets) refuse(new ConfigError("--data", `${DATA} could not be read`));
 const heldout: Array<{ name: string; set: LabelledSet }> = [
   { name: "heldout-mixed", set: sets[1]! },
