@@ -18,7 +18,11 @@
  *    EWC lambda = --ewc). Every method gets the same steps per stage (--steps, or each stage its
  *    own with --set stageSteps=N1,N2,...: one entry per --teacher). Prints the forgetting matrix
  *    R[k][j] (retention of task j after stage k, mean over the seeds) and, per seed, the lowest
- *    retention of an old task after the last stage.
+ *    retention of an old task after the last stage. --reuse-stages K --stages-from DIR takes stages
+ *    1..K of each method and seed from an earlier run's DIR (the same --teacher list and --set
+ *    values) and runs the rest from its stage K: to compare a change that only acts later, e.g.
+ *    memoryBalance, which changes nothing while the memory has room (refused if a reused stage's
+ *    memory was full and memoryBalance differs).
  * 3. crossmodal: distillCrossModal, then (with --scratch-steps > 0) PPO from scratch on the
  *    student's view (the same env id and wrappers, `ViewPair.studentEnvId()`), evaluated on the
  *    same grid (every evalEvery env steps, evalEpisodes greedy episodes), retention against the
@@ -155,13 +159,52 @@ const METHODS: Record<string, () => Record<string, unknown>> = {
   ewc: () => ({ memorySize: 0, replayRatio: 0, ewc: Number(arg("ewc", "100")) }),
 };
 
+const REUSE_STAGES = Number(arg("reuse-stages", "0"));
+const STAGES_FROM = arg("stages-from", "");
+
+/**
+ * A finished stage of an earlier run, checked to be what this run would have made: the same task,
+ * the same value of every --set field given here, and (when memoryBalance differs) a memory that
+ * never filled, where both balances keep every row.
+ */
+function reusedStage(dir: string, env: string, sets: Record<string, unknown>): LifelongSummary {
+  const file = join(dir, "summary.json");
+  if (!existsSync(file)) throw new Error(`--stages-from: ${dir} holds no summary.json (a finished stage)`);
+  const summary = JSON.parse(readFileSync(file, "utf8")) as LifelongSummary;
+  const config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8")) as Record<string, unknown>;
+  if (summary.task !== env)
+    throw new Error(`--stages-from: ${dir} learnt ${summary.task}, this stage is ${env}`);
+  if (summary.interrupted) throw new Error(`--stages-from: ${dir} was interrupted`);
+  for (const [key, value] of Object.entries(sets)) {
+    if (key === "memoryBalance") continue;
+    if (JSON.stringify(config[key]) !== JSON.stringify(value))
+      throw new Error(
+        `--stages-from: ${dir} has ${key}=${JSON.stringify(config[key])}, this run ${JSON.stringify(value)}`,
+      );
+  }
+  const balance = sets.memoryBalance ?? "stream";
+  if ((config.memoryBalance ?? "stream") !== balance && summary.memory.rows >= summary.memory.capacity)
+    throw new Error(
+      `--stages-from: ${dir}'s memory was full (${summary.memory.rows} rows), so memoryBalance=${balance} would have changed it; run that stage again`,
+    );
+  return summary;
+}
+
 async function benchLifelong() {
+  if (!Number.isInteger(REUSE_STAGES) || REUSE_STAGES < 0)
+    throw new Error(`--reuse-stages: expected an integer >= 0, got ${arg("reuse-stages", "")}`);
+  if (REUSE_STAGES > 0 && !STAGES_FROM)
+    throw new Error("--reuse-stages: give the earlier run's folder with --stages-from DIR");
   const tasks = args("teacher").map((t) => parseTaskTeacher(t));
   // Checked for the whole chain before stage 1 (a stage alone only knows it needs its own entry).
   const perStage = parseStepBudgets(String(SETS.stageSteps ?? ""), "stageSteps", tasks.length, "stage");
   const budgetText = perStage.length
     ? `${perStage.join(" / ")} env steps by stage`
     : `${STEPS} env steps per stage`;
+  if (REUSE_STAGES >= tasks.length)
+    throw new Error(
+      `--reuse-stages: ${REUSE_STAGES} leaves no stage to run of the ${tasks.length} --teacher stages`,
+    );
   const methods = arg("methods", "replay,naive").split(",");
   for (const m of methods)
     if (!METHODS[m]) throw new Error(`--methods: ${m} is not one of ${Object.keys(METHODS)}`);
@@ -173,6 +216,14 @@ async function benchLifelong() {
       let last: LifelongSummary | undefined;
       const t0 = performance.now();
       for (const [k, task] of tasks.entries()) {
+        if (k < REUSE_STAGES) {
+          prev = join(STAGES_FROM, `lifelong-${m}-s${seed}`, `stage${k + 1}`);
+          last = reusedStage(prev, task.env, { ...SETS, ...METHODS[m]!() });
+          print(
+            `  ${m} seed ${seed} stage ${k + 1} (${task.env}): reused from ${prev}: ${last.matrix[k]!.map(pct).join(" ")}`,
+          );
+          continue;
+        }
         const out = join(OUT, `lifelong-${m}-s${seed}`, `stage${k + 1}`);
         const { summary } = await distillStage(
           { ...SETS, ...METHODS[m]!(), tasks: [task], steps: STEPS, seed, out, continueFrom: prev },

@@ -16,6 +16,7 @@ import { COLLECTOR_MODES } from "../collect.js";
 import { checkScheduleRange } from "../config.js";
 import { getLoss } from "../losses/registry.js";
 import { parseSchedule } from "../schedules.js";
+import { MEMORY_BALANCES } from "./reservoir.js";
 
 export const MULTITASK_SCHEMA = {
   out: {
@@ -179,6 +180,12 @@ export const LIFELONG_SCHEMA = {
     default: 20_000,
     min: 0,
     help: "replay memory of stored teacher targets, rows over all tasks (reservoir sampling); 0 = none (naive sequential fine-tuning when ewc is 0 too)",
+  },
+  memoryBalance: {
+    type: "string",
+    default: "stream",
+    choices: MEMORY_BALANCES,
+    help: "how a full memory shares its rows among tasks: stream = in proportion to each task's rows offered (reservoir sampling over all of them), task = equal shares per task whatever its stage's budget (class-balanced reservoir)",
   },
   replayRatio: {
     type: "number",

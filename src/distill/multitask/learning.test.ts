@@ -126,6 +126,21 @@ describe("lifelong distillation", () => {
     expect(replay.summary.memory.student_rows).toBe(Math.round(0.5 * acrobotRows));
     expect(naive.summary.memory.student_rows).toBe(0);
     expect(existsSync(join(root, "s2-replay", "memory.rldistill"))).toBe(true);
+    // memoryBalance "task": stage 1's ~3,000 CartPole rows restored into 2,000 slots, then every
+    // Acrobot row replaces a CartPole row while CartPole is the larger task, so all of them are kept
+    // (the stream reservoir would keep each with probability 2,000 / (3,000 + i), about 60%).
+    const balanced = await stage("s2-balanced", ACROBOT, join(root, "s1"), {
+      memorySize: 2000,
+      memoryBalance: "task",
+      steps: 600,
+    });
+    const offered = balanced.summary.tasks[1]!.env_steps!;
+    expect(offered).toBeGreaterThanOrEqual(600);
+    expect(balanced.summary.memory.balance).toBe("task");
+    expect(balanced.summary.memory.rows_per_task).toEqual({
+      "CartPole-v1": 2000 - offered,
+      "Acrobot-v1": offered,
+    });
   });
 
   it("stops at Ctrl-C with a loadable student and no final figures; an unfinished stage cannot be continued", async () => {

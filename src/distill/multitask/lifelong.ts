@@ -48,7 +48,7 @@ import {
   type TasksRunOptions,
   taskSummaries,
 } from "./multitask.js";
-import { ReservoirMemory } from "./reservoir.js";
+import { type MemoryBalance, ReservoirMemory } from "./reservoir.js";
 import { type EvalTask, evaluateTasks, meanRetention, runTasksLoop, type TasksCheckpoint } from "./run.js";
 import { studentVisitedRows } from "./student-rows.js";
 import {
@@ -84,6 +84,8 @@ export interface LifelongSummary {
     rows_per_task: Record<string, number>;
     bytes: number;
     replay_ratio: number;
+    /** How a full memory shares its rows among tasks (memoryBalance). */
+    balance: string;
     /** This stage task's rows replaced by states its final student visits (memoryStudentShare). */
     student_rows: number;
   };
@@ -194,12 +196,19 @@ export async function distillStage(
   }
   const maxActions = Math.max(...layout.tasks.map((t) => t.actions));
   const memory = prev?.memory
-    ? ReservoirMemory.fromArtifact(prev.memory.meta, prev.memory.tensors, cfg.memorySize, root.spawn(2))
+    ? ReservoirMemory.fromArtifact(
+        prev.memory.meta,
+        prev.memory.tensors,
+        cfg.memorySize,
+        root.spawn(2),
+        cfg.memoryBalance as MemoryBalance,
+      )
     : new ReservoirMemory({
         capacity: cfg.memorySize,
         inputSize: layout.inputSize,
         inputDtype: layout.inputDtype,
         width: maxActions,
+        balance: cfg.memoryBalance as MemoryBalance,
       });
   const ewc =
     cfg.ewc > 0 && prev?.ewc ? new EwcPenalty(cfg.ewc, prev.ewc.fisher, prev.ewc.anchor) : undefined;
@@ -392,6 +401,7 @@ async function runStage(a: StageArgs) {
       rows_per_task: Object.fromEntries(records.map((r, i) => [r.env, counts[i] ?? 0])),
       bytes: memory.bytes,
       replay_ratio: cfg.replayRatio,
+      balance: memory.balance,
       student_rows: studentRows,
     },
     ewc: cfg.ewc,

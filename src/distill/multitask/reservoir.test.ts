@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Rng } from "../../core/rng.js";
-import { ReservoirMemory } from "./reservoir.js";
+import { equalShares, ReservoirMemory } from "./reservoir.js";
 
 /** n rows of task t: input row i holds [i, i, i], output row i holds [t, i]. */
 function rows(t: number, from: number, n: number) {
@@ -173,5 +173,100 @@ describe("ReservoirMemory.replaceRows", () => {
     expect(firstInputs(1).every((x) => x >= 200)).toBe(true);
     expect(firstInputs(0)).toHaveLength(10);
     expect(() => m.replaceRows(1, many.input, 1, many.out, 3, rng)).toThrow(/2 actions/);
+  });
+});
+
+describe('ReservoirMemory, balance "task"', () => {
+  /** Stages of unequal length (the lifelong bench's 30k/60k/30k/120k/60k, scaled) into 1,000 slots. */
+  const STREAMS = [300, 600, 300, 1200, 600];
+  function fill(balance: "stream" | "task", seed: number, upTo = STREAMS.length) {
+    const m = new ReservoirMemory({ capacity: 1000, inputSize: 3, inputDtype: "float32", width: 2, balance });
+    const rng = new Rng(seed);
+    let from = 0;
+    for (let t = 0; t < upTo; t++) {
+      const { input, out } = rows(t, from, STREAMS[t]!);
+      m.add(t, input, STREAMS[t]!, out, 2, rng);
+      from += STREAMS[t]!;
+    }
+    return m;
+  }
+
+  it("gives every task an equal share whatever its stream's length (stream: in proportion to it)", () => {
+    // Task-balanced: exact equal shares after each stage that filled the memory.
+    expect(fill("task", 1, 3).countByTask()).toEqual([300, 400, 300]);
+    expect(fill("task", 1, 4).countByTask()).toEqual([250, 250, 250, 250]);
+    expect(fill("task", 1).countByTask()).toEqual([200, 200, 200, 200, 200]);
+    // Stream reservoir: on average 100 / 200 / 100 / 400 / 200 (shares of the 3,000 rows offered).
+    const sums = [0, 0, 0, 0, 0];
+    for (let seed = 0; seed < 50; seed++)
+      for (const [t, c] of fill("stream", seed).countByTask().entries()) sums[t]! += c;
+    expect(sums.map((s) => Math.round(s / 50 / 10) * 10)).toEqual([100, 200, 100, 400, 200]);
+  });
+
+  it("keeps a uniform sample of each task's own stream", () => {
+    // Task 3 offered 1,200 rows and keeps 200: each of its rows, early or late in its stage, 1/6 of the time.
+    const kept = new Float64Array(1200);
+    const seeds = 200;
+    for (let seed = 0; seed < seeds; seed++) {
+      const m = fill("task", seed);
+      const g = m.gather(m.rowsOf(3));
+      for (let r = 0; r < g.n; r++) kept[g.targets[0]![2 * r + 1]! - 1200]! += 1;
+    }
+    const share = (a: Float64Array) => a.reduce((x, y) => x + y, 0) / a.length / seeds;
+    expect(share(kept)).toBeCloseTo(1 / 6, 5);
+    expect(share(kept.subarray(0, 200))).toBeCloseTo(1 / 6, 1);
+    expect(share(kept.subarray(1000))).toBeCloseTo(1 / 6, 1);
+    expect(Math.abs(share(kept.subarray(0, 200)) - share(kept.subarray(1000)))).toBeLessThan(0.03);
+  });
+
+  it("is the stream memory to the row while the memory has room", () => {
+    // The first two stages (900 rows) never fill 1,000 slots: both balances hold the same rows.
+    const a = fill("task", 7, 2);
+    const b = fill("stream", 7, 2);
+    const all = (m: ReservoirMemory) => m.gather(Int32Array.from({ length: m.size }, (_, i) => i));
+    expect(all(a)).toEqual(all(b));
+  });
+
+  it("restores per-task stream lengths, shrinks to equal shares, and balances a stream memory from the next row", () => {
+    const saved = fill("task", 3).toArtifact();
+    expect(saved.meta["seenByTask"]).toEqual(STREAMS);
+    const shrunk = ReservoirMemory.fromArtifact(saved.meta, saved.tensors, 500, new Rng(4), "task");
+    expect(shrunk.countByTask()).toEqual([100, 100, 100, 100, 100]);
+    // A stream memory (rows in proportion to the streams) continued with balance "task": the next
+    // task's rows replace rows of the largest tasks until it is as large as they are; the tasks
+    // under an equal share keep all their rows (they get no new ones), the others share the rest.
+    const stream = fill("stream", 5, 4);
+    const before = stream.countByTask();
+    expect(Math.max(...before) - Math.min(...before)).toBeGreaterThan(100);
+    const s = stream.toArtifact();
+    const cont = ReservoirMemory.fromArtifact(s.meta, s.tensors, 1000, new Rng(6), "task");
+    expect(cont.countByTask()).toEqual(before);
+    const { input, out } = rows(4, 5000, 600);
+    cont.add(4, input, 600, out, 2, new Rng(8));
+    const after = cont.countByTask();
+    const under = [0, 1, 2, 3].filter((t) => before[t]! < 200);
+    expect(under.length).toBeGreaterThan(0);
+    for (const t of under) expect(after[t]).toBe(before[t]);
+    const rest = [0, 1, 2, 3, 4].filter((t) => !under.includes(t)).map((t) => after[t]!);
+    expect(Math.max(...rest) - Math.min(...rest)).toBeLessThanOrEqual(1);
+    expect(after.reduce((a, b) => a + b, 0)).toBe(1000);
+  });
+
+  it("shares a capacity as equally as the tasks' rows allow, and refuses an unknown balance", () => {
+    const tasks = (counts: number[]) => counts.flatMap((c, t) => Array.from({ length: c }, () => t));
+    expect(equalShares(tasks([10, 50, 40]), 60)).toEqual([10, 25, 25]);
+    expect(equalShares(tasks([10, 50, 40]), 100)).toEqual([10, 50, 40]);
+    expect(equalShares(tasks([3, 3, 3]), 7)).toEqual([2, 2, 3]);
+    expect(equalShares(tasks([0, 5, 9]), 8)).toEqual([0, 4, 4]);
+    expect(
+      () =>
+        new ReservoirMemory({
+          capacity: 5,
+          inputSize: 1,
+          inputDtype: "float32",
+          width: 1,
+          balance: "equal" as "task",
+        }),
+    ).toThrow(/memoryBalance: must be one of stream, task, got equal/);
   });
 });

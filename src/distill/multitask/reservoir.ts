@@ -12,6 +12,16 @@
  *   const idx = m.sample(256, rng, (t) => t < current);  // indices of old-task rows
  *   const batch = m.gather(idx);                         // grouped by task, contiguous
  *
+ * Two ways to share the rows among tasks (`balance`):
+ * - "stream" (the default): algorithm R over every row ever offered, so each task holds rows in
+ *   proportion to its stream (a task learnt on twice the env steps holds twice the rows);
+ * - "task": class-balanced reservoir sampling (Chrysakis & Moens 2020, "Online Continual Learning
+ *   from Imbalanced Data"): once the memory is full, a row of a task that holds fewer rows than the
+ *   largest task replaces a random row of a largest task; a row of a largest task goes through
+ *   algorithm R within its own task (kept with probability held / offered of that task, over a
+ *   random row of the same task). Every task ends with an equal share whatever its stream length,
+ *   as long as its stream offered that many rows.
+ *
  * Memory use is capacity * (inputSize bytes (uint8) or 4 inputSize (float32) + 4 width + 4).
  */
 import { ConfigError } from "../../core/errors.js";
@@ -26,7 +36,12 @@ export interface ReservoirOptions {
   inputDtype: ObsStorageDtype;
   /** Teacher outputs stored per row (the most actions of any task; rows of smaller tasks are padded). */
   width: number;
+  /** How the rows are shared among tasks once the memory is full (see the file comment); default "stream". */
+  balance?: MemoryBalance;
 }
+
+export const MEMORY_BALANCES = ["stream", "task"] as const;
+export type MemoryBalance = (typeof MEMORY_BALANCES)[number];
 
 /** Rows of the memory grouped by task (contiguous, in task order). */
 export interface MemoryBatch {
@@ -42,6 +57,7 @@ export class ReservoirMemory {
   readonly capacity: number;
   readonly inputSize: number;
   readonly inputDtype: ObsStorageDtype;
+  readonly balance: MemoryBalance;
   width: number;
   private input: Float32Array | Uint8Array;
   private out: Float32Array;
@@ -51,6 +67,11 @@ export class ReservoirMemory {
   private count = 0;
   /** Rows offered so far (the reservoir's stream length). */
   private offered = 0;
+  /** Rows offered so far per task (the within-task stream of the "task" balance). */
+  private offeredByTask: number[] = [];
+  /** Slots held per task, and each slot's index in its task's list (random rows of a task in O(1)). */
+  private slotsByTask: number[][] = [];
+  private slotIndex: Int32Array;
 
   constructor(opts: ReservoirOptions) {
     if (!(Number.isInteger(opts.capacity) && opts.capacity >= 0))
@@ -58,6 +79,10 @@ export class ReservoirMemory {
     for (const key of ["inputSize", "width"] as const)
       if (!(Number.isInteger(opts[key]) && opts[key] >= 1))
         throw new ConfigError(key, `must be an integer >= 1, got ${opts[key]}`);
+    const balance = opts.balance ?? "stream";
+    if (!MEMORY_BALANCES.includes(balance))
+      throw new ConfigError("memoryBalance", `must be one of ${MEMORY_BALANCES.join(", ")}, got ${balance}`);
+    this.balance = balance;
     this.capacity = opts.capacity;
     this.inputSize = opts.inputSize;
     this.inputDtype = opts.inputDtype;
@@ -68,6 +93,7 @@ export class ReservoirMemory {
         : new Float32Array(this.capacity * this.inputSize);
     this.out = new Float32Array(this.capacity * this.width);
     this.task = new Int32Array(this.capacity);
+    this.slotIndex = new Int32Array(this.capacity);
   }
 
   /** Rows held. */
@@ -121,20 +147,65 @@ export class ReservoirMemory {
     this.widen(actions);
     const D = this.inputSize;
     const W = this.width;
+    this.offeredByTask[task] ??= 0;
+    this.slotsByTask[task] ??= [];
     for (let r = 0; r < n; r++) {
       this.offered++;
+      this.offeredByTask[task]!++;
       let slot: number;
-      if (this.count < this.capacity) slot = this.count++;
-      else {
-        slot = this.capacity === 0 ? -1 : rng.integer(this.offered);
-        if (slot >= this.capacity) slot = -1;
+      if (this.count < this.capacity) {
+        slot = this.count++;
+        this.task[slot] = task;
+        this.slotIndex[slot] = this.slotsByTask[task]!.push(slot) - 1;
+      } else {
+        slot = this.balance === "task" ? this.balancedSlot(task, rng) : this.streamSlot(rng);
+        if (slot < 0) continue;
+        this.moveSlot(slot, task);
       }
-      if (slot < 0) continue;
       for (let i = 0; i < D; i++) this.input[slot * D + i] = input[r * D + i]!;
       this.out.fill(0, slot * W, (slot + 1) * W);
       this.out.set(outputs.subarray(r * actions, (r + 1) * actions), slot * W);
-      this.task[slot] = task;
     }
+  }
+
+  /** Algorithm R over the whole stream: the slot the newest row replaces, or -1 (dropped). */
+  private streamSlot(rng: Rng): number {
+    if (this.capacity === 0) return -1;
+    const j = rng.integer(this.offered);
+    return j < this.capacity ? j : -1;
+  }
+
+  /**
+   * The class-balanced rule (the memory is full): a random slot of a largest task (a random one of
+   * them on a tie) when `task` holds fewer rows than the largest, else algorithm R within `task`.
+   */
+  private balancedSlot(task: number, rng: Rng): number {
+    if (this.capacity === 0) return -1;
+    const held = Array.from(this.slotsByTask, (s) => s?.length ?? 0);
+    const most = Math.max(...held);
+    const own = held[task] ?? 0;
+    if (own < most) {
+      const largest = held.flatMap((h, t) => (h === most ? [t] : []));
+      const victim = this.slotsByTask[largest[rng.integer(largest.length)]!]!;
+      return victim[rng.integer(victim.length)]!;
+    }
+    const j = rng.integer(this.offeredByTask[task]!);
+    return j < own ? this.slotsByTask[task]![j]! : -1;
+  }
+
+  /** Re-files `slot` (held, full memory) under `task` in the per-task slot lists. */
+  private moveSlot(slot: number, task: number): void {
+    const from = this.task[slot]!;
+    if (from !== task) {
+      const list = this.slotsByTask[from]!;
+      const last = list.pop()!;
+      if (last !== slot) {
+        list[this.slotIndex[slot]!] = last;
+        this.slotIndex[last] = this.slotIndex[slot]!;
+      }
+      this.slotIndex[slot] = this.slotsByTask[task]!.push(slot) - 1;
+    }
+    this.task[slot] = task;
   }
 
   /**
@@ -261,6 +332,8 @@ export class ReservoirMemory {
         inputDtype: this.inputDtype,
         width: this.width,
         seen: this.offered,
+        seenByTask: this.actions.map((_, t) => this.offeredByTask[t] ?? 0),
+        balance: this.balance,
         count: n,
         actions: this.actions,
       },
@@ -272,37 +345,83 @@ export class ReservoirMemory {
     };
   }
 
-  /** A memory restored by `toArtifact`'s output, with a new capacity (>= its rows: a smaller one keeps a uniform subset). */
+  /**
+   * A memory restored by `toArtifact`'s output, with a new capacity and balance (the stored ones
+   * need not match: a stream memory continued with balance "task" balances from the next row on).
+   * A capacity below the rows stored keeps a uniform subset ("stream") or equal shares per task,
+   * uniform within each task ("task").
+   */
   static fromArtifact(
     meta: Record<string, unknown>,
     tensors: Record<string, StoredTensor>,
     capacity: number,
     rng: Rng,
+    balance: MemoryBalance = "stream",
   ): ReservoirMemory {
     const m = new ReservoirMemory({
       capacity,
       inputSize: meta["inputSize"] as number,
       inputDtype: meta["inputDtype"] as ObsStorageDtype,
       width: meta["width"] as number,
+      balance,
     });
     const n = meta["count"] as number;
     const input = tensors["memory/input"]!.data;
     const out = tensors["memory/outputs"]!.data as Float32Array;
     const task = tensors["memory/task"]!.data as Int32Array;
     m.actions = [...(meta["actions"] as number[])];
-    // Re-offer the stored rows in a random order, then restore the stream length: each stored row
+    const seen = Math.max(meta["seen"] as number, 0);
+    // Re-offer the stored rows in a random order (drawn first, so that a "stream" memory restores
+    // exactly as it did before balances existed), then restore the stream lengths: each stored row
     // stands for seen / n offered ones, so later rows keep being admitted with probability capacity / seen.
     const order = rng.permutation(n);
+    const quota = balance === "task" && n > capacity ? equalShares(task.subarray(0, n), capacity) : undefined;
     const D = m.inputSize;
     const W = m.width;
     for (const r of order) {
       if (m.count >= capacity) break;
+      const t = task[r]!;
+      if (quota) {
+        if (quota[t]! <= 0) continue;
+        quota[t]!--;
+      }
       const slot = m.count++;
       m.input.set(input.subarray(r * D, (r + 1) * D), slot * D);
       m.out.set(out.subarray(r * W, (r + 1) * W), slot * W);
-      m.task[slot] = task[r]!;
+      m.task[slot] = t;
+      m.slotsByTask[t] ??= [];
+      m.slotIndex[slot] = m.slotsByTask[t]!.push(slot) - 1;
     }
-    m.offered = Math.max(meta["seen"] as number, m.count);
+    m.offered = Math.max(seen, m.count);
+    // Memories saved before per-task stream lengths were kept: each task's share of `seen`.
+    const byTask = meta["seenByTask"] as number[] | undefined;
+    const held = new Map<number, number>();
+    for (let r = 0; r < n; r++) held.set(task[r]!, (held.get(task[r]!) ?? 0) + 1);
+    m.offeredByTask = m.actions.map((_, t) =>
+      Math.max(
+        byTask?.[t] ?? Math.round(((held.get(t) ?? 0) * seen) / Math.max(n, 1)),
+        m.slotsByTask[t]?.length ?? 0,
+      ),
+    );
     return m;
   }
+}
+
+/**
+ * Rows per task when `capacity` rows are shared as equally as the tasks' row counts allow: a task
+ * with fewer rows than its equal share keeps all of them and the rest is split among the others
+ * (water-filling, smallest tasks first, so a split's rounding remainder goes to the larger tasks).
+ */
+export function equalShares(task: ArrayLike<number>, capacity: number): number[] {
+  const counts: number[] = [];
+  for (let r = 0; r < task.length; r++) counts[task[r]!] = (counts[task[r]!] ?? 0) + 1;
+  const ids = counts.flatMap((c, t) => (c ? [t] : [])).sort((a, b) => counts[a]! - counts[b]! || a - b);
+  const quota = Array.from(counts, () => 0);
+  let left = capacity;
+  ids.forEach((t, i) => {
+    const fair = Math.floor(left / (ids.length - i));
+    quota[t] = Math.min(counts[t]!, fair);
+    left -= quota[t]!;
+  });
+  return quota;
 }
