@@ -42,6 +42,9 @@ describe("rldistill distill modes", () => {
       /unknown flag; known/,
     );
     await expect(runCli(["--teacher", "CartPole-v1=a", "--set", "ewc=1"])).rejects.toThrow(/ewc/);
+    await expect(
+      runCli(["--lifelong", "--teacher", `CartPole-v1=${CARTPOLE}`, "--set", "memoryBalance=equal"]),
+    ).rejects.toThrow(/memoryBalance: expected one of stream, task, got "equal"/);
     expect(
       modeConfig("lifelong", { teacher: ["CartPole-v1=a"], memory: 0, set: ["replayRatio=0"] }),
     ).toMatchObject({
