@@ -42,6 +42,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { type ConfigSchema, parseAssignment } from "../src/core/config.js";
+import { ConfigError } from "../src/core/errors.js";
 import { loadPreset } from "../src/core/presets.js";
 import {
   CROSSMODAL_SCHEMA,
@@ -67,6 +68,19 @@ import { compileSpec } from "../src/nn/fast.js";
 import { EvalCallback } from "../src/rl/callbacks.js";
 import { PPO, PPO_SCHEMA } from "../src/rl/ppo.js";
 
+/** A bad flag or a folder that does not fit: refused in one line (exit 2), not with a stack trace. */
+class FlagError extends Error {}
+/** Runs `f`; a FlagError or the library's ConfigError (a bad --set) ends the script in one line. */
+async function refusingBadInput<T>(f: () => T | Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (!(e instanceof FlagError || e instanceof ConfigError)) throw e;
+    console.error(`bench/multitask.ts ${process.argv[2] ?? ""}: ${e.message}`);
+    process.exit(2);
+  }
+}
+
 const argv = process.argv.slice(2);
 const MODE = argv[0] ?? "";
 function arg(name: string, fallback: string): string {
@@ -86,8 +100,8 @@ const SCHEMAS: Record<string, ConfigSchema> = {
   lifelong: LIFELONG_SCHEMA,
   crossmodal: CROSSMODAL_SCHEMA,
 };
-const SETS: Record<string, unknown> = Object.fromEntries(
-  args("set").map((s) => parseAssignment(SCHEMAS[MODE] ?? {}, s, "--set")),
+const SETS: Record<string, unknown> = await refusingBadInput(() =>
+  Object.fromEntries(args("set").map((s) => parseAssignment(SCHEMAS[MODE] ?? {}, s, "--set"))),
 );
 const print = (line: string) => console.log(line);
 const quiet = () => {};
@@ -169,22 +183,23 @@ const STAGES_FROM = arg("stages-from", "");
  */
 function reusedStage(dir: string, env: string, sets: Record<string, unknown>): LifelongSummary {
   const file = join(dir, "summary.json");
-  if (!existsSync(file)) throw new Error(`--stages-from: ${dir} holds no summary.json (a finished stage)`);
+  if (!existsSync(file))
+    throw new FlagError(`--stages-from: ${dir} holds no summary.json (a finished stage)`);
   const summary = JSON.parse(readFileSync(file, "utf8")) as LifelongSummary;
   const config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8")) as Record<string, unknown>;
   if (summary.task !== env)
-    throw new Error(`--stages-from: ${dir} learnt ${summary.task}, this stage is ${env}`);
-  if (summary.interrupted) throw new Error(`--stages-from: ${dir} was interrupted`);
+    throw new FlagError(`--stages-from: ${dir} learnt ${summary.task}, this stage is ${env}`);
+  if (summary.interrupted) throw new FlagError(`--stages-from: ${dir} was interrupted`);
   for (const [key, value] of Object.entries(sets)) {
     if (key === "memoryBalance") continue;
     if (JSON.stringify(config[key]) !== JSON.stringify(value))
-      throw new Error(
+      throw new FlagError(
         `--stages-from: ${dir} has ${key}=${JSON.stringify(config[key])}, this run ${JSON.stringify(value)}`,
       );
   }
   const balance = sets.memoryBalance ?? "stream";
   if ((config.memoryBalance ?? "stream") !== balance && summary.memory.rows >= summary.memory.capacity)
-    throw new Error(
+    throw new FlagError(
       `--stages-from: ${dir}'s memory was full (${summary.memory.rows} rows), so memoryBalance=${balance} would have changed it; run that stage again`,
     );
   return summary;
@@ -192,9 +207,9 @@ function reusedStage(dir: string, env: string, sets: Record<string, unknown>): L
 
 async function benchLifelong() {
   if (!Number.isInteger(REUSE_STAGES) || REUSE_STAGES < 0)
-    throw new Error(`--reuse-stages: expected an integer >= 0, got ${arg("reuse-stages", "")}`);
+    throw new FlagError(`--reuse-stages: expected an integer >= 0, got ${arg("reuse-stages", "")}`);
   if (REUSE_STAGES > 0 && !STAGES_FROM)
-    throw new Error("--reuse-stages: give the earlier run's folder with --stages-from DIR");
+    throw new FlagError("--reuse-stages: give the earlier run's folder with --stages-from DIR");
   const tasks = args("teacher").map((t) => parseTaskTeacher(t));
   // Checked for the whole chain before stage 1 (a stage alone only knows it needs its own entry).
   const perStage = parseStepBudgets(String(SETS.stageSteps ?? ""), "stageSteps", tasks.length, "stage");
@@ -202,12 +217,12 @@ async function benchLifelong() {
     ? `${perStage.join(" / ")} env steps by stage`
     : `${STEPS} env steps per stage`;
   if (REUSE_STAGES >= tasks.length)
-    throw new Error(
+    throw new FlagError(
       `--reuse-stages: ${REUSE_STAGES} leaves no stage to run of the ${tasks.length} --teacher stages`,
     );
   const methods = arg("methods", "replay,naive").split(",");
   for (const m of methods)
-    if (!METHODS[m]) throw new Error(`--methods: ${m} is not one of ${Object.keys(METHODS)}`);
+    if (!METHODS[m]) throw new FlagError(`--methods: ${m} is not one of ${Object.keys(METHODS)}`);
   const results: Record<string, LifelongSummary[]> = {};
   for (const m of methods) {
     results[m] = [];
@@ -375,7 +390,7 @@ async function benchReevaluate() {
   const out: Record<string, unknown> = {};
   for (const dir of args("run")) {
     const summary = JSON.parse(readFileSync(join(dir, "summary.json"), "utf8")) as MultiTaskSummary;
-    if (summary.kind !== "multitask") throw new Error(`--run ${dir}: not a multi-task run folder`);
+    if (summary.kind !== "multitask") throw new FlagError(`--run ${dir}: not a multi-task run folder`);
     print(`\n${dir} (${episodes} episodes per policy, env seeds from ${seed})`);
     print("| game | teacher return | student return | random | retention |\n|---|---|---|---|---|");
     const rets: number[] = [];
@@ -421,6 +436,6 @@ if (!bench) {
 mkdirSync(OUT, { recursive: true });
 print(`bench/multitask.ts ${argv.join(" ")}\nload at start ${load()}`);
 const t0 = performance.now();
-const results = await bench();
+const results = await refusingBadInput(bench);
 writeFileSync(join(OUT, "results.json"), JSON.stringify({ argv, results }, null, 2));
 print(`\n${((performance.now() - t0) / 1000).toFixed(0)} s; load at end ${load()}`);
