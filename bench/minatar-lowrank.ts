@@ -37,12 +37,12 @@ import { loadPolicy, savePolicy } from "../src/nn/checkpoint.js";
 import { compileSpec } from "../src/nn/fast.js";
 import type { DenseLayerSpec, PolicySpec } from "../src/nn/spec.js";
 import { type LabelledSet, readCache, readCacheKey } from "./minatar-cache.js";
+import { refuser } from "./refuse.js";
 
-function refuse(e: unknown): never {
-  if (!(e instanceof ConfigError)) throw e;
-  console.error(`minatar-lowrank: ${e.message}`);
-  process.exit(2);
-}
+const bad = refuser("minatar-lowrank");
+// Typed here so that a call narrows like a `never` function (TypeScript needs the annotation).
+const refuse: (e: unknown) => never = bad.refuse;
+const { checked } = bad;
 
 const argv = process.argv.slice(2);
 const arg = (name: string, fallback: string): string => {
@@ -51,14 +51,6 @@ const arg = (name: string, fallback: string): string => {
 };
 const DATA = arg("data", "");
 const OUT = arg("out", "");
-/** A ConfigError from a helper (a bad cache) as a one-line refusal too. */
-const checked = <T>(f: () => T): T => {
-  try {
-    return f();
-  } catch (e) {
-    return refuse(e);
-  }
-};
 const key = DATA ? checked(() => readCacheKey(DATA)) : undefined;
 if (!key)
   refuse(

@@ -63,23 +63,12 @@ import { loadPolicy } from "../src/nn/checkpoint.js";
 import { compileSpec } from "../src/nn/fast.js";
 import { ArrayAdam } from "../src/nn/optim.js";
 import { type LabelledSet, readCache, writeCache } from "./minatar-cache.js";
+import { refuser } from "./refuse.js";
 
-/**
- * Bad input: one line naming the flag, exit code 2. (Thrown, a ConfigError would also print the
- * wasm backend's whole source once the backend is loaded: its uncaughtException hook rethrows.)
- */
-function refuse(e: unknown): never {
-  if (!(e instanceof ConfigError)) throw e;
-  console.error(`minatar-offline: ${e.message}`);
-  process.exit(2);
-}
-const checked = <T>(f: () => T): T => {
-  try {
-    return f();
-  } catch (e) {
-    return refuse(e);
-  }
-};
+const bad = refuser("minatar-offline");
+// Typed here so that a call narrows like a `never` function (TypeScript needs the annotation).
+const refuse: (e: unknown) => never = bad.refuse;
+const { checked } = bad;
 
 const argv = process.argv.slice(2);
 const arg = (name: string, fallback: string): string => {

@@ -19,8 +19,9 @@
  *    own with --set stageSteps=N1,N2,...: one entry per --teacher). Prints the forgetting matrix
  *    R[k][j] (retention of task j after stage k, mean over the seeds) and, per seed, the lowest
  *    retention of an old task after the last stage. --reuse-stages K --stages-from DIR takes stages
- *    1..K of each method and seed from an earlier run's DIR (the same --teacher list and --set
- *    values) and runs the rest from its stage K: to compare a change that only acts later, e.g.
+ *    1..K of each method and seed from an earlier run's DIR (the same --teacher list, --set values,
+ *    seed and stage budgets, all checked before any stage runs; DIR may not be --out) and runs the
+ *    rest from its stage K: to compare a change that only acts later, e.g.
  *    memoryBalance, which changes nothing while the memory has room (refused if a reused stage's
  *    memory was full and memoryBalance differs).
  * 3. crossmodal: distillCrossModal, then (with --scratch-steps > 0) PPO from scratch on the
@@ -40,7 +41,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { type ConfigSchema, parseAssignment } from "../src/core/config.js";
 import { ConfigError } from "../src/core/errors.js";
 import { loadPreset } from "../src/core/presets.js";
@@ -67,19 +68,9 @@ import { loadPolicy } from "../src/nn/checkpoint.js";
 import { compileSpec } from "../src/nn/fast.js";
 import { EvalCallback } from "../src/rl/callbacks.js";
 import { PPO, PPO_SCHEMA } from "../src/rl/ppo.js";
+import { refuser } from "./refuse.js";
 
-/** A bad flag or a folder that does not fit: refused in one line (exit 2), not with a stack trace. */
-class FlagError extends Error {}
-/** Runs `f`; a FlagError or the library's ConfigError (a bad --set) ends the script in one line. */
-async function refusingBadInput<T>(f: () => T | Promise<T>): Promise<T> {
-  try {
-    return await f();
-  } catch (e) {
-    if (!(e instanceof FlagError || e instanceof ConfigError)) throw e;
-    console.error(`bench/multitask.ts ${process.argv[2] ?? ""}: ${e.message}`);
-    process.exit(2);
-  }
-}
+const { checked, checkedAsync } = refuser(`bench/multitask.ts ${process.argv[2] ?? ""}`);
 
 const argv = process.argv.slice(2);
 const MODE = argv[0] ?? "";
@@ -100,7 +91,7 @@ const SCHEMAS: Record<string, ConfigSchema> = {
   lifelong: LIFELONG_SCHEMA,
   crossmodal: CROSSMODAL_SCHEMA,
 };
-const SETS: Record<string, unknown> = await refusingBadInput(() =>
+const SETS: Record<string, unknown> = checked(() =>
   Object.fromEntries(args("set").map((s) => parseAssignment(SCHEMAS[MODE] ?? {}, s, "--set"))),
 );
 const print = (line: string) => console.log(line);
@@ -181,35 +172,43 @@ const STAGES_FROM = arg("stages-from", "");
  * the same value of every --set field given here, and (when memoryBalance differs) a memory that
  * never filled, where both balances keep every row.
  */
-function reusedStage(dir: string, env: string, sets: Record<string, unknown>): LifelongSummary {
+function reusedStage(
+  dir: string,
+  env: string,
+  sets: Record<string, unknown>,
+  seed: number,
+  steps: number,
+): LifelongSummary {
   const file = join(dir, "summary.json");
   if (!existsSync(file))
-    throw new FlagError(`--stages-from: ${dir} holds no summary.json (a finished stage)`);
+    throw new ConfigError("--stages-from", `${dir} holds no summary.json (a finished stage)`);
   const summary = JSON.parse(readFileSync(file, "utf8")) as LifelongSummary;
   const config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8")) as Record<string, unknown>;
   if (summary.task !== env)
-    throw new FlagError(`--stages-from: ${dir} learnt ${summary.task}, this stage is ${env}`);
-  if (summary.interrupted) throw new FlagError(`--stages-from: ${dir} was interrupted`);
-  for (const [key, value] of Object.entries(sets)) {
+    throw new ConfigError("--stages-from", `${dir} learnt ${summary.task}, this stage is ${env}`);
+  if (summary.interrupted) throw new ConfigError("--stages-from", `${dir} was interrupted`);
+  for (const [key, value] of Object.entries({ ...sets, seed, steps })) {
     if (key === "memoryBalance") continue;
     if (JSON.stringify(config[key]) !== JSON.stringify(value))
-      throw new FlagError(
-        `--stages-from: ${dir} has ${key}=${JSON.stringify(config[key])}, this run ${JSON.stringify(value)}`,
+      throw new ConfigError(
+        "--stages-from",
+        `${dir} has ${key}=${JSON.stringify(config[key])}, this run ${JSON.stringify(value)}`,
       );
   }
   const balance = sets.memoryBalance ?? "stream";
   if ((config.memoryBalance ?? "stream") !== balance && summary.memory.rows >= summary.memory.capacity)
-    throw new FlagError(
-      `--stages-from: ${dir}'s memory was full (${summary.memory.rows} rows), so memoryBalance=${balance} would have changed it; run that stage again`,
+    throw new ConfigError(
+      "--stages-from",
+      `${dir}'s memory was full (${summary.memory.rows} rows), so memoryBalance=${balance} would have changed it; run that stage again`,
     );
   return summary;
 }
 
 async function benchLifelong() {
   if (!Number.isInteger(REUSE_STAGES) || REUSE_STAGES < 0)
-    throw new FlagError(`--reuse-stages: expected an integer >= 0, got ${arg("reuse-stages", "")}`);
+    throw new ConfigError("--reuse-stages", `expected an integer >= 0, got ${arg("reuse-stages", "")}`);
   if (REUSE_STAGES > 0 && !STAGES_FROM)
-    throw new FlagError("--reuse-stages: give the earlier run's folder with --stages-from DIR");
+    throw new ConfigError("--reuse-stages", "give the earlier run's folder with --stages-from DIR");
   const tasks = args("teacher").map((t) => parseTaskTeacher(t));
   // Checked for the whole chain before stage 1 (a stage alone only knows it needs its own entry).
   const perStage = parseStepBudgets(String(SETS.stageSteps ?? ""), "stageSteps", tasks.length, "stage");
@@ -217,12 +216,31 @@ async function benchLifelong() {
     ? `${perStage.join(" / ")} env steps by stage`
     : `${STEPS} env steps per stage`;
   if (REUSE_STAGES >= tasks.length)
-    throw new FlagError(
-      `--reuse-stages: ${REUSE_STAGES} leaves no stage to run of the ${tasks.length} --teacher stages`,
+    throw new ConfigError(
+      "--reuse-stages",
+      `${REUSE_STAGES} leaves no stage to run of the ${tasks.length} --teacher stages`,
+    );
+  if (REUSE_STAGES > 0 && resolve(STAGES_FROM) === resolve(OUT))
+    throw new ConfigError(
+      "--stages-from",
+      "is --out: the run would overwrite the later stages it is compared with",
     );
   const methods = arg("methods", "replay,naive").split(",");
   for (const m of methods)
-    if (!METHODS[m]) throw new FlagError(`--methods: ${m} is not one of ${Object.keys(METHODS)}`);
+    if (!METHODS[m]) throw new ConfigError("--methods", `${m} is not one of ${Object.keys(METHODS)}`);
+  // Every reused stage is checked before any stage runs.
+  const stageDir = (dir: string, m: string, seed: number, k: number) =>
+    join(dir, `lifelong-${m}-s${seed}`, `stage${k + 1}`);
+  const reused = new Map<string, LifelongSummary>();
+  for (const m of methods)
+    for (const seed of SEEDS)
+      for (const [k, task] of tasks.slice(0, REUSE_STAGES).entries()) {
+        const dir = stageDir(STAGES_FROM, m, seed, k);
+        reused.set(
+          dir,
+          reusedStage(dir, task.env, { ...SETS, ...METHODS[m]!() }, seed, perStage[k] ?? STEPS),
+        );
+      }
   const results: Record<string, LifelongSummary[]> = {};
   for (const m of methods) {
     results[m] = [];
@@ -232,14 +250,14 @@ async function benchLifelong() {
       const t0 = performance.now();
       for (const [k, task] of tasks.entries()) {
         if (k < REUSE_STAGES) {
-          prev = join(STAGES_FROM, `lifelong-${m}-s${seed}`, `stage${k + 1}`);
-          last = reusedStage(prev, task.env, { ...SETS, ...METHODS[m]!() });
+          prev = stageDir(STAGES_FROM, m, seed, k);
+          last = reused.get(prev)!;
           print(
             `  ${m} seed ${seed} stage ${k + 1} (${task.env}): reused from ${prev}: ${last.matrix[k]!.map(pct).join(" ")}`,
           );
           continue;
         }
-        const out = join(OUT, `lifelong-${m}-s${seed}`, `stage${k + 1}`);
+        const out = stageDir(OUT, m, seed, k);
         const { summary } = await distillStage(
           { ...SETS, ...METHODS[m]!(), tasks: [task], steps: STEPS, seed, out, continueFrom: prev },
           { print: quiet, overwrite: true },
@@ -390,7 +408,7 @@ async function benchReevaluate() {
   const out: Record<string, unknown> = {};
   for (const dir of args("run")) {
     const summary = JSON.parse(readFileSync(join(dir, "summary.json"), "utf8")) as MultiTaskSummary;
-    if (summary.kind !== "multitask") throw new FlagError(`--run ${dir}: not a multi-task run folder`);
+    if (summary.kind !== "multitask") throw new ConfigError("--run", `${dir}: not a multi-task run folder`);
     print(`\n${dir} (${episodes} episodes per policy, env seeds from ${seed})`);
     print("| game | teacher return | student return | random | retention |\n|---|---|---|---|---|");
     const rets: number[] = [];
@@ -436,6 +454,6 @@ if (!bench) {
 mkdirSync(OUT, { recursive: true });
 print(`bench/multitask.ts ${argv.join(" ")}\nload at start ${load()}`);
 const t0 = performance.now();
-const results = await refusingBadInput(bench);
+const results = await checkedAsync(bench);
 writeFileSync(join(OUT, "results.json"), JSON.stringify({ argv, results }, null, 2));
 print(`\n${((performance.now() - t0) / 1000).toFixed(0)} s; load at end ${load()}`);

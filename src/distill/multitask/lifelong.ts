@@ -85,7 +85,7 @@ export interface LifelongSummary {
     bytes: number;
     replay_ratio: number;
     /** How a full memory shares its rows among tasks (memoryBalance). */
-    balance: string;
+    balance: MemoryBalance;
     /** This stage task's rows replaced by states its final student visits (memoryStudentShare). */
     student_rows: number;
   };
