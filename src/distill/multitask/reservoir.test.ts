@@ -143,6 +143,42 @@ describe("ReservoirMemory.sample", () => {
   });
 });
 
+describe("ReservoirMemory.sample between adds", () => {
+  it("draws from the rows held now: sampling between adds gives what a memory never sampled gives", () => {
+    // Two memories fed the same rows; `a` is sampled after every add (its per-task row index is
+    // built, then must be rebuilt as rows arrive and, once full, slots change task), `b` only at the end.
+    const make = () => new ReservoirMemory({ capacity: 120, inputSize: 3, inputDtype: "float32", width: 2 });
+    const a = make();
+    const b = make();
+    const feedA = new Rng(9);
+    const feedB = new Rng(9);
+    const drawA = new Rng(5);
+    for (const [t, n] of [
+      [0, 100],
+      [1, 60],
+      [2, 80],
+    ] as const) {
+      const { input, out } = rows(t, 0, n);
+      a.add(t, input, n, out, 2, feedA);
+      b.add(t, input, n, out, 2, feedB);
+      a.sample(64, drawA);
+    }
+    expect(a.countByTask()).toEqual(b.countByTask());
+    const idxA = a.sample(90, new Rng(11), (t) => t !== 2);
+    const idxB = b.sample(90, new Rng(11), (t) => t !== 2);
+    expect([...idxA]).toEqual([...idxB]);
+    // Every drawn row holds the task it is filed under (a stale index would file moved slots wrongly).
+    const g = a.gather(idxA);
+    expect(g.groups.map((x) => [x.task, x.count])).toEqual([
+      [0, 45],
+      [1, 45],
+    ]);
+    g.groups.forEach((x, i) => {
+      for (let r = 0; r < x.count; r++) expect(g.targets[i]![2 * r]).toBe(x.task);
+    });
+  });
+});
+
 describe("ReservoirMemory.replaceRows", () => {
   it("overwrites only the given task's rows, keeping every task's share and the stream length", () => {
     const m = new ReservoirMemory({ capacity: 20, inputSize: 3, inputDtype: "float32", width: 2 });

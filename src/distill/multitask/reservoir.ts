@@ -72,6 +72,12 @@ export class ReservoirMemory {
   /** Slots held per task, and each slot's index in its task's list (random rows of a task in O(1)). */
   private slotsByTask: number[][] = [];
   private slotIndex: Int32Array;
+  /**
+   * Rows of each task in slot order, as sample() draws from them; built on the first sample() after
+   * the memory changed. A training round calls sample() tens of times between two collections, and
+   * scanning a memory of 10^5-10^6 rows on every call cost as much as the update itself.
+   */
+  private rowsByTask: Map<number, number[]> | undefined;
 
   constructor(opts: ReservoirOptions) {
     if (!(Number.isInteger(opts.capacity) && opts.capacity >= 0))
@@ -149,6 +155,7 @@ export class ReservoirMemory {
     const W = this.width;
     this.offeredByTask[task] ??= 0;
     this.slotsByTask[task] ??= [];
+    if (n > 0) this.rowsByTask = undefined;
     for (let r = 0; r < n; r++) {
       this.offered++;
       this.offeredByTask[task]!++;
@@ -262,15 +269,8 @@ export class ReservoirMemory {
    * as the others, as the live tasks are. Fewer (none) when no row passes.
    */
   sample(n: number, rng: Rng, keep: (task: number) => boolean = () => true): Int32Array {
-    const byTask = new Map<number, number[]>();
-    for (let r = 0; r < this.count; r++) {
-      const t = this.task[r]!;
-      if (!keep(t)) continue;
-      const rows = byTask.get(t);
-      if (rows) rows.push(r);
-      else byTask.set(t, [r]);
-    }
-    const tasks = [...byTask.keys()].sort((a, b) => a - b);
+    const byTask = this.indexRows();
+    const tasks = [...byTask.keys()].filter(keep).sort((a, b) => a - b);
     if (tasks.length === 0) return new Int32Array(0);
     const out = new Int32Array(n);
     const k = tasks.length;
@@ -283,6 +283,20 @@ export class ReservoirMemory {
       for (let c = 0; c < count; c++) out[i++] = rows[rng.integer(rows.length)]!;
     }
     return out;
+  }
+
+  /** Rows held per task, each list in slot order (cached until the next add()). */
+  private indexRows(): Map<number, number[]> {
+    if (this.rowsByTask) return this.rowsByTask;
+    const byTask = new Map<number, number[]>();
+    for (let r = 0; r < this.count; r++) {
+      const t = this.task[r]!;
+      const rows = byTask.get(t);
+      if (rows) rows.push(r);
+      else byTask.set(t, [r]);
+    }
+    this.rowsByTask = byTask;
+    return byTask;
   }
 
   /** Indices of the first `max` rows of task `task` (in slot order). */
