@@ -12,6 +12,7 @@
 import { ConfigError } from "../src/core/errors.js";
 import { Rng } from "../src/core/rng.js";
 import { ReservoirMemory } from "../src/distill/multitask/reservoir.js";
+import { median } from "../src/eval/stats.js";
 import { refuser } from "./refuse.js";
 
 const { checked } = refuser("reservoir");
@@ -32,8 +33,6 @@ const ROWS = arg("rows", "100000,1000000")
   .map((s) => positiveInt("rows", s));
 const DRAWS = positiveInt("draws", arg("draws", "200"));
 const REPEATS = positiveInt("repeats", arg("repeats", "5"));
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 function filled(n: number): ReservoirMemory {
   const m = new ReservoirMemory({
