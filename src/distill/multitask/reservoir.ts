@@ -75,7 +75,8 @@ export class ReservoirMemory {
   /**
    * Rows of each task in slot order, as sample() draws from them; built on the first sample() after
    * the memory changed. A training round calls sample() tens of times between two collections, and
-   * scanning a memory of 10^5-10^6 rows on every call cost as much as the update itself.
+   * scanning a memory of 10^5-10^6 rows on every call cost as much as the update itself. Not
+   * `slotsByTask`: its swap-removals reorder a full memory's lists, which would change the rows drawn.
    */
   private rowsByTask: Map<number, number[]> | undefined;
 
