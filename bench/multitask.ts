@@ -169,8 +169,9 @@ const STAGES_FROM = arg("stages-from", "");
 
 /**
  * A finished stage of an earlier run, checked to be what this run would have made: the same task,
- * the same value of every --set field given here, and (when memoryBalance differs) a memory that
- * never filled, where both balances keep every row.
+ * the same value of every --set field given here (stageSteps only through this stage's own entry;
+ * bufferSize only where either size held every row of the stage), and (when memoryBalance differs)
+ * a memory that never filled, where both balances keep every row.
  */
 function reusedStage(
   dir: string,
@@ -189,6 +190,10 @@ function reusedStage(
   if (summary.interrupted) throw new ConfigError("--stages-from", `${dir} was interrupted`);
   for (const [key, value] of Object.entries({ ...sets, seed, steps })) {
     if (key === "memoryBalance") continue;
+    // The chain's budget list may differ in later stages: this stage's own entry is checked as steps.
+    if (key === "stageSteps") continue;
+    // A buffer that never filled in either run draws the same rows (uniform over the rows held).
+    if (key === "bufferSize" && Math.min(Number(config[key]), Number(value)) >= summary.steps) continue;
     if (JSON.stringify(config[key]) !== JSON.stringify(value))
       throw new ConfigError(
         "--stages-from",
