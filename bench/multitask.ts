@@ -456,9 +456,10 @@ if (!bench) {
   );
   process.exit(2);
 }
-mkdirSync(OUT, { recursive: true });
 print(`bench/multitask.ts ${argv.join(" ")}\nload at start ${load()}`);
 const t0 = performance.now();
 const results = await checkedAsync(bench);
+// Made only now, so a run refused by its checks leaves no empty folder (each run makes its own).
+mkdirSync(OUT, { recursive: true });
 writeFileSync(join(OUT, "results.json"), JSON.stringify({ argv, results }, null, 2));
 print(`\n${((performance.now() - t0) / 1000).toFixed(0)} s; load at end ${load()}`);
