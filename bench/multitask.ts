@@ -37,7 +37,9 @@
  *    for all three), since 30 episodes of Seaquest or Asterix leave a retention uncertain by 10-20
  *    points; prints return +- standard error, retention, and the mean and capped mean per run.
  *
- * Writes every run folder and results.json under --out; prints Markdown tables and the load.
+ * Writes every run folder and results.json under --out; prints Markdown tables and the load. A
+ * second run into the same --out replaces the run folders it makes again (each is opened in
+ * overwrite mode, so nothing of the earlier run mixes in) and its results.json; use a new --out to keep both.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
