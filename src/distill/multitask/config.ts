@@ -91,6 +91,11 @@ export const MULTITASK_SCHEMA = {
     default: false,
     help: "teachers act greedily when collecting (else sampled)",
   },
+  studentDeterministic: {
+    type: "boolean",
+    default: false,
+    help: "the student acts greedily when collecting (collector student or mixed; else sampled from its head, as DAgger rolls out the learner); with teacherDeterministic, collection visits the states of the greedy play that evaluation scores",
+  },
   learningRate: { type: "number", default: 1e-3, min: 0, exclusiveMin: true, help: "Adam learning rate" },
   lrSchedule: {
     type: "string",

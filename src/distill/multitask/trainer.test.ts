@@ -1,7 +1,8 @@
 /**
- * The multi-task trainer's two optimisation options: the greedy-action cross-entropy beside the
- * distillation loss (`argmaxCoef`, a known-answer check of its value and gradient) and the
- * learning-rate schedule (`lrSchedule`, checked on the optimizer and on the size of a real step).
+ * The multi-task trainer's options: the greedy-action cross-entropy beside the distillation loss
+ * (`argmaxCoef`, a known-answer check of its value and gradient), the learning-rate schedule
+ * (`lrSchedule`, checked on the optimizer and on the size of a real step) and greedy collection
+ * by the student (`studentDeterministic`).
  */
 import { describe, expect, it } from "vitest";
 import { Logger } from "../../core/logger.js";
@@ -131,5 +132,55 @@ describe("TaskTrainer lrSchedule", () => {
     );
     expect(() => resolveMultiTaskConfig({ ...base, lrSchedule: "fast" })).toThrow(/lrSchedule/);
     expect(() => resolveMultiTaskConfig({ ...base, argmaxCoef: -1 })).toThrow(/argmaxCoef/);
+  });
+});
+
+describe("TaskTrainer studentDeterministic", () => {
+  /** The mean return of the CartPole episodes one round of student-only collection ends, for a trainer rng seed. */
+  async function collectedReturn(studentDeterministic: boolean, rngSeed: number): Promise<number> {
+    await initBackend();
+    const task = await loadTask(CARTPOLE.env, CARTPOLE.teacher);
+    const cfg = resolveMultiTaskConfig({
+      tasks: [CARTPOLE],
+      student: "8",
+      numEnvs: 1,
+      rolloutSteps: 300,
+      batchSize: 16,
+      trainRatio: 1 / 300,
+      collector: "student",
+      studentDeterministic,
+    });
+    const layout = new TaskLayout([task.shape]);
+    // The same untrained student every time: only the trainer's rng (sampling) differs between calls.
+    const student = new MultiHeadStudent({ layout, arch: parseArch("8"), rng: new Rng(4) });
+    const logger = new Logger([]);
+    const trainer = new TaskTrainer({
+      cfg,
+      student,
+      layout,
+      live: [{ id: 0, env: task.env, teacher: task.teacher, makeEnv: task.makeEnv }],
+      objectives: [policyObjective("kl", task.teacher.kind)],
+      weights: [1],
+      rng: new Rng(rngSeed),
+      logger,
+      tau: () => 1,
+      beta: () => 0,
+      seed: 1,
+    });
+    await trainer.iterate(0);
+    logger.dump(1);
+    trainer.dispose();
+    task.teacher.dispose?.();
+    const mean = logger.last[`rollout/${CARTPOLE.env}/ep_rew_mean`];
+    expect(typeof mean).toBe("number");
+    return mean as number;
+  }
+
+  it("collects with the greedy student: the same episodes whatever the rng, unlike sampling", async () => {
+    expect(resolveMultiTaskConfig({ tasks: [CARTPOLE] }).studentDeterministic).toBe(false);
+    const greedy = [await collectedReturn(true, 5), await collectedReturn(true, 6)];
+    expect(greedy[1]).toBe(greedy[0]);
+    const sampled = [await collectedReturn(false, 5), await collectedReturn(false, 6)];
+    expect(sampled[1]).not.toBe(sampled[0]);
   });
 });

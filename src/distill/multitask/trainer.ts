@@ -137,6 +137,7 @@ export class TaskTrainer {
         rng: o.rng.spawn(100 + i),
         seed: o.seed + 1000 * i,
         teacherDeterministic: cfg.teacherDeterministic,
+        studentDeterministic: cfg.studentDeterministic,
       });
       const buffer = new DistillBuffer({
         capacity: cfg.bufferSize,
