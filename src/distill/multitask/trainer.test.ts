@@ -10,7 +10,7 @@ import { Rng } from "../../core/rng.js";
 import { parseArch } from "../../nn/arch.js";
 import { initBackend } from "../../nn/backend.js";
 import { policyObjective } from "../objectives.js";
-import { resolveMultiTaskConfig } from "./config.js";
+import { type MultiTaskConfig, resolveMultiTaskConfig } from "./config.js";
 import { TaskLayout } from "./layout.js";
 import { MultiHeadStudent } from "./multi-head-student.js";
 import { loadTask } from "./tasks.js";
@@ -71,44 +71,53 @@ describe("taskLoss with argmaxCoef", () => {
   }
 });
 
+/**
+ * One trainer round on CartPole with an 8-unit student of a fixed init (Rng(4)); `cfg` overrides the
+ * small run below, `rngSeed` seeds the trainer's generator (collection sampling and batches).
+ */
+async function oneRound(
+  cfg: Partial<MultiTaskConfig>,
+  o: { progress: number; beta: number; rngSeed: number; logger?: Logger },
+) {
+  await initBackend();
+  const task = await loadTask(CARTPOLE.env, CARTPOLE.teacher);
+  const resolved = resolveMultiTaskConfig({
+    tasks: [CARTPOLE],
+    student: "8",
+    numEnvs: 1,
+    rolloutSteps: 16,
+    batchSize: 16,
+    trainRatio: 1 / 16,
+    ...cfg,
+  });
+  const layout = new TaskLayout([task.shape]);
+  const student = new MultiHeadStudent({ layout, arch: parseArch("8"), rng: new Rng(4) });
+  const before = student.values.slice();
+  const trainer = new TaskTrainer({
+    cfg: resolved,
+    student,
+    layout,
+    live: [{ id: 0, env: task.env, teacher: task.teacher, makeEnv: task.makeEnv }],
+    objectives: [policyObjective("kl", task.teacher.kind)],
+    weights: [1],
+    rng: new Rng(o.rngSeed),
+    logger: o.logger ?? new Logger([]),
+    tau: () => 1,
+    beta: () => o.beta,
+    seed: 1,
+  });
+  await trainer.iterate(o.progress);
+  trainer.dispose();
+  task.teacher.dispose?.();
+  let moved = 0;
+  for (let i = 0; i < before.length; i++) moved += Math.abs(student.values[i]! - before[i]!);
+  return { moved, lr: trainer.optimizer.lr };
+}
+
 describe("TaskTrainer lrSchedule", () => {
   /** One trainer round of one gradient step on CartPole; returns |parameter change| and the lr used. */
-  async function oneStep(lrSchedule: string, progress: number) {
-    await initBackend();
-    const task = await loadTask(CARTPOLE.env, CARTPOLE.teacher);
-    const cfg = resolveMultiTaskConfig({
-      tasks: [CARTPOLE],
-      student: "8",
-      numEnvs: 1,
-      rolloutSteps: 16,
-      batchSize: 16,
-      trainRatio: 1 / 16,
-      learningRate: 0.01,
-      lrSchedule,
-    });
-    const layout = new TaskLayout([task.shape]);
-    const student = new MultiHeadStudent({ layout, arch: parseArch("8"), rng: new Rng(4) });
-    const before = student.values.slice();
-    const trainer = new TaskTrainer({
-      cfg,
-      student,
-      layout,
-      live: [{ id: 0, env: task.env, teacher: task.teacher, makeEnv: task.makeEnv }],
-      objectives: [policyObjective("kl", task.teacher.kind)],
-      weights: [1],
-      rng: new Rng(5),
-      logger: new Logger([]),
-      tau: () => 1,
-      beta: () => 1,
-      seed: 1,
-    });
-    await trainer.iterate(progress);
-    trainer.dispose();
-    task.teacher.dispose?.();
-    let moved = 0;
-    for (let i = 0; i < before.length; i++) moved += Math.abs(student.values[i]! - before[i]!);
-    return { moved, lr: trainer.optimizer.lr };
-  }
+  const oneStep = (lrSchedule: string, progress: number) =>
+    oneRound({ learningRate: 0.01, lrSchedule }, { progress, beta: 1, rngSeed: 5 });
 
   it("sets the learning rate from progress and the step follows it", async () => {
     const decay = "piecewise:0=1,0.7=1,1=0.05";
@@ -138,39 +147,12 @@ describe("TaskTrainer lrSchedule", () => {
 describe("TaskTrainer studentDeterministic", () => {
   /** The mean return of the CartPole episodes one round of student-only collection ends, for a trainer rng seed. */
   async function collectedReturn(studentDeterministic: boolean, rngSeed: number): Promise<number> {
-    await initBackend();
-    const task = await loadTask(CARTPOLE.env, CARTPOLE.teacher);
-    const cfg = resolveMultiTaskConfig({
-      tasks: [CARTPOLE],
-      student: "8",
-      numEnvs: 1,
-      rolloutSteps: 300,
-      batchSize: 16,
-      trainRatio: 1 / 300,
-      collector: "student",
-      studentDeterministic,
-    });
-    const layout = new TaskLayout([task.shape]);
-    // The same untrained student every time: only the trainer's rng (sampling) differs between calls.
-    const student = new MultiHeadStudent({ layout, arch: parseArch("8"), rng: new Rng(4) });
     const logger = new Logger([]);
-    const trainer = new TaskTrainer({
-      cfg,
-      student,
-      layout,
-      live: [{ id: 0, env: task.env, teacher: task.teacher, makeEnv: task.makeEnv }],
-      objectives: [policyObjective("kl", task.teacher.kind)],
-      weights: [1],
-      rng: new Rng(rngSeed),
-      logger,
-      tau: () => 1,
-      beta: () => 0,
-      seed: 1,
-    });
-    await trainer.iterate(0);
+    await oneRound(
+      { rolloutSteps: 300, trainRatio: 1 / 300, collector: "student", studentDeterministic },
+      { progress: 0, beta: 0, rngSeed, logger },
+    );
     logger.dump(1);
-    trainer.dispose();
-    task.teacher.dispose?.();
     const mean = logger.last[`rollout/${CARTPOLE.env}/ep_rew_mean`];
     expect(typeof mean).toBe("number");
     return mean as number;
