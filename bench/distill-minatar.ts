@@ -113,7 +113,8 @@ export async function minatarSection(o: MinatarBenchOptions): Promise<void> {
   // A sampled teacher plays worse than the greedy one evaluation scores (MinAtar collection returns:
   // Breakout 14.8 against 24.4, Asterix 9.3 against 12.6), so sampled collection holds few states of
   // the later, harder parts of greedy play.
-  const greedy: DistillInput = o.flag("greedy-collect")
+  const greedyCollect = o.flag("greedy-collect");
+  const greedy: DistillInput = greedyCollect
     ? { teacherDeterministic: true, studentDeterministic: "true" }
     : {};
   // Replay settings of the Breakout learning test (src/distill/methods/learning.test.ts): twice the
@@ -181,7 +182,7 @@ export async function minatarSection(o: MinatarBenchOptions): Promise<void> {
               ...(tau === "1" ? {} : { tau }),
               ...greedy,
             },
-            `${game}-${arch}${argmaxCoef > 0 ? `-ce${argmaxCoef}` : ""}${tau === "1" ? "" : `-tau${tau}`}${o.flag("greedy-collect") ? "-greedy" : ""}-s${seed}`,
+            `${game}-${arch}${argmaxCoef > 0 ? `-ce${argmaxCoef}` : ""}${tau === "1" ? "" : `-tau${tau}`}${greedyCollect ? "-greedy" : ""}-s${seed}`,
           );
           res.push(s);
           if (!meets(s)) break; // one seed short of a target rules the candidate out
