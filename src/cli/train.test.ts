@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -391,5 +391,94 @@ describe("rldistill train: run folders and resume bookkeeping", () => {
     expect((await errorOf(() => train(["--resume", out]))).message).toMatch(
       /nothing to resume in .*no loadable model\.rldistill or checkpoint \(the run stopped before its first save\)/,
     );
+  });
+});
+
+describe("rldistill train --init-from: a new run continuing a saved agent", () => {
+  const small = ["--algo", "ppo", "--env", "CartPole-v1", "--set", "numEnvs=2", "--set", "numSteps=16"];
+  const quiet = ["--eval-freq", "0", "--final-eval-episodes", "1", "--quiet", "--no-report"];
+  const json = (path: string) => JSON.parse(readFileSync(path, "utf8"));
+  const weights = (file: string) =>
+    PPO.load(file)
+      .toPolicySpec()
+      .layers.flatMap((l) => ("weight" in l ? Array.from(l.weight) : []));
+
+  it("unchanged, it trains exactly as --resume; --set changes a training field; its own steps and time", async () => {
+    const first = join(dir, "init-a");
+    expect(await train([...small, "--seed", "4", "--timesteps", "64", "--out", first, ...quiet])).toBe(0);
+    const resumed = join(dir, "init-resumed");
+    cpSync(first, resumed, { recursive: true });
+    expect(await train(["--resume", resumed, "--timesteps", "128", ...quiet])).toBe(0);
+    // No --algo or --env: both come from the file.
+    const branch = join(dir, "init-b");
+    const from = join(first, "model.rldistill");
+    expect(await train(["--init-from", from, "--timesteps", "64", "--out", branch, ...quiet])).toBe(0);
+    expect(weights(join(branch, "model.rldistill"))).toEqual(weights(join(resumed, "model.rldistill")));
+    const summary = json(join(branch, "summary.json"));
+    expect(summary).toMatchObject({
+      num_timesteps: 128,
+      timesteps: 128,
+      seed: 4,
+      init_from: { file: from, step: 64 },
+    });
+    expect(summary.sps).toBeCloseTo(64 / summary.wall_s, 6);
+    expect(json(join(branch, "config.json")).initFrom).toMatchObject({ file: from, step: 64 });
+
+    const sharp = join(dir, "init-sharp");
+    expect(
+      await train([
+        "--init-from",
+        from,
+        "--set",
+        "entCoef=0.5",
+        "--timesteps",
+        "64",
+        "--out",
+        sharp,
+        ...quiet,
+      ]),
+    ).toBe(0);
+    expect(json(join(sharp, "config.json")).config).toMatchObject({ entCoef: 0.5, numEnvs: 2, numSteps: 16 });
+    expect(PPO.load(join(sharp, "model.rldistill")).config.entCoef).toBe(0.5);
+    expect(weights(join(sharp, "model.rldistill"))).not.toEqual(weights(join(resumed, "model.rldistill")));
+    // The new run resumes as any other.
+    expect(await train(["--resume", sharp, "--timesteps", "160", ...quiet])).toBe(0);
+    expect(json(join(sharp, "summary.json"))).toMatchObject({ num_timesteps: 160, resumed_from_step: 128 });
+  });
+
+  it("refuses what it cannot honour, naming the field", async () => {
+    const first = join(dir, "init-src");
+    expect(await train([...small, "--timesteps", "32", "--out", first, ...quiet])).toBe(0);
+    const from = join(first, "model.rldistill");
+    const out = join(dir, "init-refused");
+    const cases: Array<[string[], RegExp]> = [
+      [["--init-from", from, "--out", out], /timesteps: required with initFrom/],
+      [["--init-from", from, "--timesteps", "32"], /--out: required with --init-from/],
+      [
+        ["--init-from", from, "--timesteps", "32", "--out", out, "--set", "hiddenSizes=8"],
+        /hiddenSizes: would change the saved network \(64 tanh, 64 tanh, 2 linear -> 8 tanh, 2 linear\)/,
+      ],
+      [
+        ["--init-from", from, "--timesteps", "32", "--out", out, "--env", "Acrobot-v1"],
+        /env: "Acrobot-v1" differs from .*'s "CartPole-v1"/,
+      ],
+      [
+        ["--init-from", from, "--timesteps", "32", "--out", out, "--algo", "dqn"],
+        /algo: "dqn" differs from .*'s "ppo"/,
+      ],
+      [
+        ["--init-from", join(first, "config.json"), "--timesteps", "32", "--out", out],
+        /--init-from: .*config\.json/,
+      ],
+      [["--init-from", from, "--resume", first], /--init-from: cannot be combined with --resume/],
+      [
+        ["--resume", first, "--set", "entCoef=0"],
+        /--set: a resumed run keeps its saved config; .*--init-from/,
+      ],
+    ];
+    for (const [args, re] of cases)
+      expect((await errorOf(() => train([...args, ...quiet]))).message).toMatch(re);
+    // Nothing was written for a refused run.
+    expect(existsSync(out)).toBe(false);
   });
 });

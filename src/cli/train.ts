@@ -8,7 +8,7 @@ import { describeSchema, parseAssignment } from "../core/config.js";
 import { ConfigError } from "../core/errors.js";
 import { onInterrupt } from "../core/interrupt.js";
 import { loadPreset, readPresetTable } from "../core/presets.js";
-import { ALGORITHMS, type AlgoName, isAlgoName } from "../rl/algos.js";
+import { ALGORITHMS, type AlgoName, isAlgoName, readSavedAgent } from "../rl/algos.js";
 import { trainRun } from "../rl/run.js";
 import { type Command, type FlagSpecs, formatFlags, parseArgs, wantsHelp } from "./args.js";
 import { readConfigFile, writeRunReport } from "./common.js";
@@ -31,6 +31,10 @@ const flags: FlagSpecs = {
   resume: {
     type: "string",
     help: "continue the run in this folder (its settings come back; flags given again override them and are recorded)",
+  },
+  "init-from": {
+    type: "string",
+    help: "a new run continuing this saved agent (e.g. DIR/model.rldistill): its weights, optimizer, step counter and config, with --set/--config changing training fields; --timesteps counts the steps beyond its own",
   },
   config: { type: "string", help: "JSON file of config fields (e.g. a previous run's config.json)" },
   set: { type: "string", repeat: true, help: "one config field, key=value (see the lists below)" },
@@ -60,6 +64,10 @@ const flags: FlagSpecs = {
   },
   help: { type: "boolean", help: "show this help (-h)" },
 };
+
+function requiredOut(): never {
+  throw new ConfigError("--out", "required with --init-from (a new run folder)");
+}
 
 /** A previous run's config.json nests the fields under "config". */
 function configLayer(path: string): Record<string, unknown> {
@@ -112,12 +120,15 @@ function usage(argv: readonly string[] = []): string {
   return [
     "Usage: rldistill train --algo ppo|dqn|sac|td3 --env ID [--timesteps N] [--seed S] [--out DIR] [--overwrite]",
     "                       [--config FILE.json] [--set key=value ...] [--resume DIR]",
+    "       rldistill train --init-from MODEL.rldistill --timesteps N --out DIR [--set key=value ...]",
     "",
     "Trains a teacher with the per-env preset of presets/<algo>.json (CleanRL's defaults where",
     "there is none). The run folder gets model.rldistill, best_model.rldistill, progress.jsonl,",
     "progress.csv, config.json, summary.json and report.html; a folder holding an earlier run needs",
     "--resume or --overwrite. Ctrl-C saves the model and stops (Ctrl-C twice: exit at once); --resume",
-    "DIR continues from it (step counter, optimizer, statistics and settings carry on).",
+    "DIR continues from it (step counter, optimizer, statistics and settings carry on). To continue",
+    "a model with changed training fields (SB3's load with custom_objects, e.g. --set entCoef=0 to",
+    "fine-tune a teacher without the entropy bonus), start a new run with --init-from MODEL.",
     "",
     formatFlags(flags),
     ...fieldLists(f.algo as string | undefined, f.env as string | undefined),
@@ -137,14 +148,23 @@ export const trainCommand: Command = {
     if (positionals.length > 0)
       throw new ConfigError("train", `unexpected argument "${positionals[0]}"; flags start with --`);
     const resume = f.resume as string | undefined;
-    const algo = f.algo as string | undefined;
+    const initFrom = f["init-from"] as string | undefined;
+    if (resume && initFrom) throw new ConfigError("--init-from", "cannot be combined with --resume");
+    // With --init-from the algo and env are the saved agent's (given flags must agree with them).
+    const algo =
+      (f.algo as string | undefined) ?? (initFrom ? readSavedAgent(initFrom, "--init-from").algo : undefined);
     if (!resume && !algo)
       throw new ConfigError("--algo", `required; allowed: ${Object.keys(ALGORITHMS).join(", ")}`);
-    if (!resume && !f.env)
+    if (!resume && !initFrom && !f.env)
       throw new ConfigError("--env", "required, e.g. CartPole-v1 (see `rldistill envs`)");
     const config: Record<string, unknown> = f.config ? configLayer(f.config as string) : {};
     const sets = (f.set as string[] | undefined) ?? [];
     if (sets.length > 0) {
+      if (resume)
+        throw new ConfigError(
+          "--set",
+          "a resumed run keeps its saved config; to change it, start a new run with --init-from DIR/model.rldistill",
+        );
       if (!isAlgoName(algo))
         throw new ConfigError("--set", "needs --algo (the fields depend on the algorithm)");
       for (const a of sets) {
@@ -153,7 +173,9 @@ export const trainCommand: Command = {
       }
     }
     const seed = f.seed as number | undefined;
-    const out = (f.out as string | undefined) ?? (resume ? undefined : `runs/${algo}-${f.env}-s${seed ?? 0}`);
+    const out =
+      (f.out as string | undefined) ??
+      (resume ? undefined : initFrom ? requiredOut() : `runs/${algo}-${f.env}-s${seed ?? 0}`);
     const quiet = f.quiet === true;
     const stop = onInterrupt({
       message: "\nrldistill train: interrupted; saving the model (Ctrl-C again to quit at once)",
@@ -171,6 +193,7 @@ export const trainCommand: Command = {
         config,
         noPreset: f["no-preset"] === true,
         resume,
+        initFrom,
         evalFreq: f["eval-freq"] as number | undefined,
         evalEpisodes: f["eval-episodes"] as number | undefined,
         finalEvalEpisodes: f["final-eval-episodes"] as number | undefined,
@@ -203,8 +226,12 @@ export const trainCommand: Command = {
     } else {
       const ev = summary.eval;
       const best = summary.best_eval;
+      const from = summary.init_from;
+      const steps = from
+        ? `${summary.num_timesteps - from.step} steps (${from.step} -> ${summary.num_timesteps}, from ${from.file})`
+        : `${summary.num_timesteps} steps`;
       lines.push(
-        `${summary.algo} on ${summary.env}: ${summary.num_timesteps} steps in ${summary.wall_s.toFixed(1)} s (${Math.round(summary.sps)} steps/s), ${summary.params} parameters`,
+        `${summary.algo} on ${summary.env}: ${steps} in ${summary.wall_s.toFixed(1)} s (${Math.round(summary.sps)} steps/s), ${summary.params} parameters`,
       );
       if (ev)
         lines.push(

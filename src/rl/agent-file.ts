@@ -93,13 +93,21 @@ export function writeAgentFile(
   return file;
 }
 
-/** Reads an agent artifact of `algo`: the artifact and the constructor options it was made with. */
+/**
+ * Reads an agent artifact of `algo`: the artifact and the constructor options it was made with,
+ * with `overrides` (config fields, as SB3's `custom_objects`) laid over them; `changed` names the
+ * overrides whose value differs from the saved one.
+ */
 export function readAgentFile(
   path: string,
   algo: string,
-): { artifact: LoadedArtifact; options: Record<string, unknown> } {
+  overrides: object = {},
+): { artifact: LoadedArtifact; options: Record<string, unknown>; changed: string[] } {
   const file = existsSync(path) ? path : withModelExtension(path);
   const artifact = loadArtifact(file, `${algo}-agent`);
-  const { algo: _algo, policy: _policy, ...options } = (artifact.config ?? {}) as Record<string, unknown>;
-  return { artifact, options };
+  const { algo: _algo, policy: _policy, ...saved } = (artifact.config ?? {}) as Record<string, unknown>;
+  const changed = Object.entries(overrides)
+    .filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(saved[k]))
+    .map(([k]) => k);
+  return { artifact, options: { ...saved, ...overrides }, changed };
 }

@@ -19,6 +19,7 @@ import type { AnySpace, ObsStorageDtype } from "../core/spaces.js";
 import { make } from "../envs/registry.js";
 import {
   decodePolicySpec,
+  encodePolicySpec,
   type LoadedArtifact,
   type PolicyStructure,
   type StoredTensor,
@@ -375,8 +376,24 @@ export abstract class Algorithm<C extends object> implements DistributionPolicy,
     });
   }
 
-  /** Restores counters, generators, statistics and the algorithm state from `readAgent`'s artifact. */
-  protected restoreFrom(artifact: LoadedArtifact): void {
+  /**
+   * Restores counters, generators, statistics and the algorithm state from `readAgentFile`'s
+   * artifact. `changed` names config fields given at load with a new value (`load(path, overrides)`):
+   * the saved weights come back as they are, so a change that would reshape the networks (layer
+   * sizes, convolutions, activation, observation normalisation) is refused here, before anything
+   * is restored.
+   */
+  protected restoreFrom(artifact: LoadedArtifact, changed: readonly string[] = []): void {
+    const structure = (artifact.config as { policy: PolicyStructure }).policy;
+    if (changed.length > 0) {
+      const rebuilt = encodePolicySpec(this.toPolicySpec()).structure;
+      if (JSON.stringify(rebuilt) !== JSON.stringify(structure))
+        throw new ConfigError(
+          changed.join(", "),
+          `would change the saved network (${describeStructure(structure)} -> ${describeStructure(rebuilt)}); ` +
+            "a loaded agent keeps its weights, so only training fields (learning rate, entropy coefficient, ...) can change",
+        );
+    }
     const meta = artifact.meta ?? {};
     const t = artifact.tensors;
     this.numTimesteps = Number(meta["numTimesteps"] ?? 0);
@@ -389,10 +406,20 @@ export abstract class Algorithm<C extends object> implements DistributionPolicy,
       this.normalizer = this.newNormalizer();
       loadNormalizer(this.normalizer, t);
     }
-    const structure = (artifact.config as { policy: PolicyStructure }).policy;
     this.restoreState(artifact, decodePolicySpec(structure, t, "policy/"));
   }
 
   /** Number of trainable parameters of the networks saved in the artifact (without optimizer state). */
   abstract paramCount(): number;
+}
+
+/** A network's shape in a few words for error messages, e.g. "conv16x3 relu, 128 relu, 6 (+ obs norm)". */
+function describeStructure(s: PolicyStructure): string {
+  const layers = s.layers.flatMap((l) => {
+    if (l.kind === "flatten") return [];
+    const size =
+      l.kind === "dense" ? `${l.outSize}` : `conv${l.outChannels}x${l.kernelSize}s${l.stride}${l.padding}`;
+    return [`${size} ${l.activation}`];
+  });
+  return layers.join(", ") + (s.obsNorm ? " (+ obs norm)" : "");
 }

@@ -367,10 +367,10 @@ export class DQN extends Algorithm<DqnConfig> {
   }
 
   /** Loads a model saved by `save` (config, weights, target network, optimizer, counters). */
-  static load(path: string): DQN {
-    const { artifact, options } = readAgentFile(path, "dqn");
+  static load(path: string, overrides: Partial<DqnConfig> = {}): DQN {
+    const { artifact, options, changed } = readAgentFile(path, "dqn", overrides);
     const model = new DQN(options as unknown as DqnOptions);
-    model.restoreFrom(artifact);
+    model.restoreFrom(artifact, changed);
     return model;
   }
 }

@@ -334,10 +334,10 @@ export class PPO extends Algorithm<PpoConfig> {
   }
 
   /** Loads a model saved by `save` (config, weights, optimizer, counters), ready to act or to `learn` on. */
-  static load(path: string): PPO {
-    const { artifact, options } = readAgentFile(path, "ppo");
+  static load(path: string, overrides: Partial<PpoConfig> = {}): PPO {
+    const { artifact, options, changed } = readAgentFile(path, "ppo", overrides);
     const model = new PPO(options as unknown as PpoOptions);
-    model.restoreFrom(artifact);
+    model.restoreFrom(artifact, changed);
     return model;
   }
 }

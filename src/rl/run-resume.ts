@@ -73,6 +73,8 @@ export interface SavedRun {
   settings: RunSettings;
   command?: string;
   resumes?: ResumeRecord[];
+  /** A run started from a saved agent (`initFrom`): its file, step and training time then. */
+  initFrom?: { file: string; step: number; trainingSeconds: number };
 }
 
 export function readJsonFile(path: string, field: string): Record<string, unknown> {
@@ -226,7 +228,10 @@ export async function prepareResume(
       );
   }
   if (opts.config && Object.keys(opts.config).length > 0)
-    throw new ConfigError("config", "a resumed run keeps its saved config; start a new run to change it");
+    throw new ConfigError(
+      "config",
+      "a resumed run keeps its saved config; to change it, start a new run from its model (initFrom, `rldistill train --init-from DIR/model.rldistill --set ...`)",
+    );
   checkCount("timesteps", opts.timesteps, 1);
   await prepareEnv(saved.env);
   const folder = openRunFolder(dir, { mode: "resume", command: opts.command });

@@ -27,7 +27,7 @@ import { describeNetwork } from "../eval/describe.js";
 import { evaluatePolicyAsync } from "../eval/evaluate.js";
 import { MODEL_EXTENSION } from "./agent-file.js";
 import type { Algorithm } from "./algorithm.js";
-import { ALGORITHMS, isAlgoName } from "./algos.js";
+import { ALGORITHMS, isAlgoName, readSavedAgent } from "./algos.js";
 import {
   type BaseCallback,
   CheckpointCallback,
@@ -66,6 +66,15 @@ export interface TrainRunOptions extends Partial<Omit<RunSettings, "stopOnReward
   noPreset?: boolean;
   /** A run folder to continue (its settings come back from config.json unless given here). */
   resume?: string;
+  /**
+   * A saved agent (model.rldistill with its training state, or a shipped teacher) whose training a
+   * new run continues in `out`, as SB3's `load(path, custom_objects=...)` then
+   * `learn(N, reset_num_timesteps=False)`: weights, optimizer (when saved), generators and step
+   * counter carry on, `config` changes training fields (e.g. entCoef, learningRate; not the
+   * networks), the learning-rate schedule continues, and `timesteps` counts the steps beyond the
+   * agent's own. Algo, env and seed are the agent's.
+   */
+  initFrom?: string;
   /** Empty `out` first when it holds an earlier run. Default false (such a folder is refused). */
   overwrite?: boolean;
   /**
@@ -116,6 +125,8 @@ export interface TrainSummary {
   /** True when Ctrl-C stopped training or the final evaluation. */
   interrupted: boolean;
   resumed_from_step?: number;
+  /** With `initFrom`: the agent file and the step its training continued from. */
+  init_from?: { file: string; step: number };
   model: string;
   best_model?: string;
 }
@@ -145,6 +156,7 @@ function givenSettings(opts: TrainRunOptions): Partial<RunSettings> {
 
 /** A new run: everything validated (config, env, model) before the folder is opened. */
 async function prepareNew(opts: TrainRunOptions, settings: RunSettings): Promise<Prepared> {
+  if (opts.initFrom !== undefined) return prepareFromAgent(opts, opts.initFrom, settings);
   if (!isAlgoName(opts.algo)) {
     throw new ConfigError(
       "algo",
@@ -172,6 +184,53 @@ async function prepareNew(opts: TrainRunOptions, settings: RunSettings): Promise
   };
   await prepareEnv(run.env); // e.g. loads MuJoCo
   const model = entry.create({ env: run.env, seed: run.seed, ...config });
+  const folder = openRunFolder(opts.out, {
+    mode: opts.overwrite ? "overwrite" : "new",
+    command: opts.command,
+  });
+  return { run, model, folder };
+}
+
+/** A new run continuing a saved agent's training (`initFrom`). */
+async function prepareFromAgent(
+  opts: TrainRunOptions,
+  file: string,
+  settings: RunSettings,
+): Promise<Prepared> {
+  if (opts.out === undefined) throw new ConfigError("out", "required: the run folder");
+  if (opts.noPreset)
+    throw new ConfigError("noPreset", "does not apply with initFrom (the agent's config is used)");
+  const { algo, artifact } = readSavedAgent(file, "initFrom");
+  const kept = artifact.config as { env?: unknown; seed?: unknown };
+  const saved = { algo, env: String(kept.env), seed: Number(kept.seed ?? 0) };
+  for (const [field, value, was] of [
+    ["algo", opts.algo, saved.algo],
+    ["env", opts.env, saved.env],
+    ["seed", opts.seed, saved.seed],
+  ] as const) {
+    if (value !== undefined && value !== was)
+      throw new ConfigError(
+        field,
+        `${describeValue(value)} differs from ${file}'s ${describeValue(was)} (initFrom continues that agent)`,
+      );
+  }
+  if (opts.timesteps === undefined)
+    throw new ConfigError(
+      "timesteps",
+      "required with initFrom: the env steps to train beyond the agent's own",
+    );
+  checkCount("timesteps", opts.timesteps, 1);
+  await prepareEnv(saved.env); // e.g. loads MuJoCo
+  const model = ALGORITHMS[algo].load(file, opts.config ?? {});
+  const initFrom = { file, step: model.numTimesteps, trainingSeconds: model.trainingSeconds };
+  const run: SavedRun = {
+    ...saved,
+    timesteps: model.numTimesteps + opts.timesteps,
+    config: { ...model.config },
+    settings,
+    command: opts.command,
+    initFrom,
+  };
   const folder = openRunFolder(opts.out, {
     mode: opts.overwrite ? "overwrite" : "new",
     command: opts.command,
@@ -258,7 +317,12 @@ async function train(opts: TrainRunOptions, p: Prepared, folder: RunFolder): Pro
   try {
     const remaining = run.timesteps - model.numTimesteps;
     if (remaining > 0 && !aborted())
-      await model.learn({ totalTimesteps: remaining, resetNumTimesteps: !resumed, callbacks, logger });
+      await model.learn({
+        totalTimesteps: remaining,
+        resetNumTimesteps: !resumed && run.initFrom === undefined,
+        callbacks,
+        logger,
+      });
   } finally {
     logger.close();
     model.close();
@@ -269,19 +333,23 @@ async function train(opts: TrainRunOptions, p: Prepared, folder: RunFolder): Pro
     interrupted ? { includeReplayBuffer: true, includeTrainingState: true } : {},
   );
 
+  // A run started from a saved agent counts its own steps and time, not the agent's before it.
+  const start = run.initFrom ?? { step: 0, trainingSeconds: 0 };
+  const wall = model.trainingSeconds - start.trainingSeconds;
   const summary: TrainSummary = {
     algo: run.algo,
     env: run.env,
     timesteps: run.timesteps,
     num_timesteps: model.numTimesteps,
     seed: run.seed,
-    sps: model.trainingSeconds > 0 ? model.numTimesteps / model.trainingSeconds : 0,
-    wall_s: model.trainingSeconds,
+    sps: wall > 0 ? (model.numTimesteps - start.step) / wall : 0,
+    wall_s: wall,
     params: model.paramCount(),
     interrupted,
     model: MODEL_FILE,
   };
   if (resumed) summary.resumed_from_step = p.resumedFrom;
+  if (run.initFrom) summary.init_from = { file: run.initFrom.file, step: run.initFrom.step };
   const evalSeed = 2_000_000 + run.seed;
   const evaluate = async (policy: Algorithm<object>) =>
     summarise(

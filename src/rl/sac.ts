@@ -314,10 +314,10 @@ export class SAC extends OffPolicyAlgorithm<SacConfig, SacNets> {
     this.logAlphaValue = t["logAlpha"]!.data[0]!;
   }
 
-  static load(path: string): SAC {
-    const { artifact, options } = readAgentFile(path, "sac");
+  static load(path: string, overrides: Partial<SacConfig> = {}): SAC {
+    const { artifact, options, changed } = readAgentFile(path, "sac", overrides);
     const model = new SAC(options as unknown as SacOptions);
-    model.restoreFrom(artifact);
+    model.restoreFrom(artifact, changed);
     return model;
   }
 }

@@ -202,10 +202,10 @@ export class TD3 extends OffPolicyAlgorithm<Td3Config, Td3Nets> {
     };
   }
 
-  static load(path: string): TD3 {
-    const { artifact, options } = readAgentFile(path, "td3");
+  static load(path: string, overrides: Partial<Td3Config> = {}): TD3 {
+    const { artifact, options, changed } = readAgentFile(path, "td3", overrides);
     const model = new TD3(options as unknown as Td3Options);
-    model.restoreFrom(artifact);
+    model.restoreFrom(artifact, changed);
     return model;
   }
 }
