@@ -195,6 +195,23 @@ export function checkCount(field: string, value: number | undefined | null, min:
     throw new ConfigError(field, `expected an integer >= ${min}, got ${describeValue(value)}`);
 }
 
+/** algo, env and seed given in `opts` must be those of the run or agent being continued (`whose`). */
+export function checkSameIdentity(
+  opts: TrainRunOptions,
+  kept: { algo: string; env: string; seed: number },
+  whose: string,
+  why = "",
+): void {
+  for (const field of ["algo", "env", "seed"] as const) {
+    const value = opts[field];
+    if (value !== undefined && value !== kept[field])
+      throw new ConfigError(
+        field,
+        `${describeValue(value)} differs from ${whose} ${describeValue(kept[field])}${why}`,
+      );
+  }
+}
+
 export const SETTING_KEYS = Object.keys(DEFAULT_SETTINGS) as Array<keyof RunSettings>;
 
 export interface Prepared {
@@ -216,17 +233,7 @@ export async function prepareResume(
     throw new ConfigError("out", `a resumed run continues in its own folder (${dir}); leave --out out`);
   if (opts.overwrite) throw new ConfigError("overwrite", "cannot be combined with --resume");
   const saved = readSavedRun(dir);
-  for (const [field, value, kept] of [
-    ["algo", opts.algo, saved.algo],
-    ["env", opts.env, saved.env],
-    ["seed", opts.seed, saved.seed],
-  ] as const) {
-    if (value !== undefined && value !== kept)
-      throw new ConfigError(
-        field,
-        `${describeValue(value)} differs from the resumed run's ${describeValue(kept)}`,
-      );
-  }
+  checkSameIdentity(opts, saved, "the resumed run's");
   if (opts.config && Object.keys(opts.config).length > 0)
     throw new ConfigError(
       "config",
