@@ -40,6 +40,7 @@ import {
   BEST_FILE,
   CHECKPOINT_DIR,
   checkCount,
+  checkSameIdentity,
   DEFAULT_SETTINGS,
   MODEL_FILE,
   type Prepared,
@@ -203,17 +204,7 @@ async function prepareFromAgent(
   const { algo, artifact } = readSavedAgent(file, "initFrom");
   const kept = artifact.config as { env?: unknown; seed?: unknown };
   const saved = { algo, env: String(kept.env), seed: Number(kept.seed ?? 0) };
-  for (const [field, value, was] of [
-    ["algo", opts.algo, saved.algo],
-    ["env", opts.env, saved.env],
-    ["seed", opts.seed, saved.seed],
-  ] as const) {
-    if (value !== undefined && value !== was)
-      throw new ConfigError(
-        field,
-        `${describeValue(value)} differs from ${file}'s ${describeValue(was)} (initFrom continues that agent)`,
-      );
-  }
+  checkSameIdentity(opts, saved, `${file}'s`, " (initFrom continues that agent)");
   if (opts.timesteps === undefined)
     throw new ConfigError(
       "timesteps",
