@@ -385,13 +385,21 @@ export abstract class Algorithm<C extends object> implements DistributionPolicy,
    */
   protected restoreFrom(artifact: LoadedArtifact, changed: readonly string[] = []): void {
     const structure = (artifact.config as { policy: PolicyStructure }).policy;
+    const keepOnly =
+      "a loaded agent keeps its weights, so only training fields (learning rate, entropy coefficient, ...) can change";
+    if (changed.includes("normalizeObs"))
+      throw new ConfigError(
+        "normalizeObs",
+        `would change the saved network's input (its observation statistics); ${keepOnly}`,
+      );
     if (changed.length > 0) {
-      const rebuilt = encodePolicySpec(this.toPolicySpec()).structure;
-      if (JSON.stringify(rebuilt) !== JSON.stringify(structure))
+      // Layers only: a new model's observation statistics appear with its first step, not before.
+      const { obsNorm: _saved, ...layers } = structure;
+      const { obsNorm: _new, ...rebuilt } = encodePolicySpec(this.toPolicySpec()).structure;
+      if (JSON.stringify(rebuilt) !== JSON.stringify(layers))
         throw new ConfigError(
           changed.join(", "),
-          `would change the saved network (${describeStructure(structure)} -> ${describeStructure(rebuilt)}); ` +
-            "a loaded agent keeps its weights, so only training fields (learning rate, entropy coefficient, ...) can change",
+          `would change the saved network (${describeStructure(layers)} -> ${describeStructure(rebuilt)}); ${keepOnly}`,
         );
     }
     const meta = artifact.meta ?? {};
@@ -413,13 +421,13 @@ export abstract class Algorithm<C extends object> implements DistributionPolicy,
   abstract paramCount(): number;
 }
 
-/** A network's shape in a few words for error messages, e.g. "conv16x3 relu, 128 relu, 6 (+ obs norm)". */
-function describeStructure(s: PolicyStructure): string {
+/** A network's shape in a few words for error messages, e.g. "conv16x3s1valid relu, 128 relu, 6 linear". */
+function describeStructure(s: Omit<PolicyStructure, "obsNorm">): string {
   const layers = s.layers.flatMap((l) => {
     if (l.kind === "flatten") return [];
     const size =
       l.kind === "dense" ? `${l.outSize}` : `conv${l.outChannels}x${l.kernelSize}s${l.stride}${l.padding}`;
     return [`${size} ${l.activation}`];
   });
-  return layers.join(", ") + (s.obsNorm ? " (+ obs norm)" : "");
+  return layers.join(", ");
 }

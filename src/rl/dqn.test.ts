@@ -220,6 +220,16 @@ describe("DQN export and save/load", () => {
     expect(lean.qValues(obs)).toEqual(model.qValues(obs));
     await lean.learn({ totalTimesteps: 100, resetNumTimesteps: false });
     expect(lean.numTimesteps).toBe(600);
+    // Overrides at load (SB3's custom_objects): training fields change, the networks may not.
+    const tuned = DQN.load(plain, { learningRate: 0.01, endE: 0 });
+    expect(tuned.config).toMatchObject({ learningRate: 0.01, endE: 0 });
+    expect(tuned.qValues(obs)).toEqual(model.qValues(obs));
+    expect(() => DQN.load(plain, { hiddenSizes: [8] })).toThrow(
+      /hiddenSizes: would change the saved network/,
+    );
+    expect(() => DQN.load(plain, { normalizeObs: false })).toThrow(
+      /normalizeObs: would change the saved network.s input/,
+    );
   });
 
   it("stores uint8 observations (MinAtar) as uint8 in the replay buffer and its checkpoint", async () => {
