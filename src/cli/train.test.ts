@@ -441,7 +441,11 @@ describe("rldistill train --init-from: a new run continuing a saved agent", () =
     expect(json(join(sharp, "config.json")).config).toMatchObject({ entCoef: 0.5, numEnvs: 2, numSteps: 16 });
     expect(PPO.load(join(sharp, "model.rldistill")).config.entCoef).toBe(0.5);
     expect(weights(join(sharp, "model.rldistill"))).not.toEqual(weights(join(resumed, "model.rldistill")));
-    // The new run resumes as any other.
+    // The new run resumes as any other; there --timesteps is the total again, and one below the
+    // reached step is refused rather than reported as done.
+    expect((await errorOf(() => train(["--resume", sharp, "--timesteps", "64", ...quiet]))).message).toMatch(
+      /timesteps: 64 is below the step this run has reached \(128\); on --resume it is the run's total/,
+    );
     expect(await train(["--resume", sharp, "--timesteps", "160", ...quiet])).toBe(0);
     expect(json(join(sharp, "summary.json"))).toMatchObject({ num_timesteps: 160, resumed_from_step: 128 });
   });

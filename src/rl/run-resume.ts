@@ -246,6 +246,13 @@ export async function prepareResume(
     const state = newestValidState(folder.dir, saved.algo);
     notes.push(...state.skipped.map((s) => `skipped ${s}`));
     const timesteps = opts.timesteps ?? saved.timesteps;
+    // --timesteps is the run's total target: one below the restored step would train nothing and
+    // report the run as complete (an easy slip after --init-from, where it counted steps beyond).
+    if (opts.timesteps !== undefined && opts.timesteps < state.step)
+      throw new ConfigError(
+        "timesteps",
+        `${opts.timesteps} is below the step this run has reached (${state.step}); on --resume it is the run's total, so pass N > ${state.step}`,
+      );
     const summaryPath = folder.path("summary.json");
     const finished =
       state.step >= timesteps &&
