@@ -93,6 +93,11 @@ export function writeAgentFile(
   return file;
 }
 
+/** The file an agent path names: as given when it exists, else with the model extension added. */
+export function agentFilePath(path: string): string {
+  return existsSync(path) ? path : withModelExtension(path);
+}
+
 /**
  * Reads an agent artifact of `algo`: the artifact and the constructor options it was made with,
  * with `overrides` (config fields, as SB3's `custom_objects`) laid over them; `changed` names the
@@ -103,8 +108,7 @@ export function readAgentFile(
   algo: string,
   overrides: object = {},
 ): { artifact: LoadedArtifact; options: Record<string, unknown>; changed: string[] } {
-  const file = existsSync(path) ? path : withModelExtension(path);
-  const artifact = loadArtifact(file, `${algo}-agent`);
+  const artifact = loadArtifact(agentFilePath(path), `${algo}-agent`);
   const { algo: _algo, policy: _policy, ...saved } = (artifact.config ?? {}) as Record<string, unknown>;
   const changed = Object.entries(overrides)
     .filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(saved[k]))

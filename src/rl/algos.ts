@@ -1,10 +1,9 @@
 /** The trainable algorithms by name (what `--algo` chooses), with their config schemas and loaders. */
 
-import { existsSync } from "node:fs";
 import type { ConfigSchema } from "../core/config.js";
 import { ConfigError, describeValue } from "../core/errors.js";
 import { type LoadedArtifact, loadArtifact } from "../nn/checkpoint.js";
-import { withModelExtension } from "./agent-file.js";
+import { agentFilePath } from "./agent-file.js";
 import type { Algorithm } from "./algorithm.js";
 import { DQN, DQN_SCHEMA } from "./dqn.js";
 import { PPO, PPO_SCHEMA } from "./ppo.js";
@@ -52,7 +51,7 @@ export function isAlgoName(name: unknown): name is AlgoName {
 export function readSavedAgent(path: string, field: string): { algo: AlgoName; artifact: LoadedArtifact } {
   let artifact: LoadedArtifact;
   try {
-    artifact = loadArtifact(existsSync(path) ? path : withModelExtension(path));
+    artifact = loadArtifact(agentFilePath(path));
   } catch (err) {
     throw new ConfigError(field, (err as Error).message);
   }
