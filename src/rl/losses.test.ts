@@ -1,6 +1,15 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { initBackend, tf } from "../nn/index.js";
-import { dqnLoss, ppoLoss, tdTarget } from "./losses.js";
+import { Rng } from "../core/rng.js";
+import { initBackend, type Scalar, tf } from "../nn/index.js";
+import {
+  dqnLoss,
+  dqnLossGrad,
+  type PpoLossCoefs,
+  ppoLoss,
+  ppoLossGrad,
+  tdTarget,
+  tdTargetArray,
+} from "./losses.js";
 
 beforeAll(async () => {
   await initBackend();
@@ -55,6 +64,135 @@ describe("ppoLoss", () => {
   });
 });
 
+/**
+ * ppoLossGrad (the loss PPO and DistilledPPO train on, in plain JS) against ppoLoss under tf.grads
+ * with respect to the actor's outputs, the values and the log std. Ratios spread over [0.6, 1.5]
+ * so that some samples are clipped and some are not; old values within and beyond the clip range.
+ */
+function comparePpoGrad(discrete: boolean, c: PpoLossCoefs, seed: number) {
+  const rng = new Rng(seed);
+  const B = 24;
+  const n = 3;
+  const u = (lo: number, hi: number) => lo + (hi - lo) * rng.random();
+  const out = Float32Array.from({ length: B * n }, () => u(-2, 2));
+  const logStd = Float32Array.from({ length: n }, () => u(-1, 0.5));
+  const value = Float32Array.from({ length: B }, () => u(-1, 1));
+  const returns = Float32Array.from({ length: B }, () => u(-1, 1));
+  const oldValues = Float32Array.from({ length: B }, (_, b) => value[b]! + u(-0.5, 0.5));
+  const advantages = Float32Array.from({ length: B }, () => u(-1.5, 1.5));
+  const actions = discrete
+    ? Int32Array.from({ length: B }, () => Math.floor(rng.random() * n))
+    : Float32Array.from({ length: B * n }, () => u(-2, 2));
+
+  // The current log pi(a|s) and entropy as tensors of (out, logStd), so that tf.grads sees them.
+  const logProbAndEntropy = (o: tf.Tensor2D, ls: tf.Tensor1D) => {
+    if (discrete) {
+      const logp = tf.logSoftmax(o);
+      const taken = tf.sum(tf.mul(logp, tf.oneHot(tf.tensor1d(actions as Int32Array, "int32"), n)), 1);
+      return { logProb: taken, entropy: tf.neg(tf.sum(tf.mul(tf.exp(logp), logp), 1)) };
+    }
+    const z = tf.div(tf.sub(tf.tensor2d(actions as Float32Array, [B, n]), o), tf.exp(ls));
+    const logProb = tf.neg(
+      tf.add(tf.sum(tf.mul(0.5, tf.square(z)), 1), tf.add(tf.sum(ls), n * 0.5 * Math.log(2 * Math.PI))),
+    );
+    const entropy = tf.mul(tf.ones([B]), tf.add(tf.sum(ls), n * (0.5 + 0.5 * Math.log(2 * Math.PI))));
+    return { logProb, entropy };
+  };
+  // Old log-probabilities: the current ones shifted so that ratios lie in [0.6, 1.5].
+  const current = tf.tidy(() =>
+    logProbAndEntropy(tf.tensor2d(out, [B, n]), tf.tensor1d(logStd)).logProb.dataSync(),
+  );
+  const oldLogProb = Float32Array.from({ length: B }, (_, b) => current[b]! - Math.log(u(0.6, 1.5)));
+
+  const ref = tf.tidy(() => {
+    // A discrete policy has no log std: differentiate with respect to (out, value) only.
+    const lossOf = (o: tf.Tensor, v: tf.Tensor, ls: tf.Tensor = tf.tensor1d(logStd)) =>
+      ppoLoss(
+        {
+          ...logProbAndEntropy(o as tf.Tensor2D, ls as tf.Tensor1D),
+          value: v,
+          oldLogProb: tf.tensor1d(oldLogProb),
+          advantages: tf.tensor1d(advantages),
+          returns: tf.tensor1d(returns),
+          oldValues: tf.tensor1d(oldValues),
+        },
+        c,
+      ).loss as Scalar;
+    const args = [tf.tensor2d(out, [B, n]), tf.tensor1d(value)];
+    if (!discrete) args.push(tf.tensor1d(logStd));
+    const grads = tf.grads(lossOf)(args);
+    return {
+      loss: lossOf(args[0]!, args[1]!, args[2]).dataSync()[0]!,
+      dOut: grads[0]!.dataSync(),
+      dValue: grads[1]!.dataSync(),
+      dLogStd: discrete ? new Float32Array(0) : grads[2]!.dataSync(),
+    };
+  });
+  const got = ppoLossGrad(
+    {
+      size: B,
+      out,
+      value,
+      actions,
+      logStd: discrete ? undefined : logStd,
+      oldLogProb,
+      advantages,
+      returns,
+      oldValues,
+    },
+    n,
+    discrete,
+    c,
+  );
+  expect(got.loss).toBeCloseTo(ref.loss, 5);
+  const close = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+    expect(a.length).toBe(b.length);
+    for (let j = 0; j < a.length; j++) expect(Math.abs(a[j]! - b[j]!)).toBeLessThan(1e-5);
+  };
+  close(got.dOut, ref.dOut);
+  close(got.dValue, ref.dValue);
+  if (!discrete) close(got.dLogStd, ref.dLogStd);
+  // Not a vacuous match: both the clipped and the unclipped branches were taken.
+  expect(got.metrics.clip_fraction).toBeGreaterThan(0);
+  expect(got.metrics.clip_fraction).toBeLessThan(1);
+}
+
+describe("ppoLossGrad (the tape-free PPO loss)", () => {
+  const coefs = (entCoef: number, clipVloss: boolean): PpoLossCoefs => ({
+    clipCoef: 0.2,
+    clipVloss,
+    entCoef,
+    vfCoef: 0.5,
+  });
+  it("matches ppoLoss under tf.grads: discrete, clipped value loss, entropy bonus", () =>
+    comparePpoGrad(true, coefs(0.01, true), 1));
+  it("matches it with a plain value loss and a negative entCoef (an entropy penalty)", () =>
+    comparePpoGrad(true, coefs(-0.05, false), 2));
+  it("matches it for a Gaussian policy (mean and log std), both signs of entCoef", () => {
+    comparePpoGrad(false, coefs(0.01, true), 3);
+    comparePpoGrad(false, coefs(-0.05, false), 4);
+  });
+  it("a negative entCoef moves the logits toward the greedy action, a positive one away from it", () => {
+    // One sample with a zero advantage: only the entropy term has a gradient.
+    const x = {
+      size: 1,
+      out: [1, 0, -1],
+      value: [0],
+      actions: [0],
+      oldLogProb: [0],
+      advantages: [0],
+      returns: [0],
+      oldValues: [0],
+    };
+    const bonus = ppoLossGrad(x, 3, true, coefs(0.1, true)).dOut;
+    const penalty = ppoLossGrad(x, 3, true, coefs(-0.1, true)).dOut;
+    // Gradient descent moves the logits by -dOut: the penalty raises the top logit, the bonus lowers it.
+    expect(penalty[0]).toBeLessThan(0);
+    expect(bonus[0]).toBeGreaterThan(0);
+    for (let j = 0; j < 3; j++) expect(penalty[j]).toBeCloseTo(-bonus[j]!, 7);
+  });
+});
+
 describe("DQN losses", () => {
   it("TD target (plain and double) and the MSE / Huber regression", () => {
     const nextTarget = tf.tensor2d([1, 5, 3, 2], [2, 2]);
@@ -70,5 +208,49 @@ describe("DQN losses", () => {
     expect(num(dqnLoss(q, actions, t([4, 2.5]), "mse").loss)).toBeCloseTo((9 + 0.25) / 2, 6);
     expect(num(dqnLoss(q, actions, t([4, 2.5]), "huber").loss)).toBeCloseTo((2.5 + 0.125) / 2, 6);
     expect(num(dqnLoss(q, actions, t([4, 2.5]), "mse").metrics.q_values!)).toBeCloseTo(1.5, 6);
+  });
+});
+
+describe("dqnLossGrad and tdTargetArray (the tape-free DQN loss)", () => {
+  it("match dqnLoss and tdTarget (tf.grads for dLoss/dQ), plain and double, mse and huber", () => {
+    const rng = new Rng(7);
+    const B = 16;
+    const n = 4;
+    const u = (lo: number, hi: number) => lo + (hi - lo) * rng.random();
+    const q = Float32Array.from({ length: B * n }, () => u(-3, 3));
+    const nextTarget = Float32Array.from({ length: B * n }, () => u(-3, 3));
+    const nextOnline = Float32Array.from({ length: B * n }, () => u(-3, 3));
+    const rewards = Float32Array.from({ length: B }, () => u(-1, 1));
+    const terminated = Float32Array.from({ length: B }, () => (rng.random() < 0.3 ? 1 : 0));
+    const actions = Int32Array.from({ length: B }, () => Math.floor(rng.random() * n));
+    for (const double of [false, true]) {
+      const target = tdTargetArray(nextTarget, double ? nextOnline : null, rewards, terminated, 0.9, n);
+      const refTarget = tf.tidy(() =>
+        tdTarget(
+          tf.tensor2d(nextTarget, [B, n]),
+          double ? tf.tensor2d(nextOnline, [B, n]) : null,
+          tf.tensor1d(rewards),
+          tf.tensor1d(terminated),
+          0.9,
+        ).dataSync(),
+      );
+      for (let b = 0; b < B; b++) expect(target[b]).toBeCloseTo(refTarget[b]!, 5);
+      for (const kind of ["mse", "huber"] as const) {
+        const got = dqnLossGrad(q, actions, target, n, kind);
+        const ref = tf.tidy(() => {
+          const lossOf = (x: tf.Tensor) =>
+            dqnLoss(x, tf.tensor1d(actions, "int32"), tf.tensor1d(target), kind).loss as Scalar;
+          const x = tf.tensor2d(q, [B, n]);
+          return { loss: lossOf(x).dataSync()[0]!, dQ: tf.grad(lossOf)(x).dataSync() };
+        });
+        expect(got.loss).toBeCloseTo(ref.loss, 5);
+        for (let j = 0; j < B * n; j++) expect(Math.abs(got.dQ[j]! - ref.dQ[j]!)).toBeLessThan(1e-6);
+        // Huber's both pieces were exercised (errors on either side of 1).
+        if (kind === "huber") {
+          const errs = Array.from({ length: B }, (_, b) => Math.abs(q[b * n + actions[b]!]! - target[b]!));
+          expect(errs.some((e) => e < 1) && errs.some((e) => e > 1)).toBe(true);
+        }
+      }
+    }
   });
 });

@@ -14,7 +14,11 @@ export const PPO_SCHEMA = {
   normAdv: { type: "boolean", default: true, help: "normalise advantages per minibatch" },
   clipCoef: { type: "number", default: 0.2, min: 0, exclusiveMin: true, help: "surrogate clipping epsilon" },
   clipVloss: { type: "boolean", default: true, help: "clip the value loss around the old values" },
-  entCoef: { type: "number", default: 0.01, min: 0, help: "entropy bonus coefficient" },
+  entCoef: {
+    type: "number",
+    default: 0.01,
+    help: "entropy bonus coefficient; a negative one penalises entropy (sharpens a trained policy, e.g. a teacher before distillation)",
+  },
   vfCoef: { type: "number", default: 0.5, min: 0, help: "value loss coefficient" },
   maxGradNorm: {
     type: "number",

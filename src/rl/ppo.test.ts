@@ -45,6 +45,9 @@ describe("PPO config", () => {
       /ppo\.activation: expected one of tanh, relu/,
     );
     expect(() => new PPO({ env: "CartPole-v9" })).toThrow(/unknown env id "CartPole-v9"/);
+    // A negative entCoef is an entropy penalty (SB3 and CleanRL take any float); NaN is refused.
+    expect(new PPO({ env: "CartPole-v1", entCoef: -0.01 }).config.entCoef).toBe(-0.01);
+    expect(() => new PPO({ env: "CartPole-v1", entCoef: Number.NaN })).toThrow(/ppo\.entCoef/);
   });
 });
 
