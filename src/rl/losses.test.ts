@@ -73,7 +73,7 @@ function comparePpoGrad(discrete: boolean, c: PpoLossCoefs, seed: number) {
   const rng = new Rng(seed);
   const B = 24;
   const n = 3;
-  const u = (lo: number, hi: number) => lo + (hi - lo) * rng.random();
+  const u = (lo: number, hi: number) => rng.uniform(lo, hi);
   const out = Float32Array.from({ length: B * n }, () => u(-2, 2));
   const logStd = Float32Array.from({ length: n }, () => u(-1, 0.5));
   const value = Float32Array.from({ length: B }, () => u(-1, 1));
@@ -81,7 +81,7 @@ function comparePpoGrad(discrete: boolean, c: PpoLossCoefs, seed: number) {
   const oldValues = Float32Array.from({ length: B }, (_, b) => value[b]! + u(-0.5, 0.5));
   const advantages = Float32Array.from({ length: B }, () => u(-1.5, 1.5));
   const actions = discrete
-    ? Int32Array.from({ length: B }, () => Math.floor(rng.random() * n))
+    ? Int32Array.from({ length: B }, () => rng.integer(n))
     : Float32Array.from({ length: B * n }, () => u(-2, 2));
 
   // The current log pi(a|s) and entropy as tensors of (out, logStd), so that tf.grads sees them.
@@ -216,13 +216,13 @@ describe("dqnLossGrad and tdTargetArray (the tape-free DQN loss)", () => {
     const rng = new Rng(7);
     const B = 16;
     const n = 4;
-    const u = (lo: number, hi: number) => lo + (hi - lo) * rng.random();
+    const u = (lo: number, hi: number) => rng.uniform(lo, hi);
     const q = Float32Array.from({ length: B * n }, () => u(-3, 3));
     const nextTarget = Float32Array.from({ length: B * n }, () => u(-3, 3));
     const nextOnline = Float32Array.from({ length: B * n }, () => u(-3, 3));
     const rewards = Float32Array.from({ length: B }, () => u(-1, 1));
     const terminated = Float32Array.from({ length: B }, () => (rng.random() < 0.3 ? 1 : 0));
-    const actions = Int32Array.from({ length: B }, () => Math.floor(rng.random() * n));
+    const actions = Int32Array.from({ length: B }, () => rng.integer(n));
     for (const double of [false, true]) {
       const target = tdTargetArray(nextTarget, double ? nextOnline : null, rewards, terminated, 0.9, n);
       const refTarget = tf.tidy(() =>
