@@ -1,6 +1,14 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { Rng } from "../core/rng.js";
-import { initBackend, type Scalar, tf } from "../nn/index.js";
+import {
+  categoricalEntropyTensor,
+  categoricalLogProbTensor,
+  gaussianEntropyTensor,
+  gaussianLogProbTensor,
+  initBackend,
+  type Scalar,
+  tf,
+} from "../nn/index.js";
 import {
   dqnLoss,
   dqnLossGrad,
@@ -84,20 +92,18 @@ function comparePpoGrad(discrete: boolean, c: PpoLossCoefs, seed: number) {
     ? Int32Array.from({ length: B }, () => rng.integer(n))
     : Float32Array.from({ length: B * n }, () => u(-2, 2));
 
-  // The current log pi(a|s) and entropy as tensors of (out, logStd), so that tf.grads sees them.
-  const logProbAndEntropy = (o: tf.Tensor2D, ls: tf.Tensor1D) => {
-    if (discrete) {
-      const logp = tf.logSoftmax(o);
-      const taken = tf.sum(tf.mul(logp, tf.oneHot(tf.tensor1d(actions as Int32Array, "int32"), n)), 1);
-      return { logProb: taken, entropy: tf.neg(tf.sum(tf.mul(tf.exp(logp), logp), 1)) };
-    }
-    const z = tf.div(tf.sub(tf.tensor2d(actions as Float32Array, [B, n]), o), tf.exp(ls));
-    const logProb = tf.neg(
-      tf.add(tf.sum(tf.mul(0.5, tf.square(z)), 1), tf.add(tf.sum(ls), n * 0.5 * Math.log(2 * Math.PI))),
-    );
-    const entropy = tf.mul(tf.ones([B]), tf.add(tf.sum(ls), n * (0.5 + 0.5 * Math.log(2 * Math.PI))));
-    return { logProb, entropy };
-  };
+  // The current log pi(a|s) and entropy as tensors of (out, logStd), so that tf.grads sees them:
+  // the ops ActorCritic.evaluate feeds the tensor loss with.
+  const logProbAndEntropy = (o: tf.Tensor2D, ls: tf.Tensor1D) =>
+    discrete
+      ? {
+          logProb: categoricalLogProbTensor(o, tf.tensor1d(actions as Int32Array, "int32")),
+          entropy: categoricalEntropyTensor(o),
+        }
+      : {
+          logProb: gaussianLogProbTensor(o, ls, tf.tensor2d(actions as Float32Array, [B, n])),
+          entropy: tf.mul(gaussianEntropyTensor(ls), tf.ones([B])),
+        };
   // Old log-probabilities: the current ones shifted so that ratios lie in [0.6, 1.5].
   const current = tf.tidy(() =>
     logProbAndEntropy(tf.tensor2d(out, [B, n]), tf.tensor1d(logStd)).logProb.dataSync(),
