@@ -111,12 +111,13 @@ export function largestStudent(obs: number, act: number, continuous: boolean, bu
 
 const fmt = (v: number | null, d = 3) => (v === null ? "-" : v.toFixed(d));
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const ci = (c: [number, number] | null) => (c ? ` (95% CI ${fmt(c[0])} to ${fmt(c[1])})` : "");
 
 async function run(cfg: Partial<DistillConfig>): Promise<DistillSummary> {
   const t0 = performance.now();
   const { summary } = await distill(cfg);
   console.error(
-    `  ${cfg.env} ${cfg.out}: retention ${fmt(summary.retention)} agreement ${fmt(summary.agreement)} (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+    `  ${cfg.env} ${cfg.out}: retention ${fmt(summary.retention)}${ci(summary.retention_ci95)} agreement ${fmt(summary.agreement)} (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
   );
   return summary;
 }

@@ -125,7 +125,13 @@ export function formatEvalTable(file: EvalFile): string {
       `${s.student} vs ${s.teacher} on ${s.driver}-driven states: agreement ${fmt(s.agreement, 4)}, JS ${fmt(s.jsDivergence, 5)}`,
     );
   }
-  if (file.retention !== null) lines.push(`retention (random = 0, teacher = 1): ${fmt(file.retention, 4)}`);
+  if (file.retention !== null) {
+    const ci = file.retentionCI95;
+    lines.push(
+      `retention (random = 0, teacher = 1): ${fmt(file.retention, 4)}` +
+        (ci ? ` (95% CI ${fmt(ci[0], 3)} to ${fmt(ci[1], 3)}, ${file.episodes} episodes each)` : ""),
+    );
+  }
   if (file.robustness)
     lines.push(`robustness: ${file.robustness.perturbations.length} perturbations in eval.json`);
   return lines.join("\n");

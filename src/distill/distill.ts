@@ -24,7 +24,7 @@ import { scheduleRange } from "../core/schedules.js";
 import { type Box, spaceFromJSON } from "../core/spaces.js";
 import { make, prepareEnv } from "../envs/registry.js";
 import { describeNetwork } from "../eval/describe.js";
-import { retention } from "../eval/evaluate.js";
+import { retention, retentionCI } from "../eval/evaluate.js";
 import { parseConvs } from "../nn/arch.js";
 import { initBackend } from "../nn/backend.js";
 import { encodeArtifact, encodePolicySpec, POLICY_KIND } from "../nn/checkpoint.js";
@@ -374,6 +374,9 @@ async function train(a: TrainArgs): Promise<DistillResult> {
     retention: studentEval
       ? retention(studentEval.meanReturn, teacherEval.meanReturn, randomEval.meanReturn)
       : null,
+    retention_ci95: studentEval
+      ? retentionCI(studentEval.returns, teacherEval.returns, randomEval.returns, { seed: finalSeed })
+      : null,
     checkpoints: loop.checkpoints,
   };
   folder.writeJson("summary.json", summary);
@@ -389,7 +392,11 @@ async function train(a: TrainArgs): Promise<DistillResult> {
     });
     print(
       `student return ${studentEval.meanReturn.toFixed(1)} +- ${studentEval.stdReturn.toFixed(1)} (teacher ${teacherEval.meanReturn.toFixed(1)}), ` +
-        `retention ${summary.retention?.toFixed(3) ?? "n/a"}, ${distiller.student.params} vs ${teacher.params} parameters` +
+        `retention ${summary.retention?.toFixed(3) ?? "n/a"}` +
+        (summary.retention_ci95
+          ? ` (95% CI ${summary.retention_ci95[0].toFixed(3)} to ${summary.retention_ci95[1].toFixed(3)})`
+          : "") +
+        `, ${distiller.student.params} vs ${teacher.params} parameters` +
         (sim?.agreement == null ? "" : `, agreement ${(100 * sim.agreement).toFixed(1)}%`),
     );
     print(formatHeadline(headline, videos));

@@ -64,5 +64,7 @@ export interface DistillSummary {
   js_divergence: number | null;
   /** See `retention` in src/eval/evaluate.ts. Null when not measured or the teacher is no better than random. */
   retention: number | null;
+  /** Its 95% bootstrap interval over the final evaluation's episodes (`retentionCI`); null with retention. */
+  retention_ci95: [number, number] | null;
   checkpoints: CheckpointRecord[];
 }

@@ -1,7 +1,13 @@
 import { describe, expect, it } from "vitest";
 import type { Policy } from "../core/policy.js";
 import { CountingEnv } from "../envs/testing-fakes.js";
-import { evaluatePolicy, evaluatePolicyAsync, randomPolicyReturn, retention } from "./evaluate.js";
+import {
+  evaluatePolicy,
+  evaluatePolicyAsync,
+  randomPolicyReturn,
+  retention,
+  retentionCI,
+} from "./evaluate.js";
 import { cartPoleHeuristic, cartPoleSoftmax, constantPolicy } from "./testing-policies.js";
 
 describe("evaluatePolicy", () => {
@@ -104,5 +110,21 @@ describe("randomPolicyReturn and retention", () => {
     expect(retention(490, 500, 20)).toBeCloseTo(470 / 480, 12);
     expect(retention(20, 500, 20)).toBe(0);
     expect(retention(5, 5, 5)).toBeNull();
+  });
+
+  it("bounds retention by bootstrapping the three policies' episodes", () => {
+    // Teacher and random constant: the interval is the student's mean interval, moved and scaled.
+    const student = [400, 500, 450, 480, 430, 470, 490, 420];
+    const ci = retentionCI(student, [500, 500], [20, 20, 20], { seed: 1 })!;
+    const point = retention(455, 500, 20)!;
+    expect(ci[0]).toBeLessThan(point);
+    expect(ci[1]).toBeGreaterThan(point);
+    expect(ci[0]).toBeGreaterThanOrEqual((400 - 20) / 480);
+    expect(ci[1]).toBeLessThanOrEqual(1);
+    expect(retentionCI([500, 500], [500], [20])).toEqual([1, 1]);
+    // A teacher no better than random leaves retention undefined on its resamples.
+    expect(retentionCI([5, 6], [5, 5], [5])).toBeNull();
+    expect(retentionCI(student, [500, 500], [20, 20, 20], { seed: 1 })).toEqual(ci);
+    expect(retentionCI(student, [500, 500], [20, 20, 20], { seed: 2 })).not.toEqual(ci);
   });
 });

@@ -17,6 +17,7 @@ export {
   randomPolicy,
   randomPolicyReturn,
   retention,
+  retentionCI,
 } from "./evaluate.js";
 export {
   INFERENCE_PATHS,
@@ -70,6 +71,7 @@ export {
 export {
   type BootstrapOptions,
   bootstrapCI,
+  bootstrapMeansCI,
   iqm,
   mean,
   median,

@@ -79,6 +79,7 @@ describe("runEval", () => {
     expect(t.latency?.iterations).toBe(20);
     expect(file.random!.meanReturn).toBeLessThan(60);
     expect(file.retention).toBe(1);
+    expect(file.retentionCI95).toEqual([1, 1]);
     expect(file.similarity).toMatchObject({
       teacher: "teacher",
       student: "student",
@@ -137,7 +138,13 @@ describe("runEval", () => {
       random: false,
     });
     expect(file.policies["left"]).toMatchObject({ efficiency: null, latency: null, inference: null });
-    expect(file).toMatchObject({ random: null, retention: null, similarity: null, robustness: null });
+    expect(file).toMatchObject({
+      random: null,
+      retention: null,
+      retentionCI95: null,
+      similarity: null,
+      robustness: null,
+    });
   });
 
   it("names bad options", () => {

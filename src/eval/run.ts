@@ -36,6 +36,7 @@ import {
   randomPolicy,
   randomPolicyReturn,
   retention,
+  retentionCI,
 } from "./evaluate.js";
 import type { InferencePathsOptions, InferencePathsResult } from "./inference-paths.js";
 import { type Efficiency, efficiencyOf, type Latency, measureActLatencies } from "./latency.js";
@@ -120,6 +121,8 @@ export interface EvalFile {
   random: EvalResult | null;
   /** (student - random) / (teacher - random) of the mean returns. */
   retention: number | null;
+  /** Its 95% bootstrap interval over the three policies' episodes (see `retentionCI`). */
+  retentionCI95: [number, number] | null;
   similarity: (Similarity & { teacher: string; student: string; driver: string }) | null;
   robustness: RobustnessResult | null;
   /** True when Ctrl-C stopped the evaluation: what was not measured is null or absent. */
@@ -227,6 +230,7 @@ function prepare(opts: RunEvalOptions) {
     policies: {},
     random: null,
     retention: null,
+    retentionCI95: null,
     similarity: null,
     robustness: null,
   };
@@ -264,8 +268,10 @@ function compare(p: Prepared, opts: RunEvalOptions): void {
   const { file } = p;
   const t = file.policies[p.tName];
   const s = file.policies[p.sName];
-  if (file.random && t && s)
+  if (file.random && t && s) {
     file.retention = retention(s.eval.meanReturn, t.eval.meanReturn, file.random.meanReturn);
+    file.retentionCI95 = retentionCI(s.eval.returns, t.eval.returns, file.random.returns, { seed: p.seed });
+  }
   if (p.driver) {
     const teacher = p.resolved[p.tName]!.policy as DistributionPolicy;
     const student = p.resolved[p.sName]!.policy as DistributionPolicy;

@@ -1,7 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../core/errors.js";
 import { Rng } from "../core/rng.js";
-import { bootstrapCI, iqm, mean, median, percentile, percentiles, std, summarize } from "./stats.js";
+import {
+  bootstrapCI,
+  bootstrapMeansCI,
+  iqm,
+  mean,
+  median,
+  percentile,
+  percentiles,
+  std,
+  summarize,
+} from "./stats.js";
 
 // Known answers from NumPy 1.24 / SciPy 1.10:
 //   x = np.array([3., 1., 4., 1., 5., 9., 2., 6.])
@@ -60,6 +70,41 @@ describe("stats", () => {
     const expected = 2 * 1.96 * (std(xs) / Math.sqrt(xs.length));
     expect(hi - lo).toBeGreaterThan(0.85 * expected);
     expect(hi - lo).toBeLessThan(1.15 * expected);
+  });
+
+  it("bootstrapMeansCI of a ratio of two samples' means matches the delta method, seeded", () => {
+    // Two independent samples of different sizes; SE of a/b by the delta method:
+    // sqrt(var_a / (n_a b^2) + a^2 var_b / (n_b b^4)).
+    const rng = new Rng(12);
+    const a = Array.from({ length: 400 }, () => rng.normal(10, 4));
+    const b = Array.from({ length: 900 }, () => rng.normal(5, 2));
+    const [ma, mb] = [mean(a), mean(b)];
+    const ratio = ([x, y]: readonly number[]) => x! / y!;
+    const [lo, hi] = bootstrapMeansCI([a, b], ratio, { seed: 5 })!;
+    const se = Math.sqrt(std(a) ** 2 / (a.length * mb ** 2) + (ma ** 2 * std(b) ** 2) / (b.length * mb ** 4));
+    expect(lo).toBeLessThan(ma / mb);
+    expect(hi).toBeGreaterThan(ma / mb);
+    expect(hi - lo).toBeGreaterThan(0.85 * 2 * 1.96 * se);
+    expect(hi - lo).toBeLessThan(1.15 * 2 * 1.96 * se);
+    expect(bootstrapMeansCI([a, b], ratio, { seed: 5 })).toEqual([lo, hi]);
+    expect(bootstrapMeansCI([a, b], ratio, { seed: 6 })).not.toEqual([lo, hi]);
+  });
+
+  it("bootstrapMeansCI collapses on constant samples, is null when f is undefined on a resample, validates", () => {
+    expect(
+      bootstrapMeansCI(
+        [
+          [3, 3],
+          [2, 2, 2],
+        ],
+        ([x, y]) => x! - y!,
+      ),
+    ).toEqual([1, 1]);
+    // Resampling [0, 0, 1] gives the mean 0 about 30% of the time: 1 / 0 is no interval.
+    expect(bootstrapMeansCI([[0, 0, 1]], ([x]) => 1 / x!, { resamples: 100 })).toBeNull();
+    expect(bootstrapMeansCI([[0, 0, 1]], ([x]) => (x === 0 ? null : x!), { resamples: 100 })).toBeNull();
+    expect(() => bootstrapMeansCI([[1], []], ([x]) => x!)).toThrow(/sample 1/);
+    expect(() => bootstrapMeansCI([[1]], ([x]) => x!, { resamples: 1.5 })).toThrow(/resamples/);
   });
 
   it("summarize bundles the statistics", () => {

@@ -9,7 +9,8 @@
  *   function over [0.25, 0.75], so each sorted value weighs by how much of its 1/n slice lies in
  *   the middle half. It equals rliable's `scipy.stats.trim_mean(x, 0.25)` when n is a multiple of
  *   4 and, unlike it, does not jump when n is not.
- * - `bootstrapCI` is the percentile bootstrap (Efron 1979) with a seeded `Rng`.
+ * - `bootstrapCI` is the percentile bootstrap (Efron 1979) with a seeded `Rng`;
+ *   `bootstrapMeansCI` the same for a function of several independent samples' means.
  */
 import { ConfigError } from "../core/errors.js";
 import { Rng } from "../core/rng.js";
@@ -90,9 +91,10 @@ export interface BootstrapOptions {
   statistic?: (xs: Float64Array) => number;
 }
 
-/** Percentile-bootstrap confidence interval [lo, hi] of a statistic (the mean by default). */
-export function bootstrapCI(xs: ArrayLike<number>, opts: BootstrapOptions = {}): [number, number] {
-  nonEmpty(xs, "bootstrapCI");
+function bootstrapSettings(opts: Omit<BootstrapOptions, "statistic">): {
+  resamples: number;
+  confidence: number;
+} {
   const resamples = opts.resamples ?? 2000;
   const confidence = opts.confidence ?? 0.95;
   if (!(Number.isInteger(resamples) && resamples >= 1)) {
@@ -101,6 +103,19 @@ export function bootstrapCI(xs: ArrayLike<number>, opts: BootstrapOptions = {}):
   if (!(confidence > 0 && confidence < 1)) {
     throw new ConfigError("confidence", `must be in (0, 1), got ${confidence}`);
   }
+  return { resamples, confidence };
+}
+
+function percentileInterval(stats: Float64Array, confidence: number): [number, number] {
+  stats.sort();
+  const alpha = (1 - confidence) / 2;
+  return [percentileOfSorted(stats, 100 * alpha), percentileOfSorted(stats, 100 * (1 - alpha))];
+}
+
+/** Percentile-bootstrap confidence interval [lo, hi] of a statistic (the mean by default). */
+export function bootstrapCI(xs: ArrayLike<number>, opts: BootstrapOptions = {}): [number, number] {
+  nonEmpty(xs, "bootstrapCI");
+  const { resamples, confidence } = bootstrapSettings(opts);
   const stat = opts.statistic ?? mean;
   const rng = new Rng(opts.seed ?? 0);
   const n = xs.length;
@@ -110,9 +125,36 @@ export function bootstrapCI(xs: ArrayLike<number>, opts: BootstrapOptions = {}):
     for (let i = 0; i < n; i++) sample[i] = xs[rng.integer(n)]!;
     stats[r] = stat(sample);
   }
-  stats.sort();
-  const alpha = (1 - confidence) / 2;
-  return [percentileOfSorted(stats, 100 * alpha), percentileOfSorted(stats, 100 * (1 - alpha))];
+  return percentileInterval(stats, confidence);
+}
+
+/**
+ * Percentile-bootstrap interval of a function of several independent samples' means (e.g. a
+ * ratio of two policies' mean returns): each sample is resampled on its own, with replacement and
+ * at its own size, and `f` is taken of the resampled means. Null when `f` gives a non-finite value
+ * on any resample (the interval would be unbounded, e.g. a ratio whose denominator can reach 0).
+ */
+export function bootstrapMeansCI(
+  samples: readonly ArrayLike<number>[],
+  f: (means: readonly number[]) => number | null,
+  opts: Omit<BootstrapOptions, "statistic"> = {},
+): [number, number] | null {
+  for (const [k, xs] of samples.entries()) nonEmpty(xs, `bootstrapMeansCI sample ${k}`);
+  const { resamples, confidence } = bootstrapSettings(opts);
+  const rng = new Rng(opts.seed ?? 0);
+  const means = samples.map(() => 0);
+  const stats = new Float64Array(resamples);
+  for (let r = 0; r < resamples; r++) {
+    for (const [k, xs] of samples.entries()) {
+      let s = 0;
+      for (let i = 0; i < xs.length; i++) s += xs[rng.integer(xs.length)]!;
+      means[k] = s / xs.length;
+    }
+    const v = f(means);
+    if (v === null || !Number.isFinite(v)) return null;
+    stats[r] = v;
+  }
+  return percentileInterval(stats, confidence);
 }
 
 export interface Summary {
