@@ -40,6 +40,7 @@ import { join } from "node:path";
 import { type DistillInput, resolveDistillConfig } from "../src/distill/config.js";
 import { distill } from "../src/distill/distill.js";
 import type { DistillSummary } from "../src/distill/run-dir.js";
+import { formatCI95 } from "../src/eval/stats.js";
 
 export interface MinatarBenchOptions {
   models: string;
@@ -97,10 +98,6 @@ function withoutReplay(input: DistillInput): DistillInput {
 /** Both targets: >= 95% of the teacher's return (normalised by random play) and >= 95% agreement. */
 const meets = (s: DistillSummary) => (s.retention ?? 0) >= 0.95 && (s.agreement ?? 0) >= 0.95;
 
-/** " (95% CI lo to hi)" of a run's retention: with Asterix's spread of returns 100 episodes leave it wide. */
-const retentionInterval = (s: DistillSummary) =>
-  s.retention_ci95 ? ` (95% CI ${fmt(s.retention_ci95[0])} to ${fmt(s.retention_ci95[1])})` : "";
-
 /** Retention of a checkpoint's mean return, from the run's teacher and random returns. */
 function retentionAt(s: DistillSummary, r: number): number {
   return (r - s.random.eval.mean_return) / (s.teacher.eval.mean_return - s.random.eval.mean_return);
@@ -155,7 +152,7 @@ export async function minatarSection(o: MinatarBenchOptions): Promise<void> {
     const t0 = performance.now();
     const { summary } = await distill(input, { overwrite: true });
     console.error(
-      `  ${name}: retention ${fmt(summary.retention)}${retentionInterval(summary)} agreement ${fmt(summary.agreement)} (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
+      `  ${name}: retention ${fmt(summary.retention)}${formatCI95(summary.retention_ci95)} agreement ${fmt(summary.agreement)} (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
     );
     done.set(key, summary);
     return summary;

@@ -47,6 +47,7 @@ import { Student } from "../src/distill/student.js";
 import { loadTeacher } from "../src/distill/teachers/load.js";
 import { SpecTeacher } from "../src/distill/teachers/spec-teacher.js";
 import { make } from "../src/envs/registry.js";
+import { formatCI95 } from "../src/eval/stats.js";
 import { ArrayAdam } from "../src/nn/optim.js";
 import { cnnLayers, mlpLayers } from "../src/nn/sequential.js";
 import type { LayerSpec } from "../src/nn/spec.js";
@@ -111,13 +112,12 @@ export function largestStudent(obs: number, act: number, continuous: boolean, bu
 
 const fmt = (v: number | null, d = 3) => (v === null ? "-" : v.toFixed(d));
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const ci = (c: [number, number] | null) => (c ? ` (95% CI ${fmt(c[0])} to ${fmt(c[1])})` : "");
 
 async function run(cfg: Partial<DistillConfig>): Promise<DistillSummary> {
   const t0 = performance.now();
   const { summary } = await distill(cfg);
   console.error(
-    `  ${cfg.env} ${cfg.out}: retention ${fmt(summary.retention)}${ci(summary.retention_ci95)} agreement ${fmt(summary.agreement)} (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+    `  ${cfg.env} ${cfg.out}: retention ${fmt(summary.retention)}${formatCI95(summary.retention_ci95)} agreement ${fmt(summary.agreement)} (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
   );
   return summary;
 }

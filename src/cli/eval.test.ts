@@ -55,6 +55,7 @@ describe("rldistill eval and report", () => {
       const printed = log.mock.calls.map((c) => String(c[0])).join("\n");
       expect(printed).toMatch(/teacher\s+500\.00/);
       expect(printed).toMatch(/teacher\s+tfjs \(wasm\)\s+64\s/);
+      expect(printed).toMatch(/retention \(random = 0, teacher = 1\): [\d.]+ \(95% CI [\d.]+ to [\d.]+\)/);
 
       const out = join(dir, "report.html");
       expect(await reportCommand.run([dir, "--out", out])).toBe(0);

@@ -15,6 +15,7 @@ import { make, prepareEnv } from "../envs/registry.js";
 import { describeNetwork } from "../eval/describe.js";
 import { writePolicyVideos } from "../eval/record.js";
 import { type EvalFile, runEvalAsync } from "../eval/run.js";
+import { formatCI95 } from "../eval/stats.js";
 import { loadPolicy, MAGIC, recordedEnvId } from "../nn/checkpoint.js";
 import { compileSpec } from "../nn/fast.js";
 import type { PolicySpec } from "../nn/spec.js";
@@ -125,13 +126,10 @@ export function formatEvalTable(file: EvalFile): string {
       `${s.student} vs ${s.teacher} on ${s.driver}-driven states: agreement ${fmt(s.agreement, 4)}, JS ${fmt(s.jsDivergence, 5)}`,
     );
   }
-  if (file.retention !== null) {
-    const ci = file.retentionCI95;
+  if (file.retention !== null)
     lines.push(
-      `retention (random = 0, teacher = 1): ${fmt(file.retention, 4)}` +
-        (ci ? ` (95% CI ${fmt(ci[0], 3)} to ${fmt(ci[1], 3)}, ${file.episodes} episodes each)` : ""),
+      `retention (random = 0, teacher = 1): ${fmt(file.retention, 4)}${formatCI95(file.retentionCI95)}`,
     );
-  }
   if (file.robustness)
     lines.push(`robustness: ${file.robustness.perturbations.length} perturbations in eval.json`);
   return lines.join("\n");

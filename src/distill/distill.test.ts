@@ -42,6 +42,10 @@ describe("distill (policy method)", () => {
     expect(summary.checkpoints.map((c) => c.progress)).toEqual([0.2, 0.4, 0.6, 0.8, 1]);
     expect(summary.agreement).toBeGreaterThan(0.9);
     expect(summary.retention).toBeGreaterThan(0.9);
+    const [lo, hi] = summary.retention_ci95!;
+    expect(lo).toBeLessThanOrEqual(summary.retention!);
+    expect(hi).toBeGreaterThanOrEqual(summary.retention!);
+    expect(lines.some((l) => l.includes(`(95% CI ${lo.toFixed(3)} to ${hi.toFixed(3)})`))).toBe(true);
     expect(summary.student.params).toBeLessThan(summary.teacher.params * 3);
     for (const f of ["config.json", "progress.jsonl", "summary.json", "student.rldistill"])
       expect(existsSync(join(out, f))).toBe(true);

@@ -25,6 +25,7 @@ import { type Box, spaceFromJSON } from "../core/spaces.js";
 import { make, prepareEnv } from "../envs/registry.js";
 import { describeNetwork } from "../eval/describe.js";
 import { retention, retentionCI } from "../eval/evaluate.js";
+import { formatCI95 } from "../eval/stats.js";
 import { parseConvs } from "../nn/arch.js";
 import { initBackend } from "../nn/backend.js";
 import { encodeArtifact, encodePolicySpec, POLICY_KIND } from "../nn/checkpoint.js";
@@ -392,11 +393,8 @@ async function train(a: TrainArgs): Promise<DistillResult> {
     });
     print(
       `student return ${studentEval.meanReturn.toFixed(1)} +- ${studentEval.stdReturn.toFixed(1)} (teacher ${teacherEval.meanReturn.toFixed(1)}), ` +
-        `retention ${summary.retention?.toFixed(3) ?? "n/a"}` +
-        (summary.retention_ci95
-          ? ` (95% CI ${summary.retention_ci95[0].toFixed(3)} to ${summary.retention_ci95[1].toFixed(3)})`
-          : "") +
-        `, ${distiller.student.params} vs ${teacher.params} parameters` +
+        `retention ${summary.retention?.toFixed(3) ?? "n/a"}${formatCI95(summary.retention_ci95)}, ` +
+        `${distiller.student.params} vs ${teacher.params} parameters` +
         (sim?.agreement == null ? "" : `, agreement ${(100 * sim.agreement).toFixed(1)}%`),
     );
     print(formatHeadline(headline, videos));

@@ -72,6 +72,7 @@ export {
   type BootstrapOptions,
   bootstrapCI,
   bootstrapMeansCI,
+  formatCI95,
   iqm,
   mean,
   median,

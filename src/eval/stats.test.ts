@@ -4,6 +4,7 @@ import { Rng } from "../core/rng.js";
 import {
   bootstrapCI,
   bootstrapMeansCI,
+  formatCI95,
   iqm,
   mean,
   median,
@@ -105,6 +106,12 @@ describe("stats", () => {
     expect(bootstrapMeansCI([[0, 0, 1]], ([x]) => (x === 0 ? null : x!), { resamples: 100 })).toBeNull();
     expect(() => bootstrapMeansCI([[1], []], ([x]) => x!)).toThrow(/sample 1/);
     expect(() => bootstrapMeansCI([[1]], ([x]) => x!, { resamples: 1.5 })).toThrow(/resamples/);
+  });
+
+  it("formatCI95 prints an interval after a figure, nothing without one", () => {
+    expect(formatCI95([0.9071, 0.95849])).toBe(" (95% CI 0.907 to 0.958)");
+    expect(formatCI95([1, 2], 1)).toBe(" (95% CI 1.0 to 2.0)");
+    expect(formatCI95(null)).toBe("");
   });
 
   it("summarize bundles the statistics", () => {

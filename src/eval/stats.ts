@@ -157,6 +157,11 @@ export function bootstrapMeansCI(
   return percentileInterval(stats, confidence);
 }
 
+/** " (95% CI lo to hi)" to follow a printed figure, or "" when there is no interval. */
+export function formatCI95(ci: readonly [number, number] | null, digits = 3): string {
+  return ci ? ` (95% CI ${ci[0].toFixed(digits)} to ${ci[1].toFixed(digits)})` : "";
+}
+
 export interface Summary {
   n: number;
   mean: number;
